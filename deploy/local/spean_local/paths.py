@@ -1,0 +1,63 @@
+"""Where local state and downloaded distributions live, and which loopback ports the servers use."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _repo_root() -> Path:
+    explicit = os.environ.get("SPEAN_ROOT")
+    if explicit:
+        return Path(explicit).resolve()
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "Makefile").exists() and (parent / "contracts").is_dir():
+            return parent
+    return Path.cwd()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The state folder of one checkout and the download cache shared by all checkouts."""
+
+    root: Path
+    state: Path
+    cache: Path
+
+    @classmethod
+    def from_env(cls) -> Layout:
+        root = _repo_root()
+        state = Path(os.environ.get("SPEAN_STATE", root / ".spean")).resolve()
+        # The cache lives outside the checkout so a fresh clone downloads nothing again.
+        cache = Path(os.environ.get("SPEAN_CACHE", Path.home() / ".cache" / "spean")).resolve()
+        return cls(root=root, state=state, cache=cache)
+
+    def data(self, server: str) -> Path:
+        return self.state / "data" / server
+
+    def log(self, server: str) -> Path:
+        return self.state / "logs" / f"{server}.log"
+
+    def pid(self, server: str) -> Path:
+        return self.state / "run" / f"{server}.pid"
+
+    @property
+    def secrets(self) -> Path:
+        return self.state / "secrets"
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Unusual defaults so the servers never collide with ones the machine already runs."""
+
+    postgres: int = _port("SPEAN_POSTGRES_PORT", 55432)
+    kafka: int = _port("SPEAN_KAFKA_PORT", 59092)
+    kafka_controller: int = _port("SPEAN_KAFKA_CONTROLLER_PORT", 59093)
+    keycloak: int = _port("SPEAN_KEYCLOAK_PORT", 58080)
+    keycloak_management: int = _port("SPEAN_KEYCLOAK_MANAGEMENT_PORT", 59000)

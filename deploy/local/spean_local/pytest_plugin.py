@@ -1,0 +1,88 @@
+"""pytest plugin: the real servers, started once per test session, and a fresh database per use.
+
+Where the environment names running servers (SPEAN_DATABASE_URL, SPEAN_KAFKA_BOOTSTRAP,
+SPEAN_KEYCLOAK_URL with SPEAN_KEYCLOAK_ADMIN_PASSWORD and SPEAN_KEYCLOAK_CLIENT_SECRETS as JSON), the
+suite uses those, however they were started (a CI service, testcontainers, a colleague's cluster).
+Otherwise it starts the local servers of `make up`, reusing any already running, and stops at the end
+only those it started. Tests never know which.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+import asyncpg
+import pytest
+
+from spean_local.endpoints import Endpoints
+from spean_local.paths import Layout, Ports
+from spean_local.servers import Server, all_servers
+from spean_local.starting import start_all
+
+EXTERNAL = ("SPEAN_DATABASE_URL", "SPEAN_KAFKA_BOOTSTRAP", "SPEAN_KEYCLOAK_URL")
+
+
+def _external() -> Endpoints:
+    return Endpoints(
+        postgres_dsn=os.environ["SPEAN_DATABASE_URL"],
+        kafka_bootstrap=os.environ["SPEAN_KAFKA_BOOTSTRAP"],
+        keycloak_url=os.environ["SPEAN_KEYCLOAK_URL"],
+        keycloak_admin_user=os.environ.get("SPEAN_KEYCLOAK_ADMIN_USER", "spean-admin"),
+        keycloak_admin_password=os.environ["SPEAN_KEYCLOAK_ADMIN_PASSWORD"],
+        keycloak_client_secrets=json.loads(os.environ.get("SPEAN_KEYCLOAK_CLIENT_SECRETS", "{}")),
+    )
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Endpoints]:
+    if all(name in os.environ for name in EXTERNAL):
+        yield _external()
+        return
+    layout, ports = Layout.from_env(), Ports()
+    local = all_servers(layout, ports)
+    started: list[Server] = start_all(local)
+    try:
+        yield Endpoints.local(layout, ports)
+    finally:
+        for server in reversed(started):
+            server.stop()
+
+
+DatabaseFactory = Callable[[], Awaitable[str]]
+
+
+@pytest.fixture(scope="session")
+async def new_database(servers: Endpoints) -> AsyncIterator[DatabaseFactory]:
+    """Creates an empty database per call and drops them all at the end of the session."""
+    created: list[str] = []
+
+    async def create() -> str:
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        admin = await asyncpg.connect(servers.postgres_dsn)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        created.append(name)
+        return servers.postgres_dsn.rsplit("/", 1)[0] + f"/{name}"
+
+    yield create
+    admin = await asyncpg.connect(servers.postgres_dsn)
+    try:
+        for name in created:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skipped test is not a passed one: a run with skips fails."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter is not None else 0
+    if skipped and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if reporter is not None:
+            reporter.write_line(f"FAILED: {skipped} test(s) skipped; every test must run.", red=True)

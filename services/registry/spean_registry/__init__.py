@@ -1,0 +1,1 @@
+"""Registry: one national record per victim, court outcomes and privacy-safe statistics."""

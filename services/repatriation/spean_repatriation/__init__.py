@@ -1,0 +1,1 @@
+"""Repatriation: the Cambodia-Viet Nam SOP as signed handshakes between two instances. Emits case.repatriated."""

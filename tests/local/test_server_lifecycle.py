@@ -1,0 +1,63 @@
+"""The local servers survive what operators do to them: a `kill -9`, then `make up`, loses nothing.
+
+This runs on a private Kafka of its own (own state folder, own ports), so the shared servers of the
+session are never disturbed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import uuid
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from spean_local.paths import Layout, Ports
+from spean_local.servers import Kafka
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def test_kafka_killed_hard_comes_back_with_its_topics_and_records(tmp_path: Path) -> None:
+    shared = Layout.from_env()
+    kafka = Kafka(
+        Layout(root=shared.root, state=tmp_path / "state", cache=shared.cache),
+        Ports(kafka=_free_port(), kafka_controller=_free_port()),
+    )
+    topic = f"crash.{uuid.uuid4().hex[:8]}"
+    # The start-up wait polls Kafka with a client of its own event loop, so it runs in a thread.
+    assert await asyncio.to_thread(kafka.ensure_running)
+    try:
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
+        await admin.start()
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+        await admin.close()
+        producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", enable_idempotence=True)
+        await producer.start()
+        await producer.send_and_wait(topic, b"before the crash", key=b"case-1")
+        await producer.stop()
+
+        pid = kafka.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        assert kafka.status().word == "down"
+
+        assert await asyncio.to_thread(kafka.ensure_running)
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka.bootstrap, auto_offset_reset="earliest")
+        await consumer.start()
+        record = await consumer.getone()
+        await consumer.stop()
+        assert record.value == b"before the crash"
+    finally:
+        assert kafka.stop()
+    assert kafka.pid() is None
