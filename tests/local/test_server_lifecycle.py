@@ -49,7 +49,7 @@ async def test_kafka_killed_hard_comes_back_with_its_topics_and_records(tmp_path
         pid = kafka.pid()
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        await asyncio.to_thread(os.waitpid, pid, 0)
         assert kafka.status().word == "down"
 
         assert await asyncio.to_thread(kafka.ensure_running)
