@@ -15,9 +15,10 @@ RUN := $(UV) run --frozen --no-sync
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
+NODE_TOOLS := contracts/tools/node_modules/.installed
 PYPROJECTS := pyproject.toml $(wildcard */pyproject.toml deploy/*/pyproject.toml services/*/pyproject.toml)
 
-.PHONY: help up down status logs test lint deps
+.PHONY: help up down status logs test lint deps contracts-check contracts-release
 
 help:
 	@echo "make up      start Kafka, Keycloak and PostgreSQL (and the services) on loopback"
@@ -26,6 +27,8 @@ help:
 	@echo "make logs    the last lines of each server's log"
 	@echo "make test    lint, then the whole test suite against the real servers"
 	@echo "make lint    ruff and mypy"
+	@echo "make contracts-check    released schemas unchanged, compatible, private; AsyncAPI up to date"
+	@echo "make contracts-release  release new event schema versions and regenerate asyncapi.yaml"
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -35,7 +38,11 @@ $(SYNCED): $(UV) uv.lock $(PYPROJECTS)
 	$(UV) sync --all-packages --frozen --python python3 --quiet
 	@touch $@
 
-deps: $(SYNCED)
+$(NODE_TOOLS): contracts/tools/package.json contracts/tools/package-lock.json
+	cd contracts/tools && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(SYNCED) $(NODE_TOOLS)
 
 up: deps
 	$(RUN) spean-local up
@@ -49,10 +56,16 @@ status: deps
 logs: deps
 	$(RUN) spean-local logs
 
-test: lint
+test: lint contracts-check
 	$(RUN) pytest
+
+contracts-check: deps
+	$(RUN) spean-contracts check
+
+contracts-release: deps
+	$(RUN) spean-contracts release
 
 lint: deps
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy deploy/local/spean_local tests
+	$(RUN) mypy contracts/spean_contracts deploy/local/spean_local tests

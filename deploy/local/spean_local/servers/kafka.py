@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import subprocess
 import uuid
 from pathlib import Path
@@ -42,8 +43,14 @@ class Kafka(Server):
         return f"127.0.0.1:{self.port}"
 
     @property
+    def pom(self) -> Path:
+        return self.layout.root / "deploy" / "local" / "maven" / "kafka.pom.xml"
+
+    @property
     def libs(self) -> Path:
-        return self.layout.cache / f"kafka-{KAFKA_VERSION}"
+        # Named after the pom's content too, so a changed dependency list is fetched afresh.
+        digest = hashlib.sha256(self.pom.read_bytes()).hexdigest()[:10]
+        return self.layout.cache / f"kafka-{KAFKA_VERSION}-{digest}"
 
     @property
     def config_file(self) -> Path:

@@ -1,0 +1,32 @@
+"""Spean's public language: typed case events, their released JSON Schemas, and the Kafka binding.
+
+Services build an event with a model from `spean_contracts.events`, turn it into a Kafka record with
+`to_kafka_record`, and read one back with `from_kafka_record`; both validate against the released
+schema, so an event that breaks its contract is never produced and never silently consumed.
+"""
+
+from spean_contracts.cloudevents import (
+    CloudEvent,
+    ContractViolation,
+    KafkaRecord,
+    Violation,
+    from_kafka_record,
+    source_of,
+    to_kafka_record,
+)
+from spean_contracts.registry import CATALOGUE, EventSpec, Topic, spec_for_model, spec_for_type
+
+__all__ = [
+    "CATALOGUE",
+    "CloudEvent",
+    "ContractViolation",
+    "EventSpec",
+    "KafkaRecord",
+    "Topic",
+    "Violation",
+    "from_kafka_record",
+    "source_of",
+    "spec_for_model",
+    "spec_for_type",
+    "to_kafka_record",
+]

@@ -1,0 +1,167 @@
+"""CloudEvents 1.0 over Kafka in binary content mode, validated against the released schemas.
+
+The record's value is the event data as JSON; the envelope travels in `ce_*` headers; the key is the
+pseudonymous case id, so one case's events stay in order on one partition.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+from pydantic import ValidationError as ModelError
+
+from spean_contracts.fields import EventData
+from spean_contracts.registry import EventSpec, spec_for_model, spec_for_type
+from spean_contracts.schemas import validator
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+REQUIRED_HEADERS = ("ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "ce_subject")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: where (a JSON path into the event) and which rule."""
+
+    path: str
+    rule: str
+    message: str
+
+
+class ContractViolation(ValueError):
+    """An event that does not satisfy its contract; it is neither produced nor consumed."""
+
+    def __init__(self, event_type: str, violations: list[Violation]) -> None:
+        self.event_type = event_type
+        self.violations = violations
+        listed = "; ".join(f"{v.path}: {v.rule} ({v.message})" for v in violations)
+        super().__init__(f"{event_type} breaks its contract: {listed}")
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class CloudEvent:
+    id: str
+    type: str
+    source: str
+    subject: str
+    time: datetime
+    dataschema: str
+    data: EventData
+    traceparent: str | None = None
+
+    @property
+    def spec(self) -> EventSpec:
+        return spec_for_type(self.type)
+
+
+def _path(error: ValidationError) -> str:
+    return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)
+
+
+def _describe(error: ValidationError) -> str:
+    """The rule broken, in the schema's words only: an instance value may be personal data, and these
+    messages end up in problem+json answers, logs and dead-letter headers."""
+    if error.validator == "required":
+        return error.message
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
+        return "unexpected field(s): " + ", ".join(sorted(set(error.instance) - allowed))
+    return f"must satisfy {error.validator}: {json.dumps(error.validator_value, default=str)[:200]}"
+
+
+def _validate(spec: EventSpec, payload: Any) -> None:
+    errors = sorted(validator(spec.name, spec.version).iter_errors(payload), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ContractViolation(
+            spec.ce_type, [Violation(_path(error), str(error.validator), _describe(error)) for error in errors]
+        )
+
+
+def source_of(service: str, agency: str) -> str:
+    """`ce_source`: the emitting service and the agency on whose behalf it emitted."""
+    return f"/spean/{service}/{agency}"
+
+
+def to_kafka_record(
+    data: EventData,
+    *,
+    source: str,
+    event_id: str | None = None,
+    time: datetime | None = None,
+    traceparent: str | None = None,
+) -> KafkaRecord:
+    """The Kafka record for `data`; raises ContractViolation rather than build an invalid one."""
+    spec = spec_for_model(type(data))
+    payload = data.model_dump(mode="json")
+    _validate(spec, payload)
+    headers = [
+        ("ce_specversion", SPEC_VERSION),
+        ("ce_id", event_id or str(uuid.uuid4())),
+        ("ce_source", source),
+        ("ce_type", spec.ce_type),
+        ("ce_time", (time or datetime.now(UTC)).isoformat()),
+        ("ce_subject", data.case_id),
+        ("ce_dataschema", spec.dataschema),
+        ("content-type", CONTENT_TYPE),
+    ]
+    if traceparent:
+        headers.append(("traceparent", traceparent))
+    return KafkaRecord(
+        topic=spec.topic.name,
+        key=data.case_id.encode(),
+        value=json.dumps(payload, separators=(",", ":")).encode(),
+        headers=[(name, value.encode()) for name, value in headers],
+    )
+
+
+def from_kafka_record(
+    value: bytes | None, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]
+) -> CloudEvent:
+    """The CloudEvent in a Kafka record; raises ContractViolation for anything that is not one of ours."""
+    envelope = {name: raw.decode("utf-8", "replace") for name, raw in headers}
+    event_type = envelope.get("ce_type", "<no ce_type>")
+    missing = [Violation(f"headers.{h}", "required", "missing header") for h in REQUIRED_HEADERS if h not in envelope]
+    if missing:
+        raise ContractViolation(event_type, missing)
+    try:
+        spec = spec_for_type(event_type)
+    except KeyError:
+        raise ContractViolation(event_type, [Violation("headers.ce_type", "enum", "unknown event type")]) from None
+    try:
+        payload = json.loads(value or b"")
+    except ValueError:
+        raise ContractViolation(event_type, [Violation("$", "json", "the value is not JSON")]) from None
+    _validate(spec, payload)
+    try:
+        data = spec.model.model_validate(payload)
+        time = datetime.fromisoformat(envelope["ce_time"])
+    except ModelError as error:
+        violations = [Violation("$." + ".".join(map(str, e["loc"])), e["type"], e["type"]) for e in error.errors()]
+        raise ContractViolation(event_type, violations) from None
+    except ValueError:
+        raise ContractViolation(event_type, [Violation("headers.ce_time", "format", "not an ISO 8601 time")]) from None
+    if envelope["ce_subject"] != data.case_id:
+        raise ContractViolation(event_type, [Violation("headers.ce_subject", "const", "is not the data's case_id")])
+    return CloudEvent(
+        id=envelope["ce_id"],
+        type=event_type,
+        source=envelope["ce_source"],
+        subject=envelope["ce_subject"],
+        time=time,
+        dataschema=envelope.get("ce_dataschema", spec.dataschema),
+        data=data,
+        traceparent=envelope.get("traceparent"),
+    )

@@ -1,0 +1,35 @@
+"""Field helpers that classify every event field for privacy (`x-spean-pii`) as it is declared."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel as _BaseModel
+from pydantic import ConfigDict, Field, StringConstraints
+
+CaseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{7,63}$")]
+"""The pseudonymous case id: random, meaningless outside Spean, the Kafka key of every case event."""
+
+LocalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{7,63}$")]
+"""An id a service gives its own records (a referral, a provider, a handover): never a person's."""
+
+MatchKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}$")]
+"""A keyed hash (HMAC-SHA-256, base64url) of normalised personal data; not reversible without the key."""
+
+
+def none(description: str, **constraints: Any) -> Any:
+    """A field that says nothing about a person (an id of a record, a timestamp of an operation)."""
+    return Field(description=description, json_schema_extra={"x-spean-pii": "none"}, **constraints)
+
+
+def quasi(description: str, **constraints: Any) -> Any:
+    """A coarse attribute of a person: harmless alone, identifying in combination, so kept coarse."""
+    return Field(description=description, json_schema_extra={"x-spean-pii": "quasi"}, **constraints)
+
+
+class EventData(_BaseModel):
+    """The payload of one case event. Unknown fields are refused: a contract is exact."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    case_id: CaseId = quasi("Pseudonymous case id, the same in every service; the Kafka key.")

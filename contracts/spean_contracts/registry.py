@@ -1,0 +1,135 @@
+"""The catalogue: every event type, its version, its topic, who produces it and who consumes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from spean_contracts import events as e
+from spean_contracts.examples import EXAMPLES
+from spean_contracts.fields import EventData
+
+
+class Service(StrEnum):
+    IDENTIFICATION = "identification"
+    REFERRAL = "referral"
+    REPATRIATION = "repatriation"
+    REGISTRY = "registry"
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A Kafka topic owned by one service; its dead-letter twin keeps what consumers could not process."""
+
+    name: str
+    owner: Service
+    consumers: tuple[Service, ...]
+    description: str
+    partitions: int = 6
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.name}.dlq"
+
+
+IDENTIFICATION = Topic(
+    "spean.identification.v1",
+    Service.IDENTIFICATION,
+    (Service.REFERRAL, Service.REPATRIATION, Service.REGISTRY),
+    "Screenings, determinations and identified cases.",
+)
+REFERRAL = Topic(
+    "spean.referral.v1",
+    Service.REFERRAL,
+    (Service.REGISTRY,),
+    "Referral cases, offers, care and reintegration, service gaps.",
+)
+REPATRIATION = Topic(
+    "spean.repatriation.v1",
+    Service.REPATRIATION,
+    (Service.REFERRAL, Service.REGISTRY),
+    "The steps of the Cambodia-Viet Nam SOP and repatriated cases.",
+)
+PROSECUTION = Topic(
+    "spean.prosecution.v1",
+    Service.REGISTRY,
+    (Service.REGISTRY,),
+    "Court outcomes from the Ministry of Justice and prosecuted cases.",
+)
+TOPICS: tuple[Topic, ...] = (IDENTIFICATION, REFERRAL, REPATRIATION, PROSECUTION)
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event type at its current version. `name` is `<domain>.<event>`, e.g. `case.identified`."""
+
+    name: str
+    model: type[EventData]
+    topic: Topic
+    major: int = 1
+    minor: int = 0
+    examples: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def ce_type(self) -> str:
+        return f"kh.spean.{self.name}.v{self.major}"
+
+    @property
+    def version(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def dataschema(self) -> str:
+        return f"urn:kh:spean:schema:{self.name}:{self.version}"
+
+    @property
+    def description(self) -> str:
+        return " ".join((self.model.__doc__ or self.name).split())
+
+
+def _spec(name: str, model: type[EventData], topic: Topic) -> EventSpec:
+    return EventSpec(name=name, model=model, topic=topic, examples=EXAMPLES[name])
+
+
+CATALOGUE: tuple[EventSpec, ...] = (
+    _spec("identification.screening-recorded", e.ScreeningRecorded, IDENTIFICATION),
+    _spec("identification.determination-made", e.DeterminationMade, IDENTIFICATION),
+    _spec("case.identified", e.CaseIdentified, IDENTIFICATION),
+    _spec("identification.vulnerable-person-identified", e.VulnerablePersonIdentified, IDENTIFICATION),
+    _spec("identification.deadline-breached", e.IdentificationDeadlineBreached, IDENTIFICATION),
+    _spec("referral.case-opened", e.ReferralCaseOpened, REFERRAL),
+    _spec("referral.offered", e.ReferralOffered, REFERRAL),
+    _spec("referral.accepted", e.ReferralAccepted, REFERRAL),
+    _spec("referral.declined", e.ReferralDeclined, REFERRAL),
+    _spec("referral.deadline-breached", e.ReferralDeadlineBreached, REFERRAL),
+    _spec("referral.reintegration-stage-changed", e.ReintegrationStageChanged, REFERRAL),
+    _spec("referral.service-gap-recorded", e.ServiceGapRecorded, REFERRAL),
+    _spec("referral.closed", e.ReferralClosed, REFERRAL),
+    _spec("case.referred", e.CaseReferred, REFERRAL),
+    _spec("case.closed", e.CaseClosed, REFERRAL),
+    _spec("repatriation.requested", e.RepatriationRequested, REPATRIATION),
+    _spec("repatriation.verified", e.RepatriationVerified, REPATRIATION),
+    _spec("repatriation.accepted", e.RepatriationAccepted, REPATRIATION),
+    _spec("repatriation.refused", e.RepatriationRefused, REPATRIATION),
+    _spec("repatriation.handover-scheduled", e.HandoverScheduled, REPATRIATION),
+    _spec("repatriation.handed-over", e.HandedOver, REPATRIATION),
+    _spec("repatriation.deadline-breached", e.RepatriationDeadlineBreached, REPATRIATION),
+    _spec("case.repatriated", e.CaseRepatriated, REPATRIATION),
+    _spec("prosecution.court-outcome-recorded", e.CourtOutcomeRecorded, PROSECUTION),
+    _spec("case.prosecuted", e.CaseProsecuted, PROSECUTION),
+)
+
+_BY_TYPE = {spec.ce_type: spec for spec in CATALOGUE}
+_BY_MODEL = {spec.model: spec for spec in CATALOGUE}
+
+
+def spec_for_type(ce_type: str) -> EventSpec:
+    try:
+        return _BY_TYPE[ce_type]
+    except KeyError:
+        raise KeyError(f"unknown event type {ce_type!r}") from None
+
+
+def spec_for_model(model: type[EventData]) -> EventSpec:
+    return _BY_MODEL[model]

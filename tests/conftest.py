@@ -1,0 +1,28 @@
+"""Fixtures shared by the cross-service tests. The servers themselves come from the spean_servers plugin."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from spean_local.endpoints import Endpoints
+
+TopicFactory = Callable[[str], Awaitable[str]]
+
+
+@pytest.fixture(scope="session")
+async def new_topic(servers: Endpoints) -> AsyncIterator[TopicFactory]:
+    """Creates a topic with a unique name per call, so runs sharing one Kafka never see each other's records."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap)
+    await admin.start()
+
+    async def create(prefix: str) -> str:
+        name = f"{prefix}.{uuid.uuid4().hex[:10]}"
+        await admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])
+        return name
+
+    yield create
+    await admin.close()
