@@ -1,0 +1,49 @@
+"""The service's database: an async SQLAlchemy engine on asyncpg, confined to the service's own schema."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import asyncpg
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def async_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+def create_engine(database_url: str, schema: str, *, pool_size: int = 10) -> AsyncEngine:
+    """Every connection sees only `schema` first: tables a service creates land in its own schema."""
+    return create_async_engine(
+        async_url(database_url),
+        pool_size=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"search_path": schema}},
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def ensure_schema(database_url: str, schema: str) -> None:
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    finally:
+        await connection.close()
+
+
+async def migrate(database_url: str, schema: str, migrations: Path) -> None:
+    """Apply the service's Alembic migrations (run at start-up, idempotent)."""
+    await ensure_schema(database_url, schema)
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    config.set_main_option("sqlalchemy.url", async_url(database_url))
+    config.attributes["schema"] = schema
+    # Alembic's async environment runs an event loop of its own, so it gets a thread of its own.
+    await asyncio.to_thread(command.upgrade, config, "head")

@@ -1,0 +1,119 @@
+"""RFC 9457 problem+json for every error, in one shape across all services.
+
+Validation errors list each field path and the rule broken, never the value sent (it may be personal
+data). Unexpected errors answer a bare 500 with the trace id an operator can look up: no stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from spean_contracts import ContractViolation
+from spean_kit.telemetry import current_trace_ids
+
+MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "urn:kh:spean:problem:"
+log = logging.getLogger(__name__)
+
+
+class Problem(Exception):
+    """An error a handler raises on purpose; becomes a problem+json answer."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        kind: str | None = None,
+        errors: Sequence[Mapping[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.kind = kind or title.lower().replace(" ", "-")
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + problem.kind,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": request.url.path,
+        **problem.extra,
+    }
+    if problem.errors:
+        body["errors"] = problem.errors
+    ids = current_trace_ids()
+    if ids:
+        body["trace_id"] = ids[0]
+    return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers)
+
+
+def field_path(location: Sequence[int | str]) -> str:
+    """('body', 'rows', 3, 'birth_date') -> 'body.rows[3].birth_date'."""
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def validation_problem(errors: Sequence[Mapping[str, Any]]) -> Problem:
+    listed = [{"path": field_path(e["loc"]), "rule": str(e["type"]), "message": str(e["msg"])} for e in errors]
+    return Problem(422, "Invalid request", f"{len(listed)} field(s) break the rules", kind="validation", errors=listed)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, Problem)
+        return problem_response(request, error)
+
+    async def on_validation(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        return problem_response(request, validation_problem(error.errors()))
+
+    async def on_contract(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ContractViolation)
+        listed = [{"path": v.path, "rule": v.rule, "message": v.message} for v in error.violations]
+        problem = Problem(
+            422, "Invalid request", "the resulting event would break its contract", kind="contract", errors=listed
+        )
+        return problem_response(request, problem)
+
+    async def on_http(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)
+        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "HTTP error")
+        problem = Problem(error.status_code, title, str(error.detail), headers=error.headers)
+        return problem_response(request, problem)
+
+    async def on_conflict(request: Request, error: Exception) -> JSONResponse:
+        # The database's message names the values in conflict, which may be personal data: not echoed.
+        problem = Problem(409, "Conflict", "the request conflicts with the current state of the resource")
+        return problem_response(request, problem)
+
+    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error", extra={"path": request.url.path})
+        problem = Problem(500, "Internal error", "an unexpected error occurred; operators can trace it by trace_id")
+        return problem_response(request, problem)
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(ContractViolation, on_contract)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(IntegrityError, on_conflict)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,50 @@
+"""`/health/live`: the process answers. `/health/ready`: the database and Kafka are reachable."""
+
+from __future__ import annotations
+
+import asyncio
+
+import sqlalchemy as sa
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+async def database_reachable(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(sa.text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        return False
+    return True
+
+
+async def kafka_reachable(bootstrap: str) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+    try:
+        await asyncio.wait_for(admin.start(), timeout=3)
+        await asyncio.wait_for(admin.describe_cluster(), timeout=3)
+    except (KafkaError, OSError, TimeoutError):
+        return False
+    finally:
+        await admin.close()
+    return True
+
+
+@router.get("/live")
+async def live() -> dict[str, str]:
+    return {"status": "live"}
+
+
+@router.get("/ready")
+async def ready(request: Request) -> JSONResponse:
+    database = await database_reachable(request.app.state.engine)
+    kafka = await kafka_reachable(request.app.state.settings.kafka_bootstrap)
+    checks = {"database": "up" if database else "down", "kafka": "up" if kafka else "down"}
+    status = 200 if database and kafka else 503
+    return JSONResponse({"status": "ready" if status == 200 else "not ready", "checks": checks}, status_code=status)

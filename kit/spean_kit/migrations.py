@@ -1,0 +1,46 @@
+"""What a service's Alembic `env.py` calls, and the kit's own tables for a service's first migration."""
+
+from __future__ import annotations
+
+import asyncio
+
+import sqlalchemy as sa
+from alembic import context, op
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from spean_kit import tables
+
+
+def run_env(target_metadata: sa.MetaData | None = None) -> None:
+    """The body of every service's env.py: async migrations inside the service's schema."""
+    config = context.config
+    schema: str = config.attributes["schema"]
+
+    def migrate(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            version_table_schema=schema,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = create_async_engine(
+            config.get_main_option("sqlalchemy.url") or "",
+            connect_args={"server_settings": {"search_path": schema}},
+        )
+        async with engine.connect() as connection:
+            await connection.run_sync(migrate)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def create_kit_tables() -> None:
+    """The outbox and the inbox, created by each service's first migration in its own schema."""
+    bind = op.get_bind()
+    tables.metadata.create_all(bind, tables=[tables.outbox, tables.inbox])
+    op.create_index("outbox_unsent", "outbox", ["id"], postgresql_where=sa.text("sent_at IS NULL"))

@@ -1,0 +1,179 @@
+"""Transactional outbox: an event is a row written in the same transaction as the state change that
+caused it; the relay publishes rows to Kafka afterwards, so a crash or a Kafka outage delays events but
+never loses them, and never fails the API call that caused them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_contracts import to_kafka_record
+from spean_contracts.fields import EventData
+from spean_kit.tables import outbox
+from spean_kit.telemetry import Telemetry, messaging_attributes
+
+log = logging.getLogger(__name__)
+
+# One relay at a time per service (advisory lock), so that records of one case leave in commit order
+# even when several replicas run.
+RELAY_LOCK_NAMESPACE = 0x5E4A
+
+
+async def add_event(session: AsyncSession, data: EventData, *, source: str, namespace: str = "") -> str:
+    """Stage `data` for publication in the caller's transaction; returns the event id.
+
+    The event is validated against its contract here, so an invalid event aborts the transaction
+    (nothing is written) instead of reaching Kafka.
+    """
+    event_id = str(uuid.uuid4())
+    record = to_kafka_record(data, source=source, event_id=event_id)
+    trace_context: dict[str, str] = {}
+    propagate.inject(trace_context)
+    await session.exec(
+        sa.insert(outbox).values(
+            event_id=event_id,
+            topic=namespace + record.topic,
+            key=record.key,
+            value=record.value,
+            headers=[[name, value.decode()] for name, value in record.headers],
+            trace_context=trace_context,
+        )
+    )
+    return event_id
+
+
+async def backlog(connection: AsyncConnection) -> int:
+    count = await connection.scalar(sa.select(sa.func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None)))
+    return int(count or 0)
+
+
+def new_producer(bootstrap: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        request_timeout_ms=10_000,
+    )
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in id order, in batches, and marks them sent."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        bootstrap: str,
+        telemetry: Telemetry,
+        *,
+        schema: str,
+        batch_size: int = 500,
+        poll_seconds: float = 0.2,
+    ) -> None:
+        self.engine = engine
+        self.bootstrap = bootstrap
+        self.telemetry = telemetry
+        self.lock_key = sa.func.hashtext(schema)
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._producer: AIOKafkaProducer | None = None
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = new_producer(self.bootstrap)
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _reset_producer(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await producer.stop()
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were published (0: nothing to do or not our turn)."""
+        async with self.engine.begin() as connection:
+            ours = await connection.scalar(
+                sa.select(sa.func.pg_try_advisory_xact_lock(RELAY_LOCK_NAMESPACE, self.lock_key))
+            )
+            if not ours:
+                return 0
+            rows = (
+                await connection.execute(
+                    sa.select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(self.batch_size)
+                )
+            ).all()
+            self.telemetry.outbox_backlog = await backlog(connection) if rows else 0
+            if not rows:
+                return 0
+            producer = await self._ensure_producer()
+            await self._publish(producer, rows)
+            await connection.execute(
+                sa.update(outbox).where(outbox.c.id.in_([row.id for row in rows])).values(sent_at=sa.func.now())
+            )
+        self.telemetry.outbox_backlog = max(0, self.telemetry.outbox_backlog - len(rows))
+        return len(rows)
+
+    async def _publish(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> None:
+        deliveries = []
+        for row in rows:
+            headers = {name: value for name, value in row.headers}
+            parent = propagate.extract(row.trace_context)
+            with self.telemetry.tracer.start_as_current_span(
+                f"send {row.topic}",
+                context=parent,
+                kind=SpanKind.PRODUCER,
+                attributes=messaging_attributes(row.topic, "send", headers, key=row.key),
+            ):
+                # The consumer's span becomes a child of this publish span, not of the HTTP request.
+                carrier: dict[str, str] = {}
+                propagate.inject(carrier)
+                headers.update(carrier)
+                deliveries.append(
+                    await producer.send(
+                        row.topic,
+                        row.value,
+                        key=row.key,
+                        headers=[(name, value.encode()) for name, value in headers.items()],
+                    )
+                )
+        # In order per partition (idempotent producer); a failure rolls the batch back to unsent.
+        await asyncio.gather(*deliveries)
+        for row in rows:
+            headers = dict(row.headers)
+            self.telemetry.events_published.add(1, {"topic": row.topic, "type": headers.get("ce_type", "")})
+
+    async def run(self, stop: asyncio.Event) -> None:
+        delay = self.poll_seconds
+        while not stop.is_set():
+            try:
+                sent = await self.relay_once()
+                delay = self.poll_seconds
+            except (TimeoutError, KafkaError, OSError) as error:
+                # Kafka is away: the rows stay unsent and the API keeps answering; try again, more slowly.
+                log.warning("outbox relay waiting for Kafka", extra={"error": type(error).__name__})
+                await self._reset_producer()
+                sent = 0
+                delay = min(delay * 2, 5.0)
+            if sent < self.batch_size:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                except TimeoutError:
+                    continue
+        await self._reset_producer()

@@ -1,0 +1,176 @@
+"""One service process: its FastAPI app, its database, its outbox relay and its consumers, wired once.
+
+A service hands over its settings, migrations folder, routers, the topics it owns and what it
+consumes; the kit does the rest at start-up (migrations, topics, telemetry, token verification) and
+stops it all cleanly at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.trace.export import SpanExporter
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_contracts import Topic, source_of
+from spean_contracts.fields import EventData
+from spean_contracts.registry import TOPICS
+from spean_kit import health
+from spean_kit.auth import KeySet, TokenVerifier
+from spean_kit.consumer import IdempotentConsumer, Subscription
+from spean_kit.database import create_engine, migrate, session_factory
+from spean_kit.deadletter import DeadLetters
+from spean_kit.errors import install_error_handlers
+from spean_kit.outbox import OutboxRelay, add_event
+from spean_kit.settings import ServiceSettings
+from spean_kit.telemetry import Telemetry, instrument_engine, setup_telemetry
+from spean_kit.topics import ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+async def supervise(name: str, work: Callable[[asyncio.Event], Awaitable[None]], stop: asyncio.Event) -> None:
+    """Keep a background worker alive: one that dies (Kafka gone mid-call, a rebalance gone wrong) is
+    logged and started again, with a growing pause, until the service stops."""
+    pause = 0.5
+    while not stop.is_set():
+        try:
+            await work(stop)
+        except Exception as error:
+            log.warning("background worker restarting", extra={"worker": name, "error": type(error).__name__})
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=pause)
+            except TimeoutError:
+                pause = min(pause * 2, 10.0)
+
+
+@dataclass
+class ServiceDefinition:
+    title: str
+    settings: ServiceSettings
+    migrations: Path
+    routers: Sequence[APIRouter] = ()
+    owns: Sequence[Topic] = ()
+    subscriptions: Sequence[Subscription] = ()
+    span_exporters: Iterable[SpanExporter] = ()
+    metric_readers: Iterable[MetricReader] = ()
+    run_background: bool = True
+    topic_replication: int = 1
+    extra_state: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Runtime:
+    """What request handlers reach through `request.app.state`."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    telemetry: Telemetry
+    relay: OutboxRelay
+    consumers: list[IdempotentConsumer]
+
+    @property
+    def source(self) -> str:
+        return source_of(self.settings.service_name, self.settings.agency)
+
+    async def stage(self, session: AsyncSession, data: EventData) -> str:
+        """Put `data` in this service's outbox, in the caller's transaction; returns the event id."""
+        return await add_event(session, data, source=self.source, namespace=self.settings.topic_namespace)
+
+
+def create_app(definition: ServiceDefinition) -> FastAPI:
+    settings = definition.settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await migrate(settings.database_url, settings.schema_name, definition.migrations)
+        subscribed = {t for s in definition.subscriptions for t in s.topics}
+        await ensure_topics(
+            settings.kafka_bootstrap,
+            [*definition.owns, *(t for t in TOPICS if t.name in subscribed)],
+            replication=definition.topic_replication,
+            namespace=settings.topic_namespace,
+        )
+        engine = create_engine(settings.database_url, settings.schema_name)
+        instrument_engine(engine, telemetry)
+        sessions = session_factory(engine)
+        dead_letters = DeadLetters(settings.kafka_bootstrap)
+        relay = OutboxRelay(
+            engine,
+            settings.kafka_bootstrap,
+            telemetry,
+            schema=settings.schema_name,
+            batch_size=settings.outbox_batch_size,
+            poll_seconds=settings.outbox_poll_seconds,
+        )
+        consumers = [
+            IdempotentConsumer(
+                group=settings.consumer_group,
+                subscription=Subscription(
+                    tuple(settings.topic_namespace + topic for topic in subscription.topics),
+                    subscription.handler,
+                    subscription.name,
+                ),
+                bootstrap=settings.kafka_bootstrap,
+                sessions=sessions,
+                dead_letters=dead_letters,
+                telemetry=telemetry,
+                max_attempts=settings.consumer_max_attempts,
+                backoff_seconds=settings.consumer_backoff_seconds,
+            )
+            for subscription in definition.subscriptions
+        ]
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.runtime = Runtime(settings, engine, sessions, telemetry, relay, consumers)
+        app.state.token_verifier = TokenVerifier(
+            issuer=settings.issuer,
+            audience=settings.expected_audience,
+            keys=KeySet(
+                f"{settings.issuer}/protocol/openid-connect/certs",
+                max_age=settings.jwks_max_age_seconds,
+                min_refresh=settings.jwks_min_refresh_seconds,
+            ),
+        )
+        for name, value in definition.extra_state.items():
+            setattr(app.state, name, value)
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
+        if definition.run_background:
+            workers: list[tuple[str, Callable[[asyncio.Event], Awaitable[None]]]] = [("outbox-relay", relay.run)]
+            workers += [(f"consumer-{c.inbox_name}", c.run) for c in consumers]
+            tasks = [asyncio.create_task(supervise(name, work, stop), name=name) for name, work in workers]
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await dead_letters.close()
+            await engine.dispose()
+            telemetry.shutdown()
+
+    telemetry = setup_telemetry(
+        settings, span_exporters=definition.span_exporters, metric_readers=definition.metric_readers
+    )
+    app = FastAPI(title=definition.title, lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for router in definition.routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
+        excluded_urls="/health/.*",
+    )
+    return app

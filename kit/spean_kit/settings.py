@@ -1,0 +1,48 @@
+"""A service's settings, from environment variables only (prefix SPEAN_); no secret lives in code."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SPEAN_", extra="ignore")
+
+    service_name: str = Field(description="The service's name: its database schema and consumer group.")
+    agency: str = Field(default="MOSVY", description="The agency on whose behalf the service emits events.")
+    database_url: str = Field(description="postgresql://user:password@host:port/database")
+    kafka_bootstrap: str = Field(description="host:port of the Kafka bootstrap servers")
+    keycloak_url: str = Field(description="Base URL of Keycloak, e.g. http://127.0.0.1:58080")
+    realm: str = "spean"
+    audience: str | None = Field(default=None, description="Expected token audience; spean-<service> if unset.")
+    jwks_max_age_seconds: float = Field(default=300, description="How long signing keys are trusted unrefreshed.")
+    jwks_min_refresh_seconds: float = Field(default=10, description="Least interval between two key refreshes.")
+    otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint for traces and metrics.")
+    console_telemetry: bool = Field(default=False, description="Print spans to the console (development).")
+    outbox_batch_size: int = 500
+    outbox_poll_seconds: float = 0.2
+    consumer_max_attempts: int = 5
+    consumer_backoff_seconds: float = 0.2
+    log_level: str = "INFO"
+    topic_namespace: str = Field(
+        default="",
+        description="Prefix of every topic name, so that environments (training, staging) can share one "
+        "Kafka cluster without seeing each other's events. Empty in production.",
+    )
+
+    @property
+    def schema_name(self) -> str:
+        return self.service_name.replace("-", "_")
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.keycloak_url.rstrip('/')}/realms/{self.realm}"
+
+    @property
+    def expected_audience(self) -> str:
+        return self.audience or f"spean-{self.service_name}"
+
+    @property
+    def consumer_group(self) -> str:
+        return f"spean-{self.service_name}"

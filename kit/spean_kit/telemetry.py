@@ -1,0 +1,123 @@
+"""Traces and metrics: OpenTelemetry providers per service, exported over OTLP (console in development).
+
+Providers are not installed globally, so that several services can share one test process and still
+each report under their own `service.name`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.util.types import AttributeValue
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from spean_kit.settings import ServiceSettings
+
+
+def messaging_attributes(
+    topic: str, operation: str, headers: Mapping[str, str], *, key: bytes | None = None
+) -> dict[str, AttributeValue]:
+    """OpenTelemetry messaging semantic conventions for Kafka. The case id (the key) is pseudonymous;
+    nothing else of the record's content is recorded."""
+    attributes: dict[str, AttributeValue] = {
+        "messaging.system": "kafka",
+        "messaging.destination.name": topic,
+        "messaging.operation.type": operation,
+        "messaging.message.id": headers.get("ce_id", ""),
+        "cloudevents.event_type": headers.get("ce_type", ""),
+    }
+    if key is not None:
+        attributes["messaging.kafka.message.key"] = key.decode(errors="replace")
+    return attributes
+
+
+@dataclass
+class Telemetry:
+    """One service's tracer and meter, and the instruments the kit reports to."""
+
+    tracer_provider: TracerProvider
+    meter_provider: MeterProvider
+    outbox_backlog: int = 0
+    consumer_lag: dict[tuple[str, str, int], int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tracer = self.tracer_provider.get_tracer("spean_kit")
+        meter = self.meter_provider.get_meter("spean_kit")
+        self.events_published = meter.create_counter("spean.events.published", description="Events sent to Kafka")
+        self.events_consumed = meter.create_counter("spean.events.consumed", description="Events processed")
+        self.events_dead_lettered = meter.create_counter(
+            "spean.events.dead_lettered", description="Events sent to a dead-letter topic"
+        )
+        meter.create_observable_gauge(
+            "spean.outbox.backlog", callbacks=[self._observe_backlog], description="Outbox rows not yet sent"
+        )
+        meter.create_observable_gauge(
+            "spean.consumer.lag", callbacks=[self._observe_lag], description="Records behind the partition's end"
+        )
+
+    def _observe_backlog(self, _: CallbackOptions) -> Iterable[Observation]:
+        yield Observation(self.outbox_backlog)
+
+    def _observe_lag(self, _: CallbackOptions) -> Iterable[Observation]:
+        for (group, topic, partition), lag in self.consumer_lag.items():
+            yield Observation(lag, {"consumer.group": group, "topic": topic, "partition": partition})
+
+    def shutdown(self) -> None:
+        self.tracer_provider.shutdown()
+        self.meter_provider.shutdown()
+
+
+def setup_telemetry(
+    settings: ServiceSettings,
+    *,
+    span_exporters: Iterable[SpanExporter] = (),
+    metric_readers: Iterable[MetricReader] = (),
+) -> Telemetry:
+    resource = Resource.create({"service.name": f"spean-{settings.service_name}", "service.namespace": "spean"})
+    tracer_provider = TracerProvider(resource=resource)
+    exporters = list(span_exporters)
+    readers = list(metric_readers)
+    if settings.otlp_endpoint:
+        endpoint = settings.otlp_endpoint.rstrip("/")
+        exporters.append(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"))
+        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics")))
+    if settings.console_telemetry:
+        exporters.append(ConsoleSpanExporter())
+    for exporter in exporters:
+        tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
+    return Telemetry(tracer_provider, MeterProvider(resource=resource, metric_readers=readers))
+
+
+def instrument_engine(engine: AsyncEngine, telemetry: Telemetry) -> None:
+    """Database spans for this engine, under this service's provider.
+
+    The instrumentor's `instrument()` is once per process and global; several services (and tests)
+    share a process, so each engine gets its own EngineTracer instead.
+    """
+    meter = telemetry.meter_provider.get_meter("opentelemetry.instrumentation.sqlalchemy")
+    connections = meter.create_up_down_counter(
+        "db.client.connections.usage", unit="connections", description="Connections in use or idle"
+    )
+    EngineTracer(  # type: ignore[no-untyped-call]
+        telemetry.tracer_provider.get_tracer("opentelemetry.instrumentation.sqlalchemy"),
+        engine.sync_engine,
+        connections,
+    )
+
+
+def current_trace_ids() -> tuple[str, str] | None:
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")

@@ -1,0 +1,91 @@
+"""A minimal service built on the kit, for testing the kit against the real servers.
+
+POST /cases records a case and stages `case.identified` in the outbox, in one transaction; its
+consumer applies each event to `sample_effect`. Handlers fail on purpose for case ids starting with
+`fail-`, so retries and dead letters can be observed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, FastAPI, Request
+from opentelemetry.sdk.trace.export import SpanExporter
+from pydantic import BaseModel, ConfigDict
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_contracts import CloudEvent
+from spean_contracts.events import CaseIdentified
+from spean_contracts.fields import CaseId
+from spean_contracts.registry import IDENTIFICATION
+from spean_contracts.vocabulary import AgeBand, Province, Sex
+from spean_kit.auth import Principal, require_roles
+from spean_kit.consumer import Subscription
+from spean_kit.service import Runtime, ServiceDefinition, create_app
+from spean_kit.settings import ServiceSettings
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+cases = sa.table("sample_case", sa.column("case_id"))
+effects = sa.table("sample_effect", sa.column("case_id"), sa.column("event_id"))
+router = APIRouter()
+
+
+class NewCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    case_id: CaseId
+    province: Province
+    sex: Sex
+    age_band: AgeBand
+
+
+def case_identified(case_id: str, province: Province = Province.BANTEAY_MEANCHEY) -> CaseIdentified:
+    return CaseIdentified.model_validate(
+        {
+            "case_id": case_id,
+            "province": province,
+            "sex": "male",
+            "age_band": "25-34",
+            "nationality": "KHM",
+            "is_child": False,
+            "exploitation_types": ["forced-labour"],
+            "screening_agency": "MOSVY-POIPET-TC",
+            "identified_at": datetime.now(UTC),
+        }
+    )
+
+
+@router.post("/cases", status_code=201)
+async def create_case(
+    body: NewCase, request: Request, principal: Annotated[Principal, Depends(require_roles("screener"))]
+) -> dict[str, str]:
+    runtime: Runtime = request.app.state.runtime
+    async with runtime.sessions() as session, session.begin():
+        await session.exec(sa.insert(cases).values(case_id=body.case_id))
+        await runtime.stage(session, case_identified(body.case_id, body.province))
+    return {"case_id": body.case_id, "recorded_by": principal.agency or ""}
+
+
+async def apply(session: AsyncSession, event: CloudEvent) -> None:
+    if event.subject.startswith("fail-"):
+        raise RuntimeError("this sample handler refuses fail- cases")
+    await session.exec(sa.insert(effects).values(case_id=event.subject, event_id=event.id))
+
+
+def build(
+    settings: ServiceSettings, *, span_exporters: tuple[SpanExporter, ...] = (), background: bool = True
+) -> FastAPI:
+    return create_app(
+        ServiceDefinition(
+            title="kit sample",
+            settings=settings,
+            migrations=MIGRATIONS,
+            routers=[router],
+            owns=[IDENTIFICATION],
+            subscriptions=[Subscription((IDENTIFICATION.name,), apply)],
+            span_exporters=span_exporters,
+            run_background=background,
+        )
+    )

@@ -1,0 +1,149 @@
+"""Crashes lose no event and double none: a relay killed mid-batch, and Kafka away while the API writes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from spean_contracts import source_of
+from spean_contracts.registry import IDENTIFICATION
+from spean_kit.database import create_engine as kit_engine
+from spean_kit.database import migrate, session_factory
+from spean_kit.outbox import add_event
+from spean_kit.topics import ensure_topics
+from spean_local.paths import Layout, Ports
+from spean_local.servers import Kafka
+from tests.kit.conftest import SettingsFactory, eventually, running, scalar
+from tests.kit.kafka_tools import read_all
+from tests.kit.sample.app import MIGRATIONS, build, case_identified
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def test_a_relay_killed_mid_batch_loses_nothing_and_doubles_nothing_downstream(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = await make_settings()
+    topic = settings.topic_namespace + IDENTIFICATION.name
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+    await ensure_topics(settings.kafka_bootstrap, [IDENTIFICATION], namespace=settings.topic_namespace)
+    prefix = f"crash-{uuid.uuid4().hex[:8]}"
+    total = 2000
+    engine = kit_engine(settings.database_url, settings.schema_name)
+    sessions = session_factory(engine)
+    for start in range(0, total, 500):
+        async with sessions() as session, session.begin():
+            for i in range(start, start + 500):
+                await add_event(
+                    session,
+                    case_identified(f"{prefix}-{i:05d}"),
+                    source=source_of("test", "MOSVY"),
+                    namespace=settings.topic_namespace,
+                )
+    await engine.dispose()
+
+    def relay() -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "tests.kit.relay_process", settings.database_url, settings.schema_name]
+        return subprocess.Popen([*command, settings.kafka_bootstrap, "25"], cwd=ROOT)
+
+    async def sent() -> int:
+        return int(await scalar(settings, "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"))
+
+    first = relay()
+
+    async def under_way() -> bool:
+        return await sent() >= 200
+
+    await eventually(under_way, what="the relay publishing")
+    first.send_signal(signal.SIGKILL)
+    await asyncio.to_thread(first.wait)
+    assert await sent() < total, "the relay finished before it could be killed; the test proves nothing"
+
+    second = relay()
+    try:
+
+        async def drained() -> bool:
+            return await sent() == total
+
+        await eventually(drained, within=120, what="the restarted relay draining the outbox")
+    finally:
+        second.terminate()
+        await asyncio.to_thread(second.wait)
+
+    published = [r for r in await read_all(settings.kafka_bootstrap, topic) if r.key.decode().startswith(prefix)]
+    assert len({dict(r.headers)["ce_id"] for r in published}) == total
+    async with running(build(settings)):
+
+        async def all_applied() -> bool:
+            applied = await scalar(settings, "SELECT count(*) FROM sample_effect WHERE case_id LIKE :p", p=f"{prefix}%")
+            return bool(applied == total)
+
+        await eventually(all_applied, within=120, what="every event applied downstream")
+    doubles = await scalar(
+        settings,
+        "SELECT count(*) - count(DISTINCT event_id) FROM sample_effect WHERE case_id LIKE :p",
+        p=f"{prefix}%",
+    )
+    assert doubles == 0
+
+
+async def test_the_api_keeps_answering_while_kafka_is_down_and_every_event_arrives_after(
+    make_settings: SettingsFactory, moi_token: Callable[[], str], tmp_path: Path
+) -> None:
+    shared = Layout.from_env()
+    kafka = Kafka(
+        Layout(root=shared.root, state=tmp_path / "kafka-state", cache=shared.cache),
+        Ports(kafka=_free_port(), kafka_controller=_free_port()),
+    )
+    prefix = f"outage-{uuid.uuid4().hex[:8]}"
+    bearer = {"Authorization": f"Bearer {moi_token()}"}
+    try:
+        await asyncio.to_thread(kafka.ensure_running)
+        settings = await make_settings(kafka_bootstrap=kafka.bootstrap)
+        async with running(build(settings)) as client:
+            pid = kafka.pid()
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            await asyncio.to_thread(os.waitpid, pid, 0)
+
+            answers = [
+                await client.post(
+                    "/cases",
+                    json={"case_id": f"{prefix}-{i:03d}", "province": "KH-20", "sex": "female", "age_band": "12-17"},
+                    headers=bearer,
+                )
+                for i in range(25)
+            ]
+            assert [a.status_code for a in answers] == [201] * 25
+            readiness = await client.get("/health/ready")
+            assert readiness.status_code == 503
+            assert readiness.json()["checks"] == {"database": "up", "kafka": "down"}
+            assert await scalar(settings, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 25
+
+            await asyncio.to_thread(kafka.ensure_running)
+
+            async def all_applied() -> bool:
+                applied = await scalar(
+                    settings, "SELECT count(*) FROM sample_effect WHERE case_id LIKE :p", p=f"{prefix}%"
+                )
+                return bool(applied == 25)
+
+            await eventually(all_applied, within=120, what="the events written during the outage")
+            assert (await client.get("/health/ready")).json()["checks"] == {"database": "up", "kafka": "up"}
+            assert (await client.get("/health/live")).status_code == 200
+    finally:
+        kafka.stop()

@@ -1,0 +1,77 @@
+"""The kit end to end on the real servers: API write -> outbox -> Kafka -> idempotent consumer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from tests.kit.conftest import SettingsFactory, eventually, running, scalar
+from tests.kit.sample.app import build
+
+
+def _case(prefix: str = "case") -> dict[str, str]:
+    return {"case_id": f"{prefix}-{uuid.uuid4().hex[:16]}", "province": "KH-1", "sex": "male", "age_band": "25-34"}
+
+
+async def test_one_trace_holds_the_request_its_write_the_publish_and_the_consumer(
+    make_settings: SettingsFactory, moi_token: Callable[[], str]
+) -> None:
+    settings = await make_settings()
+    spans = InMemorySpanExporter()
+    app = build(settings, span_exporters=(spans,))
+    case = _case()
+    async with running(app) as client:
+        answer = await client.post("/cases", json=case, headers={"Authorization": f"Bearer {moi_token()}"})
+        assert answer.status_code == 201, answer.text
+
+        async def applied() -> bool:
+            count = await scalar(settings, "SELECT count(*) FROM sample_effect WHERE case_id = :c", c=case["case_id"])
+            return bool(count == 1)
+
+        await eventually(applied, what="the consumer's effect")
+        app.state.runtime.telemetry.tracer_provider.force_flush()
+
+    finished = spans.get_finished_spans()
+    server = next(s for s in finished if s.kind == SpanKind.SERVER and s.name.startswith("POST /cases"))
+    trace = [s for s in finished if s.context.trace_id == server.context.trace_id]
+    kinds = {(s.kind, s.name.split(" ")[0]) for s in trace}
+    assert (SpanKind.PRODUCER, "send") in kinds
+    assert (SpanKind.CONSUMER, "process") in kinds
+    assert any(
+        s.kind == SpanKind.CLIENT and s.attributes and s.attributes.get("db.system") == "postgresql" for s in trace
+    )
+    consumer = next(s for s in trace if s.kind == SpanKind.CONSUMER)
+    assert consumer.attributes is not None
+    assert consumer.attributes["messaging.destination.name"] == f"{settings.topic_namespace}spean.identification.v1"
+    assert consumer.attributes["messaging.kafka.message.key"] == case["case_id"]
+
+
+async def test_bad_input_gets_problem_json_with_field_paths_and_writes_nothing(
+    make_settings: SettingsFactory, moi_token: Callable[[], str]
+) -> None:
+    settings = await make_settings()
+    bearer = {"Authorization": f"Bearer {moi_token()}"}
+    async with running(build(settings, background=False)) as client:
+        invalid = await client.post("/cases", json={**_case(), "province": "Phum Thmei", "sex": 3}, headers=bearer)
+        case = _case()
+        first = await client.post("/cases", json=case, headers=bearer)
+        again = await client.post("/cases", json=case, headers=bearer)
+        missing = await client.get("/no-such-thing", headers=bearer)
+
+    assert invalid.status_code == 422
+    assert invalid.headers["content-type"] == "application/problem+json"
+    problem = invalid.json()
+    assert problem["status"] == 422
+    assert {(e["path"], e["rule"]) for e in problem["errors"]} == {("body.province", "enum"), ("body.sex", "enum")}
+    assert "Phum Thmei" not in invalid.text
+    assert first.status_code == 201
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    assert case["case_id"] not in again.text
+    assert missing.status_code == 404
+    assert missing.json()["title"] == "Not found"
+    staged = await scalar(settings, "SELECT count(*) FROM outbox")
+    assert staged == 1
