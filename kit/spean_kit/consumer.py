@@ -8,15 +8,15 @@ Replaying a topic from offset 0 applies nothing twice: every event id already in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from opentelemetry import propagate
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -106,17 +106,16 @@ class IdempotentConsumer:
     ) -> None:
         offsets: dict[TopicPartition, int] = {}
         for partition, records in batches.items():
-            for record in records:
-                await self.process(record)
-                offsets[partition] = record.offset + 1
+            await self.process(records)
+            offsets[partition] = records[-1].offset + 1
             highwater = consumer.highwater(partition)
             if highwater is not None:
                 lag_key = (self.group, partition.topic, partition.partition)
                 self.telemetry.consumer_lag[lag_key] = max(0, highwater - offsets[partition])
         await consumer.commit(offsets)
 
-    async def process(self, record: ConsumerRecord) -> None:
-        """Apply one record exactly once, or dead-letter it. Raises only if the dead-letter topic is away."""
+    @contextlib.contextmanager
+    def _span(self, record: ConsumerRecord) -> Iterator[Span]:
         headers = {name: value.decode(errors="replace") for name, value in record.headers}
         with self.telemetry.tracer.start_as_current_span(
             f"process {record.topic}",
@@ -129,16 +128,54 @@ class IdempotentConsumer:
                 "messaging.kafka.offset": record.offset,
             },
         ) as span:
+            yield span
+
+    async def process(self, records: list[ConsumerRecord]) -> None:
+        """Apply a partition's records, each exactly once, or dead-letter them.
+
+        Fast path: the whole batch in one transaction. If anything in it fails, the batch is rolled
+        back and each record is applied on its own, with retries, so one bad event costs only itself.
+        Raises only if the dead-letter topic cannot be reached (the offsets are then not committed).
+        """
+        parsed: list[tuple[ConsumerRecord, CloudEvent]] = []
+        for record in records:
             try:
-                event = from_kafka_record(record.value, record.headers)
+                parsed.append((record, from_kafka_record(record.value, record.headers)))
             except ContractViolation as violation:
-                span.set_status(Status(StatusCode.ERROR, "contract violation"))
-                await self._dead_letter(record, str(violation), attempts=1)
-                return
+                with self._span(record) as span:
+                    span.set_status(Status(StatusCode.ERROR, "contract violation"))
+                    await self._dead_letter(record, str(violation), attempts=1)
+        if not parsed:
+            return
+        try:
+            async with self.sessions() as session, session.begin():
+                fresh = await self._claim(session, parsed)
+                for record, event in parsed:
+                    if event.id in fresh:
+                        fresh.discard(event.id)
+                        with self._span(record):
+                            await self.subscription.handler(session, event)
+        except Exception:
+            for record, event in parsed:
+                await self._process_one(record, event)
+            return
+        for record, event in parsed:
+            self.telemetry.events_consumed.add(1, {"topic": record.topic, "type": event.type})
+
+    async def _claim(self, session: AsyncSession, parsed: list[tuple[ConsumerRecord, CloudEvent]]) -> set[str]:
+        """Record the events' ids in the inbox; returns those not processed before (the rest are replays)."""
+        rows = [{"consumer": self.inbox_name, "event_id": event.id, "topic": record.topic} for record, event in parsed]
+        claimed = await session.exec(insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id))
+        return {str(event_id) for (event_id,) in claimed.all()}
+
+    async def _process_one(self, record: ConsumerRecord, event: CloudEvent) -> None:
+        with self._span(record) as span:
             error: Exception | None = None
             for attempt in range(1, self.max_attempts + 1):
                 try:
-                    await self._apply(record, event)
+                    async with self.sessions() as session, session.begin():
+                        if await self._claim(session, [(record, event)]):
+                            await self.subscription.handler(session, event)
                     self.telemetry.events_consumed.add(1, {"topic": record.topic, "type": event.type})
                     return
                 except Exception as failure:
@@ -152,25 +189,7 @@ class IdempotentConsumer:
             span.set_status(Status(StatusCode.ERROR, type(error).__name__))
             await self._dead_letter(record, f"{type(error).__name__}: {error}", attempts=self.max_attempts)
 
-    async def _apply(self, record: ConsumerRecord, event: CloudEvent) -> None:
-        async with self.sessions() as session, session.begin():
-            first_time = await session.exec(
-                insert(inbox)
-                .values(consumer=self.inbox_name, event_id=event.id, topic=record.topic)
-                .on_conflict_do_nothing()
-                .returning(inbox.c.event_id)
-            )
-            if first_time.first() is None:
-                return
-            await self.subscription.handler(session, event)
-
     async def _dead_letter(self, record: ConsumerRecord, reason: str, *, attempts: int) -> None:
         await self.dead_letters.send(record, reason=reason, consumer=self.group, attempts=attempts)
         self.telemetry.events_dead_lettered.add(1, {"topic": record.topic, "consumer.group": self.group})
         log.error("event dead-lettered", extra={"topic": record.topic, "offset": record.offset})
-
-
-async def processed_count(sessions: async_sessionmaker[AsyncSession], consumer: str) -> int:
-    async with sessions() as session:
-        count = await session.scalar(sa.select(sa.func.count()).select_from(inbox).where(inbox.c.consumer == consumer))
-        return int(count or 0)

@@ -30,26 +30,42 @@ log = logging.getLogger(__name__)
 RELAY_LOCK_NAMESPACE = 0x5E4A
 
 
-async def add_event(session: AsyncSession, data: EventData, *, source: str, namespace: str = "") -> str:
-    """Stage `data` for publication in the caller's transaction; returns the event id.
+async def add_events(
+    session: AsyncSession, events: Sequence[EventData], *, source: str, namespace: str = ""
+) -> list[str]:
+    """Stage `events` for publication in the caller's transaction (one INSERT); returns their ids.
 
-    The event is validated against its contract here, so an invalid event aborts the transaction
-    (nothing is written) instead of reaching Kafka.
+    Each event is validated against its contract here, so an invalid one aborts the transaction
+    (nothing is written) instead of reaching Kafka. The current trace context is kept with each row,
+    so the publish and every consumer join the trace of the request that caused them.
     """
-    event_id = str(uuid.uuid4())
-    record = to_kafka_record(data, source=source, event_id=event_id)
+    if not events:
+        return []
     trace_context: dict[str, str] = {}
     propagate.inject(trace_context)
-    await session.exec(
-        sa.insert(outbox).values(
-            event_id=event_id,
-            topic=namespace + record.topic,
-            key=record.key,
-            value=record.value,
-            headers=[[name, value.decode()] for name, value in record.headers],
-            trace_context=trace_context,
+    rows: list[dict[str, Any]] = []
+    event_ids: list[str] = []
+    for data in events:
+        event_id = str(uuid.uuid4())
+        event_ids.append(event_id)
+        record = to_kafka_record(data, source=source, event_id=event_id)
+        rows.append(
+            {
+                "event_id": event_id,
+                "topic": namespace + record.topic,
+                "key": record.key,
+                "value": record.value,
+                "headers": [[name, value.decode()] for name, value in record.headers],
+                "trace_context": trace_context,
+            }
         )
-    )
+    await session.exec(sa.insert(outbox).values(rows))
+    return event_ids
+
+
+async def add_event(session: AsyncSession, data: EventData, *, source: str, namespace: str = "") -> str:
+    """Stage one event; see `add_events`."""
+    (event_id,) = await add_events(session, [data], source=source, namespace=namespace)
     return event_id
 
 

@@ -30,7 +30,7 @@ from spean_kit.consumer import IdempotentConsumer, Subscription
 from spean_kit.database import create_engine, migrate, session_factory
 from spean_kit.deadletter import DeadLetters
 from spean_kit.errors import install_error_handlers
-from spean_kit.outbox import OutboxRelay, add_event
+from spean_kit.outbox import OutboxRelay, add_events
 from spean_kit.settings import ServiceSettings
 from spean_kit.telemetry import Telemetry, instrument_engine, setup_telemetry
 from spean_kit.topics import ensure_topics
@@ -83,9 +83,9 @@ class Runtime:
     def source(self) -> str:
         return source_of(self.settings.service_name, self.settings.agency)
 
-    async def stage(self, session: AsyncSession, data: EventData) -> str:
-        """Put `data` in this service's outbox, in the caller's transaction; returns the event id."""
-        return await add_event(session, data, source=self.source, namespace=self.settings.topic_namespace)
+    async def stage(self, session: AsyncSession, *events: EventData) -> list[str]:
+        """Put `events` in this service's outbox, in the caller's transaction; returns their ids."""
+        return await add_events(session, events, source=self.source, namespace=self.settings.topic_namespace)
 
 
 def create_app(definition: ServiceDefinition) -> FastAPI:

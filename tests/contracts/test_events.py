@@ -99,3 +99,20 @@ def test_a_subject_that_is_not_the_case_is_refused() -> None:
     with pytest.raises(ContractViolation) as caught:
         from_kafka_record(json.dumps(example).encode(), _record_headers(ce_subject="case-other-000"))
     assert caught.value.violations[0].path == "headers.ce_subject"
+
+
+@pytest.mark.parametrize("spec", CATALOGUE, ids=lambda spec: spec.name)
+def test_the_model_refuses_whatever_the_released_schema_refuses(spec: EventSpec) -> None:
+    """Producing and consuming validate through the strict model (fast); this holds it to the schema."""
+    example = spec.examples[0]
+    wrong_values: list[object] = [{"an": "object"}, "not-a-valid-value", -1, None, ["a list"], True]
+    for field in example:
+        for wrong in wrong_values:
+            mutated = {**example, field: wrong}
+            schema_refuses = bool(list(validator(spec.name, spec.version).iter_errors(mutated)))
+            try:
+                spec.model.model_validate_json(json.dumps(mutated), strict=True)
+                model_refuses = False
+            except ValueError:
+                model_refuses = True
+            assert model_refuses == schema_refuses, f"{field}={wrong!r}"

@@ -18,6 +18,9 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
         sa.Column("case_id", sa.String(64), nullable=False),
         sa.Column("event_id", sa.String(64), nullable=False),
+        sa.Column(
+            "applied_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")
+        ),
     )
 
 

@@ -1,0 +1,184 @@
+"""Benchmark: events through outbox -> relay -> Kafka -> idempotent consumer -> PostgreSQL, against the
+raw limit measured in the same run (aiokafka produce and consume of the same payloads, asyncpg COPY of
+the same rows), plus latency from commit to consumer effect at a steady rate.
+
+    uv run python -m bench.pipeline --events 100000 --rate 500 --seconds 20
+
+Uses the servers of `make up` (starts them if needed). Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from spean_contracts import source_of, to_kafka_record
+from spean_kit.service import Runtime
+from spean_kit.settings import ServiceSettings
+from spean_local.endpoints import Endpoints
+from spean_local.paths import Layout, Ports
+from spean_local.servers import all_servers
+from spean_local.starting import start_all
+from tests.kit.sample.app import build, case_identified
+
+STAGE_BATCH = 500
+
+
+async def _until(check: Callable[[], Awaitable[bool]]) -> None:
+    while not await check():  # noqa: ASYNC110 - polls the database; there is no event to wait on
+        await asyncio.sleep(0.2)
+
+
+async def _new_database(admin_dsn: str) -> str:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return admin_dsn.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def spean_throughput(settings: ServiceSettings, events: int) -> float:
+    """Seconds from the first staged event to the last consumer effect."""
+    app = build(settings)
+    async with app.router.lifespan_context(app):
+        runtime: Runtime = app.state.runtime
+        connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
+        began = time.perf_counter()
+        for start in range(0, events, STAGE_BATCH):
+            async with runtime.sessions() as session, session.begin():
+                batch = [case_identified(f"bench-{i:07d}") for i in range(start, min(events, start + STAGE_BATCH))]
+                await runtime.stage(session, *batch)
+
+        async def done() -> bool:
+            return bool(await connection.fetchval("SELECT count(*) FROM sample_effect") >= events)
+
+        await _until(done)
+        elapsed = time.perf_counter() - began
+        await connection.close()
+    return elapsed
+
+
+async def raw_limit(endpoints: Endpoints, events: int) -> tuple[float, float, float]:
+    """Seconds for raw aiokafka produce, raw aiokafka consume and asyncpg COPY of the same N events."""
+    records = [
+        to_kafka_record(case_identified(f"raw-{i:07d}"), source=source_of("bench", "MOSVY")) for i in range(events)
+    ]
+    topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, 6, 1)])
+    await admin.close()
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=endpoints.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+    )
+    await producer.start()
+    began = time.perf_counter()
+    deliveries = [await producer.send(topic, r.value, key=r.key, headers=r.headers) for r in records]
+    await asyncio.gather(*deliveries)
+    produce = time.perf_counter() - began
+    await producer.stop()
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=endpoints.kafka_bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    began = time.perf_counter()
+    seen = 0
+    while seen < events:
+        seen += sum(len(batch) for batch in (await consumer.getmany(timeout_ms=500, max_records=5000)).values())
+    consume = time.perf_counter() - began
+    await consumer.stop()
+
+    database = await _new_database(endpoints.postgres_dsn)
+    connection = await asyncpg.connect(database)
+    await connection.execute("CREATE TABLE raw_effect (case_id text, event_id text)")
+    rows = [(r.key.decode(), dict(r.headers)["ce_id"].decode()) for r in records]
+    began = time.perf_counter()
+    await connection.copy_records_to_table("raw_effect", records=rows)
+    copy = time.perf_counter() - began
+    await connection.close()
+    return produce, consume, copy
+
+
+async def latency(settings: ServiceSettings, rate: int, seconds: float) -> list[float]:
+    """Milliseconds from commit to effect for events committed one by one at `rate` per second."""
+    app = build(settings)
+    async with app.router.lifespan_context(app):
+        runtime: Runtime = app.state.runtime
+        connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
+        total = int(rate * seconds)
+        began = time.perf_counter()
+        for i in range(total):
+            async with runtime.sessions() as session, session.begin():
+                await runtime.stage(session, case_identified(f"steady-{i:07d}"))
+            ahead = began + (i + 1) / rate - time.perf_counter()
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+
+        async def done() -> bool:
+            return bool(await connection.fetchval("SELECT count(*) FROM sample_effect") >= total)
+
+        await _until(done)
+        rows = await connection.fetch(
+            "SELECT extract(epoch FROM (e.applied_at - o.created_at)) * 1000 AS ms "
+            "FROM sample_effect e JOIN outbox o ON o.event_id = e.event_id"
+        )
+        await connection.close()
+    return [float(row["ms"]) for row in rows]
+
+
+def _settings(endpoints: Endpoints, database: str) -> ServiceSettings:
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    return ServiceSettings(
+        service_name=name,
+        topic_namespace=f"{name}.",
+        database_url=database,
+        kafka_bootstrap=endpoints.kafka_bootstrap,
+        keycloak_url=endpoints.keycloak_url,
+        outbox_poll_seconds=0.02,
+    )
+
+
+async def main(events: int, rate: int, seconds: float) -> None:
+    layout, ports = Layout.from_env(), Ports()
+    await asyncio.to_thread(start_all, all_servers(layout, ports))
+    endpoints = Endpoints.local(layout, ports)
+
+    spean = await spean_throughput(_settings(endpoints, await _new_database(endpoints.postgres_dsn)), events)
+    produce, consume, copy = await raw_limit(endpoints, events)
+    raw = produce + consume + copy
+    latencies = await latency(_settings(endpoints, await _new_database(endpoints.postgres_dsn)), rate, seconds)
+
+    print(f"events: {events}")
+    print(f"raw aiokafka produce  {events / produce:>10.0f} events/s")
+    print(f"raw aiokafka consume  {events / consume:>10.0f} events/s")
+    print(f"raw asyncpg COPY      {events / copy:>10.0f} rows/s")
+    print(f"raw limit (all three) {events / raw:>10.0f} events/s")
+    print(f"spean pipeline        {events / spean:>10.0f} events/s")
+    print(f"ratio spean/raw       {raw / spean:>10.3f}")
+    quantiles = statistics.quantiles(latencies, n=100)
+    print(
+        f"latency commit->effect at {rate}/s for {seconds:.0f}s: p50 {quantiles[49]:.1f} ms, p99 {quantiles[98]:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=20)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.events, arguments.rate, arguments.seconds))
