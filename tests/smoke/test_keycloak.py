@@ -36,7 +36,7 @@ def test_client_credentials_token_is_signed_by_the_realm(servers: Endpoints, moi
         issuer=f"{servers.keycloak_url}/realms/spean",
     )
 
-    assert claims["agency"] == "MOI"
+    assert claims["agency"] == "MOI-AHTJP"
     assert "screener" in claims["realm_access"]["roles"]
 
 

@@ -50,6 +50,9 @@ class Server(ABC):
     @abstractmethod
     def healthy(self) -> bool: ...
 
+    def after_start(self) -> None:  # noqa: B027 - optional hook, most servers need nothing here
+        """What to do once the server is healthy, at every `make up` (e.g. load configuration)."""
+
     def environment(self) -> dict[str, str]:
         return dict(os.environ)
 
@@ -87,6 +90,7 @@ class Server(ABC):
             )
             started = True
         process.wait_until(self._alive_and_healthy, timeout=self.start_timeout, what=self.name)
+        self.after_start()
         return started
 
     def _alive_and_healthy(self) -> bool:

