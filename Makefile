@@ -68,4 +68,4 @@ contracts-release: deps
 lint: deps
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy contracts/spean_contracts kit/spean_kit deploy/local/spean_local tests
+	$(RUN) mypy contracts/spean_contracts kit/spean_kit deploy/local/spean_local services/identification tests bench

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ class ServiceDefinition:
     subscriptions: Sequence[Subscription] = ()
     span_exporters: Iterable[SpanExporter] = ()
     metric_readers: Iterable[MetricReader] = ()
+    workers: Sequence[Callable[[Runtime, asyncio.Event], Awaitable[None]]] = ()
     run_background: bool = True
     topic_replication: int = 1
     extra_state: dict[str, object] = field(default_factory=dict)
@@ -149,6 +151,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         if definition.run_background:
             workers: list[tuple[str, Callable[[asyncio.Event], Awaitable[None]]]] = [("outbox-relay", relay.run)]
             workers += [(f"consumer-{c.inbox_name}", c.run) for c in consumers]
+            runtime: Runtime = app.state.runtime
+            workers += [(getattr(w, "__name__", "worker"), functools.partial(w, runtime)) for w in definition.workers]
             tasks = [asyncio.create_task(supervise(name, work, stop), name=name) for name, work in workers]
         try:
             yield

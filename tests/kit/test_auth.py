@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from keycloak import KeycloakAdmin, KeycloakOpenID
 
 from spean_local.endpoints import Endpoints
-from tests.kit.conftest import SettingsFactory, running
+from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import build
+from tests.support.app import running
 
 CASE = {"case_id": "auth-case-0001", "province": "KH-1", "sex": "male", "age_band": "25-34"}
 

@@ -9,9 +9,10 @@ from aiokafka import AIOKafkaProducer
 
 from spean_contracts import source_of, to_kafka_record
 from spean_contracts.registry import IDENTIFICATION
-from tests.kit.conftest import SettingsFactory, eventually, running, scalar
-from tests.kit.kafka_tools import group_caught_up, read_all, rewind_group
+from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import build, case_identified
+from tests.support.app import eventually, running, scalar
+from tests.support.kafka import group_caught_up, read_all, rewind_group
 
 
 async def test_a_group_rewound_to_offset_zero_applies_nothing_twice(

@@ -20,9 +20,10 @@ from spean_kit.outbox import add_event
 from spean_kit.topics import ensure_topics
 from spean_local.paths import Layout, Ports
 from spean_local.servers import Kafka
-from tests.kit.conftest import SettingsFactory, eventually, running, scalar
-from tests.kit.kafka_tools import read_all
+from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import MIGRATIONS, build, case_identified
+from tests.support.app import eventually, running, scalar
+from tests.support.kafka import read_all
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from tests.kit.conftest import SettingsFactory, eventually, running, scalar
+from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import build
+from tests.support.app import eventually, running, scalar
 
 
 def _case(prefix: str = "case") -> dict[str, str]:

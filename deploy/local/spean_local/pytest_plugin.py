@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import asyncpg
 import pytest
+from keycloak import KeycloakOpenID
 
 from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
@@ -49,6 +50,24 @@ def servers() -> Iterator[Endpoints]:
     finally:
         for server in reversed(started):
             server.stop()
+
+
+TokenFactory = Callable[[str], str]
+
+
+@pytest.fixture(scope="session")
+def machine_token(servers: Endpoints) -> TokenFactory:
+    """A fresh access token of one of the national realm's machine clients, e.g. `moi-case-system`."""
+
+    def token(client_id: str) -> str:
+        secret = servers.keycloak_client_secrets["SPEAN_SECRET_" + client_id.upper().replace("-", "_")]
+        oidc = KeycloakOpenID(
+            server_url=servers.keycloak_url, realm_name="spean", client_id=client_id, client_secret_key=secret
+        )
+        access: str = oidc.token(grant_type="client_credentials")["access_token"]
+        return access
+
+    return token
 
 
 DatabaseFactory = Callable[[], Awaitable[str]]

@@ -1,0 +1,94 @@
+"""The identification service's tables (schema `identification`). Personal data only as ciphertext."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, LargeBinary, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+class CaseKey(SQLModel, table=True):
+    __tablename__ = "case_key"
+    case_id: str = Field(primary_key=True, max_length=64)
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Screening(SQLModel, table=True):
+    __tablename__ = "screening"
+    screening_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(index=True, max_length=64)
+    agency: str = Field(max_length=40, index=True)
+    officer: str = Field(max_length=64, description="The screening officer's subject id (not a name).")
+    encounter: str = Field(max_length=40)
+    encountered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    province: str = Field(max_length=10)
+    sex: str = Field(max_length=10)
+    age_band: str = Field(max_length=10)
+    nationality: str = Field(max_length=10)
+    is_child: bool
+    continuum: str = Field(max_length=1)
+    indicators: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    suggested_outcome: str = Field(max_length=30)
+    reasons: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    personal_data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    determination_due: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    deadline_breached: bool = False
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Share(SQLModel, table=True):
+    __tablename__ = "share"
+    __table_args__ = (UniqueConstraint("screening_id", "agency"),)
+    id: int | None = Field(default=None, primary_key=True)
+    screening_id: str = Field(max_length=64, index=True)
+    agency: str = Field(max_length=40)
+    shared_by: str = Field(max_length=64)
+    shared_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Determination(SQLModel, table=True):
+    __tablename__ = "determination"
+    case_id: str = Field(primary_key=True, max_length=64)
+    determination_id: str = Field(max_length=64, unique=True)
+    outcome: str = Field(max_length=30)
+    reasons: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    exploitation_types: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    determined_by: str = Field(max_length=64)
+    agency: str = Field(max_length=40)
+    co_signed_by: str | None = Field(default=None, max_length=40)
+    status: str = Field(max_length=30, description="awaiting-co-signature or final")
+    decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Consent(SQLModel, table=True):
+    __tablename__ = "consent"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=64, index=True)
+    purpose: str = Field(max_length=30)
+    given: bool
+    recorded_by: str = Field(max_length=64)
+    agency: str = Field(max_length=40)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AccessAudit(SQLModel, table=True):
+    __tablename__ = "access_audit"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    subject: str = Field(max_length=64)
+    agency: str = Field(max_length=40)
+    screening_id: str = Field(max_length=64, index=True)
+    purpose: str | None = Field(default=None, max_length=200)
+    granted: bool
+    reason: str = Field(max_length=200)
+
+
+class IdempotentRequest(SQLModel, table=True):
+    __tablename__ = "idempotent_request"
+    key: str = Field(primary_key=True, max_length=200)
+    agency: str = Field(primary_key=True, max_length=40)
+    status: int
+    body: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))

@@ -1,0 +1,172 @@
+"""The HTTP API of identification. Thin: parse, authorise, call the use case, answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+from sqlmodel import col, select
+
+from spean_identification import determinations, screenings
+from spean_identification.adapters.crypto import CaseKeys
+from spean_identification.adapters.tables import AccessAudit, IdempotentRequest
+from spean_identification.api.bulk import csv_rows, validate_rows
+from spean_identification.api.schemas import (
+    AuditEntry,
+    BulkResult,
+    BulkRowResult,
+    ConsentIn,
+    ConsentOut,
+    DeterminationIn,
+    DeterminationOut,
+    ScreeningIn,
+    ScreeningOut,
+    ScreeningRead,
+    ShareIn,
+)
+from spean_identification.settings import IdentificationSettings
+from spean_kit.auth import Principal, require_roles
+from spean_kit.errors import Problem
+from spean_kit.service import Runtime
+
+router = APIRouter(tags=["identification"])
+Screener = Annotated[Principal, Depends(require_roles("screener"))]
+Reader = Annotated[Principal, Depends(require_roles("screener", "determiner", "case-worker"))]
+Determiner = Annotated[Principal, Depends(require_roles("determiner"))]
+CoSigner = Annotated[Principal, Depends(require_roles("co-signer"))]
+Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _settings(request: Request) -> IdentificationSettings:
+    settings: IdentificationSettings = request.app.state.settings
+    return settings
+
+
+def _keys(request: Request) -> CaseKeys:
+    keys: CaseKeys = request.app.state.case_keys
+    return keys
+
+
+@router.post("/screenings", status_code=201, response_model=ScreeningOut)
+async def record_screening(
+    body: ScreeningIn, request: Request, principal: Screener, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Record one screening. Sent twice with the same Idempotency-Key, it is recorded once and the first
+    answer is returned again."""
+    runtime = _runtime(request)
+    async with runtime.sessions() as session, session.begin():
+        if idempotency_key:
+            earlier = await session.get(IdempotentRequest, (idempotency_key, principal.agency or ""))
+            if earlier is not None:
+                return JSONResponse(earlier.body, status_code=earlier.status)
+        (answer,) = await screenings.record_screenings(
+            session, runtime, _settings(request), _keys(request), principal, [body]
+        )
+        payload = answer.model_dump(mode="json")
+        if idempotency_key:
+            session.add(IdempotentRequest(key=idempotency_key, agency=principal.agency or "", status=201, body=payload))
+    return JSONResponse(payload, status_code=201)
+
+
+@router.post("/screenings/bulk", response_model=BulkResult)
+async def record_screenings_in_bulk(request: Request, principal: Screener) -> BulkResult:
+    """Many screenings at once, as `text/csv` (one row a screening, lists separated by `;`) or as a JSON
+    list. Each row is validated and answered on its own: a bad row never costs the good ones."""
+    content_type = request.headers.get("content-type", "")
+    raw = await request.body()
+    rows: list[Any]
+    if content_type.startswith("text/csv"):
+        rows = csv_rows(raw.decode("utf-8-sig", errors="replace"))
+    else:
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            raise Problem(400, "Bad request", "the body is neither CSV nor a JSON list", kind="bad-body") from None
+        if not isinstance(parsed, list):
+            raise Problem(400, "Bad request", "a JSON body must be a list of screenings", kind="bad-body")
+        rows = parsed
+    valid, invalid = validate_rows(rows)
+    runtime = _runtime(request)
+    async with runtime.sessions() as session, session.begin():
+        answers = await screenings.record_screenings(
+            session, runtime, _settings(request), _keys(request), principal, [s for _, s in valid]
+        )
+    results = [
+        BulkRowResult(row=index, status=201, screening=answer)
+        for (index, _), answer in zip(valid, answers, strict=True)
+    ]
+    results += [BulkRowResult(row=index, status=422, errors=errors) for index, errors in invalid.items()]
+    return BulkResult(created=len(valid), failed=len(invalid), rows=sorted(results, key=lambda r: r.row))
+
+
+@router.get("/screenings/{screening_id}", response_model=ScreeningRead)
+async def read_screening(
+    screening_id: str,
+    request: Request,
+    principal: Reader,
+    purpose: Annotated[str | None, Query(max_length=200, description="Why the data is read; audited.")] = None,
+) -> ScreeningRead:
+    async with _runtime(request).sessions() as session, session.begin():
+        return await screenings.read_screening(session, _keys(request), principal, screening_id, purpose)
+
+
+@router.post("/screenings/{screening_id}/shares", status_code=204)
+async def share_screening(screening_id: str, body: ShareIn, request: Request, principal: Reader) -> None:
+    async with _runtime(request).sessions() as session, session.begin():
+        await screenings.share(session, principal, screening_id, body.agency)
+
+
+@router.post("/cases/{case_id}/determination", status_code=201, response_model=DeterminationOut)
+async def determine(case_id: str, body: DeterminationIn, request: Request, principal: Determiner) -> DeterminationOut:
+    runtime = _runtime(request)
+    async with runtime.sessions() as session, session.begin():
+        return await determinations.determine(session, runtime, _settings(request), principal, case_id, body)
+
+
+@router.post("/cases/{case_id}/determination/co-signature", response_model=DeterminationOut)
+async def co_sign(case_id: str, request: Request, principal: CoSigner) -> DeterminationOut:
+    runtime = _runtime(request)
+    async with runtime.sessions() as session, session.begin():
+        return await determinations.co_sign(session, runtime, principal, case_id)
+
+
+@router.post("/cases/{case_id}/consents", status_code=201, response_model=ConsentOut)
+async def record_consent(case_id: str, body: ConsentIn, request: Request, principal: Reader) -> ConsentOut:
+    """Record consent for one purpose, or its withdrawal (`given: false`)."""
+    async with _runtime(request).sessions() as session, session.begin():
+        return await determinations.record_consent(session, principal, case_id, body)
+
+
+@router.get("/cases/{case_id}/consents", response_model=list[ConsentOut])
+async def consents(case_id: str, request: Request, principal: Reader) -> list[ConsentOut]:
+    async with _runtime(request).sessions() as session:
+        return await determinations.current_consents(session, case_id)
+
+
+@router.delete("/cases/{case_id}/personal-data", status_code=204)
+async def erase(case_id: str, request: Request, principal: Determiner) -> None:
+    """Lawful erasure: the case's key is destroyed, so its personal data can never be read again."""
+    async with _runtime(request).sessions() as session, session.begin():
+        if not await screenings.erase(session, case_id):
+            raise Problem(404, "Not found", "no personal data held for this case")
+
+
+@router.get("/audit", response_model=list[AuditEntry])
+async def audit(
+    request: Request, principal: Auditor, screening_id: Annotated[str | None, Query(max_length=64)] = None
+) -> list[AuditEntry]:
+    """Every read of personal data, granted or refused."""
+    query = select(AccessAudit).order_by(col(AccessAudit.id))
+    if screening_id:
+        query = query.where(AccessAudit.screening_id == screening_id)
+    async with _runtime(request).sessions() as session:
+        rows = (await session.exec(query.limit(1000))).all()
+    return [AuditEntry.model_validate(row, from_attributes=True) for row in rows]

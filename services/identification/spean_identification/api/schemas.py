@@ -1,0 +1,110 @@
+"""What the HTTP API accepts and answers. Personal data appears only here and in the encrypted column."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from spean_contracts.vocabulary import Continuum, Encounter, ExploitationType, Outcome, Province
+from spean_identification.domain.indicators import Indicators
+from spean_identification.domain.person import Person
+
+
+class ScreeningIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    encountered_at: datetime
+    encounter: Encounter
+    province: Province
+    location: str | None = Field(default=None, max_length=200, description="Village or place; kept encrypted.")
+    person: Person
+    indicators: Indicators
+    continuum: Continuum
+    notes: str | None = Field(default=None, max_length=4000, description="Kept encrypted.")
+
+
+class ScreeningOut(BaseModel):
+    screening_id: str
+    case_id: str
+    suggested_outcome: Outcome
+    reasons: list[str]
+    determination_due: datetime
+
+
+class ScreeningRead(ScreeningOut):
+    agency: str
+    encounter: Encounter
+    encountered_at: datetime
+    province: Province
+    location: str | None
+    person: Person
+    indicators: Indicators
+    continuum: Continuum
+    notes: str | None
+
+
+class BulkRowResult(BaseModel):
+    row: int
+    status: int
+    screening: ScreeningOut | None = None
+    errors: list[dict[str, str]] = []
+
+
+class BulkResult(BaseModel):
+    created: int
+    failed: int
+    rows: list[BulkRowResult]
+
+
+class ShareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    agency: str = Field(pattern=r"^[A-Z][A-Z0-9-]{1,39}$")
+
+
+class DeterminationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Outcome
+    reasons: list[str] = Field(min_length=1, max_length=20)
+    exploitation_types: list[ExploitationType] = Field(default=[], max_length=6)
+
+
+class DeterminationOut(BaseModel):
+    case_id: str
+    determination_id: str
+    outcome: Outcome
+    status: str
+    co_signed_by: str | None
+
+
+class ConsentPurpose(StrEnum):
+    SERVICES = "services"
+    SHARING_AGENCIES = "sharing-agencies"
+    SHARING_CROSS_BORDER = "sharing-cross-border"
+    IMAGES = "images"
+    RESEARCH = "research"
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    purpose: ConsentPurpose
+    given: bool
+
+
+class ConsentOut(BaseModel):
+    purpose: ConsentPurpose
+    given: bool
+    recorded_by: str
+    agency: str
+    recorded_at: datetime
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    subject: str
+    agency: str
+    screening_id: str
+    purpose: str | None
+    granted: bool
+    reason: str

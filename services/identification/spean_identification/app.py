@@ -1,0 +1,42 @@
+"""The identification service, wired: `spean-identification` runs it under uvicorn."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from spean_contracts.registry import IDENTIFICATION
+from spean_identification.adapters.crypto import CaseKeys
+from spean_identification.api.routes import router
+from spean_identification.determinations import deadline_worker
+from spean_identification.settings import IdentificationSettings
+from spean_kit.logs import configure_logging
+from spean_kit.service import ServiceDefinition, create_app
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporter, ...] = ()) -> FastAPI:
+    return create_app(
+        ServiceDefinition(
+            title="Spean identification",
+            settings=settings,
+            migrations=MIGRATIONS,
+            routers=[router],
+            owns=[IDENTIFICATION],
+            workers=[deadline_worker],
+            span_exporters=span_exporters,
+            extra_state={"case_keys": CaseKeys(settings.master_key_bytes)},
+        )
+    )
+
+
+def main() -> None:
+    settings = IdentificationSettings()  # type: ignore[call-arg]  # filled from the environment
+    configure_logging("identification", settings.log_level)
+    port = int(os.environ.get("SPEAN_HTTP_PORT", "8101"))
+    uvicorn.run(build(settings), host=os.environ.get("SPEAN_HTTP_HOST", "127.0.0.1"), port=port, log_config=None)

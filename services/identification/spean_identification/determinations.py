@@ -1,0 +1,205 @@
+"""The competent authority's determination (MoSVY), its optional co-signature (MoI police), consent
+records, and the deadline scan."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_contracts.events import (
+    CaseIdentified,
+    DeterminationMade,
+    IdentificationDeadlineBreached,
+    VulnerablePersonIdentified,
+)
+from spean_contracts.fields import EventData
+from spean_contracts.vocabulary import Agency, ExploitationType, Outcome
+from spean_identification.adapters.tables import Consent, Determination, Screening
+from spean_identification.api.schemas import ConsentIn, ConsentOut, DeterminationIn, DeterminationOut
+from spean_identification.screenings import _contract_agency, new_id
+from spean_identification.settings import IdentificationSettings
+from spean_kit.auth import Forbidden, Principal
+from spean_kit.errors import Problem
+from spean_kit.service import Runtime
+
+FINAL = "final"
+AWAITING = "awaiting-co-signature"
+CO_SIGNING_AGENCY = "MOI-AHTJP"
+
+
+async def _first_screening(session: AsyncSession, case_id: str) -> Screening:
+    found = (
+        await session.exec(select(Screening).where(Screening.case_id == case_id).order_by(col(Screening.recorded_at)))
+    ).first()
+    if found is None:
+        raise Problem(404, "Not found", "no such case")
+    return found
+
+
+def _answer(determination: Determination) -> DeterminationOut:
+    return DeterminationOut(
+        case_id=determination.case_id,
+        determination_id=determination.determination_id,
+        outcome=Outcome(determination.outcome),
+        status=determination.status,
+        co_signed_by=determination.co_signed_by,
+    )
+
+
+def _final_events(determination: Determination, screening: Screening, now: datetime) -> list[EventData]:
+    exploitation = [ExploitationType(e) for e in determination.exploitation_types]
+    events: list[EventData] = [
+        DeterminationMade(
+            case_id=determination.case_id,
+            determination_id=determination.determination_id,
+            outcome=Outcome(determination.outcome),
+            exploitation_types=exploitation,
+            agency=_contract_agency(determination.agency),
+            co_signed_by=Agency(determination.co_signed_by) if determination.co_signed_by else None,
+            determined_at=now,
+        )
+    ]
+    profile = {
+        "case_id": screening.case_id,
+        "province": screening.province,
+        "sex": screening.sex,
+        "age_band": screening.age_band,
+        "nationality": screening.nationality,
+        "is_child": screening.is_child,
+        "screening_agency": _contract_agency(screening.agency),
+        "identified_at": now,
+    }
+    if determination.outcome == Outcome.TRAFFICKING_VICTIM:
+        events.append(CaseIdentified.model_validate({**profile, "exploitation_types": exploitation}))
+    elif determination.outcome == Outcome.VULNERABLE_PERSON:
+        events.append(VulnerablePersonIdentified.model_validate(profile))
+    return events
+
+
+async def determine(
+    session: AsyncSession,
+    runtime: Runtime,
+    settings: IdentificationSettings,
+    principal: Principal,
+    case_id: str,
+    body: DeterminationIn,
+) -> DeterminationOut:
+    if body.outcome == Outcome.TRAFFICKING_VICTIM and not body.exploitation_types:
+        raise Problem(
+            422,
+            "Invalid request",
+            "a trafficking victim's determination names the exploitation",
+            kind="validation",
+            errors=[{"path": "body.exploitation_types", "rule": "min_length", "message": "at least one"}],
+        )
+    screening = await _first_screening(session, case_id)
+    existing = await session.get(Determination, case_id)
+    if existing is not None:
+        raise Problem(
+            409, "Conflict", f"the case is already determined ({existing.status})", extra={"current": existing.status}
+        )
+    now = datetime.now(UTC)
+    determination = Determination(
+        case_id=case_id,
+        determination_id=new_id("det"),
+        outcome=body.outcome,
+        reasons=body.reasons,
+        exploitation_types=[str(e) for e in body.exploitation_types],
+        determined_by=principal.subject,
+        agency=principal.agency or "",
+        status=AWAITING if settings.require_co_signature else FINAL,
+        decided_at=now,
+    )
+    session.add(determination)
+    await session.flush()
+    if determination.status == FINAL:
+        await runtime.stage(session, *_final_events(determination, screening, now))
+    return _answer(determination)
+
+
+async def co_sign(session: AsyncSession, runtime: Runtime, principal: Principal, case_id: str) -> DeterminationOut:
+    if principal.agency != CO_SIGNING_AGENCY:
+        raise Forbidden("co-signature is given by the anti-trafficking police")
+    determination = await session.get(Determination, case_id, with_for_update=True)
+    if determination is None:
+        raise Problem(404, "Not found", "no determination awaits co-signature for this case")
+    if determination.status != AWAITING:
+        raise Problem(
+            409, "Conflict", f"the determination is {determination.status}", extra={"current": determination.status}
+        )
+    determination.status = FINAL
+    determination.co_signed_by = CO_SIGNING_AGENCY
+    session.add(determination)
+    await session.flush()
+    screening = await _first_screening(session, case_id)
+    await runtime.stage(session, *_final_events(determination, screening, datetime.now(UTC)))
+    return _answer(determination)
+
+
+async def record_consent(session: AsyncSession, principal: Principal, case_id: str, body: ConsentIn) -> ConsentOut:
+    await _first_screening(session, case_id)
+    consent = Consent(
+        case_id=case_id,
+        purpose=body.purpose,
+        given=body.given,
+        recorded_by=principal.subject,
+        agency=principal.agency or "",
+        recorded_at=datetime.now(UTC),
+    )
+    session.add(consent)
+    await session.flush()
+    return ConsentOut.model_validate(consent, from_attributes=True)
+
+
+async def current_consents(session: AsyncSession, case_id: str) -> list[ConsentOut]:
+    """The latest record per purpose: a withdrawal supersedes the consent before it."""
+    await _first_screening(session, case_id)
+    rows = (await session.exec(select(Consent).where(Consent.case_id == case_id).order_by(col(Consent.id)))).all()
+    latest = {row.purpose: row for row in rows}
+    return [ConsentOut.model_validate(row, from_attributes=True) for row in latest.values()]
+
+
+async def breach_scan(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
+    """Screenings past their determination deadline and still undetermined: one breach event each."""
+    overdue = (
+        await session.exec(
+            select(Screening)
+            .where(col(Screening.determination_due) < now)
+            .where(col(Screening.deadline_breached).is_(False))
+            .where(col(Screening.case_id).not_in(select(Determination.case_id).where(Determination.status == FINAL)))
+            .with_for_update(skip_locked=True)
+            .limit(500)
+        )
+    ).all()
+    for screening in overdue:
+        screening.deadline_breached = True
+        session.add(screening)
+    await runtime.stage(
+        session,
+        *(
+            IdentificationDeadlineBreached(
+                case_id=s.case_id,
+                stage="determination",
+                agency=Agency.MOSVY,
+                due_at=s.determination_due,
+                breached_at=now,
+            )
+            for s in overdue
+        ),
+    )
+    return len(overdue)
+
+
+async def deadline_worker(runtime: Runtime, stop: asyncio.Event) -> None:
+    settings = runtime.settings
+    assert isinstance(settings, IdentificationSettings)
+    while not stop.is_set():
+        async with runtime.sessions() as session, session.begin():
+            await breach_scan(session, runtime, datetime.now(UTC))
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=settings.deadline_scan_seconds)
+        except TimeoutError:
+            continue

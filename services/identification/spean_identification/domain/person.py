@@ -1,0 +1,44 @@
+"""The person screened: personal data that never leaves this service, and the coarse profile that may."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from spean_contracts.vocabulary import AgeBand, Country, Sex
+
+CHILD_UNTIL = 18
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    names: list[str] = Field(min_length=1, max_length=5, description="Names as the person gives them, any script.")
+    birth_date: date | None = Field(default=None, description="Exact birth date, when known.")
+    estimated_age: int | None = Field(default=None, ge=0, le=120, description="When the birth date is unknown.")
+    sex: Sex
+    nationality: Country
+    languages: list[str] = Field(default=[], max_length=10)
+    contacts: list[str] = Field(default=[], max_length=10, description="Phone numbers, addresses, relatives.")
+    documents: list[str] = Field(default=[], max_length=10, description="Document types and numbers.")
+
+    @model_validator(mode="after")
+    def _age_known(self) -> Person:
+        if self.birth_date is None and self.estimated_age is None:
+            raise ValueError("either birth_date or estimated_age is required")
+        return self
+
+    def age_on(self, day: date) -> int:
+        if self.birth_date is None:
+            assert self.estimated_age is not None
+            return self.estimated_age
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - int(before_birthday)
+
+
+def age_band(age: int) -> AgeBand:
+    for upper, band in ((11, AgeBand.UNDER_12), (17, AgeBand.TEEN), (24, AgeBand.YOUNG_ADULT), (34, AgeBand.ADULT)):
+        if age <= upper:
+            return band
+    return AgeBand.MIDDLE if age <= 49 else AgeBand.OLDER

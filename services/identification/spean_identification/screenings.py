@@ -1,0 +1,201 @@
+"""Use cases of identification: record screenings, read them under the access rule, share them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_contracts.events import ScreeningRecorded
+from spean_contracts.vocabulary import Agency, Continuum, Encounter, Outcome, Province
+from spean_identification.adapters.crypto import CaseKeys
+from spean_identification.adapters.tables import AccessAudit, CaseKey, Screening, Share
+from spean_identification.api.schemas import ScreeningIn, ScreeningOut, ScreeningRead
+from spean_identification.domain.access import may_read
+from spean_identification.domain.assessment import assess
+from spean_identification.domain.deadlines import determination_due
+from spean_identification.domain.indicators import Indicators
+from spean_identification.domain.matchkeys import match_keys
+from spean_identification.domain.person import CHILD_UNTIL, Person, age_band
+from spean_identification.settings import IdentificationSettings
+from spean_kit.auth import Forbidden, Principal
+from spean_kit.errors import Problem
+from spean_kit.service import Runtime
+
+
+def _agency(principal: Principal) -> str:
+    if not principal.agency:
+        raise Forbidden("the token carries no agency")
+    return principal.agency
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+async def record_screenings(
+    session: AsyncSession,
+    runtime: Runtime,
+    settings: IdentificationSettings,
+    keys: CaseKeys,
+    principal: Principal,
+    screenings: Sequence[ScreeningIn],
+) -> list[ScreeningOut]:
+    """Records each screening as a new pseudonymous case; stages a screening-recorded event for each."""
+    agency = _agency(principal)
+    now = datetime.now(UTC)
+    answers: list[ScreeningOut] = []
+    events: list[ScreeningRecorded] = []
+    for screening in screenings:
+        person = screening.person
+        age = person.age_on(screening.encountered_at.date())
+        is_child = age < CHILD_UNTIL
+        assessment = assess(screening.indicators, is_child=is_child, continuum=screening.continuum)
+        case_id, screening_id = new_id("case"), new_id("scr")
+        wrapped = keys.new_wrapped_key(case_id)
+        private = {
+            "person": person.model_dump(mode="json"),
+            "location": screening.location,
+            "notes": screening.notes,
+        }
+        due = determination_due(now, settings.determination_deadline_hours)
+        session.add(CaseKey(case_id=case_id, wrapped_key=wrapped))
+        session.add(
+            Screening(
+                screening_id=screening_id,
+                case_id=case_id,
+                agency=agency,
+                officer=principal.subject,
+                encounter=screening.encounter,
+                encountered_at=screening.encountered_at,
+                province=screening.province,
+                sex=person.sex,
+                age_band=age_band(age),
+                nationality=person.nationality,
+                is_child=is_child,
+                continuum=screening.continuum,
+                indicators=screening.indicators.model_dump(mode="json"),
+                suggested_outcome=assessment.suggested,
+                reasons=list(assessment.reasons),
+                personal_data=keys.encrypt(wrapped, case_id, json.dumps(private).encode()),
+                determination_due=due,
+                recorded_at=now,
+            )
+        )
+        events.append(
+            ScreeningRecorded(
+                case_id=case_id,
+                screening_id=screening_id,
+                agency=_contract_agency(agency),
+                encounter=screening.encounter,
+                province=screening.province,
+                sex=person.sex,
+                age_band=age_band(age),
+                nationality=person.nationality,
+                is_child=is_child,
+                continuum=screening.continuum,
+                indicators_present=screening.indicators.count,
+                suggested_outcome=assessment.suggested,
+                match_keys=match_keys(person, settings.match_secret_bytes, screened_on=screening.encountered_at.date()),
+                screened_at=now,
+            )
+        )
+        answers.append(
+            ScreeningOut(
+                screening_id=screening_id,
+                case_id=case_id,
+                suggested_outcome=assessment.suggested,
+                reasons=list(assessment.reasons),
+                determination_due=due,
+            )
+        )
+    await session.flush()
+    await runtime.stage(session, *events)
+    return answers
+
+
+def _contract_agency(agency: str) -> Agency:
+    """Agencies outside the contract's list (a new NGO) are reported under the generic NGO code."""
+    try:
+        return Agency(agency)
+    except ValueError:
+        return Agency.NGO
+
+
+async def _screening(session: AsyncSession, screening_id: str) -> Screening:
+    found = await session.get(Screening, screening_id)
+    if found is None:
+        raise Problem(404, "Not found", "no such screening")
+    return found
+
+
+async def read_screening(
+    session: AsyncSession, keys: CaseKeys, principal: Principal, screening_id: str, purpose: str | None
+) -> ScreeningRead:
+    """The whole screening with its personal data, if the access rule allows; audited either way."""
+    screening = await _screening(session, screening_id)
+    shared = set((await session.exec(select(Share.agency).where(Share.screening_id == screening_id))).all())
+    decision = may_read(
+        agency=principal.agency, roles=principal.roles, purpose=purpose, owner=screening.agency, shared_with=shared
+    )
+    session.add(
+        AccessAudit(
+            at=datetime.now(UTC),
+            subject=principal.subject,
+            agency=principal.agency or "",
+            screening_id=screening_id,
+            purpose=purpose,
+            granted=decision.granted,
+            reason=decision.reason,
+        )
+    )
+    if not decision.granted:
+        # The refusal is audited too: commit it before answering.
+        await session.commit()
+        status = 400 if "purpose" in decision.reason else 403
+        raise Problem(status, "Read refused", decision.reason, kind="read-refused")
+    wrapped = await session.get(CaseKey, screening.case_id)
+    if wrapped is None:
+        raise Problem(410, "Erased", "this case's personal data was erased")
+    private = json.loads(keys.decrypt(wrapped.wrapped_key, screening.case_id, screening.personal_data))
+    return ScreeningRead(
+        screening_id=screening.screening_id,
+        case_id=screening.case_id,
+        suggested_outcome=Outcome(screening.suggested_outcome),
+        reasons=screening.reasons,
+        determination_due=screening.determination_due,
+        agency=screening.agency,
+        encounter=Encounter(screening.encounter),
+        encountered_at=screening.encountered_at,
+        province=Province(screening.province),
+        location=private["location"],
+        person=Person.model_validate(private["person"]),
+        indicators=Indicators.model_validate(screening.indicators),
+        continuum=Continuum(screening.continuum),
+        notes=private["notes"],
+    )
+
+
+async def share(session: AsyncSession, principal: Principal, screening_id: str, agency: str) -> None:
+    screening = await _screening(session, screening_id)
+    if principal.agency != screening.agency and "determiner" not in principal.roles:
+        raise Forbidden("only the owning agency or the competent authority shares a screening")
+    await session.exec(
+        insert(Share)
+        .values(screening_id=screening_id, agency=agency, shared_by=principal.subject, shared_at=datetime.now(UTC))
+        .on_conflict_do_nothing()
+    )
+
+
+async def erase(session: AsyncSession, case_id: str) -> bool:
+    """A lawful erasure: the case key goes, and with it every copy of the case's personal data."""
+    key = await session.get(CaseKey, case_id)
+    if key is None:
+        return False
+    await session.delete(key)
+    return True

@@ -1,0 +1,26 @@
+"""The identification service's settings: the kit's, plus its keys and procedure options."""
+
+from __future__ import annotations
+
+import base64
+
+from pydantic import Field
+
+from spean_kit.settings import ServiceSettings
+
+
+class IdentificationSettings(ServiceSettings):
+    service_name: str = "identification"
+    master_key: str = Field(description="Base64 of 32 bytes: wraps each case's data key. A secret.")
+    match_key_secret: str = Field(description="Base64 secret for match keys, shared by identification only.")
+    require_co_signature: bool = Field(default=False, description="Determinations need MoI police co-signature.")
+    determination_deadline_hours: float = Field(default=72, description="From screening to determination.")
+    deadline_scan_seconds: float = 30
+
+    @property
+    def master_key_bytes(self) -> bytes:
+        return base64.b64decode(self.master_key)
+
+    @property
+    def match_secret_bytes(self) -> bytes:
+        return base64.b64decode(self.match_key_secret)

@@ -1,0 +1,96 @@
+"""Reading personal data: by agency and purpose only, every read audited, granted or refused."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from spean_identification.app import build
+from spean_identification.settings import IdentificationSettings
+from tests.support.app import running
+
+Auth = Callable[[str], dict[str, str]]
+SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
+ScreeningFactory = Callable[..., dict[str, Any]]
+
+
+async def test_another_agency_reads_only_what_was_shared_and_only_with_a_purpose(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    async with running(build(settings)) as client:
+        recorded = (await client.post("/screenings", json=screening(), headers=auth("moi-case-system"))).json()
+        path = f"/screenings/{recorded['screening_id']}"
+        purpose = {"purpose": "arrange shelter placement"}
+
+        ngo_before = await client.get(path, params=purpose, headers=auth("ngo-shelter-system"))
+        owner_without_purpose = await client.get(path, headers=auth("moi-case-system"))
+        owner = await client.get(path, params=purpose, headers=auth("moi-case-system"))
+        shared = await client.post(f"{path}/shares", json={"agency": "NGO"}, headers=auth("moi-case-system"))
+        ngo_after = await client.get(path, params=purpose, headers=auth("ngo-shelter-system"))
+        analyst = await client.get(path, params=purpose, headers=auth("ncct-statistics-system"))
+        audit = await client.get(
+            "/audit", params={"screening_id": recorded["screening_id"]}, headers=auth("operations-console")
+        )
+        audit_by_screener = await client.get("/audit", headers=auth("moi-case-system"))
+
+    assert ngo_before.status_code == 403
+    assert ngo_before.json()["detail"] == "not the owning agency and not shared with it"
+    assert owner_without_purpose.status_code == 400
+    assert owner.status_code == 200
+    assert owner.json()["person"]["names"] == ["Sok Dara"]
+    assert shared.status_code == 204
+    assert ngo_after.status_code == 200
+    assert analyst.status_code == 403
+    assert audit_by_screener.status_code == 403
+    trail = [(entry["agency"], entry["granted"], entry["purpose"]) for entry in audit.json()]
+    assert trail == [
+        ("NGO", False, "arrange shelter placement"),
+        ("MOI-AHTJP", False, None),
+        ("MOI-AHTJP", True, "arrange shelter placement"),
+        ("NGO", True, "arrange shelter placement"),
+    ]
+
+
+async def test_an_erased_case_can_no_longer_be_read(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    async with running(build(settings)) as client:
+        recorded = (await client.post("/screenings", json=screening(), headers=auth("moi-case-system"))).json()
+        erased = await client.delete(f"/cases/{recorded['case_id']}/personal-data", headers=auth("mosvy-case-system"))
+        read = await client.get(
+            f"/screenings/{recorded['screening_id']}",
+            params={"purpose": "court request"},
+            headers=auth("moi-case-system"),
+        )
+    assert erased.status_code == 204
+    assert read.status_code == 410
+
+
+async def test_consent_is_recorded_per_purpose_and_withdrawable(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    async with running(build(settings)) as client:
+        case_id = (await client.post("/screenings", json=screening(), headers=auth("poipet-tc-system"))).json()[
+            "case_id"
+        ]
+        consents = f"/cases/{case_id}/consents"
+        for purpose, given in (
+            ("services", True),
+            ("sharing-agencies", True),
+            ("images", False),
+            ("sharing-agencies", False),
+        ):
+            answer = await client.post(
+                consents, json={"purpose": purpose, "given": given}, headers=auth("poipet-tc-system")
+            )
+            assert answer.status_code == 201
+        current = await client.get(consents, headers=auth("mosvy-case-system"))
+    assert {c["purpose"]: c["given"] for c in current.json()} == {
+        "services": True,
+        "sharing-agencies": False,
+        "images": False,
+    }
+    assert {c["agency"] for c in current.json()} == {"MOSVY-POIPET-TC"}

@@ -1,0 +1,91 @@
+"""Bad input gets problem+json with field paths; repeats with an Idempotency-Key create one screening;
+bulk intake answers row by row."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from spean_identification.app import build
+from spean_identification.settings import IdentificationSettings
+from tests.support.app import running, scalar
+
+Auth = Callable[[str], dict[str, str]]
+SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
+ScreeningFactory = Callable[..., dict[str, Any]]
+
+
+async def test_the_same_request_twice_with_one_idempotency_key_creates_one_screening(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    headers = {**auth("moi-case-system"), "Idempotency-Key": "moi-2026-11-02-0001"}
+    async with running(build(settings)) as client:
+        first = await client.post("/screenings", json=screening(), headers=headers)
+        second = await client.post("/screenings", json=screening(), headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert await scalar(settings, "SELECT count(*) FROM screening") == 1
+    assert await scalar(settings, "SELECT count(*) FROM outbox") == 1
+
+
+async def test_invalid_screening_names_each_field_and_rule(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    body = screening(continuum="Z", indicators={"acts": ["kidnapping"]})
+    body["person"] = {**body["person"], "birth_date": None, "sex": "x"}
+    async with running(build(settings)) as client:
+        answer = await client.post("/screenings", json=body, headers=auth("moi-case-system"))
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert {(e["path"], e["rule"]) for e in answer.json()["errors"]} == {
+        ("body.person.sex", "enum"),
+        ("body.indicators.acts[0]", "enum"),
+        ("body.continuum", "enum"),
+    }
+    assert await scalar(settings, "SELECT count(*) FROM screening") == 0
+
+
+def _csv(rows: list[dict[str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+async def test_bulk_csv_keeps_the_good_rows_and_reports_the_bad_ones(
+    identification_settings: SettingsFactory, auth: Auth
+) -> None:
+    settings = await identification_settings()
+    good = {
+        "encountered_at": "2026-11-02T08:00:00+07:00",
+        "encounter": "deportee-transit",
+        "province": "KH-1",
+        "names": "Chan Sophea",
+        "birth_date": "2009-05-05",
+        "estimated_age": "",
+        "sex": "female",
+        "nationality": "KHM",
+        "acts": "transport;harbouring",
+        "means": "",
+        "purposes": "sexual",
+        "continuum": "B",
+    }
+    rows = [good, {**good, "sex": "unknown-value"}, {**good, "names": "Keo Vanna"}, {**good, "birth_date": ""}, good]
+    async with running(build(settings)) as client:
+        answer = await client.post(
+            "/screenings/bulk", content=_csv(rows), headers={**auth("poipet-tc-system"), "content-type": "text/csv"}
+        )
+    result = answer.json()
+    assert answer.status_code == 200
+    assert (result["created"], result["failed"]) == (3, 2)
+    failed = {row["row"]: row["errors"] for row in result["rows"] if row["status"] == 422}
+    assert [e["path"] for e in failed[1]] == ["person.sex"]
+    assert failed[3][0]["message"] == "Value error, either birth_date or estimated_age is required"
+    created = [row["screening"] for row in result["rows"] if row["status"] == 201]
+    assert [c["suggested_outcome"] for c in created] == ["trafficking-victim"] * 3
+    assert await scalar(settings, "SELECT count(*) FROM screening WHERE is_child") == 3

@@ -1,0 +1,79 @@
+"""Match keys, per-case encryption and the access rule: the privacy machinery, without servers."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from spean_contracts.vocabulary import AgeBand, Country, Sex
+from spean_identification.adapters.crypto import CaseKeys
+from spean_identification.domain.access import may_read
+from spean_identification.domain.matchkeys import match_keys
+from spean_identification.domain.person import Person, age_band
+
+SECRET = b"s" * 32
+SCREENED = date(2026, 11, 2)
+
+
+def _person(names: list[str], birth_date: date | None = date(1998, 4, 1), estimated_age: int | None = None) -> Person:
+    return Person(
+        names=names, birth_date=birth_date, estimated_age=estimated_age, sex=Sex.FEMALE, nationality=Country.CAMBODIA
+    )
+
+
+def test_the_same_person_written_differently_gets_the_same_keys() -> None:
+    police = match_keys(_person(["Sok Dara"]), SECRET, screened_on=SCREENED)
+    ngo = match_keys(_person(["DARA", "sok"]), SECRET, screened_on=SCREENED)
+    assert police == ngo
+
+
+def test_an_estimated_age_links_only_by_name_and_year() -> None:
+    exact = match_keys(_person(["Sok Dara"]), SECRET, screened_on=SCREENED)
+    estimated = match_keys(_person(["Sok Dara"], birth_date=None, estimated_age=28), SECRET, screened_on=SCREENED)
+    assert estimated == [exact[1]]
+
+
+def test_keys_depend_on_the_secret_and_reveal_nothing_readable() -> None:
+    keys = match_keys(_person(["Sok Dara"]), SECRET, screened_on=SCREENED)
+    other = match_keys(_person(["Sok Dara"]), b"t" * 32, screened_on=SCREENED)
+    assert set(keys).isdisjoint(other)
+    assert all(len(key) == 43 and "dara" not in key.lower() for key in keys)
+
+
+@pytest.mark.parametrize(
+    ("age", "band"), [(0, AgeBand.UNDER_12), (17, AgeBand.TEEN), (18, AgeBand.YOUNG_ADULT), (50, AgeBand.OLDER)]
+)
+def test_age_bands(age: int, band: AgeBand) -> None:
+    assert age_band(age) == band
+
+
+def test_personal_data_is_readable_only_with_its_case_key() -> None:
+    keys = CaseKeys(os.urandom(32))
+    wrapped = keys.new_wrapped_key("case-1")
+    sealed = keys.encrypt(wrapped, "case-1", b"Sok Dara")
+    assert b"Sok Dara" not in sealed
+    assert keys.decrypt(wrapped, "case-1", sealed) == b"Sok Dara"
+    with pytest.raises(InvalidTag):
+        keys.decrypt(keys.new_wrapped_key("case-1"), "case-1", sealed)
+    with pytest.raises(InvalidTag):
+        keys.decrypt(wrapped, "case-2", sealed)
+
+
+@pytest.mark.parametrize(
+    ("agency", "roles", "purpose", "shared", "granted"),
+    [
+        ("MOI-AHTJP", {"screener"}, "follow-up interview", set(), True),
+        ("NGO", {"screener"}, "follow-up interview", set(), False),
+        ("NGO", {"screener"}, "follow-up interview", {"NGO"}, True),
+        ("MOI-AHTJP", {"screener"}, None, set(), False),
+        ("MOI-AHTJP", {"screener"}, "why", set(), False),
+        ("MOSVY", {"determiner"}, "determination", set(), True),
+        ("MOI-AHTJP", {"analyst"}, "statistics", set(), False),
+    ],
+)
+def test_the_access_rule(agency: str, roles: set[str], purpose: str | None, shared: set[str], granted: bool) -> None:
+    decision = may_read(agency=agency, roles=roles, purpose=purpose, owner="MOI-AHTJP", shared_with=shared)
+    assert decision.granted is granted

@@ -1,0 +1,46 @@
+"""Helpers for tests that run a service in-process against the real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from spean_kit.database import async_url
+from spean_kit.settings import ServiceSettings
+
+
+@contextlib.asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app started as a server starts it (lifespan: migrations, relay, consumers), called in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            yield client
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{what} not reached within {within}s")
+
+
+async def scalar(settings: ServiceSettings, query: str, **parameters: Any) -> Any:
+    engine = create_async_engine(
+        async_url(settings.database_url), connect_args={"server_settings": {"search_path": settings.schema_name}}
+    )
+    try:
+        async with engine.connect() as connection:
+            return await connection.scalar(sa.text(query), parameters)
+    finally:
+        await engine.dispose()
