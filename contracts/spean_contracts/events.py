@@ -18,6 +18,7 @@ from spean_contracts.vocabulary import (
     BorderGate,
     CaseStatus,
     ChargeCategory,
+    ConsentPurpose,
     Continuum,
     Country,
     DeclineReason,
@@ -86,6 +87,15 @@ class VulnerablePersonIdentified(Profile):
 
     screening_agency: Agency = none("The agency whose screening started the case.")
     identified_at: datetime = none("When the determination was made.")
+
+
+class ConsentRecorded(EventData):
+    """Consent for one purpose was given or withdrawn; the latest record per purpose is in force."""
+
+    purpose: ConsentPurpose = none("What the consent is for.")
+    given: bool = none("Given (true) or withdrawn or refused (false).")
+    agency: Agency = none("The agency that recorded it.")
+    recorded_at: datetime = none("When it was recorded.")
 
 
 class IdentificationDeadlineBreached(EventData):

@@ -71,6 +71,9 @@ EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
             "identified_at": T,
         },
     ),
+    "identification.consent-recorded": (
+        {"case_id": CASE, "purpose": "sharing-agencies", "given": True, "agency": "MOSVY-POIPET-TC", "recorded_at": T},
+    ),
     "identification.deadline-breached": (
         {
             "case_id": CASE,

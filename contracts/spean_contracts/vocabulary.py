@@ -187,3 +187,11 @@ class Verdict(StrEnum):
     DISMISSED = "dismissed"
     SETTLED = "settled"
     PENDING = "pending"
+
+
+class ConsentPurpose(StrEnum):
+    SERVICES = "services"
+    SHARING_AGENCIES = "sharing-agencies"
+    SHARING_CROSS_BORDER = "sharing-cross-border"
+    IMAGES = "images"
+    RESEARCH = "research"

@@ -33,6 +33,8 @@ class Principal:
     roles: frozenset[str]
     client_id: str | None
     issuer: str
+    organisation: str | None = None
+    """For staff of a service provider: the provider's id in the directory (claim `organisation`)."""
 
     def has_any(self, roles: Iterable[str]) -> bool:
         return bool(self.roles & set(roles))
@@ -137,6 +139,7 @@ class TokenVerifier:
             roles=frozenset(str(role) for role in roles),
             client_id=claims.get("azp"),
             issuer=str(claims["iss"]),
+            organisation=claims.get("organisation"),
         )
 
 

@@ -23,12 +23,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import CloudEvent, ContractViolation, from_kafka_record
 from spean_kit.deadletter import DeadLetters
+from spean_kit.outbox import Stager
 from spean_kit.tables import inbox
 from spean_kit.telemetry import Telemetry, messaging_attributes
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+# A handler applies one event within the consumer's transaction, and may stage events of its own.
+Handler = Callable[[AsyncSession, CloudEvent, Stager], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class IdempotentConsumer:
         sessions: async_sessionmaker[AsyncSession],
         dead_letters: DeadLetters,
         telemetry: Telemetry,
+        stage: Stager,
         max_attempts: int = 5,
         backoff_seconds: float = 0.2,
     ) -> None:
@@ -71,6 +74,7 @@ class IdempotentConsumer:
         self.bootstrap = bootstrap
         self.sessions = sessions
         self.dead_letters = dead_letters
+        self.stage = stage
         self.telemetry = telemetry
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
@@ -154,7 +158,7 @@ class IdempotentConsumer:
                     if event.id in fresh:
                         fresh.discard(event.id)
                         with self._span(record):
-                            await self.subscription.handler(session, event)
+                            await self.subscription.handler(session, event, self.stage)
         except Exception:
             for record, event in parsed:
                 await self._process_one(record, event)
@@ -175,7 +179,7 @@ class IdempotentConsumer:
                 try:
                     async with self.sessions() as session, session.begin():
                         if await self._claim(session, [(record, event)]):
-                            await self.subscription.handler(session, event)
+                            await self.subscription.handler(session, event, self.stage)
                     self.telemetry.events_consumed.add(1, {"topic": record.topic, "type": event.type})
                     return
                 except Exception as failure:

@@ -69,6 +69,17 @@ async def add_event(session: AsyncSession, data: EventData, *, source: str, name
     return event_id
 
 
+class Stager:
+    """Stages events in one service's outbox: its `ce_source` and topic namespace filled in."""
+
+    def __init__(self, source: str, namespace: str = "") -> None:
+        self.source = source
+        self.namespace = namespace
+
+    async def __call__(self, session: AsyncSession, *events: EventData) -> list[str]:
+        return await add_events(session, events, source=self.source, namespace=self.namespace)
+
+
 async def backlog(connection: AsyncConnection) -> int:
     count = await connection.scalar(sa.select(sa.func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None)))
     return int(count or 0)

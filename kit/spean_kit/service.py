@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import Topic, source_of
-from spean_contracts.fields import EventData
 from spean_contracts.registry import TOPICS
 from spean_kit import health
 from spean_kit.auth import KeySet, TokenVerifier
@@ -31,7 +30,7 @@ from spean_kit.consumer import IdempotentConsumer, Subscription
 from spean_kit.database import create_engine, migrate, session_factory
 from spean_kit.deadletter import DeadLetters
 from spean_kit.errors import install_error_handlers
-from spean_kit.outbox import OutboxRelay, add_events
+from spean_kit.outbox import OutboxRelay, Stager
 from spean_kit.settings import ServiceSettings
 from spean_kit.telemetry import Telemetry, instrument_engine, setup_telemetry
 from spean_kit.topics import ensure_topics
@@ -81,13 +80,8 @@ class Runtime:
     relay: OutboxRelay
     consumers: list[IdempotentConsumer]
 
-    @property
-    def source(self) -> str:
-        return source_of(self.settings.service_name, self.settings.agency)
-
-    async def stage(self, session: AsyncSession, *events: EventData) -> list[str]:
-        """Put `events` in this service's outbox, in the caller's transaction; returns their ids."""
-        return await add_events(session, events, source=self.source, namespace=self.settings.topic_namespace)
+    stage: Stager
+    """Puts events in this service's outbox, in the caller's transaction: `await runtime.stage(session, *events)`."""
 
 
 def create_app(definition: ServiceDefinition) -> FastAPI:
@@ -107,6 +101,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         instrument_engine(engine, telemetry)
         sessions = session_factory(engine)
         dead_letters = DeadLetters(settings.kafka_bootstrap)
+        stage = Stager(source_of(settings.service_name, settings.agency), settings.topic_namespace)
         relay = OutboxRelay(
             engine,
             settings.kafka_bootstrap,
@@ -127,6 +122,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
                 sessions=sessions,
                 dead_letters=dead_letters,
                 telemetry=telemetry,
+                stage=stage,
                 max_attempts=settings.consumer_max_attempts,
                 backoff_seconds=settings.consumer_backoff_seconds,
             )
@@ -134,7 +130,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         ]
         app.state.settings = settings
         app.state.engine = engine
-        app.state.runtime = Runtime(settings, engine, sessions, telemetry, relay, consumers)
+        app.state.runtime = Runtime(settings, engine, sessions, telemetry, relay, consumers, stage)
         app.state.token_verifier = TokenVerifier(
             issuer=settings.issuer,
             audience=settings.expected_audience,

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.events import (
     CaseIdentified,
+    ConsentRecorded,
     DeterminationMade,
     IdentificationDeadlineBreached,
     VulnerablePersonIdentified,
@@ -139,7 +140,9 @@ async def co_sign(session: AsyncSession, runtime: Runtime, principal: Principal,
     return _answer(determination)
 
 
-async def record_consent(session: AsyncSession, principal: Principal, case_id: str, body: ConsentIn) -> ConsentOut:
+async def record_consent(
+    session: AsyncSession, runtime: Runtime, principal: Principal, case_id: str, body: ConsentIn
+) -> ConsentOut:
     await _first_screening(session, case_id)
     consent = Consent(
         case_id=case_id,
@@ -151,6 +154,16 @@ async def record_consent(session: AsyncSession, principal: Principal, case_id: s
     )
     session.add(consent)
     await session.flush()
+    await runtime.stage(
+        session,
+        ConsentRecorded(
+            case_id=case_id,
+            purpose=body.purpose,
+            given=body.given,
+            agency=_contract_agency(consent.agency),
+            recorded_at=consent.recorded_at,
+        ),
+    )
     return ConsentOut.model_validate(consent, from_attributes=True)
 
 

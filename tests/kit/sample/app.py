@@ -24,6 +24,7 @@ from spean_contracts.registry import IDENTIFICATION
 from spean_contracts.vocabulary import AgeBand, Province, Sex
 from spean_kit.auth import Principal, require_roles
 from spean_kit.consumer import Subscription
+from spean_kit.outbox import Stager
 from spean_kit.service import Runtime, ServiceDefinition, create_app
 from spean_kit.settings import ServiceSettings
 
@@ -68,7 +69,7 @@ async def create_case(
     return {"case_id": body.case_id, "recorded_by": principal.agency or ""}
 
 
-async def apply(session: AsyncSession, event: CloudEvent) -> None:
+async def apply(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
     if event.subject.startswith("fail-"):
         raise RuntimeError("this sample handler refuses fail- cases")
     await session.exec(sa.insert(effects).values(case_id=event.subject, event_id=event.id))

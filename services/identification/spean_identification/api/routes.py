@@ -141,8 +141,9 @@ async def co_sign(case_id: str, request: Request, principal: CoSigner) -> Determ
 @router.post("/cases/{case_id}/consents", status_code=201, response_model=ConsentOut)
 async def record_consent(case_id: str, body: ConsentIn, request: Request, principal: Reader) -> ConsentOut:
     """Record consent for one purpose, or its withdrawal (`given: false`)."""
-    async with _runtime(request).sessions() as session, session.begin():
-        return await determinations.record_consent(session, principal, case_id, body)
+    runtime = _runtime(request)
+    async with runtime.sessions() as session, session.begin():
+        return await determinations.record_consent(session, runtime, principal, case_id, body)
 
 
 @router.get("/cases/{case_id}/consents", response_model=list[ConsentOut])

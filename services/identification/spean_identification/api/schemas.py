@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spean_contracts.vocabulary import Continuum, Encounter, ExploitationType, Outcome, Province
+from spean_contracts.vocabulary import ConsentPurpose, Continuum, Encounter, ExploitationType, Outcome, Province
 from spean_identification.domain.indicators import Indicators
 from spean_identification.domain.person import Person
 
@@ -76,14 +75,6 @@ class DeterminationOut(BaseModel):
     outcome: Outcome
     status: str
     co_signed_by: str | None
-
-
-class ConsentPurpose(StrEnum):
-    SERVICES = "services"
-    SHARING_AGENCIES = "sharing-agencies"
-    SHARING_CROSS_BORDER = "sharing-cross-border"
-    IMAGES = "images"
-    RESEARCH = "research"
 
 
 class ConsentIn(BaseModel):

@@ -1,0 +1,84 @@
+"""The referral service's tables (schema `referral`). No personal data: cases are known by their id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+def _when() -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=False)
+
+
+class Provider(SQLModel, table=True):
+    __tablename__ = "provider"
+    __table_args__ = (CheckConstraint("occupancy >= 0 AND occupancy <= capacity", name="capacity_bounds"),)
+    provider_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    provider_type: str = Field(max_length=30)
+    services: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    sexes: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    gender_identities: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    age_min: int
+    age_max: int
+    nationalities: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    exploitation_types: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    provinces: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    capacity: int = Field(ge=0)
+    occupancy: int = Field(ge=0)
+
+
+class ReferralCase(SQLModel, table=True):
+    __tablename__ = "referral_case"
+    case_id: str = Field(primary_key=True, max_length=64)
+    referral_case_id: str = Field(max_length=64, unique=True)
+    province: str = Field(max_length=10)
+    sex: str = Field(max_length=10)
+    age_band: str = Field(max_length=10)
+    nationality: str = Field(max_length=10)
+    is_child: bool
+    exploitation_types: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    needs: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    outcome: str = Field(max_length=30)
+    status: str = Field(max_length=20)
+    opened_at: datetime = Field(sa_column=_when())
+
+
+class Referral(SQLModel, table=True):
+    __tablename__ = "referral"
+    referral_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(max_length=64, index=True)
+    provider_id: str = Field(max_length=64, index=True)
+    services: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    state: str = Field(max_length=20)
+    stage: str | None = Field(default=None, max_length=20)
+    status: str = Field(max_length=20)
+    holds_bed: bool = False
+    shares_personal_data: bool = False
+    replaces: str | None = Field(default=None, max_length=64)
+    decline_reason: str | None = Field(default=None, max_length=30)
+    respond_by: datetime = Field(sa_column=_when())
+    offered_by: str = Field(max_length=64)
+    offered_at: datetime = Field(sa_column=_when())
+
+
+class ConsentState(SQLModel, table=True):
+    __tablename__ = "consent_state"
+    case_id: str = Field(primary_key=True, max_length=64)
+    purpose: str = Field(primary_key=True, max_length=30)
+    given: bool
+    recorded_at: datetime = Field(sa_column=_when())
+
+
+class ConsentOverride(SQLModel, table=True):
+    __tablename__ = "consent_override"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=64, index=True)
+    referral_id: str = Field(max_length=64)
+    by_subject: str = Field(max_length=64)
+    agency: str = Field(max_length=40)
+    reason: str = Field(max_length=2000)
+    at: datetime = Field(sa_column=_when())

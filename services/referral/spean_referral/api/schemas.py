@@ -1,0 +1,113 @@
+"""What the referral API accepts and answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from spean_contracts.vocabulary import (
+    CaseStatus,
+    Country,
+    DeclineReason,
+    ExploitationType,
+    ProviderType,
+    Province,
+    ReintegrationStage,
+    Service,
+    Sex,
+)
+
+ProviderId = str
+
+
+class ProviderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")
+    name: str = Field(min_length=2, max_length=200)
+    provider_type: ProviderType
+    services: list[Service] = Field(min_length=1)
+    sexes: list[Sex] = Field(min_length=1)
+    gender_identities: list[str] = Field(default=[], max_length=10, description="e.g. transgender; empty: not stated")
+    age_min: int = Field(ge=0, le=120)
+    age_max: int = Field(ge=0, le=120)
+    nationalities: list[Country] = Field(default=[], description="Empty: any nationality.")
+    exploitation_types: list[ExploitationType] = Field(default=[], description="Empty: any.")
+    provinces: list[Province] = Field(default=[], description="Empty: nationwide.")
+    capacity: int = Field(ge=0, le=10_000)
+    occupancy: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProviderIn:
+        if self.age_min > self.age_max:
+            raise ValueError("age_min must not exceed age_max")
+        if self.occupancy > self.capacity:
+            raise ValueError("occupancy must not exceed capacity")
+        return self
+
+
+class CapacityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    capacity: int = Field(ge=0, le=10_000)
+
+
+class RankedOut(BaseModel):
+    provider_id: str
+    rank: int
+    score: int
+    reasons: list[str]
+
+
+class NeedMatchOut(BaseModel):
+    need: Service
+    gap: bool
+    ranked: list[RankedOut]
+    excluded: dict[str, str]
+
+
+class ReferralCaseOut(BaseModel):
+    case_id: str
+    referral_case_id: str
+    status: str
+    needs: list[Service]
+    outcome: str
+
+
+class OfferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider_id: str
+    services: list[Service] = Field(min_length=1)
+    share_personal_data: bool = Field(default=False, description="Needs consent for sharing between agencies.")
+    consent_override_reason: str | None = Field(
+        default=None, min_length=20, max_length=2000, description="Only for the competent authority; audited."
+    )
+
+
+class DeclineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: DeclineReason
+
+
+class StageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stage: ReintegrationStage
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider_id: str
+    services: list[Service] = Field(min_length=1)
+
+
+class ReferralOut(BaseModel):
+    """What a provider may see of a referral addressed to it: no other provider's offers, no personal data."""
+
+    referral_id: str
+    case_id: str
+    provider_id: str
+    services: list[Service]
+    state: str
+    stage: ReintegrationStage | None
+    status: CaseStatus
+    respond_by: datetime
+    shares_personal_data: bool

@@ -1,0 +1,95 @@
+"""What referral learns from identification: a case to register and refer, and consent as recorded."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_contracts import CloudEvent
+from spean_contracts.events import (
+    CaseIdentified,
+    ConsentRecorded,
+    ReferralCaseOpened,
+    ServiceGapRecorded,
+    VulnerablePersonIdentified,
+)
+from spean_contracts.vocabulary import CaseStatus, ExploitationType, Outcome, Service
+from spean_kit.outbox import Stager
+from spean_referral import directory
+from spean_referral.adapters.tables import ConsentState, ReferralCase
+
+VICTIM_NEEDS = (Service.SHELTER, Service.MEDICAL, Service.PSYCHOSOCIAL, Service.LEGAL, Service.REINTEGRATION_FOLLOW_UP)
+VULNERABLE_NEEDS = (Service.PSYCHOSOCIAL, Service.REINTEGRATION_FOLLOW_UP)
+
+
+async def on_identification_event(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
+    data = event.data
+    if isinstance(data, CaseIdentified | VulnerablePersonIdentified):
+        await open_case(session, data, stage)
+    elif isinstance(data, ConsentRecorded):
+        await session.exec(
+            insert(ConsentState)
+            .values(case_id=data.case_id, purpose=data.purpose, given=data.given, recorded_at=data.recorded_at)
+            .on_conflict_do_update(
+                index_elements=["case_id", "purpose"],
+                set_={"given": data.given, "recorded_at": data.recorded_at},
+                where=ConsentState.recorded_at <= data.recorded_at,  # type: ignore[arg-type]
+            )
+        )
+
+
+async def open_case(session: AsyncSession, data: CaseIdentified | VulnerablePersonIdentified, stage: Stager) -> None:
+    """Register the person with MoSVY as the law requires, and record the needs nobody can meet."""
+    if await session.get(ReferralCase, data.case_id) is not None:
+        return
+    victim = isinstance(data, CaseIdentified)
+    exploitation: list[ExploitationType] = list(data.exploitation_types) if isinstance(data, CaseIdentified) else []
+    needs = list(VICTIM_NEEDS if victim else VULNERABLE_NEEDS)
+    now = datetime.now(UTC)
+    case = ReferralCase(
+        case_id=data.case_id,
+        referral_case_id=f"rc-{uuid.uuid4().hex}",
+        province=data.province,
+        sex=data.sex,
+        age_band=data.age_band,
+        nationality=data.nationality,
+        is_child=data.is_child,
+        exploitation_types=[str(e) for e in exploitation],
+        needs=[str(n) for n in needs],
+        outcome=Outcome.TRAFFICKING_VICTIM if victim else Outcome.VULNERABLE_PERSON,
+        status=CaseStatus.ACTIVE,
+        opened_at=now,
+    )
+    session.add(case)
+    profile = directory.case_profile(data.province, data.sex, data.age_band, data.nationality, case.exploitation_types)
+    gaps = [m.need for m in await directory.matches(session, profile, needs) if m.is_gap]
+    await stage(
+        session,
+        ReferralCaseOpened(
+            case_id=data.case_id,
+            referral_case_id=case.referral_case_id,
+            province=data.province,
+            sex=data.sex,
+            age_band=data.age_band,
+            nationality=data.nationality,
+            is_child=data.is_child,
+            needs=needs,
+            exploitation_types=exploitation,
+            opened_at=now,
+        ),
+        *(
+            ServiceGapRecorded(
+                case_id=data.case_id,
+                need=need,
+                province=data.province,
+                sex=data.sex,
+                age_band=data.age_band,
+                exploitation_types=exploitation,
+                recorded_at=now,
+            )
+            for need in gaps
+        ),
+    )

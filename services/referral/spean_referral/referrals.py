@@ -1,0 +1,309 @@
+"""Referral use cases: offer, accept, decline, expire, reintegration stages, closure, transfer.
+
+Capacity is a row-level guarded counter: two providers accepting the last bed at once cannot both
+succeed, and occupancy never goes negative (a check constraint backs this up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_contracts.events import (
+    CaseClosed,
+    CaseReferred,
+    ReferralAccepted,
+    ReferralClosed,
+    ReferralDeadlineBreached,
+    ReferralDeclined,
+    ReferralOffered,
+    ReintegrationStageChanged,
+)
+from spean_contracts.fields import EventData
+from spean_contracts.vocabulary import (
+    CaseStatus,
+    ConsentPurpose,
+    DeclineReason,
+    ProviderType,
+    Province,
+    ReintegrationStage,
+    Service,
+)
+from spean_kit.auth import Forbidden, Principal
+from spean_kit.errors import Problem
+from spean_kit.service import Runtime
+from spean_referral.adapters.tables import ConsentOverride, ConsentState, Provider, Referral, ReferralCase
+from spean_referral.api.schemas import OfferIn, ReferralOut
+from spean_referral.domain.lifecycle import STATUS_OF_STAGE, Action, ReferralState, TransitionRefused, next_state
+from spean_referral.settings import ReferralSettings
+
+CASE_ROLES = frozenset({"case-worker", "determiner"})
+
+
+def out(referral: Referral) -> ReferralOut:
+    return ReferralOut.model_validate(referral, from_attributes=True)
+
+
+async def visible_referral(
+    session: AsyncSession, principal: Principal, referral_id: str, *, lock: bool = False
+) -> Referral:
+    """Need-to-know: a provider sees only referrals addressed to it; others are as if they did not exist."""
+    referral = await session.get(Referral, referral_id, with_for_update=lock)
+    if referral is None:
+        raise Problem(404, "Not found", "no such referral")
+    if not CASE_ROLES & principal.roles and referral.provider_id != principal.organisation:
+        raise Problem(404, "Not found", "no such referral")
+    return referral
+
+
+def _move(referral: Referral, action: Action) -> None:
+    try:
+        referral.state = next_state(ReferralState(referral.state), action)
+    except TransitionRefused as refused:
+        raise Problem(409, "Conflict", str(refused), extra={"current": referral.state}) from None
+
+
+async def offer(
+    session: AsyncSession,
+    runtime: Runtime,
+    settings: ReferralSettings,
+    principal: Principal,
+    case_id: str,
+    body: OfferIn,
+    *,
+    replaces: str | None = None,
+) -> Referral:
+    case = await session.get(ReferralCase, case_id)
+    if case is None:
+        raise Problem(404, "Not found", "no referral case for this case id")
+    provider = await session.get(Provider, body.provider_id)
+    if provider is None:
+        raise Problem(
+            422,
+            "Invalid request",
+            "no such provider",
+            kind="validation",
+            errors=[{"path": "body.provider_id", "rule": "exists", "message": "not in the directory"}],
+        )
+    missing = {str(s) for s in body.services} - set(provider.services)
+    if missing:
+        raise Problem(
+            422,
+            "Invalid request",
+            "the provider does not offer every service asked",
+            kind="validation",
+            errors=[{"path": "body.services", "rule": "offered", "message": ", ".join(sorted(missing))}],
+        )
+    now = datetime.now(UTC)
+    referral = Referral(
+        referral_id=f"ref-{uuid.uuid4().hex}",
+        case_id=case_id,
+        provider_id=body.provider_id,
+        services=[str(s) for s in body.services],
+        state=ReferralState.OFFERED,
+        status=CaseStatus.ACTIVE,
+        holds_bed=False,
+        shares_personal_data=body.share_personal_data,
+        replaces=replaces,
+        respond_by=now + timedelta(hours=settings.offer_response_hours),
+        offered_by=principal.subject,
+        offered_at=now,
+    )
+    if body.share_personal_data:
+        await _consent_gate(session, principal, referral, body.consent_override_reason, now)
+    session.add(referral)
+    await runtime.stage(
+        session,
+        ReferralOffered(
+            case_id=case_id,
+            referral_id=referral.referral_id,
+            provider_id=body.provider_id,
+            services=list(body.services),
+            respond_by=referral.respond_by,
+        ),
+    )
+    return referral
+
+
+async def _consent_gate(
+    session: AsyncSession, principal: Principal, referral: Referral, override: str | None, now: datetime
+) -> None:
+    consent = await session.get(ConsentState, (referral.case_id, ConsentPurpose.SHARING_AGENCIES))
+    if consent is not None and consent.given:
+        return
+    if override is None:
+        raise Problem(409, "Conflict", "no consent to share personal data between agencies", kind="consent-required")
+    if "determiner" not in principal.roles:
+        raise Forbidden("only the competent authority may override a missing consent")
+    session.add(
+        ConsentOverride(
+            case_id=referral.case_id,
+            referral_id=referral.referral_id,
+            by_subject=principal.subject,
+            agency=principal.agency or "",
+            reason=override,
+            at=now,
+        )
+    )
+
+
+async def accept(session: AsyncSession, runtime: Runtime, principal: Principal, referral_id: str) -> Referral:
+    referral = await visible_referral(session, principal, referral_id, lock=True)
+    if referral.provider_id != principal.organisation:
+        raise Forbidden("only the provider the referral is addressed to accepts it")
+    _move(referral, Action.ACCEPT)
+    provider = await session.get(Provider, referral.provider_id)
+    assert provider is not None
+    if Service.SHELTER in referral.services:
+        # The guard and the increment in one statement: the last bed goes to exactly one provider.
+        taken = await session.exec(
+            sa.update(Provider)
+            .where(col(Provider.provider_id) == referral.provider_id, col(Provider.occupancy) < col(Provider.capacity))
+            .values(occupancy=col(Provider.occupancy) + 1)
+        )
+        if taken.rowcount == 0:
+            raise Problem(
+                409, "Conflict", "no free bed left", kind="no-capacity", extra={"current": ReferralState.OFFERED}
+            )
+        referral.holds_bed = True
+    referral.stage = ReintegrationStage.PRE_INTEGRATION
+    session.add(referral)
+    now = datetime.now(UTC)
+    case = await session.get(ReferralCase, referral.case_id)
+    assert case is not None
+    events: list[EventData] = [
+        ReferralAccepted(
+            case_id=referral.case_id, referral_id=referral_id, provider_id=referral.provider_id, accepted_at=now
+        ),
+        CaseReferred(
+            case_id=referral.case_id,
+            referral_id=referral_id,
+            provider_id=referral.provider_id,
+            provider_type=ProviderType(provider.provider_type),
+            services=[Service(s) for s in referral.services],
+            province=Province(case.province),
+            referred_at=now,
+        ),
+    ]
+    if referral.replaces:
+        events += await _hand_over(session, referral.replaces, now)
+    await runtime.stage(session, *events)
+    return referral
+
+
+async def _release_bed(session: AsyncSession, referral: Referral) -> None:
+    if referral.holds_bed:
+        await session.exec(
+            sa.update(Provider)
+            .where(col(Provider.provider_id) == referral.provider_id)
+            .values(occupancy=col(Provider.occupancy) - 1)
+        )
+        referral.holds_bed = False
+
+
+async def _hand_over(session: AsyncSession, previous_id: str, now: datetime) -> list[EventData]:
+    """The receiving provider accepted a transfer: the previous placement ends as ClosedReferred."""
+    previous = await session.get(Referral, previous_id, with_for_update=True)
+    assert previous is not None
+    _move(previous, Action.HAND_OVER)
+    previous.status = CaseStatus.CLOSED_REFERRED
+    await _release_bed(session, previous)
+    session.add(previous)
+    return [
+        ReferralClosed(
+            case_id=previous.case_id, referral_id=previous_id, status=CaseStatus.CLOSED_REFERRED, closed_at=now
+        )
+    ]
+
+
+async def decline(
+    session: AsyncSession, runtime: Runtime, principal: Principal, referral_id: str, reason: DeclineReason
+) -> Referral:
+    referral = await visible_referral(session, principal, referral_id, lock=True)
+    if referral.provider_id != principal.organisation:
+        raise Forbidden("only the provider the referral is addressed to declines it")
+    _move(referral, Action.DECLINE)
+    referral.decline_reason = reason
+    session.add(referral)
+    await runtime.stage(
+        session,
+        ReferralDeclined(
+            case_id=referral.case_id,
+            referral_id=referral_id,
+            provider_id=referral.provider_id,
+            reason=reason,
+            declined_at=datetime.now(UTC),
+        ),
+    )
+    return referral
+
+
+async def change_stage(
+    session: AsyncSession, runtime: Runtime, principal: Principal, referral_id: str, stage: ReintegrationStage
+) -> Referral:
+    referral = await visible_referral(session, principal, referral_id, lock=True)
+    now = datetime.now(UTC)
+    status = STATUS_OF_STAGE[stage]
+    _move(referral, Action.CLOSE if stage == ReintegrationStage.CLOSURE else Action.STAGE)
+    referral.stage, referral.status = stage, status
+    events: list[EventData] = [
+        ReintegrationStageChanged(
+            case_id=referral.case_id, referral_id=referral_id, stage=stage, status=status, changed_at=now
+        )
+    ]
+    if stage == ReintegrationStage.CLOSURE:
+        await _release_bed(session, referral)
+        events.append(
+            ReferralClosed(case_id=referral.case_id, referral_id=referral_id, status=CaseStatus.CLOSED, closed_at=now)
+        )
+        case = await session.get(ReferralCase, referral.case_id)
+        assert case is not None
+        case.status = CaseStatus.CLOSED
+        session.add(case)
+        events.append(CaseClosed(case_id=referral.case_id, status=CaseStatus.CLOSED, closed_at=now))
+    session.add(referral)
+    await runtime.stage(session, *events)
+    return referral
+
+
+async def expire_overdue(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
+    overdue = (
+        await session.exec(
+            select(Referral)
+            .where(Referral.state == ReferralState.OFFERED, col(Referral.respond_by) < now)
+            .with_for_update(skip_locked=True)
+            .limit(500)
+        )
+    ).all()
+    events: list[EventData] = []
+    for referral in overdue:
+        _move(referral, Action.EXPIRE)
+        session.add(referral)
+        events.append(
+            ReferralDeadlineBreached(
+                case_id=referral.case_id,
+                referral_id=referral.referral_id,
+                provider_id=referral.provider_id,
+                due_at=referral.respond_by,
+                breached_at=now,
+            )
+        )
+    await runtime.stage(session, *events)
+    return len(overdue)
+
+
+async def deadline_worker(runtime: Runtime, stop: asyncio.Event) -> None:
+    settings = runtime.settings
+    assert isinstance(settings, ReferralSettings)
+    while not stop.is_set():
+        async with runtime.sessions() as session, session.begin():
+            await expire_overdue(session, runtime, datetime.now(UTC))
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=settings.deadline_scan_seconds)
+        except TimeoutError:
+            continue

@@ -1,0 +1,238 @@
+"""case.identified -> referral case -> offer -> acceptance by the NGO -> case.referred; the stages to
+closure; need-to-know; the last bed; the consent gate."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from spean_contracts import from_kafka_record
+from spean_contracts.registry import REFERRAL
+from spean_referral.app import build
+from spean_referral.settings import ReferralSettings
+from tests.support.app import eventually, running, scalar
+from tests.support.kafka import read_all
+
+Auth = Callable[[str], dict[str, str]]
+Settings = Callable[..., Awaitable[ReferralSettings]]
+Identify = Callable[..., Awaitable[str]]
+ProviderBody = Callable[..., dict[str, Any]]
+SHELTER = "prov-ngo-shelter-01"
+LEGAL = "prov-legal-aid-01"
+
+
+async def _opened(client: httpx.AsyncClient, auth: Auth, case_id: str) -> dict[str, Any]:
+    async def opened() -> bool:
+        return (await client.get(f"/cases/{case_id}", headers=auth("mosvy-case-system"))).status_code == 200
+
+    await eventually(opened, what="the referral case opened from case.identified")
+    answer: dict[str, Any] = (await client.get(f"/cases/{case_id}", headers=auth("mosvy-case-system"))).json()
+    return answer
+
+
+async def _directory(client: httpx.AsyncClient, auth: Auth, *bodies: dict[str, Any]) -> None:
+    for body in bodies:
+        answer = await client.put(f"/providers/{body['provider_id']}", json=body, headers=auth("mosvy-case-system"))
+        assert answer.status_code == 200, answer.text
+
+
+async def test_an_identified_child_is_referred_and_followed_to_closure(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER))
+        case_id = await identify(settings)
+        case = await _opened(client, auth, case_id)
+        assert case["status"] == "Active"
+        matches = (await client.get(f"/cases/{case_id}/matches", headers=auth("mosvy-case-system"))).json()
+        assert {m["need"]: [r["provider_id"] for r in m["ranked"]] for m in matches}["shelter"] == [SHELTER]
+
+        offer = await client.post(
+            f"/cases/{case_id}/offers",
+            json={"provider_id": SHELTER, "services": ["shelter"]},
+            headers=auth("mosvy-case-system"),
+        )
+        assert offer.status_code == 201, offer.text
+        referral = f"/referrals/{offer.json()['referral_id']}"
+        accepted = await client.post(f"{referral}/accept", headers=auth("ngo-shelter-system"))
+        assert accepted.status_code == 200, accepted.text
+        for stage in ("integration", "monitoring", "closure"):
+            moved = await client.post(f"{referral}/stage", json={"stage": stage}, headers=auth("ngo-shelter-system"))
+            assert moved.status_code == 200, moved.text
+        late = await client.post(f"{referral}/stage", json={"stage": "monitoring"}, headers=auth("ngo-shelter-system"))
+        assert late.status_code == 409
+        assert late.json()["current"] == "closed"
+        directory = (await client.get("/providers", headers=auth("mosvy-case-system"))).json()
+        assert directory[0]["occupancy"] == 0
+
+        async def drained() -> bool:
+            return bool(await scalar(settings, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0)
+
+        await eventually(drained, what="the outbox drained")
+
+    topic = settings.topic_namespace + REFERRAL.name
+    events = [from_kafka_record(r.value, r.headers) for r in await read_all(settings.kafka_bootstrap, topic)]
+    mine = [e.type.removeprefix("kh.spean.") for e in events if e.subject == case_id]
+    assert mine == [
+        "referral.case-opened.v1",
+        "referral.offered.v1",
+        "referral.accepted.v1",
+        "case.referred.v1",
+        *["referral.reintegration-stage-changed.v1"] * 2,
+        "referral.reintegration-stage-changed.v1",
+        "referral.closed.v1",
+        "case.closed.v1",
+    ]
+    statuses = [
+        e.data.model_dump()["status"] for e in events if e.type.endswith("stage-changed.v1") and e.subject == case_id
+    ]
+    assert [str(s) for s in statuses] == ["Active", "FollowUp", "Closed"]
+
+
+async def test_an_adult_man_with_no_shelter_produces_a_service_gap(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    async with running(build(settings)) as client:
+        await _directory(
+            client,
+            auth,
+            provider_body(SHELTER),
+            provider_body(LEGAL, services=["legal"], sexes=["female", "male"], age_max=99, capacity=0),
+        )
+        case_id = await identify(
+            settings, sex="male", age_band="25-34", is_child=False, exploitation_types=["forced-labour"]
+        )
+        await _opened(client, auth, case_id)
+
+        async def gaps() -> set[str]:
+            query = (
+                "SELECT string_agg(convert_from(value, 'UTF8')::jsonb->>'need', ',') FROM outbox "
+                "WHERE headers::text LIKE '%referral.service-gap-recorded%'"
+            )
+            found = await scalar(settings, query)
+            return set(found.split(",")) if found else set()
+
+        async def recorded() -> bool:
+            return bool(await gaps())
+
+        await eventually(recorded, what="service-gap events")
+        assert await gaps() == {"shelter", "medical", "psychosocial", "reintegration-follow-up"}
+
+
+async def test_a_provider_sees_only_referrals_addressed_to_it(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL, services=["legal"]))
+        case_id = await identify(settings)
+        await _opened(client, auth, case_id)
+        to_shelter = (
+            await client.post(
+                f"/cases/{case_id}/offers",
+                json={"provider_id": SHELTER, "services": ["shelter"]},
+                headers=auth("mosvy-case-system"),
+            )
+        ).json()["referral_id"]
+        to_legal = (
+            await client.post(
+                f"/cases/{case_id}/offers",
+                json={"provider_id": LEGAL, "services": ["legal"]},
+                headers=auth("mosvy-case-system"),
+            )
+        ).json()["referral_id"]
+        legal = auth("ngo-legal-system")
+        listed = (await client.get("/referrals", headers=legal)).json()
+        attempts = {
+            "read": await client.get(f"/referrals/{to_shelter}", headers=legal),
+            "accept": await client.post(f"/referrals/{to_shelter}/accept", headers=legal),
+            "decline": await client.post(f"/referrals/{to_shelter}/decline", json={"reason": "other"}, headers=legal),
+            "stage": await client.post(f"/referrals/{to_shelter}/stage", json={"stage": "integration"}, headers=legal),
+            "matches": await client.get(f"/cases/{case_id}/matches", headers=legal),
+            "offer": await client.post(
+                f"/cases/{case_id}/offers", json={"provider_id": LEGAL, "services": ["legal"]}, headers=legal
+            ),
+        }
+    assert [r["referral_id"] for r in listed] == [to_legal]
+    assert {name: answer.status_code for name, answer in attempts.items()} == {
+        "read": 404,
+        "accept": 404,
+        "decline": 404,
+        "stage": 404,
+        "matches": 403,
+        "offer": 403,
+    }
+
+
+async def test_two_acceptances_of_the_last_bed_at_once_one_succeeds(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER, capacity=1))
+        offers = []
+        for _ in range(2):
+            case_id = await identify(settings)
+            await _opened(client, auth, case_id)
+            answer = await client.post(
+                f"/cases/{case_id}/offers",
+                json={"provider_id": SHELTER, "services": ["shelter"]},
+                headers=auth("mosvy-case-system"),
+            )
+            offers.append(answer.json()["referral_id"])
+        shelter = auth("ngo-shelter-system")
+        answers = await asyncio.gather(*(client.post(f"/referrals/{o}/accept", headers=shelter) for o in offers))
+        occupancy = (await client.get("/providers", headers=shelter)).json()[0]["occupancy"]
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    assert next(a for a in answers if a.status_code == 409).json()["type"].endswith("no-capacity")
+    assert occupancy == 1
+
+
+async def test_a_late_accept_after_a_decline_answers_409_with_the_current_state(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER))
+        case_id = await identify(settings)
+        await _opened(client, auth, case_id)
+        referral_id = (
+            await client.post(
+                f"/cases/{case_id}/offers",
+                json={"provider_id": SHELTER, "services": ["shelter"]},
+                headers=auth("mosvy-case-system"),
+            )
+        ).json()["referral_id"]
+        declined = await client.post(
+            f"/referrals/{referral_id}/decline", json={"reason": "no-capacity"}, headers=auth("ngo-shelter-system")
+        )
+        late = await client.post(f"/referrals/{referral_id}/accept", headers=auth("ngo-shelter-system"))
+    assert declined.json()["state"] == "declined"
+    assert late.status_code == 409
+    assert late.json()["current"] == "declined"
+
+
+async def test_sharing_personal_data_needs_consent_or_an_audited_override(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER))
+        case_id = await identify(settings)
+        await _opened(client, auth, case_id)
+        offers = f"/cases/{case_id}/offers"
+        body = {"provider_id": SHELTER, "services": ["shelter"], "share_personal_data": True}
+        without = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
+        reason = "Child in immediate danger; guardian unreachable; shelter must know medical needs."
+        overridden = await client.post(
+            offers, json={**body, "consent_override_reason": reason}, headers=auth("mosvy-case-system")
+        )
+    assert without.status_code == 409
+    assert without.json()["type"].endswith("consent-required")
+    assert overridden.status_code == 201
+    assert await scalar(settings, "SELECT reason FROM consent_override") == reason
