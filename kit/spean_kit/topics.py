@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from spean_contracts import Topic
@@ -27,3 +28,42 @@ async def ensure_topics(bootstrap: str, topics: Iterable[Topic], *, replication:
             await admin.create_topics(missing)
     finally:
         await admin.close()
+
+
+async def group_caught_up(bootstrap: str, group: str, topics: Iterable[str]) -> bool:
+    """Whether `group` has committed offsets at the end of every partition of `topics` (lag zero)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(partitions)
+        for partition in partitions:
+            if ends[partition] > (await consumer.committed(partition) or 0):
+                return False
+        return True
+    finally:
+        await consumer.stop()
+
+
+async def rewind(bootstrap: str, group: str, topics: Iterable[str]) -> None:
+    """Set `group`'s offsets to 0 on every partition of `topics` (the group must have no live member)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(dict.fromkeys(partitions, 0))
+    finally:
+        await consumer.stop()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
+from spean_contracts import spec_for_model, to_kafka_record
+from spean_contracts.fields import EventData
+from spean_kit.topics import ensure_topics
 
 
 async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
@@ -61,3 +65,16 @@ async def rewind_group(bootstrap: str, group: str, topic: str) -> None:
         await consumer.commit({partition: 0 for partition in partitions})
     finally:
         await consumer.stop()
+
+
+async def publish(bootstrap: str, namespace: str, *events: EventData, source: str = "/spean/test/MOSVY") -> None:
+    """Publish contract events to their topics (under `namespace`), as their owning services would."""
+    await ensure_topics(bootstrap, {spec_for_model(type(event)).topic for event in events}, namespace=namespace)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for event in events:
+            record = to_kafka_record(event, source=source)
+            await producer.send_and_wait(namespace + record.topic, record.value, key=record.key, headers=record.headers)
+    finally:
+        await producer.stop()

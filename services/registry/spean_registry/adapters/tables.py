@@ -1,0 +1,91 @@
+"""The registry's tables (schema `registry`). The projection tables are rebuilt from Kafka; the court
+cases, analysts' decisions and the audit chain are the registry's own records and never rebuilt."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Date, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+def _when() -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TimelineEntry(SQLModel, table=True):
+    __tablename__ = "timeline_entry"
+    event_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(index=True, max_length=64)
+    type: str = Field(max_length=120)
+    source: str = Field(max_length=200)
+    at: datetime = _when()
+    data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+
+
+class CaseFacts(SQLModel, table=True):
+    __tablename__ = "case_facts"
+    case_id: str = Field(primary_key=True, max_length=64)
+    national_record_id: str = Field(index=True, max_length=64)
+    certainty: str = Field(max_length=10)
+    province: str | None = Field(default=None, max_length=10)
+    sex: str | None = Field(default=None, max_length=10)
+    age_band: str | None = Field(default=None, max_length=10)
+    nationality: str | None = Field(default=None, max_length=10)
+    is_child: bool | None = None
+    agency: str | None = Field(default=None, max_length=40)
+    outcome: str | None = Field(default=None, max_length=30)
+    exploitation_types: list[str] = Field(default=[], sa_column=Column(JSONB, nullable=False))
+    year: int | None = None
+    identified: bool = False
+    referred: bool = False
+    provider_id: str | None = Field(default=None, max_length=64)
+    repatriated: bool = False
+    prosecuted: bool = False
+    convicted: bool = False
+    service_gaps: int = 0
+    deadline_breaches: int = 0
+
+
+class MatchKey(SQLModel, table=True):
+    __tablename__ = "match_key"
+    key: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(primary_key=True, max_length=64)
+
+
+class CourtCase(SQLModel, table=True):
+    __tablename__ = "court_case"
+    court_case_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(index=True, max_length=64)
+    outcome: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    decided_on: date = Field(sa_column=Column(Date, nullable=False))
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = _when()
+
+
+class AnalystDecision(SQLModel, table=True):
+    __tablename__ = "analyst_decision"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)
+    case_ids: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    reason: str = Field(max_length=2000)
+    by_subject: str = Field(max_length=64)
+    at: datetime = _when()
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when()
+    subject: str = Field(max_length=64)
+    agency: str = Field(max_length=40)
+    action: str = Field(max_length=40)
+    target: str = Field(max_length=200)
+    purpose: str | None = Field(default=None, max_length=200)
+    previous_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+PROJECTION = (TimelineEntry, CaseFacts, MatchKey)

@@ -1,0 +1,122 @@
+"""The registry's HTTP API: court outcomes, case timelines, national records, statistics, the audit."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from spean_kit.auth import Principal, require_roles
+from spean_kit.service import Runtime
+from spean_registry import audit, courts, records
+from spean_registry.api.schemas import (
+    AuditVerification,
+    CourtOutcomeIn,
+    MergeIn,
+    Record,
+    SplitIn,
+    Statistics,
+    StatisticsCell,
+    Timeline,
+)
+from spean_registry.settings import RegistrySettings
+from spean_registry.statistics import Dimension, Measure, count
+
+router = APIRouter(tags=["registry"])
+Clerk = Annotated[Principal, Depends(require_roles("court-clerk"))]
+Analyst = Annotated[Principal, Depends(require_roles("analyst"))]
+Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
+Authenticated = Annotated[Principal, Depends(require_roles(*records.TIMELINE_ROLES, "provider", "analyst"))]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@router.post("/court-outcomes", status_code=201)
+async def record_court_outcome(body: CourtOutcomeIn, request: Request, principal: Clerk) -> dict[str, str]:
+    """A court's decision: charges with their article and category, verdict, sentence, settlement,
+    restitution ordered and paid, abscondment. Publishes the court-outcome and `case.prosecuted` events."""
+    runtime = _runtime(request)
+    async with runtime.sessions() as session, session.begin():
+        await courts.record_outcome(session, runtime, principal, body)
+    return {"court_case_id": body.court_case_id, "case_id": body.case_id}
+
+
+@router.get("/cases/{case_id}/timeline", response_model=Timeline)
+async def timeline(
+    case_id: str,
+    request: Request,
+    principal: Authenticated,
+    purpose: Annotated[str | None, Query(max_length=200)] = None,
+) -> Timeline:
+    async with _runtime(request).sessions() as session, session.begin():
+        return await records.timeline(session, principal, case_id, purpose)
+
+
+@router.get("/records/{national_record_id}", response_model=Record)
+async def national_record(national_record_id: str, request: Request, principal: Analyst) -> Record:
+    """Which source cases make up a national record, and how certain each link is. No personal data."""
+    async with _runtime(request).sessions() as session:
+        return await records.record_of(session, national_record_id)
+
+
+@router.post("/records/merge", response_model=Record)
+async def merge(body: MergeIn, request: Request, principal: Analyst) -> Record:
+    async with _runtime(request).sessions() as session, session.begin():
+        record_id = await records.decide(session, principal, "merge", list(body.case_ids), body.reason)
+        return await records.record_of(session, record_id)
+
+
+@router.post("/records/split", response_model=Record)
+async def split(body: SplitIn, request: Request, principal: Analyst) -> Record:
+    async with _runtime(request).sessions() as session, session.begin():
+        record_id = await records.decide(session, principal, "split", [body.case_id], body.reason)
+        return await records.record_of(session, record_id)
+
+
+@router.get("/statistics", response_model=Statistics)
+async def statistics(
+    request: Request,
+    principal: Authenticated,
+    measure: Measure = Measure.IDENTIFIED,
+    by: Annotated[list[Dimension], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Statistics | PlainTextResponse:
+    """Counts of persons (distinct national records), suppressed below k in every cell and total."""
+    settings: RegistrySettings = request.app.state.settings
+    async with _runtime(request).sessions() as session:
+        published = await count(session, measure, by, settings.small_cell_threshold)
+    cells = [
+        StatisticsCell(key=dict(zip([str(d) for d in by], cell, strict=True)), count=value)
+        for cell, value in sorted(published.cells.items())
+    ]
+    result = Statistics(
+        measure=measure,
+        by=[str(d) for d in by],
+        k=settings.small_cell_threshold,
+        total=published.total,
+        suppressed_cells=published.suppressed,
+        cells=cells,
+    )
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([*result.by, measure])
+        for cell in cells:
+            writer.writerow([*cell.key.values(), "suppressed" if cell.count is None else cell.count])
+        label = ["total", *[""] * (len(result.by) - 1)]
+        writer.writerow([*label, "suppressed" if result.total is None else result.total])
+        return PlainTextResponse(out.getvalue(), media_type="text/csv")
+    return result
+
+
+@router.get("/audit/verify", response_model=AuditVerification)
+async def verify_audit(request: Request, principal: Auditor) -> AuditVerification:
+    async with _runtime(request).sessions() as session:
+        entries, broken = await audit.verify(session)
+    return AuditVerification(entries=entries, valid=broken is None, first_broken_entry=broken)

@@ -1,0 +1,92 @@
+"""What the registry's API accepts and answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from spean_contracts.events import Charge
+from spean_contracts.fields import CaseId
+from spean_contracts.vocabulary import Province, Verdict
+
+
+class CourtOutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    case_id: CaseId
+    court_case_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{7,63}$")
+    court_province: Province
+    charges: list[Charge] = Field(min_length=1, max_length=20)
+    verdict: Verdict
+    sentence_months: int | None = Field(default=None, ge=0, le=1200)
+    settlement: bool = False
+    restitution_ordered_khr: int = Field(default=0, ge=0)
+    restitution_paid_khr: int = Field(default=0, ge=0)
+    defendant_absconded: bool = False
+    decided_on: date
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CourtOutcomeIn:
+        if self.restitution_paid_khr > self.restitution_ordered_khr:
+            raise ValueError("restitution paid cannot exceed restitution ordered")
+        if self.sentence_months and self.verdict != Verdict.CONVICTED:
+            raise ValueError("only a conviction carries a sentence")
+        return self
+
+
+class TimelineItem(BaseModel):
+    event_id: str
+    type: str
+    source: str
+    at: datetime
+    data: dict[str, Any]
+
+
+class Link(BaseModel):
+    case_id: str
+    certainty: str
+
+
+class Timeline(BaseModel):
+    case_id: str
+    national_record_id: str
+    links: list[Link]
+    entries: list[TimelineItem]
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    case_ids: list[CaseId] = Field(min_length=2, max_length=20)
+    reason: str = Field(min_length=10, max_length=2000)
+
+
+class SplitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    case_id: CaseId
+    reason: str = Field(min_length=10, max_length=2000)
+
+
+class Record(BaseModel):
+    national_record_id: str
+    links: list[Link]
+
+
+class StatisticsCell(BaseModel):
+    key: dict[str, str]
+    count: int | None = Field(description="null: suppressed (fewer than k, or hiding one that is)")
+
+
+class Statistics(BaseModel):
+    measure: str
+    by: list[str]
+    k: int
+    total: int | None
+    suppressed_cells: int
+    cells: list[StatisticsCell]
+
+
+class AuditVerification(BaseModel):
+    entries: int
+    valid: bool
+    first_broken_entry: int | None

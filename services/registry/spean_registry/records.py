@@ -1,0 +1,103 @@
+"""National records: reading a case's timeline under the access rule, and analysts' merges and splits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_kit.auth import Forbidden, Principal
+from spean_kit.errors import Problem
+from spean_registry import audit
+from spean_registry.adapters.tables import AnalystDecision, CaseFacts, TimelineEntry
+from spean_registry.api.schemas import Link, Record, Timeline, TimelineItem
+from spean_registry.domain.linkage import Certainty
+from spean_registry.projection import own_record
+
+TIMELINE_ROLES = frozenset({"determiner", "case-worker", "court-clerk", "auditor", "repatriation-officer"})
+
+
+async def _links(session: AsyncSession, national_record_id: str) -> list[Link]:
+    rows = (
+        await session.exec(
+            select(CaseFacts).where(CaseFacts.national_record_id == national_record_id).order_by(col(CaseFacts.case_id))
+        )
+    ).all()
+    return [Link(case_id=row.case_id, certainty=row.certainty) for row in rows]
+
+
+async def timeline(session: AsyncSession, principal: Principal, case_id: str, purpose: str | None) -> Timeline:
+    facts = await session.get(CaseFacts, case_id)
+    if facts is None:
+        raise Problem(404, "Not found", "the registry holds nothing for this case")
+    provider_of_case = "provider" in principal.roles and facts.provider_id == principal.organisation
+    if not (TIMELINE_ROLES & principal.roles or provider_of_case):
+        raise Forbidden("case timelines are for the roles that work on cases, and for the provider of the case")
+    if purpose is None or len(purpose.strip()) < 5:
+        raise Problem(400, "Purpose required", "state why the timeline is read (purpose)", kind="purpose-required")
+    entries = (
+        await session.exec(
+            select(TimelineEntry)
+            .where(TimelineEntry.case_id == case_id)
+            .order_by(col(TimelineEntry.at), col(TimelineEntry.event_id))
+        )
+    ).all()
+    await audit.record(session, principal, "timeline-read", case_id, purpose)
+    return Timeline(
+        case_id=case_id,
+        national_record_id=facts.national_record_id,
+        links=await _links(session, facts.national_record_id),
+        entries=[TimelineItem.model_validate(e, from_attributes=True) for e in entries],
+    )
+
+
+async def record_of(session: AsyncSession, national_record_id: str) -> Record:
+    links = await _links(session, national_record_id)
+    if not links:
+        raise Problem(404, "Not found", "no such national record")
+    return Record(national_record_id=national_record_id, links=links)
+
+
+async def apply_merge(session: AsyncSession, case_ids: list[str]) -> str:
+    facts = (await session.exec(select(CaseFacts).where(col(CaseFacts.case_id).in_(case_ids)))).all()
+    if len(facts) != len(set(case_ids)):
+        raise Problem(404, "Not found", "the registry does not hold every case named")
+    records = sorted({f.national_record_id for f in facts})
+    survivor = records[0]
+    await session.exec(
+        sa.update(CaseFacts)
+        .where(col(CaseFacts.national_record_id).in_(records))
+        .values(national_record_id=survivor, certainty=Certainty.CERTAIN)
+    )
+    return survivor
+
+
+async def apply_split(session: AsyncSession, case_id: str) -> str:
+    facts = await session.get(CaseFacts, case_id)
+    if facts is None:
+        raise Problem(404, "Not found", "the registry holds nothing for this case")
+    facts.national_record_id, facts.certainty = own_record(case_id), Certainty.CERTAIN
+    session.add(facts)
+    return facts.national_record_id
+
+
+async def decide(session: AsyncSession, principal: Principal, kind: str, case_ids: list[str], reason: str) -> str:
+    record_id = await apply_merge(session, case_ids) if kind == "merge" else await apply_split(session, case_ids[0])
+    session.add(
+        AnalystDecision(kind=kind, case_ids=case_ids, reason=reason, by_subject=principal.subject, at=datetime.now(UTC))
+    )
+    await audit.record(session, principal, f"record-{kind}", ",".join(case_ids))
+    return record_id
+
+
+async def reapply_decisions(session: AsyncSession) -> int:
+    """After a rebuild: the analysts' decisions again, in the order they were made."""
+    decisions = (await session.exec(select(AnalystDecision).order_by(col(AnalystDecision.id)))).all()
+    for decision in decisions:
+        if decision.kind == "merge":
+            await apply_merge(session, decision.case_ids)
+        else:
+            await apply_split(session, decision.case_ids[0])
+    return len(decisions)

@@ -1,0 +1,241 @@
+"""The registry on the real servers: linkage into one national record, statistics that count persons
+and resist differencing, court outcomes, a rebuild from offset 0 equal to the live state, the audit."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from spean_contracts import from_kafka_record
+from spean_contracts.registry import PROSECUTION
+from spean_kit.database import async_url
+from spean_registry.app import build
+from spean_registry.rebuild import rebuild
+from spean_registry.settings import RegistrySettings
+from tests.support.app import eventually, running, scalar
+from tests.support.kafka import publish, read_all
+
+Auth = Callable[[str], dict[str, str]]
+Settings = Callable[..., Awaitable[RegistrySettings]]
+Events = tuple[Callable[..., Any], Callable[..., Any]]
+
+
+def _key(text: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).decode().rstrip("=")
+
+
+def _case() -> str:
+    return f"case-{uuid.uuid4().hex}"
+
+
+async def _projected(settings: RegistrySettings, count: int) -> None:
+    async def done() -> bool:
+        return bool(await scalar(settings, "SELECT count(*) FROM timeline_entry") >= count)
+
+    await eventually(done, what=f"{count} events projected")
+
+
+async def test_three_agencies_reporting_one_person_make_one_record_and_one_victim(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    settings = await registry_settings(small_cell_threshold=2)
+    screened, identified = events
+    person = [_key("sok dara|1998-04-01"), _key("sok dara|1998")]
+    police, ngo, mosvy, other = _case(), _case(), _case(), _case()
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        screened(police, person, "MOI-AHTJP"),
+        screened(ngo, person, "NGO"),
+        screened(mosvy, person[1:], "MOSVY"),
+        screened(other, [_key("chan sophea|2001-01-01"), _key("chan sophea|2001")], "NGO"),
+        *(identified(case) for case in (police, ngo, mosvy, other)),
+    )
+    async with running(build(settings)) as client:
+        await _projected(settings, 8)
+        record_id = await scalar(settings, "SELECT national_record_id FROM case_facts WHERE case_id = :c", c=police)
+        record = (await client.get(f"/records/{record_id}", headers=auth("ncct-statistics-system"))).json()
+        stats = (
+            await client.get("/statistics", params={"measure": "identified"}, headers=auth("ncct-statistics-system"))
+        ).json()
+        timeline_by_analyst = await client.get(
+            f"/cases/{police}/timeline", params={"purpose": "curiosity"}, headers=auth("ncct-statistics-system")
+        )
+
+    assert {(link["case_id"], link["certainty"]) for link in record["links"]} == {
+        (police, "certain"),
+        (ngo, "certain"),
+        (mosvy, "probable"),
+    }
+    assert stats["total"] == 2
+    assert timeline_by_analyst.status_code == 403
+
+
+async def test_small_cells_are_suppressed_and_differencing_two_queries_recovers_none(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    settings = await registry_settings()
+    _, identified = events
+    cases = [("KH-1", 20), ("KH-12", 15), ("KH-2", 3)]
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        *(identified(_case(), province=province) for province, n in cases for _ in range(n)),
+    )
+    analyst = auth("ncct-statistics-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, 38)
+        total = (await client.get("/statistics", headers=analyst)).json()
+        by_province = (await client.get("/statistics", params={"by": "province"}, headers=analyst)).json()
+        as_csv = await client.get("/statistics", params={"by": "province", "format": "csv"}, headers=analyst)
+
+    cells = {cell["key"]["province"]: cell["count"] for cell in by_province["cells"]}
+    assert cells == {"KH-1": 20, "KH-12": None, "KH-2": None}
+    difference = total["total"] - sum(count for count in cells.values() if count is not None)
+    assert difference == 18  # two hidden cells together, never the 3 on its own
+    assert difference >= by_province["k"]
+    assert as_csv.text.splitlines() == [
+        "province,identified",
+        "KH-1,20",
+        "KH-12,suppressed",
+        "KH-2,suppressed",
+        "total,38",
+    ]
+
+
+async def test_a_court_outcome_is_published_and_counted(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    settings = await registry_settings(small_cell_threshold=2)
+    _, identified = events
+    first, second = _case(), _case()
+    await publish(settings.kafka_bootstrap, settings.topic_namespace, identified(first), identified(second))
+    outcome = {
+        "court_case_id": "court-bmc-2026-0117",
+        "court_province": "KH-1",
+        "charges": [{"law_article": "2008 LSHTSE art. 15", "category": "trafficking"}],
+        "verdict": "convicted",
+        "sentence_months": 84,
+        "restitution_ordered_khr": 20_000_000,
+        "decided_on": "2026-10-30",
+    }
+    clerk = auth("moj-court-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, 2)
+        recorded = await client.post("/court-outcomes", json={**outcome, "case_id": first}, headers=clerk)
+        settled = await client.post(
+            "/court-outcomes",
+            json={
+                **outcome,
+                "case_id": second,
+                "court_case_id": "court-bmc-2026-0118",
+                "verdict": "settled",
+                "sentence_months": None,
+                "settlement": True,
+            },
+            headers=clerk,
+        )
+        invalid = await client.post(
+            "/court-outcomes", json={**outcome, "case_id": first, "restitution_paid_khr": 30_000_000}, headers=clerk
+        )
+        await _projected(settings, 6)
+        prosecuted = (
+            await client.get("/statistics", params={"measure": "prosecuted"}, headers=auth("ncct-statistics-system"))
+        ).json()
+        convicted = (
+            await client.get("/statistics", params={"measure": "convicted"}, headers=auth("ncct-statistics-system"))
+        ).json()
+
+    assert recorded.status_code == settled.status_code == 201
+    assert invalid.status_code == 422
+    assert invalid.json()["errors"][0]["message"].endswith("restitution paid cannot exceed restitution ordered")
+    assert (prosecuted["total"], convicted["total"]) == (2, None)  # one conviction: below k, suppressed
+    topic = settings.topic_namespace + PROSECUTION.name
+    types = [from_kafka_record(r.value, r.headers).type for r in await read_all(settings.kafka_bootstrap, topic)]
+    assert types.count("kh.spean.case.prosecuted.v1") == 2
+
+
+async def _snapshot(settings: RegistrySettings) -> dict[str, list[Any]]:
+    engine = create_async_engine(
+        async_url(settings.database_url), connect_args={"server_settings": {"search_path": settings.schema_name}}
+    )
+    try:
+        async with engine.connect() as connection:
+            return {
+                table: [
+                    tuple(row)
+                    for row in (await connection.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1, 2"))).all()
+                ]
+                for table in ("timeline_entry", "case_facts", "match_key")
+            }
+    finally:
+        await engine.dispose()
+
+
+async def test_a_rebuild_from_offset_zero_equals_the_live_state(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    settings = await registry_settings()
+    screened, identified = events
+    a, b, c = _case(), _case(), _case()
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        screened(a, [_key("a|1"), _key("a|2")], "NGO"),
+        screened(b, [_key("b|1"), _key("b|2")], "MOI-AHTJP"),
+        screened(c, [_key("a|2")], "MOSVY"),
+        identified(a),
+        identified(b),
+    )
+    async with running(build(settings)) as client:
+        await _projected(settings, 5)
+        merged = await client.post(
+            "/records/merge",
+            json={"case_ids": [a, b], "reason": "same person: confirmed by MoSVY interview"},
+            headers=auth("ncct-statistics-system"),
+        )
+        assert merged.status_code == 200, merged.text
+    live = await _snapshot(settings)
+
+    seconds = await rebuild(settings)
+
+    assert await _snapshot(settings) == live
+    assert seconds > 0
+    assert len(live["case_facts"]) == 3
+
+
+async def test_editing_one_audit_row_is_named_by_the_verification(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    settings = await registry_settings()
+    _, identified = events
+    cases = [_case() for _ in range(3)]
+    await publish(settings.kafka_bootstrap, settings.topic_namespace, *(identified(case) for case in cases))
+    async with running(build(settings)) as client:
+        await _projected(settings, 3)
+        for case in cases:
+            read = await client.get(
+                f"/cases/{case}/timeline", params={"purpose": "determination review"}, headers=auth("mosvy-case-system")
+            )
+            assert read.status_code == 200
+            assert [entry["type"] for entry in read.json()["entries"]] == ["kh.spean.case.identified.v1"]
+        intact = (await client.get("/audit/verify", headers=auth("operations-console"))).json()
+        second = await scalar(settings, "SELECT min(id) + 1 FROM audit_log")
+        engine = create_async_engine(
+            async_url(settings.database_url), connect_args={"server_settings": {"search_path": settings.schema_name}}
+        )
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text("UPDATE audit_log SET purpose = 'nothing to see' WHERE id = :id"), {"id": second}
+            )
+        await engine.dispose()
+        broken = (await client.get("/audit/verify", headers=auth("operations-console"))).json()
+
+    assert intact == {"entries": 3, "valid": True, "first_broken_entry": None}
+    assert broken == {"entries": 3, "valid": False, "first_broken_entry": second}

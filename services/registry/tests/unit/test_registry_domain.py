@@ -1,0 +1,54 @@
+"""Suppression, linkage and the audit chain, in plain domain code."""
+
+from __future__ import annotations
+
+from spean_registry.domain.audit import GENESIS, entry_hash, first_broken
+from spean_registry.domain.linkage import Candidate, Certainty, best
+from spean_registry.domain.suppression import suppress
+
+
+def test_cells_below_k_are_suppressed_and_so_is_enough_to_stop_differencing() -> None:
+    published = suppress({("KH-1",): 20, ("KH-12",): 15, ("KH-2",): 3}, k=11)
+    assert published.cells == {("KH-1",): 20, ("KH-12",): None, ("KH-2",): None}
+    assert published.total == 38
+    hidden_mass = published.total - sum(v for v in published.cells.values() if v is not None)
+    assert hidden_mass >= 11
+
+
+def test_a_table_with_nothing_small_is_published_whole() -> None:
+    published = suppress({("2025",): 421, ("2026",): 125}, k=11)
+    assert published.cells == {("2025",): 421, ("2026",): 125}
+    assert published.suppressed == 0
+
+
+def test_a_small_total_is_suppressed_too() -> None:
+    published = suppress({("KH-1",): 4, ("KH-2",): 3}, k=11)
+    assert published.total is None
+    assert set(published.cells.values()) == {None}
+
+
+def test_linkage_prefers_certain_links_then_the_oldest_record() -> None:
+    candidates = [
+        Candidate("case-b", "nr-b", shared_exact=0, shared_loose=1),
+        Candidate("case-c", "nr-c", shared_exact=1, shared_loose=0),
+        Candidate("case-a", "nr-a", shared_exact=1, shared_loose=0),
+    ]
+    chosen = best(candidates)
+    assert chosen is not None
+    assert (chosen[0].national_record_id, chosen[1]) == ("nr-a", Certainty.CERTAIN)
+    assert best([Candidate("case-z", "nr-z", 0, 0)]) is None
+
+
+def test_the_audit_chain_names_the_first_edited_entry() -> None:
+    entries = []
+    previous = GENESIS
+    for i in range(1, 5):
+        content = {"action": "timeline-read", "target": f"case-{i}"}
+        digest = entry_hash(previous, content)
+        entries.append((i, content, previous, digest))
+        previous = digest
+    assert first_broken(entries) is None
+    tampered = list(entries)
+    tampered[2] = (3, {"action": "timeline-read", "target": "case-999"}, entries[2][2], entries[2][3])
+    assert first_broken(tampered) == 3
+    assert first_broken([entries[0], entries[2], entries[3]]) == 3
