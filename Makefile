@@ -18,7 +18,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 NODE_TOOLS := contracts/tools/node_modules/.installed
 PYPROJECTS := pyproject.toml $(wildcard */pyproject.toml deploy/*/pyproject.toml services/*/pyproject.toml)
 
-.PHONY: help up down status logs test lint deps contracts-check contracts-release
+.PHONY: help up down status logs test lint deps contracts-check contracts-release registry-rebuild bench
 
 help:
 	@echo "make up      start Kafka, Keycloak and PostgreSQL (and the services) on loopback"
@@ -27,6 +27,8 @@ help:
 	@echo "make logs    the last lines of each server's log"
 	@echo "make test    lint, then the whole test suite against the real servers"
 	@echo "make lint    ruff and mypy"
+	@echo "make registry-rebuild   rebuild the national case index from Kafka offset 0"
+	@echo "make bench   the pipeline benchmark against raw aiokafka and asyncpg"
 	@echo "make contracts-check    released schemas unchanged, compatible, private; AsyncAPI up to date"
 	@echo "make contracts-release  release new event schema versions and regenerate asyncapi.yaml"
 
@@ -58,6 +60,14 @@ logs: deps
 
 test: lint contracts-check
 	$(RUN) pytest
+
+registry-rebuild: deps
+	$(RUN) spean-local down registry
+	$(RUN) spean-local run registry rebuild
+	$(RUN) spean-local up registry --no-seed
+
+bench: deps
+	$(RUN) python -m bench.pipeline
 
 contracts-check: deps
 	$(RUN) spean-contracts check

@@ -27,8 +27,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     topic_namespace: str = Field(
         default="",
-        description="Prefix of every topic name, so that environments (training, staging) can share one "
-        "Kafka cluster without seeing each other's events. Empty in production.",
+        description="Prefix of every topic and consumer group name, so that environments (training, "
+        "staging) can share one Kafka cluster without seeing each other's events. Empty in production.",
     )
 
     @property
@@ -45,4 +45,5 @@ class ServiceSettings(BaseSettings):
 
     @property
     def consumer_group(self) -> str:
-        return f"spean-{self.service_name}"
+        # Namespaced like the topics: environments sharing a cluster never share a consumer group.
+        return f"{self.topic_namespace}spean-{self.service_name}"

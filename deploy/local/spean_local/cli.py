@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import shlex
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
 
+from spean_local import demo
 from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
-from spean_local.servers import Server, all_servers
+from spean_local.servers import Server, Service, all_servers, all_services
 from spean_local.starting import start_all
 
 
@@ -24,30 +26,36 @@ def _selected(servers: list[Server], names: Sequence[str]) -> list[Server]:
     return [s for s in servers if s.name in names]
 
 
-def up(servers: list[Server]) -> int:
+def up(servers: list[Server], *, seed: bool) -> int:
     began = time.monotonic()
-    started = {server.name for server in start_all(servers)}
+    infrastructure = [s for s in servers if not isinstance(s, Service)]
+    services: list[Server] = [s for s in servers if isinstance(s, Service)]
+    # The services need the infrastructure healthy first; within each group, everything starts at once.
+    started = {server.name for group in (infrastructure, services) if group for server in start_all(group)}
     for server in servers:
         verb = "started" if server.name in started else "already running"
-        print(f"{server.name:<10} {verb}, healthy on 127.0.0.1:{server.port}")
+        print(f"{server.name:<15} {verb}, healthy on 127.0.0.1:{server.port}")
     print(f"all healthy after {time.monotonic() - began:.1f}s")
+    if seed and services:
+        layout, ports = servers[0].layout, servers[0].ports
+        print(demo.seed(Endpoints.local(layout, ports), {s.name: s.url for s in services if isinstance(s, Service)}))
     return 0
 
 
 def down(servers: list[Server]) -> int:
     for server in reversed(servers):
-        print(f"{server.name:<10} {'stopped' if server.stop() else 'was not running'}")
+        print(f"{server.name:<15} {'stopped' if server.stop() else 'was not running'}")
     return 0
 
 
 def status(servers: list[Server]) -> int:
-    print(f"{'server':<10} {'state':<9} {'pid':>8}  address          log")
+    print(f"{'server':<15} {'state':<9} {'pid':>8}  address          log")
     all_healthy = True
     for server in servers:
         state = server.status()
         all_healthy &= state.healthy
         pid = str(state.pid) if state.pid else "-"
-        print(f"{state.name:<10} {state.word:<9} {pid:>8}  127.0.0.1:{state.port:<6} {state.log}")
+        print(f"{state.name:<15} {state.word:<9} {pid:>8}  127.0.0.1:{state.port:<6} {state.log}")
     return 0 if all_healthy else 1
 
 
@@ -64,10 +72,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("up", "down", "status", "logs"):
         sub = commands.add_parser(name)
-        sub.add_argument("servers", nargs="*", help="postgres, kafka, keycloak (default: all)")
+        sub.add_argument(
+            "servers", nargs="*", help="postgres, kafka, keycloak, identification, referral, registry (default: all)"
+        )
+        if name == "up":
+            sub.add_argument("--no-seed", action="store_true", help="do not load the demo data")
         if name == "logs":
             sub.add_argument("-n", "--lines", type=int, default=40)
     commands.add_parser("env", help="print the servers' addresses as shell variables")
+    run = commands.add_parser("run", help="run a service's command with its environment, e.g. `run registry rebuild`")
+    run.add_argument("service")
+    run.add_argument("arguments", nargs="*")
     args = parser.parse_args(argv)
     # Health checks poll Kafka before it listens; its client's connection errors are expected noise.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
@@ -77,9 +92,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key, value in Endpoints.local(layout, ports).as_environment().items():
             print(f"export {key}={shlex.quote(value)}")
         return 0
-    servers = _selected(all_servers(layout, ports), args.servers)
+    if args.command == "run":
+        (service,) = _selected(all_services(layout, ports), [args.service])
+        assert isinstance(service, Service)
+        # The operator runs a command of our own service script, with that service's environment.
+        command = [str(service.script), *args.arguments]
+        return subprocess.run(command, env=service.environment(), check=False).returncode  # noqa: S603
+    servers = _selected([*all_servers(layout, ports), *all_services(layout, ports)], args.servers)
     if args.command == "up":
-        return up(servers)
+        return up(servers, seed=not args.no_seed)
     if args.command == "down":
         return down(servers)
     if args.command == "status":

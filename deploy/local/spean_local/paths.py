@@ -61,3 +61,6 @@ class Ports:
     kafka_controller: int = _port("SPEAN_KAFKA_CONTROLLER_PORT", 59093)
     keycloak: int = _port("SPEAN_KEYCLOAK_PORT", 58080)
     keycloak_management: int = _port("SPEAN_KEYCLOAK_MANAGEMENT_PORT", 59000)
+    identification: int = _port("SPEAN_IDENTIFICATION_PORT", 58101)
+    referral: int = _port("SPEAN_REFERRAL_PORT", 58102)
+    registry: int = _port("SPEAN_REGISTRY_PORT", 58104)

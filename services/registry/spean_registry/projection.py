@@ -13,13 +13,10 @@ from spean_contracts import events as e
 from spean_contracts.vocabulary import Outcome, Verdict
 from spean_kit.outbox import Stager
 from spean_registry.adapters.tables import CaseFacts, MatchKey, TimelineEntry
-from spean_registry.domain.linkage import Candidate, Certainty, best
+from spean_registry.decisions import reapply_decisions
+from spean_registry.domain.linkage import Certainty, link_group, own_record
 
 BREACHES = (e.IdentificationDeadlineBreached, e.ReferralDeadlineBreached, e.RepatriationDeadlineBreached)
-
-
-def own_record(case_id: str) -> str:
-    return f"nr-{case_id.removeprefix('case-')}"
 
 
 async def facts_of(session: AsyncSession, case_id: str) -> CaseFacts:
@@ -75,31 +72,41 @@ async def project(session: AsyncSession, event: CloudEvent, stage: Stager) -> No
 
 
 async def link(session: AsyncSession, facts: CaseFacts, keys: list[str]) -> None:
-    """Two shared keys (names with birth date, and with birth year) are certain; one is probable."""
+    """Link the case into its national record.
+
+    The record is computed from the whole group of cases connected by shared keys, not from the order
+    events happened to arrive in: a rebuild from Kafka, which interleaves partitions differently,
+    links exactly as the live projection did. Two shared keys (names with birth date, and with birth
+    year) make a link certain; one makes it probable. Analysts' merges and splits are then applied.
+    """
     if not keys:
         return
     await session.exec(
         insert(MatchKey).values([{"key": k, "case_id": facts.case_id} for k in keys]).on_conflict_do_nothing()
     )
-    shared = (
+    session.add(facts)
+    await session.flush()
+    group, frontier = {facts.case_id}, {facts.case_id}
+    while frontier:
+        group_keys = select(MatchKey.key).where(col(MatchKey.case_id).in_(frontier))
+        found = set((await session.exec(select(MatchKey.case_id).where(col(MatchKey.key).in_(group_keys)))).all())
+        frontier = found - group
+        group |= frontier
+    mine, theirs = sa.orm.aliased(MatchKey), sa.orm.aliased(MatchKey)
+    pairs = (
         await session.exec(
-            select(MatchKey.case_id, sa.func.count())
-            .where(col(MatchKey.key).in_(keys), MatchKey.case_id != facts.case_id)
-            .group_by(col(MatchKey.case_id))
+            select(mine.case_id, theirs.case_id, sa.func.count())
+            .join(theirs, sa.and_(col(mine.key) == col(theirs.key), col(mine.case_id) != col(theirs.case_id)))
+            .where(col(mine.case_id).in_(group))
+            .group_by(mine.case_id, theirs.case_id)
         )
     ).all()
-    if not shared:
-        return
-    records = {
-        f.case_id: f.national_record_id
-        for f in (await session.exec(select(CaseFacts).where(col(CaseFacts.case_id).in_([c for c, _ in shared])))).all()
-    }
-    candidates = [
-        Candidate(case_id, records[case_id], shared_exact=int(n >= 2), shared_loose=int(n == 1))
-        for case_id, n in shared
-        if case_id in records
-    ]
-    chosen = best(candidates)
-    if chosen is not None:
-        candidate, certainty = chosen
-        facts.national_record_id, facts.certainty = candidate.national_record_id, certainty
+    for case_id, (record, certainty) in link_group(group, [(a, b, int(n)) for a, b, n in pairs]).items():
+        await session.exec(
+            sa.update(CaseFacts)
+            .where(col(CaseFacts.case_id) == case_id)
+            .values(national_record_id=record, certainty=certainty)
+        )
+    await session.refresh(facts)
+    await reapply_decisions(session)
+    await session.refresh(facts)

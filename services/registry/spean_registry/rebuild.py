@@ -20,7 +20,7 @@ from spean_kit.telemetry import Telemetry
 from spean_kit.topics import group_caught_up, rewind
 from spean_registry.adapters import tables
 from spean_registry.app import MIGRATIONS
-from spean_registry.records import reapply_decisions
+from spean_registry.decisions import reapply_decisions
 from spean_registry.settings import RegistrySettings
 from spean_registry.subscription import PROJECTION, projected_topics
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,8 +12,7 @@ from spean_kit.errors import Problem
 from spean_registry import audit
 from spean_registry.adapters.tables import AnalystDecision, CaseFacts, TimelineEntry
 from spean_registry.api.schemas import Link, Record, Timeline, TimelineItem
-from spean_registry.domain.linkage import Certainty
-from spean_registry.projection import own_record
+from spean_registry.decisions import apply_merge, apply_split
 
 TIMELINE_ROLES = frozenset({"determiner", "case-worker", "court-clerk", "auditor", "repatriation-officer"})
 
@@ -60,29 +58,6 @@ async def record_of(session: AsyncSession, national_record_id: str) -> Record:
     return Record(national_record_id=national_record_id, links=links)
 
 
-async def apply_merge(session: AsyncSession, case_ids: list[str]) -> str:
-    facts = (await session.exec(select(CaseFacts).where(col(CaseFacts.case_id).in_(case_ids)))).all()
-    if len(facts) != len(set(case_ids)):
-        raise Problem(404, "Not found", "the registry does not hold every case named")
-    records = sorted({f.national_record_id for f in facts})
-    survivor = records[0]
-    await session.exec(
-        sa.update(CaseFacts)
-        .where(col(CaseFacts.national_record_id).in_(records))
-        .values(national_record_id=survivor, certainty=Certainty.CERTAIN)
-    )
-    return survivor
-
-
-async def apply_split(session: AsyncSession, case_id: str) -> str:
-    facts = await session.get(CaseFacts, case_id)
-    if facts is None:
-        raise Problem(404, "Not found", "the registry holds nothing for this case")
-    facts.national_record_id, facts.certainty = own_record(case_id), Certainty.CERTAIN
-    session.add(facts)
-    return facts.national_record_id
-
-
 async def decide(session: AsyncSession, principal: Principal, kind: str, case_ids: list[str], reason: str) -> str:
     record_id = await apply_merge(session, case_ids) if kind == "merge" else await apply_split(session, case_ids[0])
     session.add(
@@ -90,14 +65,3 @@ async def decide(session: AsyncSession, principal: Principal, kind: str, case_id
     )
     await audit.record(session, principal, f"record-{kind}", ",".join(case_ids))
     return record_id
-
-
-async def reapply_decisions(session: AsyncSession) -> int:
-    """After a rebuild: the analysts' decisions again, in the order they were made."""
-    decisions = (await session.exec(select(AnalystDecision).order_by(col(AnalystDecision.id)))).all()
-    for decision in decisions:
-        if decision.kind == "merge":
-            await apply_merge(session, decision.case_ids)
-        else:
-            await apply_split(session, decision.case_ids[0])
-    return len(decisions)

@@ -67,9 +67,13 @@ class Server(ABC):
     def log_file(self) -> Path:
         return self.layout.log(self.name)
 
+    @property
+    def marker(self) -> str:
+        """Text every command line of ours contains: it tells our process from a stranger's."""
+        return str(self.layout.state)
+
     def pid(self) -> int | None:
-        # Every command line we start names the state folder; that tells our process from a stranger.
-        return process.running_pid(self.pid_file, str(self.layout.state))
+        return process.running_pid(self.pid_file, self.marker)
 
     def status(self) -> Status:
         pid = self.pid()

@@ -7,37 +7,33 @@ as probable, for an analyst to confirm or split.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+
+def own_record(case_id: str) -> str:
+    """A national record is named after the first (smallest) case id it holds: the same in any replay."""
+    return f"nr-{case_id.removeprefix('case-')}"
 
 
 class Certainty(StrEnum):
     CERTAIN = "certain"
     PROBABLE = "probable"
-    NONE = "none"
 
 
-@dataclass(frozen=True)
-class Candidate:
-    case_id: str
-    national_record_id: str
-    shared_exact: int
-    shared_loose: int
+def link_group(group: set[str], shared: list[tuple[str, str, int]]) -> dict[str, tuple[str, Certainty]]:
+    """The national record and link certainty of each case of a group connected by shared keys.
 
-
-def certainty(candidate: Candidate) -> Certainty:
-    if candidate.shared_exact:
-        return Certainty.CERTAIN
-    if candidate.shared_loose:
-        return Certainty.PROBABLE
-    return Certainty.NONE
-
-
-def best(candidates: list[Candidate]) -> tuple[Candidate, Certainty] | None:
-    """The candidate to link to: certain before probable, then the oldest record (smallest id) for
-    determinism, so a rebuild from Kafka links exactly as the live projection did."""
-    ranked = sorted(
-        ((c, certainty(c)) for c in candidates if certainty(c) != Certainty.NONE),
-        key=lambda pair: (pair[1] != Certainty.CERTAIN, pair[0].national_record_id),
-    )
-    return ranked[0] if ranked else None
+    `shared` lists (case, other case, number of keys they share). The result depends only on the
+    group, never on the order reports arrived in.
+    """
+    strongest: dict[str, int] = {}
+    for case_id, _, count in shared:
+        strongest[case_id] = max(strongest.get(case_id, 0), count)
+    record = own_record(min(group))
+    return {
+        case_id: (
+            record,
+            Certainty.CERTAIN if len(group) == 1 or strongest.get(case_id, 0) >= 2 else Certainty.PROBABLE,
+        )
+        for case_id in group
+    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from spean_registry.domain.audit import GENESIS, entry_hash, first_broken
-from spean_registry.domain.linkage import Candidate, Certainty, best
+from spean_registry.domain.linkage import Certainty, link_group
 from spean_registry.domain.suppression import suppress
 
 
@@ -27,16 +27,17 @@ def test_a_small_total_is_suppressed_too() -> None:
     assert set(published.cells.values()) == {None}
 
 
-def test_linkage_prefers_certain_links_then_the_oldest_record() -> None:
-    candidates = [
-        Candidate("case-b", "nr-b", shared_exact=0, shared_loose=1),
-        Candidate("case-c", "nr-c", shared_exact=1, shared_loose=0),
-        Candidate("case-a", "nr-a", shared_exact=1, shared_loose=0),
-    ]
-    chosen = best(candidates)
-    assert chosen is not None
-    assert (chosen[0].national_record_id, chosen[1]) == ("nr-a", Certainty.CERTAIN)
-    assert best([Candidate("case-z", "nr-z", 0, 0)]) is None
+def test_a_group_links_the_same_whatever_the_order_reports_arrived_in() -> None:
+    group = {"case-c", "case-a", "case-b"}
+    shared = [("case-a", "case-b", 2), ("case-b", "case-a", 2), ("case-c", "case-a", 1), ("case-a", "case-c", 1)]
+    expected = {
+        "case-a": ("nr-a", Certainty.CERTAIN),
+        "case-b": ("nr-a", Certainty.CERTAIN),
+        "case-c": ("nr-a", Certainty.PROBABLE),
+    }
+    assert link_group(group, shared) == expected
+    assert link_group(group, list(reversed(shared))) == expected
+    assert link_group({"case-z"}, []) == {"case-z": ("nr-z", Certainty.CERTAIN)}
 
 
 def test_the_audit_chain_names_the_first_edited_entry() -> None:

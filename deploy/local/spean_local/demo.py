@@ -1,0 +1,223 @@
+"""Demo data for `make up`: the directory of providers (with its real gaps: no shelter for adult men)
+and a handful of cases at each stage of the journey, entered through the services' own APIs with the
+agencies' machine clients. Safe to run again: every step is idempotent."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+from keycloak import KeycloakOpenID
+
+from spean_local.endpoints import Endpoints
+
+PROVIDERS: list[dict[str, Any]] = [
+    {
+        "provider_id": "prov-ngo-shelter-01",
+        "name": "Demo NGO shelter for women and girls",
+        "provider_type": "ngo",
+        "services": ["shelter", "medical", "psychosocial", "education", "reintegration-follow-up"],
+        "sexes": ["female"],
+        "age_min": 10,
+        "age_max": 60,
+        "provinces": ["KH-12", "KH-1"],
+        "capacity": 30,
+    },
+    {
+        "provider_id": "prov-gov-shelter-boys",
+        "name": "Demo government shelter for boys",
+        "provider_type": "government-shelter",
+        "services": ["shelter", "psychosocial", "education"],
+        "sexes": ["male"],
+        "age_min": 8,
+        "age_max": 17,
+        "capacity": 20,
+    },
+    {
+        "provider_id": "prov-legal-aid-01",
+        "name": "Demo legal aid organisation",
+        "provider_type": "legal-aid",
+        "services": ["legal"],
+        "sexes": ["female", "male", "other", "unknown"],
+        "age_min": 0,
+        "age_max": 120,
+        "capacity": 0,
+    },
+    {
+        "provider_id": "prov-vocational-01",
+        "name": "Demo vocational training centre",
+        "provider_type": "ngo",
+        "services": ["vocational", "reintegration-follow-up"],
+        "sexes": ["female", "male"],
+        "age_min": 15,
+        "age_max": 40,
+        "capacity": 50,
+    },
+]
+
+LABOUR = {"acts": ["recruitment", "transport"], "means": ["deception", "debt-bondage"], "purposes": ["forced-labour"]}
+SEXUAL = {"acts": ["recruitment", "selling"], "means": ["deception"], "purposes": ["sexual"]}
+# Fictional people: the demo holds no real person's data.
+CASES: list[dict[str, Any]] = [
+    {
+        "key": "demo-1",
+        "names": ["Demo Sokha"],
+        "sex": "male",
+        "birth_date": "1994-03-02",
+        "indicators": {"acts": ["transport"]},
+        "stage": "screened",
+    },
+    {
+        "key": "demo-2",
+        "names": ["Demo Srey Pov"],
+        "sex": "female",
+        "birth_date": "2009-07-15",
+        "indicators": SEXUAL,
+        "stage": "identified",
+    },
+    {
+        "key": "demo-3",
+        "names": ["Demo Channary"],
+        "sex": "female",
+        "birth_date": "2001-11-20",
+        "indicators": SEXUAL,
+        "stage": "referred",
+    },
+    {
+        "key": "demo-4",
+        "names": ["Demo Bopha"],
+        "sex": "female",
+        "birth_date": "1999-05-09",
+        "indicators": LABOUR,
+        "stage": "prosecuted",
+    },
+    {
+        "key": "demo-5",
+        "names": ["Demo Vuthy"],
+        "sex": "male",
+        "birth_date": "1990-01-30",
+        "indicators": LABOUR,
+        "stage": "identified",
+    },
+]
+
+
+class Demo:
+    def __init__(self, endpoints: Endpoints, urls: dict[str, str]) -> None:
+        self.endpoints = endpoints
+        self.urls = urls
+        self.http = httpx.Client(timeout=30)
+
+    def headers(self, client_id: str) -> dict[str, str]:
+        secret = self.endpoints.keycloak_client_secrets["SPEAN_SECRET_" + client_id.upper().replace("-", "_")]
+        oidc = KeycloakOpenID(
+            server_url=self.endpoints.keycloak_url, realm_name="spean", client_id=client_id, client_secret_key=secret
+        )
+        return {"Authorization": f"Bearer {oidc.token(grant_type='client_credentials')['access_token']}"}
+
+    def call(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        client_id: str,
+        *,
+        ok: tuple[int, ...] = (200, 201, 204),
+        **kwargs: Any,
+    ) -> httpx.Response:
+        answer = self.http.request(
+            method,
+            self.urls[service] + path,
+            headers={**self.headers(client_id), **kwargs.pop("headers", {})},
+            **kwargs,
+        )
+        if answer.status_code not in ok:
+            raise RuntimeError(
+                f"demo seed: {method} {service}{path} answered {answer.status_code}: {answer.text[:300]}"
+            )
+        return answer
+
+    def wait_for_referral_case(self, case_id: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.call("GET", "referral", f"/cases/{case_id}", "mosvy-case-system", ok=(200, 404)).status_code == 200:
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"demo seed: the referral case of {case_id} did not open")
+
+    def case(self, spec: dict[str, Any]) -> str:
+        screening = {
+            "encountered_at": "2026-11-02T07:30:00+07:00",
+            "encounter": "deportee-transit",
+            "province": "KH-1",
+            "person": {
+                "names": spec["names"],
+                "birth_date": spec["birth_date"],
+                "sex": spec["sex"],
+                "nationality": "KHM",
+            },
+            "indicators": spec["indicators"],
+            "continuum": "C",
+        }
+        recorded = self.call(
+            "POST",
+            "identification",
+            "/screenings",
+            "poipet-tc-system",
+            json=screening,
+            headers={"Idempotency-Key": spec["key"]},
+        )
+        case_id: str = recorded.json()["case_id"]
+        if spec["stage"] == "screened":
+            return case_id
+        exploitation = [p for p in spec["indicators"]["purposes"]]
+        determination = {
+            "outcome": "trafficking-victim",
+            "reasons": ["demo: act, means and purpose present"],
+            "exploitation_types": exploitation,
+        }
+        self.call(
+            "POST",
+            "identification",
+            f"/cases/{case_id}/determination",
+            "mosvy-case-system",
+            json=determination,
+            ok=(201, 409),
+        )
+        if spec["stage"] == "identified":
+            return case_id
+        self.wait_for_referral_case(case_id)
+        offers = [
+            r for r in self.call("GET", "referral", "/referrals", "mosvy-case-system").json() if r["case_id"] == case_id
+        ]
+        if not offers:
+            offer = {"provider_id": "prov-ngo-shelter-01", "services": ["shelter"]}
+            referral_id = self.call(
+                "POST", "referral", f"/cases/{case_id}/offers", "mosvy-case-system", json=offer
+            ).json()["referral_id"]
+            self.call("POST", "referral", f"/referrals/{referral_id}/accept", "ngo-shelter-system")
+        if spec["stage"] == "prosecuted":
+            outcome = {
+                "case_id": case_id,
+                "court_case_id": f"court-{spec['key']}",
+                "court_province": "KH-1",
+                "charges": [{"law_article": "2008 LSHTSE art. 15", "category": "trafficking"}],
+                "verdict": "convicted",
+                "sentence_months": 96,
+                "restitution_ordered_khr": 10_000_000,
+                "decided_on": "2026-10-30",
+            }
+            self.call("POST", "registry", "/court-outcomes", "moj-court-system", json=outcome, ok=(201, 409))
+        return case_id
+
+
+def seed(endpoints: Endpoints, urls: dict[str, str]) -> str:
+    demo = Demo(endpoints, urls)
+    for provider in PROVIDERS:
+        demo.call("PUT", "referral", f"/providers/{provider['provider_id']}", "mosvy-case-system", json=provider)
+    cases = {spec["key"]: demo.case(spec) for spec in CASES}
+    listed = ", ".join(
+        f"{key} {case_id} ({spec['stage']})" for (key, case_id), spec in zip(cases.items(), CASES, strict=True)
+    )
+    return f"demo data: {len(PROVIDERS)} providers; cases {listed}"
