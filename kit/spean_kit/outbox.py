@@ -8,6 +8,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,10 +46,13 @@ async def add_events(
     propagate.inject(trace_context)
     rows: list[dict[str, Any]] = []
     event_ids: list[str] = []
-    for data in events:
+    now = datetime.now(UTC)
+    for position, data in enumerate(events):
         event_id = str(uuid.uuid4())
         event_ids.append(event_id)
-        record = to_kafka_record(data, source=source, event_id=event_id)
+        # Strictly increasing times within a transaction: readers ordering by ce_time see them as staged.
+        stamped = now + timedelta(microseconds=position)
+        record = to_kafka_record(data, source=source, event_id=event_id, time=stamped)
         rows.append(
             {
                 "event_id": event_id,
