@@ -16,6 +16,8 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
 NODE_TOOLS := contracts/tools/node_modules/.installed
+KUSTOMIZE_VERSION := v5.7.1
+KUSTOMIZE := $(TOOLS)/bin/kustomize
 PYPROJECTS := pyproject.toml $(wildcard */pyproject.toml deploy/*/pyproject.toml services/*/pyproject.toml)
 
 .PHONY: help up down status logs test lint deps contracts-check contracts-release registry-rebuild bench
@@ -44,7 +46,10 @@ $(NODE_TOOLS): contracts/tools/package.json contracts/tools/package-lock.json
 	cd contracts/tools && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 	@touch $@
 
-deps: $(SYNCED) $(NODE_TOOLS)
+$(KUSTOMIZE): | $(UV)
+	GOBIN=$(CURDIR)/$(TOOLS)/bin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+deps: $(SYNCED) $(NODE_TOOLS) $(KUSTOMIZE)
 
 up: deps
 	$(RUN) spean-local up

@@ -1,0 +1,152 @@
+"""deploy/k8s checked offline as thoroughly as a cluster's API server would: each overlay builds with
+kustomize, every resource validates against the Kubernetes schemas (strictly, unknown fields refused),
+the operators' resources against their CRDs, the topics match the AsyncAPI document, and every
+Deployment is probed, bounded, unprivileged and covered by a NetworkPolicy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+from jsonschema import Draft7Validator
+
+ROOT = Path(__file__).resolve().parents[2]
+CRDS = ROOT.parent / "shared" / "k8s-crds"
+KUBERNETES = "1.33"
+OVERLAYS = ("dev", "prod")
+
+
+def _kustomize() -> str:
+    found = os.environ.get("KUSTOMIZE") or shutil.which("kustomize", path=str(ROOT / ".spean" / "tools" / "bin"))
+    assert found, "kustomize is installed by `make test` into .spean/tools/bin"
+    return found
+
+
+@pytest.fixture(scope="module", params=OVERLAYS)
+def built(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    overlay = ROOT / "deploy" / "k8s" / "overlays" / request.param
+    result = subprocess.run([_kustomize(), "build", str(overlay)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return request.param, [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def _crd_schemas() -> dict[tuple[str, str, str], dict[str, Any]]:
+    schemas = {}
+    for path in CRDS.rglob("*.y*ml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if not doc or doc.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = doc["spec"]
+            for version in spec["versions"]:
+                schemas[(spec["group"], spec["names"]["kind"], version["name"])] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
+def _unknown_fields(value: Any, schema: dict[str, Any], path: str) -> Iterator[str]:
+    """What a strict API server refuses: fields the structural schema does not declare."""
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return
+    if isinstance(value, dict):
+        properties = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            if properties is not None and key in properties:
+                yield from _unknown_fields(item, properties[key], f"{path}.{key}")
+            elif isinstance(extra, dict):
+                yield from _unknown_fields(item, extra, f"{path}.{key}")
+            elif properties is not None and extra is not True:
+                yield f"{path}.{key}"
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            yield from _unknown_fields(item, schema["items"], f"{path}[{index}]")
+
+
+def test_every_resource_validates_against_its_schema(built: tuple[str, list[dict[str, Any]]]) -> None:
+    _, resources = built
+    crds = _crd_schemas()
+    assert crds, f"no CRDs found in {CRDS}"
+    problems = []
+    for resource in resources:
+        name = f"{resource['kind']}/{resource['metadata']['name']}"
+        group, _, version = resource["apiVersion"].rpartition("/")
+        schema = crds.get((group, resource["kind"], version))
+        if schema is not None:
+            problems += [f"{name}: {e.json_path}: {e.message}" for e in Draft7Validator(schema).iter_errors(resource)]
+            # apiVersion, kind and metadata are the API server's own, whatever the CRD's schema lists.
+            body = {k: v for k, v in resource.items() if k not in ("apiVersion", "kind", "metadata")}
+            problems += [f"{name}: unknown field {field}" for field in _unknown_fields(body, schema, "$")]
+        else:
+            try:
+                kubernetes_validate.validate(resource, KUBERNETES, strict=True)
+            except kubernetes_validate.ValidationError as error:
+                problems.append(f"{name}: {error.message}")
+    assert problems == []
+
+
+def test_every_custom_resource_has_its_crd(built: tuple[str, list[dict[str, Any]]]) -> None:
+    _, resources = built
+    crds = {(group, kind) for group, kind, _ in _crd_schemas()}
+    custom = {
+        (r["apiVersion"].rpartition("/")[0], r["kind"]) for r in resources if "." in r["apiVersion"].split("/")[0]
+    }
+    custom -= {(g, k) for g, k in custom if g.endswith(".k8s.io")}
+    assert custom <= crds
+    assert {kind for _, kind in custom} >= {
+        "Kafka",
+        "KafkaNodePool",
+        "KafkaTopic",
+        "Keycloak",
+        "KeycloakRealmImport",
+        "Cluster",
+    }
+
+
+def test_the_kafka_topics_are_exactly_those_of_the_asyncapi_document(built: tuple[str, list[dict[str, Any]]]) -> None:
+    overlay, resources = built
+    asyncapi = yaml.safe_load((ROOT / "contracts" / "asyncapi.yaml").read_text())
+    declared = {channel["address"] for channel in asyncapi["channels"].values()}
+    topics = [r for r in resources if r["kind"] == "KafkaTopic"]
+    assert {t["spec"]["topicName"] for t in topics} == declared
+    replicas = {(t["spec"]["replicas"], t["spec"]["config"]["min.insync.replicas"]) for t in topics}
+    assert replicas == ({(3, 2)} if overlay == "prod" else {(1, 1)})
+    if overlay == "prod":
+        pool = next(r for r in resources if r["kind"] == "KafkaNodePool")
+        assert pool["spec"]["replicas"] == 3
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def test_every_deployment_is_probed_bounded_unprivileged_and_fenced(built: tuple[str, list[dict[str, Any]]]) -> None:
+    _, resources = built
+    policies = [r for r in resources if r["kind"] == "NetworkPolicy"]
+    assert any(
+        p["spec"]["podSelector"] == {} and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"} for p in policies
+    )
+    deployments = [r for r in resources if r["kind"] == "Deployment"]
+    assert {d["metadata"]["name"] for d in deployments} >= {"spean-identification", "spean-referral", "spean-registry"}
+    for deployment in deployments:
+        pod = deployment["spec"]["template"]
+        assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+        for container in pod["spec"]["containers"]:
+            assert {"readinessProbe", "livenessProbe", "resources"} <= container.keys()
+            assert {"requests", "limits"} <= container["resources"].keys()
+            context = container["securityContext"]
+            assert (context["allowPrivilegeEscalation"], context["readOnlyRootFilesystem"]) == (False, True)
+        labels = pod["metadata"]["labels"]
+        assert any(_selects(p["spec"]["podSelector"], labels) for p in policies), deployment["metadata"]["name"]
+
+
+def test_no_secret_value_is_in_the_manifests(built: tuple[str, list[dict[str, Any]]]) -> None:
+    _, resources = built
+    assert [r for r in resources if r["kind"] == "Secret"] == []
+    realm = next(r for r in resources if r["kind"] == "KeycloakRealmImport")["spec"]["realm"]
+    assert all(c.get("secret", "${").startswith("${") for c in realm["clients"])
