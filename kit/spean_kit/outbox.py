@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 # One relay at a time per service (advisory lock), so that records of one case leave in commit order
 # even when several replicas run.
 RELAY_LOCK_NAMESPACE = 0x5E4A
+INSERT_CHUNK = 1000
 
 
 async def add_events(
@@ -63,7 +64,9 @@ async def add_events(
                 "trace_context": trace_context,
             }
         )
-    await session.exec(sa.insert(outbox).values(rows))
+    # PostgreSQL takes at most 32767 parameters a statement: a bulk intake of thousands is chunked.
+    for start in range(0, len(rows), INSERT_CHUNK):
+        await session.exec(sa.insert(outbox).values(rows[start : start + INSERT_CHUNK]))
     return event_ids
 
 

@@ -8,8 +8,12 @@ from collections.abc import Callable
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from spean_contracts import source_of
+from spean_kit.database import create_engine as kit_engine
+from spean_kit.database import session_factory
+from spean_kit.outbox import add_events
 from tests.kit.conftest import SettingsFactory
-from tests.kit.sample.app import build
+from tests.kit.sample.app import build, case_identified
 from tests.support.app import eventually, running, scalar
 
 
@@ -76,3 +80,20 @@ async def test_bad_input_gets_problem_json_with_field_paths_and_writes_nothing(
     assert missing.json()["title"] == "Not found"
     staged = await scalar(settings, "SELECT count(*) FROM outbox")
     assert staged == 1
+
+
+async def test_thousands_of_events_staged_in_one_transaction(make_settings: SettingsFactory) -> None:
+    """A transit centre's bulk intake stages more events than one SQL statement can carry."""
+    settings = await make_settings()
+    async with running(build(settings, background=False)) as _:
+        engine = kit_engine(settings.database_url, settings.schema_name)
+        async with session_factory(engine)() as session, session.begin():
+            staged = await add_events(
+                session,
+                [case_identified(f"bulk-{i:06d}-case") for i in range(6000)],
+                source=source_of("test", "MOSVY"),
+                namespace=settings.topic_namespace,
+            )
+        await engine.dispose()
+    assert len(set(staged)) == 6000
+    assert await scalar(settings, "SELECT count(*) FROM outbox") == 6000
