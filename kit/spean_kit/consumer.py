@@ -89,6 +89,8 @@ class IdempotentConsumer:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_records=500,
+            # New topics (a service deployed later) are noticed within seconds, not the default 5 minutes.
+            metadata_max_age_ms=10_000,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
