@@ -30,15 +30,19 @@ async def ensure_topics(bootstrap: str, topics: Iterable[Topic], *, replication:
         await admin.close()
 
 
-async def group_caught_up(bootstrap: str, group: str, topics: Iterable[str]) -> bool:
-    """Whether `group` has committed offsets at the end of every partition of `topics` (lag zero)."""
+async def partitions_of(bootstrap: str, topics: Iterable[str]) -> list[TopicPartition]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         described = await admin.describe_topics(list(topics))
     finally:
         await admin.close()
-    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    return [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+
+
+async def group_caught_up(bootstrap: str, group: str, topics: Iterable[str]) -> bool:
+    """Whether `group` has committed offsets at the end of every partition of `topics` (lag zero)."""
+    partitions = await partitions_of(bootstrap, topics)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -53,13 +57,7 @@ async def group_caught_up(bootstrap: str, group: str, topics: Iterable[str]) -> 
 
 async def rewind(bootstrap: str, group: str, topics: Iterable[str]) -> None:
     """Set `group`'s offsets to 0 on every partition of `topics` (the group must have no live member)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    partitions = await partitions_of(bootstrap, topics)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:

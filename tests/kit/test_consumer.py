@@ -9,10 +9,11 @@ from aiokafka import AIOKafkaProducer
 
 from spean_contracts import source_of, to_kafka_record
 from spean_contracts.registry import IDENTIFICATION
+from spean_kit.topics import group_caught_up, rewind
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import build, case_identified
 from tests.support.app import eventually, running, scalar
-from tests.support.kafka import group_caught_up, read_all, rewind_group
+from tests.support.kafka import read_all
 
 
 async def test_a_group_rewound_to_offset_zero_applies_nothing_twice(
@@ -38,11 +39,11 @@ async def test_a_group_rewound_to_offset_zero_applies_nothing_twice(
 
         await eventually(all_applied, what="every case applied once")
 
-    await rewind_group(settings.kafka_bootstrap, settings.consumer_group, topic)
+    await rewind(settings.kafka_bootstrap, settings.consumer_group, [topic])
     async with running(build(settings)):
 
         async def replayed() -> bool:
-            return await group_caught_up(settings.kafka_bootstrap, settings.consumer_group, topic)
+            return await group_caught_up(settings.kafka_bootstrap, settings.consumer_group, [topic])
 
         await eventually(replayed, what="the replay reaching the end of the topic")
 

@@ -12,10 +12,11 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from spean_contracts.registry import IDENTIFICATION
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.api.routes import router
-from spean_identification.determinations import deadline_worker
+from spean_identification.determinations import breach_scan
 from spean_identification.settings import IdentificationSettings
 from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
+from spean_kit.workers import periodic
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -28,7 +29,7 @@ def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporte
             migrations=MIGRATIONS,
             routers=[router],
             owns=[IDENTIFICATION],
-            workers=[deadline_worker],
+            workers=[periodic(breach_scan, settings.deadline_scan_seconds)],
             span_exporters=span_exporters,
             extra_state={"case_keys": CaseKeys(settings.master_key_bytes)},
         )

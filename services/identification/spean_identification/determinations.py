@@ -3,7 +3,6 @@ records, and the deadline scan."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 from sqlmodel import col, select
@@ -204,15 +203,3 @@ async def breach_scan(session: AsyncSession, runtime: Runtime, now: datetime) ->
         ),
     )
     return len(overdue)
-
-
-async def deadline_worker(runtime: Runtime, stop: asyncio.Event) -> None:
-    settings = runtime.settings
-    assert isinstance(settings, IdentificationSettings)
-    while not stop.is_set():
-        async with runtime.sessions() as session, session.begin():
-            await breach_scan(session, runtime, datetime.now(UTC))
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=settings.deadline_scan_seconds)
-        except TimeoutError:
-            continue

@@ -13,9 +13,10 @@ from spean_contracts.registry import IDENTIFICATION, REFERRAL
 from spean_kit.consumer import Subscription
 from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
+from spean_kit.workers import periodic
 from spean_referral.api.routes import router
 from spean_referral.cases import on_identification_event
-from spean_referral.referrals import deadline_worker
+from spean_referral.referrals import expire_overdue
 from spean_referral.settings import ReferralSettings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -30,7 +31,7 @@ def build(settings: ReferralSettings, *, span_exporters: tuple[SpanExporter, ...
             routers=[router],
             owns=[REFERRAL],
             subscriptions=[Subscription((IDENTIFICATION.name,), on_identification_event)],
-            workers=[deadline_worker],
+            workers=[periodic(expire_overdue, settings.deadline_scan_seconds)],
             span_exporters=span_exporters,
         )
     )

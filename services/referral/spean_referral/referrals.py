@@ -6,7 +6,6 @@ succeed, and occupancy never goes negative (a check constraint backs this up).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -295,15 +294,3 @@ async def expire_overdue(session: AsyncSession, runtime: Runtime, now: datetime)
         )
     await runtime.stage(session, *events)
     return len(overdue)
-
-
-async def deadline_worker(runtime: Runtime, stop: asyncio.Event) -> None:
-    settings = runtime.settings
-    assert isinstance(settings, ReferralSettings)
-    while not stop.is_set():
-        async with runtime.sessions() as session, session.begin():
-            await expire_overdue(session, runtime, datetime.now(UTC))
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=settings.deadline_scan_seconds)
-        except TimeoutError:
-            continue

@@ -1,0 +1,29 @@
+"""Periodic background work (deadline scans and the like), one transaction per round."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_kit.service import Runtime
+
+Job = Callable[[AsyncSession, Runtime, datetime], Awaitable[int]]
+
+
+def periodic(job: Job, every_seconds: float) -> Callable[[Runtime, asyncio.Event], Awaitable[None]]:
+    """A worker for `ServiceDefinition.workers` that runs `job` every `every_seconds` until stopped."""
+
+    async def worker(runtime: Runtime, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            async with runtime.sessions() as session, session.begin():
+                await job(session, runtime, datetime.now(UTC))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=every_seconds)
+            except TimeoutError:
+                continue
+
+    worker.__name__ = getattr(job, "__name__", "periodic")
+    return worker
