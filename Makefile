@@ -34,9 +34,15 @@ help:
 	@echo "make contracts-check    released schemas unchanged, compatible, private; AsyncAPI up to date"
 	@echo "make contracts-release  release new event schema versions and regenerate asyncapi.yaml"
 
+SPEAN_CACHE ?= $(HOME)/.cache/spean
+UV_WHEELS := $(SPEAN_CACHE)/wheels
+
+# uv's wheel is kept in the shared cache, so a fresh clone installs it without asking the index.
 $(UV):
 	python3 -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	ls $(UV_WHEELS)/uv-$(UV_VERSION)-*.whl >/dev/null 2>&1 || \
+		$(TOOLS)/bin/pip download --quiet --disable-pip-version-check --no-deps --dest $(UV_WHEELS) uv==$(UV_VERSION)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check --no-index --find-links $(UV_WHEELS) uv==$(UV_VERSION)
 
 $(SYNCED): $(UV) uv.lock $(PYPROJECTS)
 	$(UV) sync --all-packages --frozen --python python3 --quiet
