@@ -52,8 +52,13 @@ $(NODE_TOOLS): contracts/tools/package.json contracts/tools/package-lock.json
 	cd contracts/tools && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 	@touch $@
 
+KUSTOMIZE_CACHED := $(SPEAN_CACHE)/bin/kustomize-$(KUSTOMIZE_VERSION)
+
+# Built once from the Go module proxy into the shared cache; each checkout copies it from there.
 $(KUSTOMIZE): | $(UV)
-	GOBIN=$(CURDIR)/$(TOOLS)/bin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	test -x $(KUSTOMIZE_CACHED) || { GOBIN=$(SPEAN_CACHE)/gobin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION) \
+		&& mkdir -p $(SPEAN_CACHE)/bin && mv $(SPEAN_CACHE)/gobin/kustomize $(KUSTOMIZE_CACHED); }
+	cp $(KUSTOMIZE_CACHED) $(KUSTOMIZE)
 
 deps: $(SYNCED) $(NODE_TOOLS) $(KUSTOMIZE)
 
