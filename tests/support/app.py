@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import sqlalchemy as sa
@@ -15,6 +16,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from spean_kit.database import async_url
 from spean_kit.settings import ServiceSettings
+from spean_local.endpoints import Endpoints
+
+S = TypeVar("S", bound=ServiceSettings)
 
 
 @contextlib.asynccontextmanager
@@ -44,3 +48,17 @@ async def scalar(settings: ServiceSettings, query: str, **parameters: Any) -> An
             return await connection.scalar(sa.text(query), parameters)
     finally:
         await engine.dispose()
+
+
+def service_settings(kind: type[S], servers: Endpoints, database_url: str, **overrides: Any) -> S:
+    """Settings for a service under test: its own database and its own topic namespace on the shared
+    servers, and short polling so tests wait less."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "kafka_bootstrap": servers.kafka_bootstrap,
+        "keycloak_url": servers.keycloak_url,
+        "topic_namespace": f"{kind.__name__.lower()[:12]}-{uuid.uuid4().hex[:8]}.",
+        "outbox_poll_seconds": 0.05,
+        "jwks_min_refresh_seconds": 0,
+    }
+    return kind(**(values | overrides))

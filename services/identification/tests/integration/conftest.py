@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from spean_identification.settings import IdentificationSettings
 from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory
+from tests.support.app import service_settings
 
 SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
 
@@ -20,19 +20,11 @@ SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
 @pytest.fixture
 def identification_settings(servers: Endpoints, new_database: DatabaseFactory) -> SettingsFactory:
     async def make(**overrides: Any) -> IdentificationSettings:
-        namespace = f"id-{uuid.uuid4().hex[:8]}."
-        values: dict[str, Any] = {
-            "database_url": await new_database(),
-            "kafka_bootstrap": servers.kafka_bootstrap,
-            "keycloak_url": servers.keycloak_url,
-            "topic_namespace": namespace,
+        keys = {
             "master_key": base64.b64encode(os.urandom(32)).decode(),
             "match_key_secret": base64.b64encode(os.urandom(32)).decode(),
-            "outbox_poll_seconds": 0.05,
-            "jwks_min_refresh_seconds": 0,
         }
-        values.update(overrides)
-        return IdentificationSettings(**values)
+        return service_settings(IdentificationSettings, servers, await new_database(), **(keys | overrides))
 
     return make
 

@@ -8,29 +8,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from spean_contracts import source_of, to_kafka_record
+from spean_contracts import source_of
 from spean_contracts.events import CaseIdentified
-from spean_contracts.registry import IDENTIFICATION
 from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory
 from spean_referral.settings import ReferralSettings
+from tests.support.app import service_settings
+from tests.support.kafka import publish
 
 
 @pytest.fixture
 def referral_settings(servers: Endpoints, new_database: DatabaseFactory) -> Callable[..., Awaitable[ReferralSettings]]:
     async def make(**overrides: Any) -> ReferralSettings:
-        values: dict[str, Any] = {
-            "database_url": await new_database(),
-            "kafka_bootstrap": servers.kafka_bootstrap,
-            "keycloak_url": servers.keycloak_url,
-            "topic_namespace": f"ref-{uuid.uuid4().hex[:8]}.",
-            "outbox_poll_seconds": 0.05,
-            "jwks_min_refresh_seconds": 0,
-        }
-        values.update(overrides)
-        return ReferralSettings(**values)
+        return service_settings(ReferralSettings, servers, await new_database(), **overrides)
 
     return make
 
@@ -39,7 +30,7 @@ def referral_settings(servers: Endpoints, new_database: DatabaseFactory) -> Call
 def identify(servers: Endpoints) -> Callable[..., Awaitable[str]]:
     """Publish case.identified as the identification service would; returns the case id."""
 
-    async def publish(settings: ReferralSettings, **profile: Any) -> str:
+    async def identify_one(settings: ReferralSettings, **profile: Any) -> str:
         case_id = f"case-{uuid.uuid4().hex}"
         data = {
             "case_id": case_id,
@@ -53,17 +44,13 @@ def identify(servers: Endpoints) -> Callable[..., Awaitable[str]]:
             "identified_at": datetime.now(UTC).isoformat(),
             **profile,
         }
-        record = to_kafka_record(CaseIdentified.model_validate(data), source=source_of("identification", "MOSVY"))
-        producer = AIOKafkaProducer(bootstrap_servers=servers.kafka_bootstrap, acks="all")
-        await producer.start()
-        try:
-            topic = settings.topic_namespace + IDENTIFICATION.name
-            await producer.send_and_wait(topic, record.value, key=record.key, headers=record.headers)
-        finally:
-            await producer.stop()
+        event = CaseIdentified.model_validate(data)
+        await publish(
+            servers.kafka_bootstrap, settings.topic_namespace, event, source=source_of("identification", "MOSVY")
+        )
         return case_id
 
-    return publish
+    return identify_one
 
 
 @pytest.fixture

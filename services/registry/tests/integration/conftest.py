@@ -13,21 +13,13 @@ from spean_contracts.events import CaseIdentified, ScreeningRecorded
 from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory
 from spean_registry.settings import RegistrySettings
+from tests.support.app import service_settings
 
 
 @pytest.fixture
 def registry_settings(servers: Endpoints, new_database: DatabaseFactory) -> Callable[..., Awaitable[RegistrySettings]]:
     async def make(**overrides: Any) -> RegistrySettings:
-        values: dict[str, Any] = {
-            "database_url": await new_database(),
-            "kafka_bootstrap": servers.kafka_bootstrap,
-            "keycloak_url": servers.keycloak_url,
-            "topic_namespace": f"reg-{uuid.uuid4().hex[:8]}.",
-            "outbox_poll_seconds": 0.05,
-            "jwks_min_refresh_seconds": 0,
-        }
-        values.update(overrides)
-        return RegistrySettings(**values)
+        return service_settings(RegistrySettings, servers, await new_database(), **overrides)
 
     return make
 
