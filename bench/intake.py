@@ -22,7 +22,7 @@ import asyncpg
 import httpx
 from keycloak import KeycloakOpenID
 
-from bench.pipeline import _new_database
+from bench.pipeline import new_database
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
 from spean_local.endpoints import Endpoints
@@ -73,7 +73,7 @@ async def main(rows: int) -> None:
     await asyncio.to_thread(start_all, all_servers(layout, ports))
     endpoints = Endpoints.local(layout, ports)
     settings = IdentificationSettings(
-        database_url=await _new_database(endpoints.postgres_dsn),
+        database_url=await new_database(endpoints.postgres_dsn),
         kafka_bootstrap=endpoints.kafka_bootstrap,
         keycloak_url=endpoints.keycloak_url,
         topic_namespace=f"bench-{uuid.uuid4().hex[:8]}.",
@@ -101,7 +101,7 @@ async def main(rows: int) -> None:
             spean = time.perf_counter() - began
     assert answer.json()["created"] == rows, answer.text[:500]
 
-    connection = await asyncpg.connect(await _new_database(endpoints.postgres_dsn))
+    connection = await asyncpg.connect(await new_database(endpoints.postgres_dsn))
     await connection.execute("CREATE TABLE raw_screening (id text, case_id text, payload bytea, details text)")
     records = [(f"scr-{i}", f"case-{i}", os.urandom(400), line) for i, line in enumerate(body.splitlines()[1:])]
     began = time.perf_counter()

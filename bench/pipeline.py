@@ -37,7 +37,7 @@ async def _until(check: Callable[[], Awaitable[bool]]) -> None:
         await asyncio.sleep(0.2)
 
 
-async def _new_database(admin_dsn: str) -> str:
+async def new_database(admin_dsn: str) -> str:
     name = f"bench_{uuid.uuid4().hex[:10]}"
     connection = await asyncpg.connect(admin_dsn)
     try:
@@ -102,7 +102,7 @@ async def raw_limit(endpoints: Endpoints, events: int) -> tuple[float, float, fl
     consume = time.perf_counter() - began
     await consumer.stop()
 
-    database = await _new_database(endpoints.postgres_dsn)
+    database = await new_database(endpoints.postgres_dsn)
     connection = await asyncpg.connect(database)
     await connection.execute("CREATE TABLE raw_effect (case_id text, event_id text)")
     rows = [(r.key.decode(), dict(r.headers)["ce_id"].decode()) for r in records]
@@ -157,10 +157,10 @@ async def main(events: int, rate: int, seconds: float) -> None:
     await asyncio.to_thread(start_all, all_servers(layout, ports))
     endpoints = Endpoints.local(layout, ports)
 
-    spean = await spean_throughput(_settings(endpoints, await _new_database(endpoints.postgres_dsn)), events)
+    spean = await spean_throughput(_settings(endpoints, await new_database(endpoints.postgres_dsn)), events)
     produce, consume, copy = await raw_limit(endpoints, events)
     raw = produce + consume + copy
-    latencies = await latency(_settings(endpoints, await _new_database(endpoints.postgres_dsn)), rate, seconds)
+    latencies = await latency(_settings(endpoints, await new_database(endpoints.postgres_dsn)), rate, seconds)
 
     print(f"events: {events}")
     print(f"raw aiokafka produce  {events / produce:>10.0f} events/s")

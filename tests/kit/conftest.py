@@ -11,6 +11,7 @@ import pytest
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory, TokenFactory
+from tests.support.app import service_settings
 
 SettingsFactory = Callable[..., Awaitable[ServiceSettings]]
 
@@ -23,17 +24,11 @@ def make_settings(servers: Endpoints, new_database: DatabaseFactory) -> Settings
             "service_name": name,
             # Topics of its own: a test never reads what earlier tests or runs left on the shared Kafka.
             "topic_namespace": f"{name}.",
-            "database_url": await new_database(),
-            "kafka_bootstrap": servers.kafka_bootstrap,
-            "keycloak_url": servers.keycloak_url,
             "audience": "spean-identification",
-            "outbox_poll_seconds": 0.05,
             "consumer_backoff_seconds": 0.01,
             "consumer_max_attempts": 3,
-            "jwks_min_refresh_seconds": 0,
         }
-        values.update(overrides)
-        return ServiceSettings(**values)
+        return service_settings(ServiceSettings, servers, await new_database(), **(values | overrides))
 
     return make
 

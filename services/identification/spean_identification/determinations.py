@@ -19,7 +19,7 @@ from spean_contracts.fields import EventData
 from spean_contracts.vocabulary import Agency, ExploitationType, Outcome
 from spean_identification.adapters.tables import Consent, Determination, Screening
 from spean_identification.api.schemas import ConsentIn, ConsentOut, DeterminationIn, DeterminationOut
-from spean_identification.screenings import _contract_agency, new_id
+from spean_identification.screenings import contract_agency, new_id
 from spean_identification.settings import IdentificationSettings
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem
@@ -57,7 +57,7 @@ def _final_events(determination: Determination, screening: Screening, now: datet
             determination_id=determination.determination_id,
             outcome=Outcome(determination.outcome),
             exploitation_types=exploitation,
-            agency=_contract_agency(determination.agency),
+            agency=contract_agency(determination.agency),
             co_signed_by=Agency(determination.co_signed_by) if determination.co_signed_by else None,
             determined_at=now,
         )
@@ -69,7 +69,7 @@ def _final_events(determination: Determination, screening: Screening, now: datet
         "age_band": screening.age_band,
         "nationality": screening.nationality,
         "is_child": screening.is_child,
-        "screening_agency": _contract_agency(screening.agency),
+        "screening_agency": contract_agency(screening.agency),
         "identified_at": now,
     }
     if determination.outcome == Outcome.TRAFFICKING_VICTIM:
@@ -159,7 +159,7 @@ async def record_consent(
             case_id=case_id,
             purpose=body.purpose,
             given=body.given,
-            agency=_contract_agency(consent.agency),
+            agency=contract_agency(consent.agency),
             recorded_at=consent.recorded_at,
         ),
     )

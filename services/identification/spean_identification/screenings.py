@@ -55,6 +55,7 @@ async def record_screenings(
         person = screening.person
         age = person.age_on(screening.encountered_at.date())
         is_child = age < CHILD_UNTIL
+        band = age_band(age)
         assessment = assess(screening.indicators, is_child=is_child, continuum=screening.continuum)
         case_id, screening_id = new_id("case"), new_id("scr")
         wrapped = keys.new_wrapped_key(case_id)
@@ -75,7 +76,7 @@ async def record_screenings(
                 encountered_at=screening.encountered_at,
                 province=screening.province,
                 sex=person.sex,
-                age_band=age_band(age),
+                age_band=band,
                 nationality=person.nationality,
                 is_child=is_child,
                 continuum=screening.continuum,
@@ -91,11 +92,11 @@ async def record_screenings(
             ScreeningRecorded(
                 case_id=case_id,
                 screening_id=screening_id,
-                agency=_contract_agency(agency),
+                agency=contract_agency(agency),
                 encounter=screening.encounter,
                 province=screening.province,
                 sex=person.sex,
-                age_band=age_band(age),
+                age_band=band,
                 nationality=person.nationality,
                 is_child=is_child,
                 continuum=screening.continuum,
@@ -119,7 +120,7 @@ async def record_screenings(
     return answers
 
 
-def _contract_agency(agency: str) -> Agency:
+def contract_agency(agency: str) -> Agency:
     """Agencies outside the contract's list (a new NGO) are reported under the generic NGO code."""
     try:
         return Agency(agency)

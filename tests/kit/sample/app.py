@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from pydantic import BaseModel, ConfigDict
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from spean_contracts import CloudEvent
+from spean_contracts import CloudEvent, spec_for_model
 from spean_contracts.events import CaseIdentified
 from spean_contracts.fields import CaseId
 from spean_contracts.registry import IDENTIFICATION
@@ -43,18 +43,9 @@ class NewCase(BaseModel):
 
 
 def case_identified(case_id: str, province: Province = Province.BANTEAY_MEANCHEY) -> CaseIdentified:
+    example = spec_for_model(CaseIdentified).examples[0]
     return CaseIdentified.model_validate(
-        {
-            "case_id": case_id,
-            "province": province,
-            "sex": "male",
-            "age_band": "25-34",
-            "nationality": "KHM",
-            "is_child": False,
-            "exploitation_types": ["forced-labour"],
-            "screening_agency": "MOSVY-POIPET-TC",
-            "identified_at": datetime.now(UTC),
-        }
+        {**example, "case_id": case_id, "province": province, "identified_at": datetime.now(UTC)}
     )
 
 

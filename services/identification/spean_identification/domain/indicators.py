@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from spean_contracts.vocabulary import ExploitationType
+
 
 class Act(StrEnum):
     RECRUITMENT = "recruitment"
@@ -28,13 +30,8 @@ class Means(StrEnum):
     DOCUMENTS_WITHHELD = "documents-withheld"
 
 
-class Purpose(StrEnum):
-    SEXUAL = "sexual"
-    FORCED_LABOUR = "forced-labour"
-    BEGGING = "begging"
-    FORCED_MARRIAGE = "forced-marriage"
-    ORGAN_REMOVAL = "organ-removal"
-    FORCED_CRIMINALITY = "forced-criminality"
+# The purposes of the legal test are the forms of exploitation the contracts already name.
+Purpose = ExploitationType
 
 
 class Indicators(BaseModel):

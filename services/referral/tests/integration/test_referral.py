@@ -33,6 +33,18 @@ async def _opened(client: httpx.AsyncClient, auth: Auth, case_id: str) -> dict[s
     return answer
 
 
+async def _offer(client: httpx.AsyncClient, auth: Auth, case_id: str, provider_id: str, service: str) -> str:
+    """MoSVY offers the case to a provider; returns the referral id."""
+    answer = await client.post(
+        f"/cases/{case_id}/offers",
+        json={"provider_id": provider_id, "services": [service]},
+        headers=auth("mosvy-case-system"),
+    )
+    assert answer.status_code == 201, answer.text
+    referral_id: str = answer.json()["referral_id"]
+    return referral_id
+
+
 async def _directory(client: httpx.AsyncClient, auth: Auth, *bodies: dict[str, Any]) -> None:
     for body in bodies:
         answer = await client.put(f"/providers/{body['provider_id']}", json=body, headers=auth("mosvy-case-system"))
@@ -51,13 +63,7 @@ async def test_an_identified_child_is_referred_and_followed_to_closure(
         matches = (await client.get(f"/cases/{case_id}/matches", headers=auth("mosvy-case-system"))).json()
         assert {m["need"]: [r["provider_id"] for r in m["ranked"]] for m in matches}["shelter"] == [SHELTER]
 
-        offer = await client.post(
-            f"/cases/{case_id}/offers",
-            json={"provider_id": SHELTER, "services": ["shelter"]},
-            headers=auth("mosvy-case-system"),
-        )
-        assert offer.status_code == 201, offer.text
-        referral = f"/referrals/{offer.json()['referral_id']}"
+        referral = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
         accepted = await client.post(f"{referral}/accept", headers=auth("ngo-shelter-system"))
         assert accepted.status_code == 200, accepted.text
         for stage in ("integration", "monitoring", "closure"):
@@ -132,20 +138,8 @@ async def test_a_provider_sees_only_referrals_addressed_to_it(
         await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL, services=["legal"]))
         case_id = await identify(settings)
         await _opened(client, auth, case_id)
-        to_shelter = (
-            await client.post(
-                f"/cases/{case_id}/offers",
-                json={"provider_id": SHELTER, "services": ["shelter"]},
-                headers=auth("mosvy-case-system"),
-            )
-        ).json()["referral_id"]
-        to_legal = (
-            await client.post(
-                f"/cases/{case_id}/offers",
-                json={"provider_id": LEGAL, "services": ["legal"]},
-                headers=auth("mosvy-case-system"),
-            )
-        ).json()["referral_id"]
+        to_shelter = await _offer(client, auth, case_id, SHELTER, "shelter")
+        to_legal = await _offer(client, auth, case_id, LEGAL, "legal")
         legal = auth("ngo-legal-system")
         listed = (await client.get("/referrals", headers=legal)).json()
         attempts = {
@@ -179,12 +173,7 @@ async def test_two_acceptances_of_the_last_bed_at_once_one_succeeds(
         for _ in range(2):
             case_id = await identify(settings)
             await _opened(client, auth, case_id)
-            answer = await client.post(
-                f"/cases/{case_id}/offers",
-                json={"provider_id": SHELTER, "services": ["shelter"]},
-                headers=auth("mosvy-case-system"),
-            )
-            offers.append(answer.json()["referral_id"])
+            offers.append(await _offer(client, auth, case_id, SHELTER, "shelter"))
         shelter = auth("ngo-shelter-system")
         answers = await asyncio.gather(*(client.post(f"/referrals/{o}/accept", headers=shelter) for o in offers))
         occupancy = (await client.get("/providers", headers=shelter)).json()[0]["occupancy"]
@@ -201,13 +190,7 @@ async def test_a_late_accept_after_a_decline_answers_409_with_the_current_state(
         await _directory(client, auth, provider_body(SHELTER))
         case_id = await identify(settings)
         await _opened(client, auth, case_id)
-        referral_id = (
-            await client.post(
-                f"/cases/{case_id}/offers",
-                json={"provider_id": SHELTER, "services": ["shelter"]},
-                headers=auth("mosvy-case-system"),
-            )
-        ).json()["referral_id"]
+        referral_id = await _offer(client, auth, case_id, SHELTER, "shelter")
         declined = await client.post(
             f"/referrals/{referral_id}/decline", json={"reason": "no-capacity"}, headers=auth("ngo-shelter-system")
         )
