@@ -9,6 +9,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from spean_local.endpoints import Endpoints
+from spean_local.pytest_plugin import DatabaseFactory
+from tests.support.platform import Platform, national_platform
 
 TopicFactory = Callable[[str], Awaitable[str]]
 
@@ -26,3 +28,9 @@ async def new_topic(servers: Endpoints) -> AsyncIterator[TopicFactory]:
 
     yield create
     await admin.close()
+
+
+@pytest.fixture
+async def platform(servers: Endpoints, new_database: DatabaseFactory) -> AsyncIterator[Platform]:
+    async for running_platform in national_platform(servers, new_database):
+        yield running_platform

@@ -99,8 +99,12 @@ class TokenVerifier:
     async def verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
+            claimed_issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
         except jwt.DecodeError:
             raise Unauthenticated("the bearer token is not a JWT") from None
+        # Checked before any key is looked up, so a stranger's token never makes us refetch our keys.
+        if claimed_issuer != self.issuer:
+            raise Unauthenticated("the token was issued by an issuer this service does not trust")
         try:
             key = await self.keys.key(str(header.get("kid", "")))
         except httpx.HTTPError:

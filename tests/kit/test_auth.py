@@ -154,7 +154,7 @@ async def test_each_bad_token_is_refused_and_a_good_one_accepted(
         "none": (401, "a bearer token is required"),
         "garbage": (401, "the bearer token is not a JWT"),
         "bad signature": (401, "the token's signature is invalid"),
-        "wrong issuer": (401, "the token is signed by a key this realm does not publish"),
+        "wrong issuer": (401, "the token was issued by an issuer this service does not trust"),
         "wrong audience": (401, "the token is not meant for spean-identification"),
         "missing role": (403, "this needs one of the roles: screener"),
         "expired": (401, "the token has expired"),

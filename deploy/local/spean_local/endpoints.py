@@ -16,6 +16,8 @@ class Endpoints:
     keycloak_admin_user: str
     keycloak_admin_password: str
     keycloak_client_secrets: dict[str, str]
+    keycloak_user_passwords: dict[str, str]
+    """Demo users' passwords keyed `<realm>/<username>` (deploy/keycloak/demo-users.json)."""
 
     @classmethod
     def local(cls, layout: Layout, ports: Ports) -> Endpoints:
@@ -27,6 +29,7 @@ class Endpoints:
             keycloak_admin_user="spean-admin",
             keycloak_admin_password=keycloak.admin_password(),
             keycloak_client_secrets=keycloak.client_secrets(),
+            keycloak_user_passwords=keycloak.user_passwords(),
         )
 
     def as_environment(self) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """pytest plugin: the real servers, started once per test session, and a fresh database per use.
 
 Where the environment names running servers (SPEAN_DATABASE_URL, SPEAN_KAFKA_BOOTSTRAP,
-SPEAN_KEYCLOAK_URL with SPEAN_KEYCLOAK_ADMIN_PASSWORD and SPEAN_KEYCLOAK_CLIENT_SECRETS as JSON), the
+SPEAN_KEYCLOAK_URL with SPEAN_KEYCLOAK_ADMIN_PASSWORD, and SPEAN_KEYCLOAK_CLIENT_SECRETS and
+SPEAN_KEYCLOAK_USER_PASSWORDS as JSON), the
 suite uses those, however they were started (a CI service, testcontainers, a colleague's cluster).
 Otherwise it starts the local servers of `make up`, reusing any already running, and stops at the end
 only those it started. Tests never know which.
@@ -13,12 +14,14 @@ import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Protocol
 
 import asyncpg
 import pytest
 from keycloak import KeycloakOpenID
 
 from spean_local.endpoints import Endpoints
+from spean_local.login import broker_sign_in
 from spean_local.paths import Layout, Ports
 from spean_local.servers import Server, all_servers
 from spean_local.starting import start_all
@@ -34,6 +37,7 @@ def _external() -> Endpoints:
         keycloak_admin_user=os.environ.get("SPEAN_KEYCLOAK_ADMIN_USER", "spean-admin"),
         keycloak_admin_password=os.environ["SPEAN_KEYCLOAK_ADMIN_PASSWORD"],
         keycloak_client_secrets=json.loads(os.environ.get("SPEAN_KEYCLOAK_CLIENT_SECRETS", "{}")),
+        keycloak_user_passwords=json.loads(os.environ.get("SPEAN_KEYCLOAK_USER_PASSWORDS", "{}")),
     )
 
 
@@ -52,20 +56,37 @@ def servers() -> Iterator[Endpoints]:
             server.stop()
 
 
-TokenFactory = Callable[[str], str]
+class TokenFactory(Protocol):
+    def __call__(self, client_id: str, realm: str = "spean") -> str: ...
 
 
 @pytest.fixture(scope="session")
 def machine_token(servers: Endpoints) -> TokenFactory:
-    """A fresh access token of one of the national realm's machine clients, e.g. `moi-case-system`."""
+    """A fresh access token of a machine client, e.g. `moi-case-system` of the national realm."""
 
-    def token(client_id: str) -> str:
+    def token(client_id: str, realm: str = "spean") -> str:
         secret = servers.keycloak_client_secrets["SPEAN_SECRET_" + client_id.upper().replace("-", "_")]
         oidc = KeycloakOpenID(
-            server_url=servers.keycloak_url, realm_name="spean", client_id=client_id, client_secret_key=secret
+            server_url=servers.keycloak_url, realm_name=realm, client_id=client_id, client_secret_key=secret
         )
         access: str = oidc.token(grant_type="client_credentials")["access_token"]
         return access
+
+    return token
+
+
+class UserTokenFactory(Protocol):
+    def __call__(self, agency: str, username: str) -> str: ...
+
+
+@pytest.fixture(scope="session")
+def user_token(servers: Endpoints) -> UserTokenFactory:
+    """A national-realm access token of a demo user who signs in at an agency's identity provider
+    (`agency` is the provider's alias, e.g. `moi`), through the same login pages a person sees."""
+
+    def token(agency: str, username: str) -> str:
+        password = servers.keycloak_user_passwords[f"agency-{agency}/{username}"]
+        return broker_sign_in(servers.keycloak_url, agency, username, password).access_token
 
     return token
 

