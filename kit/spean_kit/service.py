@@ -163,6 +163,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         settings, span_exporters=definition.span_exporters, metric_readers=definition.metric_readers
     )
     app = FastAPI(title=definition.title, lifespan=lifespan)
+    app.state.telemetry = telemetry
     install_error_handlers(app)
     app.include_router(health.router)
     for router in definition.routers:

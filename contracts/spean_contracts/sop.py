@@ -1,0 +1,325 @@
+"""The cross-border protocol of the Cambodia-Viet Nam SOP (steps 4 to 11): what the two countries'
+repatriation services send each other, how it is signed, and how each side checks it.
+
+Every message is a JSON document signed as a compact JWS (ES256, `typ` `spean-sop+jws`, the
+signing key named by `kid`). Each message names the cases it concerns; for each case it carries the
+case's sequence number and the hash of the previous message of that case, so both sides hold the
+same verifiable chain. The receiver answers with a signed receipt, or with a signed error naming the
+reason. `contracts/repatriation-protocol.md` explains it for a team building its own side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from spean_contracts.fields import LocalId
+from spean_contracts.vocabulary import BorderGate, Country, ExploitationType, RefusalReason, Sex
+
+SPEC: Literal["spean-sop/1"] = "spean-sop/1"
+JWS_TYPE = "spean-sop+jws"
+ALGORITHM = "ES256"
+MEDIA_TYPE = "application/jose"
+
+Hash = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Role(StrEnum):
+    DESTINATION = "D"
+    """The country where the person was found."""
+    ORIGIN = "O"
+    """The country the person returns to."""
+
+
+class Kind(StrEnum):
+    RETURN_REQUEST = "return-request"
+    VERIFICATION_REQUEST = "verification-request"
+    VERIFICATION_RESULT = "verification-result"
+    ACCEPTANCE = "acceptance"
+    REFUSAL = "refusal"
+    HANDOVER_PROPOSAL = "handover-proposal"
+    HANDOVER_MINUTES = "handover-minutes"
+    RETURN_CERTIFICATE = "return-certificate"
+    FEEDBACK = "feedback"
+
+
+STEP: Mapping[Kind, int] = {
+    Kind.RETURN_REQUEST: 4,
+    Kind.VERIFICATION_REQUEST: 5,
+    Kind.VERIFICATION_RESULT: 5,
+    Kind.ACCEPTANCE: 6,
+    Kind.REFUSAL: 6,
+    Kind.HANDOVER_PROPOSAL: 7,
+    Kind.HANDOVER_MINUTES: 8,
+    Kind.RETURN_CERTIFICATE: 8,
+    Kind.FEEDBACK: 11,
+}
+SENDER: Mapping[Kind, Role] = {
+    Kind.RETURN_REQUEST: Role.DESTINATION,
+    Kind.VERIFICATION_REQUEST: Role.ORIGIN,
+    Kind.VERIFICATION_RESULT: Role.ORIGIN,
+    Kind.ACCEPTANCE: Role.ORIGIN,
+    Kind.REFUSAL: Role.ORIGIN,
+    Kind.HANDOVER_PROPOSAL: Role.DESTINATION,
+    Kind.HANDOVER_MINUTES: Role.DESTINATION,
+    Kind.RETURN_CERTIFICATE: Role.ORIGIN,
+    Kind.FEEDBACK: Role.ORIGIN,
+}
+
+
+class _Exact(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Person(_Exact):
+    """The minimum about the person that crosses the border, and only with consent for it."""
+
+    names: list[Text] = Field(min_length=1, max_length=4)
+    sex: Sex
+    birth_date: date | None = None
+    estimated_age: int | None = Field(default=None, ge=0, le=120)
+    claimed_nationality: Country
+    place_of_origin: Text = Field(description="Village, commune and province of origin, as the person told it.")
+    is_child: bool
+
+
+class Consent(_Exact):
+    purpose: Literal["sharing-cross-border"]
+    given_by: Literal["person", "guardian"]
+    recorded_at: datetime
+
+
+class BestInterestAssessment(_Exact):
+    completed_on: date
+    by_agency: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]{1,30}$")]
+    return_in_best_interest: Literal[True]
+
+
+class CarerAgreement(_Exact):
+    agreed_on: date
+    carer_relationship: Literal["parent", "relative", "legal-guardian", "foster-carer"]
+
+
+class ReturnRequest(_Exact):
+    person: Person
+    consent: Consent
+    exploitation_types: list[ExploitationType] = Field(min_length=1, max_length=6)
+
+
+class VerificationRequest(_Exact):
+    """O has started verifying, and may ask D for more (codes, never free text about the person)."""
+
+    needs: list[Literal["photo", "statement", "family-contact", "documents"]] = Field(default=[], max_length=4)
+
+
+class VerificationResult(_Exact):
+    verified: bool
+    nationality_confirmed: bool
+    victim_status_confirmed: bool
+
+
+class Acceptance(_Exact):
+    travel_document_issued: bool
+    best_interest_assessment: BestInterestAssessment | None = None
+    carer_agreement: CarerAgreement | None = None
+
+
+class Refusal(_Exact):
+    reason: RefusalReason
+
+
+class HandoverProposal(_Exact):
+    handover_id: LocalId
+    border_gate: BorderGate
+    handover_date: date
+    escorts: int = Field(ge=0, le=50)
+
+
+class HandoverMinutes(_Exact):
+    handover_id: LocalId
+    border_gate: BorderGate
+    handed_over_at: datetime
+
+
+class ReturnCertificate(_Exact):
+    handover_id: LocalId
+    issued_on: date
+
+
+class Feedback(_Exact):
+    outcome: Literal["reintegrated", "in-care", "lost-contact", "re-trafficked", "other"]
+
+
+BODY: Mapping[Kind, type[_Exact]] = {
+    Kind.RETURN_REQUEST: ReturnRequest,
+    Kind.VERIFICATION_REQUEST: VerificationRequest,
+    Kind.VERIFICATION_RESULT: VerificationResult,
+    Kind.ACCEPTANCE: Acceptance,
+    Kind.REFUSAL: Refusal,
+    Kind.HANDOVER_PROPOSAL: HandoverProposal,
+    Kind.HANDOVER_MINUTES: HandoverMinutes,
+    Kind.RETURN_CERTIFICATE: ReturnCertificate,
+    Kind.FEEDBACK: Feedback,
+}
+BATCH_KINDS = frozenset({Kind.HANDOVER_PROPOSAL, Kind.HANDOVER_MINUTES, Kind.RETURN_CERTIFICATE})
+"""Kinds that may name many cases: one handover, one gate, one date, signed once as a whole."""
+
+
+class CaseLink(_Exact):
+    reference: LocalId = Field(description="The repatriation's reference, known to both countries.")
+    sequence: int = Field(ge=1, description="This message's place in the case's chain, from 1.")
+    previous: Hash | None = Field(description="Hash of the case's previous message; null for the first.")
+
+
+class Message(_Exact):
+    spec: Literal["spean-sop/1"] = SPEC
+    message_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+    kind: Kind
+    sop_step: int = Field(ge=4, le=11)
+    sender: Country
+    receiver: Country
+    sent_at: datetime
+    cases: list[CaseLink] = Field(min_length=1, max_length=300)
+    body: dict[str, Any]
+
+    def typed_body(self) -> Any:
+        return BODY[self.kind].model_validate(self.body)
+
+
+class ReceiptStatus(StrEnum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    PARKED = "parked"
+    """Held until the case's previous message arrives; stored then."""
+
+
+class Receipt(_Exact):
+    spec: Literal["spean-sop/1"] = SPEC
+    kind: Literal["receipt"] = "receipt"
+    message_id: str
+    message_hash: Hash
+    status: ReceiptStatus
+    sender: Country
+    receiver: Country
+    received_at: datetime
+
+
+class Reason(StrEnum):
+    MALFORMED = "malformed"
+    BAD_SIGNATURE = "bad-signature"
+    UNKNOWN_KEY = "unknown-key"
+    WRONG_PARTY = "wrong-party"
+    BROKEN_CHAIN = "broken-chain"
+    UNKNOWN_CASE = "unknown-case"
+    STEP_NOT_ALLOWED = "step-not-allowed"
+    CONFLICTING_DUPLICATE = "conflicting-duplicate"
+    SAFEGUARDS_MISSING = "safeguards-missing"
+    NOTICE_TOO_SHORT = "notice-too-short"
+
+
+class ErrorDocument(_Exact):
+    spec: Literal["spean-sop/1"] = SPEC
+    kind: Literal["error"] = "error"
+    message_id: str | None
+    message_hash: Hash | None
+    reason: Reason
+    detail: str
+    sender: Country
+    receiver: Country | None
+    at: datetime
+
+
+class ProtocolFault(Exception):
+    """A message refused for `reason`; `detail` never repeats the message's content."""
+
+    def __init__(self, reason: Reason, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def canonical(document: BaseModel) -> bytes:
+    return json.dumps(
+        document.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def digest(jws: str) -> str:
+    """The hash a message is chained and acknowledged by: SHA-256 of its compact JWS."""
+    return "sha256:" + hashlib.sha256(jws.encode("ascii")).hexdigest()
+
+
+def sign(document: BaseModel, key: ec.EllipticCurvePrivateKey, kid: str) -> str:
+    return jwt.api_jws.encode(canonical(document), key, algorithm=ALGORITHM, headers={"kid": kid, "typ": JWS_TYPE})
+
+
+def public_jwk(key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey, kid: str) -> dict[str, Any]:
+    public = key.public_key() if isinstance(key, ec.EllipticCurvePrivateKey) else key
+    jwk: dict[str, Any] = ECAlgorithm.to_jwk(public, as_dict=True)
+    return jwk | {"kid": kid, "use": "sig", "alg": ALGORITHM}
+
+
+def verified_payload(jws: str, keys: Mapping[str, Mapping[str, Any]]) -> bytes:
+    """The signed bytes, once the signature is checked against the pinned key named by `kid`."""
+    try:
+        header = jwt.api_jws.get_unverified_header(jws)
+    except jwt.DecodeError:
+        raise ProtocolFault(Reason.MALFORMED, "the document is not a compact JWS") from None
+    if header.get("alg") != ALGORITHM or header.get("typ") != JWS_TYPE:
+        raise ProtocolFault(Reason.MALFORMED, f"the JWS header must have alg {ALGORITHM} and typ {JWS_TYPE}")
+    jwk = keys.get(str(header.get("kid", "")))
+    if jwk is None:
+        raise ProtocolFault(Reason.UNKNOWN_KEY, "the message is signed by a key not pinned for this counterpart")
+    public = ECAlgorithm.from_jwk(dict(jwk))
+    if not isinstance(public, ec.EllipticCurvePublicKey):
+        raise ProtocolFault(Reason.UNKNOWN_KEY, "a pinned key must be a public key")
+    try:
+        payload: bytes = jwt.api_jws.decode(jws, public, algorithms=[ALGORITHM])
+    except jwt.InvalidSignatureError:
+        raise ProtocolFault(Reason.BAD_SIGNATURE, "the signature does not match the message") from None
+    except jwt.DecodeError:
+        raise ProtocolFault(Reason.MALFORMED, "the JWS cannot be decoded") from None
+    return payload
+
+
+def _problems(error: ValidationError, prefix: str) -> str:
+    return "; ".join(f"{prefix}{'.'.join(str(p) for p in issue['loc'])}: {issue['type']}" for issue in error.errors())
+
+
+def open_message(jws: str, keys: Mapping[str, Mapping[str, Any]]) -> Message:
+    """A verified, well-formed message, or ProtocolFault saying what is wrong (field paths and rules)."""
+    payload = verified_payload(jws, keys)
+    try:
+        message = Message.model_validate_json(payload)
+    except ValidationError as error:
+        raise ProtocolFault(Reason.MALFORMED, _problems(error, "")) from None
+    try:
+        message.typed_body()
+    except ValidationError as error:
+        raise ProtocolFault(Reason.MALFORMED, _problems(error, "body.")) from None
+    if message.sop_step != STEP[message.kind]:
+        raise ProtocolFault(Reason.MALFORMED, f"sop_step: a {message.kind} is step {STEP[message.kind]}")
+    if len(message.cases) > 1 and message.kind not in BATCH_KINDS:
+        raise ProtocolFault(Reason.MALFORMED, f"cases: a {message.kind} concerns exactly one case")
+    if len({link.reference for link in message.cases}) != len(message.cases):
+        raise ProtocolFault(Reason.MALFORMED, "cases: a case is named twice")
+    return message
+
+
+def open_answer(jws: str, keys: Mapping[str, Mapping[str, Any]]) -> Receipt | ErrorDocument:
+    """A counterpart's signed receipt or signed error."""
+    payload = verified_payload(jws, keys)
+    kind = json.loads(payload).get("kind")
+    if kind == "receipt":
+        return Receipt.model_validate_json(payload)
+    return ErrorDocument.model_validate_json(payload)

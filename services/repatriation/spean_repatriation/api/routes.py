@@ -1,0 +1,284 @@
+"""The repatriation service's domestic API: this country's officers drive their side of the SOP.
+Each action signs a message, applies it here and queues it for the counterpart, in one transaction."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_contracts.sop import (
+    Acceptance,
+    Feedback,
+    HandoverMinutes,
+    HandoverProposal,
+    Kind,
+    ProtocolFault,
+    Refusal,
+    ReturnCertificate,
+    ReturnRequest,
+    Role,
+    VerificationRequest,
+    VerificationResult,
+)
+from spean_kit.auth import Principal, require_roles
+from spean_kit.errors import Problem
+from spean_kit.service import Runtime
+from spean_repatriation import exchange as sop
+from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, PersonRead, Repatriation, SopMessage
+from spean_repatriation.api.schemas import (
+    CertificateIn,
+    HandoverIn,
+    HandoverOut,
+    MessageOut,
+    MinutesIn,
+    RepatriationOut,
+    ReturnRequestIn,
+)
+from spean_repatriation.domain.procedure import LocalStep, State, StepRefused, local_step
+
+router = APIRouter(tags=["repatriation"])
+Officer = Annotated[Principal, Depends(require_roles("repatriation-officer"))]
+Reader = Annotated[Principal, Depends(require_roles("repatriation-officer", "auditor"))]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _exchange(request: Request) -> sop.Exchange:
+    exchange: sop.Exchange = request.app.state.exchange
+    return exchange
+
+
+def _refused(refused: StepRefused | ProtocolFault) -> Problem:
+    return Problem(409, "Step not allowed", refused.detail, kind=f"sop-{refused.reason.value}")
+
+
+async def _cases(session: AsyncSession, references: Sequence[str]) -> list[Repatriation]:
+    found = await sop.locked(session, references)
+    missing = [reference for reference in references if reference not in found]
+    if missing:
+        raise Problem(404, "Not found", f"no repatriation {missing[0]}")
+    return [found[reference] for reference in references]
+
+
+async def _act(request: Request, kind: Kind, references: Sequence[str], body: BaseModel) -> str:
+    runtime, exchange = _runtime(request), _exchange(request)
+    try:
+        async with runtime.sessions() as session, session.begin():
+            rows = await _cases(session, references)
+            message = await sop.send(session, runtime, exchange, kind, rows, body, now=datetime.now(UTC))
+    except (StepRefused, ProtocolFault) as refused:
+        raise _refused(refused) from None
+    return message.message_id
+
+
+async def _out(session: AsyncSession, row: Repatriation) -> RepatriationOut:
+    rows = (
+        await session.exec(
+            select(SopMessage, CrossBorderOutbox)
+            .join(ChainLink, col(ChainLink.message_id) == col(SopMessage.message_id))
+            .outerjoin(CrossBorderOutbox, col(CrossBorderOutbox.message_id) == col(SopMessage.message_id))
+            .where(ChainLink.reference == row.reference)
+            .order_by(col(ChainLink.sequence))
+        )
+    ).all()
+    messages = [
+        MessageOut(
+            message_id=message.message_id,
+            kind=message.kind,
+            sop_step=message.sop_step,
+            direction=message.direction,
+            digest=message.digest,
+            sent_at=message.sent_at,
+            delivery=entry.status if entry else None,
+            refusal_reason=entry.refusal_reason if entry else None,
+        )
+        for message, entry in rows
+    ]
+    return RepatriationOut.model_validate(row, from_attributes=True).model_copy(update={"messages": messages})
+
+
+async def _show(request: Request, reference: str) -> RepatriationOut:
+    async with _runtime(request).sessions() as session:
+        row = await session.get(Repatriation, reference)
+        if row is None:
+            raise Problem(404, "Not found", f"no repatriation {reference}")
+        return await _out(session, row)
+
+
+@router.post("/repatriations", status_code=201, response_model=RepatriationOut)
+async def request_return(body: ReturnRequestIn, request: Request, officer: Officer) -> RepatriationOut:
+    """SOP step 4, as the country where the person was found: ask the origin country to take them back."""
+    if body.consent is None:
+        raise Problem(
+            422,
+            "Invalid request",
+            "no personal data crosses the border without consent for that purpose",
+            kind="validation",
+            errors=[{"path": "body.consent", "rule": "consent-required", "message": "sharing-cross-border consent"}],
+        )
+    runtime, exchange = _runtime(request), _exchange(request)
+    payload = ReturnRequest(person=body.person, consent=body.consent, exploitation_types=body.exploitation_types)
+    try:
+        async with runtime.sessions() as session, session.begin():
+            row = await sop.request_return(
+                session,
+                runtime,
+                exchange,
+                case_id=body.case_id,
+                origin=body.origin_country,
+                request=payload,
+                now=datetime.now(UTC),
+            )
+            reference = row.reference
+    except ProtocolFault as fault:
+        raise Problem(
+            422,
+            "Invalid request",
+            fault.detail,
+            kind="validation",
+            errors=[{"path": "body.origin_country", "rule": "counterpart", "message": fault.detail}],
+        ) from None
+    return await _show(request, reference)
+
+
+@router.get("/repatriations", response_model=list[RepatriationOut])
+async def list_repatriations(
+    request: Request, reader: Reader, state: Annotated[State | None, Query()] = None
+) -> list[RepatriationOut]:
+    async with _runtime(request).sessions() as session:
+        query = select(Repatriation).order_by(col(Repatriation.created_at))
+        if state is not None:
+            query = query.where(Repatriation.state == state.value)
+        return [await _out(session, row) for row in (await session.exec(query.limit(500))).all()]
+
+
+@router.get("/repatriations/{reference}", response_model=RepatriationOut)
+async def show(reference: str, request: Request, reader: Reader) -> RepatriationOut:
+    return await _show(request, reference)
+
+
+@router.get("/repatriations/{reference}/person")
+async def read_person(
+    reference: str,
+    request: Request,
+    officer: Officer,
+    purpose: Annotated[str, Query(min_length=5, max_length=200, description="Why the data is read; audited.")],
+) -> dict[str, Any]:
+    """The minimum personal data exchanged for this return; every read is recorded with its purpose."""
+    runtime, exchange = _runtime(request), _exchange(request)
+    async with runtime.sessions() as session, session.begin():
+        row = await session.get(Repatriation, reference)
+        if row is None:
+            raise Problem(404, "Not found", f"no repatriation {reference}")
+        session.add(
+            PersonRead(
+                reference=reference,
+                subject=officer.subject,
+                agency=officer.agency,
+                purpose=purpose,
+                read_at=datetime.now(UTC),
+            )
+        )
+        person: dict[str, Any] = json.loads(exchange.sealer.open(row.sealed_person, reference))
+    return person
+
+
+@router.post("/repatriations/{reference}/verification-request", response_model=RepatriationOut)
+async def start_verification(
+    reference: str, body: VerificationRequest, request: Request, officer: Officer
+) -> RepatriationOut:
+    """SOP step 5, origin country: verification has started (and what it needs from the other side)."""
+    await _act(request, Kind.VERIFICATION_REQUEST, [reference], body)
+    return await _show(request, reference)
+
+
+@router.post("/repatriations/{reference}/verification-result", response_model=RepatriationOut)
+async def verification_result(
+    reference: str, body: VerificationResult, request: Request, officer: Officer
+) -> RepatriationOut:
+    await _act(request, Kind.VERIFICATION_RESULT, [reference], body)
+    return await _show(request, reference)
+
+
+@router.post("/repatriations/{reference}/acceptance", response_model=RepatriationOut)
+async def accept(reference: str, body: Acceptance, request: Request, officer: Officer) -> RepatriationOut:
+    """SOP step 6, origin country. A child's return needs a best-interest assessment and a carer's agreement."""
+    await _act(request, Kind.ACCEPTANCE, [reference], body)
+    return await _show(request, reference)
+
+
+@router.post("/repatriations/{reference}/refusal", response_model=RepatriationOut)
+async def refuse(reference: str, body: Refusal, request: Request, officer: Officer) -> RepatriationOut:
+    await _act(request, Kind.REFUSAL, [reference], body)
+    return await _show(request, reference)
+
+
+@router.post("/handovers", status_code=201, response_model=HandoverOut)
+async def propose_handover(body: HandoverIn, request: Request, officer: Officer) -> HandoverOut:
+    """SOP step 7, destination country: one date, one gate, a batch of persons, signed once."""
+    handover_id = f"handover-{uuid.uuid4().hex[:16]}"
+    proposal = HandoverProposal(
+        handover_id=handover_id, border_gate=body.border_gate, handover_date=body.handover_date, escorts=body.escorts
+    )
+    message_id = await _act(request, Kind.HANDOVER_PROPOSAL, body.references, proposal)
+    return HandoverOut(handover_id=handover_id, references=body.references, message_id=message_id)
+
+
+async def _handover(request: Request, handover_id: str) -> tuple[list[str], str]:
+    async with _runtime(request).sessions() as session:
+        rows = (await session.exec(select(Repatriation).where(Repatriation.handover_id == handover_id))).all()
+    if not rows:
+        raise Problem(404, "Not found", f"no handover {handover_id}")
+    return sorted(row.reference for row in rows), str(rows[0].border_gate)
+
+
+@router.post("/handovers/{handover_id}/minutes", response_model=HandoverOut)
+async def sign_minutes(handover_id: str, body: MinutesIn, request: Request, officer: Officer) -> HandoverOut:
+    """SOP step 8: the handover minutes for every person of the handover; `case.repatriated` follows."""
+    references, gate = await _handover(request, handover_id)
+    minutes = HandoverMinutes.model_validate(
+        {"handover_id": handover_id, "border_gate": gate, "handed_over_at": body.handed_over_at}
+    )
+    message_id = await _act(request, Kind.HANDOVER_MINUTES, references, minutes)
+    return HandoverOut(handover_id=handover_id, references=references, message_id=message_id)
+
+
+@router.post("/handovers/{handover_id}/certificate", response_model=HandoverOut)
+async def issue_certificate(handover_id: str, body: CertificateIn, request: Request, officer: Officer) -> HandoverOut:
+    """SOP step 8, origin country: return certificates issued on the spot."""
+    references, _ = await _handover(request, handover_id)
+    certificate = ReturnCertificate(handover_id=handover_id, issued_on=body.issued_on)
+    message_id = await _act(request, Kind.RETURN_CERTIFICATE, references, certificate)
+    return HandoverOut(handover_id=handover_id, references=references, message_id=message_id)
+
+
+@router.post("/repatriations/{reference}/local-steps/{step}", response_model=RepatriationOut)
+async def record_local_step(reference: str, step: LocalStep, request: Request, officer: Officer) -> RepatriationOut:
+    """SOP steps 9 and 10 in the origin country (reception, reintegration): recorded here, never sent."""
+    async with _runtime(request).sessions() as session, session.begin():
+        rows = await _cases(session, [reference])
+        try:
+            rows[0].state = local_step(State(rows[0].state), step, Role(rows[0].role)).value
+        except StepRefused as refused:
+            raise _refused(refused) from None
+        rows[0].updated_at = datetime.now(UTC)
+        session.add(rows[0])
+    return await _show(request, reference)
+
+
+@router.post("/repatriations/{reference}/feedback", response_model=RepatriationOut)
+async def feedback(reference: str, body: Feedback, request: Request, officer: Officer) -> RepatriationOut:
+    """SOP step 11, origin country: the outcome, told back to the destination country."""
+    await _act(request, Kind.FEEDBACK, [reference], body)
+    return await _show(request, reference)

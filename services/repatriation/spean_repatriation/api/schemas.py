@@ -1,0 +1,71 @@
+"""What the repatriation API takes and answers (domestic side)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from spean_contracts.fields import CaseId, LocalId
+from spean_contracts.sop import Consent, Person
+from spean_contracts.vocabulary import BorderGate, Country, ExploitationType
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReturnRequestIn(_In):
+    case_id: CaseId = Field(description="This country's case id of the person found here.")
+    origin_country: Country
+    person: Person
+    consent: Consent | None = Field(
+        default=None, description="The person's (or guardian's) consent to share the data across the border."
+    )
+    exploitation_types: list[ExploitationType] = Field(min_length=1, max_length=6)
+
+
+class HandoverIn(_In):
+    references: list[LocalId] = Field(min_length=1, max_length=300)
+    border_gate: BorderGate
+    handover_date: date
+    escorts: int = Field(default=0, ge=0, le=50)
+
+
+class MinutesIn(_In):
+    handed_over_at: datetime
+
+
+class CertificateIn(_In):
+    issued_on: date
+
+
+class MessageOut(BaseModel):
+    message_id: str
+    kind: str
+    sop_step: int
+    direction: str
+    digest: str
+    sent_at: datetime
+    delivery: str | None = Field(description="For messages sent: pending, delivered or refused.")
+    refusal_reason: str | None = None
+
+
+class RepatriationOut(BaseModel):
+    reference: str
+    case_id: str
+    role: str
+    counterpart: str
+    state: str
+    is_child: bool
+    handover_id: str | None
+    border_gate: str | None
+    handover_date: date | None
+    verification_due_at: datetime | None
+    messages: list[MessageOut] = []
+
+
+class HandoverOut(BaseModel):
+    handover_id: str
+    references: list[str]
+    message_id: str

@@ -1,0 +1,83 @@
+"""The repatriation service, wired: `spean-repatriation` runs the national API and, on its own port
+with mutual TLS, the cross-border listener, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from spean_contracts.registry import REPATRIATION
+from spean_kit.logs import configure_logging
+from spean_kit.service import ServiceDefinition, create_app
+from spean_kit.workers import periodic
+from spean_repatriation.api.routes import router
+from spean_repatriation.crossborder import crossborder_app
+from spean_repatriation.deadlines import deadline_scan
+from spean_repatriation.delivery import Courier
+from spean_repatriation.exchange import Exchange
+from spean_repatriation.settings import RepatriationSettings
+from spean_repatriation.tls import server_context
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter, ...] = ()) -> FastAPI:
+    exchange = Exchange.from_settings(settings)
+    app = create_app(
+        ServiceDefinition(
+            title=f"Spean repatriation ({settings.country.value})",
+            settings=settings,
+            migrations=MIGRATIONS,
+            routers=[router],
+            owns=[REPATRIATION],
+            workers=[Courier(exchange).run, periodic(deadline_scan(exchange), settings.deadline_scan_seconds)],
+            span_exporters=span_exporters,
+        )
+    )
+    app.state.exchange = exchange
+    return app
+
+
+def crossborder_server(national: FastAPI) -> uvicorn.Server:
+    """The cross-border listener as a server whose TLS context pins the counterparts' certificates."""
+    exchange: Exchange = national.state.exchange
+    settings = exchange.settings
+    config = uvicorn.Config(
+        crossborder_app(national, exchange),
+        host=settings.crossborder_host,
+        port=settings.crossborder_port,
+        log_config=None,
+        lifespan="off",
+    )
+    config.load()
+    config.ssl = server_context(settings)
+    return uvicorn.Server(config)
+
+
+def main() -> None:
+    settings = RepatriationSettings()  # type: ignore[call-arg]  # filled from the environment
+    configure_logging("repatriation", settings.log_level)
+    national = build(settings)
+    domestic = uvicorn.Server(
+        uvicorn.Config(
+            national,
+            host=os.environ.get("SPEAN_HTTP_HOST", "127.0.0.1"),
+            port=int(os.environ.get("SPEAN_HTTP_PORT", "8103")),
+            log_config=None,
+        )
+    )
+
+    async def serve() -> None:
+        border = crossborder_server(national)
+        tasks = [asyncio.create_task(domestic.serve()), asyncio.create_task(border.serve())]
+        # Each server catches the stop signal for itself; when one stops, the other follows.
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        domestic.should_exit = border.should_exit = True
+        await asyncio.gather(*tasks)
+
+    asyncio.run(serve())

@@ -1,0 +1,77 @@
+"""Deadlines of the SOP made visible: verification not answered in time, and messages the counterpart
+has not acknowledged within the receipt deadline. Each breach is announced once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_contracts.events import RepatriationDeadlineBreached
+from spean_kit.service import Runtime
+from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, Repatriation, SopMessage
+from spean_repatriation.domain.procedure import AWAITING_VERIFICATION
+from spean_repatriation.exchange import Exchange, countries
+
+
+def deadline_scan(exchange: Exchange) -> Callable[[AsyncSession, Runtime, datetime], Awaitable[int]]:
+    async def scan_deadlines(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
+        breaches: list[RepatriationDeadlineBreached] = []
+        late = (
+            await session.exec(
+                select(Repatriation)
+                .where(col(Repatriation.state).in_([s.value for s in AWAITING_VERIFICATION]))
+                .where(col(Repatriation.verification_due_at) < now)
+                .where(col(Repatriation.verification_breached).is_(False))
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in late:
+            assert row.verification_due_at is not None
+            row.verification_breached = True
+            session.add(row)
+            breaches.append(_breach(exchange, row, "verification", row.verification_due_at, 5, now))
+        receipt_due = now - timedelta(hours=exchange.settings.receipt_deadline_hours)
+        unacknowledged = (
+            await session.exec(
+                select(CrossBorderOutbox)
+                .where(CrossBorderOutbox.status == "pending")
+                .where(col(CrossBorderOutbox.created_at) < receipt_due)
+                .where(col(CrossBorderOutbox.receipt_breached).is_(False))
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for entry in unacknowledged:
+            entry.receipt_breached = True
+            session.add(entry)
+            message = await session.get(SopMessage, entry.message_id)
+            assert message is not None
+            links = (await session.exec(select(ChainLink).where(ChainLink.message_id == entry.message_id))).all()
+            due = entry.created_at + timedelta(hours=exchange.settings.receipt_deadline_hours)
+            for link in links:
+                case = await session.get(Repatriation, link.reference)
+                assert case is not None
+                breaches.append(_breach(exchange, case, "receipt", due, message.sop_step, now))
+        if breaches:
+            await runtime.stage(session, *breaches)
+        return len(breaches)
+
+    return scan_deadlines
+
+
+def _breach(
+    exchange: Exchange, row: Repatriation, deadline: str, due: datetime, step: int, now: datetime
+) -> RepatriationDeadlineBreached:
+    destination, origin = countries(row, exchange.country)
+    return RepatriationDeadlineBreached(
+        case_id=row.case_id,
+        repatriation_id=row.reference,
+        destination_country=destination,
+        origin_country=origin,
+        sop_step=step,
+        at=now,
+        deadline=deadline,
+        due_at=due,
+    )

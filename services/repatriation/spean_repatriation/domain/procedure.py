@@ -1,0 +1,108 @@
+"""The SOP's steps 4 to 11 as a state machine per case, for both roles. Plain code, no I/O.
+
+Both countries hold the same state for a case, because both apply the same messages in the same
+order (the chain). Steps 9 and 10 happen in the origin country alone and never cross the border.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from spean_contracts.sop import SENDER, Kind, Reason, Role
+
+
+class State(StrEnum):
+    REQUESTED = "requested"
+    VERIFYING = "verifying"
+    VERIFIED = "verified"
+    NOT_VERIFIED = "not-verified"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    HANDOVER_SCHEDULED = "handover-scheduled"
+    HANDED_OVER = "handed-over"
+    CERTIFIED = "certified"
+    RECEIVED = "received"
+    """Step 9: reception and re-screening at a transit centre in the origin country."""
+    REINTEGRATING = "reintegrating"
+    """Step 10: reintegration and monitoring in the origin country."""
+    CLOSED = "closed"
+
+
+class LocalStep(StrEnum):
+    RECEPTION = "reception"
+    REINTEGRATION = "reintegration"
+
+
+BEFORE_DECISION = (State.REQUESTED, State.VERIFYING, State.VERIFIED, State.NOT_VERIFIED)
+AWAITING_VERIFICATION = (State.REQUESTED, State.VERIFYING)
+
+ALLOWED: Mapping[Kind, tuple[State | None, ...]] = {
+    Kind.RETURN_REQUEST: (None,),
+    Kind.VERIFICATION_REQUEST: (State.REQUESTED,),
+    Kind.VERIFICATION_RESULT: AWAITING_VERIFICATION,
+    Kind.ACCEPTANCE: (State.VERIFIED,),
+    Kind.REFUSAL: BEFORE_DECISION,
+    Kind.HANDOVER_PROPOSAL: (State.ACCEPTED,),
+    Kind.HANDOVER_MINUTES: (State.HANDOVER_SCHEDULED,),
+    Kind.RETURN_CERTIFICATE: (State.HANDED_OVER,),
+    Kind.FEEDBACK: (State.CERTIFIED, State.RECEIVED, State.REINTEGRATING),
+}
+LOCAL: Mapping[LocalStep, tuple[State, State]] = {
+    LocalStep.RECEPTION: (State.CERTIFIED, State.RECEIVED),
+    LocalStep.REINTEGRATION: (State.RECEIVED, State.REINTEGRATING),
+}
+
+
+class StepRefused(Exception):
+    def __init__(self, reason: Reason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def next_state(state: State | None, kind: Kind, body: Mapping[str, Any], *, sender: Role) -> State:
+    """The state after `sender` sends `kind` in `state`, or StepRefused."""
+    if SENDER[kind] is not sender:
+        raise StepRefused(Reason.STEP_NOT_ALLOWED, f"a {kind} is sent by the {SENDER[kind].name.lower()} country")
+    if state not in ALLOWED[kind]:
+        raise StepRefused(Reason.STEP_NOT_ALLOWED, f"a {kind} is not allowed when the case is {state or 'new'}")
+    match kind:
+        case Kind.RETURN_REQUEST:
+            return State.REQUESTED
+        case Kind.VERIFICATION_REQUEST:
+            return State.VERIFYING
+        case Kind.VERIFICATION_RESULT:
+            return State.VERIFIED if body["verified"] else State.NOT_VERIFIED
+        case Kind.ACCEPTANCE:
+            return State.ACCEPTED
+        case Kind.REFUSAL:
+            return State.REFUSED
+        case Kind.HANDOVER_PROPOSAL:
+            return State.HANDOVER_SCHEDULED
+        case Kind.HANDOVER_MINUTES:
+            return State.HANDED_OVER
+        case Kind.RETURN_CERTIFICATE:
+            return State.CERTIFIED
+        case Kind.FEEDBACK:
+            return State.CLOSED
+
+
+def check_child_safeguards(is_child: bool, acceptance: Mapping[str, Any]) -> None:
+    """A child is accepted for return only with a recorded best-interest assessment and a carer's
+    agreement; both sides check it, the sender before signing and the receiver before storing."""
+    if is_child and (acceptance.get("best_interest_assessment") is None or acceptance.get("carer_agreement") is None):
+        raise StepRefused(
+            Reason.SAFEGUARDS_MISSING,
+            "a child's return is accepted only with a best-interest assessment and a carer's agreement",
+        )
+
+
+def local_step(state: State, step: LocalStep, role: Role) -> State:
+    before, after = LOCAL[step]
+    if role is not Role.ORIGIN:
+        raise StepRefused(Reason.STEP_NOT_ALLOWED, f"{step} happens in the origin country")
+    if state is not before:
+        raise StepRefused(Reason.STEP_NOT_ALLOWED, f"{step} follows {before}, and the case is {state}")
+    return after

@@ -1,0 +1,443 @@
+"""Sending and receiving SOP messages: each one checked against the case's chain and state, applied
+to both countries' copies the same way, stored signed, and announced as case events.
+
+A message is applied in one transaction with its events and (when sent) its cross-border outbox row,
+so a refused message changes nothing and an accepted one is never half-recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import BaseModel
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_contracts import events as e
+from spean_contracts.fields import EventData
+from spean_contracts.sop import (
+    SENDER,
+    STEP,
+    CaseLink,
+    ErrorDocument,
+    Kind,
+    Message,
+    ProtocolFault,
+    Reason,
+    Receipt,
+    ReceiptStatus,
+    ReturnRequest,
+    Role,
+    digest,
+    open_message,
+    public_jwk,
+    sign,
+)
+from spean_contracts.vocabulary import BorderGate, Country, RefusalReason
+from spean_kit.service import Runtime
+from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, ParkedMessage, Repatriation, SopMessage
+from spean_repatriation.domain.calendar import add_working_days, notice_is_enough
+from spean_repatriation.domain.procedure import State, StepRefused, check_child_safeguards, next_state
+from spean_repatriation.sealing import Sealer
+from spean_repatriation.settings import Counterpart, RepatriationSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Exchange:
+    """This country's side of the protocol: its keys, its counterparts, its sealing."""
+
+    settings: RepatriationSettings
+    signing_key: ec.EllipticCurvePrivateKey
+    sealer: Sealer
+
+    @classmethod
+    def from_settings(cls, settings: RepatriationSettings) -> Exchange:
+        key = serialization.load_pem_private_key(settings.signing_key.encode(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ValueError("the signing key must be an EC P-256 private key")
+        return cls(settings, key, Sealer(settings.master_key))
+
+    @property
+    def country(self) -> Country:
+        return self.settings.country
+
+    def public_keys(self) -> dict[str, Any]:
+        return {"keys": [public_jwk(self.signing_key, self.settings.signing_key_id)]}
+
+    def sign(self, document: BaseModel) -> str:
+        return sign(document, self.signing_key, self.settings.signing_key_id)
+
+    def counterpart(self, country: Country | str) -> Counterpart:
+        found = self.settings.counterpart(Country(country))
+        if found is None:
+            raise ProtocolFault(Reason.WRONG_PARTY, f"{country} is not a counterpart of this instance")
+        return found
+
+    def receipt(self, message: Message, jws: str, status: ReceiptStatus, now: datetime) -> str:
+        return self.sign(
+            Receipt(
+                message_id=message.message_id,
+                message_hash=digest(jws),
+                status=status,
+                sender=self.country,
+                receiver=message.sender,
+                received_at=now,
+            )
+        )
+
+    def error(self, fault: ProtocolFault | StepRefused, jws: str | None, message_id: str | None, now: datetime) -> str:
+        return self.sign(
+            ErrorDocument(
+                message_id=message_id,
+                message_hash=digest(jws) if jws else None,
+                reason=fault.reason,
+                detail=fault.detail,
+                sender=self.country,
+                receiver=None,
+                at=now,
+            )
+        )
+
+
+def countries(row: Repatriation, mine: Country) -> tuple[Country, Country]:
+    """(D, O) of a case."""
+    other = Country(row.counterpart)
+    return (mine, other) if row.role == Role.DESTINATION else (other, mine)
+
+
+def _events(row: Repatriation, message: Message, exchange: Exchange, batch: int) -> list[EventData]:
+    destination, origin = countries(row, exchange.country)
+    step: dict[str, Any] = {
+        "case_id": row.case_id,
+        "repatriation_id": row.reference,
+        "destination_country": destination,
+        "origin_country": origin,
+        "sop_step": message.sop_step,
+        "at": message.sent_at,
+    }
+    body = message.body
+    match message.kind:
+        case Kind.RETURN_REQUEST:
+            return [e.RepatriationRequested(**step)]
+        case Kind.VERIFICATION_RESULT:
+            return [e.RepatriationVerified(**step, verified=body["verified"])]
+        case Kind.ACCEPTANCE:
+            return [e.RepatriationAccepted(**step)]
+        case Kind.REFUSAL:
+            return [e.RepatriationRefused(**step, reason=RefusalReason(body["reason"]))]
+        case Kind.HANDOVER_PROPOSAL:
+            return [
+                e.HandoverScheduled(
+                    **step,
+                    handover_id=body["handover_id"],
+                    border_gate=BorderGate(body["border_gate"]),
+                    handover_date=body["handover_date"],
+                    batch_size=batch,
+                )
+            ]
+        case Kind.HANDOVER_MINUTES:
+            gate = BorderGate(body["border_gate"])
+            return [
+                e.HandedOver(**step, handover_id=body["handover_id"], border_gate=gate),
+                e.CaseRepatriated(
+                    case_id=row.case_id,
+                    repatriation_id=row.reference,
+                    from_country=destination,
+                    to_country=origin,
+                    border_gate=gate,
+                    repatriated_at=body["handed_over_at"],
+                ),
+            ]
+        case _:
+            return []
+
+
+def _check_rules(message: Message, rows: Sequence[Repatriation], counterpart: Counterpart) -> None:
+    body = message.body
+    if message.kind is Kind.ACCEPTANCE:
+        check_child_safeguards(rows[0].is_child, body)
+    if message.kind is Kind.HANDOVER_PROPOSAL and not notice_is_enough(
+        message.sent_at.date(), message.typed_body().handover_date, counterpart.handover_notice_days
+    ):
+        raise StepRefused(
+            Reason.NOTICE_TOO_SHORT,
+            f"a handover needs at least {counterpart.handover_notice_days} days' notice",
+        )
+    if message.kind in (Kind.HANDOVER_MINUTES, Kind.RETURN_CERTIFICATE):
+        handovers = {row.handover_id for row in rows}
+        if handovers != {body["handover_id"]}:
+            raise StepRefused(Reason.STEP_NOT_ALLOWED, "the cases named are not those of this handover")
+
+
+async def _apply(
+    session: AsyncSession,
+    runtime: Runtime,
+    exchange: Exchange,
+    message: Message,
+    jws: str,
+    rows: Sequence[Repatriation],
+    *,
+    direction: str,
+    now: datetime,
+) -> None:
+    counterpart = exchange.counterpart(rows[0].counterpart)
+    sender = SENDER[message.kind]
+    new_states = [
+        next_state(State(row.state) if row.head_sequence else None, message.kind, message.body, sender=sender)
+        for row in rows
+    ]
+    _check_rules(message, rows, counterpart)
+    hashed = digest(jws)
+    session.add(
+        SopMessage(
+            message_id=message.message_id,
+            digest=hashed,
+            direction=direction,
+            counterpart=counterpart.country.value,
+            kind=message.kind.value,
+            sop_step=message.sop_step,
+            sealed_jws=exchange.sealer.seal(jws.encode(), message.message_id),
+            sent_at=message.sent_at,
+            stored_at=now,
+        )
+    )
+    await session.flush()
+    staged: list[EventData] = []
+    for row, link, state in zip(rows, message.cases, new_states, strict=True):
+        session.add(
+            ChainLink(
+                reference=row.reference, sequence=link.sequence, message_id=message.message_id, previous=link.previous
+            )
+        )
+        row.state = state.value
+        row.head_sequence = link.sequence
+        row.head_hash = hashed
+        row.updated_at = now
+        if message.kind is Kind.RETURN_REQUEST:
+            row.verification_due_at = add_working_days(
+                message.sent_at, counterpart.verification_working_days, counterpart.holidays
+            )
+        if message.kind is Kind.HANDOVER_PROPOSAL:
+            proposal = message.typed_body()
+            row.handover_id, row.border_gate, row.handover_date = (
+                proposal.handover_id,
+                proposal.border_gate.value,
+                proposal.handover_date,
+            )
+        session.add(row)
+        staged += _events(row, message, exchange, len(rows))
+    if staged:
+        await runtime.stage(session, *staged)
+    await session.flush()
+
+
+async def locked(session: AsyncSession, references: Sequence[str]) -> dict[str, Repatriation]:
+    """The cases named, locked in reference order, so two messages on overlapping batches never deadlock."""
+    rows = (
+        await session.exec(
+            select(Repatriation)
+            .where(col(Repatriation.reference).in_(references))
+            .order_by(col(Repatriation.reference))
+            .with_for_update()
+        )
+    ).all()
+    return {row.reference: row for row in rows}
+
+
+# Sending ----------------------------------------------------------------------------------------
+
+
+async def request_return(
+    session: AsyncSession,
+    runtime: Runtime,
+    exchange: Exchange,
+    *,
+    case_id: str,
+    origin: Country,
+    request: ReturnRequest,
+    now: datetime,
+) -> Repatriation:
+    """SOP step 4 from the destination country: a new repatriation and its return request."""
+    exchange.counterpart(origin)
+    reference = f"rep-{exchange.country.value.lower()}-{uuid.uuid4().hex[:20]}"
+    row = Repatriation(
+        reference=reference,
+        case_id=case_id,
+        role=Role.DESTINATION.value,
+        counterpart=origin.value,
+        state=State.REQUESTED.value,
+        is_child=request.person.is_child,
+        sealed_person=exchange.sealer.seal(request.person.model_dump_json().encode(), reference),
+        created_at=now,
+        updated_at=now,
+    )
+    await send(session, runtime, exchange, Kind.RETURN_REQUEST, [row], request, now=now)
+    return row
+
+
+async def send(
+    session: AsyncSession,
+    runtime: Runtime,
+    exchange: Exchange,
+    kind: Kind,
+    rows: Sequence[Repatriation],
+    body: BaseModel,
+    *,
+    now: datetime,
+) -> Message:
+    """Sign `kind` for `rows`, apply it here, and queue it for the counterpart."""
+    counterparts = {row.counterpart for row in rows}
+    if len(counterparts) != 1:
+        raise StepRefused(Reason.STEP_NOT_ALLOWED, "one message goes to one counterpart")
+    if any(Role(row.role) is not SENDER[kind] for row in rows):
+        raise StepRefused(Reason.STEP_NOT_ALLOWED, f"a {kind} is sent by the {SENDER[kind].name.lower()} country")
+    message = Message(
+        message_id=uuid.uuid4().hex,
+        kind=kind,
+        sop_step=STEP[kind],
+        sender=exchange.country,
+        receiver=Country(counterparts.pop()),
+        sent_at=now,
+        cases=[CaseLink(reference=r.reference, sequence=r.head_sequence + 1, previous=r.head_hash) for r in rows],
+        body=body.model_dump(mode="json"),
+    )
+    jws = exchange.sign(message)
+    await _apply(session, runtime, exchange, message, jws, rows, direction="out", now=now)
+    session.add(
+        CrossBorderOutbox(
+            message_id=message.message_id, counterpart=message.receiver.value, next_attempt_at=now, created_at=now
+        )
+    )
+    await session.flush()
+    return message
+
+
+# Receiving --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    message: Message
+    status: ReceiptStatus
+
+
+async def receive(
+    session: AsyncSession, runtime: Runtime, exchange: Exchange, counterpart: Counterpart, jws: str, *, now: datetime
+) -> Received:
+    """Verify, check and apply one message from `counterpart`; ProtocolFault or StepRefused if refused
+    (the caller rolls back). A message whose predecessor has not arrived is parked."""
+    message = open_message(jws, counterpart.keys)
+    if message.sender is not counterpart.country or message.receiver is not exchange.country:
+        raise ProtocolFault(Reason.WRONG_PARTY, "the message is not from this counterpart to this country")
+    stored = await _stored_digest(session, exchange, message.message_id)
+    if stored is not None:
+        if stored != digest(jws):
+            raise ProtocolFault(Reason.CONFLICTING_DUPLICATE, "another message was already received with this id")
+        return Received(message, ReceiptStatus.DUPLICATE)
+    rows = await _rows_for(session, exchange, message, counterpart, now)
+    waiting = [
+        link.reference for link, row in zip(message.cases, rows, strict=True) if link.sequence > row.head_sequence + 1
+    ]
+    if waiting:
+        session.add(
+            ParkedMessage(
+                message_id=message.message_id,
+                counterpart=counterpart.country.value,
+                sealed_jws=exchange.sealer.seal(jws.encode(), message.message_id),
+                waits_for=waiting,
+                parked_at=now,
+            )
+        )
+        await session.flush()
+        return Received(message, ReceiptStatus.PARKED)
+    for link, row in zip(message.cases, rows, strict=True):
+        if link.sequence != row.head_sequence + 1 or link.previous != row.head_hash:
+            raise ProtocolFault(Reason.BROKEN_CHAIN, f"the message does not follow the chain of {link.reference}")
+    await _apply(session, runtime, exchange, message, jws, rows, direction="in", now=now)
+    await _release_parked(session, runtime, exchange, counterpart, now)
+    return Received(message, ReceiptStatus.STORED)
+
+
+async def _stored_digest(session: AsyncSession, exchange: Exchange, message_id: str) -> str | None:
+    known = await session.get(SopMessage, message_id)
+    if known is not None:
+        return known.digest
+    parked = await session.get(ParkedMessage, message_id)
+    if parked is not None:
+        return digest(exchange.sealer.open(parked.sealed_jws, message_id).decode())
+    return None
+
+
+async def _rows_for(
+    session: AsyncSession, exchange: Exchange, message: Message, counterpart: Counterpart, now: datetime
+) -> list[Repatriation]:
+    references = [link.reference for link in message.cases]
+    found = await locked(session, references)
+    if message.kind is Kind.RETURN_REQUEST:
+        link = message.cases[0]
+        if found or link.sequence != 1 or link.previous is not None:
+            raise ProtocolFault(Reason.BROKEN_CHAIN, "a return request opens a new case's chain")
+        request = ReturnRequest.model_validate(message.body)
+        return [
+            Repatriation(
+                reference=link.reference,
+                case_id=f"case-{uuid.uuid4().hex}",
+                role=Role.ORIGIN.value,
+                counterpart=counterpart.country.value,
+                state=State.REQUESTED.value,
+                is_child=request.person.is_child,
+                sealed_person=exchange.sealer.seal(request.person.model_dump_json().encode(), link.reference),
+                created_at=now,
+                updated_at=now,
+            )
+        ]
+    missing = [reference for reference in references if reference not in found]
+    if missing:
+        raise ProtocolFault(Reason.UNKNOWN_CASE, f"no repatriation {missing[0]} is known here")
+    if any(row.counterpart != counterpart.country.value for row in found.values()):
+        raise ProtocolFault(Reason.WRONG_PARTY, "a case named belongs to another counterpart")
+    return [found[reference] for reference in references]
+
+
+async def _release_parked(
+    session: AsyncSession, runtime: Runtime, exchange: Exchange, counterpart: Counterpart, now: datetime
+) -> None:
+    """Apply parked messages whose predecessors have now all arrived, as often as that unblocks more."""
+    progress = True
+    while progress:
+        progress = False
+        parked = (
+            await session.exec(
+                select(ParkedMessage)
+                .where(ParkedMessage.counterpart == counterpart.country.value)
+                .order_by(col(ParkedMessage.parked_at))
+            )
+        ).all()
+        for held in parked:
+            jws = exchange.sealer.open(held.sealed_jws, held.message_id).decode()
+            message = open_message(jws, counterpart.keys)
+            rows = await _rows_for(session, exchange, message, counterpart, now)
+            ready = all(
+                link.sequence == row.head_sequence + 1 and link.previous == row.head_hash
+                for link, row in zip(message.cases, rows, strict=True)
+            )
+            if not ready:
+                continue
+            await session.delete(held)
+            progress = True
+            try:
+                async with session.begin_nested():
+                    await _apply(session, runtime, exchange, message, jws, rows, direction="in", now=now)
+            except (ProtocolFault, StepRefused) as refused:
+                # Its sender already holds a "parked" receipt; the case simply does not advance, and
+                # operators see why in the log.
+                log.warning("parked message discarded", extra={"message_id": held.message_id, "reason": refused.reason})

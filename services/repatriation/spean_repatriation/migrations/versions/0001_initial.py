@@ -1,0 +1,28 @@
+"""Repatriations, the signed message chain, parked messages, the cross-border outbox, person reads."""
+
+from alembic import op
+from sqlmodel import SQLModel
+
+from spean_kit.migrations import create_kit_tables
+from spean_repatriation.adapters import tables
+
+revision = "0001"
+down_revision = None
+
+TABLES = [
+    tables.Repatriation,
+    tables.SopMessage,
+    tables.ChainLink,
+    tables.ParkedMessage,
+    tables.CrossBorderOutbox,
+    tables.PersonRead,
+]
+
+
+def upgrade() -> None:
+    create_kit_tables()
+    SQLModel.metadata.create_all(op.get_bind(), tables=[model.__table__ for model in TABLES])  # type: ignore[attr-defined]
+
+
+def downgrade() -> None:
+    SQLModel.metadata.drop_all(op.get_bind(), tables=[model.__table__ for model in TABLES])  # type: ignore[attr-defined]

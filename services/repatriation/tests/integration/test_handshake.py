@@ -1,0 +1,188 @@
+"""The full SOP handshake between Cambodia's and Viet Nam's instances, in both directions, with each
+country's real Keycloak tokens and mutual TLS, ending in `case.repatriated` on Kafka."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from spean_contracts import from_kafka_record
+from spean_contracts.registry import REPATRIATION
+from spean_local.endpoints import Endpoints
+from tests.support.app import eventually
+from tests.support.kafka import read_all
+from tests.support.repatriation import CONSENT, Instance, InstanceFactory, return_request
+
+
+async def reached(instance: Instance, reference: str, state: str) -> None:
+    async def check() -> bool:
+        return await instance.state_of(reference) == state
+
+    await eventually(check, within=30, what=f"{instance.country} sees {reference} {state}")
+
+
+async def case_events(servers: Endpoints, instance: Instance) -> list[tuple[str, dict[str, Any]]]:
+    records = await read_all(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
+    decoded = [from_kafka_record(r.value, r.headers) for r in records]
+    return [
+        (event.type.removeprefix("kh.spean.").removesuffix(".v1"), event.data.model_dump(mode="json"))
+        for event in decoded
+    ]
+
+
+async def test_viet_nam_returns_a_cambodian_and_both_sides_hold_the_same_chain(
+    countries: InstanceFactory, servers: Endpoints
+) -> None:
+    kh, vn = await countries()
+    handover_day = (date.today() + timedelta(days=5)).isoformat()
+
+    requested = await vn.api.post("/repatriations", json=return_request(origin="KHM"), headers=vn.officer)
+    assert requested.status_code == 201, requested.text
+    reference = requested.json()["reference"]
+    await reached(kh, reference, "requested")
+
+    for path, body in [
+        ("verification-request", {"needs": ["family-contact"]}),
+        ("verification-result", {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}),
+        ("acceptance", {"travel_document_issued": True}),
+    ]:
+        answer = await kh.api.post(f"/repatriations/{reference}/{path}", json=body, headers=kh.officer)
+        assert answer.status_code == 200, answer.text
+    await reached(vn, reference, "accepted")
+
+    proposal = await vn.api.post(
+        "/handovers",
+        json={"references": [reference], "border_gate": "moc-bai-bavet", "handover_date": handover_day, "escorts": 2},
+        headers=vn.officer,
+    )
+    assert proposal.status_code == 201, proposal.text
+    handover_id = proposal.json()["handover_id"]
+    await reached(kh, reference, "handover-scheduled")
+    minutes = await vn.api.post(
+        f"/handovers/{handover_id}/minutes", json={"handed_over_at": datetime.now(UTC).isoformat()}, headers=vn.officer
+    )
+    assert minutes.status_code == 200, minutes.text
+    await reached(kh, reference, "handed-over")
+    certificate = await kh.api.post(
+        f"/handovers/{handover_id}/certificate", json={"issued_on": handover_day}, headers=kh.officer
+    )
+    assert certificate.status_code == 200, certificate.text
+    for step in ("reception", "reintegration"):
+        assert (
+            await kh.api.post(f"/repatriations/{reference}/local-steps/{step}", headers=kh.officer)
+        ).status_code == 200
+    assert (
+        await kh.api.post(f"/repatriations/{reference}/feedback", json={"outcome": "reintegrated"}, headers=kh.officer)
+    ).status_code == 200
+    await reached(vn, reference, "closed")
+
+    kh_chain, vn_chain = (await kh.show(reference))["messages"], (await vn.show(reference))["messages"]
+    assert [m["digest"] for m in kh_chain] == [m["digest"] for m in vn_chain]
+    assert [m["kind"] for m in kh_chain] == [
+        "return-request",
+        "verification-request",
+        "verification-result",
+        "acceptance",
+        "handover-proposal",
+        "handover-minutes",
+        "return-certificate",
+        "feedback",
+    ]
+    assert {m["delivery"] for m in kh_chain if m["direction"] == "out"} == {"delivered"}
+    assert {m["delivery"] for m in vn_chain if m["direction"] == "out"} == {"delivered"}
+
+    kh_case = (await kh.show(reference))["case_id"]
+    events = await case_events(servers, kh)
+    assert [kind for kind, data in events if data["case_id"] == kh_case] == [
+        "repatriation.requested",
+        "repatriation.verified",
+        "repatriation.accepted",
+        "repatriation.handover-scheduled",
+        "repatriation.handed-over",
+        "case.repatriated",
+    ]
+    repatriated = next(data for kind, data in events if kind == "case.repatriated")
+    assert (repatriated["from_country"], repatriated["to_country"]) == ("VNM", "KHM")
+    assert repatriated["border_gate"] == "moc-bai-bavet"
+
+
+async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_child_only_with_safeguards(
+    countries: InstanceFactory, servers: Endpoints
+) -> None:
+    kh, vn = await countries()
+    adult = await kh.api.post(
+        "/repatriations", json=return_request(origin="VNM", claimed_nationality="VNM"), headers=kh.officer
+    )
+    child = await kh.api.post(
+        "/repatriations",
+        json={
+            **return_request(origin="VNM", claimed_nationality="VNM", is_child=True, birth_date="2011-06-01"),
+            "consent": {**CONSENT, "given_by": "guardian"},
+        },
+        headers=kh.officer,
+    )
+    references = [adult.json()["reference"], child.json()["reference"]]
+    verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
+    for reference in references:
+        await reached(vn, reference, "requested")
+        assert (
+            await vn.api.post(f"/repatriations/{reference}/verification-result", json=verified, headers=vn.officer)
+        ).status_code == 200
+
+    unsafe = await vn.api.post(
+        f"/repatriations/{references[1]}/acceptance", json={"travel_document_issued": True}, headers=vn.officer
+    )
+    assert unsafe.status_code == 409
+    assert unsafe.json()["type"].endswith("sop-safeguards-missing")
+    assert (await vn.show(references[1]))["state"] == "verified"
+    safeguards = {
+        "travel_document_issued": True,
+        "best_interest_assessment": {
+            "completed_on": "2026-11-10",
+            "by_agency": "VN-MOLISA",
+            "return_in_best_interest": True,
+        },
+        "carer_agreement": {"agreed_on": "2026-11-12", "carer_relationship": "parent"},
+    }
+    for reference, body in zip(references, [{"travel_document_issued": True}, safeguards], strict=True):
+        answer = await vn.api.post(f"/repatriations/{reference}/acceptance", json=body, headers=vn.officer)
+        assert answer.status_code == 200, answer.text
+        await reached(kh, reference, "accepted")
+
+    too_soon = await kh.api.post(
+        "/handovers",
+        json={"references": references, "border_gate": "xa-mat", "handover_date": date.today().isoformat()},
+        headers=kh.officer,
+    )
+    assert too_soon.status_code == 409
+    assert too_soon.json()["type"].endswith("sop-notice-too-short")
+    proposal = await kh.api.post(
+        "/handovers",
+        json={
+            "references": references,
+            "border_gate": "xa-mat",
+            "handover_date": (date.today() + timedelta(days=3)).isoformat(),
+        },
+        headers=kh.officer,
+    )
+    assert proposal.status_code == 201, proposal.text
+    for reference in references:
+        await reached(vn, reference, "handover-scheduled")
+    handover_id = proposal.json()["handover_id"]
+    minutes = await kh.api.post(
+        f"/handovers/{handover_id}/minutes", json={"handed_over_at": datetime.now(UTC).isoformat()}, headers=kh.officer
+    )
+    assert sorted(minutes.json()["references"]) == sorted(references)
+    for reference in references:
+        await reached(vn, reference, "handed-over")
+
+    shared = {m["message_id"] for m in (await kh.show(references[0]))["messages"]} & {
+        m["message_id"] for m in (await kh.show(references[1]))["messages"]
+    }
+    assert len(shared) == 2  # the proposal and the minutes: signed once for the whole batch
+    events = await case_events(servers, kh)
+    repatriated = [data for kind, data in events if kind == "case.repatriated"]
+    assert sorted(d["repatriation_id"] for d in repatriated) == sorted(references)
+    assert {(d["from_country"], d["to_country"]) for d in repatriated} == {("KHM", "VNM")}
+    scheduled = [data for kind, data in events if kind == "repatriation.handover-scheduled"]
+    assert {d["batch_size"] for d in scheduled} == {2}

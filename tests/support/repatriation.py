@@ -1,0 +1,210 @@
+"""Two repatriation instances in-process, Cambodia's and Viet Nam's, each with its own database,
+topics, realm, keys and mutual-TLS listener, on the real servers: for the repatriation service's
+tests and the cross-service ones."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import socket
+import ssl
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi import FastAPI
+
+from spean_contracts.sop import MEDIA_TYPE, public_jwk
+from spean_contracts.vocabulary import Country
+from spean_local.endpoints import Endpoints
+from spean_local.pki import CountryCredentials, country_credentials
+from spean_local.pytest_plugin import DatabaseFactory, TokenFactory
+from spean_repatriation.app import build, crossborder_server
+from spean_repatriation.settings import Counterpart, RepatriationSettings
+from tests.support.app import eventually, running
+
+REALM = {"KHM": "spean", "VNM": "vn-counterpart"}
+GATEWAY = {"KHM": "kh-repatriation-gateway", "VNM": "vn-repatriation-gateway"}
+OFFICER = {"KHM": ("mosvy-case-system", "spean"), "VNM": ("vn-mps-system", "vn-counterpart")}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def signing_jwk(credentials: CountryCredentials) -> dict[str, Any]:
+    key = serialization.load_pem_private_key(credentials.signing_key.read_bytes(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return public_jwk(key, credentials.signing_key_id)
+
+
+@dataclass
+class Instance:
+    """One country's instance: its domestic API client and its cross-border listener."""
+
+    country: str
+    settings: RepatriationSettings
+    app: FastAPI
+    api: httpx.AsyncClient
+    officer: dict[str, str]
+    credentials: CountryCredentials
+    border: uvicorn.Server | None = None
+    border_task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def open_border(self) -> None:
+        self.border = crossborder_server(self.app)
+        self.border_task = asyncio.create_task(self.border.serve())
+        await eventually(self._listening, within=10, what="the cross-border listener")
+
+    async def _listening(self) -> bool:
+        return self.border is not None and self.border.started
+
+    async def close_border(self) -> None:
+        if self.border is not None and self.border_task is not None:
+            self.border.should_exit = True
+            await self.border_task
+            self.border, self.border_task = None, None
+
+    @property
+    def border_url(self) -> str:
+        return f"https://127.0.0.1:{self.settings.crossborder_port}"
+
+    async def show(self, reference: str) -> dict[str, Any]:
+        answer = await self.api.get(f"/repatriations/{reference}", headers=self.officer)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    async def state_of(self, reference: str) -> str | None:
+        answer = await self.api.get(f"/repatriations/{reference}", headers=self.officer)
+        return str(answer.json()["state"]) if answer.status_code == 200 else None
+
+
+def tls_client(credentials: CountryCredentials, server: CountryCredentials) -> httpx.AsyncClient:
+    """An HTTPS client presenting `credentials`' certificate and trusting exactly `server`'s."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=server.certificate_pem())
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    context.load_cert_chain(credentials.certificate, credentials.private_key)
+    return httpx.AsyncClient(verify=context, timeout=10)
+
+
+InstanceFactory = Callable[..., Awaitable[tuple[Instance, Instance]]]
+
+
+async def two_countries(
+    servers: Endpoints, new_database: DatabaseFactory, machine_token: TokenFactory, pki: Path
+) -> AsyncIterator[InstanceFactory]:
+    """Starts Cambodia's and Viet Nam's instances; `counterpart` overrides tune what each side
+    expects of the other (deadlines), `open_borders=False` leaves the listeners closed."""
+    stack: list[Any] = []
+
+    async def start(*, open_borders: bool = True, **counterpart: Any) -> tuple[Instance, Instance]:
+        credentials = {code: country_credentials(pki, code) for code in ("KHM", "VNM")}
+        ports = {code: free_port() for code in credentials}
+        instances = []
+        for code, other in (("KHM", "VNM"), ("VNM", "KHM")):
+            settings = RepatriationSettings(
+                database_url=await new_database(),
+                kafka_bootstrap=servers.kafka_bootstrap,
+                keycloak_url=servers.keycloak_url,
+                realm=REALM[code],
+                topic_namespace=f"{code.lower()}-{uuid.uuid4().hex[:8]}.",
+                outbox_poll_seconds=0.05,
+                jwks_min_refresh_seconds=0,
+                country=Country(code),
+                signing_key=credentials[code].signing_key_pem(),
+                signing_key_id=credentials[code].signing_key_id,
+                master_key=base64.b64encode(os.urandom(32)).decode(),
+                counterparts=[
+                    Counterpart(
+                        country=Country(other),
+                        endpoint=f"https://127.0.0.1:{ports[other]}",
+                        keys={credentials[other].signing_key_id: signing_jwk(credentials[other])},
+                        token_issuer=f"{servers.keycloak_url}/realms/{REALM[other]}",
+                        certificate=credentials[other].certificate_pem(),
+                        **counterpart,
+                    )
+                ],
+                tls_certificate=credentials[code].certificate,
+                tls_private_key=credentials[code].private_key,
+                crossborder_port=ports[code],
+                gateway_token_url=f"{servers.keycloak_url}/realms/{REALM[code]}/protocol/openid-connect/token",
+                gateway_client_id=GATEWAY[code],
+                gateway_client_secret=servers.keycloak_client_secrets[
+                    "SPEAN_SECRET_" + GATEWAY[code].upper().replace("-", "_")
+                ],
+                delivery_poll_seconds=0.05,
+                delivery_backoff_seconds=0.1,
+                delivery_backoff_max_seconds=0.5,
+                deadline_scan_seconds=0.2,
+            )
+            app = build(settings)
+            context = running(app)
+            api = await context.__aenter__()
+            stack.append(context)
+            client_id, realm = OFFICER[code]
+            instance = Instance(
+                code,
+                settings,
+                app,
+                api,
+                {"Authorization": f"Bearer {machine_token(client_id, realm)}"},
+                credentials[code],
+            )
+            stack.append(instance)
+            if open_borders:
+                await instance.open_border()
+            instances.append(instance)
+        return instances[0], instances[1]
+
+    yield start
+    # Apps first: their couriers close their TLS connections cleanly, so the listeners stop at once.
+    for item in reversed(stack):
+        if not isinstance(item, Instance):
+            await item.__aexit__(None, None, None)
+    for item in stack:
+        if isinstance(item, Instance):
+            await item.close_border()
+
+
+def person(**overrides: Any) -> dict[str, Any]:
+    return {
+        "names": ["Sreyneang Example"],
+        "sex": "female",
+        "birth_date": "1999-04-02",
+        "claimed_nationality": "KHM",
+        "place_of_origin": "Kampong Cham, Cheung Prey",
+        "is_child": False,
+        **overrides,
+    }
+
+
+CONSENT = {"purpose": "sharing-cross-border", "given_by": "person", "recorded_at": "2026-11-01T09:00:00+07:00"}
+
+
+def return_request(case_id: str | None = None, origin: str = "KHM", **person_overrides: Any) -> dict[str, Any]:
+    return {
+        "case_id": case_id or f"case-{uuid.uuid4().hex}",
+        "origin_country": origin,
+        "person": person(**person_overrides),
+        "consent": CONSENT,
+        "exploitation_types": ["sexual"],
+    }
+
+
+async def post_jws(client: httpx.AsyncClient, url: str, jws: str, token: str) -> httpx.Response:
+    return await client.post(
+        f"{url}/sop/v1/messages",
+        content=jws.encode(),
+        headers={"Content-Type": MEDIA_TYPE, "Authorization": f"Bearer {token}"},
+    )
