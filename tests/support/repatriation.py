@@ -105,10 +105,10 @@ async def two_countries(
     servers: Endpoints, new_database: DatabaseFactory, machine_token: TokenFactory, pki: Path
 ) -> AsyncIterator[InstanceFactory]:
     """Starts Cambodia's and Viet Nam's instances; `counterpart` overrides tune what each side
-    expects of the other (deadlines), `open_borders=False` leaves the listeners closed."""
+    expects of the other (deadlines); only the listeners of `borders` are opened."""
     stack: list[Any] = []
 
-    async def start(*, open_borders: bool = True, **counterpart: Any) -> tuple[Instance, Instance]:
+    async def start(*, borders: tuple[str, ...] = ("KHM", "VNM"), **counterpart: Any) -> tuple[Instance, Instance]:
         credentials = {code: country_credentials(pki, code) for code in ("KHM", "VNM")}
         ports = {code: free_port() for code in credentials}
         instances = []
@@ -162,7 +162,7 @@ async def two_countries(
                 credentials[code],
             )
             stack.append(instance)
-            if open_borders:
+            if code in borders:
                 await instance.open_border()
             instances.append(instance)
         return instances[0], instances[1]

@@ -5,6 +5,7 @@ agencies' machine clients. Safe to run again: every step is idempotent."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -55,6 +56,9 @@ PROVIDERS: list[dict[str, Any]] = [
         "capacity": 50,
     },
 ]
+
+STATES = ["requested", "verifying", "verified", "accepted", "handover-scheduled", "handed-over"]
+"""The demo repatriation's path through the SOP, in order."""
 
 LABOUR = {"acts": ["recruitment", "transport"], "means": ["deception", "debt-bondage"], "purposes": ["forced-labour"]}
 SEXUAL = {"acts": ["recruitment", "selling"], "means": ["deception"], "purposes": ["sexual"]}
@@ -111,8 +115,9 @@ class Demo:
 
     def headers(self, client_id: str) -> dict[str, str]:
         secret = self.endpoints.keycloak_client_secrets["SPEAN_SECRET_" + client_id.upper().replace("-", "_")]
+        realm = "vn-counterpart" if client_id.startswith("vn-") else "spean"
         oidc = KeycloakOpenID(
-            server_url=self.endpoints.keycloak_url, realm_name="spean", client_id=client_id, client_secret_key=secret
+            server_url=self.endpoints.keycloak_url, realm_name=realm, client_id=client_id, client_secret_key=secret
         )
         return {"Authorization": f"Bearer {oidc.token(grant_type='client_credentials')['access_token']}"}
 
@@ -211,6 +216,68 @@ class Demo:
             self.call("POST", "registry", "/court-outcomes", "moj-court-system", json=outcome, ok=(201, 409))
         return case_id
 
+    def state(self, service: str, client_id: str, reference: str) -> int:
+        """How far the case has come on one side, as an index into STATES (-1: not known there)."""
+        answer = self.call("GET", service, f"/repatriations/{reference}", client_id, ok=(200, 404))
+        return STATES.index(answer.json()["state"]) if answer.status_code == 200 else -1
+
+    def wait_for_state(self, service: str, client_id: str, reference: str, state: str) -> int:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            reached = self.state(service, client_id, reference)
+            if reached >= STATES.index(state):
+                return reached
+            time.sleep(0.3)
+        raise RuntimeError(f"demo seed: {reference} did not become {state} in {service}")
+
+    def repatriation(self) -> str:
+        """A Cambodian woman found in Viet Nam, returned at Moc Bai / Bavet: Viet Nam's instance (D) and
+        Cambodia's (O) run the SOP up to the handover minutes, so `case.repatriated` reaches the registry.
+        A seed interrupted half-way resumes where the case stands."""
+        known = self.call("GET", "repatriation-vn", "/repatriations", "vn-mps-system").json()
+        reference = str(known[0]["reference"]) if known else self.request_return()
+        kh, vn = ("repatriation", "mosvy-case-system"), ("repatriation-vn", "vn-mps-system")
+        if self.wait_for_state(*kh, reference, "requested") < STATES.index("verified"):
+            verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
+            self.call("POST", "repatriation", f"/repatriations/{reference}/verification-result", kh[1], json=verified)
+        if self.state(*kh, reference) < STATES.index("accepted"):
+            accepted = {"travel_document_issued": True}
+            self.call("POST", "repatriation", f"/repatriations/{reference}/acceptance", kh[1], json=accepted)
+        if self.wait_for_state(*vn, reference, "accepted") < STATES.index("handover-scheduled"):
+            handover = {
+                "references": [reference],
+                "border_gate": "moc-bai-bavet",
+                "handover_date": (date.today() + timedelta(days=3)).isoformat(),
+            }
+            self.call("POST", "repatriation-vn", "/handovers", vn[1], json=handover)
+        if self.state(*vn, reference) < STATES.index("handed-over"):
+            handover_id = self.call("GET", "repatriation-vn", f"/repatriations/{reference}", vn[1]).json()[
+                "handover_id"
+            ]
+            minutes = {"handed_over_at": datetime.now(UTC).isoformat()}
+            self.call("POST", "repatriation-vn", f"/handovers/{handover_id}/minutes", vn[1], json=minutes)
+        self.wait_for_state(*kh, reference, "handed-over")
+        return reference
+
+    def request_return(self) -> str:
+        request = {
+            "case_id": "case-vn-demo-0001",
+            "origin_country": "KHM",
+            "person": {
+                "names": ["Demo Returnee"],
+                "sex": "female",
+                "estimated_age": 24,
+                "claimed_nationality": "KHM",
+                "place_of_origin": "Demo village, Prey Veng",
+                "is_child": False,
+            },
+            "consent": {"purpose": "sharing-cross-border", "given_by": "person", "recorded_at": "2026-11-01T09:00:00Z"},
+            "exploitation_types": ["forced-labour"],
+        }
+        return str(
+            self.call("POST", "repatriation-vn", "/repatriations", "vn-mps-system", json=request).json()["reference"]
+        )
+
 
 def seed(endpoints: Endpoints, urls: dict[str, str]) -> str:
     demo = Demo(endpoints, urls)
@@ -220,4 +287,5 @@ def seed(endpoints: Endpoints, urls: dict[str, str]) -> str:
     listed = ", ".join(
         f"{key} {case_id} ({spec['stage']})" for (key, case_id), spec in zip(cases.items(), CASES, strict=True)
     )
-    return f"demo data: {len(PROVIDERS)} providers; cases {listed}"
+    returned = demo.repatriation()
+    return f"demo data: {len(PROVIDERS)} providers; cases {listed}; repatriation {returned} (handed over)"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -64,3 +65,15 @@ class Ports:
     identification: int = _port("SPEAN_IDENTIFICATION_PORT", 58101)
     referral: int = _port("SPEAN_REFERRAL_PORT", 58102)
     registry: int = _port("SPEAN_REGISTRY_PORT", 58104)
+    repatriation: Mapping[str, int] = field(
+        default_factory=lambda: {
+            "KHM": _port("SPEAN_REPATRIATION_PORT", 58103),
+            "VNM": _port("SPEAN_REPATRIATION_VN_PORT", 58123),
+        }
+    )
+    crossborder: Mapping[str, int] = field(
+        default_factory=lambda: {
+            "KHM": _port("SPEAN_CROSSBORDER_PORT", 58113),
+            "VNM": _port("SPEAN_CROSSBORDER_VN_PORT", 58133),
+        }
+    )

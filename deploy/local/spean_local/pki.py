@@ -4,6 +4,7 @@ SOP signing key: generated once into a folder outside git, for `make up` and the
 from __future__ import annotations
 
 import datetime
+import fcntl
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,8 +69,15 @@ def _authority(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateK
 
 
 def country_credentials(folder: Path, country: str) -> CountryCredentials:
-    """The credentials of `country` (ISO alpha-3), created on first use, kept afterwards."""
+    """The credentials of `country` (ISO alpha-3), created on first use, kept afterwards. Services start
+    side by side, so creation holds a lock: two starters must not each mint their own authority."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _credentials(folder, country)
+
+
+def _credentials(folder: Path, country: str) -> CountryCredentials:
     code = country.lower()
     credentials = CountryCredentials(
         country=country,

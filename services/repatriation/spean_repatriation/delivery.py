@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from spean_contracts.sop import MEDIA_TYPE, ErrorDocument, ProtocolFault, Receipt, digest, open_answer
@@ -47,6 +48,14 @@ class Courier:
         return self._token[0]
 
     async def run(self, runtime: Runtime, stop: asyncio.Event) -> None:
+        # A (re)start is when an operator has just fixed something: pending messages go out at once
+        # instead of waiting out the pauses their failures earned.
+        async with runtime.sessions() as session, session.begin():
+            await session.exec(
+                update(CrossBorderOutbox)
+                .where(col(CrossBorderOutbox.status) == "pending")
+                .values(next_attempt_at=datetime.now(UTC))
+            )
         clients = {
             c.country: httpx.AsyncClient(verify=client_context(self.settings, c), timeout=15)
             for c in self.settings.counterparts

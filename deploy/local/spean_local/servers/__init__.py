@@ -6,6 +6,7 @@ from spean_local.servers.base import Server
 from spean_local.servers.kafka import Kafka
 from spean_local.servers.keycloak import Keycloak
 from spean_local.servers.postgres import Postgres
+from spean_local.servers.repatriation import RepatriationService
 from spean_local.servers.services import Service
 
 
@@ -18,7 +19,9 @@ def all_services(layout: Layout, ports: Ports) -> list[Server]:
         Service("identification", ports.identification, layout, ports),
         Service("referral", ports.referral, layout, ports),
         Service("registry", ports.registry, layout, ports),
+        RepatriationService("KHM", layout, ports),
+        RepatriationService("VNM", layout, ports),
     ]
 
 
-__all__ = ["Kafka", "Keycloak", "Postgres", "Server", "Service", "all_servers", "all_services"]
+__all__ = ["Kafka", "Keycloak", "Postgres", "RepatriationService", "Server", "Service", "all_servers", "all_services"]

@@ -55,11 +55,15 @@ class Service(Server):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def database(self) -> str:
+        return f"spean_{self.name.replace('-', '_')}"
+
     def database_url(self) -> str:
-        return Postgres(self.layout, self.ports).dsn(f"spean_{self.name}")
+        return Postgres(self.layout, self.ports).dsn(self.database)
 
     def prepare(self) -> None:
-        asyncio.run(_ensure_database(Postgres(self.layout, self.ports).dsn(), f"spean_{self.name}"))
+        asyncio.run(_ensure_database(Postgres(self.layout, self.ports).dsn(), self.database))
 
     def environment(self) -> dict[str, str]:
         keys = generated(self.layout.secrets, "services", ["identification_master_key", "match_key_secret"])
@@ -70,8 +74,8 @@ class Service(Server):
             "SPEAN_KEYCLOAK_URL": Keycloak(self.layout, self.ports).url,
             "SPEAN_HTTP_PORT": str(self.port),
             # The services want 32-byte keys; the generated secrets are stretched to that length.
-            "SPEAN_MASTER_KEY": _key32(keys["identification_master_key"]),
-            "SPEAN_MATCH_KEY_SECRET": _key32(keys["match_key_secret"]),
+            "SPEAN_MASTER_KEY": key32(keys["identification_master_key"]),
+            "SPEAN_MATCH_KEY_SECRET": key32(keys["match_key_secret"]),
         }
 
     def command(self) -> list[str]:
@@ -84,5 +88,5 @@ class Service(Server):
             return False
 
 
-def _key32(secret: str) -> str:
+def key32(secret: str) -> str:
     return base64.b64encode(hashlib.sha256(secret.encode()).digest()).decode()

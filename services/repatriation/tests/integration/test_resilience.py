@@ -1,0 +1,101 @@
+"""A counterpart down for the middle of the exchange loses and doubles nothing; deadlines that pass
+are announced; nothing about the person reaches Kafka."""
+
+from __future__ import annotations
+
+from spean_contracts import from_kafka_record
+from spean_contracts.registry import REPATRIATION
+from spean_local.endpoints import Endpoints
+from tests.support.app import eventually, scalar
+from tests.support.kafka import read_all
+from tests.support.repatriation import Instance, InstanceFactory, return_request
+
+VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
+
+
+async def reached(instance: Instance, reference: str, state: str) -> None:
+    async def check() -> bool:
+        return await instance.state_of(reference) == state
+
+    await eventually(check, within=30, what=f"{instance.country} sees {reference} {state}")
+
+
+async def test_a_counterpart_down_mid_exchange_gets_every_step_once_when_it_returns(
+    countries: InstanceFactory,
+) -> None:
+    kh, vn = await countries()
+    reference = (
+        await kh.api.post(
+            "/repatriations", json=return_request(origin="VNM", claimed_nationality="VNM"), headers=kh.officer
+        )
+    ).json()["reference"]
+    await reached(vn, reference, "requested")
+
+    await kh.close_border()
+    for path, body in [
+        ("verification-request", {"needs": ["statement"]}),
+        ("verification-result", VERIFIED),
+        ("acceptance", {"travel_document_issued": True}),
+    ]:
+        assert (
+            await vn.api.post(f"/repatriations/{reference}/{path}", json=body, headers=vn.officer)
+        ).status_code == 200
+
+    async def retried() -> bool:
+        return int(await scalar(vn.settings, "SELECT coalesce(max(attempts), 0) FROM crossborder_outbox")) >= 3
+
+    await eventually(retried, within=30, what="Viet Nam retrying while Cambodia is down")
+    assert await kh.state_of(reference) == "requested"
+    assert [m["delivery"] for m in (await vn.show(reference))["messages"][1:]] == ["pending"] * 3
+
+    await kh.open_border()
+    await reached(kh, reference, "accepted")
+
+    async def all_delivered() -> bool:
+        return {m["delivery"] for m in (await vn.show(reference))["messages"] if m["direction"] == "out"} == {
+            "delivered"
+        }
+
+    await eventually(all_delivered, within=30, what="every receipt back in Viet Nam")
+    kinds = [m["kind"] for m in (await kh.show(reference))["messages"]]
+    assert kinds == ["return-request", "verification-request", "verification-result", "acceptance"]
+    assert await scalar(kh.settings, "SELECT count(*) FROM sop_message") == 4
+
+
+async def test_passed_verification_and_receipt_deadlines_are_announced_once(
+    countries: InstanceFactory, servers: Endpoints
+) -> None:
+    kh, _ = await countries(borders=("KHM",), verification_working_days=0)
+    kh.settings.receipt_deadline_hours = 1 / 3600
+    answer = await kh.api.post(
+        "/repatriations", json=return_request(origin="VNM", claimed_nationality="VNM"), headers=kh.officer
+    )
+    reference = answer.json()["reference"]
+
+    async def breaches() -> list[str]:
+        records = await read_all(servers.kafka_bootstrap, kh.settings.topic_namespace + REPATRIATION.name)
+        events = [from_kafka_record(r.value, r.headers) for r in records]
+        return sorted(
+            e.data.model_dump()["deadline"] for e in events if e.type.endswith("repatriation.deadline-breached.v1")
+        )
+
+    async def both() -> bool:
+        return await breaches() == ["receipt", "verification"]
+
+    await eventually(both, within=30, what="the verification and receipt deadlines announced")
+    assert (await kh.show(reference))["state"] == "requested"
+    await eventually(both, within=1, what="no second announcement")
+
+
+async def test_nothing_about_the_person_reaches_kafka(countries: InstanceFactory, servers: Endpoints) -> None:
+    kh, vn = await countries()
+    body = return_request(origin="VNM", claimed_nationality="VNM", names=["Tran Thi Example"], birth_date="2001-07-15")
+    reference = (await kh.api.post("/repatriations", json=body, headers=kh.officer)).json()["reference"]
+    await reached(vn, reference, "requested")
+
+    for instance in (kh, vn):
+        records = await read_all(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
+        published = b"".join(r.value + b"".join(v for _, v in r.headers) for r in records).decode()
+        assert reference in published
+        for personal in ("Tran Thi Example", "2001-07-15", "Kampong Cham"):
+            assert personal not in published

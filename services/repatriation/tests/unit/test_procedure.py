@@ -1,0 +1,95 @@
+"""The SOP's state machine and calendar, without servers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from spean_contracts.sop import Kind, Reason, Role
+from spean_repatriation.domain.calendar import add_working_days, notice_is_enough
+from spean_repatriation.domain.procedure import (
+    LocalStep,
+    State,
+    StepRefused,
+    check_child_safeguards,
+    local_step,
+    next_state,
+)
+
+D, ORIGIN = Role.DESTINATION, Role.ORIGIN
+
+
+def test_the_whole_procedure_in_order() -> None:
+    steps: list[tuple[Kind, dict[str, object], Role, State]] = [
+        (Kind.RETURN_REQUEST, {}, D, State.REQUESTED),
+        (Kind.VERIFICATION_REQUEST, {}, ORIGIN, State.VERIFYING),
+        (Kind.VERIFICATION_RESULT, {"verified": True}, ORIGIN, State.VERIFIED),
+        (Kind.ACCEPTANCE, {}, ORIGIN, State.ACCEPTED),
+        (Kind.HANDOVER_PROPOSAL, {}, D, State.HANDOVER_SCHEDULED),
+        (Kind.HANDOVER_MINUTES, {}, D, State.HANDED_OVER),
+        (Kind.RETURN_CERTIFICATE, {}, ORIGIN, State.CERTIFIED),
+    ]
+    state: State | None = None
+    for kind, body, sender, expected in steps:
+        state = next_state(state, kind, body, sender=sender)
+        assert state is expected
+    assert state is State.CERTIFIED
+    state = local_step(local_step(state, LocalStep.RECEPTION, ORIGIN), LocalStep.REINTEGRATION, ORIGIN)
+    assert next_state(state, Kind.FEEDBACK, {}, sender=ORIGIN) is State.CLOSED
+
+
+@pytest.mark.parametrize(
+    ("state", "kind", "sender"),
+    [
+        (None, Kind.VERIFICATION_REQUEST, ORIGIN),
+        (State.REQUESTED, Kind.ACCEPTANCE, ORIGIN),
+        (State.NOT_VERIFIED, Kind.ACCEPTANCE, ORIGIN),
+        (State.ACCEPTED, Kind.HANDOVER_MINUTES, D),
+        (State.REFUSED, Kind.ACCEPTANCE, ORIGIN),
+        (State.REQUESTED, Kind.RETURN_REQUEST, D),
+        (State.VERIFIED, Kind.ACCEPTANCE, D),
+        (State.ACCEPTED, Kind.HANDOVER_PROPOSAL, ORIGIN),
+    ],
+)
+def test_a_step_out_of_place_or_from_the_wrong_side_is_refused(state: State | None, kind: Kind, sender: Role) -> None:
+    with pytest.raises(StepRefused) as refused:
+        next_state(state, kind, {"verified": True}, sender=sender)
+    assert refused.value.reason is Reason.STEP_NOT_ALLOWED
+
+
+def test_an_unverified_person_can_only_be_refused() -> None:
+    assert (
+        next_state(State.VERIFYING, Kind.VERIFICATION_RESULT, {"verified": False}, sender=ORIGIN) is State.NOT_VERIFIED
+    )
+    assert next_state(State.NOT_VERIFIED, Kind.REFUSAL, {}, sender=ORIGIN) is State.REFUSED
+
+
+def test_a_child_needs_both_safeguards_an_adult_none() -> None:
+    check_child_safeguards(False, {})
+    check_child_safeguards(True, {"best_interest_assessment": {}, "carer_agreement": {}})
+    partials: list[dict[str, object]] = [{}, {"best_interest_assessment": {}}, {"carer_agreement": {}}]
+    for partial in partials:
+        with pytest.raises(StepRefused) as refused:
+            check_child_safeguards(True, partial)
+        assert refused.value.reason is Reason.SAFEGUARDS_MISSING
+
+
+def test_local_steps_happen_only_in_the_origin_country_and_in_order() -> None:
+    with pytest.raises(StepRefused):
+        local_step(State.CERTIFIED, LocalStep.RECEPTION, D)
+    with pytest.raises(StepRefused):
+        local_step(State.CERTIFIED, LocalStep.REINTEGRATION, ORIGIN)
+
+
+def test_working_days_skip_weekends_and_holidays() -> None:
+    friday = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    assert add_working_days(friday, 1) == datetime(2026, 11, 23, 10, tzinfo=UTC)
+    assert add_working_days(friday, 1, {date(2026, 11, 23)}) == datetime(2026, 11, 24, 10, tzinfo=UTC)
+    assert add_working_days(friday, 30).date() == date(2027, 1, 1)
+    assert add_working_days(friday, 0) == friday
+
+
+def test_handover_notice_counts_whole_days() -> None:
+    assert notice_is_enough(date(2026, 11, 20), date(2026, 11, 23), 3)
+    assert not notice_is_enough(date(2026, 11, 20), date(2026, 11, 22), 3)

@@ -1,0 +1,77 @@
+"""The repatriation protocol as published in contracts/repatriation: its schemas are the models', and
+its signed test vectors verify, chain, and are refused when forged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from spean_contracts import sop
+
+FOLDER = Path(__file__).parents[2] / "contracts" / "repatriation"
+VECTORS = FOLDER / "vectors"
+MODELS: dict[str, Any] = {"message": sop.Message, "receipt": sop.Receipt, "error": sop.ErrorDocument} | {
+    f"body-{kind.value}": model for kind, model in sop.BODY.items()
+}
+
+
+def index() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((VECTORS / "index.json").read_text())
+    return loaded
+
+
+def keys() -> dict[str, dict[str, Any]]:
+    return {kid: json.loads((VECTORS / file).read_text()) for kid, file in index()["keys"].items()}
+
+
+def vector(name: str) -> str:
+    return (VECTORS / name).read_text().strip()
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_the_published_schemas_are_the_models(name: str) -> None:
+    published = json.loads((FOLDER / "schemas" / f"{name}.json").read_text())
+    assert published == MODELS[name].model_json_schema()
+
+
+def test_the_example_chain_verifies_and_links_message_to_message() -> None:
+    previous = None
+    kinds = []
+    for entry in index()["chain"]:
+        jws = vector(entry["file"])
+        message = sop.open_message(jws, keys())
+        assert sop.digest(jws) == entry["digest"]
+        assert message.cases[0].previous == previous == entry["previous"]
+        assert message.sop_step == sop.STEP[message.kind]
+        previous = sop.digest(jws)
+        kinds.append(message.kind.value)
+    assert kinds == [k.value for k in sop.Kind if k not in (sop.Kind.REFUSAL,)]
+
+
+def test_the_receipt_acknowledges_its_message_and_the_forgery_is_refused() -> None:
+    receipt = sop.open_answer(vector(index()["receipt"]["file"]), keys())
+    assert isinstance(receipt, sop.Receipt)
+    assert receipt.message_hash == sop.digest(vector(index()["receipt"]["acknowledges"]))
+
+    forged = vector(index()["forged"]["file"])
+    with pytest.raises(sop.ProtocolFault) as refused:
+        sop.open_message(forged, keys())
+    assert refused.value.reason is sop.Reason.BAD_SIGNATURE
+    error = sop.open_answer(vector(index()["forged"]["refused_with"]), keys())
+    assert isinstance(error, sop.ErrorDocument)
+    assert (error.reason, error.message_hash) == (sop.Reason.BAD_SIGNATURE, sop.digest(forged))
+
+
+def test_a_message_whose_body_breaks_its_kind_names_the_field_and_rule() -> None:
+    first = sop.open_message(vector("01-return-request.jws"), keys())
+    broken = first.model_copy(update={"body": {**first.body, "exploitation_types": []}})
+    key = ec.generate_private_key(ec.SECP256R1())
+    jws = sop.sign(broken, key, "k1")
+    with pytest.raises(sop.ProtocolFault) as refused:
+        sop.open_message(jws, {"k1": sop.public_jwk(key, "k1")})
+    assert refused.value.reason is sop.Reason.MALFORMED
+    assert refused.value.detail == "body.exploitation_types: too_short"
