@@ -11,6 +11,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory
 from tests.support.platform import Platform, national_platform
+from tests.support.repatriation import countries, pki
+
+__all__ = ["countries", "new_topic", "pki", "platform"]
 
 TopicFactory = Callable[[str], Awaitable[str]]
 

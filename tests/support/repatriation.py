@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -105,10 +106,13 @@ async def two_countries(
     servers: Endpoints, new_database: DatabaseFactory, machine_token: TokenFactory, pki: Path
 ) -> AsyncIterator[InstanceFactory]:
     """Starts Cambodia's and Viet Nam's instances; `counterpart` overrides tune what each side
-    expects of the other (deadlines); only the listeners of `borders` are opened."""
+    expects of the other (deadlines); only the listeners of `borders` are opened; `namespaces` puts an
+    instance's events where other services under test read them."""
     stack: list[Any] = []
 
-    async def start(*, borders: tuple[str, ...] = ("KHM", "VNM"), **counterpart: Any) -> tuple[Instance, Instance]:
+    async def start(
+        *, borders: tuple[str, ...] = ("KHM", "VNM"), namespaces: dict[str, str] | None = None, **counterpart: Any
+    ) -> tuple[Instance, Instance]:
         credentials = {code: country_credentials(pki, code) for code in ("KHM", "VNM")}
         ports = {code: free_port() for code in credentials}
         instances = []
@@ -118,7 +122,7 @@ async def two_countries(
                 kafka_bootstrap=servers.kafka_bootstrap,
                 keycloak_url=servers.keycloak_url,
                 realm=REALM[code],
-                topic_namespace=f"{code.lower()}-{uuid.uuid4().hex[:8]}.",
+                topic_namespace=(namespaces or {}).get(code, f"{code.lower()}-{uuid.uuid4().hex[:8]}."),
                 outbox_poll_seconds=0.05,
                 jwks_min_refresh_seconds=0,
                 country=Country(code),
@@ -208,3 +212,17 @@ async def post_jws(client: httpx.AsyncClient, url: str, jws: str, token: str) ->
         content=jws.encode(),
         headers={"Content-Type": MEDIA_TYPE, "Authorization": f"Bearer {token}"},
     )
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A test authority and country credentials, generated once per test session."""
+    return tmp_path_factory.mktemp("pki")
+
+
+@pytest.fixture
+async def countries(
+    servers: Endpoints, new_database: DatabaseFactory, machine_token: TokenFactory, pki: Path
+) -> AsyncIterator[InstanceFactory]:
+    async for start in two_countries(servers, new_database, machine_token, pki):
+        yield start

@@ -1,0 +1,183 @@
+"""A Vietnamese woman found in Cambodia: screened by the police, determined by MoSVY, sheltered by an
+NGO, returned to Viet Nam through the SOP handshake between the two countries' instances, and her
+trafficker convicted in Cambodia. The national registry tells it as one ordered timeline with each
+source, and no event on any topic carries her personal data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+from spean_contracts.registry import TOPICS
+from spean_local.endpoints import Endpoints
+from tests.support.app import eventually
+from tests.support.kafka import read_all
+from tests.support.platform import Platform
+from tests.support.repatriation import CONSENT, Instance, InstanceFactory
+
+PERSON = {"names": ["Nguyen Thi Example"], "birth_date": "2000-03-09", "sex": "female", "nationality": "VNM"}
+
+
+async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_timeline(
+    platform: Platform, countries: InstanceFactory, machine_token: Callable[[str], str], servers: Endpoints
+) -> None:
+    kh, vn = await countries(namespaces={"KHM": platform.namespace})
+
+    def auth(client_id: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {machine_token(client_id)}"}
+
+    shelter = {
+        "provider_id": "prov-ngo-shelter-01",
+        "name": "Shelter",
+        "provider_type": "ngo",
+        "services": ["shelter", "psychosocial", "medical", "legal", "reintegration-follow-up"],
+        "sexes": ["female"],
+        "nationalities": ["VNM", "KHM"],
+        "age_min": 16,
+        "age_max": 60,
+        "capacity": 3,
+    }
+    assert (
+        await platform.referral.put("/providers/prov-ngo-shelter-01", json=shelter, headers=auth("mosvy-case-system"))
+    ).status_code == 200
+    screening = {
+        "encountered_at": "2026-11-02T07:30:00+07:00",
+        "encounter": "police-operation",
+        "province": "KH-12",
+        "person": PERSON,
+        "indicators": {"acts": ["recruitment", "transport"], "means": ["deception"], "purposes": ["sexual"]},
+        "continuum": "B",
+    }
+    screened = await platform.identification.post("/screenings", json=screening, headers=auth("moi-case-system"))
+    assert screened.status_code == 201, screened.text
+    case_id = screened.json()["case_id"]
+    determination = {
+        "outcome": "trafficking-victim",
+        "reasons": ["act, means, purpose"],
+        "exploitation_types": ["sexual"],
+    }
+    assert (
+        await platform.identification.post(
+            f"/cases/{case_id}/determination", json=determination, headers=auth("mosvy-case-system")
+        )
+    ).status_code == 201
+
+    async def referral_case_opened() -> bool:
+        answer = await platform.referral.get(f"/cases/{case_id}", headers=auth("mosvy-case-system"))
+        return answer.status_code == 200
+
+    await eventually(referral_case_opened, what="the referral case")
+    offer = await platform.referral.post(
+        f"/cases/{case_id}/offers",
+        json={"provider_id": "prov-ngo-shelter-01", "services": ["shelter"]},
+        headers=auth("mosvy-case-system"),
+    )
+    assert offer.status_code in (200, 201), offer.text
+    assert (
+        await platform.referral.post(
+            f"/referrals/{offer.json()['referral_id']}/accept", headers=auth("ngo-shelter-system")
+        )
+    ).status_code == 200
+
+    returned = await kh.api.post(
+        "/repatriations",
+        json={
+            "case_id": case_id,
+            "origin_country": "VNM",
+            "person": {
+                "names": PERSON["names"],
+                "sex": "female",
+                "birth_date": PERSON["birth_date"],
+                "claimed_nationality": "VNM",
+                "place_of_origin": "An Giang",
+                "is_child": False,
+            },
+            "consent": CONSENT,
+            "exploitation_types": ["sexual"],
+        },
+        headers=kh.officer,
+    )
+    assert returned.status_code == 201, returned.text
+    reference = returned.json()["reference"]
+
+    async def at(instance: Instance, state: str) -> None:
+        async def check() -> bool:
+            return await instance.state_of(reference) == state
+
+        await eventually(check, within=30, what=f"{instance.country} at {state}")
+
+    await at(vn, "requested")
+    verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
+    for path, body in (("verification-result", verified), ("acceptance", {"travel_document_issued": True})):
+        assert (
+            await vn.api.post(f"/repatriations/{reference}/{path}", json=body, headers=vn.officer)
+        ).status_code == 200
+    await at(kh, "accepted")
+    handover = await kh.api.post(
+        "/handovers",
+        json={
+            "references": [reference],
+            "border_gate": "moc-bai-bavet",
+            "handover_date": (date.today() + timedelta(days=4)).isoformat(),
+        },
+        headers=kh.officer,
+    )
+    minutes = await kh.api.post(
+        f"/handovers/{handover.json()['handover_id']}/minutes",
+        json={"handed_over_at": datetime.now(UTC).isoformat()},
+        headers=kh.officer,
+    )
+    assert minutes.status_code == 200, minutes.text
+
+    verdict = {
+        "case_id": case_id,
+        "court_case_id": f"court-{uuid.uuid4().hex[:12]}",
+        "court_province": "KH-12",
+        "charges": [{"law_article": "2008 LSHTSE art. 15", "category": "trafficking"}],
+        "verdict": "convicted",
+        "sentence_months": 120,
+        "decided_on": date.today().isoformat(),
+    }
+    assert (
+        await platform.registry.post("/court-outcomes", json=verdict, headers=auth("moj-court-system"))
+    ).status_code == 201
+
+    expected = [
+        "identification.screening-recorded",
+        "identification.determination-made",
+        "case.identified",
+        "referral.case-opened",
+        "referral.offered",
+        "referral.accepted",
+        "case.referred",
+        "repatriation.requested",
+        "repatriation.verified",
+        "repatriation.accepted",
+        "repatriation.handover-scheduled",
+        "repatriation.handed-over",
+        "case.repatriated",
+        "prosecution.court-outcome-recorded",
+        "case.prosecuted",
+    ]
+
+    async def timeline() -> list[dict[str, str]]:
+        answer = await platform.registry.get(
+            f"/cases/{case_id}/timeline", params={"purpose": "end-to-end check"}, headers=auth("mosvy-case-system")
+        )
+        entries: list[dict[str, str]] = answer.json().get("entries", []) if answer.status_code == 200 else []
+        return entries
+
+    async def complete() -> bool:
+        return len(await timeline()) >= len(expected)
+
+    await eventually(complete, within=60, what="the whole journey in the registry")
+    entries = await timeline()
+    assert [e["type"].removeprefix("kh.spean.").removesuffix(".v1") for e in entries] == expected
+    assert {e["source"].split("/")[2] for e in entries} == {"identification", "referral", "repatriation", "registry"}
+
+    records = [r for topic in TOPICS for r in await read_all(servers.kafka_bootstrap, platform.namespace + topic.name)]
+    published = b"".join(r.value + b"".join(v for _, v in r.headers) for r in records).decode()
+    assert reference in published
+    for personal in ("Nguyen Thi Example", "2000-03-09", "An Giang"):
+        assert personal not in published
