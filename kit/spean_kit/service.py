@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -113,10 +114,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         consumers = [
             IdempotentConsumer(
                 group=settings.consumer_group,
-                subscription=Subscription(
-                    tuple(settings.topic_namespace + topic for topic in subscription.topics),
-                    subscription.handler,
-                    subscription.name,
+                subscription=dataclasses.replace(
+                    subscription, topics=tuple(settings.topic_namespace + topic for topic in subscription.topics)
                 ),
                 bootstrap=settings.kafka_bootstrap,
                 sessions=sessions,

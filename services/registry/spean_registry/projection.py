@@ -10,43 +10,64 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import CloudEvent
 from spean_contracts import events as e
+from spean_contracts.fields import EventData
 from spean_contracts.vocabulary import Outcome, Verdict
 from spean_kit.outbox import Stager
 from spean_registry.adapters.tables import CaseFacts, MatchKey, TimelineEntry
 from spean_registry.decisions import reapply_decisions
-from spean_registry.domain.linkage import Certainty, link_group, own_record
+from spean_registry.domain.linkage import Certainty, connected_groups, link_group, own_record
 
 BREACHES = (e.IdentificationDeadlineBreached, e.ReferralDeadlineBreached, e.RepatriationDeadlineBreached)
 
 
-async def facts_of(session: AsyncSession, case_id: str) -> CaseFacts:
-    facts = await session.get(CaseFacts, case_id, with_for_update=True)
-    if facts is None:
-        facts = CaseFacts(case_id=case_id, national_record_id=own_record(case_id), certainty=Certainty.CERTAIN)
-        session.add(facts)
-    return facts
-
-
 async def project(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
-    data = event.data
-    await session.exec(
-        insert(TimelineEntry)
-        .values(
-            event_id=event.id,
-            case_id=event.subject,
-            type=event.type,
-            source=event.source,
-            at=event.time,
-            data=data.model_dump(mode="json"),
-        )
-        .on_conflict_do_nothing()
+    await project_batch(session, [event], stage)
+
+
+async def project_batch(session: AsyncSession, events: list[CloudEvent], stage: Stager) -> None:
+    """Project events in order: their timeline entries in one statement, their cases' facts locked and
+    read in one query, updated in memory, and linkage computed once per screening."""
+    # executemany, not one VALUES list: the statement is compiled once and cached, whatever the batch size.
+    await session.execute(
+        insert(TimelineEntry).on_conflict_do_nothing(),
+        [
+            {
+                "event_id": event.id,
+                "case_id": event.subject,
+                "type": event.type,
+                "source": event.source,
+                "at": event.time,
+                "data": event.data.model_dump(mode="json"),
+            }
+            for event in events
+        ],
     )
-    facts = await facts_of(session, event.subject)
+    case_ids = sorted({event.subject for event in events})
+    locked = (await session.exec(select(CaseFacts).where(col(CaseFacts.case_id).in_(case_ids)).with_for_update())).all()
+    facts = {row.case_id: row for row in locked}
+    screenings: list[tuple[str, list[str]]] = []
+    for event in events:
+        if event.subject not in facts:
+            facts[event.subject] = CaseFacts(
+                case_id=event.subject, national_record_id=own_record(event.subject), certainty=Certainty.CERTAIN
+            )
+            session.add(facts[event.subject])
+        case = facts[event.subject]
+        apply_facts(case, event.data)
+        if isinstance(event.data, e.ScreeningRecorded):
+            screenings.append((case.case_id, event.data.match_keys))
+    for case in facts.values():
+        session.add(case)
+    await session.flush()
+    await link(session, screenings)
+
+
+def apply_facts(facts: CaseFacts, data: EventData) -> None:
+    """What one event tells the statistics about its case."""
     if isinstance(data, e.ScreeningRecorded):
         facts.province, facts.sex, facts.age_band = data.province, data.sex, data.age_band
         facts.nationality, facts.is_child, facts.agency = data.nationality, data.is_child, data.agency
         facts.year = data.screened_at.year
-        await link(session, facts, data.match_keys)
     elif isinstance(data, e.CaseIdentified | e.VulnerablePersonIdentified):
         facts.province, facts.sex, facts.age_band = data.province, data.sex, data.age_band
         facts.nationality, facts.is_child, facts.agency = data.nationality, data.is_child, data.screening_agency
@@ -68,45 +89,47 @@ async def project(session: AsyncSession, event: CloudEvent, stage: Stager) -> No
     elif isinstance(data, e.CaseProsecuted):
         facts.prosecuted = True
         facts.convicted = facts.convicted or data.verdict == Verdict.CONVICTED
-    session.add(facts)
 
 
-async def link(session: AsyncSession, facts: CaseFacts, keys: list[str]) -> None:
-    """Link the case into its national record.
+async def link(session: AsyncSession, screened: list[tuple[str, list[str]]]) -> None:
+    """Link screened cases into their national records.
 
-    The record is computed from the whole group of cases connected by shared keys, not from the order
+    A record is computed from the whole group of cases connected by shared keys, not from the order
     events happened to arrive in: a rebuild from Kafka, which interleaves partitions differently,
     links exactly as the live projection did. Two shared keys (names with birth date, and with birth
     year) make a link certain; one makes it probable. Analysts' merges and splits are then applied.
+    All the screenings of a batch are linked together, in a handful of statements.
     """
-    if not keys:
+    rows = [{"key": key, "case_id": case_id} for case_id, keys in screened for key in keys]
+    if not rows:
         return
-    await session.exec(
-        insert(MatchKey).values([{"key": k, "case_id": facts.case_id} for k in keys]).on_conflict_do_nothing()
-    )
-    session.add(facts)
+    await session.execute(insert(MatchKey).on_conflict_do_nothing(), rows)
     await session.flush()
-    group, frontier = {facts.case_id}, {facts.case_id}
+    reached = {case_id for case_id, keys in screened if keys}
+    frontier = set(reached)
     while frontier:
-        group_keys = select(MatchKey.key).where(col(MatchKey.case_id).in_(frontier))
-        found = set((await session.exec(select(MatchKey.case_id).where(col(MatchKey.key).in_(group_keys)))).all())
-        frontier = found - group
-        group |= frontier
+        keys_of = select(MatchKey.key).where(col(MatchKey.case_id).in_(frontier))
+        found = set((await session.exec(select(MatchKey.case_id).where(col(MatchKey.key).in_(keys_of)))).all())
+        frontier = found - reached
+        reached |= frontier
     mine, theirs = sa.orm.aliased(MatchKey), sa.orm.aliased(MatchKey)
-    pairs = (
-        await session.exec(
-            select(mine.case_id, theirs.case_id, sa.func.count())
-            .join(theirs, sa.and_(col(mine.key) == col(theirs.key), col(mine.case_id) != col(theirs.case_id)))
-            .where(col(mine.case_id).in_(group))
-            .group_by(mine.case_id, theirs.case_id)
-        )
-    ).all()
-    for case_id, (record, certainty) in link_group(group, [(a, b, int(n)) for a, b, n in pairs]).items():
-        await session.exec(
-            sa.update(CaseFacts)
-            .where(col(CaseFacts.case_id) == case_id)
-            .values(national_record_id=record, certainty=certainty)
-        )
-    await session.refresh(facts)
+    pairs = [
+        (a, b, int(n))
+        for a, b, n in (
+            await session.exec(
+                select(mine.case_id, theirs.case_id, sa.func.count())
+                .join(theirs, sa.and_(col(mine.key) == col(theirs.key), col(mine.case_id) != col(theirs.case_id)))
+                .where(col(mine.case_id).in_(reached))
+                .group_by(mine.case_id, theirs.case_id)
+            )
+        ).all()
+    ]
+    updates = [
+        {"case_id": case_id, "national_record_id": record, "certainty": certainty}
+        for group in connected_groups(reached, pairs)
+        for case_id, (record, certainty) in link_group(group, pairs).items()
+    ]
+    await session.execute(sa.update(CaseFacts), updates)
+    # The bulk update bypassed the objects this session holds; reload them before anyone reads them.
+    session.expire_all()
     await reapply_decisions(session)
-    await session.refresh(facts)

@@ -5,13 +5,14 @@ registry stopped; the rebuilt state equals the live one."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import sqlalchemy as sa
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 
-from spean_kit.consumer import IdempotentConsumer, Subscription
+from spean_kit.consumer import IdempotentConsumer
 from spean_kit.database import create_engine, migrate, session_factory
 from spean_kit.deadletter import DeadLetters
 from spean_kit.outbox import Stager
@@ -34,7 +35,7 @@ async def rebuild(settings: RegistrySettings) -> float:
     topics = projected_topics(settings)
     consumer = IdempotentConsumer(
         group=settings.consumer_group,
-        subscription=Subscription(tuple(topics), PROJECTION.handler, PROJECTION.name),
+        subscription=dataclasses.replace(PROJECTION, topics=tuple(topics)),
         bootstrap=settings.kafka_bootstrap,
         sessions=sessions,
         dead_letters=DeadLetters(settings.kafka_bootstrap),

@@ -20,6 +20,25 @@ class Certainty(StrEnum):
     PROBABLE = "probable"
 
 
+def connected_groups(cases: set[str], shared: list[tuple[str, str, int]]) -> list[set[str]]:
+    """The cases split into groups connected by shared keys (a case sharing nothing is its own group)."""
+    parent = {case: case for case in cases}
+
+    def root(case: str) -> str:
+        while parent[case] != case:
+            parent[case] = parent[parent[case]]
+            case = parent[case]
+        return case
+
+    for a, b, _ in shared:
+        if a in parent and b in parent:
+            parent[root(a)] = root(b)
+    groups: dict[str, set[str]] = {}
+    for case in cases:
+        groups.setdefault(root(case), set()).add(case)
+    return list(groups.values())
+
+
 def link_group(group: set[str], shared: list[tuple[str, str, int]]) -> dict[str, tuple[str, Certainty]]:
     """The national record and link certainty of each case of a group connected by shared keys.
 
