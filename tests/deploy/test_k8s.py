@@ -132,7 +132,8 @@ def test_every_deployment_is_probed_bounded_unprivileged_and_fenced(built: tuple
         p["spec"]["podSelector"] == {} and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"} for p in policies
     )
     deployments = [r for r in resources if r["kind"] == "Deployment"]
-    assert {d["metadata"]["name"] for d in deployments} >= {"spean-identification", "spean-referral", "spean-registry"}
+    names = {d["metadata"]["name"] for d in deployments}
+    assert names >= {"spean-identification", "spean-referral", "spean-registry", "spean-repatriation"}
     for deployment in deployments:
         pod = deployment["spec"]["template"]
         assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
