@@ -94,6 +94,6 @@ contracts-release: deps
 lint: deps
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy contracts/spean_contracts kit/spean_kit deploy/local/spean_local tests bench
+	$(RUN) mypy contracts/spean_contracts kit/spean_kit deploy/local/spean_local cli/spean_cli tests bench
 	# One run per service: each has its own tests/ folders, which would clash as module names.
 	for service in services/*/; do $(RUN) mypy $$service || exit 1; done

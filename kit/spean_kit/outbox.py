@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -123,6 +124,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self._producer: AIOKafkaProducer | None = None
+        self._counted_at = float("-inf")
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -153,9 +155,15 @@ class OutboxRelay:
                     sa.select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(self.batch_size)
                 )
             ).all()
-            self.telemetry.outbox_backlog = await backlog(connection) if rows else 0
             if not rows:
+                self.telemetry.outbox_backlog = 0
                 return 0
+            # Counting the backlog costs a scan: only when a full batch says more is waiting, once a second.
+            if len(rows) == self.batch_size and time.monotonic() - self._counted_at > 1:
+                self.telemetry.outbox_backlog = await backlog(connection)
+                self._counted_at = time.monotonic()
+            elif len(rows) < self.batch_size:
+                self.telemetry.outbox_backlog = len(rows)
             producer = await self._ensure_producer()
             await self._publish(producer, rows)
             await connection.execute(

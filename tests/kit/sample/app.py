@@ -61,9 +61,13 @@ async def create_case(
 
 
 async def apply(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
-    if event.subject.startswith("fail-"):
+    await apply_many(session, [event], stage)
+
+
+async def apply_many(session: AsyncSession, events: list[CloudEvent], stage: Stager) -> None:
+    if any(event.subject.startswith("fail-") for event in events):
         raise RuntimeError("this sample handler refuses fail- cases")
-    await session.exec(sa.insert(effects).values(case_id=event.subject, event_id=event.id))
+    await session.execute(sa.insert(effects), [{"case_id": e.subject, "event_id": e.id} for e in events])
 
 
 def build(
@@ -76,7 +80,7 @@ def build(
             migrations=MIGRATIONS,
             routers=[router],
             owns=[IDENTIFICATION],
-            subscriptions=[Subscription((IDENTIFICATION.name,), apply)],
+            subscriptions=[Subscription((IDENTIFICATION.name,), apply, batch_handler=apply_many)],
             span_exporters=span_exporters,
             run_background=background,
         )

@@ -1,0 +1,1 @@
+"""The `spean` command line."""

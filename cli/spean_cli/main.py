@@ -1,0 +1,367 @@
+"""`spean`: what people do by hand with Spean, from a terminal. Every command has an example in its
+help, prints JSON with `--json`, and on failure exits non-zero with a one-line reason."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterator
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import httpx
+import jwt
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from spean_cli import kafka
+from spean_cli.connection import Failure, bearer, service_url, sign_in
+from spean_cli.state import State
+
+app = typer.Typer(help="Spean from the command line: sign in, screen, follow events and cases.", no_args_is_help=True)
+events_app = typer.Typer(help="Case events on Kafka.", no_args_is_help=True)
+audit_app = typer.Typer(help="The registry's tamper-evident audit log.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Dead-lettered events: what consumers could not process, and their replay.")
+app.add_typer(events_app, name="events")
+app.add_typer(audit_app, name="audit")
+app.add_typer(dlq_app, name="dlq")
+out = Console()
+err = Console(stderr=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+F = TypeVar("F", bound=Callable[..., None])
+CHUNK = 500
+
+
+def one_line_failures(command: F) -> F:
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (Failure, LookupError, OSError, ValueError) as failure:
+            err.print(f"spean: {failure}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except httpx.HTTPError as failure:
+            err.print(f"spean: cannot reach the service: {type(failure).__name__}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return run  # type: ignore[return-value]
+
+
+def _answer(response: httpx.Response) -> Any:
+    body = response.json() if "json" in response.headers.get("content-type", "") else response.text
+    if response.status_code >= 400:
+        if isinstance(body, dict):
+            errors = "; ".join(f"{e.get('path')}: {e.get('rule')}" for e in body.get("errors", []))
+            raise Failure(f"{response.status_code} {body.get('title', '')}: {body.get('detail', '')} {errors}".strip())
+        raise Failure(f"{response.status_code}: {str(body)[:200]}")
+    return body
+
+
+def _request(method: str, service: str, path: str, **kwargs: Any) -> Any:
+    state = State.load()
+    response = httpx.request(
+        method, service_url(service) + state.expand(path), headers=bearer(state), timeout=60, **kwargs
+    )
+    answer = _answer(response)
+    if service != "repatriation-vn":  # Viet Nam's answers name its own case ids, not ours
+        state.remember(answer)
+    state.save()
+    return answer
+
+
+def _print(document: Any, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(document, default=str))
+    elif isinstance(document, str):
+        out.print(document, highlight=False)
+    else:
+        out.print_json(json.dumps(document, default=str))
+
+
+@app.command()
+@one_line_failures
+def login(
+    user: Annotated[str | None, typer.Option("--as", help="A demo user, <agency>/<username>, e.g. moi/sokha.")] = None,
+    client: Annotated[str | None, typer.Option("--client", help="A machine client, e.g. poipet-tc-system.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sign in: a demo user through their agency's identity provider, or a ministry system's client.
+
+    Example: spean login --as moi/sokha
+    """
+    if (user is None) == (client is None):
+        raise Failure("say either --as <agency>/<user> or --client <id>")
+    state = State.load()
+    sign_in(state, f"user:{user}" if user else f"client:{client}")
+    state.save()
+
+    claims = jwt.decode(state.token or "", options={"verify_signature": False})
+    roles = sorted(
+        r for r in claims.get("realm_access", {}).get("roles", []) if not r.startswith(("default-", "offline", "uma"))
+    )
+    summary = {"identity": state.identity, "agency": claims.get("agency"), "roles": roles}
+    if as_json:
+        _print(summary, True)
+    else:
+        out.print(f"signed in as {user or client} ({summary['agency']}): {', '.join(roles) or 'no role'}")
+
+
+def _csv_chunks(path: Path) -> Iterator[tuple[int, str]]:
+    """The file in chunks of rows, each with the file line number of its first row."""
+    with path.open(newline="", encoding="utf-8-sig") as source:
+        header = source.readline()
+        rows: list[str] = []
+        line = 2
+        for row in source:
+            rows.append(row)
+            if len(rows) == CHUNK:
+                yield line, header + "".join(rows)
+                line += len(rows)
+                rows = []
+        if rows:
+            yield line, header + "".join(rows)
+
+
+@app.command()
+@one_line_failures
+def screen(
+    file: Annotated[Path, typer.Argument(help="A screening as JSON (one object or a list), or a CSV file.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Submit one or many screenings; a CSV shows a progress bar and reports each bad row by line.
+
+    Example: spean screen examples/walkthrough/screening.json
+    """
+    if file.suffix.lower() == ".csv":
+        total = max(0, sum(1 for _ in file.open(encoding="utf-8-sig")) - 1)
+        created, problems = 0, []
+        with Progress(console=err, disable=not err.is_terminal or as_json) as progress:
+            task = progress.add_task("screening", total=total)
+            for first_line, chunk in _csv_chunks(file):
+                answer = _request(
+                    "POST", "identification", "/screenings/bulk", content=chunk, headers={"Content-Type": "text/csv"}
+                )
+                created += answer["created"]
+                problems += [
+                    {"line": first_line + row["row"], "errors": row["errors"]}
+                    for row in answer["rows"]
+                    if row["status"] != 201
+                ]
+                progress.advance(task, len(answer["rows"]))
+        report = {"created": created, "failed": len(problems), "problems": problems}
+        if as_json:
+            _print(report, True)
+        else:
+            out.print(f"{created} screenings created, {len(problems)} rows refused")
+            for problem in problems:
+                reasons = "; ".join(f"{e['path']}: {e['rule']}" for e in problem["errors"])
+                out.print(f"  line {problem['line']}: {reasons}", highlight=False)
+        if problems:
+            raise typer.Exit(2)
+        return
+    document = json.loads(file.read_text())
+    if isinstance(document, list):
+        answer = _request("POST", "identification", "/screenings/bulk", json=document)
+    else:
+        answer = _request("POST", "identification", "/screenings", json=document)
+    if as_json:
+        _print(answer, True)
+    elif isinstance(answer, dict) and "case_id" in answer:
+        out.print(f"case {answer['case_id']}: suggested {answer.get('suggested_outcome', '?')}", highlight=False)
+    else:
+        _print(answer, False)
+
+
+@app.command()
+@one_line_failures
+def call(
+    method: Annotated[str, typer.Argument(help="GET, POST, PUT or DELETE.")],
+    service: Annotated[str, typer.Argument(help="identification, referral, repatriation or registry.")],
+    path: Annotated[str, typer.Argument(help="The API path; @case, @reference, @handover, @referral are filled in.")],
+    data: Annotated[str | None, typer.Option("--data", "-d", help="A JSON body, or @file.json.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Call any endpoint of the APIs as the signed-in identity (the OpenAPI of each is at /docs).
+
+    Example: spean call POST identification /cases/@case/determination -d @examples/walkthrough/determination.json
+    """
+    body: Any = None
+    if data is not None:
+        text = Path(data[1:]).read_text() if data.startswith("@") else data
+        body = json.loads(State.load().expand(text))
+    _print(_request(method.upper(), service, path, json=body), as_json)
+
+
+@app.command()
+@one_line_failures
+def wait(
+    service: Annotated[str, typer.Argument(help="The service to ask.")],
+    path: Annotated[str, typer.Argument(help="What to read (GET), with @case and friends filled in.")],
+    expect: Annotated[str, typer.Argument(help="field=value that must hold, e.g. state=accepted.")],
+    timeout: Annotated[float, typer.Option(help="Seconds before giving up.")] = 60,
+    as_json: JsonOption = False,
+) -> None:
+    """Wait until another service or country has caught up: events and cross-border messages arrive
+    a moment after the call that caused them.
+
+    Example: spean wait repatriation /repatriations/@reference state=accepted
+    """
+    field, _, wanted = expect.partition("=")
+    wanted = State.load().expand(wanted)
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = _request("GET", service, path)
+            if isinstance(last, dict) and str(last.get(field)) == wanted:
+                _print(last, True) if as_json else out.print(f"{field} is {wanted}", highlight=False)
+                return
+        except Failure:
+            last = None
+        time.sleep(0.5)
+    seen = last.get(field) if isinstance(last, dict) else "nothing"
+    raise Failure(f"{field} did not become {wanted} within {timeout:.0f}s (last seen: {seen})")
+
+
+@app.command()
+@one_line_failures
+def case(
+    case_id: Annotated[str, typer.Argument(help="A case id, or @case for the last one named.")] = "@case",
+    purpose: Annotated[str, typer.Option(help="Why you read it; recorded in the audit log.")] = "case follow-up",
+    as_json: JsonOption = False,
+) -> None:
+    """A case's timeline from the national registry, every agency's events in order.
+
+    Example: spean case @case --purpose "court preparation"
+    """
+    answer = _request("GET", "registry", f"/cases/{case_id}/timeline", params={"purpose": purpose})
+    if as_json:
+        _print(answer, True)
+        return
+    table = Table(title=f"case {answer['case_id']} (national record {answer['national_record_id']})")
+    for column in ("when", "event", "from", "trace"):
+        table.add_column(column)
+    for entry in answer["entries"]:
+        event = entry["type"].removeprefix("kh.spean.").removesuffix(".v1")
+        table.add_row(entry["at"], event, entry["source"], entry.get("trace_id") or "")
+    out.print(table)
+
+
+@app.command()
+@one_line_failures
+def stats(
+    measure: Annotated[str, typer.Option(help="identified, referred, repatriated, prosecuted, convicted, ...")] = (
+        "identified"
+    ),
+    by: Annotated[list[str] | None, typer.Option(help="A dimension: year, province, sex, age_band, ...")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The registry's statistics, small cells suppressed.
+
+    Example: spean stats --measure identified --by province
+    """
+    answer = _request("GET", "registry", "/statistics", params={"measure": measure, "by": by or []})
+    if as_json:
+        _print(answer, True)
+        return
+    table = Table(title=f"{answer['measure']} (cells below {answer['k']} suppressed)")
+    for dimension in answer["by"]:
+        table.add_column(dimension)
+    table.add_column("count", justify="right")
+    for cell in answer["cells"]:
+        shown = "suppressed" if cell["count"] is None else str(cell["count"])
+        table.add_row(*[str(cell["key"][d]) for d in answer["by"]], shown)
+    total = "suppressed" if answer["total"] is None else str(answer["total"])
+    table.add_row(*(["total"] + [""] * (len(answer["by"]) - 1) if answer["by"] else []), total)
+    out.print(table)
+
+
+@audit_app.command("verify")
+@one_line_failures
+def audit_verify(as_json: JsonOption = False) -> None:
+    """Verify the registry's hash-chained audit log; names the first broken entry.
+
+    Example: spean audit verify
+    """
+    answer = _request("GET", "registry", "/audit/verify")
+    if as_json:
+        _print(answer, True)
+    elif answer["valid"]:
+        out.print(f"audit chain intact: {answer['entries']} entries")
+    else:
+        raise Failure(f"audit chain broken at entry {answer['first_broken_entry']}")
+
+
+@events_app.command("tail")
+@one_line_failures
+def events_tail(
+    topic: Annotated[str, typer.Argument(help="e.g. spean.identification.v1")],
+    limit: Annotated[int, typer.Option(help="Stop after this many events.")] = 20,
+    from_beginning: Annotated[bool, typer.Option(help="Start at the oldest event, not the newest.")] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for more before stopping.")] = 5.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Decoded CloudEvents of a topic as they arrive (events carry no personal data).
+
+    Example: spean events tail spean.identification.v1 --from-beginning --limit 5
+    """
+    for event in asyncio.run(kafka.tail(topic, limit=limit, from_beginning=from_beginning, wait=wait)):
+        if as_json:
+            out.print_json(json.dumps(event, default=str))
+        else:
+            out.print(f"{event['time']}  {event['type']}  {event['subject']}", highlight=False)
+
+
+@dlq_app.command("list")
+@one_line_failures
+def dlq_list(
+    namespace: Annotated[str, typer.Option(help="Topic prefix of a training or test environment.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Every dead-lettered event, with its reason and where it came from.
+
+    Example: spean dlq list
+    """
+    letters = asyncio.run(kafka.dead_letters(namespace))
+    if as_json:
+        _print(letters, True)
+        return
+    table = Table(title=f"{len(letters)} dead-lettered events")
+    for column in ("dlq", "offset", "type", "case", "reason", "consumer"):
+        table.add_column(column)
+    for letter in letters:
+        table.add_row(
+            letter["dlq"],
+            str(letter["offset"]),
+            letter["type"],
+            letter["subject"],
+            letter["reason"],
+            letter["consumer"],
+        )
+    out.print(table)
+
+
+@dlq_app.command("replay")
+@one_line_failures
+def dlq_replay(
+    dlq: Annotated[str, typer.Argument(help="The dead-letter topic, e.g. spean.identification.v1.dlq")],
+    offset: Annotated[int, typer.Argument(help="The event's offset in it (see `spean dlq list`).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Send a dead-lettered event back to its topic, after a fix; idempotent consumers make it safe.
+
+    Example: spean dlq replay spean.identification.v1.dlq 0
+    """
+    replayed = asyncio.run(kafka.replay(dlq, offset))
+    if as_json:
+        _print(replayed, True)
+    else:
+        out.print(f"replayed event {replayed['event_id']} to {replayed['topic']}")
+
+
+if __name__ == "__main__":
+    app()
