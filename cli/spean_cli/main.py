@@ -63,9 +63,8 @@ def _answer(response: httpx.Response) -> Any:
 
 def _request(method: str, service: str, path: str, **kwargs: Any) -> Any:
     state = State.load()
-    response = httpx.request(
-        method, service_url(service) + state.expand(path), headers=bearer(state), timeout=60, **kwargs
-    )
+    headers = {**bearer(state), **kwargs.pop("headers", {})}
+    response = httpx.request(method, service_url(service) + state.expand(path), headers=headers, timeout=60, **kwargs)
     answer = _answer(response)
     if service != "repatriation-vn":  # Viet Nam's answers name its own case ids, not ours
         state.remember(answer)
@@ -156,7 +155,7 @@ def screen(
         if as_json:
             _print(report, True)
         else:
-            out.print(f"{created} screenings created, {len(problems)} rows refused")
+            out.print(f"{created} screenings created, {len(problems)} rows refused", highlight=False)
             for problem in problems:
                 reasons = "; ".join(f"{e['path']}: {e['rule']}" for e in problem["errors"])
                 out.print(f"  line {problem['line']}: {reasons}", highlight=False)

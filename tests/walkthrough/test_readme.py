@@ -1,0 +1,157 @@
+"""The README's walkthrough, run line by line against the platform `make up` starts (the services as
+processes, with demo data), and `spean screen` of a 10,000-row CSV with three bad rows."""
+
+from __future__ import annotations
+
+import csv
+import os
+import pty
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.intake import screenings_csv
+from spean_local import demo
+from spean_local.endpoints import Endpoints
+from spean_local.paths import Layout, Ports
+from spean_local.servers import Service, all_services
+from spean_local.starting import start_all
+
+ROOT = Path(__file__).parents[2]
+SPEAN = str(Path(sys.executable).with_name("spean"))
+EXPECTED = {
+    "spean screen examples/walkthrough/screening.json": "suggested trafficking-victim",
+    "spean login --as ngo-shelter/sreymom": "provider",
+    "spean case @case": "case.identified",
+    "spean events tail spean.repatriation.v1": "repatriation.requested",
+    "spean stats": "identified",
+    "spean audit verify": "audit chain intact",
+    "spean dlq list": "dead-lettered events",
+}
+
+
+def walkthrough() -> list[str]:
+    block = (ROOT / "README.md").read_text().split("<!-- walkthrough -->")[1].split("<!-- /walkthrough -->")[0]
+    return [line for line in block.splitlines() if line.startswith("spean ")]
+
+
+@pytest.fixture(scope="module")
+def made_up(servers: Endpoints) -> Iterator[Endpoints]:
+    """What `make up` leaves running: the services as processes and the demo data. Services already
+    running (a developer's `make up`) are reused and left running."""
+    layout, ports = Layout.from_env(), Ports()
+    services = all_services(layout, ports)
+    started = start_all(services)
+    try:
+        demo.seed(servers, {s.name: s.url for s in services if isinstance(s, Service)})
+        yield servers
+    finally:
+        for service in started:
+            service.stop()
+
+
+def run(line: str, state: Path) -> subprocess.CompletedProcess[str]:
+    arguments = shlex.split(line)
+    return subprocess.run(
+        [SPEAN, *arguments[1:]],
+        cwd=ROOT,
+        env={**os.environ, "SPEAN_CLI_STATE": str(state), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_readme_walkthrough_runs_in_order_and_each_step_says_what_it_did(
+    made_up: Endpoints, tmp_path: Path
+) -> None:
+    lines = walkthrough()
+    assert len(lines) > 20
+    assert any("repatriation" in line for line in lines)
+    assert any("court-outcomes" in line for line in lines)
+    for line in lines:
+        result = run(line, tmp_path / "cli.json")
+        assert result.returncode == 0, f"{line}\n{result.stdout}\n{result.stderr}"
+        assert result.stdout.strip(), line
+        for prefix, expected in EXPECTED.items():
+            if line.startswith(prefix):
+                assert expected in result.stdout, f"{line}\n{result.stdout}"
+
+
+def test_a_failing_command_exits_non_zero_with_one_line(made_up: Endpoints, tmp_path: Path) -> None:
+    state = tmp_path / "cli.json"
+    assert run("spean login --client poipet-tc-system", state).returncode == 0
+
+    result = run("spean call GET registry /statistics", state)
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("spean: 403 Forbidden")
+    assert len(result.stderr.strip().splitlines()) == 1
+    for command in ("login", "screen", "call", "wait", "case", "stats", "audit verify", "events tail", "dlq list"):
+        helped = run(f"spean {command} --help", state)
+        assert helped.returncode == 0, command
+        assert "Example: spean" in helped.stdout, command
+
+
+def _csv_with_three_bad_rows(path: Path) -> list[int]:
+    rows = list(csv.reader(screenings_csv(10_000).splitlines()))
+    header, body = rows[0], rows[1:]
+    bad = {1234: ("sex", "unknown-sex"), 5000: ("province", "KH-99"), 9999: ("encounter", "teleported")}
+    for index, (column, value) in bad.items():
+        body[index][header.index(column)] = value
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerows([header, *body])
+    return sorted(index + 2 for index in bad)  # line 1 is the header
+
+
+def test_ten_thousand_rows_with_three_bad_ones_piped(made_up: Endpoints, tmp_path: Path) -> None:
+    source = tmp_path / "screenings.csv"
+    bad_lines = _csv_with_three_bad_rows(source)
+    state = tmp_path / "cli.json"
+    assert run("spean login --client poipet-tc-system", state).returncode == 0
+
+    result = run(f"spean screen {source}", state)
+
+    assert result.returncode == 2, result.stderr
+    assert "9997 screenings created, 3 rows refused" in result.stdout
+    reported = [
+        int(line.split()[1].rstrip(":")) for line in result.stdout.splitlines() if line.strip().startswith("line")
+    ]
+    assert reported == bad_lines
+    assert "━" not in result.stderr + result.stdout  # no progress bar when the output is piped
+
+
+def test_a_terminal_sees_a_progress_bar(made_up: Endpoints, tmp_path: Path) -> None:
+    source = tmp_path / "small.csv"
+    source.write_text(screenings_csv(600))
+    state = tmp_path / "cli.json"
+    assert run("spean login --client poipet-tc-system", state).returncode == 0
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [SPEAN, "screen", str(source)],
+        cwd=ROOT,
+        env={**os.environ, "SPEAN_CLI_STATE": str(state)},
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert process.wait(timeout=120) == 0
+    os.close(primary)
+    assert "━".encode() in seen
+    assert b"600 screenings created, 0 rows refused" in seen
