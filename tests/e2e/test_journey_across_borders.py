@@ -175,6 +175,10 @@ async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_time
     entries = await timeline()
     assert [e["type"].removeprefix("kh.spean.").removesuffix(".v1") for e in entries] == expected
     assert {e["source"].split("/")[2] for e in entries} == {"identification", "referral", "repatriation", "registry"}
+    # Every entry leads an operator to the trace of the request that caused it; the screening's events
+    # all belong to the screening request's trace.
+    assert all(len(e["trace_id"] or "") == 32 for e in entries)
+    assert len({e["trace_id"] for e in entries if e["type"].startswith("kh.spean.identification.screening")}) == 1
 
     records = [r for topic in TOPICS for r in await read_all(servers.kafka_bootstrap, platform.namespace + topic.name)]
     published = b"".join(r.value + b"".join(v for _, v in r.headers) for r in records).decode()

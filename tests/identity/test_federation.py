@@ -7,12 +7,14 @@ import re
 
 import jwt
 import pytest
+from fastapi import FastAPI
 
 from spean_kit.auth import KeySet, TokenVerifier
 from spean_local.endpoints import Endpoints
 from spean_local.login import SignInFailed, broker_sign_in
 from spean_local.pytest_plugin import TokenFactory, UserTokenFactory
 from tests.support.platform import Platform
+from tests.support.repatriation import InstanceFactory
 
 SCREENING = {
     "encountered_at": "2026-11-02T07:30:00+07:00",
@@ -24,10 +26,10 @@ SCREENING = {
 }
 
 
-def protected_routes(platform: Platform) -> list[tuple[str, str, str]]:
+def protected_routes(platform: Platform, *extra: tuple[str, FastAPI]) -> list[tuple[str, str, str]]:
     """Every (service, method, path) of the national services' APIs, path parameters filled in."""
     found = []
-    for service, app in platform.apps.items():
+    for service, app in [*platform.apps.items(), *extra]:
         for path, operations in app.openapi()["paths"].items():
             if not path.startswith("/health"):
                 found += [(service, method.upper(), re.sub(r"\{[^}]+\}", "x-1", path)) for method in operations]
@@ -65,14 +67,20 @@ async def test_an_ngo_worker_carries_the_organisation_her_agency_realm_vouches_f
 
 
 async def test_a_user_with_no_mapped_role_is_refused_by_every_protected_endpoint(
-    user_token: UserTokenFactory, platform: Platform
+    user_token: UserTokenFactory, platform: Platform, countries: InstanceFactory
 ) -> None:
+    kh, _ = await countries(borders=())
+    clients = {"repatriation": kh.api}
     headers = {"Authorization": f"Bearer {user_token('moi', 'dara')}"}
-    routes = protected_routes(platform)
-    assert len(routes) > 20
+    routes = protected_routes(platform, ("repatriation", kh.app))
+    assert len(routes) > 30
 
     answers = {
-        (service, method, path): (await platform.client(service).request(method, path, headers=headers, json={}))
+        (service, method, path): (
+            await (clients[service] if service in clients else platform.client(service)).request(
+                method, path, headers=headers, json={}
+            )
+        )
         for service, method, path in routes
     }
 

@@ -19,6 +19,16 @@ def read_pid(pid_file: Path) -> int | None:
         return None
 
 
+def alive(pid: int | None) -> bool:
+    """Whether the process exists and has not exited (a zombie has)."""
+    if pid is None:
+        return False
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def running_pid(pid_file: Path, marker: str) -> int | None:
     """The recorded pid if that process is alive and still ours (its command line names `marker`).
 

@@ -83,6 +83,7 @@ class Server(ABC):
         """Start the server unless ours already runs; wait until healthy. True if it was started now."""
         started = False
         if self.pid() is None:
+            self.spawned = True
             self.prepare()
             process.spawn(
                 self.command(),
@@ -97,8 +98,13 @@ class Server(ABC):
         self.after_start()
         return started
 
+    spawned = False
+    """Whether this object started its server's process (stopping it after a failed start is ours to do)."""
+
     def _alive_and_healthy(self) -> bool:
-        if self.pid() is None:
+        # Not self.pid(): between fork and exec the child still shows our own command line, which
+        # lacks the marker, and a start-up would be taken for a crash.
+        if not process.alive(process.read_pid(self.pid_file)):
             raise RuntimeError(f"{self.name} exited during start-up; see {self.log_file}")
         return self.healthy()
 

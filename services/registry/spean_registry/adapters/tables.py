@@ -23,6 +23,7 @@ class TimelineEntry(SQLModel, table=True):
     source: str = Field(max_length=200)
     at: datetime = _when()
     data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    trace_id: str | None = Field(default=None, max_length=32, description="The trace of the request that caused it.")
 
 
 class CaseFacts(SQLModel, table=True):

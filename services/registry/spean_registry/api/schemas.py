@@ -41,6 +41,8 @@ class TimelineItem(BaseModel):
     source: str
     at: datetime
     data: dict[str, Any]
+    trace_id: str | None = None
+    """The trace of the request that caused the event: look it up in the trace backend."""
 
 
 class Link(BaseModel):
