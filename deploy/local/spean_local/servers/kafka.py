@@ -112,7 +112,10 @@ class Kafka(Server):
         data = self.layout.data(self.name)
         if (data / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = "-"
+        # An id starting with "-" reads as an option to the storage tool (one run in 64 failed so).
+        while cluster_id.startswith("-"):
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = subprocess.run(  # noqa: S603
             self._java(
                 "kafka.tools.StorageTool",
