@@ -8,12 +8,13 @@ import asyncio
 import contextlib
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from spean_cli.connection import Failure, endpoints
 from spean_contracts import ContractViolation, from_kafka_record
 from spean_contracts.registry import TOPICS
+from spean_kit.topics import partitions_of
 
 
 def _decoded(value: bytes, headers: list[tuple[str, bytes]]) -> dict[str, Any]:
@@ -68,8 +69,7 @@ async def _read(topic: str) -> list[Any]:
     consumer = AIOKafkaConsumer(bootstrap_servers=endpoints().kafka_bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or set()]
+        partitions = await partitions_of(endpoints().kafka_bootstrap, [topic])
         if not partitions:
             return []
         consumer.assign(partitions)

@@ -29,8 +29,8 @@ dlq_app = typer.Typer(help="Dead-lettered events: what consumers could not proce
 app.add_typer(events_app, name="events")
 app.add_typer(audit_app, name="audit")
 app.add_typer(dlq_app, name="dlq")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 F = TypeVar("F", bound=Callable[..., None])
 CHUNK = 500

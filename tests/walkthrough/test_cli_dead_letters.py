@@ -1,0 +1,51 @@
+"""`spean dlq list` shows a dead-lettered event with its reason and origin; `spean dlq replay` sends it
+back to its topic as it first was, without the dead-letter headers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+
+from spean_contracts import source_of
+from spean_contracts.registry import IDENTIFICATION
+from spean_kit.deadletter import DeadLetters
+from spean_kit.topics import ensure_topics
+from spean_local.endpoints import Endpoints
+from tests.kit.sample.app import case_identified
+from tests.support.kafka import publish, read_all
+from tests.walkthrough.test_readme import ROOT, SPEAN
+
+
+def spean(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([SPEAN, *arguments], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+
+async def test_a_dead_letter_is_listed_with_its_reason_and_replayed_to_its_topic(servers: Endpoints) -> None:
+    namespace = f"dlq-{uuid.uuid4().hex[:8]}."
+    topic = namespace + IDENTIFICATION.name
+    await ensure_topics(servers.kafka_bootstrap, [IDENTIFICATION], namespace=namespace)
+    case_id = f"case-{uuid.uuid4().hex}"
+    await publish(servers.kafka_bootstrap, namespace, case_identified(case_id), source=source_of("test", "MOSVY"))
+    (original,) = await read_all(servers.kafka_bootstrap, topic)
+    letters = DeadLetters(servers.kafka_bootstrap)
+    reason = "RuntimeError: the shelter table was locked"
+    await letters.send(original, reason=reason, consumer="spean-referral", attempts=5)
+    await letters.close()
+
+    listed = spean("dlq", "list", "--namespace", namespace, "--json")
+    assert listed.returncode == 0, listed.stderr
+    (letter,) = json.loads(listed.stdout)
+    assert (letter["dlq"], letter["offset"], letter["subject"]) == (topic + ".dlq", 0, case_id)
+    assert (letter["reason"], letter["consumer"], letter["topic"]) == (reason, "spean-referral", topic)
+
+    replayed = spean("dlq", "replay", topic + ".dlq", "0")
+    assert replayed.returncode == 0, replayed.stderr
+    assert f"to {topic}" in replayed.stdout
+    first, again = await read_all(servers.kafka_bootstrap, topic)
+    assert (again.key, again.value) == (first.key, first.value)
+    assert dict(again.headers) == dict(first.headers)
+
+    missing = spean("dlq", "replay", topic + ".dlq", "7")
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == f"spean: no dead-lettered event at offset 7 of {topic}.dlq"
