@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -83,6 +83,12 @@ class Runtime:
 
     stage: Stager
     """Puts events in this service's outbox, in the caller's transaction: `await runtime.stage(session, *events)`."""
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The running service's runtime, for a request handler."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def create_app(definition: ServiceDefinition) -> FastAPI:

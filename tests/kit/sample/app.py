@@ -25,7 +25,7 @@ from spean_contracts.vocabulary import AgeBand, Province, Sex
 from spean_kit.auth import Principal, require_roles
 from spean_kit.consumer import Subscription
 from spean_kit.outbox import Stager
-from spean_kit.service import Runtime, ServiceDefinition, create_app
+from spean_kit.service import ServiceDefinition, create_app, runtime_of
 from spean_kit.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -53,7 +53,7 @@ def case_identified(case_id: str, province: Province = Province.BANTEAY_MEANCHEY
 async def create_case(
     body: NewCase, request: Request, principal: Annotated[Principal, Depends(require_roles("screener"))]
 ) -> dict[str, str]:
-    runtime: Runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         await session.exec(sa.insert(cases).values(case_id=body.case_id))
         await runtime.stage(session, case_identified(body.case_id, body.province))

@@ -29,7 +29,7 @@ from spean_identification.api.schemas import (
 from spean_identification.settings import IdentificationSettings
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem
-from spean_kit.service import Runtime
+from spean_kit.service import runtime_of
 
 router = APIRouter(tags=["identification"])
 Screener = Annotated[Principal, Depends(require_roles("screener"))]
@@ -38,11 +38,6 @@ Determiner = Annotated[Principal, Depends(require_roles("determiner"))]
 CoSigner = Annotated[Principal, Depends(require_roles("co-signer"))]
 Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 def _settings(request: Request) -> IdentificationSettings:
@@ -61,7 +56,7 @@ async def record_screening(
 ) -> JSONResponse:
     """Record one screening. Sent twice with the same Idempotency-Key, it is recorded once and the first
     answer is returned again."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         if idempotency_key:
             earlier = await session.get(IdempotentRequest, (idempotency_key, principal.agency or ""))
@@ -94,7 +89,7 @@ async def record_screenings_in_bulk(request: Request, principal: Screener) -> Bu
             raise Problem(400, "Bad request", "a JSON body must be a list of screenings", kind="bad-body")
         rows = parsed
     valid, invalid = validate_rows(rows)
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         answers = await screenings.record_screenings(
             session, runtime, _settings(request), _keys(request), principal, [s for _, s in valid]
@@ -114,26 +109,26 @@ async def read_screening(
     principal: Reader,
     purpose: Annotated[str | None, Query(max_length=200, description="Why the data is read; audited.")] = None,
 ) -> ScreeningRead:
-    async with _runtime(request).sessions() as session, session.begin():
+    async with runtime_of(request).sessions() as session, session.begin():
         return await screenings.read_screening(session, _keys(request), principal, screening_id, purpose)
 
 
 @router.post("/screenings/{screening_id}/shares", status_code=204)
 async def share_screening(screening_id: str, body: ShareIn, request: Request, principal: Reader) -> None:
-    async with _runtime(request).sessions() as session, session.begin():
+    async with runtime_of(request).sessions() as session, session.begin():
         await screenings.share(session, principal, screening_id, body.agency)
 
 
 @router.post("/cases/{case_id}/determination", status_code=201, response_model=DeterminationOut)
 async def determine(case_id: str, body: DeterminationIn, request: Request, principal: Determiner) -> DeterminationOut:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return await determinations.determine(session, runtime, _settings(request), principal, case_id, body)
 
 
 @router.post("/cases/{case_id}/determination/co-signature", response_model=DeterminationOut)
 async def co_sign(case_id: str, request: Request, principal: CoSigner) -> DeterminationOut:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return await determinations.co_sign(session, runtime, principal, case_id)
 
@@ -141,21 +136,21 @@ async def co_sign(case_id: str, request: Request, principal: CoSigner) -> Determ
 @router.post("/cases/{case_id}/consents", status_code=201, response_model=ConsentOut)
 async def record_consent(case_id: str, body: ConsentIn, request: Request, principal: Reader) -> ConsentOut:
     """Record consent for one purpose, or its withdrawal (`given: false`)."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return await determinations.record_consent(session, runtime, principal, case_id, body)
 
 
 @router.get("/cases/{case_id}/consents", response_model=list[ConsentOut])
 async def consents(case_id: str, request: Request, principal: Reader) -> list[ConsentOut]:
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         return await determinations.current_consents(session, case_id)
 
 
 @router.delete("/cases/{case_id}/personal-data", status_code=204)
 async def erase(case_id: str, request: Request, principal: Determiner) -> None:
     """Lawful erasure: the case's key is destroyed, so its personal data can never be read again."""
-    async with _runtime(request).sessions() as session, session.begin():
+    async with runtime_of(request).sessions() as session, session.begin():
         if not await screenings.erase(session, case_id):
             raise Problem(404, "Not found", "no personal data held for this case")
 
@@ -168,6 +163,6 @@ async def audit(
     query = select(AccessAudit).order_by(col(AccessAudit.id))
     if screening_id:
         query = query.where(AccessAudit.screening_id == screening_id)
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         rows = (await session.exec(query.limit(1000))).all()
     return [AuditEntry.model_validate(row, from_attributes=True) for row in rows]

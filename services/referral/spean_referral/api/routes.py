@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from spean_contracts.vocabulary import Service
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem
-from spean_kit.service import Runtime
+from spean_kit.service import runtime_of
 from spean_referral import directory, referrals
 from spean_referral.adapters.tables import Provider, Referral, ReferralCase
 from spean_referral.api.schemas import (
@@ -37,11 +37,6 @@ ProviderStaff = Annotated[Principal, Depends(require_roles("provider"))]
 CareGiver = Annotated[Principal, Depends(require_roles("provider", "case-worker"))]
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 @router.put("/providers/{provider_id}", response_model=ProviderIn)
 async def put_provider(provider_id: str, body: ProviderIn, request: Request, principal: Manager) -> ProviderIn:
     if body.provider_id != provider_id:
@@ -52,7 +47,7 @@ async def put_provider(provider_id: str, body: ProviderIn, request: Request, pri
             kind="validation",
             errors=[{"path": "body.provider_id", "rule": "equals-path", "message": "must match the path"}],
         )
-    async with _runtime(request).sessions() as session, session.begin():
+    async with runtime_of(request).sessions() as session, session.begin():
         provider = await directory.upsert(session, body)
         return ProviderIn.model_validate(provider, from_attributes=True)
 
@@ -60,20 +55,20 @@ async def put_provider(provider_id: str, body: ProviderIn, request: Request, pri
 @router.get("/providers", response_model=list[ProviderIn])
 async def list_providers(request: Request, principal: Anyone) -> list[ProviderIn]:
     """The whole directory: who offers what, to whom, where, and how many beds are free."""
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         rows = (await session.exec(select(Provider).order_by(col(Provider.provider_id)))).all()
     return [ProviderIn.model_validate(row, from_attributes=True) for row in rows]
 
 
 @router.put("/providers/{provider_id}/capacity", response_model=ProviderIn)
 async def put_capacity(provider_id: str, body: CapacityIn, request: Request, principal: CareGiver) -> ProviderIn:
-    async with _runtime(request).sessions() as session, session.begin():
+    async with runtime_of(request).sessions() as session, session.begin():
         provider = await directory.set_capacity(session, principal, provider_id, body.capacity)
         return ProviderIn.model_validate(provider, from_attributes=True)
 
 
 async def _case(request: Request, case_id: str) -> ReferralCase:
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         case = await session.get(ReferralCase, case_id)
     if case is None:
         raise Problem(404, "Not found", "no referral case for this case id")
@@ -90,7 +85,7 @@ async def get_matches(case_id: str, request: Request, principal: CaseWorker) -> 
     """For each need of the case: eligible providers ranked, with reasons; the rest with why not."""
     case = await _case(request, case_id)
     profile = directory.case_profile(case.province, case.sex, case.age_band, case.nationality, case.exploitation_types)
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         found = await directory.matches(session, profile, [Service(n) for n in case.needs])
     return [
         NeedMatchOut(
@@ -108,7 +103,7 @@ async def get_matches(case_id: str, request: Request, principal: CaseWorker) -> 
 
 @router.post("/cases/{case_id}/offers", status_code=201, response_model=ReferralOut)
 async def make_offer(case_id: str, body: OfferIn, request: Request, principal: CaseWorker) -> ReferralOut:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     settings: ReferralSettings = request.app.state.settings
     async with runtime.sessions() as session, session.begin():
         return referrals.out(await referrals.offer(session, runtime, settings, principal, case_id, body))
@@ -120,33 +115,33 @@ async def list_referrals(request: Request, principal: Anyone) -> list[ReferralOu
     query = select(Referral).order_by(col(Referral.offered_at))
     if not referrals.CASE_ROLES & principal.roles:
         query = query.where(Referral.provider_id == (principal.organisation or ""))
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         return [referrals.out(r) for r in (await session.exec(query.limit(1000))).all()]
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralOut)
 async def get_referral(referral_id: str, request: Request, principal: Anyone) -> ReferralOut:
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         return referrals.out(await referrals.visible_referral(session, principal, referral_id))
 
 
 @router.post("/referrals/{referral_id}/accept", response_model=ReferralOut)
 async def accept(referral_id: str, request: Request, principal: ProviderStaff) -> ReferralOut:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return referrals.out(await referrals.accept(session, runtime, principal, referral_id))
 
 
 @router.post("/referrals/{referral_id}/decline", response_model=ReferralOut)
 async def decline(referral_id: str, body: DeclineIn, request: Request, principal: ProviderStaff) -> ReferralOut:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return referrals.out(await referrals.decline(session, runtime, principal, referral_id, body.reason))
 
 
 @router.post("/referrals/{referral_id}/stage", response_model=ReferralOut)
 async def change_stage(referral_id: str, body: StageIn, request: Request, principal: CareGiver) -> ReferralOut:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return referrals.out(await referrals.change_stage(session, runtime, principal, referral_id, body.stage))
 
@@ -154,7 +149,7 @@ async def change_stage(referral_id: str, body: StageIn, request: Request, princi
 @router.post("/referrals/{referral_id}/transfer", status_code=201, response_model=ReferralOut)
 async def transfer(referral_id: str, body: TransferIn, request: Request, principal: CaseWorker) -> ReferralOut:
     """Offer the case to another provider; the current placement ends only when the receiver accepts."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     settings: ReferralSettings = request.app.state.settings
     async with runtime.sessions() as session, session.begin():
         current = await referrals.visible_referral(session, principal, referral_id, lock=True)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from spean_kit.auth import Principal, require_roles
-from spean_kit.service import Runtime
+from spean_kit.service import runtime_of
 from spean_registry import audit, courts, records
 from spean_registry.api.schemas import (
     AuditVerification,
@@ -32,16 +32,11 @@ Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 Authenticated = Annotated[Principal, Depends(require_roles(*records.TIMELINE_ROLES, "provider", "analyst"))]
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 @router.post("/court-outcomes", status_code=201)
 async def record_court_outcome(body: CourtOutcomeIn, request: Request, principal: Clerk) -> dict[str, str]:
     """A court's decision: charges with their article and category, verdict, sentence, settlement,
     restitution ordered and paid, abscondment. Publishes the court-outcome and `case.prosecuted` events."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         await courts.record_outcome(session, runtime, principal, body)
     return {"court_case_id": body.court_case_id, "case_id": body.case_id}
@@ -54,27 +49,27 @@ async def timeline(
     principal: Authenticated,
     purpose: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Timeline:
-    async with _runtime(request).sessions() as session, session.begin():
+    async with runtime_of(request).sessions() as session, session.begin():
         return await records.timeline(session, principal, case_id, purpose)
 
 
 @router.get("/records/{national_record_id}", response_model=Record)
 async def national_record(national_record_id: str, request: Request, principal: Analyst) -> Record:
     """Which source cases make up a national record, and how certain each link is. No personal data."""
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         return await records.record_of(session, national_record_id)
 
 
 @router.post("/records/merge", response_model=Record)
 async def merge(body: MergeIn, request: Request, principal: Analyst) -> Record:
-    async with _runtime(request).sessions() as session, session.begin():
+    async with runtime_of(request).sessions() as session, session.begin():
         record_id = await records.decide(session, principal, "merge", list(body.case_ids), body.reason)
         return await records.record_of(session, record_id)
 
 
 @router.post("/records/split", response_model=Record)
 async def split(body: SplitIn, request: Request, principal: Analyst) -> Record:
-    async with _runtime(request).sessions() as session, session.begin():
+    async with runtime_of(request).sessions() as session, session.begin():
         record_id = await records.decide(session, principal, "split", [body.case_id], body.reason)
         return await records.record_of(session, record_id)
 
@@ -89,7 +84,7 @@ async def statistics(
 ) -> Statistics | PlainTextResponse:
     """Counts of persons (distinct national records), suppressed below k in every cell and total."""
     settings: RegistrySettings = request.app.state.settings
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         published = await count(session, measure, by, settings.small_cell_threshold)
     cells = [
         StatisticsCell(key=dict(zip([str(d) for d in by], cell, strict=True)), count=value)
@@ -117,6 +112,6 @@ async def statistics(
 
 @router.get("/audit/verify", response_model=AuditVerification)
 async def verify_audit(request: Request, principal: Auditor) -> AuditVerification:
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         entries, broken = await audit.verify(session)
     return AuditVerification(entries=entries, valid=broken is None, first_broken_entry=broken)

@@ -30,7 +30,7 @@ from spean_contracts.sop import (
 )
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem
-from spean_kit.service import Runtime
+from spean_kit.service import runtime_of
 from spean_repatriation import exchange as sop
 from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, PersonRead, Repatriation, SopMessage
 from spean_repatriation.api.schemas import (
@@ -47,11 +47,6 @@ from spean_repatriation.domain.procedure import LocalStep, State, StepRefused, l
 router = APIRouter(tags=["repatriation"])
 Officer = Annotated[Principal, Depends(require_roles("repatriation-officer"))]
 Reader = Annotated[Principal, Depends(require_roles("repatriation-officer", "auditor"))]
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 def _exchange(request: Request) -> sop.Exchange:
@@ -72,7 +67,7 @@ async def _cases(session: AsyncSession, references: Sequence[str]) -> list[Repat
 
 
 async def _act(request: Request, kind: Kind, references: Sequence[str], body: BaseModel) -> str:
-    runtime, exchange = _runtime(request), _exchange(request)
+    runtime, exchange = runtime_of(request), _exchange(request)
     try:
         async with runtime.sessions() as session, session.begin():
             rows = await _cases(session, references)
@@ -109,7 +104,7 @@ async def _out(session: AsyncSession, row: Repatriation) -> RepatriationOut:
 
 
 async def _show(request: Request, reference: str) -> RepatriationOut:
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         row = await session.get(Repatriation, reference)
         if row is None:
             raise Problem(404, "Not found", f"no repatriation {reference}")
@@ -127,7 +122,7 @@ async def request_return(body: ReturnRequestIn, request: Request, officer: Offic
             kind="validation",
             errors=[{"path": "body.consent", "rule": "consent-required", "message": "sharing-cross-border consent"}],
         )
-    runtime, exchange = _runtime(request), _exchange(request)
+    runtime, exchange = runtime_of(request), _exchange(request)
     payload = ReturnRequest(person=body.person, consent=body.consent, exploitation_types=body.exploitation_types)
     try:
         async with runtime.sessions() as session, session.begin():
@@ -156,7 +151,7 @@ async def request_return(body: ReturnRequestIn, request: Request, officer: Offic
 async def list_repatriations(
     request: Request, reader: Reader, state: Annotated[State | None, Query()] = None
 ) -> list[RepatriationOut]:
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         query = select(Repatriation).order_by(col(Repatriation.created_at))
         if state is not None:
             query = query.where(Repatriation.state == state.value)
@@ -176,7 +171,7 @@ async def read_person(
     purpose: Annotated[str, Query(min_length=5, max_length=200, description="Why the data is read; audited.")],
 ) -> dict[str, Any]:
     """The minimum personal data exchanged for this return; every read is recorded with its purpose."""
-    runtime, exchange = _runtime(request), _exchange(request)
+    runtime, exchange = runtime_of(request), _exchange(request)
     async with runtime.sessions() as session, session.begin():
         row = await session.get(Repatriation, reference)
         if row is None:
@@ -236,7 +231,7 @@ async def propose_handover(body: HandoverIn, request: Request, officer: Officer)
 
 
 async def _handover(request: Request, handover_id: str) -> tuple[list[str], str]:
-    async with _runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         rows = (await session.exec(select(Repatriation).where(Repatriation.handover_id == handover_id))).all()
     if not rows:
         raise Problem(404, "Not found", f"no handover {handover_id}")
@@ -266,7 +261,7 @@ async def issue_certificate(handover_id: str, body: CertificateIn, request: Requ
 @router.post("/repatriations/{reference}/local-steps/{step}", response_model=RepatriationOut)
 async def record_local_step(reference: str, step: LocalStep, request: Request, officer: Officer) -> RepatriationOut:
     """SOP steps 9 and 10 in the origin country (reception, reintegration): recorded here, never sent."""
-    async with _runtime(request).sessions() as session, session.begin():
+    async with runtime_of(request).sessions() as session, session.begin():
         rows = await _cases(session, [reference])
         try:
             rows[0].state = local_step(State(rows[0].state), step, Role(rows[0].role)).value
