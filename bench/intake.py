@@ -20,7 +20,6 @@ import uuid
 
 import asyncpg
 import httpx
-from keycloak import KeycloakOpenID
 
 from bench.pipeline import new_database
 from spean_identification.app import build
@@ -80,13 +79,7 @@ async def main(rows: int) -> None:
         master_key=base64.b64encode(os.urandom(32)).decode(),
         match_key_secret=base64.b64encode(os.urandom(32)).decode(),
     )
-    oidc = KeycloakOpenID(
-        server_url=endpoints.keycloak_url,
-        realm_name="spean",
-        client_id="poipet-tc-system",
-        client_secret_key=endpoints.keycloak_client_secrets["SPEAN_SECRET_POIPET_TC_SYSTEM"],
-    )
-    token = oidc.token(grant_type="client_credentials")["access_token"]
+    token = endpoints.client_token("poipet-tc-system")["access_token"]
     body = screenings_csv(rows)
     app = build(settings)
     async with app.router.lifespan_context(app):

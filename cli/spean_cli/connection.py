@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-import httpx
+from keycloak.exceptions import KeycloakError
 
 from spean_cli.state import State
 from spean_local.endpoints import Endpoints
@@ -43,19 +43,10 @@ def sign_in(state: State, identity: str) -> None:
     found = endpoints()
     kind, _, name = identity.partition(":")
     if kind == "client":
-        secret = found.keycloak_client_secrets.get("SPEAN_SECRET_" + name.upper().replace("-", "_"))
-        if secret is None:
-            raise Failure(f"no machine client {name!r} in this platform's secrets")
-        # Viet Nam's demo systems belong to its own realm, as its instance expects.
-        realm = "vn-counterpart" if name.startswith("vn-") else "spean"
-        answer = httpx.post(
-            f"{found.keycloak_url}/realms/{realm}/protocol/openid-connect/token",
-            data={"grant_type": "client_credentials", "client_id": name, "client_secret": secret},
-            timeout=15,
-        )
-        if answer.status_code != 200:
-            raise Failure(f"Keycloak refused {name}: {answer.json().get('error_description', answer.status_code)}")
-        body = answer.json()
+        try:
+            body = found.client_token(name)
+        except KeycloakError as refused:
+            raise Failure(f"Keycloak refused {name}: {refused.error_message!s}") from None
         state.token, state.expires_at = body["access_token"], time.time() + float(body["expires_in"])
     else:
         agency, _, username = name.partition("/")

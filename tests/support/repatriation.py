@@ -144,9 +144,7 @@ async def two_countries(
                 crossborder_port=ports[code],
                 gateway_token_url=f"{servers.keycloak_url}/realms/{REALM[code]}/protocol/openid-connect/token",
                 gateway_client_id=GATEWAY[code],
-                gateway_client_secret=servers.keycloak_client_secrets[
-                    "SPEAN_SECRET_" + GATEWAY[code].upper().replace("-", "_")
-                ],
+                gateway_client_secret=servers.client_secret(GATEWAY[code]),
                 delivery_poll_seconds=0.05,
                 delivery_backoff_seconds=0.1,
                 delivery_backoff_max_seconds=0.5,

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from keycloak import KeycloakOpenID
 
 from spean_local.endpoints import Endpoints
 
@@ -114,12 +113,7 @@ class Demo:
         self.http = httpx.Client(timeout=30)
 
     def headers(self, client_id: str) -> dict[str, str]:
-        secret = self.endpoints.keycloak_client_secrets["SPEAN_SECRET_" + client_id.upper().replace("-", "_")]
-        realm = "vn-counterpart" if client_id.startswith("vn-") else "spean"
-        oidc = KeycloakOpenID(
-            server_url=self.endpoints.keycloak_url, realm_name=realm, client_id=client_id, client_secret_key=secret
-        )
-        return {"Authorization": f"Bearer {oidc.token(grant_type='client_credentials')['access_token']}"}
+        return {"Authorization": f"Bearer {self.endpoints.client_token(client_id)['access_token']}"}
 
     def call(
         self,

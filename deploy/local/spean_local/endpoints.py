@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from keycloak import KeycloakOpenID
 
 from spean_local.paths import Layout, Ports
 from spean_local.servers import Kafka, Keycloak, Postgres
+from spean_local.servers.keycloak import secret_name
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,24 @@ class Endpoints:
             keycloak_client_secrets=keycloak.client_secrets(),
             keycloak_user_passwords=keycloak.user_passwords(),
         )
+
+    def client_secret(self, client_id: str) -> str:
+        name = secret_name(client_id)
+        if name not in self.keycloak_client_secrets:
+            raise LookupError(f"no machine client {client_id!r} in this platform's secrets")
+        return self.keycloak_client_secrets[name]
+
+    def client_token(self, client_id: str, realm: str | None = None) -> dict[str, Any]:
+        """A machine client's client-credentials answer (`access_token`, `expires_in`, ...), from its
+        realm: Viet Nam's demo systems (`vn-*`) belong to `vn-counterpart`, the rest to `spean`."""
+        oidc = KeycloakOpenID(
+            server_url=self.keycloak_url,
+            realm_name=realm or ("vn-counterpart" if client_id.startswith("vn-") else "spean"),
+            client_id=client_id,
+            client_secret_key=self.client_secret(client_id),
+        )
+        answer: dict[str, Any] = oidc.token(grant_type="client_credentials")
+        return answer
 
     def as_environment(self) -> dict[str, str]:
         """The variables the services read (see the kit's settings)."""

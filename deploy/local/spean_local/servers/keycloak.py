@@ -26,6 +26,11 @@ SECRET_PLACEHOLDER = re.compile(r"\$\{(SPEAN_SECRET_[A-Z0-9_]+)\}")
 URL_PLACEHOLDER = "${SPEAN_KEYCLOAK_URL}"
 
 
+def secret_name(client_id: str) -> str:
+    """The placeholder (and key in keycloak-clients.json) of a client's secret: SPEAN_SECRET_<ID>."""
+    return "SPEAN_SECRET_" + client_id.upper().replace("-", "_")
+
+
 class Keycloak(Server):
     name = "keycloak"
 

@@ -15,7 +15,7 @@ from jwt.algorithms import ECAlgorithm
 from spean_local.paths import Layout, Ports
 from spean_local.pki import CountryCredentials, country_credentials
 from spean_local.secrets import generated
-from spean_local.servers.keycloak import Keycloak
+from spean_local.servers.keycloak import Keycloak, secret_name
 from spean_local.servers.services import Service, key32
 
 
@@ -61,7 +61,6 @@ class RepatriationService(Service):
         other = next(side for code, side in SIDES.items() if code != self.side.country)
         theirs = country_credentials(folder, other.country)
         keycloak = Keycloak(self.layout, self.ports)
-        secret = "SPEAN_SECRET_" + self.side.gateway.upper().replace("-", "_")
         counterpart = {
             "country": other.country,
             "endpoint": f"https://127.0.0.1:{self.ports.crossborder[other.country]}",
@@ -84,5 +83,5 @@ class RepatriationService(Service):
             "SPEAN_CROSSBORDER_PORT": str(self.crossborder_port),
             "SPEAN_GATEWAY_TOKEN_URL": f"{keycloak.url}/realms/{self.side.realm}/protocol/openid-connect/token",
             "SPEAN_GATEWAY_CLIENT_ID": self.side.gateway,
-            "SPEAN_GATEWAY_CLIENT_SECRET": keycloak.client_secrets()[secret],
+            "SPEAN_GATEWAY_CLIENT_SECRET": keycloak.client_secrets()[secret_name(self.side.gateway)],
         }
