@@ -8,11 +8,14 @@ import fcntl
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from spean_contracts.sop import public_jwk
 
 VALIDITY = datetime.timedelta(days=3650)
 
@@ -30,6 +33,13 @@ class CountryCredentials:
 
     def signing_key_pem(self) -> str:
         return self.signing_key.read_text()
+
+    def signing_private_key(self) -> ec.EllipticCurvePrivateKey:
+        return _load_key(self.signing_key)
+
+    def public_jwk(self) -> dict[str, Any]:
+        """The signing key's public half as the counterpart pins it."""
+        return public_jwk(self.signing_private_key(), self.signing_key_id)
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:

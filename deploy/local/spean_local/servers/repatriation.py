@@ -6,14 +6,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.algorithms import ECAlgorithm
 
 from spean_local.paths import Layout, Ports
-from spean_local.pki import CountryCredentials, country_credentials
+from spean_local.pki import country_credentials
 from spean_local.secrets import generated
 from spean_local.servers.keycloak import Keycloak, secret_name
 from spean_local.servers.services import Service, key32
@@ -33,13 +28,6 @@ SIDES = {
     "KHM": Side("KHM", "repatriation", "spean", "kh-repatriation-gateway", ""),
     "VNM": Side("VNM", "repatriation-vn", "vn-counterpart", "vn-repatriation-gateway", "vn."),
 }
-
-
-def _public_jwk(credentials: CountryCredentials) -> dict[str, Any]:
-    key = serialization.load_pem_private_key(credentials.signing_key.read_bytes(), password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
-    jwk: dict[str, Any] = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
-    return jwk | {"kid": credentials.signing_key_id, "use": "sig", "alg": "ES256"}
 
 
 class RepatriationService(Service):
@@ -64,7 +52,7 @@ class RepatriationService(Service):
         counterpart = {
             "country": other.country,
             "endpoint": f"https://127.0.0.1:{self.ports.crossborder[other.country]}",
-            "keys": {theirs.signing_key_id: _public_jwk(theirs)},
+            "keys": {theirs.signing_key_id: theirs.public_jwk()},
             "token_issuer": f"{keycloak.url}/realms/{other.realm}",
             "certificate": theirs.certificate_pem(),
         }
