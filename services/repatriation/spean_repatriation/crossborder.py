@@ -132,7 +132,7 @@ def crossborder_app(national: FastAPI, exchange: Exchange) -> FastAPI:
                 "Message refused",
                 refused.detail,
                 kind=f"sop-{refused.reason.value}",
-                extra={"reason": refused.reason.value, "signed": exchange.error(refused, jws or None, None, now)},
+                extra={"reason": refused.reason.value, "signed": exchange.error(refused, jws or None, now)},
             ) from None
         return JSONResponse(
             {"status": received.status.value, "receipt": exchange.receipt(received.message, jws, received.status, now)},

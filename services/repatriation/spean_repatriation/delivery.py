@@ -138,8 +138,6 @@ class Courier:
             document = open_answer(signed, counterpart.keys) if isinstance(signed, str) else None
         except (ValueError, ProtocolFault):
             document = None
-        if isinstance(document, Receipt) and document.message_hash == digest(jws):
-            return document
-        if isinstance(document, ErrorDocument) and document.message_hash == digest(jws):
+        if document is not None and document.message_hash == digest(jws):
             return document
         return f"no signed answer: HTTP {answer.status_code}"

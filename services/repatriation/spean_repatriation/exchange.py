@@ -94,10 +94,10 @@ class Exchange:
             )
         )
 
-    def error(self, fault: ProtocolFault | StepRefused, jws: str | None, message_id: str | None, now: datetime) -> str:
+    def error(self, fault: ProtocolFault | StepRefused, jws: str | None, now: datetime) -> str:
         return self.sign(
             ErrorDocument(
-                message_id=message_id,
+                message_id=None,
                 message_hash=digest(jws) if jws else None,
                 reason=fault.reason,
                 detail=fault.detail,
