@@ -14,7 +14,7 @@ from spean_local.endpoints import Endpoints
 from tests.support.app import eventually
 from tests.support.kafka import read_all
 from tests.support.platform import Platform
-from tests.support.repatriation import CONSENT, Instance, InstanceFactory
+from tests.support.repatriation import CONSENT, InstanceFactory
 
 PERSON = {"names": ["Nguyen Thi Example"], "birth_date": "2000-03-09", "sex": "female", "nationality": "VNM"}
 
@@ -101,19 +101,13 @@ async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_time
     assert returned.status_code == 201, returned.text
     reference = returned.json()["reference"]
 
-    async def at(instance: Instance, state: str) -> None:
-        async def check() -> bool:
-            return await instance.state_of(reference) == state
-
-        await eventually(check, within=30, what=f"{instance.country} at {state}")
-
-    await at(vn, "requested")
+    await vn.reached(reference, "requested")
     verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
     for path, body in (("verification-result", verified), ("acceptance", {"travel_document_issued": True})):
         assert (
             await vn.api.post(f"/repatriations/{reference}/{path}", json=body, headers=vn.officer)
         ).status_code == 200
-    await at(kh, "accepted")
+    await kh.reached(reference, "accepted")
     handover = await kh.api.post(
         "/handovers",
         json={

@@ -18,11 +18,9 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 
-from spean_contracts.sop import MEDIA_TYPE, public_jwk
+from spean_contracts.sop import MEDIA_TYPE
 from spean_contracts.vocabulary import Country
 from spean_local.endpoints import Endpoints
 from spean_local.pki import CountryCredentials, country_credentials
@@ -41,12 +39,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def signing_jwk(credentials: CountryCredentials) -> dict[str, Any]:
-    key = serialization.load_pem_private_key(credentials.signing_key.read_bytes(), password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
-    return public_jwk(key, credentials.signing_key_id)
 
 
 @dataclass
@@ -89,6 +81,14 @@ class Instance:
     async def state_of(self, reference: str) -> str | None:
         answer = await self.api.get(f"/repatriations/{reference}", headers=self.officer)
         return str(answer.json()["state"]) if answer.status_code == 200 else None
+
+    async def reached(self, reference: str, state: str) -> None:
+        """Waits until this country's copy of the case is in `state` (messages take a moment to cross)."""
+
+        async def check() -> bool:
+            return await self.state_of(reference) == state
+
+        await eventually(check, within=30, what=f"{self.country} sees {reference} {state}")
 
 
 def tls_client(credentials: CountryCredentials, server: CountryCredentials) -> httpx.AsyncClient:
@@ -133,7 +133,7 @@ async def two_countries(
                     Counterpart(
                         country=Country(other),
                         endpoint=f"https://127.0.0.1:{ports[other]}",
-                        keys={credentials[other].signing_key_id: signing_jwk(credentials[other])},
+                        keys={credentials[other].signing_key_id: credentials[other].public_jwk()},
                         token_issuer=f"{servers.keycloak_url}/realms/{REALM[other]}",
                         certificate=credentials[other].certificate_pem(),
                         **counterpart,

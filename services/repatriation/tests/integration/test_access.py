@@ -11,7 +11,7 @@ import pytest
 
 from spean_local.pki import country_credentials
 from spean_local.pytest_plugin import TokenFactory
-from tests.support.app import eventually, scalar
+from tests.support.app import scalar
 from tests.support.repatriation import InstanceFactory, post_jws, return_request, tls_client
 
 
@@ -73,10 +73,7 @@ async def test_no_personal_data_crosses_without_consent_and_every_read_names_its
         )
     ).json()["reference"]
 
-    async def arrived() -> bool:
-        return await vn.state_of(reference) == "requested"
-
-    await eventually(arrived, within=30, what="the request in Viet Nam")
+    await vn.reached(reference, "requested")
     unstated = await vn.api.get(f"/repatriations/{reference}/person", headers=vn.officer)
     assert unstated.status_code == 422
     read = await vn.api.get(

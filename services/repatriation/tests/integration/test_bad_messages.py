@@ -12,13 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from spean_contracts.sop import STEP, CaseLink, ErrorDocument, Kind, Message, Receipt, digest, open_answer, sign
 from spean_contracts.vocabulary import Country
 from spean_local.pytest_plugin import TokenFactory
-from tests.support.repatriation import Instance, InstanceFactory, post_jws, return_request, signing_jwk, tls_client
+from tests.support.repatriation import Instance, InstanceFactory, post_jws, return_request, tls_client
 
 
 @dataclass
@@ -31,9 +30,7 @@ class FakeVietNam:
     token: str
 
     def key(self) -> ec.EllipticCurvePrivateKey:
-        key = serialization.load_pem_private_key(self.vn.credentials.signing_key.read_bytes(), password=None)
-        assert isinstance(key, ec.EllipticCurvePrivateKey)
-        return key
+        return self.vn.credentials.signing_private_key()
 
     def message(self, kind: Kind, links: list[tuple[str, int, str | None]], body: dict[str, Any]) -> Message:
         return Message(
@@ -55,7 +52,7 @@ class FakeVietNam:
 
     def answer(self, response: httpx.Response) -> Receipt | ErrorDocument:
         body = response.json()
-        kh_keys = {self.kh.credentials.signing_key_id: signing_jwk(self.kh.credentials)}
+        kh_keys = {self.kh.credentials.signing_key_id: self.kh.credentials.public_jwk()}
         return open_answer(body.get("receipt") or body["signed"], kh_keys)
 
 

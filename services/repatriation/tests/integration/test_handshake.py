@@ -9,16 +9,8 @@ from typing import Any
 from spean_contracts import from_kafka_record
 from spean_contracts.registry import REPATRIATION
 from spean_local.endpoints import Endpoints
-from tests.support.app import eventually
 from tests.support.kafka import read_all
 from tests.support.repatriation import CONSENT, Instance, InstanceFactory, return_request
-
-
-async def reached(instance: Instance, reference: str, state: str) -> None:
-    async def check() -> bool:
-        return await instance.state_of(reference) == state
-
-    await eventually(check, within=30, what=f"{instance.country} sees {reference} {state}")
 
 
 async def case_events(servers: Endpoints, instance: Instance) -> list[tuple[str, dict[str, Any]]]:
@@ -39,7 +31,7 @@ async def test_viet_nam_returns_a_cambodian_and_both_sides_hold_the_same_chain(
     requested = await vn.api.post("/repatriations", json=return_request(origin="KHM"), headers=vn.officer)
     assert requested.status_code == 201, requested.text
     reference = requested.json()["reference"]
-    await reached(kh, reference, "requested")
+    await kh.reached(reference, "requested")
 
     for path, body in [
         ("verification-request", {"needs": ["family-contact"]}),
@@ -48,7 +40,7 @@ async def test_viet_nam_returns_a_cambodian_and_both_sides_hold_the_same_chain(
     ]:
         answer = await kh.api.post(f"/repatriations/{reference}/{path}", json=body, headers=kh.officer)
         assert answer.status_code == 200, answer.text
-    await reached(vn, reference, "accepted")
+    await vn.reached(reference, "accepted")
 
     proposal = await vn.api.post(
         "/handovers",
@@ -57,12 +49,12 @@ async def test_viet_nam_returns_a_cambodian_and_both_sides_hold_the_same_chain(
     )
     assert proposal.status_code == 201, proposal.text
     handover_id = proposal.json()["handover_id"]
-    await reached(kh, reference, "handover-scheduled")
+    await kh.reached(reference, "handover-scheduled")
     minutes = await vn.api.post(
         f"/handovers/{handover_id}/minutes", json={"handed_over_at": datetime.now(UTC).isoformat()}, headers=vn.officer
     )
     assert minutes.status_code == 200, minutes.text
-    await reached(kh, reference, "handed-over")
+    await kh.reached(reference, "handed-over")
     certificate = await kh.api.post(
         f"/handovers/{handover_id}/certificate", json={"issued_on": handover_day}, headers=kh.officer
     )
@@ -74,7 +66,7 @@ async def test_viet_nam_returns_a_cambodian_and_both_sides_hold_the_same_chain(
     assert (
         await kh.api.post(f"/repatriations/{reference}/feedback", json={"outcome": "reintegrated"}, headers=kh.officer)
     ).status_code == 200
-    await reached(vn, reference, "closed")
+    await vn.reached(reference, "closed")
 
     kh_chain, vn_chain = (await kh.show(reference))["messages"], (await vn.show(reference))["messages"]
     assert [m["digest"] for m in kh_chain] == [m["digest"] for m in vn_chain]
@@ -124,7 +116,7 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
     references = [adult.json()["reference"], child.json()["reference"]]
     verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
     for reference in references:
-        await reached(vn, reference, "requested")
+        await vn.reached(reference, "requested")
         assert (
             await vn.api.post(f"/repatriations/{reference}/verification-result", json=verified, headers=vn.officer)
         ).status_code == 200
@@ -147,7 +139,7 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
     for reference, body in zip(references, [{"travel_document_issued": True}, safeguards], strict=True):
         answer = await vn.api.post(f"/repatriations/{reference}/acceptance", json=body, headers=vn.officer)
         assert answer.status_code == 200, answer.text
-        await reached(kh, reference, "accepted")
+        await kh.reached(reference, "accepted")
 
     too_soon = await kh.api.post(
         "/handovers",
@@ -167,14 +159,14 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
     )
     assert proposal.status_code == 201, proposal.text
     for reference in references:
-        await reached(vn, reference, "handover-scheduled")
+        await vn.reached(reference, "handover-scheduled")
     handover_id = proposal.json()["handover_id"]
     minutes = await kh.api.post(
         f"/handovers/{handover_id}/minutes", json={"handed_over_at": datetime.now(UTC).isoformat()}, headers=kh.officer
     )
     assert sorted(minutes.json()["references"]) == sorted(references)
     for reference in references:
-        await reached(vn, reference, "handed-over")
+        await vn.reached(reference, "handed-over")
 
     shared = {m["message_id"] for m in (await kh.show(references[0]))["messages"]} & {
         m["message_id"] for m in (await kh.show(references[1]))["messages"]

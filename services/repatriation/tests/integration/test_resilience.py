@@ -8,16 +8,9 @@ from spean_contracts.registry import REPATRIATION
 from spean_local.endpoints import Endpoints
 from tests.support.app import eventually, scalar
 from tests.support.kafka import read_all
-from tests.support.repatriation import Instance, InstanceFactory, return_request
+from tests.support.repatriation import InstanceFactory, return_request
 
 VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
-
-
-async def reached(instance: Instance, reference: str, state: str) -> None:
-    async def check() -> bool:
-        return await instance.state_of(reference) == state
-
-    await eventually(check, within=30, what=f"{instance.country} sees {reference} {state}")
 
 
 async def test_a_counterpart_down_mid_exchange_gets_every_step_once_when_it_returns(
@@ -29,7 +22,7 @@ async def test_a_counterpart_down_mid_exchange_gets_every_step_once_when_it_retu
             "/repatriations", json=return_request(origin="VNM", claimed_nationality="VNM"), headers=kh.officer
         )
     ).json()["reference"]
-    await reached(vn, reference, "requested")
+    await vn.reached(reference, "requested")
 
     await kh.close_border()
     for path, body in [
@@ -49,7 +42,7 @@ async def test_a_counterpart_down_mid_exchange_gets_every_step_once_when_it_retu
     assert [m["delivery"] for m in (await vn.show(reference))["messages"][1:]] == ["pending"] * 3
 
     await kh.open_border()
-    await reached(kh, reference, "accepted")
+    await kh.reached(reference, "accepted")
 
     async def all_delivered() -> bool:
         return {m["delivery"] for m in (await vn.show(reference))["messages"] if m["direction"] == "out"} == {
@@ -91,7 +84,7 @@ async def test_nothing_about_the_person_reaches_kafka(countries: InstanceFactory
     kh, vn = await countries()
     body = return_request(origin="VNM", claimed_nationality="VNM", names=["Tran Thi Example"], birth_date="2001-07-15")
     reference = (await kh.api.post("/repatriations", json=body, headers=kh.officer)).json()["reference"]
-    await reached(vn, reference, "requested")
+    await vn.reached(reference, "requested")
 
     for instance in (kh, vn):
         records = await read_all(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
