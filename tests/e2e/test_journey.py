@@ -29,20 +29,7 @@ async def test_a_case_travels_from_screening_to_verdict_and_the_registry_tells_i
     def auth(client_id: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {machine_token(client_id)}"}
 
-    ident, refer, reg = platform.identification, platform.referral, platform.registry
-    shelter = {
-        "provider_id": "prov-ngo-shelter-01",
-        "name": "Shelter",
-        "provider_type": "ngo",
-        "services": ["shelter", "psychosocial", "medical", "legal", "reintegration-follow-up"],
-        "sexes": ["female"],
-        "age_min": 10,
-        "age_max": 25,
-        "capacity": 3,
-    }
-    assert (
-        await refer.put("/providers/prov-ngo-shelter-01", json=shelter, headers=auth("mosvy-case-system"))
-    ).status_code == 200
+    reg = platform.registry
     screening = {
         "encountered_at": "2026-11-02T07:30:00+07:00",
         "encounter": "deportee-transit",
@@ -51,29 +38,7 @@ async def test_a_case_travels_from_screening_to_verdict_and_the_registry_tells_i
         "indicators": {"acts": ["recruitment", "transport"], "purposes": ["sexual"]},
         "continuum": "B",
     }
-    screened = await ident.post("/screenings", json=screening, headers=auth("poipet-tc-system"))
-    case_id = screened.json()["case_id"]
-    determination = {
-        "outcome": "trafficking-victim",
-        "reasons": ["child: act and purpose"],
-        "exploitation_types": ["sexual"],
-    }
-    assert (
-        await ident.post(f"/cases/{case_id}/determination", json=determination, headers=auth("mosvy-case-system"))
-    ).status_code == 201
-
-    async def referral_case_opened() -> bool:
-        return (await refer.get(f"/cases/{case_id}", headers=auth("mosvy-case-system"))).status_code == 200
-
-    await eventually(referral_case_opened, what="the referral case opened by case.identified")
-    offer = await refer.post(
-        f"/cases/{case_id}/offers",
-        json={"provider_id": "prov-ngo-shelter-01", "services": ["shelter"]},
-        headers=auth("mosvy-case-system"),
-    )
-    assert (
-        await refer.post(f"/referrals/{offer.json()['referral_id']}/accept", headers=auth("ngo-shelter-system"))
-    ).status_code == 200
+    case_id = await platform.identify_and_shelter(screening, screener="poipet-tc-system", auth=auth)
     verdict = {
         "case_id": case_id,
         "court_case_id": f"court-{uuid.uuid4().hex[:12]}",

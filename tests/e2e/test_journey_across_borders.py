@@ -27,20 +27,6 @@ async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_time
     def auth(client_id: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {machine_token(client_id)}"}
 
-    shelter = {
-        "provider_id": "prov-ngo-shelter-01",
-        "name": "Shelter",
-        "provider_type": "ngo",
-        "services": ["shelter", "psychosocial", "medical", "legal", "reintegration-follow-up"],
-        "sexes": ["female"],
-        "nationalities": ["VNM", "KHM"],
-        "age_min": 16,
-        "age_max": 60,
-        "capacity": 3,
-    }
-    assert (
-        await platform.referral.put("/providers/prov-ngo-shelter-01", json=shelter, headers=auth("mosvy-case-system"))
-    ).status_code == 200
     screening = {
         "encountered_at": "2026-11-02T07:30:00+07:00",
         "encounter": "police-operation",
@@ -49,36 +35,7 @@ async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_time
         "indicators": {"acts": ["recruitment", "transport"], "means": ["deception"], "purposes": ["sexual"]},
         "continuum": "B",
     }
-    screened = await platform.identification.post("/screenings", json=screening, headers=auth("moi-case-system"))
-    assert screened.status_code == 201, screened.text
-    case_id = screened.json()["case_id"]
-    determination = {
-        "outcome": "trafficking-victim",
-        "reasons": ["act, means, purpose"],
-        "exploitation_types": ["sexual"],
-    }
-    assert (
-        await platform.identification.post(
-            f"/cases/{case_id}/determination", json=determination, headers=auth("mosvy-case-system")
-        )
-    ).status_code == 201
-
-    async def referral_case_opened() -> bool:
-        answer = await platform.referral.get(f"/cases/{case_id}", headers=auth("mosvy-case-system"))
-        return answer.status_code == 200
-
-    await eventually(referral_case_opened, what="the referral case")
-    offer = await platform.referral.post(
-        f"/cases/{case_id}/offers",
-        json={"provider_id": "prov-ngo-shelter-01", "services": ["shelter"]},
-        headers=auth("mosvy-case-system"),
-    )
-    assert offer.status_code in (200, 201), offer.text
-    assert (
-        await platform.referral.post(
-            f"/referrals/{offer.json()['referral_id']}/accept", headers=auth("ngo-shelter-system")
-        )
-    ).status_code == 200
+    case_id = await platform.identify_and_shelter(screening, screener="moi-case-system", auth=auth)
 
     returned = await kh.api.post(
         "/repatriations",

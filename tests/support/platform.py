@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from spean_referral.app import build as referral
 from spean_referral.settings import ReferralSettings
 from spean_registry.app import build as registry
 from spean_registry.settings import RegistrySettings
-from tests.support.app import running
+from tests.support.app import eventually, running
 
 
 @dataclass
@@ -34,6 +34,55 @@ class Platform:
     def client(self, service: str) -> httpx.AsyncClient:
         client: httpx.AsyncClient = getattr(self, service)
         return client
+
+    async def identify_and_shelter(
+        self, screening: dict[str, Any], *, screener: str, auth: Callable[[str], dict[str, str]]
+    ) -> str:
+        """The first half of every journey: screened by `screener`, determined by MoSVY, referred to the
+        shelter, which accepts. Returns the case id."""
+        shelter = {
+            "provider_id": "prov-ngo-shelter-01",
+            "name": "Shelter",
+            "provider_type": "ngo",
+            "services": ["shelter", "psychosocial", "medical", "legal", "reintegration-follow-up"],
+            "sexes": ["female"],
+            "nationalities": ["VNM", "KHM"],
+            "age_min": 10,
+            "age_max": 60,
+            "capacity": 3,
+        }
+        mosvy = auth("mosvy-case-system")
+        assert (
+            await self.referral.put(f"/providers/{shelter['provider_id']}", json=shelter, headers=mosvy)
+        ).status_code == 200
+        screened = await self.identification.post("/screenings", json=screening, headers=auth(screener))
+        assert screened.status_code == 201, screened.text
+        case_id: str = screened.json()["case_id"]
+        determination = {
+            "outcome": "trafficking-victim",
+            "reasons": ["act, means, purpose"],
+            "exploitation_types": ["sexual"],
+        }
+        determined = await self.identification.post(
+            f"/cases/{case_id}/determination", json=determination, headers=mosvy
+        )
+        assert determined.status_code == 201, determined.text
+
+        async def referral_case_opened() -> bool:
+            return (await self.referral.get(f"/cases/{case_id}", headers=mosvy)).status_code == 200
+
+        await eventually(referral_case_opened, what="the referral case opened by case.identified")
+        offer = await self.referral.post(
+            f"/cases/{case_id}/offers",
+            json={"provider_id": shelter["provider_id"], "services": ["shelter"]},
+            headers=mosvy,
+        )
+        assert offer.status_code in (200, 201), offer.text
+        accepted = await self.referral.post(
+            f"/referrals/{offer.json()['referral_id']}/accept", headers=auth("ngo-shelter-system")
+        )
+        assert accepted.status_code == 200, accepted.text
+        return case_id
 
 
 async def national_platform(servers: Endpoints, new_database: DatabaseFactory) -> AsyncIterator[Platform]:
