@@ -217,7 +217,10 @@ def wait(
         try:
             last = _request("GET", service, path)
             if isinstance(last, dict) and str(last.get(field)) == wanted:
-                _print(last, True) if as_json else out.print(f"{field} is {wanted}", highlight=False)
+                if as_json:
+                    _print(last, True)
+                else:
+                    out.print(f"{field} is {wanted}", highlight=False)
                 return
         except Failure:
             last = None
