@@ -52,6 +52,19 @@ class Forbidden(Problem):
         super().__init__(403, "Forbidden", detail)
 
 
+UNTRUSTED_ISSUER = "the token was issued by an issuer this service does not trust"
+
+
+def claimed_issuer(token: str) -> str | None:
+    """The issuer a token names, before anything about it is verified: enough to pick, or refuse, the
+    issuer whose keys would verify it."""
+    try:
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.DecodeError:
+        raise Unauthenticated("the bearer token is not a JWT") from None
+    return str(issuer) if issuer is not None else None
+
+
 class KeySet:
     """The realm's signing keys, fetched from its JWKS endpoint and refreshed as described above."""
 
@@ -97,14 +110,10 @@ class TokenVerifier:
         self.keys = keys
 
     async def verify(self, token: str) -> Principal:
-        try:
-            header = jwt.get_unverified_header(token)
-            claimed_issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
-        except jwt.DecodeError:
-            raise Unauthenticated("the bearer token is not a JWT") from None
         # Checked before any key is looked up, so a stranger's token never makes us refetch our keys.
-        if claimed_issuer != self.issuer:
-            raise Unauthenticated("the token was issued by an issuer this service does not trust")
+        if claimed_issuer(token) != self.issuer:
+            raise Unauthenticated(UNTRUSTED_ISSUER)
+        header = jwt.get_unverified_header(token)
         try:
             key = await self.keys.key(str(header.get("kid", "")))
         except httpx.HTTPError:
@@ -131,7 +140,7 @@ class TokenVerifier:
                 raise Unauthenticated(f"the token is not meant for {self.audience}") from None
             raise Unauthenticated(f"the token lacks the {missing.claim} claim") from None
         except jwt.InvalidIssuerError:
-            raise Unauthenticated("the token was issued by an issuer this service does not trust") from None
+            raise Unauthenticated(UNTRUSTED_ISSUER) from None
         except jwt.InvalidSignatureError:
             raise Unauthenticated("the token's signature is invalid") from None
         except jwt.InvalidTokenError as error:
