@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -12,6 +13,7 @@ from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory
 from tests.support.platform import Platform, national_platform
 from tests.support.repatriation import countries, pki
+from tests.support.telemetry import TelemetrySink
 
 __all__ = ["countries", "new_topic", "pki", "platform"]
 
@@ -33,7 +35,22 @@ async def new_topic(servers: Endpoints) -> AsyncIterator[TopicFactory]:
     await admin.close()
 
 
+@pytest.fixture(scope="session")
+def telemetry_sink() -> Iterator[TelemetrySink]:
+    """Every span and log line (at the services' production level, INFO) of the tests that use it."""
+    sink = TelemetrySink()
+    root = logging.getLogger()
+    level = root.level
+    handler = sink.capture_logs()
+    root.setLevel(logging.INFO)
+    yield sink
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
 @pytest.fixture
-async def platform(servers: Endpoints, new_database: DatabaseFactory) -> AsyncIterator[Platform]:
-    async for running_platform in national_platform(servers, new_database):
+async def platform(
+    servers: Endpoints, new_database: DatabaseFactory, telemetry_sink: TelemetrySink
+) -> AsyncIterator[Platform]:
+    async for running_platform in national_platform(servers, new_database, telemetry_sink):
         yield running_platform

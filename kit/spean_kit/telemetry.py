@@ -6,10 +6,11 @@ each report under their own `service.name`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
@@ -19,6 +20,8 @@ from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetr
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
+from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import AttributeValue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -40,6 +43,31 @@ def messaging_attributes(
     if key is not None:
         attributes["messaging.kafka.message.key"] = key.decode(errors="replace")
     return attributes
+
+
+class WithoutIdleQueries(Sampler):
+    """Root sampler that drops a database statement with no request or event around it.
+
+    The outbox relay and the deadline scans poll several times a second; each poll would otherwise be
+    a trace of its own, and operators would look for a case among thousands of lone SELECTs.
+    """
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Mapping[str, AttributeValue] | None = None,
+        links: Sequence[Link] | None = None,
+        trace_state: trace.TraceState | None = None,
+    ) -> SamplingResult:
+        if kind is SpanKind.CLIENT:
+            return SamplingResult(Decision.DROP)
+        return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+
+    def get_description(self) -> str:
+        return "WithoutIdleQueries"
 
 
 @dataclass
@@ -85,7 +113,7 @@ def setup_telemetry(
     metric_readers: Iterable[MetricReader] = (),
 ) -> Telemetry:
     resource = Resource.create({"service.name": f"spean-{settings.service_name}", "service.namespace": "spean"})
-    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider = TracerProvider(resource=resource, sampler=ParentBased(root=WithoutIdleQueries()))
     exporters = list(span_exporters)
     readers = list(metric_readers)
     if settings.otlp_endpoint:

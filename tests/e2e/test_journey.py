@@ -1,6 +1,6 @@
 """A case's journey across the services, with real servers and tokens: screened at Poipet, determined
 by MoSVY, referred to a shelter that accepts, a verdict recorded by the court; the registry shows one
-ordered timeline with each source, and nothing published carries personal data."""
+ordered timeline with each source, and nothing published, traced or logged carries personal data."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from spean_local.endpoints import Endpoints
 from tests.support.app import eventually
 from tests.support.kafka import read_all
 from tests.support.platform import Platform
+from tests.support.telemetry import TelemetrySink
 
 PERSON = {
     "names": ["Journey Example"],
@@ -24,7 +25,7 @@ PERSONAL = ("Journey Example", "2008-02-14", "000 1111")
 
 
 async def test_a_case_travels_from_screening_to_verdict_and_the_registry_tells_it_in_order(
-    platform: Platform, machine_token: Callable[[str], str], servers: Endpoints
+    platform: Platform, machine_token: Callable[[str], str], servers: Endpoints, telemetry_sink: TelemetrySink
 ) -> None:
     def auth(client_id: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {machine_token(client_id)}"}
@@ -82,3 +83,5 @@ async def test_a_case_travels_from_screening_to_verdict_and_the_registry_tells_i
     assert case_id in published
     for secret in PERSONAL:
         assert secret not in published
+    assert telemetry_sink.leaks(platform.apps.values(), PERSONAL) == []
+    assert len(telemetry_sink) > 50, "the scan read the journey's spans and log lines"

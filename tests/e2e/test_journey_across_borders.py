@@ -1,7 +1,7 @@
 """A Vietnamese woman found in Cambodia: screened by the police, determined by MoSVY, sheltered by an
 NGO, returned to Viet Nam through the SOP handshake between the two countries' instances, and her
 trafficker convicted in Cambodia. The national registry tells it as one ordered timeline with each
-source, and no event on any topic carries her personal data."""
+source, and no event on any topic, no span and no log line carries her personal data."""
 
 from __future__ import annotations
 
@@ -15,14 +15,19 @@ from tests.support.app import eventually
 from tests.support.kafka import read_all
 from tests.support.platform import Platform
 from tests.support.repatriation import CONSENT, InstanceFactory
+from tests.support.telemetry import TelemetrySink
 
 PERSON = {"names": ["Nguyen Thi Example"], "birth_date": "2000-03-09", "sex": "female", "nationality": "VNM"}
 
 
 async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_timeline(
-    platform: Platform, countries: InstanceFactory, machine_token: Callable[[str], str], servers: Endpoints
+    platform: Platform,
+    countries: InstanceFactory,
+    machine_token: Callable[[str], str],
+    servers: Endpoints,
+    telemetry_sink: TelemetrySink,
 ) -> None:
-    kh, vn = await countries(namespaces={"KHM": platform.namespace})
+    kh, vn = await countries(namespaces={"KHM": platform.namespace}, span_exporters=(telemetry_sink.spans,))
 
     def auth(client_id: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {machine_token(client_id)}"}
@@ -134,5 +139,8 @@ async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_time
     records = [r for topic in TOPICS for r in await read_all(servers.kafka_bootstrap, platform.namespace + topic.name)]
     published = b"".join(r.value + b"".join(v for _, v in r.headers) for r in records).decode()
     assert reference in published
-    for personal in ("Nguyen Thi Example", "2000-03-09", "An Giang"):
-        assert personal not in published
+    personal = ("Nguyen Thi Example", "2000-03-09", "An Giang")
+    for value in personal:
+        assert value not in published
+    assert telemetry_sink.leaks([*platform.apps.values(), kh.app, vn.app], personal) == []
+    assert len(telemetry_sink) > 100, "the scan read the journey's spans and log lines"

@@ -21,6 +21,7 @@ from spean_referral.settings import ReferralSettings
 from spean_registry.app import build as registry
 from spean_registry.settings import RegistrySettings
 from tests.support.app import eventually, running
+from tests.support.telemetry import TelemetrySink
 
 
 @dataclass
@@ -85,8 +86,14 @@ class Platform:
         return case_id
 
 
-async def national_platform(servers: Endpoints, new_database: DatabaseFactory) -> AsyncIterator[Platform]:
+async def national_platform(
+    servers: Endpoints, new_database: DatabaseFactory, sink: TelemetrySink
+) -> AsyncIterator[Platform]:
+    """The three national services, exporting their traces to the collector (as in `make up`) and to
+    `sink` for the tests' own scans."""
+    exporters = (sink.spans,)
     common: dict[str, Any] = {
+        "otlp_endpoint": servers.otlp_endpoint,
         "kafka_bootstrap": servers.kafka_bootstrap,
         "keycloak_url": servers.keycloak_url,
         "topic_namespace": f"e2e-{uuid.uuid4().hex[:8]}.",
@@ -99,10 +106,11 @@ async def national_platform(servers: Endpoints, new_database: DatabaseFactory) -
                 master_key=base64.b64encode(os.urandom(32)).decode(),
                 match_key_secret=base64.b64encode(os.urandom(32)).decode(),
                 **common,
-            )
+            ),
+            span_exporters=exporters,
         ),
-        "referral": referral(ReferralSettings(database_url=await new_database(), **common)),
-        "registry": registry(RegistrySettings(database_url=await new_database(), **common)),
+        "referral": referral(ReferralSettings(database_url=await new_database(), **common), span_exporters=exporters),
+        "registry": registry(RegistrySettings(database_url=await new_database(), **common), span_exporters=exporters),
     }
     async with running(apps["identification"]) as a, running(apps["referral"]) as b, running(apps["registry"]) as c:
         yield Platform(a, b, c, str(common["topic_namespace"]), apps)

@@ -19,6 +19,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from spean_contracts.sop import MEDIA_TYPE
 from spean_contracts.vocabulary import Country
@@ -107,11 +108,16 @@ async def two_countries(
 ) -> AsyncIterator[InstanceFactory]:
     """Starts Cambodia's and Viet Nam's instances; `counterpart` overrides tune what each side
     expects of the other (deadlines); only the listeners of `borders` are opened; `namespaces` puts an
-    instance's events where other services under test read them."""
+    instance's events where other services under test read them; `span_exporters` receive both
+    instances' spans besides the collector."""
     stack: list[Any] = []
 
     async def start(
-        *, borders: tuple[str, ...] = ("KHM", "VNM"), namespaces: dict[str, str] | None = None, **counterpart: Any
+        *,
+        borders: tuple[str, ...] = ("KHM", "VNM"),
+        namespaces: dict[str, str] | None = None,
+        span_exporters: tuple[SpanExporter, ...] = (),
+        **counterpart: Any,
     ) -> tuple[Instance, Instance]:
         credentials = {code: country_credentials(pki, code) for code in ("KHM", "VNM")}
         ports = {code: free_port() for code in credentials}
@@ -121,6 +127,7 @@ async def two_countries(
                 database_url=await new_database(),
                 kafka_bootstrap=servers.kafka_bootstrap,
                 keycloak_url=servers.keycloak_url,
+                otlp_endpoint=servers.otlp_endpoint,
                 realm=REALM[code],
                 topic_namespace=(namespaces or {}).get(code, f"{code.lower()}-{uuid.uuid4().hex[:8]}."),
                 outbox_poll_seconds=0.05,
@@ -150,7 +157,7 @@ async def two_countries(
                 delivery_backoff_max_seconds=0.5,
                 deadline_scan_seconds=0.2,
             )
-            app = build(settings)
+            app = build(settings, span_exporters=span_exporters)
             context = running(app)
             api = await context.__aenter__()
             stack.append(context)

@@ -8,7 +8,7 @@ from typing import Any
 from keycloak import KeycloakOpenID
 
 from spean_local.paths import Layout, Ports
-from spean_local.servers import Kafka, Keycloak, Postgres
+from spean_local.servers import Collector, Kafka, Keycloak, Postgres, Zipkin
 from spean_local.servers.keycloak import secret_name
 
 
@@ -22,6 +22,10 @@ class Endpoints:
     keycloak_client_secrets: dict[str, str]
     keycloak_user_passwords: dict[str, str]
     """Demo users' passwords keyed `<realm>/<username>` (deploy/keycloak/demo-users.json)."""
+    otlp_endpoint: str
+    """The OpenTelemetry Collector's OTLP/HTTP address, which the services export to."""
+    zipkin_url: str
+    """The trace store: its web UI under /zipkin/, its query API under /api/v2/."""
 
     @classmethod
     def local(cls, layout: Layout, ports: Ports) -> Endpoints:
@@ -34,6 +38,8 @@ class Endpoints:
             keycloak_admin_password=keycloak.admin_password(),
             keycloak_client_secrets=keycloak.client_secrets(),
             keycloak_user_passwords=keycloak.user_passwords(),
+            otlp_endpoint=Collector(layout, ports).otlp_url,
+            zipkin_url=Zipkin(layout, ports).url,
         )
 
     def client_secret(self, client_id: str) -> str:
@@ -60,4 +66,6 @@ class Endpoints:
             "SPEAN_DATABASE_URL": self.postgres_dsn,
             "SPEAN_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "SPEAN_KEYCLOAK_URL": self.keycloak_url,
+            "SPEAN_OTLP_ENDPOINT": self.otlp_endpoint,
+            "SPEAN_ZIPKIN_URL": self.zipkin_url,
         }

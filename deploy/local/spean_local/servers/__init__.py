@@ -1,5 +1,5 @@
-"""The servers Spean needs (PostgreSQL, Kafka, Keycloak) and its own services, each started, checked
-and stopped the same way."""
+"""The servers Spean needs (PostgreSQL, Kafka, Keycloak, the OpenTelemetry Collector and Zipkin) and its
+own services, each started, checked and stopped the same way."""
 
 from spean_local.paths import Layout, Ports
 from spean_local.servers.base import Server
@@ -8,10 +8,17 @@ from spean_local.servers.keycloak import Keycloak
 from spean_local.servers.postgres import Postgres
 from spean_local.servers.repatriation import RepatriationService
 from spean_local.servers.services import Service
+from spean_local.servers.tracing import Collector, Zipkin
 
 
 def all_servers(layout: Layout, ports: Ports) -> list[Server]:
-    return [Postgres(layout, ports), Kafka(layout, ports), Keycloak(layout, ports)]
+    return [
+        Postgres(layout, ports),
+        Kafka(layout, ports),
+        Keycloak(layout, ports),
+        Zipkin(layout, ports),
+        Collector(layout, ports),
+    ]
 
 
 def all_services(layout: Layout, ports: Ports) -> list[Server]:
@@ -24,4 +31,15 @@ def all_services(layout: Layout, ports: Ports) -> list[Server]:
     ]
 
 
-__all__ = ["Kafka", "Keycloak", "Postgres", "RepatriationService", "Server", "Service", "all_servers", "all_services"]
+__all__ = [
+    "Collector",
+    "Kafka",
+    "Keycloak",
+    "Postgres",
+    "RepatriationService",
+    "Server",
+    "Service",
+    "Zipkin",
+    "all_servers",
+    "all_services",
+]

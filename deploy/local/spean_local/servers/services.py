@@ -18,6 +18,7 @@ from spean_local.servers.base import Server
 from spean_local.servers.kafka import Kafka
 from spean_local.servers.keycloak import Keycloak
 from spean_local.servers.postgres import Postgres
+from spean_local.servers.tracing import Collector
 
 
 async def _ensure_database(admin_dsn: str, name: str) -> None:
@@ -73,6 +74,9 @@ class Service(Server):
             "SPEAN_KAFKA_BOOTSTRAP": Kafka(self.layout, self.ports).bootstrap,
             "SPEAN_KEYCLOAK_URL": Keycloak(self.layout, self.ports).url,
             "SPEAN_HTTP_PORT": str(self.port),
+            "SPEAN_OTLP_ENDPOINT": Collector(self.layout, self.ports).otlp_url,
+            # Figures every 5 s rather than the SDK's minute, so the console's panels are live.
+            "OTEL_METRIC_EXPORT_INTERVAL": "5000",
             # The services want 32-byte keys; the generated secrets are stretched to that length.
             "SPEAN_MASTER_KEY": key32(keys["identification_master_key"]),
             "SPEAN_MATCH_KEY_SECRET": key32(keys["match_key_secret"]),
