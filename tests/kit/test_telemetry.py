@@ -25,12 +25,16 @@ def test_a_query_outside_any_request_is_not_traced_but_one_inside_is() -> None:
 
     with tracer.start_as_current_span("SELECT outbox", kind=SpanKind.CLIENT):
         pass
-    with tracer.start_as_current_span("POST /screenings", kind=SpanKind.SERVER):
-        with tracer.start_as_current_span("INSERT screening", kind=SpanKind.CLIENT):
-            pass
-    with tracer.start_as_current_span("process spean.identification.v1", kind=SpanKind.CONSUMER):
-        with tracer.start_as_current_span("INSERT inbox", kind=SpanKind.CLIENT):
-            pass
+    with (
+        tracer.start_as_current_span("POST /screenings", kind=SpanKind.SERVER),
+        tracer.start_as_current_span("INSERT screening", kind=SpanKind.CLIENT),
+    ):
+        pass
+    with (
+        tracer.start_as_current_span("process spean.identification.v1", kind=SpanKind.CONSUMER),
+        tracer.start_as_current_span("INSERT inbox", kind=SpanKind.CLIENT),
+    ):
+        pass
 
     assert sorted(span.name for span in exporter.get_finished_spans()) == [
         "INSERT inbox",
