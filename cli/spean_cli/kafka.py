@@ -4,17 +4,13 @@ never includes personal data."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer
 
 from spean_cli.connection import Failure, endpoints
 from spean_contracts import ContractViolation, from_kafka_record
-from spean_contracts.registry import TOPICS
-from spean_kit.topics import partitions_of
+from spean_kit import replay as replay_
 
 
 def _decoded(value: bytes, headers: list[tuple[str, bytes]]) -> dict[str, Any]:
@@ -54,72 +50,16 @@ async def tail(topic: str, *, limit: int, from_beginning: bool, wait: float) -> 
     return seen[:limit]
 
 
-async def _dlq_topics(namespace: str) -> list[str]:
-    """The platform's dead-letter topics (under `namespace`, a training or test environment's prefix)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=endpoints().kafka_bootstrap)
-    await admin.start()
-    try:
-        present = set(await admin.list_topics())
-    finally:
-        await admin.close()
-    return sorted(namespace + topic.dead_letter for topic in TOPICS if namespace + topic.dead_letter in present)
-
-
-async def _read(topic: str) -> list[Any]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=endpoints().kafka_bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = await partitions_of(endpoints().kafka_bootstrap, [topic])
-        if not partitions:
-            return []
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        records: list[Any] = []
-
-        async def behind() -> bool:
-            return any([await consumer.position(p) < ends[p] for p in partitions])
-
-        while await behind():
-            batches = await consumer.getmany(timeout_ms=1000)
-            records += [r for rs in batches.values() for r in rs]
-        return records
-    finally:
-        await consumer.stop()
-
-
 async def dead_letters(namespace: str = "") -> list[dict[str, Any]]:
-    letters = []
-    for topic in await _dlq_topics(namespace):
-        for record in await _read(topic):
-            headers = {name: value.decode(errors="replace") for name, value in record.headers}
-            event = _decoded(record.value, [(n, v) for n, v in record.headers if not n.startswith("dlq_")])
-            letters.append(
-                {
-                    "dlq": topic,
-                    "partition": record.partition,
-                    "offset": record.offset,
-                    "type": event["type"].removeprefix("kh.spean.").removesuffix(".v1"),
-                    "subject": event["subject"],
-                    "reason": headers.get("dlq_reason", ""),
-                    "consumer": headers.get("dlq_consumer", ""),
-                    "topic": headers.get("dlq_topic", ""),
-                }
-            )
-    return letters
+    letters = await replay_.dead_letters(endpoints().kafka_bootstrap, namespace)
+    return [
+        letter.as_dict() | {"type": letter.type.removeprefix("kh.spean.").removesuffix(".v1")} for letter in letters
+    ]
 
 
 async def replay(dlq: str, offset: int) -> dict[str, Any]:
-    record = next((r for r in await _read(dlq) if r.offset == offset), None)
-    if record is None:
-        raise Failure(f"no dead-lettered event at offset {offset} of {dlq}")
-    headers = [(name, value) for name, value in record.headers if not name.startswith("dlq_")]
-    original = dict(record.headers).get("dlq_topic", b"").decode() or dlq.removesuffix(".dlq")
-    producer = AIOKafkaProducer(bootstrap_servers=endpoints().kafka_bootstrap, acks="all", enable_idempotence=True)
-    await producer.start()
     try:
-        await producer.send_and_wait(original, record.value, key=record.key, headers=headers)
-    finally:
-        with contextlib.suppress(asyncio.CancelledError):
-            await producer.stop()
-    return {"topic": original, "event_id": dict(headers).get("ce_id", b"").decode(), "from": f"{dlq}@{offset}"}
+        letter = await replay_.replay(endpoints().kafka_bootstrap, dlq, offset)
+    except replay_.NoSuchDeadLetter as missing:
+        raise Failure(str(missing)) from missing
+    return {"topic": letter.topic, "event_id": letter.event_id, "from": f"{dlq}@{offset}"}

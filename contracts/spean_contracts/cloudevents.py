@@ -65,6 +65,13 @@ class CloudEvent:
     def spec(self) -> EventSpec:
         return spec_for_type(self.type)
 
+    @property
+    def trace_id(self) -> str | None:
+        """The trace id of the W3C `traceparent` (version-traceid-spanid-flags), if there is a valid one:
+        the request that caused the event, for operators to follow."""
+        parts = (self.traceparent or "").split("-")
+        return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+
 
 def _path(error: ValidationError) -> str:
     return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)

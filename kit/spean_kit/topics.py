@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from spean_contracts import Topic
+from spean_contracts.registry import TOPICS
 from spean_kit.deadletter import dead_letter_topic
 
 
@@ -65,3 +67,45 @@ async def rewind(bootstrap: str, group: str, topics: Iterable[str]) -> None:
         await consumer.commit(dict.fromkeys(partitions, 0))
     finally:
         await consumer.stop()
+
+
+@dataclass(frozen=True)
+class Lag:
+    group: str
+    topic: str
+    behind: int
+    """Records on the topic's partitions after the group's committed offsets."""
+
+
+async def consumer_lags(bootstrap: str, namespace: str = "") -> list[Lag]:
+    """How far each of the platform's consumer groups (those named `<namespace>spean-...`) is behind
+    the end of each of the platform's topics (under `namespace`) it has committed offsets on."""
+    topics = {namespace + topic.name for topic in TOPICS}
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        groups = sorted(
+            group_id for group_id, *_ in await admin.list_consumer_groups() if group_id.startswith(f"{namespace}spean-")
+        )
+        committed = {group: await admin.list_consumer_group_offsets(group) for group in groups}
+    finally:
+        await admin.close()
+    committed = {
+        group: {partition: offset for partition, offset in offsets.items() if partition.topic in topics}
+        for group, offsets in committed.items()
+    }
+    partitions = {partition for offsets in committed.values() for partition in offsets}
+    if not partitions:
+        return []
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(list(partitions))
+    finally:
+        await consumer.stop()
+    behind: dict[tuple[str, str], int] = {}
+    for group, offsets in committed.items():
+        for partition, offset in offsets.items():
+            key = (group, partition.topic)
+            behind[key] = behind.get(key, 0) + max(0, ends[partition] - max(offset.offset, 0))
+    return [Lag(group, topic, lag) for (group, topic), lag in sorted(behind.items())]

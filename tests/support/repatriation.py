@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import socket
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,18 +27,11 @@ from spean_local.pki import CountryCredentials, country_credentials
 from spean_local.pytest_plugin import DatabaseFactory, TokenFactory
 from spean_repatriation.app import build, crossborder_server
 from spean_repatriation.settings import Counterpart, RepatriationSettings
-from tests.support.app import eventually, running
+from tests.support.app import eventually, free_port, running
 
 REALM = {"KHM": "spean", "VNM": "vn-counterpart"}
 GATEWAY = {"KHM": "kh-repatriation-gateway", "VNM": "vn-repatriation-gateway"}
 OFFICER = {"KHM": ("mosvy-case-system", "spean"), "VNM": ("vn-mps-system", "vn-counterpart")}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

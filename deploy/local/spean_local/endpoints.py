@@ -26,6 +26,8 @@ class Endpoints:
     """The OpenTelemetry Collector's OTLP/HTTP address, which the services export to."""
     zipkin_url: str
     """The trace store: its web UI under /zipkin/, its query API under /api/v2/."""
+    metrics_url: str
+    """The collector's Prometheus endpoint: the services' metrics (outbox backlog, lag, events)."""
 
     @classmethod
     def local(cls, layout: Layout, ports: Ports) -> Endpoints:
@@ -40,6 +42,7 @@ class Endpoints:
             keycloak_user_passwords=keycloak.user_passwords(),
             otlp_endpoint=Collector(layout, ports).otlp_url,
             zipkin_url=Zipkin(layout, ports).url,
+            metrics_url=Collector(layout, ports).metrics_url,
         )
 
     def client_secret(self, client_id: str) -> str:
@@ -68,4 +71,5 @@ class Endpoints:
             "SPEAN_KEYCLOAK_URL": self.keycloak_url,
             "SPEAN_OTLP_ENDPOINT": self.otlp_endpoint,
             "SPEAN_ZIPKIN_URL": self.zipkin_url,
+            "SPEAN_METRICS_URL": self.metrics_url,
         }

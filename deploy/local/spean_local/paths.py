@@ -69,6 +69,7 @@ class Ports:
     identification: int = _port("SPEAN_IDENTIFICATION_PORT", 58101)
     referral: int = _port("SPEAN_REFERRAL_PORT", 58102)
     registry: int = _port("SPEAN_REGISTRY_PORT", 58104)
+    operations: int = _port("SPEAN_OPERATIONS_PORT", 58105)
     repatriation: Mapping[str, int] = field(
         default_factory=lambda: {
             "KHM": _port("SPEAN_REPATRIATION_PORT", 58103),

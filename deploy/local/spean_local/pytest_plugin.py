@@ -1,7 +1,8 @@
 """pytest plugin: the real servers, started once per test session, and a fresh database per use.
 
 Where the environment names running servers (SPEAN_DATABASE_URL, SPEAN_KAFKA_BOOTSTRAP,
-SPEAN_KEYCLOAK_URL with SPEAN_KEYCLOAK_ADMIN_PASSWORD, SPEAN_OTLP_ENDPOINT and SPEAN_ZIPKIN_URL, and
+SPEAN_KEYCLOAK_URL with SPEAN_KEYCLOAK_ADMIN_PASSWORD, SPEAN_OTLP_ENDPOINT, SPEAN_ZIPKIN_URL and
+SPEAN_METRICS_URL, and
 SPEAN_KEYCLOAK_CLIENT_SECRETS and SPEAN_KEYCLOAK_USER_PASSWORDS as JSON), the
 suite uses those, however they were started (a CI service, testcontainers, a colleague's cluster).
 Otherwise it starts the local servers of `make up`, reusing any already running, and stops at the end
@@ -45,6 +46,7 @@ def _external() -> Endpoints:
         keycloak_user_passwords=json.loads(os.environ.get("SPEAN_KEYCLOAK_USER_PASSWORDS", "{}")),
         otlp_endpoint=os.environ["SPEAN_OTLP_ENDPOINT"],
         zipkin_url=os.environ["SPEAN_ZIPKIN_URL"],
+        metrics_url=os.environ["SPEAN_METRICS_URL"],
     )
 
 

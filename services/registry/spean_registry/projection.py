@@ -38,7 +38,7 @@ async def project_batch(session: AsyncSession, events: list[CloudEvent], stage: 
                 "source": event.source,
                 "at": event.time,
                 "data": event.data.model_dump(mode="json"),
-                "trace_id": trace_id_of(event.traceparent),
+                "trace_id": event.trace_id,
             }
             for event in events
         ],
@@ -61,12 +61,6 @@ async def project_batch(session: AsyncSession, events: list[CloudEvent], stage: 
         session.add(case)
     await session.flush()
     await link(session, screenings)
-
-
-def trace_id_of(traceparent: str | None) -> str | None:
-    """The trace id of a W3C `traceparent` (version-traceid-spanid-flags), if there is a valid one."""
-    parts = (traceparent or "").split("-")
-    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
 
 
 def apply_facts(facts: CaseFacts, data: EventData) -> None:

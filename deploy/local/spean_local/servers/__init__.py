@@ -5,6 +5,7 @@ from spean_local.paths import Layout, Ports
 from spean_local.servers.base import Server
 from spean_local.servers.kafka import Kafka
 from spean_local.servers.keycloak import Keycloak
+from spean_local.servers.operations import OperationsService
 from spean_local.servers.postgres import Postgres
 from spean_local.servers.repatriation import RepatriationService
 from spean_local.servers.services import Service
@@ -28,6 +29,7 @@ def all_services(layout: Layout, ports: Ports) -> list[Server]:
         Service("registry", ports.registry, layout, ports),
         RepatriationService("KHM", layout, ports),
         RepatriationService("VNM", layout, ports),
+        OperationsService(layout, ports),
     ]
 
 
@@ -35,6 +37,7 @@ __all__ = [
     "Collector",
     "Kafka",
     "Keycloak",
+    "OperationsService",
     "Postgres",
     "RepatriationService",
     "Server",

@@ -1,0 +1,46 @@
+"""The console's tables (schema `operations`): what it has seen pass on the case topics (case id, type,
+trace: never personal data, which events do not carry), and the operators' replays of dead letters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+def _when(*, index: bool = False) -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=index))
+
+
+class ObservedEvent(SQLModel, table=True):
+    __tablename__ = "observed_event"
+    event_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(index=True, max_length=64)
+    type: str = Field(max_length=120)
+    topic: str = Field(max_length=120)
+    at: datetime = _when()
+    seen_at: datetime = _when(index=True)
+    trace_id: str | None = Field(default=None, max_length=32)
+    breach: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSONB(none_as_null=True), nullable=True),
+        description="A deadline breach's data.",
+    )
+
+
+class Replay(SQLModel, table=True):
+    """Who sent which dead letter back, when: an operator's action on case events is audited."""
+
+    __tablename__ = "replay"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when()
+    subject: str = Field(max_length=64)
+    agency: str | None = Field(default=None, max_length=40)
+    dlq: str = Field(max_length=200)
+    partition: int
+    offset: int
+    event_id: str = Field(max_length=64)
+    topic: str = Field(max_length=200)

@@ -1,0 +1,60 @@
+"""Who may use the console: operators signed in through Keycloak (a sealed session cookie), or a
+system presenting an operator's bearer token. Either way the `operator` role is required."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from spean_kit.auth import Forbidden, TokenVerifier, Unauthenticated
+from spean_operations.domain.sessions import Operator, unseal
+from spean_operations.settings import OperationsSettings
+
+SESSION_COOKIE = "spean_console"
+SIGNIN_COOKIE = "spean_signin"
+OPERATOR_ROLE = "operator"
+# A header a page of ours sends and another site's form cannot: with the Lax cookie, no cross-site
+# request can replay an event in an operator's name.
+CONSOLE_HEADER = "X-Spean-Console"
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def settings_of(request: Request) -> OperationsSettings:
+    settings: OperationsSettings = request.app.state.runtime.settings
+    return settings
+
+
+def session_key(settings: OperationsSettings) -> bytes:
+    return settings.session_key.encode()
+
+
+def signed_in(request: Request) -> Operator | None:
+    sealed = request.cookies.get(SESSION_COOKIE)
+    payload = unseal(sealed, session_key(settings_of(request)), now=time.time()) if sealed else None
+    return Operator.from_payload(payload) if payload else None
+
+
+async def current_operator(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Operator:
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        verifier: TokenVerifier = request.app.state.token_verifier
+        principal = await verifier.verify(credentials.credentials)
+        operator = Operator(principal.subject, principal.agency, tuple(sorted(principal.roles)))
+    else:
+        found = signed_in(request)
+        if found is None:
+            raise Unauthenticated("sign in at /login, or send an operator's bearer token")
+        if request.method not in ("GET", "HEAD") and request.headers.get(CONSOLE_HEADER) != "1":
+            raise Forbidden(f"a change through the console's session needs the {CONSOLE_HEADER} header")
+        operator = found
+    if OPERATOR_ROLE not in operator.roles:
+        raise Forbidden(f"this needs the role: {OPERATOR_ROLE}")
+    return operator
+
+
+CurrentOperator = Annotated[Operator, Depends(current_operator)]
