@@ -86,7 +86,8 @@ async def dead_letter_of(platform: Platform, servers: Endpoints, case_id: str, r
     await letters.send(record, reason=reason, consumer="spean-referral", attempts=5)
     await letters.close()
     dlq = await read_all(servers.kafka_bootstrap, topic + ".dlq")
-    return max(r.offset for r in dlq)
+    offset: int = max(r.offset for r in dlq)
+    return offset
 
 
 async def test_the_api_answers_operators_only_and_shows_traces_breaches_and_flow(
@@ -166,7 +167,6 @@ async def test_an_operator_signs_in_sees_live_figures_and_replays_a_dead_letter(
     dlq = platform.namespace + IDENTIFICATION.dead_letter
     topic = platform.namespace + IDENTIFICATION.name
     before = len(await read_all(servers.kafka_bootstrap, topic))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -200,6 +200,7 @@ async def test_an_operator_signs_in_sees_live_figures_and_replays_a_dead_letter(
             await expect(page.locator("#dlq-detail")).to_contain_text(case_id)
             await page.get_by_role("button", name="Replay to its topic").click()
             await expect(page.locator("#replay-outcome")).to_contain_text(f"to {topic}")
+            # Kept for people to look at: what the operator saw after the replay.
             await page.screenshot(path=ARTIFACTS / "operations-console.png", full_page=True)
         finally:
             await browser.close()
