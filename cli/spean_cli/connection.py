@@ -38,6 +38,12 @@ def service_url(service: str) -> str:
     return os.environ.get(f"SPEAN_{service.upper().replace('-', '_')}_URL", f"http://127.0.0.1:{default}")
 
 
+def trace_url(trace_id: str) -> str:
+    """Where a trace is shown: the trace store's web UI (Zipkin's, in `make up`)."""
+    base = os.environ.get("SPEAN_TRACE_UI_URL", f"http://127.0.0.1:{Ports().zipkin}/zipkin")
+    return f"{base.rstrip('/')}/traces/{trace_id}"
+
+
 def sign_in(state: State, identity: str) -> None:
     """`identity` is `client:<machine client>` or `user:<agency>/<username>` (a demo user)."""
     found = endpoints()

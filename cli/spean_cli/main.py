@@ -19,7 +19,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from spean_cli import kafka
-from spean_cli.connection import Failure, bearer, service_url, sign_in
+from spean_cli.connection import Failure, bearer, service_url, sign_in, trace_url
 from spean_cli.state import State
 
 app = typer.Typer(help="Spean from the command line: sign in, screen, follow events and cases.", no_args_is_help=True)
@@ -236,21 +236,30 @@ def case(
     purpose: Annotated[str, typer.Option(help="Why you read it; recorded in the audit log.")] = "case follow-up",
     as_json: JsonOption = False,
 ) -> None:
-    """A case's timeline from the national registry, every agency's events in order.
+    """A case's timeline from the national registry, every agency's events in order, with links to the
+    traces of the requests behind them.
 
     Example: spean case @case --purpose "court preparation"
     """
     answer = _request("GET", "registry", f"/cases/{case_id}/timeline", params={"purpose": purpose})
+    for entry in answer["entries"]:
+        entry["trace_url"] = trace_url(entry["trace_id"]) if entry.get("trace_id") else None
     if as_json:
         _print(answer, True)
         return
     table = Table(title=f"case {answer['case_id']} (national record {answer['national_record_id']})")
     for column in ("when", "event", "from", "trace"):
         table.add_column(column)
+    traces: list[str] = []
     for entry in answer["entries"]:
         event = entry["type"].removeprefix("kh.spean.").removesuffix(".v1")
-        table.add_row(entry["at"], event, entry["source"], entry.get("trace_id") or "")
+        trace = entry.get("trace_id") or ""
+        if trace and trace not in traces:
+            traces.append(trace)
+        table.add_row(entry["at"], event, entry["source"], f"#{traces.index(trace) + 1}" if trace else "")
     out.print(table)
+    for number, trace in enumerate(traces, start=1):
+        out.print(f"trace #{number}: {trace_url(trace)}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -109,7 +109,9 @@ async def replay(bootstrap: str, dlq: str, offset: int, partition: int = 0) -> D
         (r for r in await read_topic(bootstrap, dlq) if r.offset == offset and r.partition == partition), None
     )
     if record is None:
-        raise NoSuchDeadLetter(f"no dead-lettered event at {dlq} partition {partition} offset {offset}")
+        raise NoSuchDeadLetter(
+            f"no dead-lettered event at offset {offset} of {dlq}" + (f" partition {partition}" if partition else "")
+        )
     letter = _letter(dlq, record)
     headers = [(name, value) for name, value in record.headers if not name.startswith("dlq_")]
     producer = new_producer(bootstrap)

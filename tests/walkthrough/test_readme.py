@@ -9,9 +9,11 @@ import pty
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bench.intake import screenings_csv
@@ -27,11 +29,22 @@ EXPECTED = {
     "spean screen examples/walkthrough/screening.json": "suggested trafficking-victim",
     "spean login --as ngo-shelter/sreymom": "provider",
     "spean case @case": "case.identified",
+    "spean case @case --purpose": "/zipkin/traces/",
     "spean events tail spean.repatriation.v1": "repatriation.requested",
     "spean stats": "identified",
     "spean audit verify": "audit chain intact",
     "spean dlq list": "dead-lettered events",
 }
+
+
+def trace_stored(zipkin_url: str, trace_id: str, within: float = 20) -> bool:
+    """Whether the trace a link leads to is in the trace store (spans arrive a few seconds late)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if httpx.get(f"{zipkin_url}/api/v2/trace/{trace_id}", timeout=10).status_code == 200:
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def walkthrough() -> list[str]:
@@ -81,6 +94,9 @@ def test_the_readme_walkthrough_runs_in_order_and_each_step_says_what_it_did(
         for prefix, expected in EXPECTED.items():
             if line.startswith(prefix):
                 assert expected in result.stdout, f"{line}\n{result.stdout}"
+        if line.startswith("spean case"):
+            trace = result.stdout.split("/zipkin/traces/")[1].split()[0]
+            assert trace_stored(made_up.zipkin_url, trace), f"no trace {trace} in the trace store"
 
 
 def test_a_failing_command_exits_non_zero_with_one_line(made_up: Endpoints, tmp_path: Path) -> None:

