@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from spean_kit.redaction import AccessLogQueries
 from spean_kit.telemetry import current_trace_ids
 
 PERSONAL_FIELDS = frozenset(
@@ -74,10 +75,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-def configure_logging(service: str, level: str = "INFO", *, extra_personal_fields: Iterable[str] = ()) -> None:
-    handler = logging.StreamHandler(sys.stdout)
+class OutboundRequests(logging.Filter):
+    """HTTP clients' routine lines name whole URLs (queries included); a service's calls to Keycloak or
+    a counterpart are in its traces, so only their warnings and errors are logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.partition(".")[0] not in ("httpx", "httpcore")
+
+
+def prepared(handler: logging.Handler, service: str, *, extra_personal_fields: Iterable[str] = ()) -> logging.Handler:
+    """`handler` as every service's log handler is: JSON lines with trace ids, personal fields dropped,
+    query strings' values and clients' URLs kept out."""
     handler.setFormatter(JsonFormatter(service))
     handler.addFilter(PersonalDataFilter(PERSONAL_FIELDS | set(extra_personal_fields)))
+    handler.addFilter(AccessLogQueries())
+    handler.addFilter(OutboundRequests())
+    return handler
+
+
+def configure_logging(service: str, level: str = "INFO", *, extra_personal_fields: Iterable[str] = ()) -> None:
+    handler = prepared(logging.StreamHandler(sys.stdout), service, extra_personal_fields=extra_personal_fields)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

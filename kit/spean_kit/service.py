@@ -32,8 +32,9 @@ from spean_kit.database import create_engine, migrate, session_factory
 from spean_kit.deadletter import DeadLetters
 from spean_kit.errors import install_error_handlers
 from spean_kit.outbox import OutboxRelay, Stager
+from spean_kit.redaction import redact_request_span
 from spean_kit.settings import ServiceSettings
-from spean_kit.telemetry import Telemetry, instrument_engine, setup_telemetry
+from spean_kit.telemetry import Telemetry, instrument_engine, setup_telemetry, use_stable_http_conventions
 from spean_kit.topics import ensure_topics
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     telemetry = setup_telemetry(
         settings, span_exporters=definition.span_exporters, metric_readers=definition.metric_readers
     )
+    use_stable_http_conventions()
     app = FastAPI(title=definition.title, lifespan=lifespan)
     app.state.telemetry = telemetry
     install_error_handlers(app)
@@ -178,5 +180,6 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         tracer_provider=telemetry.tracer_provider,
         meter_provider=telemetry.meter_provider,
         excluded_urls="/health/.*",
+        server_request_hook=redact_request_span,
     )
     return app

@@ -6,6 +6,7 @@ each report under their own `service.name`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -125,6 +126,13 @@ def setup_telemetry(
     for exporter in exporters:
         tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
     return Telemetry(tracer_provider, MeterProvider(resource=resource, metric_readers=readers))
+
+
+def use_stable_http_conventions() -> None:
+    """OpenTelemetry's stable HTTP conventions (`http.request.method`, `url.path`, ...), whose metrics
+    are keyed by route, not by the raw target with its case ids and query. The instrumentation reads
+    this once per process, at the first app it instruments; a deployment may still choose otherwise."""
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
 
 
 def instrument_engine(engine: AsyncEngine, telemetry: Telemetry) -> None:

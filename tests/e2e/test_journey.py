@@ -22,6 +22,8 @@ PERSON = {
     "contacts": ["+855 97 000 1111"],
 }
 PERSONAL = ("Journey Example", "2008-02-14", "000 1111")
+# A purpose is free text and may name the person: it must stay out of traces and logs all the same.
+PURPOSE = "follow-up of Journey Example's case"
 
 
 async def test_a_case_travels_from_screening_to_verdict_and_the_registry_tells_it_in_order(
@@ -65,15 +67,13 @@ async def test_a_case_travels_from_screening_to_verdict_and_the_registry_tells_i
 
     async def complete() -> bool:
         answer = await reg.get(
-            f"/cases/{case_id}/timeline", params={"purpose": "end-to-end check"}, headers=auth("mosvy-case-system")
+            f"/cases/{case_id}/timeline", params={"purpose": PURPOSE}, headers=auth("mosvy-case-system")
         )
         return answer.status_code == 200 and len(answer.json()["entries"]) >= len(expected)
 
     await eventually(complete, what="the whole journey in the registry")
     timeline = (
-        await reg.get(
-            f"/cases/{case_id}/timeline", params={"purpose": "end-to-end check"}, headers=auth("mosvy-case-system")
-        )
+        await reg.get(f"/cases/{case_id}/timeline", params={"purpose": PURPOSE}, headers=auth("mosvy-case-system"))
     ).json()
 
     assert [e["type"].removeprefix("kh.spean.").removesuffix(".v1") for e in timeline["entries"]] == expected

@@ -57,7 +57,8 @@ async def test_a_screening_is_one_trace_across_services_in_the_trace_store(
     by_kind = {(s["localEndpoint"]["serviceName"], s.get("kind")): s for s in spans}
     request = by_kind[("spean-identification", "SERVER")]
     assert request["tags"]["http.route"] == "/screenings"
-    assert request["tags"]["http.status_code"] == "201"
+    assert request["tags"]["http.request.method"] == "POST"
+    assert request["tags"]["http.response.status_code"] == "201"
     topic = f"{platform.namespace}spean.identification.v1"
     publish = by_kind[("spean-identification", "PRODUCER")]
     assert publish["name"] == f"send {topic}"

@@ -8,11 +8,12 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import quote, quote_plus
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from spean_kit.logs import PERSONAL_FIELDS, JsonFormatter, PersonalDataFilter
+from spean_kit.logs import PERSONAL_FIELDS, prepared
 
 # Shapes of personal data that no test value needs to name: an e-mail address, a phone number.
 SHAPES = {
@@ -21,13 +22,16 @@ SHAPES = {
 }
 
 
+# OpenTelemetry's own attributes whose last part reads like personal data but names a machine.
+MACHINE_ADDRESSES = frozenset({"server.address", "client.address", "network.peer.address", "network.local.address"})
+
+
 class _Lines(logging.Handler):
     def __init__(self, lines: list[str]) -> None:
         super().__init__(logging.INFO)
         self.lines = lines
-        # The services' own formatter and filter: what the scan reads is what they would write.
-        self.setFormatter(JsonFormatter("under-test"))
-        self.addFilter(PersonalDataFilter(PERSONAL_FIELDS))
+        # Prepared as the services' own handler is: what the scan reads is what they would write.
+        prepared(self, "under-test")
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
@@ -46,14 +50,13 @@ class TelemetrySink:
     def _items(self) -> list[tuple[str, set[str]]]:
         """Each span and log line as text, with the field names it carries (for spans, the last part of
         each attribute key: OpenTelemetry's `service.name` or `messaging.destination.name` are not a
-        person's name, so `name` alone is not held against a span)."""
+        person's name, so `name` alone is not held against a span, nor `server.address` and its kin)."""
         items = []
         for span in self.spans.get_finished_spans():
             attributes = dict(span.attributes or {})
             events = [(event.name, dict(event.attributes or {})) for event in span.events]
-            keys = {key.rsplit(".", 1)[-1] for key in attributes} | {
-                key.rsplit(".", 1)[-1] for _, event_attributes in events for key in event_attributes
-            }
+            named = [*attributes, *(key for _, event_attributes in events for key in event_attributes)]
+            keys = {key.rsplit(".", 1)[-1] for key in named if key not in MACHINE_ADDRESSES}
             text = json.dumps([span.name, attributes, events, dict(span.resource.attributes)], default=str)
             items.append((text, keys - {"name"}))
         items += [(line, set(json.loads(line))) for line in self.lines]
@@ -64,7 +67,8 @@ class TelemetrySink:
         field named like personal data, or holds an e-mail address or a phone number."""
         for app in apps:
             app.state.telemetry.tracer_provider.force_flush()
-        values = [value.lower() for value in personal]
+        # As written, and as a URL would carry it ("Journey+Example", "Journey%20Example").
+        values = sorted({form.lower() for value in personal for form in (value, quote_plus(value), quote(value))})
         found = []
         for text, keys in self._items():
             named = [value for value in values if value in text.lower()]
