@@ -78,6 +78,13 @@ def validation_problem(errors: Sequence[Mapping[str, Any]]) -> Problem:
     return Problem(422, "Invalid request", f"{len(listed)} field(s) break the rules", kind="validation", errors=listed)
 
 
+def invalid_field(path: str, rule: str, message: str, *, detail: str | None = None) -> Problem:
+    """A rule a handler checks beyond the request's schema, answered as schema violations are: 422 with
+    the field's path and the rule broken."""
+    errors = [{"path": path, "rule": rule, "message": message}]
+    return Problem(422, "Invalid request", detail or "1 field(s) break the rules", kind="validation", errors=errors)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, Problem)

@@ -22,7 +22,7 @@ from spean_identification.api.schemas import ConsentIn, ConsentOut, Determinatio
 from spean_identification.screenings import contract_agency, new_id
 from spean_identification.settings import IdentificationSettings
 from spean_kit.auth import Forbidden, Principal
-from spean_kit.errors import Problem
+from spean_kit.errors import Problem, invalid_field
 from spean_kit.service import Runtime
 
 FINAL = "final"
@@ -88,12 +88,11 @@ async def determine(
     body: DeterminationIn,
 ) -> DeterminationOut:
     if body.outcome == Outcome.TRAFFICKING_VICTIM and not body.exploitation_types:
-        raise Problem(
-            422,
-            "Invalid request",
-            "a trafficking victim's determination names the exploitation",
-            kind="validation",
-            errors=[{"path": "body.exploitation_types", "rule": "min_length", "message": "at least one"}],
+        raise invalid_field(
+            "body.exploitation_types",
+            "min_length",
+            "at least one",
+            detail="a trafficking victim's determination names the exploitation",
         )
     screening = await _first_screening(session, case_id)
     existing = await session.get(Determination, case_id)

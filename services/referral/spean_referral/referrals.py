@@ -34,7 +34,7 @@ from spean_contracts.vocabulary import (
     Service,
 )
 from spean_kit.auth import Forbidden, Principal
-from spean_kit.errors import Problem
+from spean_kit.errors import Problem, invalid_field
 from spean_kit.service import Runtime
 from spean_referral.adapters.tables import ConsentOverride, ConsentState, Provider, Referral, ReferralCase
 from spean_referral.api.schemas import OfferIn, ReferralOut
@@ -82,21 +82,14 @@ async def offer(
         raise Problem(404, "Not found", "no referral case for this case id")
     provider = await session.get(Provider, body.provider_id)
     if provider is None:
-        raise Problem(
-            422,
-            "Invalid request",
-            "no such provider",
-            kind="validation",
-            errors=[{"path": "body.provider_id", "rule": "exists", "message": "not in the directory"}],
-        )
+        raise invalid_field("body.provider_id", "exists", "not in the directory", detail="no such provider")
     missing = {str(s) for s in body.services} - set(provider.services)
     if missing:
-        raise Problem(
-            422,
-            "Invalid request",
-            "the provider does not offer every service asked",
-            kind="validation",
-            errors=[{"path": "body.services", "rule": "offered", "message": ", ".join(sorted(missing))}],
+        raise invalid_field(
+            "body.services",
+            "offered",
+            ", ".join(sorted(missing)),
+            detail="the provider does not offer every service asked",
         )
     now = datetime.now(UTC)
     referral = Referral(

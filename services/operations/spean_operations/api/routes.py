@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from spean_contracts.registry import TOPICS
-from spean_kit.errors import Problem
+from spean_kit.errors import Problem, invalid_field
 from spean_kit.replay import NoSuchDeadLetter, dead_letter_topics, dead_letters, replay
 from spean_kit.service import runtime_of
 from spean_kit.topics import consumer_lags
@@ -136,13 +136,7 @@ async def replay_dead_letter(request: Request, body: ReplayRequest, operator: Cu
     recorded in a transaction that commits once the event is sent: no replay goes unaudited."""
     settings = settings_of(request)
     if body.dlq not in await dead_letter_topics(settings.kafka_bootstrap, settings.topic_namespace):
-        raise Problem(
-            422,
-            "Invalid request",
-            "1 field(s) break the rules",
-            kind="validation",
-            errors=[{"path": "body.dlq", "rule": "dead-letter-topic", "message": "not one of the platform's"}],
-        )
+        raise invalid_field("body.dlq", "dead-letter-topic", "not one of the platform's")
     async with runtime_of(request).sessions() as session:
         audit = Replay(
             at=datetime.now(UTC),

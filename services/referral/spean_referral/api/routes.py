@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from spean_contracts.vocabulary import Service
 from spean_kit.auth import Principal, require_roles
-from spean_kit.errors import Problem
+from spean_kit.errors import Problem, invalid_field
 from spean_kit.service import runtime_of
 from spean_referral import directory, referrals
 from spean_referral.adapters.tables import Provider, Referral, ReferralCase
@@ -40,12 +40,11 @@ CareGiver = Annotated[Principal, Depends(require_roles("provider", "case-worker"
 @router.put("/providers/{provider_id}", response_model=ProviderIn)
 async def put_provider(provider_id: str, body: ProviderIn, request: Request, principal: Manager) -> ProviderIn:
     if body.provider_id != provider_id:
-        raise Problem(
-            422,
-            "Invalid request",
-            "the path and the body name different providers",
-            kind="validation",
-            errors=[{"path": "body.provider_id", "rule": "equals-path", "message": "must match the path"}],
+        raise invalid_field(
+            "body.provider_id",
+            "equals-path",
+            "must match the path",
+            detail="the path and the body name different providers",
         )
     async with runtime_of(request).sessions() as session, session.begin():
         provider = await directory.upsert(session, body)

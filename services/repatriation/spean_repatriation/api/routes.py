@@ -29,7 +29,7 @@ from spean_contracts.sop import (
     VerificationResult,
 )
 from spean_kit.auth import Principal, require_roles
-from spean_kit.errors import Problem
+from spean_kit.errors import Problem, invalid_field
 from spean_kit.service import runtime_of
 from spean_repatriation import exchange as sop
 from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, PersonRead, Repatriation, SopMessage
@@ -115,12 +115,11 @@ async def _show(request: Request, reference: str) -> RepatriationOut:
 async def request_return(body: ReturnRequestIn, request: Request, officer: Officer) -> RepatriationOut:
     """SOP step 4, as the country where the person was found: ask the origin country to take them back."""
     if body.consent is None:
-        raise Problem(
-            422,
-            "Invalid request",
-            "no personal data crosses the border without consent for that purpose",
-            kind="validation",
-            errors=[{"path": "body.consent", "rule": "consent-required", "message": "sharing-cross-border consent"}],
+        raise invalid_field(
+            "body.consent",
+            "consent-required",
+            "sharing-cross-border consent",
+            detail="no personal data crosses the border without consent for that purpose",
         )
     runtime, exchange = runtime_of(request), _exchange(request)
     payload = ReturnRequest(person=body.person, consent=body.consent, exploitation_types=body.exploitation_types)
@@ -137,13 +136,7 @@ async def request_return(body: ReturnRequestIn, request: Request, officer: Offic
             )
             reference = row.reference
     except ProtocolFault as fault:
-        raise Problem(
-            422,
-            "Invalid request",
-            fault.detail,
-            kind="validation",
-            errors=[{"path": "body.origin_country", "rule": "counterpart", "message": fault.detail}],
-        ) from None
+        raise invalid_field("body.origin_country", "counterpart", fault.detail, detail=fault.detail) from None
     return await _show(request, reference)
 
 
