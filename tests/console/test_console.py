@@ -25,18 +25,11 @@ from spean_operations.app import build
 from spean_operations.settings import OperationsSettings
 from tests.support.app import eventually, free_port, served
 from tests.support.kafka import publish, read_all
-from tests.support.platform import Platform
+from tests.support.platform import Platform, screening
 
 ARTIFACTS = Path(os.environ.get("SPEAN_TEST_ARTIFACTS", Path(__file__).parents[2] / ".spean" / "artifacts"))
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENING = {
-    "encountered_at": "2026-11-02T07:30:00+07:00",
-    "encounter": "deportee-transit",
-    "province": "KH-1",
-    "person": {"names": ["Console Example"], "estimated_age": 30, "sex": "female", "nationality": "KHM"},
-    "indicators": {"acts": ["transport"], "means": ["deception"], "purposes": ["forced-labour"]},
-    "continuum": "B",
-}
+SCREENING = screening("Console Example")
 
 
 @dataclass

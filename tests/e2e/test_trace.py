@@ -12,16 +12,9 @@ import httpx
 
 from spean_local.endpoints import Endpoints
 from tests.support.app import eventually
-from tests.support.platform import Platform
+from tests.support.platform import Platform, screening
 
-SCREENING = {
-    "encountered_at": "2026-11-02T07:30:00+07:00",
-    "encounter": "deportee-transit",
-    "province": "KH-1",
-    "person": {"names": ["Trace Example"], "estimated_age": 24, "sex": "female", "nationality": "KHM"},
-    "indicators": {"acts": ["recruitment"], "means": ["deception"], "purposes": ["forced-labour"]},
-    "continuum": "B",
-}
+SCREENING = screening("Trace Example")
 
 
 async def test_a_screening_is_one_trace_across_services_in_the_trace_store(

@@ -13,17 +13,10 @@ from spean_kit.auth import KeySet, TokenVerifier
 from spean_local.endpoints import Endpoints
 from spean_local.login import SignInFailed, broker_sign_in
 from spean_local.pytest_plugin import TokenFactory, UserTokenFactory
-from tests.support.platform import Platform
+from tests.support.platform import Platform, screening
 from tests.support.repatriation import InstanceFactory
 
-SCREENING = {
-    "encountered_at": "2026-11-02T07:30:00+07:00",
-    "encounter": "police-operation",
-    "province": "KH-12",
-    "person": {"names": ["Federation Example"], "estimated_age": 24, "sex": "female", "nationality": "KHM"},
-    "indicators": {"acts": ["recruitment"], "means": ["deception"], "purposes": ["sexual"]},
-    "continuum": "B",
-}
+SCREENING = screening("Federation Example", encounter="police-operation", province="KH-12")
 
 
 def protected_routes(platform: Platform, *extra: tuple[str, FastAPI]) -> list[tuple[str, str, str]]:

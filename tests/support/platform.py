@@ -24,6 +24,18 @@ from tests.support.app import eventually, running
 from tests.support.telemetry import TelemetrySink
 
 
+def screening(name: str, *, encounter: str = "deportee-transit", province: str = "KH-1") -> dict[str, Any]:
+    """A fictional adult woman's screening showing the act, means and purpose of trafficking."""
+    return {
+        "encountered_at": "2026-11-02T07:30:00+07:00",
+        "encounter": encounter,
+        "province": province,
+        "person": {"names": [name], "estimated_age": 24, "sex": "female", "nationality": "KHM"},
+        "indicators": {"acts": ["recruitment"], "means": ["deception"], "purposes": ["sexual"]},
+        "continuum": "B",
+    }
+
+
 @dataclass
 class Platform:
     identification: httpx.AsyncClient
