@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -147,10 +147,9 @@ class IdempotentConsumer:
                 self.telemetry.consumer_lag[lag_key] = max(0, highwater - offsets[partition])
         await consumer.commit(offsets)
 
-    @contextlib.contextmanager
-    def _span(self, record: ConsumerRecord) -> Iterator[Span]:
+    def _start_span(self, record: ConsumerRecord) -> Span:
         headers = {name: value.decode(errors="replace") for name, value in record.headers}
-        with self.telemetry.tracer.start_as_current_span(
+        return self.telemetry.tracer.start_span(
             f"process {record.topic}",
             context=propagate.extract(headers),
             kind=SpanKind.CONSUMER,
@@ -160,7 +159,13 @@ class IdempotentConsumer:
                 "messaging.destination.partition.id": str(record.partition),
                 "messaging.kafka.offset": record.offset,
             },
-        ) as span:
+        )
+
+    @contextlib.contextmanager
+    def _span(self, record: ConsumerRecord) -> Iterator[Span]:
+        """The record's processing span, current while its handler runs (its queries join it)."""
+        span = self._start_span(record)
+        with trace.use_span(span, end_on_exit=True):
             yield span
 
     async def process(self, records: list[ConsumerRecord]) -> None:
@@ -193,9 +198,9 @@ class IdempotentConsumer:
                         await self.subscription.apply(session, [todo[0][1]], self.stage)
                 elif todo:
                     # One span per record still joins each event's trace; the batch's work is shared.
+                    # Ended at once and never made current: a marker costs little per record.
                     for record, _ in todo:
-                        with self._span(record):
-                            pass
+                        self._start_span(record).end()
                     await self.subscription.apply(session, [event for _, event in todo], self.stage)
         except Exception as failure:
             log.warning(
