@@ -57,7 +57,8 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
     partitions = await partitions_of(bootstrap, [topic])
     if not partitions:
         return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    # What the platform's consumers would see (they read committed records only).
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed")
     await consumer.start()
     try:
         consumer.assign(partitions)

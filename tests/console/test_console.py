@@ -19,12 +19,13 @@ from playwright.async_api import Page, async_playwright, expect
 from spean_contracts.events import IdentificationDeadlineBreached
 from spean_contracts.registry import IDENTIFICATION, spec_for_model
 from spean_kit.deadletter import DeadLetters
+from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory
 from spean_operations.app import build
 from spean_operations.settings import OperationsSettings
 from tests.support.app import eventually, free_port, served
-from tests.support.kafka import publish, read_all
+from tests.support.kafka import publish
 from tests.support.platform import Platform, screening
 
 ARTIFACTS = Path(os.environ.get("SPEAN_TEST_ARTIFACTS", Path(__file__).parents[2] / ".spean" / "artifacts"))
@@ -71,14 +72,14 @@ async def dead_letter_of(platform: Platform, servers: Endpoints, case_id: str, r
     topic = platform.namespace + IDENTIFICATION.name
 
     async def published() -> bool:
-        return any(r.key.decode() == case_id for r in await read_all(servers.kafka_bootstrap, topic))
+        return any(r.key.decode() == case_id for r in await read_topic(servers.kafka_bootstrap, topic))
 
     await eventually(published, what="the screening's event on Kafka")
-    record = next(r for r in await read_all(servers.kafka_bootstrap, topic) if r.key.decode() == case_id)
+    record = next(r for r in await read_topic(servers.kafka_bootstrap, topic) if r.key.decode() == case_id)
     letters = DeadLetters(servers.kafka_bootstrap)
     await letters.send(record, reason=reason, consumer="spean-referral", attempts=5)
     await letters.close()
-    dlq = await read_all(servers.kafka_bootstrap, topic + ".dlq")
+    dlq = await read_topic(servers.kafka_bootstrap, topic + ".dlq")
     offset: int = max(r.offset for r in dlq)
     return offset
 
@@ -159,7 +160,7 @@ async def test_an_operator_signs_in_sees_live_figures_and_replays_a_dead_letter(
     offset = await dead_letter_of(platform, servers, case_id, reason)
     dlq = platform.namespace + IDENTIFICATION.dead_letter
     topic = platform.namespace + IDENTIFICATION.name
-    before = len(await read_all(servers.kafka_bootstrap, topic))
+    before = len(await read_topic(servers.kafka_bootstrap, topic))
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -198,7 +199,7 @@ async def test_an_operator_signs_in_sees_live_figures_and_replays_a_dead_letter(
         finally:
             await browser.close()
 
-    after = await read_all(servers.kafka_bootstrap, topic)
+    after = await read_topic(servers.kafka_bootstrap, topic)
     assert len(after) == before + 1
     replayed = after[-1]
     assert replayed.key.decode() == case_id

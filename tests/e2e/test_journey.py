@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Callable
 
 from spean_contracts.registry import TOPICS
+from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
 from tests.support.app import eventually
-from tests.support.kafka import read_all
+from tests.support.kafka import published_text
 from tests.support.platform import Platform
 from tests.support.telemetry import TelemetrySink
 
@@ -78,8 +79,10 @@ async def test_a_case_travels_from_screening_to_verdict_and_the_registry_tells_i
 
     assert [e["type"].removeprefix("kh.spean.").removesuffix(".v1") for e in timeline["entries"]] == expected
     assert {e["source"].split("/")[2] for e in timeline["entries"]} == {"identification", "referral", "registry"}
-    records = [r for topic in TOPICS for r in await read_all(servers.kafka_bootstrap, platform.namespace + topic.name)]
-    published = b"".join(r.value + b"".join(v for _, v in r.headers) for r in records).decode()
+    records = [
+        r for topic in TOPICS for r in await read_topic(servers.kafka_bootstrap, platform.namespace + topic.name)
+    ]
+    published = published_text(records)
     assert case_id in published
     for secret in PERSONAL:
         assert secret not in published

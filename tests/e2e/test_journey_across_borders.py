@@ -10,9 +10,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from spean_contracts.registry import TOPICS
+from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
 from tests.support.app import eventually
-from tests.support.kafka import read_all
+from tests.support.kafka import published_text
 from tests.support.platform import Platform
 from tests.support.repatriation import CONSENT, InstanceFactory
 from tests.support.telemetry import TelemetrySink
@@ -136,8 +137,10 @@ async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_time
     assert all(len(e["trace_id"] or "") == 32 for e in entries)
     assert len({e["trace_id"] for e in entries if e["type"].startswith("kh.spean.identification.screening")}) == 1
 
-    records = [r for topic in TOPICS for r in await read_all(servers.kafka_bootstrap, platform.namespace + topic.name)]
-    published = b"".join(r.value + b"".join(v for _, v in r.headers) for r in records).decode()
+    records = [
+        r for topic in TOPICS for r in await read_topic(servers.kafka_bootstrap, platform.namespace + topic.name)
+    ]
+    published = published_text(records)
     assert reference in published
     personal = ("Nguyen Thi Example", "2000-03-09", "An Giang")
     for value in personal:

@@ -9,11 +9,11 @@ from aiokafka import AIOKafkaProducer
 
 from spean_contracts import source_of, to_kafka_record
 from spean_contracts.registry import IDENTIFICATION
+from spean_kit.replay import read_topic
 from spean_kit.topics import group_caught_up, rewind
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import build, case_identified
 from tests.support.app import eventually, running, scalar
-from tests.support.kafka import read_all
 
 
 async def test_a_group_rewound_to_offset_zero_applies_nothing_twice(
@@ -84,7 +84,7 @@ async def test_poison_and_failing_events_are_dead_lettered_with_their_reason_and
 
         await eventually(good_one_applied, what="the record behind the poison one")
 
-    dead = [r for r in await read_all(settings.kafka_bootstrap, f"{topic}.dlq") if r.key in (good.key, failing.key)]
+    dead = [r for r in await read_topic(settings.kafka_bootstrap, f"{topic}.dlq") if r.key in (good.key, failing.key)]
     reasons = {
         r.key: {name: value.decode() for name, value in r.headers}
         for r in dead

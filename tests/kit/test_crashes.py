@@ -17,13 +17,13 @@ from spean_contracts.registry import IDENTIFICATION
 from spean_kit.database import create_engine as kit_engine
 from spean_kit.database import migrate, session_factory
 from spean_kit.outbox import add_event
+from spean_kit.replay import read_topic
 from spean_kit.topics import ensure_topics
 from spean_local.paths import Layout, Ports
 from spean_local.servers import Kafka
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import MIGRATIONS, build, case_identified
 from tests.support.app import eventually, running, scalar
-from tests.support.kafka import read_all
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,7 +85,7 @@ async def test_a_relay_killed_mid_batch_loses_nothing_and_doubles_nothing_downst
         second.terminate()
         await asyncio.to_thread(second.wait)
 
-    published = [r for r in await read_all(settings.kafka_bootstrap, topic) if r.key.decode().startswith(prefix)]
+    published = [r for r in await read_topic(settings.kafka_bootstrap, topic) if r.key.decode().startswith(prefix)]
     assert len({dict(r.headers)["ce_id"] for r in published}) == total
     async with running(build(settings)):
 

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from spean_contracts import spec_for_model, to_kafka_record
 from spean_contracts.fields import EventData
-from spean_kit.topics import ensure_topics, partitions_of
+from spean_kit.topics import ensure_topics
 
 
-async def read_all(bootstrap: str, topic: str) -> list[ConsumerRecord]:
-    """Every record of `topic` from offset 0 to its current end, without joining a group."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed")
-    await consumer.start()
-    try:
-        partitions = await partitions_of(bootstrap, [topic])
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        records: list[ConsumerRecord] = []
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            for batch in (await consumer.getmany(timeout_ms=500)).values():
-                records.extend(batch)
-        return records
-    finally:
-        await consumer.stop()
+def published_text(records: list[ConsumerRecord]) -> str:
+    """All that the records carry (values and headers) as one text, to search for what must not be there."""
+    return b"".join(r.value + b"".join(v for _, v in r.headers) for r in records).decode()
 
 
 async def publish(bootstrap: str, namespace: str, *events: EventData, source: str = "/spean/test/MOSVY") -> None:

@@ -10,10 +10,11 @@ import uuid
 from spean_contracts import source_of
 from spean_contracts.registry import IDENTIFICATION
 from spean_kit.deadletter import DeadLetters
+from spean_kit.replay import read_topic
 from spean_kit.topics import ensure_topics
 from spean_local.endpoints import Endpoints
 from tests.kit.sample.app import case_identified
-from tests.support.kafka import publish, read_all
+from tests.support.kafka import publish
 from tests.walkthrough.test_readme import ROOT, SPEAN
 
 
@@ -27,7 +28,7 @@ async def test_a_dead_letter_is_listed_with_its_reason_and_replayed_to_its_topic
     await ensure_topics(servers.kafka_bootstrap, [IDENTIFICATION], namespace=namespace)
     case_id = f"case-{uuid.uuid4().hex}"
     await publish(servers.kafka_bootstrap, namespace, case_identified(case_id), source=source_of("test", "MOSVY"))
-    (original,) = await read_all(servers.kafka_bootstrap, topic)
+    (original,) = await read_topic(servers.kafka_bootstrap, topic)
     letters = DeadLetters(servers.kafka_bootstrap)
     reason = "RuntimeError: the shelter table was locked"
     await letters.send(original, reason=reason, consumer="spean-referral", attempts=5)
@@ -42,7 +43,7 @@ async def test_a_dead_letter_is_listed_with_its_reason_and_replayed_to_its_topic
     replayed = spean("dlq", "replay", topic + ".dlq", "0")
     assert replayed.returncode == 0, replayed.stderr
     assert f"to {topic}" in replayed.stdout
-    first, again = await read_all(servers.kafka_bootstrap, topic)
+    first, again = await read_topic(servers.kafka_bootstrap, topic)
     assert (again.key, again.value) == (first.key, first.value)
     assert dict(again.headers) == dict(first.headers)
 

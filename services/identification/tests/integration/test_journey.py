@@ -9,8 +9,9 @@ from spean_contracts import from_kafka_record
 from spean_contracts.registry import IDENTIFICATION
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
+from spean_kit.replay import read_topic
 from tests.support.app import eventually, running, scalar
-from tests.support.kafka import read_all
+from tests.support.kafka import published_text
 
 Auth = Callable[[str], dict[str, str]]
 SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
@@ -45,7 +46,7 @@ async def test_screening_then_determination_publishes_case_identified_without_pe
 
         await eventually(published, what="the outbox drained to Kafka")
 
-    records = [r for r in await read_all(settings.kafka_bootstrap, topic) if r.key == case_id.encode()]
+    records = [r for r in await read_topic(settings.kafka_bootstrap, topic) if r.key == case_id.encode()]
     events = [from_kafka_record(r.value, r.headers) for r in records]
     assert [e.type for e in events] == [
         "kh.spean.identification.screening-recorded.v1",
@@ -57,7 +58,7 @@ async def test_screening_then_determination_publishes_case_identified_without_pe
     assert identified["province"] == "KH-1"
     assert identified["screening_agency"] == "MOSVY-POIPET-TC"
     assert events[-1].source == "/spean/identification/MOSVY"
-    everything = b"".join(r.value + b"".join(v for _, v in r.headers) for r in records).decode()
+    everything = published_text(records)
     for secret in personal_data:
         assert secret not in everything
 

@@ -11,10 +11,10 @@ import httpx
 
 from spean_contracts import from_kafka_record
 from spean_contracts.registry import REFERRAL
+from spean_kit.replay import read_topic
 from spean_referral.app import build
 from spean_referral.settings import ReferralSettings
 from tests.support.app import eventually, running, scalar
-from tests.support.kafka import read_all
 
 Auth = Callable[[str], dict[str, str]]
 Settings = Callable[..., Awaitable[ReferralSettings]]
@@ -81,7 +81,7 @@ async def test_an_identified_child_is_referred_and_followed_to_closure(
         await eventually(drained, what="the outbox drained")
 
     topic = settings.topic_namespace + REFERRAL.name
-    events = [from_kafka_record(r.value, r.headers) for r in await read_all(settings.kafka_bootstrap, topic)]
+    events = [from_kafka_record(r.value, r.headers) for r in await read_topic(settings.kafka_bootstrap, topic)]
     mine = [e.type.removeprefix("kh.spean.") for e in events if e.subject == case_id]
     assert mine == [
         "referral.case-opened.v1",

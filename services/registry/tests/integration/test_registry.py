@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from spean_contracts import from_kafka_record
 from spean_contracts.registry import PROSECUTION
 from spean_kit.database import async_url
+from spean_kit.replay import read_topic
 from spean_registry.app import build
 from spean_registry.rebuild import rebuild
 from spean_registry.settings import RegistrySettings
 from tests.support.app import eventually, running, scalar
-from tests.support.kafka import publish, read_all
+from tests.support.kafka import publish
 
 Auth = Callable[[str], dict[str, str]]
 Settings = Callable[..., Awaitable[RegistrySettings]]
@@ -157,7 +158,7 @@ async def test_a_court_outcome_is_published_and_counted(
     assert invalid.json()["errors"][0]["message"].endswith("restitution paid cannot exceed restitution ordered")
     assert (prosecuted["total"], convicted["total"]) == (2, None)  # one conviction: below k, suppressed
     topic = settings.topic_namespace + PROSECUTION.name
-    types = [from_kafka_record(r.value, r.headers).type for r in await read_all(settings.kafka_bootstrap, topic)]
+    types = [from_kafka_record(r.value, r.headers).type for r in await read_topic(settings.kafka_bootstrap, topic)]
     assert types.count("kh.spean.case.prosecuted.v1") == 2
 
 

@@ -8,13 +8,13 @@ from typing import Any
 
 from spean_contracts import from_kafka_record
 from spean_contracts.registry import REPATRIATION
+from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
-from tests.support.kafka import read_all
 from tests.support.repatriation import CONSENT, Instance, InstanceFactory, return_request
 
 
 async def case_events(servers: Endpoints, instance: Instance) -> list[tuple[str, dict[str, Any]]]:
-    records = await read_all(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
+    records = await read_topic(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
     decoded = [from_kafka_record(r.value, r.headers) for r in records]
     return [
         (event.type.removeprefix("kh.spean.").removesuffix(".v1"), event.data.model_dump(mode="json"))

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from spean_contracts import from_kafka_record
 from spean_contracts.registry import REPATRIATION
+from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
 from tests.support.app import eventually, scalar
-from tests.support.kafka import read_all
+from tests.support.kafka import published_text
 from tests.support.repatriation import InstanceFactory, return_request
 
 VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
@@ -66,7 +67,7 @@ async def test_passed_verification_and_receipt_deadlines_are_announced_once(
     reference = answer.json()["reference"]
 
     async def breaches() -> list[str]:
-        records = await read_all(servers.kafka_bootstrap, kh.settings.topic_namespace + REPATRIATION.name)
+        records = await read_topic(servers.kafka_bootstrap, kh.settings.topic_namespace + REPATRIATION.name)
         events = [from_kafka_record(r.value, r.headers) for r in records]
         return sorted(
             e.data.model_dump()["deadline"] for e in events if e.type.endswith("repatriation.deadline-breached.v1")
@@ -87,8 +88,8 @@ async def test_nothing_about_the_person_reaches_kafka(countries: InstanceFactory
     await vn.reached(reference, "requested")
 
     for instance in (kh, vn):
-        records = await read_all(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
-        published = b"".join(r.value + b"".join(v for _, v in r.headers) for r in records).decode()
+        records = await read_topic(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
+        published = published_text(records)
         assert reference in published
         for personal in ("Tran Thi Example", "2001-07-15", "Kampong Cham"):
             assert personal not in published
