@@ -13,7 +13,6 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from spean_contracts.registry import TOPICS
 from spean_kit.errors import Problem, invalid_field
 from spean_kit.replay import NoSuchDeadLetter, dead_letter_topics, dead_letters, replay
 from spean_kit.service import runtime_of
@@ -97,10 +96,7 @@ async def overview(request: Request, operator: CurrentOperator) -> dict[str, Any
             for lag in lags
         ],
         "outbox_backlog": await _backlogs(settings),
-        "dead_letters": {
-            topic.dead_letter: sum(1 for letter in letters if letter.dlq == namespace + topic.dead_letter)
-            for topic in TOPICS
-        },
+        "dead_letters": [letter.as_dict() for letter in letters],
         "deadline_breaches": {
             "total": breach_count or 0,
             "latest": [

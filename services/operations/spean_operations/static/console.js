@@ -78,8 +78,7 @@ function drawBars(container, rows) {
   }
 }
 
-async function showDeadLetters() {
-  const letters = await api("/api/dead-letters");
+function showDeadLetters(letters) {
   $("dlq-total").textContent = String(letters.length);
   const rows = $("dlq-rows");
   rows.replaceChildren();
@@ -159,7 +158,7 @@ async function refresh() {
       drawBars($("backlog-bars"), Object.entries(backlog).map(([service, value]) => ({ label: service, value })));
     }
     showBreaches(overview.deadline_breaches);
-    await showDeadLetters();
+    showDeadLetters(overview.dead_letters);
     $("updated").textContent = `updated ${new Date(overview.generated_at).toLocaleTimeString()}`;
   } catch (error) {
     $("updated").textContent = `not updated: ${error.message}`;
