@@ -24,11 +24,21 @@ def redacted_target(target: str) -> str:
     return f"{path}?{redacted_query(query)}" if separator else path
 
 
+# Where the instrumentation puts the query, under the stable conventions and the older ones (which a
+# deployment may still choose, or emit both of).
+_QUERY_BEARING = ("url.query", "http.target", "http.url")
+
+
 def redact_request_span(span: Span, scope: dict[str, Any]) -> None:
     """The HTTP server span's hook, run once its attributes are set: the query's values never stay."""
-    query = scope.get("query_string", b"")
-    if span.is_recording() and query:
-        span.set_attribute("url.query", redacted_query(query.decode("latin-1")))
+    attributes = getattr(span, "attributes", None) or {}
+    if not span.is_recording() or not scope.get("query_string"):
+        return
+    for key in _QUERY_BEARING:
+        value = attributes.get(key)
+        if isinstance(value, str):
+            redacted = redacted_query(value) if key == "url.query" else redacted_target(value)
+            span.set_attribute(key, redacted)
 
 
 class AccessLogQueries(logging.Filter):

@@ -54,10 +54,13 @@ def test_a_query_strings_values_stay_out_of_spans_and_access_logs() -> None:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     with provider.get_tracer("test").start_as_current_span("GET /cases/{case_id}/timeline") as span:
-        span.set_attribute("url.query", "purpose=Sokha%27s+court+file")
+        span.set_attribute("url.query", "purpose=Sokha%27s+court+file&by=year")
+        # The older conventions carry the query in the target and the URL.
+        span.set_attribute("http.target", "/cases/c-1/timeline?purpose=Sokha%27s+court+file&by=year")
         redact_request_span(span, {"query_string": b"purpose=Sokha%27s+court+file&by=year"})
     (finished,) = exporter.get_finished_spans()
     assert (finished.attributes or {})["url.query"] == "purpose=REDACTED&by=REDACTED"
+    assert (finished.attributes or {})["http.target"] == "/cases/c-1/timeline?purpose=REDACTED&by=REDACTED"
 
     record = logging.makeLogRecord(
         {
