@@ -124,8 +124,9 @@ class Collector(Server):
             self.binary.parent.mkdir(parents=True, exist_ok=True)
             built = Path(work) / manifest["dist"]["name"]
             # Moved in whole, so a build interrupted half-way never leaves a binary that looks finished.
-            shutil.move(built, self.binary.with_suffix(".partial"))
-            self.binary.with_suffix(".partial").rename(self.binary)
+            partial = self.binary.with_name(f"{self.binary.name}.partial")
+            shutil.move(built, partial)
+            partial.rename(self.binary)
 
     @staticmethod
     def _run(command: list[str], env: dict[str, str]) -> None:
