@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
@@ -210,8 +211,9 @@ class IdempotentConsumer:
             for record, event in parsed:
                 await self._process_one(record, event)
             return
-        for record, event in parsed:
-            self.telemetry.events_consumed.add(1, {"topic": record.topic, "type": event.type})
+        consumed = Counter((record.topic, event.type) for record, event in parsed)
+        for (topic, event_type), count in consumed.items():
+            self.telemetry.events_consumed.add(count, {"topic": topic, "type": event_type})
 
     async def _claim(self, session: AsyncSession, parsed: list[tuple[ConsumerRecord, CloudEvent]]) -> set[str]:
         """Record the events' ids in the inbox; returns those not processed before (the rest are replays)."""

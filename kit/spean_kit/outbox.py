@@ -8,15 +8,20 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +35,14 @@ log = logging.getLogger(__name__)
 # One relay at a time per service (advisory lock), so that records of one case leave in commit order
 # even when several replicas run.
 RELAY_LOCK_NAMESPACE = 0x5E4A
+
+UNSENT_COLUMNS = (outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers, outbox.c.trace_context)
+# One statement text whatever the batch's size (an array, not an IN list of n parameters).
+MARK_SENT = (
+    sa.update(outbox)
+    .where(outbox.c.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger))))
+    .values(sent_at=sa.func.now())
+)
 
 
 async def add_events(
@@ -125,6 +138,8 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self._producer: AIOKafkaProducer | None = None
         self._counted_at = float("-inf")
+        # The Java client's partitioner (murmur2 of the key): a case's records land where any client puts them.
+        self._partitioner = DefaultPartitioner()
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -152,7 +167,10 @@ class OutboxRelay:
                 return 0
             rows = (
                 await connection.execute(
-                    sa.select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(self.batch_size)
+                    sa.select(*UNSENT_COLUMNS)
+                    .where(outbox.c.sent_at.is_(None))
+                    .order_by(outbox.c.id)
+                    .limit(self.batch_size)
                 )
             ).all()
             if not rows:
@@ -166,45 +184,45 @@ class OutboxRelay:
                 self.telemetry.outbox_backlog = len(rows)
             producer = await self._ensure_producer()
             await self._publish(producer, rows)
-            await connection.execute(
-                sa.update(outbox).where(outbox.c.id.in_([row.id for row in rows])).values(sent_at=sa.func.now())
-            )
+            await connection.execute(MARK_SENT, {"ids": [row.id for row in rows]})
         self.telemetry.outbox_backlog = max(0, self.telemetry.outbox_backlog - len(rows))
         return len(rows)
 
     async def _publish(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> None:
-        deliveries = []
-        for row in rows:
-            headers = {name: value for name, value in row.headers}
-            parent = propagate.extract(row.trace_context)
-            # Started and ended by hand, never made current: this loop runs once per event, and
-            # attaching a context costs more than the span itself.
-            span = self.telemetry.tracer.start_span(
-                f"send {row.topic}",
-                context=parent,
-                kind=SpanKind.PRODUCER,
-                attributes=messaging_attributes(row.topic, "send", headers, key=row.key),
-            )
-            try:
-                # The consumer's span becomes a child of this publish span, not of the HTTP request.
-                carrier: dict[str, str] = {}
-                propagate.inject(carrier, context=trace.set_span_in_context(span, parent))
-                headers.update(carrier)
-                deliveries.append(
-                    await producer.send(
-                        row.topic,
-                        row.value,
-                        key=row.key,
-                        headers=[(name, value.encode()) for name, value in headers.items()],
-                    )
-                )
-            finally:
-                span.end()
+        partitions: dict[str, list[int]] = {}
+        parents: dict[tuple[tuple[str, str], ...], Context] = {}
+        batches = _PartitionBatches(producer)
+        published: Counter[tuple[str, str]] = Counter()
+        for _, topic, key, value, stored_headers, trace_context in rows:
+            if topic not in partitions:
+                partitions[topic] = sorted(await producer.partitions_for(topic))
+            # A transaction's rows share one trace context: extracted once.
+            trace_key = tuple(sorted(trace_context.items()))
+            if trace_key not in parents:
+                parents[trace_key] = propagate.extract(trace_context)
+            headers = self._traced(topic, key, dict(stored_headers), parents[trace_key])
+            partition = self._partitioner(key, partitions[topic], None)
+            await batches.append(TopicPartition(topic, partition), key, value, headers)
+            published[topic, headers.get("ce_type", "")] += 1
         # In order per partition (idempotent producer); a failure rolls the batch back to unsent.
-        await asyncio.gather(*deliveries)
-        for row in rows:
-            headers = dict(row.headers)
-            self.telemetry.events_published.add(1, {"topic": row.topic, "type": headers.get("ce_type", "")})
+        await asyncio.gather(*await batches.send())
+        for (topic, event_type), count in published.items():
+            self.telemetry.events_published.add(count, {"topic": topic, "type": event_type})
+
+    def _traced(self, topic: str, key: bytes, headers: dict[str, str], parent: Context) -> dict[str, str]:
+        """The record's headers with the context of its publish span, so that each consumer's span
+        becomes a child of the publish, not of the HTTP request."""
+        # Started and ended by hand, never made current: this runs once per event, and attaching a
+        # context costs more than the span itself.
+        span = self.telemetry.tracer.start_span(
+            f"send {topic}",
+            context=parent,
+            kind=SpanKind.PRODUCER,
+            attributes=messaging_attributes(topic, "send", headers, key=key),
+        )
+        propagate.inject(headers, context=trace.set_span_in_context(span, parent))
+        span.end()
+        return headers
 
     async def run(self, stop: asyncio.Event) -> None:
         delay = self.poll_seconds
@@ -224,3 +242,40 @@ class OutboxRelay:
                 except TimeoutError:
                     continue
         await self._reset_producer()
+
+
+class _PartitionBatches:
+    """Records gathered into one batch per partition, each batch sent whole: one delivery future per
+    batch instead of one per record. The producer still numbers each batch (idempotence) in the
+    order batches are submitted, so a partition's records keep their order."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
+        self.open: dict[TopicPartition, BatchBuilder] = {}
+        self.deliveries: list[asyncio.Future[Any]] = []
+
+    async def append(self, to: TopicPartition, key: bytes, value: bytes, headers: dict[str, str]) -> None:
+        record = {
+            "timestamp": None,
+            "key": key,
+            "value": value,
+            "headers": [(n, v.encode()) for n, v in headers.items()],
+        }
+        batch = self.open.get(to)
+        if batch is not None and batch.append(**record) is not None:
+            return
+        if batch is not None:  # full: off it goes, and a new one takes the record
+            await self._send(to, batch)
+        batch = self.open[to] = self.producer.create_batch()
+        batch.append(**record)
+
+    async def send(self) -> list[asyncio.Future[Any]]:
+        """Submits the batches still open; returns every batch's delivery."""
+        for to, batch in self.open.items():
+            await self._send(to, batch)
+        self.open.clear()
+        return self.deliveries
+
+    async def _send(self, to: TopicPartition, batch: BatchBuilder) -> None:
+        batch.close()
+        self.deliveries.append(await self.producer.send_batch(batch, to.topic, partition=to.partition))
