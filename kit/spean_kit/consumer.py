@@ -27,7 +27,7 @@ from spean_contracts import CloudEvent, ContractViolation, from_kafka_record
 from spean_kit.deadletter import DeadLetters
 from spean_kit.outbox import Stager
 from spean_kit.tables import inbox
-from spean_kit.telemetry import Telemetry, messaging_attributes
+from spean_kit.telemetry import Telemetry, batch_attributes, messaging_attributes
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,9 @@ CLAIM = sa.text(
     sa.bindparam("event_ids", type_=ARRAY(sa.String)),
     sa.bindparam("topics", type_=ARRAY(sa.String)),
 )
+
+# W3C trace context headers: records carrying the same ones were published under the same span.
+TRACE_HEADERS = frozenset({"traceparent", "tracestate"})
 
 # A handler applies one event within the consumer's transaction, and may stage events of its own.
 Handler = Callable[[AsyncSession, CloudEvent, Stager], Awaitable[None]]
@@ -148,18 +151,22 @@ class IdempotentConsumer:
                 self.telemetry.consumer_lag[lag_key] = max(0, highwater - offsets[partition])
         await consumer.commit(offsets)
 
-    def _start_span(self, record: ConsumerRecord) -> Span:
+    def _start_span(self, record: ConsumerRecord, *more: ConsumerRecord) -> Span:
+        """The processing span of `record`, or of all the records given (one cause, one topic)."""
         headers = {name: value.decode(errors="replace") for name, value in record.headers}
+        if more:
+            attributes = batch_attributes(record.topic, "process", 1 + len(more))
+        else:
+            attributes = {
+                **messaging_attributes(record.topic, "process", headers, key=record.key),
+                "messaging.destination.partition.id": str(record.partition),
+                "messaging.kafka.offset": record.offset,
+            }
         return self.telemetry.tracer.start_span(
             f"process {record.topic}",
             context=propagate.extract(headers),
             kind=SpanKind.CONSUMER,
-            attributes={
-                **messaging_attributes(record.topic, "process", headers, key=record.key),
-                "messaging.consumer.group.name": self.group,
-                "messaging.destination.partition.id": str(record.partition),
-                "messaging.kafka.offset": record.offset,
-            },
+            attributes={**attributes, "messaging.consumer.group.name": self.group},
         )
 
     @contextlib.contextmanager
@@ -198,10 +205,11 @@ class IdempotentConsumer:
                     with self._span(todo[0][0]):
                         await self.subscription.apply(session, [todo[0][1]], self.stage)
                 elif todo:
-                    # One span per record still joins each event's trace; the batch's work is shared.
-                    # Ended at once and never made current: a marker costs little per record.
-                    for record, _ in todo:
-                        self._start_span(record).end()
+                    # The batch's work is shared, so its spans are markers, ended at once and never
+                    # made current: one per publish span the records came from, so that each joins
+                    # the trace of the request that caused it (a bulk intake's events share one).
+                    for records in _by_cause([record for record, _ in todo]):
+                        self._start_span(*records).end()
                     await self.subscription.apply(session, [event for _, event in todo], self.stage)
         except Exception as failure:
             log.warning(
@@ -252,3 +260,20 @@ class IdempotentConsumer:
         await self.dead_letters.send(record, reason=reason, consumer=self.group, attempts=attempts)
         self.telemetry.events_dead_lettered.add(1, {"topic": record.topic, "consumer.group": self.group})
         log.error("event dead-lettered", extra={"topic": record.topic, "offset": record.offset})
+
+
+def _by_cause(records: list[ConsumerRecord]) -> list[list[ConsumerRecord]]:
+    """Records grouped by topic and the trace context they carry (records published under one span);
+    a record without one stands alone."""
+    groups: list[list[ConsumerRecord]] = []
+    by_cause: dict[tuple[str, tuple[tuple[str, bytes], ...]], list[ConsumerRecord]] = {}
+    for record in records:
+        cause = tuple(sorted((name, value) for name, value in record.headers if name in TRACE_HEADERS))
+        group = by_cause.get((record.topic, cause)) if cause else None
+        if group is None:
+            group = []
+            groups.append(group)
+            if cause:
+                by_cause[record.topic, cause] = group
+        group.append(record)
+    return groups

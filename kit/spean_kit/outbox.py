@@ -10,6 +10,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,7 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts import to_kafka_record
 from spean_contracts.fields import EventData
 from spean_kit.tables import outbox
-from spean_kit.telemetry import Telemetry, messaging_attributes
+from spean_kit.telemetry import Telemetry, batch_attributes, messaging_attributes
 
 log = logging.getLogger(__name__)
 
@@ -189,40 +190,47 @@ class OutboxRelay:
         return len(rows)
 
     async def _publish(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> None:
+        sends = _sends(rows)
+        spans = [self._send_span(send) for send in sends]
+        carriers: dict[int, dict[str, str]] = {}
+        for send, span in zip(sends, spans, strict=True):
+            # Each consumer's span becomes a child of this publish span, not of the HTTP request.
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier, context=trace.set_span_in_context(span, send.parent))
+            carriers.update((row.id, carrier) for row in send.rows)
         partitions: dict[str, list[int]] = {}
-        parents: dict[tuple[tuple[str, str], ...], Context] = {}
         batches = _PartitionBatches(producer)
-        published: Counter[tuple[str, str]] = Counter()
-        for _, topic, key, value, stored_headers, trace_context in rows:
-            if topic not in partitions:
-                partitions[topic] = sorted(await producer.partitions_for(topic))
-            # A transaction's rows share one trace context: extracted once.
-            trace_key = tuple(sorted(trace_context.items()))
-            if trace_key not in parents:
-                parents[trace_key] = propagate.extract(trace_context)
-            headers = self._traced(topic, key, dict(stored_headers), parents[trace_key])
-            partition = self._partitioner(key, partitions[topic], None)
-            await batches.append(TopicPartition(topic, partition), key, value, headers)
-            published[topic, headers.get("ce_type", "")] += 1
-        # In order per partition (idempotent producer); a failure rolls the batch back to unsent.
-        await asyncio.gather(*await batches.send())
+        try:
+            for row in rows:
+                if row.topic not in partitions:
+                    partitions[row.topic] = sorted(await producer.partitions_for(row.topic))
+                partition = self._partitioner(row.key, partitions[row.topic], None)
+                headers = {**dict(row.headers), **carriers[row.id]}
+                await batches.append(TopicPartition(row.topic, partition), row.key, row.value, headers)
+            # In order per partition (idempotent producer); a failure rolls the batch back to unsent.
+            await asyncio.gather(*await batches.send())
+        except BaseException as failure:
+            for span in spans:
+                span.set_status(Status(StatusCode.ERROR, type(failure).__name__))
+            raise
+        finally:
+            # Ended once Kafka has acknowledged: a publish span lasts as long as the publish.
+            for span in spans:
+                span.end()
+        published = Counter((row.topic, dict(row.headers).get("ce_type", "")) for row in rows)
         for (topic, event_type), count in published.items():
             self.telemetry.events_published.add(count, {"topic": topic, "type": event_type})
 
-    def _traced(self, topic: str, key: bytes, headers: dict[str, str], parent: Context) -> dict[str, str]:
-        """The record's headers with the context of its publish span, so that each consumer's span
-        becomes a child of the publish, not of the HTTP request."""
-        # Started and ended by hand, never made current: this runs once per event, and attaching a
-        # context costs more than the span itself.
-        span = self.telemetry.tracer.start_span(
-            f"send {topic}",
-            context=parent,
-            kind=SpanKind.PRODUCER,
-            attributes=messaging_attributes(topic, "send", headers, key=key),
+    def _send_span(self, send: _Send) -> Span:
+        if len(send.rows) == 1:
+            row = send.rows[0]
+            attributes = messaging_attributes(send.topic, "send", dict(row.headers), key=row.key)
+        else:
+            attributes = batch_attributes(send.topic, "send", len(send.rows))
+        # Never made current: nothing runs under it but the producer's own work.
+        return self.telemetry.tracer.start_span(
+            f"send {send.topic}", context=send.parent, kind=SpanKind.PRODUCER, attributes=attributes
         )
-        propagate.inject(headers, context=trace.set_span_in_context(span, parent))
-        span.end()
-        return headers
 
     async def run(self, stop: asyncio.Event) -> None:
         delay = self.poll_seconds
@@ -242,6 +250,34 @@ class OutboxRelay:
                 except TimeoutError:
                     continue
         await self._reset_producer()
+
+
+@dataclass
+class _Send:
+    """Rows published under one span."""
+
+    topic: str
+    parent: Context
+    rows: list[Any] = field(default_factory=list)
+
+
+def _sends(rows: Sequence[Any]) -> list[_Send]:
+    """The publish spans of a batch of rows. One request's events for one topic share a span (a
+    batch send, in OpenTelemetry's messaging conventions): a bulk intake of 500 screenings is one
+    publish in its trace, not 500. A row staged outside any trace has a span of its own, so that
+    unrelated events never share a trace."""
+    sends: list[_Send] = []
+    by_cause: dict[tuple[str, tuple[tuple[str, str], ...]], _Send] = {}
+    for row in rows:
+        cause = tuple(sorted(row.trace_context.items()))
+        send = by_cause.get((row.topic, cause)) if cause else None
+        if send is None:
+            send = _Send(row.topic, propagate.extract(row.trace_context))
+            sends.append(send)
+            if cause:
+                by_cause[row.topic, cause] = send
+        send.rows.append(row)
+    return sends
 
 
 class _PartitionBatches:

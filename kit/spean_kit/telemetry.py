@@ -46,6 +46,16 @@ def messaging_attributes(
     return attributes
 
 
+def batch_attributes(topic: str, operation: str, count: int) -> dict[str, AttributeValue]:
+    """Messaging attributes of a span standing for several records (a batch send or process)."""
+    return {
+        "messaging.system": "kafka",
+        "messaging.destination.name": topic,
+        "messaging.operation.type": operation,
+        "messaging.batch.message_count": count,
+    }
+
+
 class WithoutIdleQueries(Sampler):
     """Root sampler that drops a database statement with no request or event around it.
 

@@ -97,3 +97,40 @@ async def test_thousands_of_events_staged_in_one_transaction(make_settings: Sett
         await engine.dispose()
     assert len(set(staged)) == 6000
     assert await scalar(settings, "SELECT count(*) FROM outbox") == 6000
+
+
+async def test_a_bulk_intake_is_one_publish_in_its_trace_and_unrelated_events_never_share_one(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = await make_settings()
+    spans = InMemorySpanExporter()
+    app = build(settings, span_exporters=(spans,))
+    bulk = [case_identified(f"bulk-{uuid.uuid4().hex[:12]}") for _ in range(3)]
+    loose = [case_identified(f"loose-{uuid.uuid4().hex[:12]}") for _ in range(2)]
+    async with running(app) as _:
+        runtime = app.state.runtime
+        with runtime.telemetry.tracer.start_as_current_span("POST /intake", kind=SpanKind.SERVER) as request:
+            async with runtime.sessions() as session, session.begin():
+                await runtime.stage(session, *bulk)
+        async with runtime.sessions() as session, session.begin():
+            await runtime.stage(session, *loose)
+
+        async def applied() -> bool:
+            return bool(await scalar(settings, "SELECT count(*) FROM sample_effect") == 5)
+
+        await eventually(applied, what="the five effects")
+        runtime.telemetry.tracer_provider.force_flush()
+
+    finished = spans.get_finished_spans()
+    trace_id = request.get_span_context().trace_id
+    (publish,) = [s for s in finished if s.kind == SpanKind.PRODUCER and s.context.trace_id == trace_id]
+    assert publish.attributes is not None
+    assert publish.attributes["messaging.batch.message_count"] == 3
+    processed = [s for s in finished if s.kind == SpanKind.CONSUMER and s.context.trace_id == trace_id]
+    assert processed
+    assert all(s.parent is not None and s.parent.span_id == publish.context.span_id for s in processed)
+    counts = [(s.attributes or {}).get("messaging.batch.message_count", 1) for s in processed]
+    assert sum(count for count in counts if isinstance(count, int)) == 3
+    others = [s for s in finished if s.kind == SpanKind.PRODUCER and s.context.trace_id != trace_id]
+    assert len(others) == 2
+    assert others[0].context.trace_id != others[1].context.trace_id
