@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -16,13 +17,23 @@ def async_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
+def _json_text(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(database_url: str, schema: str, *, pool_size: int = 10) -> AsyncEngine:
-    """Every connection sees only `schema` first: tables a service creates land in its own schema."""
+    """Every connection sees only `schema` first: tables a service creates land in its own schema.
+
+    JSON columns go through orjson: every event's outbox row carries two JSON documents, written
+    once and read back by the relay; with the standard library they were 7% of the pipeline's CPU.
+    """
     return create_async_engine(
         async_url(database_url),
         pool_size=pool_size,
         pool_pre_ping=True,
         connect_args={"server_settings": {"search_path": schema}},
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
     )
 
 
