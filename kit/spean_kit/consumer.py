@@ -201,16 +201,8 @@ class IdempotentConsumer:
                     if event.id in fresh:  # a record repeated within the batch is applied once
                         fresh.discard(event.id)
                         todo.append((record, event))
-                if len(todo) == 1:
-                    with self._span(todo[0][0]):
-                        await self.subscription.apply(session, [todo[0][1]], self.stage)
-                elif todo:
-                    # The batch's work is shared, so its spans are markers, ended at once and never
-                    # made current: one per publish span the records came from, so that each joins
-                    # the trace of the request that caused it (a bulk intake's events share one).
-                    for records in _by_cause([record for record, _ in todo]):
-                        self._start_span(*records).end()
-                    await self.subscription.apply(session, [event for _, event in todo], self.stage)
+                if todo:
+                    await self._apply_traced(session, todo)
         except Exception as failure:
             log.warning(
                 "batch failed; applying its events one by one",
@@ -222,6 +214,38 @@ class IdempotentConsumer:
         consumed = Counter((record.topic, event.type) for record, event in parsed)
         for (topic, event_type), count in consumed.items():
             self.telemetry.events_consumed.add(count, {"topic": topic, "type": event_type})
+
+    async def _apply_traced(self, session: AsyncSession, todo: list[tuple[ConsumerRecord, CloudEvent]]) -> None:
+        """Apply `todo` under processing spans, one per publish span the records came from (a bulk
+        intake's events share one): each joins the trace of the request that caused it, and so do
+        the events its handler stages."""
+        spans: list[Span] = []
+        span_of: dict[int, Span] = {}
+        for records in _by_cause([record for record, _ in todo]):
+            span = self._start_span(*records)
+            spans.append(span)
+            span_of.update((id(record), span) for record in records)
+        try:
+            if self.subscription.batch_handler is None:
+                # Event by event, in the partitions' order, each under its cause's span.
+                for record, event in todo:
+                    with trace.use_span(span_of[id(record)], record_exception=False, set_status_on_exception=False):
+                        await self.subscription.handler(session, event, self.stage)
+            else:
+                # One call for all: what it stages belongs to a trace only when the batch has one cause.
+                with (
+                    trace.use_span(spans[0], record_exception=False, set_status_on_exception=False)
+                    if len(spans) == 1
+                    else contextlib.nullcontext()
+                ):
+                    await self.subscription.batch_handler(session, [event for _, event in todo], self.stage)
+        except BaseException as failure:
+            for span in spans:
+                span.set_status(Status(StatusCode.ERROR, type(failure).__name__))
+            raise
+        finally:
+            for span in spans:
+                span.end()
 
     async def _claim(self, session: AsyncSession, parsed: list[tuple[ConsumerRecord, CloudEvent]]) -> set[str]:
         """Record the events' ids in the inbox; returns those not processed before (the rest are replays)."""

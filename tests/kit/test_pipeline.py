@@ -5,20 +5,32 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from spean_contracts import source_of
+from spean_contracts import CloudEvent, source_of, spec_for_model
+from spean_contracts.events import ConsentRecorded
+from spean_contracts.registry import IDENTIFICATION
+from spean_kit.consumer import Subscription
 from spean_kit.database import create_engine as kit_engine
 from spean_kit.database import session_factory
-from spean_kit.outbox import add_events
+from spean_kit.outbox import Stager, add_events
+from spean_kit.service import ServiceDefinition, create_app
 from tests.kit.conftest import SettingsFactory
-from tests.kit.sample.app import build, case_identified
+from tests.kit.sample.app import MIGRATIONS, build, case_identified
 from tests.support.app import eventually, running, scalar
 
 
 def _case(prefix: str = "case") -> dict[str, str]:
     return {"case_id": f"{prefix}-{uuid.uuid4().hex[:16]}", "province": "KH-1", "sex": "male", "age_band": "25-34"}
+
+
+def _records_in(spans: list[ReadableSpan]) -> int:
+    """How many records messaging spans stand for: a batch's span counts its messages."""
+    counts = [(span.attributes or {}).get("messaging.batch.message_count", 1) for span in spans]
+    return sum(count for count in counts if isinstance(count, int))
 
 
 async def test_one_trace_holds_the_request_its_write_the_publish_and_the_consumer(
@@ -129,8 +141,52 @@ async def test_a_bulk_intake_is_one_publish_in_its_trace_and_unrelated_events_ne
     processed = [s for s in finished if s.kind == SpanKind.CONSUMER and s.context.trace_id == trace_id]
     assert processed
     assert all(s.parent is not None and s.parent.span_id == publish.context.span_id for s in processed)
-    counts = [(s.attributes or {}).get("messaging.batch.message_count", 1) for s in processed]
-    assert sum(count for count in counts if isinstance(count, int)) == 3
+    assert _records_in(processed) == 3
     others = [s for s in finished if s.kind == SpanKind.PRODUCER and s.context.trace_id != trace_id]
     assert len(others) == 2
     assert others[0].context.trace_id != others[1].context.trace_id
+
+
+async def test_what_a_consumer_stages_for_a_bulk_intake_stays_in_the_intake_s_trace(
+    make_settings: SettingsFactory,
+) -> None:
+    """Referral opens a case for each identified person: under load a poll brings many at once,
+    and each follow-on event must still belong to the journey an operator follows."""
+    settings = await make_settings()
+    spans = InMemorySpanExporter()
+    consents: list[str] = []
+
+    async def ask_consent(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
+        if event.type == spec_for_model(ConsentRecorded).ce_type:
+            consents.append(event.subject)
+            return
+        example = spec_for_model(ConsentRecorded).examples[0]
+        await stage(session, ConsentRecorded.model_validate({**example, "case_id": event.subject}))
+
+    app = create_app(
+        ServiceDefinition(
+            title="kit sample that answers",
+            settings=settings,
+            migrations=MIGRATIONS,
+            owns=[IDENTIFICATION],
+            subscriptions=[Subscription((IDENTIFICATION.name,), ask_consent)],
+            span_exporters=(spans,),
+        )
+    )
+    bulk = [case_identified(f"bulk-{uuid.uuid4().hex[:12]}") for _ in range(20)]
+    async with running(app) as _:
+        runtime = app.state.runtime
+        with runtime.telemetry.tracer.start_as_current_span("POST /intake", kind=SpanKind.SERVER) as request:
+            async with runtime.sessions() as session, session.begin():
+                await runtime.stage(session, *bulk)
+
+        async def answered() -> bool:
+            return len(consents) == len(bulk)
+
+        await eventually(answered, what="a consent event for each case")
+        runtime.telemetry.tracer_provider.force_flush()
+
+    in_trace = [s for s in spans.get_finished_spans() if s.context.trace_id == request.get_span_context().trace_id]
+    published = [s for s in in_trace if s.kind == SpanKind.PRODUCER]
+    # The intake's publish, then the consents' publish(es): all in the intake's trace.
+    assert _records_in(published) == 2 * len(bulk)
