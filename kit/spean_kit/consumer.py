@@ -43,9 +43,6 @@ CLAIM = sa.text(
     sa.bindparam("topics", type_=ARRAY(sa.String)),
 )
 
-# W3C trace context headers: records carrying the same ones were published under the same span.
-TRACE_HEADERS = frozenset({"traceparent", "tracestate"})
-
 # A handler applies one event within the consumer's transaction, and may stage events of its own.
 Handler = Callable[[AsyncSession, CloudEvent, Stager], Awaitable[None]]
 # A batch handler applies many events, in order, within one transaction: one statement for many rows
@@ -221,7 +218,7 @@ class IdempotentConsumer:
         the events its handler stages."""
         spans: list[Span] = []
         span_of: dict[int, Span] = {}
-        for records in _by_cause([record for record, _ in todo]):
+        for records in _by_cause(todo):
             span = self._start_span(*records)
             spans.append(span)
             span_of.update((id(record), span) for record in records)
@@ -286,18 +283,17 @@ class IdempotentConsumer:
         log.error("event dead-lettered", extra={"topic": record.topic, "offset": record.offset})
 
 
-def _by_cause(records: list[ConsumerRecord]) -> list[list[ConsumerRecord]]:
-    """Records grouped by topic and the trace context they carry (records published under one span);
-    a record without one stands alone."""
+def _by_cause(todo: list[tuple[ConsumerRecord, CloudEvent]]) -> list[list[ConsumerRecord]]:
+    """Records grouped by topic and the publish span they carry (its `traceparent`); a record
+    without one stands alone."""
     groups: list[list[ConsumerRecord]] = []
-    by_cause: dict[tuple[str, tuple[tuple[str, bytes], ...]], list[ConsumerRecord]] = {}
-    for record in records:
-        cause = tuple(sorted((name, value) for name, value in record.headers if name in TRACE_HEADERS))
-        group = by_cause.get((record.topic, cause)) if cause else None
+    by_cause: dict[tuple[str, str], list[ConsumerRecord]] = {}
+    for record, event in todo:
+        group = by_cause.get((record.topic, event.traceparent)) if event.traceparent else None
         if group is None:
             group = []
             groups.append(group)
-            if cause:
-                by_cause[record.topic, cause] = group
+            if event.traceparent:
+                by_cause[record.topic, event.traceparent] = group
         group.append(record)
     return groups

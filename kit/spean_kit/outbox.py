@@ -200,13 +200,16 @@ class OutboxRelay:
             carriers.update((row.id, carrier) for row in send.rows)
         partitions: dict[str, list[int]] = {}
         batches = _PartitionBatches(producer)
+        published: Counter[tuple[str, str]] = Counter()
         try:
-            for row in rows:
-                if row.topic not in partitions:
-                    partitions[row.topic] = sorted(await producer.partitions_for(row.topic))
-                partition = self._partitioner(row.key, partitions[row.topic], None)
-                headers = {**dict(row.headers), **carriers[row.id]}
-                await batches.append(TopicPartition(row.topic, partition), row.key, row.value, headers)
+            for row_id, topic, key, value, stored_headers, _ in rows:
+                if topic not in partitions:
+                    partitions[topic] = sorted(await producer.partitions_for(topic))
+                headers = dict(stored_headers)
+                published[topic, headers.get("ce_type", "")] += 1
+                headers.update(carriers[row_id])
+                partition = self._partitioner(key, partitions[topic], None)
+                await batches.append(TopicPartition(topic, partition), key, value, headers)
             # In order per partition (idempotent producer); a failure rolls the batch back to unsent.
             await asyncio.gather(*await batches.send())
         except BaseException as failure:
@@ -217,7 +220,6 @@ class OutboxRelay:
             # Ended once Kafka has acknowledged: a publish span lasts as long as the publish.
             for span in spans:
                 span.end()
-        published = Counter((row.topic, dict(row.headers).get("ce_type", "")) for row in rows)
         for (topic, event_type), count in published.items():
             self.telemetry.events_published.add(count, {"topic": topic, "type": event_type})
 
