@@ -1,6 +1,6 @@
 """The operators' console against the real servers: its API's answers and refusals, and, in headless
 Chromium, an operator signing in through MoSVY's identity provider, watching live figures, opening a
-dead-lettered event and replaying it to its topic."""
+dead-lettered event, replaying it to its topic and signing out."""
 
 from __future__ import annotations
 
@@ -152,7 +152,16 @@ async def sign_in(page: Page, console_url: str, username: str, password: str) ->
     await page.wait_for_url(f"{console_url}/")
 
 
-async def test_an_operator_signs_in_sees_live_figures_and_replays_a_dead_letter(
+async def sign_out(page: Page) -> None:
+    """Signing out ends the sign-on at Keycloak and at the agency too: on a shared workstation the
+    next person who opens the console must type a password, not land in the last operator's session."""
+    await page.get_by_role("button", name="Sign out").click()
+    await page.locator("#kc-logout").click()
+    await page.get_by_role("link", name="Ministry of Social Affairs").click()
+    await expect(page.locator("#password")).to_be_visible()
+
+
+async def test_an_operator_signs_in_sees_live_figures_replays_a_dead_letter_and_signs_out(
     console: Console, platform: Platform, servers: Endpoints, machine_token: Callable[[str], str]
 ) -> None:
     case_id = await screened_case(platform, machine_token)
@@ -196,6 +205,7 @@ async def test_an_operator_signs_in_sees_live_figures_and_replays_a_dead_letter(
             await expect(page.locator("#replay-outcome")).to_contain_text(f"to {topic}")
             # Kept for people to look at: what the operator saw after the replay.
             await page.screenshot(path=ARTIFACTS / "operations-console.png", full_page=True)
+            await sign_out(page)
         finally:
             await browser.close()
 

@@ -82,8 +82,10 @@ class Keycloak(Server):
                 script.chmod(0o755)
 
     def after_start(self) -> None:
-        """Load the realm files of deploy/keycloak: a realm whose file (or secrets) changed since it was
-        loaded is replaced, so editing a realm file and running `make up` is enough."""
+        """Load the realm files of deploy/keycloak; when any file (or secret) changed since they were
+        loaded, all realms are replaced, so editing a realm file and running `make up` is enough.
+        All, not the one changed: the national realm's brokered accounts are tied to the agency
+        realms' user ids, and a replaced agency realm would leave them pointing at users gone."""
         loaded = self.layout.state / "keycloak" / "loaded-realms"
         loaded.mkdir(parents=True, exist_ok=True)
         secrets = self.client_secrets()
@@ -91,18 +93,22 @@ class Keycloak(Server):
             server_url=self.url, username=ADMIN_USER, password=self.admin_password(), user_realm_name="master"
         )
         existing = {realm["realm"] for realm in admin.get_realms()}
+        realms: list[tuple[dict[str, Any], Path, str]] = []
         for path in self.realm_files:
             text = SECRET_PLACEHOLDER.sub(lambda match: secrets[match.group(1)], path.read_text())
             text = text.replace(URL_PLACEHOLDER, self.url)
-            digest = hashlib.sha256(text.encode()).hexdigest()
             realm = json.loads(text)
-            record = loaded / f"{realm['realm']}.sha256"
-            if realm["realm"] in existing and record.exists() and record.read_text() == digest:
-                continue
-            if realm["realm"] in existing:
-                admin.delete_realm(realm["realm"])
-            admin.create_realm(realm)
-            record.write_text(digest)
+            realms.append((realm, loaded / f"{realm['realm']}.sha256", hashlib.sha256(text.encode()).hexdigest()))
+        current = all(
+            realm["realm"] in existing and record.exists() and record.read_text() == digest
+            for realm, record, digest in realms
+        )
+        if not current:
+            for realm, record, digest in realms:
+                if realm["realm"] in existing:
+                    admin.delete_realm(realm["realm"])
+                admin.create_realm(realm)
+                record.write_text(digest)
         self._seed_users(admin)
 
     def _seed_users(self, admin: KeycloakAdmin) -> None:

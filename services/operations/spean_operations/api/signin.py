@@ -112,7 +112,18 @@ async def callback(
 
 
 @router.post("/logout")
-async def logout() -> RedirectResponse:
-    response = RedirectResponse("/login", status_code=303)
+async def logout(request: Request) -> RedirectResponse:
+    """Ends the console's session and, through Keycloak, the single sign-on session behind it (and the
+    agency's, which Keycloak signs out of in turn): on a shared workstation, the next person to open
+    the console must sign in with their own password. Keycloak asks the operator to confirm, because
+    the console keeps no ID token to vouch for the request."""
+    settings = settings_of(request)
+    query = urlencode(
+        {
+            "client_id": settings.console_client_id,
+            "post_logout_redirect_uri": f"{settings.public_url.rstrip('/')}/login",
+        }
+    )
+    response = RedirectResponse(f"{settings.issuer}/protocol/openid-connect/logout?{query}", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
