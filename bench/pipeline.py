@@ -19,12 +19,10 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.partitioner import DefaultPartitioner
-from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry.trace import SpanKind
 
 from spean_contracts import KafkaRecord, source_of, to_kafka_record
-from spean_kit.outbox import new_producer
+from spean_kit.outbox import PartitionBatches, new_producer
 from spean_kit.service import Runtime
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
@@ -94,25 +92,12 @@ async def raw_produce(endpoints: Endpoints, records: list[KafkaRecord], *, batch
     try:
         began = time.perf_counter()
         if batched:
-            partitions = sorted(await producer.partitions_for(topic))
-            builders: dict[int, BatchBuilder] = {}
-            deliveries = []
+            batches = PartitionBatches(producer)
             for r in records:
-                partition = DefaultPartitioner()(r.key, partitions, None)
-                builder = builders.get(partition)
-                if (
-                    builder is None
-                    or builder.append(timestamp=None, key=r.key, value=r.value, headers=r.headers) is None
-                ):
-                    if builder is not None:
-                        deliveries.append(await producer.send_batch(builder, topic, partition=partition))
-                    builder = builders[partition] = producer.create_batch()
-                    builder.append(timestamp=None, key=r.key, value=r.value, headers=r.headers)
-            for partition, builder in builders.items():
-                deliveries.append(await producer.send_batch(builder, topic, partition=partition))
+                await batches.append(topic, r.key, r.value, r.headers)
+            await batches.sent()
         else:
-            deliveries = [await producer.send(topic, r.value, key=r.key, headers=r.headers) for r in records]
-        await asyncio.gather(*deliveries)
+            await asyncio.gather(*[await producer.send(topic, r.value, key=r.key, headers=r.headers) for r in records])
         return topic, time.perf_counter() - began
     finally:
         await producer.stop()

@@ -27,7 +27,7 @@ from spean_contracts import CloudEvent, ContractViolation, from_kafka_record
 from spean_kit.deadletter import DeadLetters
 from spean_kit.outbox import Stager
 from spean_kit.tables import inbox
-from spean_kit.telemetry import Telemetry, batch_attributes, messaging_attributes
+from spean_kit.telemetry import Telemetry, batch_attributes, by_cause, ended, messaging_attributes
 
 log = logging.getLogger(__name__)
 
@@ -216,13 +216,10 @@ class IdempotentConsumer:
         """Apply `todo` under processing spans, one per publish span the records came from (a bulk
         intake's events share one): each joins the trace of the request that caused it, and so do
         the events its handler stages."""
-        spans: list[Span] = []
-        span_of: dict[int, Span] = {}
-        for records in _by_cause(todo):
-            span = self._start_span(*records)
-            spans.append(span)
-            span_of.update((id(record), span) for record in records)
-        try:
+        causes = by_cause(todo, _process_cause)
+        spans = [self._start_span(*(record for record, _ in group)) for group in causes]
+        span_of = {id(record): span for group, span in zip(causes, spans, strict=True) for record, _ in group}
+        with ended(spans):
             if self.subscription.batch_handler is None:
                 # Event by event, in the partitions' order, each under its cause's span.
                 for record, event in todo:
@@ -236,13 +233,6 @@ class IdempotentConsumer:
                     else contextlib.nullcontext()
                 ):
                     await self.subscription.batch_handler(session, [event for _, event in todo], self.stage)
-        except BaseException as failure:
-            for span in spans:
-                span.set_status(Status(StatusCode.ERROR, type(failure).__name__))
-            raise
-        finally:
-            for span in spans:
-                span.end()
 
     async def _claim(self, session: AsyncSession, parsed: list[tuple[ConsumerRecord, CloudEvent]]) -> set[str]:
         """Record the events' ids in the inbox; returns those not processed before (the rest are replays)."""
@@ -283,17 +273,7 @@ class IdempotentConsumer:
         log.error("event dead-lettered", extra={"topic": record.topic, "offset": record.offset})
 
 
-def _by_cause(todo: list[tuple[ConsumerRecord, CloudEvent]]) -> list[list[ConsumerRecord]]:
-    """Records grouped by topic and the publish span they carry (its `traceparent`); a record
-    without one stands alone."""
-    groups: list[list[ConsumerRecord]] = []
-    by_cause: dict[tuple[str, str], list[ConsumerRecord]] = {}
-    for record, event in todo:
-        group = by_cause.get((record.topic, event.traceparent)) if event.traceparent else None
-        if group is None:
-            group = []
-            groups.append(group)
-            if event.traceparent:
-                by_cause[record.topic, event.traceparent] = group
-        group.append(record)
-    return groups
+def _process_cause(item: tuple[ConsumerRecord, CloudEvent]) -> tuple[str, str] | None:
+    """Records of one topic published under one span (the same `traceparent`) share a processing span."""
+    record, event = item
+    return (record.topic, event.traceparent) if event.traceparent else None

@@ -6,9 +6,11 @@ each report under their own `service.name`.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -22,11 +24,13 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
-from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from spean_kit.settings import ServiceSettings
+
+T = TypeVar("T")
 
 
 def messaging_attributes(
@@ -54,6 +58,39 @@ def batch_attributes(topic: str, operation: str, count: int) -> dict[str, Attrib
         "messaging.operation.type": operation,
         "messaging.batch.message_count": count,
     }
+
+
+def by_cause(items: Iterable[T], cause: Callable[[T], Hashable | None]) -> list[list[T]]:
+    """`items` grouped by their cause (a topic and the trace context they carry: one request's
+    records), in order of first appearance, for one span per group. An item without a cause (None)
+    stands alone, so that unrelated work never shares a span or a trace."""
+    groups: list[list[T]] = []
+    by_key: dict[Hashable, list[T]] = {}
+    for item in items:
+        key = cause(item)
+        group = by_key.get(key) if key is not None else None
+        if group is None:
+            group = []
+            groups.append(group)
+            if key is not None:
+                by_key[key] = group
+        group.append(item)
+    return groups
+
+
+@contextlib.contextmanager
+def ended(spans: Sequence[Span]) -> Iterator[None]:
+    """Ends `spans` when the block is done. If it fails, each span's status names the error's type,
+    never its message (a message may quote values)."""
+    try:
+        yield
+    except BaseException as failure:
+        for span in spans:
+            span.set_status(Status(StatusCode.ERROR, type(failure).__name__))
+        raise
+    finally:
+        for span in spans:
+            span.end()
 
 
 class WithoutIdleQueries(Sampler):

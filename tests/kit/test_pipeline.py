@@ -11,13 +11,13 @@ from opentelemetry.trace import SpanKind
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import CloudEvent, source_of, spec_for_model
-from spean_contracts.events import ConsentRecorded
+from spean_contracts.events import CaseIdentified, ConsentRecorded
 from spean_contracts.registry import IDENTIFICATION
 from spean_kit.consumer import Subscription
 from spean_kit.database import create_engine as kit_engine
 from spean_kit.database import session_factory
 from spean_kit.outbox import Stager, add_events
-from spean_kit.service import ServiceDefinition, create_app
+from spean_kit.service import Runtime, ServiceDefinition, create_app
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import MIGRATIONS, build, case_identified
 from tests.support.app import eventually, running, scalar
@@ -25,6 +25,15 @@ from tests.support.app import eventually, running, scalar
 
 def _case(prefix: str = "case") -> dict[str, str]:
     return {"case_id": f"{prefix}-{uuid.uuid4().hex[:16]}", "province": "KH-1", "sex": "male", "age_band": "25-34"}
+
+
+async def _staged_in_one_request(runtime: Runtime, events: list[CaseIdentified]) -> int:
+    """Stages `events` as a bulk intake request does (one transaction, under the request's span);
+    returns the request's trace id."""
+    with runtime.telemetry.tracer.start_as_current_span("POST /intake", kind=SpanKind.SERVER) as request:
+        async with runtime.sessions() as session, session.begin():
+            await runtime.stage(session, *events)
+    return request.get_span_context().trace_id
 
 
 def _records_in(spans: list[ReadableSpan]) -> int:
@@ -121,9 +130,7 @@ async def test_a_bulk_intake_is_one_publish_in_its_trace_and_unrelated_events_ne
     loose = [case_identified(f"loose-{uuid.uuid4().hex[:12]}") for _ in range(2)]
     async with running(app) as _:
         runtime = app.state.runtime
-        with runtime.telemetry.tracer.start_as_current_span("POST /intake", kind=SpanKind.SERVER) as request:
-            async with runtime.sessions() as session, session.begin():
-                await runtime.stage(session, *bulk)
+        trace_id = await _staged_in_one_request(runtime, bulk)
         async with runtime.sessions() as session, session.begin():
             await runtime.stage(session, *loose)
 
@@ -134,7 +141,6 @@ async def test_a_bulk_intake_is_one_publish_in_its_trace_and_unrelated_events_ne
         runtime.telemetry.tracer_provider.force_flush()
 
     finished = spans.get_finished_spans()
-    trace_id = request.get_span_context().trace_id
     (publish,) = [s for s in finished if s.kind == SpanKind.PRODUCER and s.context.trace_id == trace_id]
     assert publish.attributes is not None
     assert publish.attributes["messaging.batch.message_count"] == 3
@@ -176,9 +182,7 @@ async def test_what_a_consumer_stages_for_a_bulk_intake_stays_in_the_intake_s_tr
     bulk = [case_identified(f"bulk-{uuid.uuid4().hex[:12]}") for _ in range(20)]
     async with running(app) as _:
         runtime = app.state.runtime
-        with runtime.telemetry.tracer.start_as_current_span("POST /intake", kind=SpanKind.SERVER) as request:
-            async with runtime.sessions() as session, session.begin():
-                await runtime.stage(session, *bulk)
+        trace_id = await _staged_in_one_request(runtime, bulk)
 
         async def answered() -> bool:
             return len(consents) == len(bulk)
@@ -186,7 +190,7 @@ async def test_what_a_consumer_stages_for_a_bulk_intake_stays_in_the_intake_s_tr
         await eventually(answered, what="a consent event for each case")
         runtime.telemetry.tracer_provider.force_flush()
 
-    in_trace = [s for s in spans.get_finished_spans() if s.context.trace_id == request.get_span_context().trace_id]
+    in_trace = [s for s in spans.get_finished_spans() if s.context.trace_id == trace_id]
     published = [s for s in in_trace if s.kind == SpanKind.PRODUCER]
     # The intake's publish, then the consents' publish(es): all in the intake's trace.
     assert _records_in(published) == 2 * len(bulk)
