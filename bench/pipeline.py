@@ -15,6 +15,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
@@ -145,6 +146,7 @@ async def warm_up(endpoints: Endpoints) -> None:
 async def latency(settings: ServiceSettings, rate: int, seconds: float) -> list[float]:
     """Milliseconds from commit to effect for events committed one by one at `rate` per second."""
     app = build(settings)
+    committed: dict[str, datetime] = {}
     async with app.router.lifespan_context(app):
         runtime: Runtime = app.state.runtime
         connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
@@ -153,7 +155,8 @@ async def latency(settings: ServiceSettings, rate: int, seconds: float) -> list[
         for i in range(total):
             with runtime.telemetry.tracer.start_as_current_span("POST /screenings", kind=SpanKind.SERVER):
                 async with runtime.sessions() as session, session.begin():
-                    await runtime.stage(session, case_identified(f"steady-{i:07d}"))
+                    (event_id,) = await runtime.stage(session, case_identified(f"steady-{i:07d}"))
+            committed[event_id] = datetime.now(UTC)
             ahead = began + (i + 1) / rate - time.perf_counter()
             if ahead > 0:
                 await asyncio.sleep(ahead)
@@ -162,12 +165,10 @@ async def latency(settings: ServiceSettings, rate: int, seconds: float) -> list[
             return bool(await connection.fetchval("SELECT count(*) FROM sample_effect") >= total)
 
         await _until(done)
-        rows = await connection.fetch(
-            "SELECT extract(epoch FROM (e.applied_at - o.created_at)) * 1000 AS ms "
-            "FROM sample_effect e JOIN outbox o ON o.event_id = e.event_id"
-        )
+        # The effect's time is when its row was written (clock_timestamp()): the same clock, one machine.
+        effects = await connection.fetch("SELECT event_id, applied_at FROM sample_effect")
         await connection.close()
-    return [float(row["ms"]) for row in rows]
+    return [(row["applied_at"] - committed[row["event_id"]]).total_seconds() * 1000 for row in effects]
 
 
 def _settings(endpoints: Endpoints, database: str) -> ServiceSettings:

@@ -43,4 +43,21 @@ def create_kit_tables() -> None:
     """The outbox and the inbox, created by each service's first migration in its own schema."""
     bind = op.get_bind()
     tables.metadata.create_all(bind, tables=[tables.outbox, tables.inbox])
+
+
+def delete_published_outbox_rows() -> None:
+    """Upgrade from the outbox that kept published rows, marked with `sent_at`: marking rewrote each
+    row and its index entries, the relay's costliest statement, and the table grew for ever.
+
+    `create_kit_tables` builds from the current tables, so a new database has nothing to change."""
+    columns = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("outbox")}
+    if "sent_at" in columns:
+        op.execute("DELETE FROM outbox WHERE sent_at IS NOT NULL")
+        op.drop_index("outbox_unsent", "outbox")
+        op.drop_column("outbox", "sent_at")
+
+
+def keep_published_outbox_rows() -> None:
+    """The downgrade of `delete_published_outbox_rows` (rows deleted stay deleted: they were published)."""
+    op.add_column("outbox", sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index("outbox_unsent", "outbox", ["id"], postgresql_where=sa.text("sent_at IS NULL"))

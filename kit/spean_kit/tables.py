@@ -7,6 +7,7 @@ from sqlalchemy.dialects import postgresql
 
 metadata = sa.MetaData()
 
+# Every row is an event not yet published: the relay deletes rows once Kafka has them.
 outbox = sa.Table(
     "outbox",
     metadata,
@@ -18,7 +19,6 @@ outbox = sa.Table(
     sa.Column("headers", postgresql.JSONB, nullable=False),
     sa.Column("trace_context", postgresql.JSONB, nullable=False, server_default="{}"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 inbox = sa.Table(

@@ -62,7 +62,7 @@ async def test_a_relay_killed_mid_batch_loses_nothing_and_doubles_nothing_downst
         return subprocess.Popen([*command, settings.kafka_bootstrap, "25"], cwd=ROOT)
 
     async def sent() -> int:
-        return int(await scalar(settings, "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"))
+        return total - int(await scalar(settings, "SELECT count(*) FROM outbox"))
 
     first = relay()
 
@@ -133,7 +133,7 @@ async def test_the_api_keeps_answering_while_kafka_is_down_and_every_event_arriv
             readiness = await client.get("/health/ready")
             assert readiness.status_code == 503
             assert readiness.json()["checks"] == {"database": "up", "kafka": "down"}
-            assert await scalar(settings, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 25
+            assert await scalar(settings, "SELECT count(*) FROM outbox") == 25
 
             await asyncio.to_thread(kafka.ensure_running)
 

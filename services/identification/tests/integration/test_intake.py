@@ -8,9 +8,11 @@ import io
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from spean_contracts.registry import IDENTIFICATION
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
 from tests.support.app import running, scalar
+from tests.support.kafka import names_of, published
 
 Auth = Callable[[str], dict[str, str]]
 SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
@@ -25,10 +27,11 @@ async def test_the_same_request_twice_with_one_idempotency_key_creates_one_scree
     async with running(build(settings)) as client:
         first = await client.post("/screenings", json=screening(), headers=headers)
         second = await client.post("/screenings", json=screening(), headers=headers)
+        events = names_of(await published(settings, IDENTIFICATION))
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert await scalar(settings, "SELECT count(*) FROM screening") == 1
-    assert await scalar(settings, "SELECT count(*) FROM outbox") == 1
+    assert events == ["identification.screening-recorded"]
 
 
 async def test_invalid_screening_names_each_field_and_rule(

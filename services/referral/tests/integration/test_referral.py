@@ -11,10 +11,10 @@ import httpx
 
 from spean_contracts import from_kafka_record
 from spean_contracts.registry import REFERRAL
-from spean_kit.replay import read_topic
 from spean_referral.app import build
 from spean_referral.settings import ReferralSettings
 from tests.support.app import eventually, running, scalar
+from tests.support.kafka import published
 
 Auth = Callable[[str], dict[str, str]]
 Settings = Callable[..., Awaitable[ReferralSettings]]
@@ -75,13 +75,8 @@ async def test_an_identified_child_is_referred_and_followed_to_closure(
         directory = (await client.get("/providers", headers=auth("mosvy-case-system"))).json()
         assert directory[0]["occupancy"] == 0
 
-        async def drained() -> bool:
-            return bool(await scalar(settings, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0)
+        events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
 
-        await eventually(drained, what="the outbox drained")
-
-    topic = settings.topic_namespace + REFERRAL.name
-    events = [from_kafka_record(r.value, r.headers) for r in await read_topic(settings.kafka_bootstrap, topic)]
     mine = [e.type.removeprefix("kh.spean.") for e in events if e.subject == case_id]
     assert mine == [
         "referral.case-opened.v1",
@@ -116,12 +111,10 @@ async def test_an_adult_man_with_no_shelter_produces_a_service_gap(
         await _opened(client, auth, case_id)
 
         async def gaps() -> set[str]:
-            query = (
-                "SELECT string_agg(convert_from(value, 'UTF8')::jsonb->>'need', ',') FROM outbox "
-                "WHERE headers::text LIKE '%referral.service-gap-recorded%'"
-            )
-            found = await scalar(settings, query)
-            return set(found.split(",")) if found else set()
+            events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
+            return {
+                e.data.model_dump(mode="json")["need"] for e in events if e.type.endswith("service-gap-recorded.v1")
+            }
 
         async def recorded() -> bool:
             return bool(await gaps())

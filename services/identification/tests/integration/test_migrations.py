@@ -1,0 +1,47 @@
+"""A database deployed before the relay deleted published rows is upgraded without losing an unsent event."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from alembic import command
+from alembic.config import Config
+
+from spean_identification.app import MIGRATIONS
+from spean_identification.settings import IdentificationSettings
+from spean_kit.database import async_url, migrate
+from tests.support.app import scalar
+
+SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
+
+
+async def _downgrade(settings: IdentificationSettings, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", async_url(settings.database_url))
+    config.attributes["schema"] = settings.schema_name
+    await asyncio.to_thread(command.downgrade, config, revision)
+
+
+async def test_upgrading_drops_published_outbox_rows_and_keeps_unsent_ones(
+    identification_settings: SettingsFactory,
+) -> None:
+    settings = await identification_settings()
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+    await _downgrade(settings, "0001")
+    connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
+    try:
+        await connection.execute(
+            "INSERT INTO outbox (event_id, topic, key, value, headers, sent_at) VALUES "
+            "('published-before', 't', 'k', 'v', '[]', now()), ('waiting', 't', 'k', 'v', '[]', NULL)"
+        )
+    finally:
+        await connection.close()
+
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+
+    assert await scalar(settings, "SELECT string_agg(event_id, ',') FROM outbox") == "waiting"
+    columns = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'outbox' AND column_name = 'sent_at'"
+    assert await scalar(settings, columns) == 0
