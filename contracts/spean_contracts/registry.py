@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -71,15 +72,16 @@ class EventSpec:
     minor: int = 0
     examples: tuple[dict[str, Any], ...] = field(default=())
 
-    @property
+    # Cached: every event published or consumed reads them.
+    @functools.cached_property
     def ce_type(self) -> str:
         return f"kh.spean.{self.name}.v{self.major}"
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
         return f"{self.major}.{self.minor}"
 
-    @property
+    @functools.cached_property
     def dataschema(self) -> str:
         return f"urn:kh:spean:schema:{self.name}:{self.version}"
 

@@ -181,25 +181,25 @@ class OutboxRelay:
     async def _publish(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> None:
         causes = by_cause(rows, _publish_cause)
         traced = [self._send_span(group) for group in causes]
-        carriers = {row.id: carrier for group, (_, carrier) in zip(causes, traced, strict=True) for row in group}
+        span_headers = {row.id: headers for group, (_, headers) in zip(causes, traced, strict=True) for row in group}
         batches = PartitionBatches(producer)
         published: Counter[tuple[str, str]] = Counter()
         # Ended once Kafka has acknowledged: a publish span lasts as long as the publish.
         with ended([span for span, _ in traced]):
             for row_id, topic, key, value, stored_headers, _ in rows:
-                headers = dict(stored_headers)
-                published[topic, headers.get("ce_type", "")] += 1
-                headers.update(carriers[row_id])
-                await batches.append(topic, key, value, [(name, text.encode()) for name, text in headers.items()])
+                headers = [(name, text.encode()) for name, text in stored_headers]
+                published[topic, dict(stored_headers).get("ce_type", "")] += 1
+                # Staged headers never carry a trace context: the row keeps it apart, for the span.
+                await batches.append(topic, key, value, headers + span_headers[row_id])
             # In order per partition (idempotent producer); a failure rolls the batch back: its rows stay.
             await batches.sent()
         for (topic, event_type), count in published.items():
             self.telemetry.events_published.add(count, {"topic": topic, "type": event_type})
 
-    def _send_span(self, rows: list[Any]) -> tuple[Span, dict[str, str]]:
+    def _send_span(self, rows: list[Any]) -> tuple[Span, list[tuple[str, bytes]]]:
         """The publish span of `rows` (one topic, one cause), never made current: nothing runs under it
-        but the producer's own work. With it, the headers that make each consumer's span its child
-        rather than the HTTP request's."""
+        but the producer's own work. With it, the record headers that make each consumer's span its
+        child rather than the HTTP request's, encoded once for all the rows."""
         first = rows[0]
         parent = propagate.extract(first.trace_context)
         if len(rows) == 1:
@@ -211,7 +211,7 @@ class OutboxRelay:
         )
         carrier: dict[str, str] = {}
         propagate.inject(carrier, context=trace.set_span_in_context(span, parent))
-        return span, carrier
+        return span, [(name, text.encode()) for name, text in carrier.items()]
 
     async def run(self, stop: asyncio.Event) -> None:
         delay = self.poll_seconds
@@ -233,11 +233,13 @@ class OutboxRelay:
         await self._reset_producer()
 
 
-def _publish_cause(row: Any) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+def _publish_cause(row: Any) -> tuple[str, str] | None:
     """One request's events for one topic share a publish span (a batch send, in OpenTelemetry's
-    messaging conventions): a bulk intake of 500 screenings is one publish in its trace, not 500. A
-    row staged outside any trace has none, and a span of its own."""
-    return (row.topic, tuple(sorted(row.trace_context.items()))) if row.trace_context else None
+    messaging conventions): a bulk intake of 500 screenings is one publish in its trace, not 500. The
+    `traceparent` names the span that staged them (its trace state goes with it). A row staged outside
+    any trace has none, and a span of its own."""
+    traceparent = row.trace_context.get("traceparent")
+    return (row.topic, traceparent) if traceparent else None
 
 
 class PartitionBatches:
