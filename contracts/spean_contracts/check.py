@@ -1,9 +1,9 @@
 """`spean-contracts check` (make contracts-check) and `spean-contracts release`.
 
 check: every released schema file is unchanged (checksum list); no field is a direct identifier
-and every quasi-identifier is coarse; every model still describes its
-released schema exactly; every version is backward compatible with each earlier one of its major;
-asyncapi.yaml is what the catalogue generates.
+and every quasi-identifier is coarse; every field is bounded and the largest event fits Kafka; every
+model still describes its released schema exactly; every version is backward compatible with each
+earlier one of its major; asyncapi.yaml is what the catalogue generates.
 release: writes the schema of each event's current version where none is released yet, records its
 checksum, and regenerates asyncapi.yaml. A released file is never rewritten.
 """
@@ -22,6 +22,7 @@ from spean_contracts.compatibility import breaking_changes
 from spean_contracts.privacy import pii_problems
 from spean_contracts.registry import CATALOGUE
 from spean_contracts.schemas import CHECKSUMS, EVENTS_DIR, generate, released, released_versions, render, schema_path
+from spean_contracts.size import size_problems
 
 ASYNCAPI = EVENTS_DIR.parent / "asyncapi.yaml"
 
@@ -80,6 +81,7 @@ def check() -> list[str]:
         versions = {version: released(spec.name, version) for version in released_versions(spec.name)}
         for version, schema in versions.items():
             problems += [f"{spec.name} {version} {problem}" for problem in pii_problems(schema)]
+            problems += [f"{spec.name} {version} {problem}" for problem in size_problems(schema)]
         problems += [f"{spec.name} {problem}" for problem in compatibility_problems(dict(versions))]
     if not ASYNCAPI.exists() or ASYNCAPI.read_text() != asyncapi.render():
         problems.append("asyncapi.yaml is not what the catalogue generates (run `make contracts-release`)")
