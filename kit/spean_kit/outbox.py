@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
@@ -43,6 +44,25 @@ RELAYED = (outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.h
 # text whatever the batch's size (an array, not an IN list of n parameters).
 PUBLISHED = sa.delete(outbox).where(outbox.c.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger))))
 
+# A transaction's events in one statement whose text never changes, however many: an array per column
+# (no limit on parameters, for a bulk intake of thousands), inserted in the order given, so that ids,
+# the relay's order, follow the order of staging. About 10% more events/s end to end than executemany
+# (bench/pipeline.py), which SQLAlchemy prepares row by row.
+STAGE = sa.text(
+    "INSERT INTO outbox (event_id, topic, key, value, headers, trace_context) "
+    "SELECT staged.event_id, staged.topic, staged.key, staged.value, staged.headers::jsonb, "
+    "CAST(:trace_context AS jsonb) "
+    "FROM unnest(:event_ids, :topics, :keys, :values, :headers) WITH ORDINALITY "
+    "AS staged(event_id, topic, key, value, headers, position) ORDER BY staged.position"
+).bindparams(
+    sa.bindparam("event_ids", type_=postgresql.ARRAY(sa.String)),
+    sa.bindparam("topics", type_=postgresql.ARRAY(sa.String)),
+    sa.bindparam("keys", type_=postgresql.ARRAY(sa.LargeBinary)),
+    sa.bindparam("values", type_=postgresql.ARRAY(sa.LargeBinary)),
+    sa.bindparam("headers", type_=postgresql.ARRAY(sa.Text)),
+    sa.bindparam("trace_context", type_=sa.Text),
+)
+
 
 async def add_events(
     session: AsyncSession, events: Sequence[EventData], *, source: str, namespace: str = ""
@@ -57,29 +77,33 @@ async def add_events(
         return []
     trace_context: dict[str, str] = {}
     propagate.inject(trace_context)
-    rows: list[dict[str, Any]] = []
     event_ids: list[str] = []
+    topics: list[str] = []
+    keys: list[bytes] = []
+    values: list[bytes] = []
+    headers: list[str] = []
     now = datetime.now(UTC)
     for position, data in enumerate(events):
         event_id = str(uuid.uuid4())
-        event_ids.append(event_id)
         # Strictly increasing times within a transaction: readers ordering by ce_time see them as staged.
         stamped = now + timedelta(microseconds=position)
         record = to_kafka_record(data, source=source, event_id=event_id, time=stamped)
-        rows.append(
-            {
-                "event_id": event_id,
-                "topic": namespace + record.topic,
-                "key": record.key,
-                "value": record.value,
-                "headers": [[name, value.decode()] for name, value in record.headers],
-                "trace_context": trace_context,
-            }
-        )
-    # executemany, not one VALUES list: compiled once and cached whatever the count, and no limit on
-    # parameters per statement for a bulk intake of thousands. (COPY staged 30% faster in
-    # bench/pipeline.py but moved the end-to-end figure not at all: the relay and consumers bound it.)
-    await session.execute(sa.insert(outbox), rows)
+        event_ids.append(event_id)
+        topics.append(namespace + record.topic)
+        keys.append(record.key)
+        values.append(record.value)
+        headers.append(orjson.dumps([[name, value.decode()] for name, value in record.headers]).decode())
+    await session.execute(
+        STAGE,
+        {
+            "event_ids": event_ids,
+            "topics": topics,
+            "keys": keys,
+            "values": values,
+            "headers": headers,
+            "trace_context": orjson.dumps(trace_context).decode(),
+        },
+    )
     return event_ids
 
 
