@@ -1,15 +1,18 @@
 """Spean's public language: typed case events, their released JSON Schemas, and the Kafka binding.
 
 Services build an event with a model from `spean_contracts.events`, turn it into a Kafka record with
-`to_kafka_record`, and read one back with `from_kafka_record`; both validate against the released
-schema, so an event that breaks its contract is never produced and never silently consumed.
+`to_kafka_record` (or `encode_event`, headers still text, for an outbox), and read one back with
+`from_kafka_record`; both validate against the released schema, so an event that breaks its contract
+is never produced and never silently consumed.
 """
 
 from spean_contracts.cloudevents import (
     CloudEvent,
     ContractViolation,
+    EncodedEvent,
     KafkaRecord,
     Violation,
+    encode_event,
     from_kafka_record,
     source_of,
     to_kafka_record,
@@ -20,10 +23,12 @@ __all__ = [
     "CATALOGUE",
     "CloudEvent",
     "ContractViolation",
+    "EncodedEvent",
     "EventSpec",
     "KafkaRecord",
     "Topic",
     "Violation",
+    "encode_event",
     "from_kafka_record",
     "source_of",
     "spec_for_model",

@@ -114,15 +114,34 @@ def source_of(service: str, agency: str) -> str:
     return f"/spean/{service}/{agency}"
 
 
-def to_kafka_record(
+@dataclass(frozen=True)
+class EncodedEvent:
+    """An event validated and encoded for Kafka, its key and headers still text: what an outbox keeps
+    until a relay sends it, without encoding the headers only to decode them again."""
+
+    topic: str
+    key: str
+    value: bytes
+    headers: list[tuple[str, str]]
+
+    def record(self) -> KafkaRecord:
+        return KafkaRecord(
+            topic=self.topic,
+            key=self.key.encode(),
+            value=self.value,
+            headers=[(name, text.encode()) for name, text in self.headers],
+        )
+
+
+def encode_event(
     data: EventData,
     *,
     source: str,
     event_id: str | None = None,
     time: datetime | None = None,
     traceparent: str | None = None,
-) -> KafkaRecord:
-    """The Kafka record for `data`; raises ContractViolation rather than build an invalid one."""
+) -> EncodedEvent:
+    """`data` encoded as a CloudEvent for Kafka; raises ContractViolation rather than encode an invalid one."""
     spec = spec_for_model(type(data))
     value = data.model_dump_json().encode()
     _validated(spec, value)
@@ -138,12 +157,19 @@ def to_kafka_record(
     ]
     if traceparent:
         headers.append(("traceparent", traceparent))
-    return KafkaRecord(
-        topic=spec.topic.name,
-        key=data.case_id.encode(),
-        value=value,
-        headers=[(name, value.encode()) for name, value in headers],
-    )
+    return EncodedEvent(topic=spec.topic.name, key=data.case_id, value=value, headers=headers)
+
+
+def to_kafka_record(
+    data: EventData,
+    *,
+    source: str,
+    event_id: str | None = None,
+    time: datetime | None = None,
+    traceparent: str | None = None,
+) -> KafkaRecord:
+    """The Kafka record for `data`; raises ContractViolation rather than build an invalid one."""
+    return encode_event(data, source=source, event_id=event_id, time=time, traceparent=traceparent).record()
 
 
 def from_kafka_record(

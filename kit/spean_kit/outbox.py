@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from spean_contracts import to_kafka_record
+from spean_contracts import encode_event
 from spean_contracts.fields import EventData
 from spean_kit.tables import outbox
 from spean_kit.telemetry import Telemetry, batch_attributes, by_cause, ended, messaging_attributes
@@ -87,12 +87,12 @@ async def add_events(
         event_id = str(uuid.uuid4())
         # Strictly increasing times within a transaction: readers ordering by ce_time see them as staged.
         stamped = now + timedelta(microseconds=position)
-        record = to_kafka_record(data, source=source, event_id=event_id, time=stamped)
+        encoded = encode_event(data, source=source, event_id=event_id, time=stamped)
         event_ids.append(event_id)
-        topics.append(namespace + record.topic)
-        keys.append(record.key)
-        values.append(record.value)
-        headers.append(orjson.dumps([[name, value.decode()] for name, value in record.headers]).decode())
+        topics.append(namespace + encoded.topic)
+        keys.append(encoded.key.encode())
+        values.append(encoded.value)
+        headers.append(orjson.dumps(encoded.headers).decode())
     await session.execute(
         STAGE,
         {

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request
 from opentelemetry.sdk.trace.export import SpanExporter
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.dialects import postgresql
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import CloudEvent, spec_for_model
@@ -30,7 +31,12 @@ from spean_kit.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 cases = sa.table("sample_case", sa.column("case_id"))
-effects = sa.table("sample_effect", sa.column("case_id"), sa.column("event_id"))
+# A batch's effects in one statement, an array per column, as a service's batch handler would write
+# them (executemany costs SQLAlchemy and asyncpg a round of checks per row).
+APPLY = sa.text("INSERT INTO sample_effect (case_id, event_id) SELECT * FROM unnest(:case_ids, :event_ids)").bindparams(
+    sa.bindparam("case_ids", type_=postgresql.ARRAY(sa.String)),
+    sa.bindparam("event_ids", type_=postgresql.ARRAY(sa.String)),
+)
 router = APIRouter()
 
 
@@ -67,7 +73,7 @@ async def apply(session: AsyncSession, event: CloudEvent, stage: Stager) -> None
 async def apply_many(session: AsyncSession, events: list[CloudEvent], stage: Stager) -> None:
     if any(event.subject.startswith("fail-") for event in events):
         raise RuntimeError("this sample handler refuses fail- cases")
-    await session.execute(sa.insert(effects), [{"case_id": e.subject, "event_id": e.id} for e in events])
+    await session.execute(APPLY, {"case_ids": [e.subject for e in events], "event_ids": [e.id for e in events]})
 
 
 def build(
