@@ -1,6 +1,8 @@
 """Benchmark: events through outbox -> relay -> Kafka -> idempotent consumer -> PostgreSQL, against the
 raw limit measured in the same run (aiokafka produce and consume of the same payloads, asyncpg COPY of
-the same rows), plus latency from commit to consumer effect at a steady rate.
+the same rows), plus latency from commit to consumer effect at a steady rate. Each figure comes with
+the CPU this process spent per event, and the pipeline's stages are also measured one at a time, so
+that the output says where the time goes, not only how much there is.
 
     uv run python -m bench.pipeline --events 100000 --rate 500 --seconds 20
 
@@ -11,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
@@ -23,6 +28,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from opentelemetry.trace import SpanKind
 
 from spean_contracts import KafkaRecord, source_of, to_kafka_record
+from spean_contracts.events import CaseIdentified
 from spean_kit.outbox import PartitionBatches, new_producer
 from spean_kit.service import Runtime
 from spean_kit.settings import ServiceSettings
@@ -50,27 +56,96 @@ async def new_database(admin_dsn: str) -> str:
     return admin_dsn.rsplit("/", 1)[0] + f"/{name}"
 
 
-async def spean_throughput(settings: ServiceSettings, events: int) -> float:
-    """Seconds from the first staged event to the last consumer effect."""
-    app = build(settings)
-    async with app.router.lifespan_context(app):
-        runtime: Runtime = app.state.runtime
-        connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
-        began = time.perf_counter()
-        for start in range(0, events, STAGE_BATCH):
-            # As a bulk intake request stages them: in one transaction, under the request's span.
-            with runtime.telemetry.tracer.start_as_current_span("POST /intake", kind=SpanKind.SERVER):
-                async with runtime.sessions() as session, session.begin():
-                    batch = [case_identified(f"bench-{i:07d}") for i in range(start, min(events, start + STAGE_BATCH))]
-                    await runtime.stage(session, *batch)
+@dataclass(frozen=True)
+class Measured:
+    """Wall-clock and CPU seconds (this process's, all its threads) that some work took."""
+
+    wall: float
+    cpu: float
+
+    @classmethod
+    @contextlib.contextmanager
+    def of(cls, into: list[Measured]) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        yield
+        into.append(cls(time.perf_counter() - wall, time.process_time() - cpu))
+
+    def __add__(self, other: Measured) -> Measured:
+        return Measured(self.wall + other.wall, self.cpu + other.cpu)
+
+    def line(self, name: str, events: int) -> str:
+        return (
+            f"{name:<42} {events / self.wall:>8.0f} events/s {1e6 * self.cpu / events:>6.1f} µs CPU/event "
+            f"(busy {100 * self.cpu / self.wall:3.0f}%)"
+        )
+
+
+def intakes(events: int) -> list[list[CaseIdentified]]:
+    """The events of `events` screenings, as bulk intake requests bring them (built before the clock
+    starts, as the raw side's payloads are: the pipeline begins where a handler stages them)."""
+    return [
+        [case_identified(f"bench-{i:07d}") for i in range(start, min(events, start + STAGE_BATCH))]
+        for start in range(0, events, STAGE_BATCH)
+    ]
+
+
+async def stage(runtime: Runtime, requests: list[list[CaseIdentified]]) -> None:
+    """Each request's events staged in one transaction, under the request's span."""
+    for batch in requests:
+        with runtime.telemetry.tracer.start_as_current_span("POST /intake", kind=SpanKind.SERVER):
+            async with runtime.sessions() as session, session.begin():
+                await runtime.stage(session, *batch)
+
+
+async def applied(settings: ServiceSettings, events: int) -> None:
+    """Returns once the consumer has applied `events` effects."""
+    connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
+    try:
 
         async def done() -> bool:
             return bool(await connection.fetchval("SELECT count(*) FROM sample_effect") >= events)
 
         await _until(done)
-        elapsed = time.perf_counter() - began
+    finally:
         await connection.close()
-    return elapsed
+
+
+async def spean_throughput(settings: ServiceSettings, events: int) -> Measured:
+    """From the first staged event to the last consumer effect, the service's workers running along."""
+    app = build(settings)
+    requests = intakes(events)
+    measured: list[Measured] = []
+    async with app.router.lifespan_context(app):
+        with Measured.of(measured):
+            await stage(app.state.runtime, requests)
+            await applied(settings, events)
+    return measured[0]
+
+
+async def spean_stages(settings: ServiceSettings, events: int) -> tuple[Measured, Measured, Measured]:
+    """Each of the pipeline's stages on its own, the next started once the one before has finished:
+    where the time goes."""
+    app = build(settings, background=False)
+    requests = intakes(events)
+    measured: list[Measured] = []
+    async with app.router.lifespan_context(app):
+        runtime: Runtime = app.state.runtime
+        with Measured.of(measured):
+            await stage(runtime, requests)
+        with Measured.of(measured):
+            while await runtime.relay.relay_once():
+                pass
+        await runtime.relay.close()
+        stop = asyncio.Event()
+        consuming = asyncio.create_task(runtime.consumers[0].run(stop))
+        # From its first effect: joining the consumer group takes seconds, which a running service pays once.
+        await applied(settings, 1)
+        with Measured.of(measured):
+            await applied(settings, events)
+        stop.set()
+        await consuming
+    staged, relayed, consumed = measured
+    return staged, relayed, consumed
 
 
 async def new_topic(endpoints: Endpoints) -> str:
@@ -84,47 +159,51 @@ async def new_topic(endpoints: Endpoints) -> str:
     return topic
 
 
-async def raw_produce(endpoints: Endpoints, records: list[KafkaRecord], *, batched: bool) -> tuple[str, float]:
-    """Seconds to produce `records` with aiokafka alone (idempotent, acks=all, as the relay does):
-    record by record with `send`, or in one record batch per partition with `send_batch`."""
+async def raw_produce(endpoints: Endpoints, records: list[KafkaRecord], *, batched: bool) -> tuple[str, Measured]:
+    """`records` produced with aiokafka alone (idempotent, acks=all, as the relay does): record by
+    record with `send`, or in one record batch per partition with `send_batch`."""
     topic = await new_topic(endpoints)
     producer = new_producer(endpoints.kafka_bootstrap)
     await producer.start()
+    measured: list[Measured] = []
     try:
-        began = time.perf_counter()
-        if batched:
-            batches = PartitionBatches(producer)
-            for r in records:
-                await batches.append(topic, r.key, r.value, r.headers)
-            await batches.sent()
-        else:
-            await asyncio.gather(*[await producer.send(topic, r.value, key=r.key, headers=r.headers) for r in records])
-        return topic, time.perf_counter() - began
+        with Measured.of(measured):
+            if batched:
+                batches = PartitionBatches(producer)
+                for r in records:
+                    await batches.append(topic, r.key, r.value, r.headers)
+                await batches.sent()
+            else:
+                sends = [await producer.send(topic, r.value, key=r.key, headers=r.headers) for r in records]
+                await asyncio.gather(*sends)
+        return topic, measured[0]
     finally:
         await producer.stop()
 
 
-async def raw_consume(endpoints: Endpoints, topic: str, events: int) -> float:
+async def raw_consume(endpoints: Endpoints, topic: str, events: int) -> Measured:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=endpoints.kafka_bootstrap, auto_offset_reset="earliest")
     await consumer.start()
+    measured: list[Measured] = []
     try:
-        began = time.perf_counter()
-        seen = 0
-        while seen < events:
-            seen += sum(len(batch) for batch in (await consumer.getmany(timeout_ms=500, max_records=5000)).values())
-        return time.perf_counter() - began
+        with Measured.of(measured):
+            seen = 0
+            while seen < events:
+                seen += sum(len(batch) for batch in (await consumer.getmany(timeout_ms=500, max_records=5000)).values())
+        return measured[0]
     finally:
         await consumer.stop()
 
 
-async def raw_copy(endpoints: Endpoints, records: list[KafkaRecord]) -> float:
+async def raw_copy(endpoints: Endpoints, records: list[KafkaRecord]) -> Measured:
     connection = await asyncpg.connect(await new_database(endpoints.postgres_dsn))
+    measured: list[Measured] = []
     try:
         await connection.execute("CREATE TABLE raw_effect (case_id text, event_id text)")
         rows = [(r.key.decode(), dict(r.headers)["ce_id"].decode()) for r in records]
-        began = time.perf_counter()
-        await connection.copy_records_to_table("raw_effect", records=rows)
-        return time.perf_counter() - began
+        with Measured.of(measured):
+            await connection.copy_records_to_table("raw_effect", records=rows)
+        return measured[0]
     finally:
         await connection.close()
 
@@ -190,23 +269,28 @@ async def main(events: int, rate: int, seconds: float) -> None:
 
     await warm_up(endpoints)
     spean = await spean_throughput(_settings(endpoints, await new_database(endpoints.postgres_dsn)), events)
+    stages = await spean_stages(_settings(endpoints, await new_database(endpoints.postgres_dsn)), events)
     records = raw_records(events)
     _, produce_each = await raw_produce(endpoints, records, batched=False)
     topic, produce = await raw_produce(endpoints, records, batched=True)
     consume = await raw_consume(endpoints, topic, events)
     copy = await raw_copy(endpoints, records)
     # The limit is the fastest the libraries go: batches per partition, as the relay sends them.
-    raw = min(produce, produce_each) + consume + copy
+    raw = min(produce, produce_each, key=lambda m: m.wall) + consume + copy
     latencies = await latency(_settings(endpoints, await new_database(endpoints.postgres_dsn)), rate, seconds)
 
-    print(f"events: {events}")
-    print(f"raw aiokafka produce  {events / produce_each:>10.0f} events/s (send, record by record)")
-    print(f"raw aiokafka produce  {events / produce:>10.0f} events/s (send_batch, a batch per partition)")
-    print(f"raw aiokafka consume  {events / consume:>10.0f} events/s")
-    print(f"raw asyncpg COPY      {events / copy:>10.0f} rows/s")
-    print(f"raw limit (fastest produce + consume + COPY) {events / raw:>10.0f} events/s")
-    print(f"spean pipeline        {events / spean:>10.0f} events/s")
-    print(f"ratio spean/raw       {raw / spean:>10.3f}")
+    print(f"events: {events}, on {os.cpu_count()} CPUs shared with Kafka and PostgreSQL")
+    print(produce_each.line("raw aiokafka produce (send)", events))
+    print(produce.line("raw aiokafka produce (send_batch)", events))
+    print(consume.line("raw aiokafka consume", events))
+    print(copy.line("raw asyncpg COPY", events))
+    print(raw.line("raw limit (produce + consume + COPY)", events))
+    print(spean.line("spean pipeline", events))
+    for measured, name in zip(
+        stages, ("stage (encode, INSERT)", "relay (SELECT, produce, DELETE)", "consume"), strict=True
+    ):
+        print(measured.line(f"  alone: {name}", events))
+    print(f"ratio spean/raw       {raw.wall / spean.wall:>10.3f}")
     quantiles = statistics.quantiles(latencies, n=100)
     print(
         f"latency commit->effect at {rate}/s for {seconds:.0f}s: p50 {quantiles[49]:.1f} ms, p99 {quantiles[98]:.1f} ms"

@@ -173,7 +173,8 @@ class OutboxRelay:
             self._producer = producer
         return self._producer
 
-    async def _reset_producer(self) -> None:
+    async def close(self) -> None:
+        """Stops the relay's producer (the next `relay_once` starts another)."""
         if self._producer is not None:
             producer, self._producer = self._producer, None
             await producer.stop()
@@ -246,7 +247,7 @@ class OutboxRelay:
             except (TimeoutError, KafkaError, OSError) as error:
                 # Kafka is away: the rows stay unsent and the API keeps answering; try again, more slowly.
                 log.warning("outbox relay waiting for Kafka", extra={"error": type(error).__name__})
-                await self._reset_producer()
+                await self.close()
                 sent = 0
                 delay = min(delay * 2, 5.0)
             if sent < self.batch_size:
@@ -254,7 +255,7 @@ class OutboxRelay:
                     await asyncio.wait_for(stop.wait(), timeout=delay)
                 except TimeoutError:
                     continue
-        await self._reset_producer()
+        await self.close()
 
 
 def _publish_cause(row: Any) -> tuple[str, str] | None:
