@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import statistics
 import time
 import uuid
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
+import psutil
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from opentelemetry.trace import SpanKind
@@ -58,25 +58,29 @@ async def new_database(admin_dsn: str) -> str:
 
 @dataclass(frozen=True)
 class Measured:
-    """Wall-clock and CPU seconds (this process's, all its threads) that some work took."""
+    """What some work took: wall-clock seconds, CPU seconds of this process (all its threads), and CPU
+    seconds of the whole machine (this process, Kafka, PostgreSQL and the rest)."""
 
     wall: float
     cpu: float
+    machine: float
 
     @classmethod
     @contextlib.contextmanager
     def of(cls, into: list[Measured]) -> Iterator[None]:
+        psutil.cpu_percent()  # starts the machine-wide interval that the call below ends
         wall, cpu = time.perf_counter(), time.process_time()
         yield
-        into.append(cls(time.perf_counter() - wall, time.process_time() - cpu))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        into.append(cls(wall, cpu, psutil.cpu_percent() / 100 * (psutil.cpu_count() or 1) * wall))
 
     def __add__(self, other: Measured) -> Measured:
-        return Measured(self.wall + other.wall, self.cpu + other.cpu)
+        return Measured(self.wall + other.wall, self.cpu + other.cpu, self.machine + other.machine)
 
     def line(self, name: str, events: int) -> str:
         return (
-            f"{name:<42} {events / self.wall:>8.0f} events/s {1e6 * self.cpu / events:>6.1f} µs CPU/event "
-            f"(busy {100 * self.cpu / self.wall:3.0f}%)"
+            f"{name:<42} {events / self.wall:>8.0f} events/s {1e6 * self.cpu / events:>6.1f} µs CPU/event here "
+            f"(busy {100 * self.cpu / self.wall:3.0f}%), {1e6 * self.machine / events:>6.1f} on the machine"
         )
 
 
@@ -279,7 +283,7 @@ async def main(events: int, rate: int, seconds: float) -> None:
     raw = min(produce, produce_each, key=lambda m: m.wall) + consume + copy
     latencies = await latency(_settings(endpoints, await new_database(endpoints.postgres_dsn)), rate, seconds)
 
-    print(f"events: {events}, on {os.cpu_count()} CPUs shared with Kafka and PostgreSQL")
+    print(f"events: {events}, on {psutil.cpu_count()} CPUs shared with Kafka and PostgreSQL")
     print(produce_each.line("raw aiokafka produce (send)", events))
     print(produce.line("raw aiokafka produce (send_batch)", events))
     print(consume.line("raw aiokafka consume", events))
