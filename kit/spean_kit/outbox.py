@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import orjson
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -38,11 +39,13 @@ RELAY_LOCK_NAMESPACE = 0x5E4A
 
 PARTITIONER = DefaultPartitioner()
 
-RELAYED = (outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers, outbox.c.trace_context)
+# The relay's statements run on the driver's connection, inside the transaction SQLAlchemy began: no
+# request or event surrounds them, so they are never traced (WithoutIdleQueries), and SQLAlchemy's
+# compilation, row objects and tracing hooks were a tenth of the relay's CPU (bench/pipeline.py).
+RELAYED = "SELECT id, topic, key, value, headers, trace_context FROM outbox ORDER BY id LIMIT $1"
 # Published rows are deleted, not marked: marking rewrote each row and its index entries (five times the
-# cost of deleting, and the relay's costliest statement), and the table grew for ever. One statement
-# text whatever the batch's size (an array, not an IN list of n parameters).
-PUBLISHED = sa.delete(outbox).where(outbox.c.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger))))
+# cost of deleting, and the relay's costliest statement), and the table grew for ever.
+PUBLISHED = "DELETE FROM outbox WHERE id = ANY($1::bigint[])"
 
 # A transaction's events in one statement whose text never changes, however many: an array per column
 # (no limit on parameters, for a bulk intake of thousands), inserted in the order given, so that ids,
@@ -187,7 +190,8 @@ class OutboxRelay:
             )
             if not ours:
                 return 0
-            rows = (await connection.execute(sa.select(*RELAYED).order_by(outbox.c.id).limit(self.batch_size))).all()
+            driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
+            rows = await driver.fetch(RELAYED, self.batch_size)
             if not rows:
                 self.telemetry.outbox_backlog = 0
                 return 0
@@ -199,14 +203,14 @@ class OutboxRelay:
                 self.telemetry.outbox_backlog = len(rows)
             producer = await self._ensure_producer()
             await self._publish(producer, rows)
-            await connection.execute(PUBLISHED, {"ids": [row.id for row in rows]})
+            await driver.execute(PUBLISHED, [row["id"] for row in rows])
         self.telemetry.outbox_backlog = max(0, self.telemetry.outbox_backlog - len(rows))
         return len(rows)
 
     async def _publish(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> None:
         causes = by_cause(rows, _publish_cause)
         traced = [self._send_span(group) for group in causes]
-        span_headers = {row.id: headers for group, (_, headers) in zip(causes, traced, strict=True) for row in group}
+        span_headers = {row["id"]: headers for group, (_, headers) in zip(causes, traced, strict=True) for row in group}
         batches = PartitionBatches(producer)
         published: Counter[tuple[str, str]] = Counter()
         # Ended once Kafka has acknowledged: a publish span lasts as long as the publish.
@@ -226,13 +230,14 @@ class OutboxRelay:
         but the producer's own work. With it, the record headers that make each consumer's span its
         child rather than the HTTP request's, encoded once for all the rows."""
         first = rows[0]
-        parent = propagate.extract(first.trace_context)
+        topic = first["topic"]
+        parent = propagate.extract(first["trace_context"])
         if len(rows) == 1:
-            attributes = messaging_attributes(first.topic, "send", dict(first.headers), key=first.key)
+            attributes = messaging_attributes(topic, "send", dict(first["headers"]), key=first["key"])
         else:
-            attributes = batch_attributes(first.topic, "send", len(rows))
+            attributes = batch_attributes(topic, "send", len(rows))
         span = self.telemetry.tracer.start_span(
-            f"send {first.topic}", context=parent, kind=SpanKind.PRODUCER, attributes=attributes
+            f"send {topic}", context=parent, kind=SpanKind.PRODUCER, attributes=attributes
         )
         carrier: dict[str, str] = {}
         propagate.inject(carrier, context=trace.set_span_in_context(span, parent))
@@ -263,8 +268,8 @@ def _publish_cause(row: Any) -> tuple[str, str] | None:
     messaging conventions): a bulk intake of 500 screenings is one publish in its trace, not 500. The
     `traceparent` names the span that staged them (its trace state goes with it). A row staged outside
     any trace has none, and a span of its own."""
-    traceparent = row.trace_context.get("traceparent")
-    return (row.topic, traceparent) if traceparent else None
+    traceparent = row["trace_context"].get("traceparent")
+    return (row["topic"], traceparent) if traceparent else None
 
 
 class PartitionBatches:
