@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -65,15 +64,6 @@ class Measured:
     cpu: float
     machine: float
 
-    @classmethod
-    @contextlib.contextmanager
-    def of(cls, into: list[Measured]) -> Iterator[None]:
-        psutil.cpu_percent()  # starts the machine-wide interval that the call below ends
-        wall, cpu = time.perf_counter(), time.process_time()
-        yield
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        into.append(cls(wall, cpu, psutil.cpu_percent() / 100 * (psutil.cpu_count() or 1) * wall))
-
     def __add__(self, other: Measured) -> Measured:
         return Measured(self.wall + other.wall, self.cpu + other.cpu, self.machine + other.machine)
 
@@ -82,6 +72,21 @@ class Measured:
             f"{name:<42} {events / self.wall:>8.0f} events/s {1e6 * self.cpu / events:>6.1f} µs CPU/event here "
             f"(busy {100 * self.cpu / self.wall:3.0f}%), {1e6 * self.machine / events:>6.1f} on the machine"
         )
+
+
+class Stopwatch:
+    """Measures the block it wraps: `with Stopwatch() as watch: ...`, then `watch.measured`."""
+
+    measured: Measured
+
+    def __enter__(self) -> Stopwatch:
+        psutil.cpu_percent()  # starts the machine-wide interval that the call in __exit__ ends
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        wall, cpu = time.perf_counter() - self._wall, time.process_time() - self._cpu
+        self.measured = Measured(wall, cpu, psutil.cpu_percent() / 100 * (psutil.cpu_count() or 1) * wall)
 
 
 def intakes(events: int) -> list[list[CaseIdentified]]:
@@ -118,12 +123,11 @@ async def spean_throughput(settings: ServiceSettings, events: int) -> Measured:
     """From the first staged event to the last consumer effect, the service's workers running along."""
     app = build(settings)
     requests = intakes(events)
-    measured: list[Measured] = []
     async with app.router.lifespan_context(app):
-        with Measured.of(measured):
+        with Stopwatch() as watch:
             await stage(app.state.runtime, requests)
             await applied(settings, events)
-    return measured[0]
+    return watch.measured
 
 
 async def spean_stages(settings: ServiceSettings, events: int) -> tuple[Measured, Measured, Measured]:
@@ -131,12 +135,11 @@ async def spean_stages(settings: ServiceSettings, events: int) -> tuple[Measured
     where the time goes."""
     app = build(settings, background=False)
     requests = intakes(events)
-    measured: list[Measured] = []
     async with app.router.lifespan_context(app):
         runtime: Runtime = app.state.runtime
-        with Measured.of(measured):
+        with Stopwatch() as staged:
             await stage(runtime, requests)
-        with Measured.of(measured):
+        with Stopwatch() as relayed:
             while await runtime.relay.relay_once():
                 pass
         await runtime.relay.close()
@@ -144,12 +147,11 @@ async def spean_stages(settings: ServiceSettings, events: int) -> tuple[Measured
         consuming = asyncio.create_task(runtime.consumers[0].run(stop))
         # From its first effect: joining the consumer group takes seconds, which a running service pays once.
         await applied(settings, 1)
-        with Measured.of(measured):
+        with Stopwatch() as consumed:
             await applied(settings, events)
         stop.set()
         await consuming
-    staged, relayed, consumed = measured
-    return staged, relayed, consumed
+    return staged.measured, relayed.measured, consumed.measured
 
 
 async def new_topic(endpoints: Endpoints) -> str:
@@ -169,9 +171,8 @@ async def raw_produce(endpoints: Endpoints, records: list[KafkaRecord], *, batch
     topic = await new_topic(endpoints)
     producer = new_producer(endpoints.kafka_bootstrap)
     await producer.start()
-    measured: list[Measured] = []
     try:
-        with Measured.of(measured):
+        with Stopwatch() as watch:
             if batched:
                 batches = PartitionBatches(producer)
                 for r in records:
@@ -180,7 +181,7 @@ async def raw_produce(endpoints: Endpoints, records: list[KafkaRecord], *, batch
             else:
                 sends = [await producer.send(topic, r.value, key=r.key, headers=r.headers) for r in records]
                 await asyncio.gather(*sends)
-        return topic, measured[0]
+        return topic, watch.measured
     finally:
         await producer.stop()
 
@@ -188,26 +189,24 @@ async def raw_produce(endpoints: Endpoints, records: list[KafkaRecord], *, batch
 async def raw_consume(endpoints: Endpoints, topic: str, events: int) -> Measured:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=endpoints.kafka_bootstrap, auto_offset_reset="earliest")
     await consumer.start()
-    measured: list[Measured] = []
     try:
-        with Measured.of(measured):
+        with Stopwatch() as watch:
             seen = 0
             while seen < events:
                 seen += sum(len(batch) for batch in (await consumer.getmany(timeout_ms=500, max_records=5000)).values())
-        return measured[0]
+        return watch.measured
     finally:
         await consumer.stop()
 
 
 async def raw_copy(endpoints: Endpoints, records: list[KafkaRecord]) -> Measured:
     connection = await asyncpg.connect(await new_database(endpoints.postgres_dsn))
-    measured: list[Measured] = []
     try:
         await connection.execute("CREATE TABLE raw_effect (case_id text, event_id text)")
         rows = [(r.key.decode(), dict(r.headers)["ce_id"].decode()) for r in records]
-        with Measured.of(measured):
+        with Stopwatch() as watch:
             await connection.copy_records_to_table("raw_effect", records=rows)
-        return measured[0]
+        return watch.measured
     finally:
         await connection.close()
 

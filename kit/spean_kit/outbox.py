@@ -41,7 +41,8 @@ PARTITIONER = DefaultPartitioner()
 
 # The relay's statements run on the driver's connection, inside the transaction SQLAlchemy began: no
 # request or event surrounds them, so they are never traced (WithoutIdleQueries), and SQLAlchemy's
-# compilation, row objects and tracing hooks were a tenth of the relay's CPU (bench/pipeline.py).
+# compilation, row objects and tracing hooks were a tenth of the relay's CPU (bench/pipeline.py). The
+# JSONB columns still arrive decoded: SQLAlchemy registers its JSON codecs on every connection it opens.
 RELAYED = "SELECT id, topic, key, value, headers, trace_context FROM outbox ORDER BY id LIMIT $1"
 # Published rows are deleted, not marked: marking rewrote each row and its index entries (five times the
 # cost of deleting, and the relay's costliest statement), and the table grew for ever.
