@@ -42,7 +42,8 @@ PARTITIONER = DefaultPartitioner()
 # The relay's statements run on the driver's connection, inside the transaction SQLAlchemy began: no
 # request or event surrounds them, so they are never traced (WithoutIdleQueries), and SQLAlchemy's
 # compilation, row objects and tracing hooks were a tenth of the relay's CPU (bench/pipeline.py). The
-# JSONB columns still arrive decoded: SQLAlchemy registers its JSON codecs on every connection it opens.
+# JSONB trace context still arrives decoded: SQLAlchemy registers its JSON codecs on every connection
+# it opens. The headers are JSON text (see `tables.outbox`), parsed here.
 RELAYED = "SELECT id, topic, key, value, headers, trace_context FROM outbox ORDER BY id LIMIT $1"
 # Published rows are deleted, not marked: marking rewrote each row and its index entries (five times the
 # cost of deleting, and the relay's costliest statement), and the table grew for ever.
@@ -54,7 +55,7 @@ PUBLISHED = "DELETE FROM outbox WHERE id = ANY($1::bigint[])"
 # (bench/pipeline.py), which SQLAlchemy prepares row by row.
 STAGE = sa.text(
     "INSERT INTO outbox (event_id, topic, key, value, headers, trace_context) "
-    "SELECT staged.event_id, staged.topic, staged.key, staged.value, staged.headers::jsonb, "
+    "SELECT staged.event_id, staged.topic, staged.key, staged.value, staged.headers, "
     "CAST(:trace_context AS jsonb) "
     "FROM unnest(:event_ids, :topics, :keys, :values, :headers) WITH ORDINALITY "
     "AS staged(event_id, topic, key, value, headers, position) ORDER BY staged.position"
@@ -216,7 +217,8 @@ class OutboxRelay:
         published: Counter[tuple[str, str]] = Counter()
         # Ended once Kafka has acknowledged: a publish span lasts as long as the publish.
         with ended([span for span, _ in traced]):
-            for row_id, topic, key, value, stored_headers, _ in rows:
+            for row_id, topic, key, value, stored, _ in rows:
+                stored_headers = orjson.loads(stored)
                 headers = [(name, text.encode()) for name, text in stored_headers]
                 published[topic, dict(stored_headers).get("ce_type", "")] += 1
                 # Staged headers never carry a trace context: the row keeps it apart, for the span.
@@ -234,7 +236,7 @@ class OutboxRelay:
         topic = first["topic"]
         parent = propagate.extract(first["trace_context"])
         if len(rows) == 1:
-            attributes = messaging_attributes(topic, "send", dict(first["headers"]), key=first["key"])
+            attributes = messaging_attributes(topic, "send", dict(orjson.loads(first["headers"])), key=first["key"])
         else:
             attributes = batch_attributes(topic, "send", len(rows))
         span = self.telemetry.tracer.start_span(

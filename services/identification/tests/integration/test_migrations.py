@@ -1,4 +1,4 @@
-"""A database deployed before the relay deleted published rows is upgraded without losing an unsent event."""
+"""Databases deployed with an earlier outbox are upgraded without losing an unsent event."""
 
 from __future__ import annotations
 
@@ -6,13 +6,17 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+import orjson
 from alembic import command
 from alembic.config import Config
 
-from spean_identification.app import MIGRATIONS
+from spean_contracts import encode_event, source_of, spec_for_model
+from spean_contracts.events import CaseIdentified
+from spean_identification.app import MIGRATIONS, build
 from spean_identification.settings import IdentificationSettings
 from spean_kit.database import async_url, migrate
-from tests.support.app import scalar
+from tests.support.app import running, scalar
+from tests.support.kafka import published
 
 SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
 
@@ -45,3 +49,31 @@ async def test_upgrading_drops_published_outbox_rows_and_keeps_unsent_ones(
     assert await scalar(settings, "SELECT string_agg(event_id, ',') FROM outbox") == "waiting"
     columns = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'outbox' AND column_name = 'sent_at'"
     assert await scalar(settings, columns) == 0
+
+
+async def test_an_event_staged_before_the_headers_became_text_is_published_with_its_headers(
+    identification_settings: SettingsFactory,
+) -> None:
+    settings = await identification_settings()
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+    await _downgrade(settings, "0002")
+    spec = spec_for_model(CaseIdentified)
+    event = encode_event(CaseIdentified.model_validate(spec.examples[0]), source=source_of("identification", "MOSVY"))
+    connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
+    try:
+        await connection.execute(
+            "INSERT INTO outbox (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)",
+            dict(event.headers)["ce_id"],
+            settings.topic_namespace + event.topic,
+            event.key.encode(),
+            event.value,
+            orjson.dumps(event.headers).decode(),
+        )
+    finally:
+        await connection.close()
+
+    async with running(build(settings)):
+        (record,) = await published(settings, spec.topic)
+
+    assert record.value == event.value
+    assert [(name, value.decode()) for name, value in record.headers][: len(event.headers)] == list(event.headers)
