@@ -164,9 +164,14 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             runtime: Runtime = app.state.runtime
             workers += [(getattr(w, "__name__", "worker"), functools.partial(w, runtime)) for w in definition.workers]
             tasks = [asyncio.create_task(supervise(name, work, stop), name=name) for name, work in workers]
+        # What start-up built (modules, schemas, mappers, about 176,000 objects for identification)
+        # lives as long as the process, yet every full collection walked it all: a 140 ms pause of the
+        # API and the workers. Frozen, it is left out of collections until shutdown.
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
             await dead_letters.close()

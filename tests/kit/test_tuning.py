@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from spean_kit.settings import ServiceSettings
+from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import build
 
 
@@ -28,3 +29,13 @@ def test_an_operator_sets_how_often_the_garbage_collector_runs(collector_thresho
     )
     build(settings, background=False)
     assert gc.get_threshold() == (12_345, *collector_thresholds[1:])
+
+
+async def test_a_running_service_collects_garbage_without_walking_what_start_up_built(
+    make_settings: SettingsFactory,
+) -> None:
+    app = build(await make_settings(), background=False)
+    async with app.router.lifespan_context(app):
+        walked_by_a_full_collection = len(gc.get_objects())
+        assert gc.get_freeze_count() > 10 * walked_by_a_full_collection
+    assert gc.get_freeze_count() == 0
