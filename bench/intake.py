@@ -21,7 +21,7 @@ import uuid
 import asyncpg
 import httpx
 
-from bench.pipeline import new_database
+from bench.scratch import Scratch
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
 from spean_local.endpoints import Endpoints
@@ -71,36 +71,37 @@ async def main(rows: int) -> None:
     layout, ports = Layout.from_env(), Ports()
     await asyncio.to_thread(start_all, all_servers(layout, ports))
     endpoints = Endpoints.local(layout, ports)
-    settings = IdentificationSettings(
-        database_url=await new_database(endpoints.postgres_dsn),
-        kafka_bootstrap=endpoints.kafka_bootstrap,
-        keycloak_url=endpoints.keycloak_url,
-        topic_namespace=f"bench-{uuid.uuid4().hex[:8]}.",
-        master_key=base64.b64encode(os.urandom(32)).decode(),
-        match_key_secret=base64.b64encode(os.urandom(32)).decode(),
-    )
-    token = endpoints.client_token("poipet-tc-system")["access_token"]
-    body = screenings_csv(rows)
-    app = build(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=600) as client:
-            began = time.perf_counter()
-            answer = await client.post(
-                "/screenings/bulk",
-                content=body,
-                headers={"Authorization": f"Bearer {token}", "content-type": "text/csv"},
-            )
-            spean = time.perf_counter() - began
-    assert answer.json()["created"] == rows, answer.text[:500]
+    async with Scratch(endpoints) as scratch:
+        settings = IdentificationSettings(
+            database_url=await scratch.database(),
+            kafka_bootstrap=endpoints.kafka_bootstrap,
+            keycloak_url=endpoints.keycloak_url,
+            topic_namespace=f"bench-{uuid.uuid4().hex[:8]}.",
+            master_key=base64.b64encode(os.urandom(32)).decode(),
+            match_key_secret=base64.b64encode(os.urandom(32)).decode(),
+        )
+        token = endpoints.client_token("poipet-tc-system")["access_token"]
+        body = screenings_csv(rows)
+        app = build(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=600) as client:
+                began = time.perf_counter()
+                answer = await client.post(
+                    "/screenings/bulk",
+                    content=body,
+                    headers={"Authorization": f"Bearer {token}", "content-type": "text/csv"},
+                )
+                spean = time.perf_counter() - began
+        assert answer.json()["created"] == rows, answer.text[:500]
 
-    connection = await asyncpg.connect(await new_database(endpoints.postgres_dsn))
-    await connection.execute("CREATE TABLE raw_screening (id text, case_id text, payload bytea, details text)")
-    records = [(f"scr-{i}", f"case-{i}", os.urandom(400), line) for i, line in enumerate(body.splitlines()[1:])]
-    began = time.perf_counter()
-    await connection.copy_records_to_table("raw_screening", records=records)
-    raw = time.perf_counter() - began
-    await connection.close()
+        connection = await asyncpg.connect(await scratch.database())
+        await connection.execute("CREATE TABLE raw_screening (id text, case_id text, payload bytea, details text)")
+        records = [(f"scr-{i}", f"case-{i}", os.urandom(400), line) for i, line in enumerate(body.splitlines()[1:])]
+        began = time.perf_counter()
+        await connection.copy_records_to_table("raw_screening", records=records)
+        raw = time.perf_counter() - began
+        await connection.close()
 
     print(f"rows: {rows}")
     print(f"spean bulk intake   {rows / spean:>10.0f} rows/s ({spean:.1f}s)")

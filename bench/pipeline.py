@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from opentelemetry.trace import SpanKind
 
+from bench.scratch import Scratch
 from spean_contracts import KafkaRecord, source_of, to_kafka_record
 from spean_contracts.events import CaseIdentified
 from spean_kit.outbox import PartitionBatches, new_producer
@@ -43,16 +44,6 @@ STAGE_BATCH = 500
 async def _until(check: Callable[[], Awaitable[bool]]) -> None:
     while not await check():  # noqa: ASYNC110 - polls the database; there is no event to wait on
         await asyncio.sleep(0.2)
-
-
-async def new_database(admin_dsn: str) -> str:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(admin_dsn)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return admin_dsn.rsplit("/", 1)[0] + f"/{name}"
 
 
 @dataclass(frozen=True)
@@ -155,7 +146,7 @@ async def spean_stages(settings: ServiceSettings, events: int) -> tuple[Measured
 
 
 async def new_topic(endpoints: Endpoints) -> str:
-    topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
+    topic = f"bench-{uuid.uuid4().hex[:8]}.raw"
     admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
     await admin.start()
     try:
@@ -199,8 +190,8 @@ async def raw_consume(endpoints: Endpoints, topic: str, events: int) -> Measured
         await consumer.stop()
 
 
-async def raw_copy(endpoints: Endpoints, records: list[KafkaRecord]) -> Measured:
-    connection = await asyncpg.connect(await new_database(endpoints.postgres_dsn))
+async def raw_copy(database: str, records: list[KafkaRecord]) -> Measured:
+    connection = await asyncpg.connect(database)
     try:
         await connection.execute("CREATE TABLE raw_effect (case_id text, event_id text)")
         rows = [(r.key.decode(), dict(r.headers)["ce_id"].decode()) for r in records]
@@ -270,17 +261,18 @@ async def main(events: int, rate: int, seconds: float) -> None:
     await asyncio.to_thread(start_all, all_servers(layout, ports))
     endpoints = Endpoints.local(layout, ports)
 
-    await warm_up(endpoints)
-    spean = await spean_throughput(_settings(endpoints, await new_database(endpoints.postgres_dsn)), events)
-    stages = await spean_stages(_settings(endpoints, await new_database(endpoints.postgres_dsn)), events)
-    records = raw_records(events)
-    _, produce_each = await raw_produce(endpoints, records, batched=False)
-    topic, produce = await raw_produce(endpoints, records, batched=True)
-    consume = await raw_consume(endpoints, topic, events)
-    copy = await raw_copy(endpoints, records)
-    # The limit is the fastest the libraries go: batches per partition, as the relay sends them.
-    raw = min(produce, produce_each, key=lambda m: m.wall) + consume + copy
-    latencies = await latency(_settings(endpoints, await new_database(endpoints.postgres_dsn)), rate, seconds)
+    async with Scratch(endpoints) as scratch:
+        await warm_up(endpoints)
+        spean = await spean_throughput(_settings(endpoints, await scratch.database()), events)
+        stages = await spean_stages(_settings(endpoints, await scratch.database()), events)
+        records = raw_records(events)
+        _, produce_each = await raw_produce(endpoints, records, batched=False)
+        topic, produce = await raw_produce(endpoints, records, batched=True)
+        consume = await raw_consume(endpoints, topic, events)
+        copy = await raw_copy(await scratch.database(), records)
+        # The limit is the fastest the libraries go: batches per partition, as the relay sends them.
+        raw = min(produce, produce_each, key=lambda m: m.wall) + consume + copy
+        latencies = await latency(_settings(endpoints, await scratch.database()), rate, seconds)
 
     print(f"events: {events}, on {psutil.cpu_count()} CPUs shared with Kafka and PostgreSQL")
     print(produce_each.line("raw aiokafka produce (send)", events))

@@ -21,7 +21,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.pipeline import new_database
+from bench.scratch import Scratch
 from spean_contracts import source_of, to_kafka_record
 from spean_contracts.registry import CATALOGUE, TOPICS
 from spean_local.endpoints import Endpoints
@@ -79,14 +79,13 @@ async def publish(
 
 
 async def raw_limit(
-    bootstrap: str, admin_dsn: str, sent: list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]]
+    bootstrap: str, database: str, sent: list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]]
 ) -> float:
     """Seconds to consume every record with aiokafka and COPY one row per event into PostgreSQL."""
     topics = sorted({topic for topic, *_ in sent})
     consumer = AIOKafkaConsumer(
         *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=f"raw-{uuid.uuid4().hex[:8]}"
     )
-    database = await new_database(admin_dsn)
     connection = await asyncpg.connect(database)
     await connection.execute("CREATE TABLE raw_entry (case_id text, event_id text, type text, data bytea)")
     await consumer.start()
@@ -113,18 +112,19 @@ async def main(events: int) -> None:
     await asyncio.to_thread(start_all, all_servers(layout, ports))
     endpoints = Endpoints.local(layout, ports)
     namespace = f"bench-projection-{uuid.uuid4().hex[:8]}."
-    began = time.perf_counter()
-    sent = await publish(endpoints.kafka_bootstrap, namespace, events)
-    print(f"published {events} events in {time.perf_counter() - began:.1f}s (setup)")
+    async with Scratch(endpoints) as scratch:
+        began = time.perf_counter()
+        sent = await publish(endpoints.kafka_bootstrap, namespace, events)
+        print(f"published {events} events in {time.perf_counter() - began:.1f}s (setup)")
 
-    raw = await raw_limit(endpoints.kafka_bootstrap, endpoints.postgres_dsn, sent)
-    settings = RegistrySettings(
-        database_url=await new_database(endpoints.postgres_dsn),
-        kafka_bootstrap=endpoints.kafka_bootstrap,
-        keycloak_url=endpoints.keycloak_url,
-        topic_namespace=namespace,
-    )
-    spean = await rebuild(settings)
+        raw = await raw_limit(endpoints.kafka_bootstrap, await scratch.database(), sent)
+        settings = RegistrySettings(
+            database_url=await scratch.database(),
+            kafka_bootstrap=endpoints.kafka_bootstrap,
+            keycloak_url=endpoints.keycloak_url,
+            topic_namespace=namespace,
+        )
+        spean = await rebuild(settings)
 
     print(f"events: {events} ({events // len(JOURNEY)} cases)")
     print(f"raw aiokafka consume + asyncpg COPY {events / raw:>10.0f} events/s ({raw:.1f}s)")

@@ -27,12 +27,13 @@ TopicFactory = Callable[[str], Awaitable[str]]
 
 @pytest.fixture(scope="session")
 async def new_topic(servers: Endpoints) -> AsyncIterator[TopicFactory]:
-    """Creates a topic with a unique name per call, so runs sharing one Kafka never see each other's records."""
+    """Creates a topic with a unique name per call, so runs sharing one Kafka never see each other's records
+    (in a namespace of its own, `prefix-1a2b3c4d.records`, which the session deletes at its end)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap)
     await admin.start()
 
     async def create(prefix: str) -> str:
-        name = f"{prefix}.{uuid.uuid4().hex[:10]}"
+        name = f"{prefix}-{uuid.uuid4().hex[:8]}.records"
         await admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])
         return name
 

@@ -12,7 +12,7 @@ from tests.conftest import TopicFactory
 
 
 async def test_the_cloudevents_sdk_reads_what_spean_produces(servers: Endpoints, new_topic: TopicFactory) -> None:
-    topic = await new_topic("contracts.sdk")
+    topic = await new_topic("contracts-sdk")
     example = next(spec for spec in CATALOGUE if spec.model is CaseIdentified).examples[0]
     record = to_kafka_record(CaseIdentified.model_validate(example), source=source_of("identification", "MOSVY"))
 

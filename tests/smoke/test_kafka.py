@@ -12,7 +12,7 @@ from spean_local.endpoints import Endpoints
 
 
 async def test_cloudevent_round_trip_through_the_broker(servers: Endpoints) -> None:
-    topic = f"smoke.{uuid.uuid4().hex[:8]}"
+    topic = f"smoke-{uuid.uuid4().hex[:8]}.records"
     admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap)
     await admin.start()
     try:

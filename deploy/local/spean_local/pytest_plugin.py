@@ -11,6 +11,7 @@ only those it started. Tests never know which.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
@@ -23,6 +24,7 @@ import pytest
 from spean_local.endpoints import Endpoints
 from spean_local.login import broker_sign_in
 from spean_local.paths import Layout, Ports
+from spean_local.scratch import delete_scratch_topics, topic_names
 from spean_local.servers import Server, all_servers
 from spean_local.starting import start_all
 
@@ -53,16 +55,23 @@ def _external() -> Endpoints:
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Endpoints]:
     if all(name in os.environ for name in EXTERNAL):
-        yield _external()
+        yield from _leaving_no_topics(_external())
         return
     layout, ports = Layout.from_env(), Ports()
     local = all_servers(layout, ports)
     started: list[Server] = start_all(local)
     try:
-        yield Endpoints.local(layout, ports)
+        yield from _leaving_no_topics(Endpoints.local(layout, ports))
     finally:
         for server in reversed(started):
             server.stop()
+
+
+def _leaving_no_topics(endpoints: Endpoints) -> Iterator[Endpoints]:
+    """The servers, and at the end of the session the topics its tests made deleted (see `scratch`)."""
+    before = asyncio.run(topic_names(endpoints.kafka_bootstrap))
+    yield endpoints
+    asyncio.run(delete_scratch_topics(endpoints.kafka_bootstrap, before))
 
 
 class TokenFactory(Protocol):
