@@ -14,6 +14,7 @@ from spean_contracts.cloudevents import (
     Violation,
     encode_event,
     from_kafka_record,
+    new_event_id,
     source_of,
     to_kafka_record,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "Violation",
     "encode_event",
     "from_kafka_record",
+    "new_event_id",
     "source_of",
     "spec_for_model",
     "spec_for_type",

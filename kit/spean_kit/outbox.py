@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from spean_contracts import encode_event
+from spean_contracts import encode_event, new_event_id
 from spean_contracts.fields import EventData
 from spean_kit.tables import outbox
 from spean_kit.telemetry import Telemetry, batch_attributes, by_cause, ended, messaging_attributes
@@ -89,7 +88,7 @@ async def add_events(
     headers: list[str] = []
     now = datetime.now(UTC)
     for position, data in enumerate(events):
-        event_id = str(uuid.uuid4())
+        event_id = new_event_id()
         # Strictly increasing times within a transaction: readers ordering by ce_time see them as staged.
         stamped = now + timedelta(microseconds=position)
         encoded = encode_event(data, source=source, event_id=event_id, time=stamped)

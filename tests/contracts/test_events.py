@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 
-from spean_contracts import CATALOGUE, ContractViolation, EventSpec, from_kafka_record, source_of, to_kafka_record
+from spean_contracts import (
+    CATALOGUE,
+    ContractViolation,
+    EventSpec,
+    from_kafka_record,
+    source_of,
+    spec_for_model,
+    to_kafka_record,
+)
 from spean_contracts.events import CaseIdentified
 from spean_contracts.schemas import validator
 
@@ -116,3 +126,15 @@ def test_the_model_refuses_whatever_the_released_schema_refuses(spec: EventSpec)
             except ValueError:
                 model_refuses = True
             assert model_refuses == schema_refuses, f"{field}={wrong!r}"
+
+
+def test_event_ids_are_version_7_uuids_that_grow_with_time() -> None:
+    data = CaseIdentified.model_validate(spec_for_model(CaseIdentified).examples[0])
+    earlier = dict(to_kafka_record(data, source=source_of("identification", "MOSVY")).headers)["ce_id"].decode()
+    time.sleep(0.002)
+    later = dict(to_kafka_record(data, source=source_of("identification", "MOSVY")).headers)["ce_id"].decode()
+
+    for event_id in (earlier, later):
+        parsed = uuid.UUID(event_id)
+        assert (parsed.version, parsed.variant, str(parsed)) == (7, uuid.RFC_4122, event_id)
+    assert earlier < later
