@@ -15,7 +15,7 @@ from spean_contracts.vocabulary import Outcome, Verdict
 from spean_kit.outbox import Stager
 from spean_registry.adapters.tables import CaseFacts, MatchKey, TimelineEntry
 from spean_registry.decisions import reapply_decisions
-from spean_registry.domain.linkage import Certainty, connected_groups, link_group, own_record
+from spean_registry.domain.linkage import Certainty, national_records, own_record
 
 BREACHES = (e.IdentificationDeadlineBreached, e.ReferralDeadlineBreached, e.RepatriationDeadlineBreached)
 
@@ -127,8 +127,7 @@ async def link(session: AsyncSession, screened: list[tuple[str, list[str]]]) -> 
     ]
     updates = [
         {"case_id": case_id, "national_record_id": record, "certainty": certainty}
-        for group in connected_groups(reached, pairs)
-        for case_id, (record, certainty) in link_group(group, pairs).items()
+        for case_id, (record, certainty) in national_records(reached, pairs).items()
     ]
     await session.execute(sa.update(CaseFacts), updates)
     # The bulk update bypassed the objects this session holds; reload them before anyone reads them.

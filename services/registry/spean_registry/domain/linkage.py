@@ -39,20 +39,22 @@ def connected_groups(cases: set[str], shared: list[tuple[str, str, int]]) -> lis
     return list(groups.values())
 
 
-def link_group(group: set[str], shared: list[tuple[str, str, int]]) -> dict[str, tuple[str, Certainty]]:
-    """The national record and link certainty of each case of a group connected by shared keys.
+def national_records(cases: set[str], shared: list[tuple[str, str, int]]) -> dict[str, tuple[str, Certainty]]:
+    """The national record and link certainty of each of `cases`, grouped by the keys they share.
 
     `shared` lists (case, other case, number of keys they share). The result depends only on the
-    group, never on the order reports arrived in.
+    cases and their keys, never on the order reports arrived in. `shared` is read once for all the
+    groups: a person screened n times makes n² pairs, and reading them again for every group of a
+    batch blocked the registry's event loop for minutes once demo people had been screened dozens
+    of times, long enough for Kafka to take its partitions away and hand the same batch back.
     """
     strongest: dict[str, int] = {}
     for case_id, _, count in shared:
         strongest[case_id] = max(strongest.get(case_id, 0), count)
-    record = own_record(min(group))
-    return {
-        case_id: (
-            record,
-            Certainty.CERTAIN if len(group) == 1 or strongest.get(case_id, 0) >= 2 else Certainty.PROBABLE,
-        )
-        for case_id in group
-    }
+    links: dict[str, tuple[str, Certainty]] = {}
+    for group in connected_groups(cases, shared):
+        record = own_record(min(group))
+        for case_id in group:
+            certain = len(group) == 1 or strongest.get(case_id, 0) >= 2
+            links[case_id] = (record, Certainty.CERTAIN if certain else Certainty.PROBABLE)
+    return links

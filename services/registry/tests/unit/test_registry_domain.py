@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from spean_registry.domain.audit import GENESIS, entry_hash, first_broken
-from spean_registry.domain.linkage import Certainty, link_group
+from spean_registry.domain.linkage import Certainty, national_records
 from spean_registry.domain.suppression import suppress
 
 
@@ -28,16 +28,31 @@ def test_a_small_total_is_suppressed_too() -> None:
 
 
 def test_a_group_links_the_same_whatever_the_order_reports_arrived_in() -> None:
-    group = {"case-c", "case-a", "case-b"}
+    cases = {"case-c", "case-a", "case-b", "case-z"}
     shared = [("case-a", "case-b", 2), ("case-b", "case-a", 2), ("case-c", "case-a", 1), ("case-a", "case-c", 1)]
     expected = {
         "case-a": ("nr-a", Certainty.CERTAIN),
         "case-b": ("nr-a", Certainty.CERTAIN),
         "case-c": ("nr-a", Certainty.PROBABLE),
+        "case-z": ("nr-z", Certainty.CERTAIN),
     }
-    assert link_group(group, shared) == expected
-    assert link_group(group, list(reversed(shared))) == expected
-    assert link_group({"case-z"}, []) == {"case-z": ("nr-z", Certainty.CERTAIN)}
+    assert national_records(cases, shared) == expected
+    assert national_records(cases, list(reversed(shared))) == expected
+
+
+def test_people_screened_many_times_each_get_one_record_of_their_own() -> None:
+    people, screenings = 300, 40
+    cases = {f"case-{person:03d}-{seen:02d}" for person in range(people) for seen in range(screenings)}
+    shared = [
+        (f"case-{person:03d}-{seen:02d}", f"case-{person:03d}-{other:02d}", 2)
+        for person in range(people)
+        for seen in range(screenings)
+        for other in range(screenings)
+        if other != seen
+    ]
+    linked = national_records(cases, shared)
+    assert {record for record, _ in linked.values()} == {f"nr-{person:03d}-00" for person in range(people)}
+    assert linked["case-123-39"] == ("nr-123-00", Certainty.CERTAIN)
 
 
 def test_the_audit_chain_names_the_first_edited_entry() -> None:
