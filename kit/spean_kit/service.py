@@ -35,6 +35,7 @@ from spean_kit.errors import install_error_handlers
 from spean_kit.outbox import OutboxRelay, Stager
 from spean_kit.redaction import redact_request_span
 from spean_kit.settings import ServiceSettings
+from spean_kit.stalls import watch_event_loop
 from spean_kit.telemetry import Telemetry, instrument_engine, setup_telemetry, use_stable_http_conventions
 from spean_kit.topics import ensure_topics
 
@@ -159,7 +160,10 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         if definition.run_background:
-            workers: list[tuple[str, Callable[[asyncio.Event], Awaitable[None]]]] = [("outbox-relay", relay.run)]
+            workers: list[tuple[str, Callable[[asyncio.Event], Awaitable[None]]]] = [
+                ("outbox-relay", relay.run),
+                ("event-loop-watch", functools.partial(watch_event_loop, telemetry=telemetry)),
+            ]
             workers += [(f"consumer-{c.inbox_name}", c.run) for c in consumers]
             runtime: Runtime = app.state.runtime
             workers += [(getattr(w, "__name__", "worker"), functools.partial(w, runtime)) for w in definition.workers]

@@ -135,6 +135,13 @@ class Telemetry:
         self.events_dead_lettered = meter.create_counter(
             "spean.events.dead_lettered", description="Events sent to a dead-letter topic"
         )
+        self.event_loop_stall = meter.create_histogram(
+            "spean.event_loop.stall",
+            unit="s",
+            description="How late the event loop ran a short timer: time spent on one task without yielding",
+            # In seconds: the SDK's default boundaries (0, 5, 10, 25, ...) suit milliseconds.
+            explicit_bucket_boundaries_advisory=[0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        )
         meter.create_observable_gauge(
             "spean.outbox.backlog", callbacks=[self._observe_backlog], description="Outbox rows not yet sent"
         )

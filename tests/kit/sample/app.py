@@ -13,6 +13,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request
+from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.trace.export import SpanExporter
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.dialects import postgresql
@@ -77,7 +78,11 @@ async def apply_many(session: AsyncSession, events: list[CloudEvent], stage: Sta
 
 
 def build(
-    settings: ServiceSettings, *, span_exporters: tuple[SpanExporter, ...] = (), background: bool = True
+    settings: ServiceSettings,
+    *,
+    span_exporters: tuple[SpanExporter, ...] = (),
+    metric_readers: tuple[MetricReader, ...] = (),
+    background: bool = True,
 ) -> FastAPI:
     return create_app(
         ServiceDefinition(
@@ -88,6 +93,7 @@ def build(
             owns=[IDENTIFICATION],
             subscriptions=[Subscription((IDENTIFICATION.name,), apply, batch_handler=apply_many)],
             span_exporters=span_exporters,
+            metric_readers=metric_readers,
             run_background=background,
         )
     )
