@@ -3,12 +3,8 @@ alone leaves three databases and hundreds of thousands of records behind otherwi
 
 from __future__ import annotations
 
-import uuid
-
-import asyncpg
-
 from spean_local.endpoints import Endpoints
-from spean_local.scratch import delete_scratch_topics, topic_names
+from spean_local.scratch import ScratchDatabases, delete_scratch_topics, topic_names
 
 
 class Scratch:
@@ -17,7 +13,7 @@ class Scratch:
 
     def __init__(self, endpoints: Endpoints) -> None:
         self.endpoints = endpoints
-        self.databases: list[str] = []
+        self.databases = ScratchDatabases(endpoints.postgres_dsn, "bench")
         self.topics_before: set[str] = set()
 
     async def __aenter__(self) -> Scratch:
@@ -25,20 +21,8 @@ class Scratch:
         return self
 
     async def database(self) -> str:
-        name = f"bench_{uuid.uuid4().hex[:10]}"
-        connection = await asyncpg.connect(self.endpoints.postgres_dsn)
-        try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-        self.databases.append(name)
-        return self.endpoints.postgres_dsn.rsplit("/", 1)[0] + f"/{name}"
+        return await self.databases.new()
 
     async def __aexit__(self, *_: object) -> None:
-        connection = await asyncpg.connect(self.endpoints.postgres_dsn)
-        try:
-            for name in self.databases:
-                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
+        await self.databases.drop_all()
         await delete_scratch_topics(self.endpoints.kafka_bootstrap, self.topics_before)

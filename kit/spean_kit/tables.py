@@ -9,8 +9,8 @@ metadata = sa.MetaData()
 
 # Every row is an event not yet published: the relay deletes rows once Kafka has them. Only the
 # primary key is indexed and the headers are kept as JSON text, which the relay parses itself: a
-# unique index on `event_id` (a fresh uuid4, unique by construction) and JSONB parsing were half of
-# PostgreSQL's CPU per staged event (bench/pipeline.py).
+# unique index on `event_id` (a fresh id, unique by construction: `new_event_id`) and JSONB parsing
+# were more than half of PostgreSQL's CPU per staged event (bench/pipeline.py).
 outbox = sa.Table(
     "outbox",
     metadata,

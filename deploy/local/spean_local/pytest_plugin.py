@@ -14,17 +14,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Protocol
 
-import asyncpg
 import pytest
 
 from spean_local.endpoints import Endpoints
 from spean_local.login import broker_sign_in
 from spean_local.paths import Layout, Ports
-from spean_local.scratch import delete_scratch_topics, topic_names
+from spean_local.scratch import ScratchDatabases, delete_scratch_topics, topic_names
 from spean_local.servers import Server, all_servers
 from spean_local.starting import start_all
 
@@ -111,25 +109,9 @@ DatabaseFactory = Callable[[], Awaitable[str]]
 @pytest.fixture(scope="session")
 async def new_database(servers: Endpoints) -> AsyncIterator[DatabaseFactory]:
     """Creates an empty database per call and drops them all at the end of the session."""
-    created: list[str] = []
-
-    async def create() -> str:
-        name = f"test_{uuid.uuid4().hex[:12]}"
-        admin = await asyncpg.connect(servers.postgres_dsn)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        created.append(name)
-        return servers.postgres_dsn.rsplit("/", 1)[0] + f"/{name}"
-
-    yield create
-    admin = await asyncpg.connect(servers.postgres_dsn)
-    try:
-        for name in created:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    databases = ScratchDatabases(servers.postgres_dsn, "test")
+    yield databases.new
+    await databases.drop_all()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

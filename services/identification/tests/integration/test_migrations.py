@@ -29,20 +29,27 @@ async def _downgrade(settings: IdentificationSettings, revision: str) -> None:
     await asyncio.to_thread(command.downgrade, config, revision)
 
 
+async def _written_at(settings: IdentificationSettings, revision: str, statement: str, *arguments: object) -> None:
+    """Runs `statement` in a database as an older release left it: migrated, then taken back to `revision`."""
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+    await _downgrade(settings, revision)
+    connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
+    try:
+        await connection.execute(statement, *arguments)
+    finally:
+        await connection.close()
+
+
 async def test_upgrading_drops_published_outbox_rows_and_keeps_unsent_ones(
     identification_settings: SettingsFactory,
 ) -> None:
     settings = await identification_settings()
-    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
-    await _downgrade(settings, "0001")
-    connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
-    try:
-        await connection.execute(
-            "INSERT INTO outbox (event_id, topic, key, value, headers, sent_at) VALUES "
-            "('published-before', 't', 'k', 'v', '[]', now()), ('waiting', 't', 'k', 'v', '[]', NULL)"
-        )
-    finally:
-        await connection.close()
+    await _written_at(
+        settings,
+        "0001",
+        "INSERT INTO outbox (event_id, topic, key, value, headers, sent_at) VALUES "
+        "('published-before', 't', 'k', 'v', '[]', now()), ('waiting', 't', 'k', 'v', '[]', NULL)",
+    )
 
     await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
 
@@ -55,22 +62,18 @@ async def test_an_event_staged_before_the_headers_became_text_is_published_with_
     identification_settings: SettingsFactory,
 ) -> None:
     settings = await identification_settings()
-    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
-    await _downgrade(settings, "0002")
     spec = spec_for_model(CaseIdentified)
     event = encode_event(CaseIdentified.model_validate(spec.examples[0]), source=source_of("identification", "MOSVY"))
-    connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
-    try:
-        await connection.execute(
-            "INSERT INTO outbox (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)",
-            dict(event.headers)["ce_id"],
-            settings.topic_namespace + event.topic,
-            event.key.encode(),
-            event.value,
-            orjson.dumps(event.headers).decode(),
-        )
-    finally:
-        await connection.close()
+    await _written_at(
+        settings,
+        "0002",
+        "INSERT INTO outbox (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)",
+        dict(event.headers)["ce_id"],
+        settings.topic_namespace + event.topic,
+        event.key.encode(),
+        event.value,
+        orjson.dumps(event.headers).decode(),
+    )
 
     async with running(build(settings)):
         (record,) = await published(settings, spec.topic)
