@@ -4,7 +4,7 @@ the same rows), plus latency from commit to consumer effect at a steady rate. Ea
 the CPU this process spent per event, and the pipeline's stages are also measured one at a time, so
 that the output says where the time goes, not only how much there is.
 
-    uv run python -m bench.pipeline --events 100000 --rate 500 --seconds 20
+    uv run python -m bench.pipeline --events 100000 --rate 500 --seconds 20 --rounds 3
 
 Uses the servers of `make up` (starts them if needed). Prints figures; asserts nothing.
 """
@@ -271,36 +271,66 @@ def _settings(endpoints: Endpoints, database: str) -> ServiceSettings:
     )
 
 
-async def main(events: int, rate: int, seconds: float) -> None:
+@dataclass(frozen=True)
+class Round:
+    """One round of the comparison: the pipeline, then the raw limit, back to back."""
+
+    spean: Measured
+    produce_each: Measured
+    produce: Measured
+    consume: Measured
+    copy: Measured
+
+    @property
+    def raw(self) -> Measured:
+        # The limit is the fastest the libraries go: batches per partition, as the relay sends them.
+        return min(self.produce, self.produce_each, key=lambda m: m.wall) + self.consume + self.copy
+
+    @property
+    def ratio(self) -> float:
+        return self.raw.wall / self.spean.wall
+
+
+async def comparison(endpoints: Endpoints, scratch: Scratch, events: int) -> Round:
+    spean = await spean_throughput(_settings(endpoints, await scratch.database()), events)
+    # Built after the service's shutdown, which puts whatever was kept out of collections back in.
+    records = raw_records(events)
+    _, produce_each = await raw_produce(endpoints, records, batched=False)
+    topic, produce = await raw_produce(endpoints, records, batched=True)
+    consume = await raw_consume(endpoints, topic, events)
+    copy = await raw_copy(await scratch.database(), records)
+    return Round(spean, produce_each, produce, consume, copy)
+
+
+async def main(events: int, rate: int, seconds: float, rounds: int) -> None:
     layout, ports = Layout.from_env(), Ports()
     await asyncio.to_thread(start_all, all_servers(layout, ports))
     endpoints = Endpoints.local(layout, ports)
 
     async with Scratch(endpoints) as scratch:
         await warm_up(endpoints)
-        spean = await spean_throughput(_settings(endpoints, await scratch.database()), events)
+        # Kafka's and PostgreSQL's pace on a shared machine drifts by a fifth or more within minutes:
+        # each round measures both sides back to back, and the median round is the one reported.
+        measured = [await comparison(endpoints, scratch, events) for _ in range(rounds)]
         stages = await spean_stages(_settings(endpoints, await scratch.database()), events)
-        records = raw_records(events)
-        _, produce_each = await raw_produce(endpoints, records, batched=False)
-        topic, produce = await raw_produce(endpoints, records, batched=True)
-        consume = await raw_consume(endpoints, topic, events)
-        copy = await raw_copy(await scratch.database(), records)
-        # The limit is the fastest the libraries go: batches per partition, as the relay sends them.
-        raw = min(produce, produce_each, key=lambda m: m.wall) + consume + copy
         latencies = await latency(_settings(endpoints, await scratch.database()), rate, seconds)
 
     print(f"events: {events}, on {psutil.cpu_count()} CPUs shared with Kafka and PostgreSQL")
-    print(produce_each.line("raw aiokafka produce (send)", events))
-    print(produce.line("raw aiokafka produce (send_batch)", events))
-    print(consume.line("raw aiokafka consume", events))
-    print(copy.line("raw asyncpg COPY", events))
-    print(raw.line("raw limit (produce + consume + COPY)", events))
-    print(spean.line("spean pipeline", events))
-    for measured, name in zip(
+    for number, comparing in enumerate(measured, 1):
+        print(f"round {number}: ratio spean/raw {comparing.ratio:.3f}")
+    median = sorted(measured, key=lambda comparing: comparing.ratio)[len(measured) // 2]
+    print(f"the median round ({rounds} rounds):")
+    print(median.produce_each.line("raw aiokafka produce (send)", events))
+    print(median.produce.line("raw aiokafka produce (send_batch)", events))
+    print(median.consume.line("raw aiokafka consume", events))
+    print(median.copy.line("raw asyncpg COPY", events))
+    print(median.raw.line("raw limit (produce + consume + COPY)", events))
+    print(median.spean.line("spean pipeline", events))
+    for stage_measured, name in zip(
         stages, ("stage (encode, INSERT)", "relay (SELECT, produce, DELETE)", "consume"), strict=True
     ):
-        print(measured.line(f"  alone: {name}", events))
-    print(f"ratio spean/raw       {raw.wall / spean.wall:>10.3f}")
+        print(stage_measured.line(f"  alone: {name}", events))
+    print(f"ratio spean/raw       {median.ratio:>10.3f} (median of {rounds} rounds)")
     quantiles = statistics.quantiles(latencies, n=100)
     print(
         f"latency commit->effect at {rate}/s for {seconds:.0f}s: p50 {quantiles[49]:.1f} ms, p99 {quantiles[98]:.1f} ms"
@@ -312,5 +342,6 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--rounds", type=int, default=3, help="comparisons of the two sides; the median is reported")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.events, arguments.rate, arguments.seconds))
+    asyncio.run(main(arguments.events, arguments.rate, arguments.seconds, arguments.rounds))

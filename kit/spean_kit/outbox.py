@@ -209,15 +209,16 @@ class OutboxRelay:
         return len(rows)
 
     async def _publish(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> None:
+        stored = {row["id"]: orjson.loads(row["headers"]) for row in rows}
         causes = by_cause(rows, _publish_cause)
-        traced = [self._send_span(group) for group in causes]
+        traced = [self._send_span(group, stored[group[0]["id"]]) for group in causes]
         span_headers = {row["id"]: headers for group, (_, headers) in zip(causes, traced, strict=True) for row in group}
         batches = PartitionBatches(producer)
         published: Counter[tuple[str, str]] = Counter()
         # Ended once Kafka has acknowledged: a publish span lasts as long as the publish.
         with ended([span for span, _ in traced]):
-            for row_id, topic, key, value, stored, _ in rows:
-                stored_headers = orjson.loads(stored)
+            for row_id, topic, key, value, _, _ in rows:
+                stored_headers = stored[row_id]
                 headers = [(name, text.encode()) for name, text in stored_headers]
                 published[topic, dict(stored_headers).get("ce_type", "")] += 1
                 # Staged headers never carry a trace context: the row keeps it apart, for the span.
@@ -227,15 +228,16 @@ class OutboxRelay:
         for (topic, event_type), count in published.items():
             self.telemetry.events_published.add(count, {"topic": topic, "type": event_type})
 
-    def _send_span(self, rows: list[Any]) -> tuple[Span, list[tuple[str, bytes]]]:
-        """The publish span of `rows` (one topic, one cause), never made current: nothing runs under it
-        but the producer's own work. With it, the record headers that make each consumer's span its
-        child rather than the HTTP request's, encoded once for all the rows."""
+    def _send_span(self, rows: list[Any], first_headers: list[list[str]]) -> tuple[Span, list[tuple[str, bytes]]]:
+        """The publish span of `rows` (one topic, one cause; the first row's headers already parsed),
+        never made current: nothing runs under it but the producer's own work. With it, the record
+        headers that make each consumer's span its child rather than the HTTP request's, encoded once
+        for all the rows."""
         first = rows[0]
         topic = first["topic"]
         parent = propagate.extract(first["trace_context"])
         if len(rows) == 1:
-            attributes = messaging_attributes(topic, "send", dict(orjson.loads(first["headers"])), key=first["key"])
+            attributes = messaging_attributes(topic, "send", dict(first_headers), key=first["key"])
         else:
             attributes = batch_attributes(topic, "send", len(rows))
         span = self.telemetry.tracer.start_span(
