@@ -13,25 +13,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
 
 import asyncpg
 import psutil
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from opentelemetry.trace import SpanKind
 
+from bench.measuring import Measured, Stopwatch, until, unwalked
+from bench.raw import (
+    durable_limit,
+    new_topic,
+    outbox_rows,
+    raw_consume,
+    raw_copy,
+    raw_produce,
+    raw_records,
+    warm_up,
+)
 from bench.scratch import Scratch
-from spean_contracts import KafkaRecord, source_of, to_kafka_record
 from spean_contracts.events import CaseIdentified
-from spean_kit.outbox import PartitionBatches, new_producer
 from spean_kit.service import Runtime
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
@@ -41,46 +45,6 @@ from spean_local.starting import start_all
 from tests.kit.sample.app import build, case_identified
 
 STAGE_BATCH = 500
-T = TypeVar("T")
-
-
-async def _until(check: Callable[[], Awaitable[bool]]) -> None:
-    while not await check():  # noqa: ASYNC110 - polls the database; there is no event to wait on
-        await asyncio.sleep(0.2)
-
-
-@dataclass(frozen=True)
-class Measured:
-    """What some work took: wall-clock seconds, CPU seconds of this process (all its threads), and CPU
-    seconds of the whole machine (this process, Kafka, PostgreSQL and the rest)."""
-
-    wall: float
-    cpu: float
-    machine: float
-
-    def __add__(self, other: Measured) -> Measured:
-        return Measured(self.wall + other.wall, self.cpu + other.cpu, self.machine + other.machine)
-
-    def line(self, name: str, events: int) -> str:
-        return (
-            f"{name:<42} {events / self.wall:>8.0f} events/s {1e6 * self.cpu / events:>6.1f} µs CPU/event here "
-            f"(busy {100 * self.cpu / self.wall:3.0f}%), {1e6 * self.machine / events:>6.1f} on the machine"
-        )
-
-
-class Stopwatch:
-    """Measures the block it wraps: `with Stopwatch() as watch: ...`, then `watch.measured`."""
-
-    measured: Measured
-
-    def __enter__(self) -> Stopwatch:
-        psutil.cpu_percent()  # starts the machine-wide interval that the call in __exit__ ends
-        self._wall, self._cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        wall, cpu = time.perf_counter() - self._wall, time.process_time() - self._cpu
-        self.measured = Measured(wall, cpu, psutil.cpu_percent() / 100 * (psutil.cpu_count() or 1) * wall)
 
 
 def intakes(events: int) -> list[list[CaseIdentified]]:
@@ -95,13 +59,6 @@ def intakes(events: int) -> list[list[CaseIdentified]]:
             for start in range(0, events, STAGE_BATCH)
         ]
     )
-
-
-def unwalked(inputs: T) -> T:
-    """`inputs` (with everything else made so far) left out of Python's garbage collections, until a
-    service's shutdown puts them back."""
-    gc.freeze()
-    return inputs
 
 
 async def stage(runtime: Runtime, requests: list[list[CaseIdentified]]) -> None:
@@ -120,7 +77,7 @@ async def applied(settings: ServiceSettings, events: int) -> None:
         async def done() -> bool:
             return bool(await connection.fetchval("SELECT count(*) FROM sample_effect") >= events)
 
-        await _until(done)
+        await until(done)
     finally:
         await connection.close()
 
@@ -160,77 +117,6 @@ async def spean_stages(settings: ServiceSettings, events: int) -> tuple[Measured
     return staged.measured, relayed.measured, consumed.measured
 
 
-async def new_topic(endpoints: Endpoints) -> str:
-    topic = f"bench-{uuid.uuid4().hex[:8]}.raw"
-    admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, 6, 1)])
-    finally:
-        await admin.close()
-    return topic
-
-
-async def raw_produce(endpoints: Endpoints, records: list[KafkaRecord], *, batched: bool) -> tuple[str, Measured]:
-    """`records` produced with aiokafka alone (idempotent, acks=all, as the relay does): record by
-    record with `send`, or in one record batch per partition with `send_batch`."""
-    topic = await new_topic(endpoints)
-    producer = new_producer(endpoints.kafka_bootstrap)
-    await producer.start()
-    try:
-        with Stopwatch() as watch:
-            if batched:
-                batches = PartitionBatches(producer)
-                for r in records:
-                    await batches.append(topic, r.key, r.value, r.headers)
-                await batches.sent()
-            else:
-                sends = [await producer.send(topic, r.value, key=r.key, headers=r.headers) for r in records]
-                await asyncio.gather(*sends)
-        return topic, watch.measured
-    finally:
-        await producer.stop()
-
-
-async def raw_consume(endpoints: Endpoints, topic: str, events: int) -> Measured:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=endpoints.kafka_bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        with Stopwatch() as watch:
-            seen = 0
-            while seen < events:
-                seen += sum(len(batch) for batch in (await consumer.getmany(timeout_ms=500, max_records=5000)).values())
-        return watch.measured
-    finally:
-        await consumer.stop()
-
-
-async def raw_copy(database: str, records: list[KafkaRecord]) -> Measured:
-    connection = await asyncpg.connect(database)
-    try:
-        await connection.execute("CREATE TABLE raw_effect (case_id text, event_id text)")
-        rows = [(r.key.decode(), dict(r.headers)["ce_id"].decode()) for r in records]
-        with Stopwatch() as watch:
-            await connection.copy_records_to_table("raw_effect", records=rows)
-        return watch.measured
-    finally:
-        await connection.close()
-
-
-def raw_records(events: int, prefix: str = "raw") -> list[KafkaRecord]:
-    """The raw side's payloads, left out of garbage collections as the pipeline's events are."""
-    source = source_of("bench", "MOSVY")
-    return unwalked([to_kafka_record(case_identified(f"{prefix}-{i:07d}"), source=source) for i in range(events)])
-
-
-async def warm_up(endpoints: Endpoints) -> None:
-    """A freshly started Kafka runs its first thousands of records through an unwarmed JVM: whichever
-    side of the comparison went first would pay for it."""
-    records = raw_records(5_000, "warm")
-    topic, _ = await raw_produce(endpoints, records, batched=False)
-    await raw_consume(endpoints, topic, len(records))
-
-
 async def latency(settings: ServiceSettings, rate: int, seconds: float) -> list[float]:
     """Milliseconds from commit to effect for events committed one by one at `rate` per second."""
     app = build(settings)
@@ -252,7 +138,7 @@ async def latency(settings: ServiceSettings, rate: int, seconds: float) -> list[
         async def done() -> bool:
             return bool(await connection.fetchval("SELECT count(*) FROM sample_effect") >= total)
 
-        await _until(done)
+        await until(done)
         # The effect's time is when its row was written (clock_timestamp()): the same clock, one machine.
         effects = await connection.fetch("SELECT event_id, applied_at FROM sample_effect")
         await connection.close()
@@ -280,6 +166,7 @@ class Round:
     produce: Measured
     consume: Measured
     copy: Measured
+    durable: Measured
 
     @property
     def raw(self) -> Measured:
@@ -290,16 +177,33 @@ class Round:
     def ratio(self) -> float:
         return self.raw.wall / self.spean.wall
 
+    @property
+    def durable_ratio(self) -> float:
+        return self.durable.wall / self.spean.wall
+
+
+async def migrated(settings: ServiceSettings) -> None:
+    """The sample service's tables in `settings`' database and schema, as its start-up leaves them."""
+    app = build(settings, background=False)
+    async with app.router.lifespan_context(app):
+        pass
+
 
 async def comparison(endpoints: Endpoints, scratch: Scratch, events: int) -> Round:
     spean = await spean_throughput(_settings(endpoints, await scratch.database()), events)
-    # Built after the service's shutdown, which puts whatever was kept out of collections back in.
+    durable_settings = _settings(endpoints, await scratch.database())
+    await migrated(durable_settings)
+    # Built after the services' shutdown, which puts whatever was kept out of collections back in.
     records = raw_records(events)
+    rows = outbox_rows(records, await new_topic(endpoints))
     _, produce_each = await raw_produce(endpoints, records, batched=False)
     topic, produce = await raw_produce(endpoints, records, batched=True)
     consume = await raw_consume(endpoints, topic, events)
     copy = await raw_copy(await scratch.database(), records)
-    return Round(spean, produce_each, produce, consume, copy)
+    durable = await durable_limit(
+        endpoints, durable_settings.database_url, durable_settings.schema_name, rows, STAGE_BATCH
+    )
+    return Round(spean, produce_each, produce, consume, copy, durable)
 
 
 async def main(events: int, rate: int, seconds: float, rounds: int) -> None:
@@ -317,7 +221,7 @@ async def main(events: int, rate: int, seconds: float, rounds: int) -> None:
 
     print(f"events: {events}, on {psutil.cpu_count()} CPUs shared with Kafka and PostgreSQL")
     for number, comparing in enumerate(measured, 1):
-        print(f"round {number}: ratio spean/raw {comparing.ratio:.3f}")
+        print(f"round {number}: ratio spean/raw {comparing.ratio:.3f}, spean/raw durable {comparing.durable_ratio:.3f}")
     median = sorted(measured, key=lambda comparing: comparing.ratio)[len(measured) // 2]
     print(f"the median round ({rounds} rounds):")
     print(median.produce_each.line("raw aiokafka produce (send)", events))
@@ -325,12 +229,14 @@ async def main(events: int, rate: int, seconds: float, rounds: int) -> None:
     print(median.consume.line("raw aiokafka consume", events))
     print(median.copy.line("raw asyncpg COPY", events))
     print(median.raw.line("raw limit (produce + consume + COPY)", events))
+    print(median.durable.line("raw durable (the kit's statements)", events))
     print(median.spean.line("spean pipeline", events))
     for stage_measured, name in zip(
         stages, ("stage (encode, INSERT)", "relay (SELECT, produce, DELETE)", "consume"), strict=True
     ):
         print(stage_measured.line(f"  alone: {name}", events))
     print(f"ratio spean/raw       {median.ratio:>10.3f} (median of {rounds} rounds)")
+    print(f"ratio spean/durable   {median.durable_ratio:>10.3f} (the same round)")
     quantiles = statistics.quantiles(latencies, n=100)
     print(
         f"latency commit->effect at {rate}/s for {seconds:.0f}s: p50 {quantiles[49]:.1f} ms, p99 {quantiles[98]:.1f} ms"
