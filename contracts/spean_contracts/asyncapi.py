@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from spean_contracts.registry import CATALOGUE, TOPICS, EventSpec, Topic
+from spean_contracts.registry import CATALOGUE, DEAD_LETTER_RETENTION_MS, TOPICS, EventSpec, Topic
 
 HEADERS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -66,13 +66,27 @@ def _channels(topic: Topic) -> dict[str, Any]:
             "address": topic.name,
             "description": f"{topic.description} Owned by the {topic.owner.value} service; key: case id.",
             "messages": messages,
-            "bindings": {"kafka": {"topic": topic.name, "partitions": topic.partitions, "replicas": 3}},
+            "bindings": {
+                "kafka": {
+                    "topic": topic.name,
+                    "partitions": topic.partitions,
+                    "replicas": 3,
+                    "topicConfiguration": {"retention.ms": topic.retention_ms},
+                }
+            },
         },
         f"{name}DeadLetter": {
             "address": topic.dead_letter,
             "description": f"Dead-letter twin of {topic.name}: records a consumer could not process, with the reason.",
             "messages": {f"{key}DeadLetter": {"$ref": f"#/components/messages/{key}DeadLetter"} for key in messages},
-            "bindings": {"kafka": {"topic": topic.dead_letter, "partitions": 1, "replicas": 3}},
+            "bindings": {
+                "kafka": {
+                    "topic": topic.dead_letter,
+                    "partitions": 1,
+                    "replicas": 3,
+                    "topicConfiguration": {"retention.ms": DEAD_LETTER_RETENTION_MS},
+                }
+            },
         },
     }
 

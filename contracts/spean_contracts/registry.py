@@ -19,6 +19,13 @@ class Service(StrEnum):
     REGISTRY = "registry"
 
 
+# A case topic keeps every event for ever: the registry rebuilds its national index from offset 0, and
+# every consumer's inbox keeps every event id it has processed, so such a replay applies nothing twice.
+KEPT_FOREVER = -1
+# A dead letter waits thirty days for operators to mend its cause and send it back to its topic.
+DEAD_LETTER_RETENTION_MS = 30 * 24 * 60 * 60 * 1000
+
+
 @dataclass(frozen=True)
 class Topic:
     """A Kafka topic owned by one service; its dead-letter twin keeps what consumers could not process."""
@@ -28,6 +35,7 @@ class Topic:
     consumers: tuple[Service, ...]
     description: str
     partitions: int = 6
+    retention_ms: int = KEPT_FOREVER
 
     @property
     def dead_letter(self) -> str:

@@ -9,21 +9,27 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from spean_contracts import Topic
-from spean_contracts.registry import TOPICS
+from spean_contracts.registry import DEAD_LETTER_RETENTION_MS, TOPICS
 from spean_kit.deadletter import dead_letter_topic
 
 
 async def ensure_topics(bootstrap: str, topics: Iterable[Topic], *, replication: int = 1, namespace: str = "") -> None:
-    wanted = {}
+    """Creates those of `topics` and their dead-letter twins that do not exist yet, with the partitions
+    and retention their contract gives: a broker's default retention (a week, in Kafka) would delete
+    the events the registry rebuilds from. Where the topics already exist (a cluster's topic operator
+    made them, from deploy/k8s), they are left as they are."""
+    wanted: dict[str, tuple[int, int]] = {}
     for topic in topics:
-        wanted[namespace + topic.name] = topic.partitions
-        wanted[dead_letter_topic(namespace + topic.name)] = 1
+        wanted[namespace + topic.name] = (topic.partitions, topic.retention_ms)
+        wanted[dead_letter_topic(namespace + topic.name)] = (1, DEAD_LETTER_RETENTION_MS)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name, partitions, replication) for name, partitions in wanted.items() if name not in existing
+            NewTopic(name, partitions, replication, topic_configs={"retention.ms": str(retention)})
+            for name, (partitions, retention) in wanted.items()
+            if name not in existing
         ]
         if missing:
             # Another replica may create the same topics at the same moment: that answer is fine too.

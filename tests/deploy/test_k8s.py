@@ -114,6 +114,11 @@ def test_the_kafka_topics_are_exactly_those_of_the_asyncapi_document(built: tupl
     declared = {channel["address"] for channel in asyncapi["channels"].values()}
     topics = [r for r in resources if r["kind"] == "KafkaTopic"]
     assert {t["spec"]["topicName"] for t in topics} == declared
+    retention = {
+        channel["address"]: channel["bindings"]["kafka"]["topicConfiguration"]["retention.ms"]
+        for channel in asyncapi["channels"].values()
+    }
+    assert {t["spec"]["topicName"]: t["spec"]["config"]["retention.ms"] for t in topics} == retention
     replicas = {(t["spec"]["replicas"], t["spec"]["config"]["min.insync.replicas"]) for t in topics}
     assert replicas == ({(3, 2)} if overlay == "prod" else {(1, 1)})
     if overlay == "prod":

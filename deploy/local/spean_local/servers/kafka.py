@@ -69,6 +69,9 @@ class Kafka(Server):
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             "log.dirs": str(self.layout.data(self.name)),
             "num.partitions": "3",
+            # The services create their topics with their contract's retention (the case topics keep every
+            # event); topics made before they did kept Kafka's default of a week, and still would.
+            "log.retention.ms": "-1",
             # Topics are declared by the services from the AsyncAPI document, never made by accident.
             "auto.create.topics.enable": "false",
             "offsets.topic.replication.factor": "1",

@@ -1,0 +1,36 @@
+"""The topics a service creates keep what their contract says: the case events for ever (the registry
+rebuilds from offset 0), dead letters thirty days. Kafka's own default would delete both after a week."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from spean_contracts.registry import DEAD_LETTER_RETENTION_MS, REFERRAL
+from spean_kit.topics import ensure_topics
+from spean_local.endpoints import Endpoints
+
+
+async def _retention(bootstrap: str, topic: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (response,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        await admin.close()
+    (resource,) = response.resources
+    configs = {entry[0]: entry[1] for entry in resource[4]}
+    return int(configs["retention.ms"])
+
+
+async def test_a_created_case_topic_keeps_its_events_for_ever_and_its_dead_letters_thirty_days(
+    servers: Endpoints,
+) -> None:
+    namespace = f"topics-{uuid.uuid4().hex[:8]}."
+    await ensure_topics(servers.kafka_bootstrap, [REFERRAL], namespace=namespace)
+
+    assert await _retention(servers.kafka_bootstrap, namespace + REFERRAL.name) == -1
+    dead_letters = await _retention(servers.kafka_bootstrap, namespace + REFERRAL.dead_letter)
+    assert dead_letters == DEAD_LETTER_RETENTION_MS == 30 * 24 * 3600 * 1000
