@@ -151,7 +151,7 @@ def document() -> dict[str, Any]:
         },
         "defaultContentType": "application/json",
         "servers": {
-            "local": {"host": "127.0.0.1:59092", "protocol": "kafka", "description": "make up"},
+            "local": {"host": "127.0.0.1:26092", "protocol": "kafka", "description": "make up"},
             "production": {
                 "host": "spean-kafka-bootstrap.spean.svc:9093",
                 "protocol": "kafka-secure",

@@ -13,7 +13,7 @@ class ServiceSettings(BaseSettings):
     agency: str = Field(default="MOSVY", description="The agency on whose behalf the service emits events.")
     database_url: str = Field(description="postgresql://user:password@host:port/database")
     kafka_bootstrap: str = Field(description="host:port of the Kafka bootstrap servers")
-    keycloak_url: str = Field(description="Base URL of Keycloak, e.g. http://127.0.0.1:58080")
+    keycloak_url: str = Field(description="Base URL of Keycloak, e.g. http://127.0.0.1:26080")
     realm: str = "spean"
     audience: str | None = Field(default=None, description="Expected token audience; spean-<service> if unset.")
     jwks_max_age_seconds: float = Field(default=300, description="How long signing keys are trusted unrefreshed.")

@@ -55,30 +55,33 @@ def _port(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Ports:
-    """Unusual defaults so the servers never collide with ones the machine already runs."""
+    """Unusual defaults so the servers never collide with ones the machine already runs, all below
+    32768: outgoing connections take their local ports from 32768-60999 (Linux's default range), and
+    one that took a server's port holds it for a minute after it closes (TIME-WAIT). Keycloak once
+    failed to start so, its management port taken by a closed connection to Kafka."""
 
-    postgres: int = _port("SPEAN_POSTGRES_PORT", 55432)
-    kafka: int = _port("SPEAN_KAFKA_PORT", 59092)
-    kafka_controller: int = _port("SPEAN_KAFKA_CONTROLLER_PORT", 59093)
-    keycloak: int = _port("SPEAN_KEYCLOAK_PORT", 58080)
-    keycloak_management: int = _port("SPEAN_KEYCLOAK_MANAGEMENT_PORT", 59000)
-    collector: int = _port("SPEAN_COLLECTOR_PORT", 54318)
-    collector_health: int = _port("SPEAN_COLLECTOR_HEALTH_PORT", 53133)
-    collector_metrics: int = _port("SPEAN_COLLECTOR_METRICS_PORT", 59464)
-    zipkin: int = _port("SPEAN_ZIPKIN_PORT", 59411)
-    identification: int = _port("SPEAN_IDENTIFICATION_PORT", 58101)
-    referral: int = _port("SPEAN_REFERRAL_PORT", 58102)
-    registry: int = _port("SPEAN_REGISTRY_PORT", 58104)
-    operations: int = _port("SPEAN_OPERATIONS_PORT", 58105)
+    postgres: int = _port("SPEAN_POSTGRES_PORT", 26432)
+    kafka: int = _port("SPEAN_KAFKA_PORT", 26092)
+    kafka_controller: int = _port("SPEAN_KAFKA_CONTROLLER_PORT", 26093)
+    keycloak: int = _port("SPEAN_KEYCLOAK_PORT", 26080)
+    keycloak_management: int = _port("SPEAN_KEYCLOAK_MANAGEMENT_PORT", 26090)
+    collector: int = _port("SPEAN_COLLECTOR_PORT", 26318)
+    collector_health: int = _port("SPEAN_COLLECTOR_HEALTH_PORT", 26313)
+    collector_metrics: int = _port("SPEAN_COLLECTOR_METRICS_PORT", 26464)
+    zipkin: int = _port("SPEAN_ZIPKIN_PORT", 26411)
+    identification: int = _port("SPEAN_IDENTIFICATION_PORT", 26101)
+    referral: int = _port("SPEAN_REFERRAL_PORT", 26102)
+    registry: int = _port("SPEAN_REGISTRY_PORT", 26104)
+    operations: int = _port("SPEAN_OPERATIONS_PORT", 26105)
     repatriation: Mapping[str, int] = field(
         default_factory=lambda: {
-            "KHM": _port("SPEAN_REPATRIATION_PORT", 58103),
-            "VNM": _port("SPEAN_REPATRIATION_VN_PORT", 58123),
+            "KHM": _port("SPEAN_REPATRIATION_PORT", 26103),
+            "VNM": _port("SPEAN_REPATRIATION_VN_PORT", 26123),
         }
     )
     crossborder: Mapping[str, int] = field(
         default_factory=lambda: {
-            "KHM": _port("SPEAN_CROSSBORDER_PORT", 58113),
-            "VNM": _port("SPEAN_CROSSBORDER_VN_PORT", 58133),
+            "KHM": _port("SPEAN_CROSSBORDER_PORT", 26113),
+            "VNM": _port("SPEAN_CROSSBORDER_VN_PORT", 26133),
         }
     )

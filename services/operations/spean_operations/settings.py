@@ -12,10 +12,10 @@ class OperationsSettings(ServiceSettings):
     service_name: str = "operations"
     agency: str = "NCCT"
     public_url: str = Field(
-        default="http://127.0.0.1:58105", description="Where operators' browsers reach the console."
+        default="http://127.0.0.1:26105", description="Where operators' browsers reach the console."
     )
     trace_ui_url: str = Field(
-        default="http://127.0.0.1:59411/zipkin", description="The trace store's web UI, for links to a trace."
+        default="http://127.0.0.1:26411/zipkin", description="The trace store's web UI, for links to a trace."
     )
     metrics_url: str | None = Field(
         default=None, description="The collector's Prometheus endpoint, for the outbox backlog of each service."
