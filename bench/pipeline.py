@@ -200,9 +200,7 @@ async def comparison(endpoints: Endpoints, scratch: Scratch, events: int) -> Rou
     topic, produce = await raw_produce(endpoints, records, batched=True)
     consume = await raw_consume(endpoints, topic, events)
     copy = await raw_copy(await scratch.database(), records)
-    durable = await durable_limit(
-        endpoints, durable_settings.database_url, durable_settings.schema_name, rows, STAGE_BATCH
-    )
+    durable = await durable_limit(endpoints, durable_settings, rows, STAGE_BATCH)
     return Round(spean, produce_each, produce, consume, copy, durable)
 
 

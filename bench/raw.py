@@ -20,7 +20,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench.measuring import Measured, Stopwatch, unwalked
 from spean_contracts import KafkaRecord, source_of, to_kafka_record
-from spean_kit.outbox import PUBLISHED, RELAYED, PartitionBatches, new_producer
+from spean_kit.outbox import PUBLISHED, RELAY_LOCK_NAMESPACE, RELAYED, PartitionBatches, new_producer
+from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
 from tests.kit.sample.app import case_identified
 
@@ -130,11 +131,16 @@ def outbox_rows(records: list[KafkaRecord], topic: str) -> list[tuple[str, str, 
 
 
 async def durable_limit(
-    endpoints: Endpoints, database: str, schema: str, rows: list[tuple[str, str, bytes, bytes, str]], batch: int
+    endpoints: Endpoints,
+    settings: ServiceSettings,
+    rows: list[tuple[str, str, bytes, bytes, str]],
+    batch: int,
 ) -> Measured:
     """`rows` staged `batch` at a time, relayed to Kafka and consumed into `sample_effect` with the kit's
-    statements on asyncpg and aiokafka alone, in `database`'s `schema` as the sample service's
-    migrations left it. Measured from the first staged row to the last effect."""
+    statements on asyncpg and aiokafka alone, in the database and schema of `settings` as the sample
+    service's migrations left them, the relay polling as often as that service's. Measured from the
+    first staged row to the last effect."""
+    database, schema = settings.database_url, settings.schema_name
     topic = rows[0][1]
     server_settings = {"search_path": schema}
     staging, relaying, consuming = [await asyncpg.connect(database, server_settings=server_settings) for _ in range(3)]
@@ -164,7 +170,7 @@ async def durable_limit(
             relayed = 0
             while relayed < len(rows):
                 async with relaying.transaction():
-                    await relaying.fetchval(RELAY_TURN, 0x5E4A, schema)
+                    await relaying.fetchval(RELAY_TURN, RELAY_LOCK_NAMESPACE, schema)
                     found = await relaying.fetch(RELAYED, batch)
                     batches = PartitionBatches(producer)
                     for row in found:
@@ -174,7 +180,7 @@ async def durable_limit(
                     await relaying.execute(PUBLISHED, [row["id"] for row in found])
                 relayed += len(found)
                 if len(found) < batch:
-                    await asyncio.sleep(0.02)  # the pipeline's outbox_poll_seconds
+                    await asyncio.sleep(settings.outbox_poll_seconds)
 
         async def consume() -> None:
             applied = 0
@@ -188,7 +194,8 @@ async def durable_limit(
                     claimed = await consuming.fetch(CLAIM, "durable", ids, [topic] * len(ids))
                     fresh = {event_id for (event_id,) in claimed}
                     effects = [(r.key.decode(), i) for r, i in zip(records, ids, strict=True) if i in fresh]
-                    await consuming.execute(APPLY, *(list(column) for column in zip(*effects, strict=True)))
+                    if effects:
+                        await consuming.execute(APPLY, *(list(column) for column in zip(*effects, strict=True)))
                 applied += len(effects)
                 await consumer.commit({partition: rs[-1].offset + 1 for partition, rs in batches.items()})
 
