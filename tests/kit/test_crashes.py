@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -23,16 +22,9 @@ from spean_local.paths import Layout, Ports
 from spean_local.servers import Kafka
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import MIGRATIONS, build, case_identified
-from tests.support.app import eventually, running, scalar
+from tests.support.app import eventually, free_port, running, scalar
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def test_a_relay_killed_mid_batch_loses_nothing_and_doubles_nothing_downstream(
@@ -108,7 +100,7 @@ async def test_the_api_keeps_answering_while_kafka_is_down_and_every_event_arriv
     shared = Layout.from_env()
     kafka = Kafka(
         Layout(root=shared.root, state=tmp_path / "kafka-state", cache=shared.cache),
-        Ports(kafka=_free_port(), kafka_controller=_free_port()),
+        Ports(kafka=free_port(), kafka_controller=free_port()),
     )
     prefix = f"outage-{uuid.uuid4().hex[:8]}"
     bearer = {"Authorization": f"Bearer {moi_token()}"}

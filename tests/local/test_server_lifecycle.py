@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import uuid
 from pathlib import Path
 
@@ -18,20 +17,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from spean_local.paths import Layout, Ports
 from spean_local.servers import Kafka
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.support.app import free_port
 
 
 async def test_kafka_killed_hard_comes_back_with_its_topics_and_records(tmp_path: Path) -> None:
     shared = Layout.from_env()
     kafka = Kafka(
         Layout(root=shared.root, state=tmp_path / "state", cache=shared.cache),
-        Ports(kafka=_free_port(), kafka_controller=_free_port()),
+        Ports(kafka=free_port(), kafka_controller=free_port()),
     )
     topic = f"crash.{uuid.uuid4().hex[:8]}"
     try:

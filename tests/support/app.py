@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import socket
 import time
 import uuid
@@ -32,11 +33,22 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+# Below the ports outgoing connections take theirs from, and below the platform's own (26080-26464):
+# a port the system hands out (bind to 0) lies in that range, where a server killed and restarted by a
+# test can find its port taken meanwhile, even by its own clients reconnecting (TCP self-connect).
+TEST_PORTS = range(20_000, 26_000)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A loopback port no server listens on, outside the ephemeral range."""
+    for port in random.sample(TEST_PORTS, 100):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port in {TEST_PORTS}")
 
 
 @contextlib.asynccontextmanager
