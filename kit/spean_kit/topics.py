@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaTimeoutError
 
 from spean_contracts import Topic
 from spean_contracts.registry import DEAD_LETTER_RETENTION_MS, TOPICS
@@ -34,8 +37,33 @@ async def ensure_topics(bootstrap: str, topics: Iterable[Topic], *, replication:
         if missing:
             # Another replica may create the same topics at the same moment: that answer is fine too.
             await admin.create_topics(missing)
+        await _leaders_answering(bootstrap, admin, list(wanted))
     finally:
         await admin.close()
+
+
+async def _leaders_answering(bootstrap: str, admin: AIOKafkaAdminClient, topics: list[str]) -> None:
+    """Returns once the leader of every partition of `topics` answers for its offsets. For a moment
+    after a topic is created (here, or by the service that owns it) they do not, and a consumer group
+    asking then is told NotLeaderForPartition, which aiokafka logs as an error: in every consuming
+    service, at every fresh start. Asked this way, aiokafka retries quietly. A leader later than the
+    request timeout is left to the consumers, which retry too."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    # A topic made a moment ago may not be described yet, or not with its partitions.
+    described = await admin.describe_topics(topics)
+    while any(t["error_code"] or not t["partitions"] for t in described) and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+        described = await admin.describe_topics(topics)
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    # Asked again every 10 ms, not every 100: a service waits here at every start.
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, retry_backoff_ms=10)
+    await consumer.start()
+    try:
+        with contextlib.suppress(KafkaTimeoutError):
+            await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
 
 
 async def partitions_of(bootstrap: str, topics: Iterable[str]) -> list[TopicPartition]:
