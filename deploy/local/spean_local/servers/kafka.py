@@ -19,11 +19,15 @@ from spean_local.servers.base import Server
 KAFKA_VERSION = "4.1.2"
 
 
-async def _metadata_answers(bootstrap: str) -> bool:
+async def _ready(bootstrap: str) -> bool:
+    """Kafka answers, and has a coordinator for consumer groups. A fresh Kafka makes its offsets topic
+    when a coordinator is first asked for; until then every service's consumer group logged errors
+    (GroupCoordinatorNotAvailable) and warnings at its first start."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
     try:
         await admin.start()
         await admin.describe_cluster()
+        await admin.find_coordinator("spean-local-ready")
     except (KafkaError, OSError):
         return False
     finally:
@@ -142,4 +146,4 @@ class Kafka(Server):
         return self._java("kafka.Kafka", str(self.config_file))
 
     def healthy(self) -> bool:
-        return asyncio.run(_metadata_answers(self.bootstrap))
+        return asyncio.run(_ready(self.bootstrap))
