@@ -36,13 +36,14 @@ from bench.raw import (
 )
 from bench.scratch import Scratch
 from spean_contracts.events import CaseIdentified
+from spean_kit.database import migrate
 from spean_kit.service import Runtime
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
 from spean_local.servers import all_servers
 from spean_local.starting import start_all
-from tests.kit.sample.app import build, case_identified
+from tests.kit.sample.app import MIGRATIONS, build, case_identified
 
 STAGE_BATCH = 500
 
@@ -182,18 +183,11 @@ class Round:
         return self.durable.wall / self.spean.wall
 
 
-async def migrated(settings: ServiceSettings) -> None:
-    """The sample service's tables in `settings`' database and schema, as its start-up leaves them."""
-    app = build(settings, background=False)
-    async with app.router.lifespan_context(app):
-        pass
-
-
 async def comparison(endpoints: Endpoints, scratch: Scratch, events: int) -> Round:
     spean = await spean_throughput(_settings(endpoints, await scratch.database()), events)
     durable_settings = _settings(endpoints, await scratch.database())
-    await migrated(durable_settings)
-    # Built after the services' shutdown, which puts whatever was kept out of collections back in.
+    await migrate(durable_settings.database_url, durable_settings.schema_name, MIGRATIONS)
+    # Built after the service's shutdown, which puts whatever was kept out of collections back in.
     records = raw_records(events)
     rows = outbox_rows(records, await new_topic(endpoints))
     _, produce_each = await raw_produce(endpoints, records, batched=False)

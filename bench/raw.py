@@ -15,14 +15,19 @@ import uuid
 
 import asyncpg
 import orjson
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from sqlalchemy.engine import make_url
 
 from bench.measuring import Measured, Stopwatch, unwalked
 from spean_contracts import KafkaRecord, source_of, to_kafka_record
+from spean_kit.consumer import CLAIM as KIT_CLAIM
 from spean_kit.outbox import PUBLISHED, RELAY_LOCK_NAMESPACE, RELAYED, PartitionBatches, new_producer
+from spean_kit.outbox import STAGE as KIT_STAGE
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
+from tests.kit.sample.app import APPLY as SAMPLE_APPLY
 from tests.kit.sample.app import case_identified
 
 
@@ -97,21 +102,25 @@ async def warm_up(endpoints: Endpoints) -> None:
     await raw_consume(endpoints, topic, len(records))
 
 
-# The kit's statements (spean_kit.outbox, spean_kit.consumer), written for asyncpg: staging keeps the
-# order given, claiming returns the ids not seen before; the relay's two are the kit's own.
-STAGE = (
-    "INSERT INTO outbox (event_id, topic, key, value, headers, trace_context) "
-    "SELECT staged.event_id, staged.topic, staged.key, staged.value, staged.headers, CAST($6 AS jsonb) "
-    "FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::text[]) WITH ORDINALITY "
-    "AS staged(event_id, topic, key, value, headers, position) ORDER BY staged.position"
-)
+class Statement:
+    """A statement of the kit (or of the sample service) as asyncpg takes it: compiled once by the
+    dialect the kit's engine uses, its named parameters given in the order the text wants them. The
+    durable limit runs the very statements the pipeline runs, not copies of them."""
+
+    def __init__(self, statement: sa.TextClause) -> None:
+        compiled = statement.compile(dialect=make_url("postgresql+asyncpg://").get_dialect()())
+        self.text = str(compiled)
+        self.order = list(compiled.positiontup or [])
+
+    def arguments(self, **values: object) -> list[object]:
+        return [values[name] for name in self.order]
+
+
+STAGE = Statement(KIT_STAGE)
+CLAIM = Statement(KIT_CLAIM)
+APPLY = Statement(SAMPLE_APPLY)
+# The relay's turn as the kit takes it (`OutboxRelay.relay_once`): its other two statements are asyncpg's already.
 RELAY_TURN = "SELECT pg_try_advisory_xact_lock($1, hashtext($2))"
-CLAIM = (
-    "INSERT INTO inbox (consumer, event_id, topic) "
-    "SELECT $1, claimed.event_id, claimed.topic FROM unnest($2::text[], $3::text[]) AS claimed(event_id, topic) "
-    "ON CONFLICT DO NOTHING RETURNING event_id"
-)
-APPLY = "INSERT INTO sample_effect (case_id, event_id) SELECT * FROM unnest($1::text[], $2::text[])"
 
 
 def outbox_rows(records: list[KafkaRecord], topic: str) -> list[tuple[str, str, bytes, bytes, str]]:
@@ -162,9 +171,12 @@ async def durable_limit(
 
         async def stage() -> None:
             for start in range(0, len(rows), batch):
-                columns = list(zip(*rows[start : start + batch], strict=True))
+                event_ids, topics, keys, values, headers = zip(*rows[start : start + batch], strict=True)
+                arguments = STAGE.arguments(
+                    event_ids=event_ids, topics=topics, keys=keys, values=values, headers=headers, trace_context="{}"
+                )
                 async with staging.transaction():
-                    await staging.execute(STAGE, *columns, "{}")
+                    await staging.execute(STAGE.text, *arguments)
 
         async def relay() -> None:
             relayed = 0
@@ -191,11 +203,14 @@ async def durable_limit(
                     continue
                 ids = [dict(record.headers)["ce_id"].decode() for record in records]
                 async with consuming.transaction():
-                    claimed = await consuming.fetch(CLAIM, "durable", ids, [topic] * len(ids))
+                    claimed = await consuming.fetch(
+                        CLAIM.text, *CLAIM.arguments(consumer="durable", event_ids=ids, topics=[topic] * len(ids))
+                    )
                     fresh = {event_id for (event_id,) in claimed}
                     effects = [(r.key.decode(), i) for r, i in zip(records, ids, strict=True) if i in fresh]
                     if effects:
-                        await consuming.execute(APPLY, *(list(column) for column in zip(*effects, strict=True)))
+                        case_ids, event_ids = zip(*effects, strict=True)
+                        await consuming.execute(APPLY.text, *APPLY.arguments(case_ids=case_ids, event_ids=event_ids))
                 applied += len(effects)
                 await consumer.commit({partition: rs[-1].offset + 1 for partition, rs in batches.items()})
 
