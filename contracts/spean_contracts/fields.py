@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints
 from pydantic import BaseModel as _BaseModel
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 CaseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{7,63}$")]
 """The pseudonymous case id: random, meaningless outside Spean, the Kafka key of every case event."""
@@ -15,6 +17,21 @@ LocalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{7,
 
 MatchKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}$")]
 """A keyed hash (HMAC-SHA-256, base64url) of normalised personal data; not reversible without the key."""
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _plausible(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise PydanticCustomError("datetime_range", "must lie in the years 1900 to 2199 (UTC)")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
+"""A moment a caller gives: with its UTC offset (a time without one means different moments in Phnom
+Penh and in Hanoi) and within years any record of a case can fall in. Python cannot take a moment at
+either end of its calendar to UTC (year 1 at +14:00), which the database needs."""
 
 
 def none(description: str, **constraints: Any) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from spean_contracts.fields import LocalId
+from spean_contracts.fields import Instant, LocalId
 from spean_contracts.vocabulary import BorderGate, Country, ExploitationType, RefusalReason, Sex
 
 SPEC: Literal["spean-sop/1"] = "spean-sop/1"
@@ -96,7 +96,7 @@ class Person(_Exact):
 class Consent(_Exact):
     purpose: Literal["sharing-cross-border"]
     given_by: Literal["person", "guardian"]
-    recorded_at: datetime
+    recorded_at: Instant
 
 
 class BestInterestAssessment(_Exact):
@@ -148,7 +148,7 @@ class HandoverProposal(_Exact):
 class HandoverMinutes(_Exact):
     handover_id: LocalId
     border_gate: BorderGate
-    handed_over_at: datetime
+    handed_over_at: Instant
 
 
 class ReturnCertificate(_Exact):
@@ -188,7 +188,7 @@ class Message(_Exact):
     sop_step: int = Field(ge=4, le=11)
     sender: Country
     receiver: Country
-    sent_at: datetime
+    sent_at: Instant
     cases: list[CaseLink] = Field(min_length=1, max_length=300)
     body: dict[str, Any]
 
@@ -211,7 +211,7 @@ class Receipt(_Exact):
     status: ReceiptStatus
     sender: Country
     receiver: Country
-    received_at: datetime
+    received_at: Instant
 
 
 class Reason(StrEnum):
@@ -236,7 +236,7 @@ class ErrorDocument(_Exact):
     detail: str
     sender: Country
     receiver: Country | None
-    at: datetime
+    at: Instant
 
 
 class ProtocolFault(Exception):

@@ -22,6 +22,7 @@ from spean_kit.telemetry import current_trace_ids
 MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:kh:spean:problem:"
 log = logging.getLogger(__name__)
+HTTP_TITLES = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}
 
 
 class Problem(Exception):
@@ -104,7 +105,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
-        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "HTTP error")
+        title = HTTP_TITLES.get(error.status_code, "HTTP error")
         problem = Problem(error.status_code, title, str(error.detail), headers=error.headers)
         return problem_response(request, problem)
 

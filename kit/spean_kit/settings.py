@@ -25,6 +25,10 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_backoff_seconds: float = 0.2
     log_level: str = "INFO"
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        description="The largest request body taken (413 above it): a bulk intake of about 50,000 screenings.",
+    )
     gc_young_threshold: int = Field(
         default=100_000,
         description="Allocations between two collections of Python's youngest generation (700 by default). "

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -101,6 +102,47 @@ async def test_bad_input_gets_problem_json_with_field_paths_and_writes_nothing(
     assert missing.json()["title"] == "Not found"
     staged = await scalar(settings, "SELECT count(*) FROM outbox")
     assert staged == 1
+
+
+async def test_text_no_database_keeps_and_bodies_too_large_are_refused_with_their_place_and_write_nothing(
+    make_settings: SettingsFactory, moi_token: Callable[[], str]
+) -> None:
+    settings = await make_settings(max_body_bytes=2000)
+    bearer = {"Authorization": f"Bearer {moi_token()}", "Content-Type": "application/json"}
+    case = _case()
+    # JSON's escapes, as a client's encoder writes them: a NUL, a lone surrogate, and a well-paired one.
+    nul = json.dumps(case).replace(case["case_id"], case["case_id"][:6] + "\\u0000" + case["case_id"][6:])
+    lone = json.dumps(case).replace("KH-1", "KH-\\ud800")
+    paired = json.dumps(case).replace("KH-1", "KH-\\ud83d\\ude00")
+    oversized = json.dumps({**case, "padding": "x" * 3000})
+
+    async def streamed() -> AsyncIterator[bytes]:  # no length declared: counted as it arrives
+        for _ in range(30):
+            yield b"x" * 100
+
+    async with running(build(settings, background=False)) as client:
+        answers = {
+            "nul": await client.post("/cases", content=nul, headers=bearer),
+            "lone": await client.post("/cases", content=lone, headers=bearer),
+            "paired": await client.post("/cases", content=paired, headers=bearer),
+            "query": await client.get("/health/live?since=2026%00", headers=bearer),
+            "declared": await client.post("/cases", content=oversized, headers=bearer),
+            "streamed": await client.post("/cases", content=streamed(), headers=bearer),
+        }
+
+    def broken(name: str) -> set[tuple[str, str]]:
+        assert answers[name].headers["content-type"] == "application/problem+json", answers[name].text
+        return {(e["path"], e["rule"]) for e in answers[name].json().get("errors", [])}
+
+    assert answers["nul"].status_code == 422
+    assert broken("nul") == {("body.case_id", "string_nul_character")}
+    assert broken("lone") == {("body.province", "string_unpaired_surrogate")}
+    assert broken("paired") == {("body.province", "enum")}  # a real character, judged by the field's own rule
+    assert broken("query") == {("query.since", "string_nul_character")}
+    for name in ("declared", "streamed"):
+        assert answers[name].status_code == 413, answers[name].text
+        assert answers[name].json()["title"] == "Content too large"
+    assert await scalar(settings, "SELECT count(*) FROM outbox") == 0
 
 
 async def test_thousands_of_events_staged_in_one_transaction(make_settings: SettingsFactory) -> None:

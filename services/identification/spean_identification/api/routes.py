@@ -83,7 +83,7 @@ async def record_screenings_in_bulk(request: Request, principal: Screener) -> Bu
     else:
         try:
             parsed = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # too deeply nested for the parser: not a list of screenings
             raise Problem(400, "Bad request", "the body is neither CSV nor a JSON list", kind="bad-body") from None
         if not isinstance(parsed, list):
             raise Problem(400, "Bad request", "a JSON body must be a list of screenings", kind="bad-body")

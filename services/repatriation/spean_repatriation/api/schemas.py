@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spean_contracts.fields import CaseId, LocalId
+from spean_contracts.fields import CaseId, Instant, LocalId
 from spean_contracts.sop import Consent, Person
 from spean_contracts.vocabulary import BorderGate, Country, ExploitationType
 
@@ -33,7 +33,7 @@ class HandoverIn(_In):
 
 
 class MinutesIn(_In):
-    handed_over_at: datetime
+    handed_over_at: Instant
 
 
 class CertificateIn(_In):

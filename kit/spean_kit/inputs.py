@@ -1,0 +1,105 @@
+"""Input no service can keep, refused at the door with the field it came in: text PostgreSQL cannot
+store (the NUL character) or UTF-8 cannot encode (an unpaired surrogate, which JSON's `\\u` escapes
+carry), and bodies larger than a service takes. Let in, each failed deep in a handler: a 500 (the
+database refused the text, or the answer could not be encoded), or the whole body held in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Request
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from spean_kit.errors import Problem, problem_response, validation_problem
+
+UNKEEPABLE = re.compile("[\x00\ud800-\udfff]")
+# The only ways such text reaches a JSON document: a NUL byte is not JSON, an escape can be.
+ESCAPED = re.compile(rb"\x00|\\u(?:0000|[dD][89a-fA-F])")
+RULES = {
+    "nul": ("string_nul_character", "text may not contain the NUL character (U+0000)"),
+    "surrogate": ("string_unpaired_surrogate", "text may not contain an unpaired surrogate (U+D800 to U+DFFF)"),
+}
+
+
+def broken_rule(text: str) -> tuple[str, str] | None:
+    """The rule `text` breaks (its name and message), if any."""
+    found = UNKEEPABLE.search(text)
+    if found is None:
+        return None
+    return RULES["nul" if found.group() == "\x00" else "surrogate"]
+
+
+def _error(location: tuple[int | str, ...], rule: tuple[str, str]) -> dict[str, Any]:
+    return {"loc": location, "type": rule[0], "msg": rule[1]}
+
+
+def _errors(value: Any, location: tuple[int | str, ...]) -> Iterator[dict[str, Any]]:
+    if isinstance(value, str):
+        rule = broken_rule(value)
+        if rule is not None:
+            yield _error(location, rule)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _errors(key, (*location, key))
+            yield from _errors(item, (*location, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _errors(item, (*location, index))
+
+
+async def refuse_unkeepable_text(request: Request) -> None:
+    """An app-wide dependency: 422 with each field's path (`path.case_id`, `query.purpose`,
+    `body.person.names[0]`, or `body` for a body that is not JSON) when text breaks a rule above."""
+    errors = [error for name, value in request.path_params.items() for error in _errors(value, ("path", name))]
+    errors += [error for name, value in request.query_params.multi_items() for error in _errors(value, ("query", name))]
+    if request.method in ("POST", "PUT", "PATCH"):
+        raw = await request.body()
+        if ESCAPED.search(raw):  # rare: most bodies are not parsed a second time
+            try:
+                errors += _errors(json.loads(raw), ("body",))
+            except (ValueError, RecursionError):
+                if b"\x00" in raw:  # CSV, say: the body as a whole
+                    errors.append(_error(("body",), RULES["nul"]))
+    if errors:
+        raise validation_problem(errors)
+
+
+def too_large(max_bytes: int) -> Problem:
+    return Problem(413, "Content too large", f"the body is larger than the {max_bytes} bytes this service takes")
+
+
+class BodyLimit:
+    """Bodies over `max_bytes` answered 413: at once when the declared length says so, else as soon as
+    the bytes read pass it, rather than after holding them all."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await problem_response(Request(scope), too_large(self.max_bytes))(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                # An HTTPException, which FastAPI lets through from reading a body (other errors it
+                # answers 400): the kit's handler makes it problem+json.
+                raise HTTPException(413, too_large(self.max_bytes).detail)
+            return message
+
+        await self.app(scope, limited, send)

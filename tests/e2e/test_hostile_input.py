@@ -1,0 +1,104 @@
+"""Input a careless or hostile caller sends, at every route of every service: each answers a 4xx in
+problem+json naming the field, never a 5xx (the brief's fifth non-negotiable)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+import httpx
+from fastapi import FastAPI
+
+from tests.support.platform import Platform, screening
+from tests.support.repatriation import InstanceFactory
+
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+# A NUL where text goes, as a client's JSON encoder escapes it.
+NUL_NOTE = b'{"note": "signed\\u0000"}'
+TOO_DEEP = b'{"a":' * 5000 + b"1" + b"}" * 5000
+
+
+def routes(app: FastAPI) -> list[tuple[str, str, list[str]]]:
+    """(method, path template, path parameters) of every operation in the service's OpenAPI document."""
+    return [
+        (method.upper(), path, re.findall(r"{(\w+)}", path))
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    ]
+
+
+async def test_every_route_names_text_no_database_keeps_and_never_fails_on_malformed_bodies(
+    platform: Platform, countries: InstanceFactory, machine_token: Callable[[str], str]
+) -> None:
+    kh, _ = await countries(borders=())
+    services = {name: (platform.client(name), app) for name, app in platform.apps.items()}
+    services["repatriation"] = (kh.api, kh.app)
+    bearer = {"Authorization": f"Bearer {machine_token('mosvy-case-system')}"}
+    failures: list[str] = []
+    operations = {name: routes(app) for name, (_, app) in services.items()}
+    assert all(len(found) >= 5 for found in operations.values()), operations
+    for name, (client, _) in services.items():
+        for method, template, parameters in operations[name]:
+            url = re.sub(r"{\w+}", "case%00", template) + "?purpose=audit%00"
+            with_body = method in BODY_METHODS
+            answer = await client.request(
+                method,
+                url,
+                content=NUL_NOTE if with_body else None,
+                headers={**bearer, "Content-Type": "application/json"},
+            )
+            expected = {(f"path.{p}", "string_nul_character") for p in parameters}
+            expected |= {("query.purpose", "string_nul_character")}
+            expected |= {("body.note", "string_nul_character")} if with_body else set()
+            named = {(e["path"], e["rule"]) for e in _problem(answer, 422, failures, name, method, template)}
+            if named != expected:
+                failures.append(f"{name} {method} {template}: named {sorted(named)}, not {sorted(expected)}")
+            if not with_body:
+                continue
+            concrete = re.sub(r"{\w+}", "case-00000000", template)
+            # Bodies no route takes (but the bulk intake, an empty list): whatever else, never a 5xx.
+            for body in (TOO_DEEP, b"[]", b'"text"', b"{"):
+                answer = await client.request(
+                    method, concrete, content=body, headers={**bearer, "Content-Type": "application/json"}
+                )
+                _problem(answer, None, failures, name, method, template)
+    assert not failures, "\n".join(failures)
+
+
+def _problem(answer: httpx.Response, status: int | None, failures: list[str], *where: str) -> list[dict[str, str]]:
+    """The problem's errors, after noting in `failures` what makes `answer` wrong: a status other than
+    `status`, or (without one) a 5xx; a 4xx that is not problem+json."""
+    place = " ".join(where)
+    if answer.status_code >= 500 or (status is not None and answer.status_code != status):
+        failures.append(f"{place}: answered {answer.status_code} {answer.text[:200]}")
+        return []
+    if answer.status_code >= 400 and answer.headers.get("content-type") != "application/problem+json":
+        failures.append(f"{place}: answered {answer.headers.get('content-type')}")
+        return []
+    errors: list[dict[str, str]] = answer.json().get("errors", []) if answer.status_code >= 400 else []
+    return errors
+
+
+async def test_moments_need_their_offset_and_a_plausible_year_alone_or_in_bulk(
+    platform: Platform, machine_token: Callable[[str], str]
+) -> None:
+    bearer = {"Authorization": f"Bearer {machine_token('poipet-tc-system')}"}
+    moments = {
+        "0001-01-01T00:00:00+14:00": "datetime_range",  # before year 1 in UTC: Python cannot convert it
+        "9999-12-31T23:59:59-14:00": "datetime_range",
+        "2026-11-02T07:30:00": "timezone_aware",  # 07:30 where? Phnom Penh and Hanoi differ by an hour
+    }
+    for moment, rule in moments.items():
+        sent = {**screening("Moment Example"), "encountered_at": moment}
+        alone = await platform.identification.post("/screenings", json=sent, headers=bearer)
+        assert alone.status_code == 422, alone.text
+        assert alone.headers["content-type"] == "application/problem+json"
+        assert [(e["path"], e["rule"]) for e in alone.json()["errors"]] == [("body.encountered_at", rule)]
+        bulk = await platform.identification.post(
+            "/screenings/bulk", content=json.dumps([screening("Row Example"), sent]), headers=bearer
+        )
+        assert bulk.status_code == 200, bulk.text
+        rows = bulk.json()
+        assert (rows["created"], rows["failed"]) == (1, 1)
+        assert [(e["path"], e["rule"]) for e in rows["rows"][1]["errors"]] == [("encountered_at", rule)]
