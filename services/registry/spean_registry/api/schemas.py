@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from spean_contracts.events import Charge
 from spean_contracts.fields import CaseId
@@ -21,10 +22,19 @@ class CourtOutcomeIn(BaseModel):
     verdict: Verdict
     sentence_months: int | None = Field(default=None, ge=0, le=1200)
     settlement: bool = False
-    restitution_ordered_khr: int = Field(default=0, ge=0)
-    restitution_paid_khr: int = Field(default=0, ge=0)
+    # A thousand trillion riel: beyond any court's order, within what every consumer's integers hold.
+    restitution_ordered_khr: int = Field(default=0, ge=0, le=10**15)
+    restitution_paid_khr: int = Field(default=0, ge=0, le=10**15)
     defendant_absconded: bool = False
-    decided_on: date
+    decided_on: date = Field(description="From 2000-01-01 (the years case.prosecuted can tell) to today.")
+
+    @field_validator("decided_on")
+    @classmethod
+    def _decided(cls, value: date) -> date:
+        # Today anywhere: a court in Phnom Penh (UTC+07:00) is a day ahead of UTC for seven hours.
+        if not date(2000, 1, 1) <= value <= (datetime.now(UTC) + timedelta(hours=14)).date():
+            raise PydanticCustomError("date_range", "must lie between 2000-01-01 and today")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> CourtOutcomeIn:

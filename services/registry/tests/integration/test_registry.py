@@ -145,6 +145,14 @@ async def test_a_court_outcome_is_published_and_counted(
         invalid = await client.post(
             "/court-outcomes", json={**outcome, "case_id": first, "restitution_paid_khr": 30_000_000}, headers=clerk
         )
+        implausible = [
+            await client.post("/court-outcomes", json={**outcome, "case_id": second, **field}, headers=clerk)
+            for field in (
+                {"decided_on": "1999-12-31"},
+                {"decided_on": "9999-12-31"},
+                {"restitution_ordered_khr": 10**30},
+            )
+        ]
         await _projected(settings, 6)
         prosecuted = (
             await client.get("/statistics", params={"measure": "prosecuted"}, headers=auth("ncct-statistics-system"))
@@ -156,6 +164,12 @@ async def test_a_court_outcome_is_published_and_counted(
     assert recorded.status_code == settled.status_code == 201
     assert invalid.status_code == 422
     assert invalid.json()["errors"][0]["message"].endswith("restitution paid cannot exceed restitution ordered")
+    # Each was a 500 once: case.prosecuted tells only years from 2000, and the database's JSON no integer that large.
+    assert [[(e["path"], e["rule"]) for e in answer.json()["errors"]] for answer in implausible] == [
+        [("body.decided_on", "date_range")],
+        [("body.decided_on", "date_range")],
+        [("body.restitution_ordered_khr", "less_than_equal")],
+    ]
     assert (prosecuted["total"], convicted["total"]) == (2, None)  # one conviction: below k, suppressed
     topic = settings.topic_namespace + PROSECUTION.name
     types = [from_kafka_record(r.value, r.headers).type for r in await read_topic(settings.kafka_bootstrap, topic)]
