@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints
@@ -32,6 +32,17 @@ Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
 """A moment a caller gives: with its UTC offset (a time without one means different moments in Phnom
 Penh and in Hanoi) and within years any record of a case can fall in. Python cannot take a moment at
 either end of its calendar to UTC (year 1 at +14:00), which the database needs."""
+
+
+def _born(value: date) -> date:
+    # Today anywhere: Phnom Penh (UTC+07:00) is a day ahead of UTC for seven hours of every day.
+    if not EARLIEST.date() <= value <= (datetime.now(UTC) + timedelta(hours=14)).date():
+        raise PydanticCustomError("date_range", "must lie between 1900-01-01 and today")
+    return value
+
+
+BirthDate = Annotated[date, AfterValidator(_born)]
+"""A birth date a caller gives: not in the future, and not before 1900."""
 
 
 def none(description: str, **constraints: Any) -> Any:

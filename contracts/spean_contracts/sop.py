@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from spean_contracts.fields import Instant, LocalId
+from spean_contracts.fields import BirthDate, Instant, LocalId
 from spean_contracts.vocabulary import BorderGate, Country, ExploitationType, RefusalReason, Sex
 
 SPEC: Literal["spean-sop/1"] = "spean-sop/1"
@@ -86,7 +86,7 @@ class Person(_Exact):
 
     names: list[Text] = Field(min_length=1, max_length=4)
     sex: Sex
-    birth_date: date | None = None
+    birth_date: BirthDate | None = None
     estimated_age: int | None = Field(default=None, ge=0, le=120)
     claimed_nationality: Country
     place_of_origin: Text = Field(description="Village, commune and province of origin, as the person told it.")

@@ -80,7 +80,7 @@ def _problem(answer: httpx.Response, status: int | None, failures: list[str], *w
     return errors
 
 
-async def test_moments_need_their_offset_and_a_plausible_year_alone_or_in_bulk(
+async def test_moments_need_their_offset_and_plausible_years_and_birth_dates_are_not_in_the_future(
     platform: Platform, machine_token: Callable[[str], str]
 ) -> None:
     bearer = {"Authorization": f"Bearer {machine_token('poipet-tc-system')}"}
@@ -102,3 +102,9 @@ async def test_moments_need_their_offset_and_a_plausible_year_alone_or_in_bulk(
         rows = bulk.json()
         assert (rows["created"], rows["failed"]) == (1, 1)
         assert [(e["path"], e["rule"]) for e in rows["rows"][1]["errors"]] == [("encountered_at", rule)]
+    person = {**screening("Birth Example")["person"], "birth_date": "2031-01-01"}
+    unborn = await platform.identification.post(
+        "/screenings", json={**screening("Birth Example"), "person": person}, headers=bearer
+    )
+    assert unborn.status_code == 422, unborn.text
+    assert [(e["path"], e["rule"]) for e in unborn.json()["errors"]] == [("body.person.birth_date", "date_range")]

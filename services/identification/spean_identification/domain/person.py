@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from spean_contracts.fields import BirthDate
 from spean_contracts.vocabulary import AgeBand, Country, Sex
 
 CHILD_UNTIL = 18
@@ -15,7 +16,7 @@ class Person(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     names: list[str] = Field(min_length=1, max_length=5, description="Names as the person gives them, any script.")
-    birth_date: date | None = Field(default=None, description="Exact birth date, when known.")
+    birth_date: BirthDate | None = Field(default=None, description="Exact birth date, when known.")
     estimated_age: int | None = Field(default=None, ge=0, le=120, description="When the birth date is unknown.")
     sex: Sex
     nationality: Country
