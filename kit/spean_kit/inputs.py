@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from spean_kit.errors import Problem, problem_response, validation_problem
 
 UNKEEPABLE = re.compile("[\x00\ud800-\udfff]")
-# The only ways such text reaches a JSON document: a NUL byte is not JSON, an escape can be.
+# How such text arrives in a body: escaped in JSON (a raw NUL makes the JSON invalid), or raw in CSV.
 ESCAPED = re.compile(rb"\x00|\\u(?:0000|[dD][89a-fA-F])")
 RULES = {
     "nul": ("string_nul_character", "text may not contain the NUL character (U+0000)"),
@@ -76,7 +76,8 @@ def too_large(max_bytes: int) -> Problem:
 
 class BodyLimit:
     """Bodies over `max_bytes` answered 413: at once when the declared length says so, else as soon as
-    the bytes read pass it, rather than after holding them all."""
+    the bytes read pass it, rather than after holding them all. FastAPI's own `max_body_size` answers
+    in plain text when a route answers before reading the body (a 401, say), not in problem+json."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
