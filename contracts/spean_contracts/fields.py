@@ -34,9 +34,14 @@ Penh and in Hanoi) and within years any record of a case can fall in. Python can
 either end of its calendar to UTC (year 1 at +14:00), which the database needs."""
 
 
+def today_anywhere() -> date:
+    """The latest date it is anywhere now (UTC+14:00): a date a caller calls today is never after it,
+    and Phnom Penh (UTC+07:00) is a day ahead of UTC for seven hours of every day."""
+    return (datetime.now(UTC) + timedelta(hours=14)).date()
+
+
 def _born(value: date) -> date:
-    # Today anywhere: Phnom Penh (UTC+07:00) is a day ahead of UTC for seven hours of every day.
-    if not EARLIEST.date() <= value <= (datetime.now(UTC) + timedelta(hours=14)).date():
+    if not EARLIEST.date() <= value <= today_anywhere():
         raise PydanticCustomError("date_range", "must lie between 1900-01-01 and today")
     return value
 

@@ -16,7 +16,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from spean_kit.errors import Problem, problem_response, validation_problem
+from spean_kit.errors import HTTP_TITLES, Problem, problem_response, validation_problem
 
 UNKEEPABLE = re.compile("[\x00\ud800-\udfff]")
 # How such text arrives in a body: escaped in JSON (a raw NUL makes the JSON invalid), or raw in CSV.
@@ -70,10 +70,6 @@ async def refuse_unkeepable_text(request: Request) -> None:
         raise validation_problem(errors)
 
 
-def too_large(max_bytes: int) -> Problem:
-    return Problem(413, "Content too large", f"the body is larger than the {max_bytes} bytes this service takes")
-
-
 class BodyLimit:
     """Bodies over `max_bytes` answered 413: at once when the declared length says so, else as soon as
     the bytes read pass it, rather than after holding them all. FastAPI's own `max_body_size` answers
@@ -82,6 +78,7 @@ class BodyLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.detail = f"the body is larger than the {max_bytes} bytes this service takes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,7 +86,8 @@ class BodyLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await problem_response(Request(scope), too_large(self.max_bytes))(scope, receive, send)
+            problem = Problem(413, HTTP_TITLES[413], self.detail)
+            await problem_response(Request(scope), problem)(scope, receive, send)
             return
         received = 0
 
@@ -100,7 +98,7 @@ class BodyLimit:
             if received > self.max_bytes:
                 # An HTTPException, which FastAPI lets through from reading a body (other errors it
                 # answers 400): the kit's handler makes it problem+json.
-                raise HTTPException(413, too_large(self.max_bytes).detail)
+                raise HTTPException(413, self.detail)
             return message
 
         await self.app(scope, limited, send)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from spean_contracts.events import Charge
-from spean_contracts.fields import CaseId
+from spean_contracts.fields import CaseId, today_anywhere
 from spean_contracts.vocabulary import Province, Verdict
 
 
@@ -31,8 +31,7 @@ class CourtOutcomeIn(BaseModel):
     @field_validator("decided_on")
     @classmethod
     def _decided(cls, value: date) -> date:
-        # Today anywhere: a court in Phnom Penh (UTC+07:00) is a day ahead of UTC for seven hours.
-        if not date(2000, 1, 1) <= value <= (datetime.now(UTC) + timedelta(hours=14)).date():
+        if not date(2000, 1, 1) <= value <= today_anywhere():
             raise PydanticCustomError("date_range", "must lie between 2000-01-01 and today")
         return value
 
