@@ -33,7 +33,7 @@ help:
 	@echo "make registry-rebuild   rebuild the national case index from Kafka offset 0"
 	@echo "make bench   the pipeline benchmark against raw aiokafka and asyncpg"
 	@echo "make contracts-check    released schemas unchanged, compatible, private; AsyncAPI up to date"
-	@echo "make contracts-release  release new event schema versions and regenerate asyncapi.yaml"
+	@echo "make contracts-release  release new event schema versions, regenerate asyncapi.yaml and the OpenAPI documents"
 
 SPEAN_CACHE ?= $(HOME)/.cache/spean
 UV_WHEELS := $(SPEAN_CACHE)/wheels
@@ -99,6 +99,7 @@ contracts-check: deps
 
 contracts-release: deps
 	$(RUN) spean-contracts release
+	$(RUN) python -m tests.support.published
 
 lint: deps
 	$(RUN) ruff check .

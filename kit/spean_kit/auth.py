@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import httpx
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from spean_kit.errors import Problem
@@ -156,7 +156,11 @@ class TokenVerifier:
         )
 
 
-_bearer = HTTPBearer(auto_error=False)
+_bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="An access token of Spean's Keycloak realm, issued to this service's audience (`spean-<service>`).",
+)
 
 
 async def current_principal(
@@ -172,11 +176,16 @@ Authenticated = Annotated[Principal, Depends(current_principal)]
 
 
 def require_roles(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
-    """A dependency that lets through only principals holding at least one of `roles`."""
+    """A dependency that lets through only principals holding at least one of `roles`. They are the
+    bearer token's scopes to FastAPI, so the service's OpenAPI document lists them in the operation's
+    security requirement, as OpenAPI 3.1 provides for role names."""
+    needed = sorted(roles)
+    # A default, not an annotation: annotations are resolved from the module, where `needed` is unknown.
+    holder = Security(current_principal, scopes=needed)
 
-    async def dependency(principal: Authenticated) -> Principal:
+    async def dependency(principal: Principal = holder) -> Principal:
         if not principal.has_any(roles):
-            raise Forbidden(f"this needs one of the roles: {', '.join(sorted(roles))}")
+            raise Forbidden(f"this needs one of the roles: {', '.join(needed)}")
         return principal
 
     return dependency

@@ -41,7 +41,16 @@ async def live() -> dict[str, str]:
     return {"status": "live"}
 
 
-@router.get("/ready")
+@router.get(
+    "/ready",
+    responses={
+        200: {"description": "The database and Kafka are reachable: `{status, checks}`"},
+        503: {
+            "description": "The database or Kafka is unreachable: the same body, `status` `not ready`",
+            "content": {"application/json": {}},
+        },
+    },
+)
 async def ready(request: Request) -> JSONResponse:
     database = await database_reachable(request.app.state.engine)
     kafka = await kafka_reachable(request.app.state.settings.kafka_bootstrap)

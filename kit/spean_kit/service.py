@@ -33,6 +33,7 @@ from spean_kit.database import create_engine, migrate, session_factory
 from spean_kit.deadletter import DeadLetters
 from spean_kit.errors import install_error_handlers
 from spean_kit.inputs import BodyLimit, refuse_unkeepable_text
+from spean_kit.openapi import ServiceAPI
 from spean_kit.outbox import OutboxRelay, Stager
 from spean_kit.redaction import redact_request_span
 from spean_kit.settings import ServiceSettings
@@ -188,7 +189,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     )
     use_stable_http_conventions()
     collect_garbage_less_often(settings.gc_young_threshold)
-    app = FastAPI(title=definition.title, lifespan=lifespan, dependencies=[Depends(refuse_unkeepable_text)])
+    app = ServiceAPI(title=definition.title, lifespan=lifespan, dependencies=[Depends(refuse_unkeepable_text)])
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.state.telemetry = telemetry
     install_error_handlers(app)

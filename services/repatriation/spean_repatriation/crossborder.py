@@ -18,6 +18,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from spean_contracts.sop import MEDIA_TYPE, ProtocolFault, Reason, ReceiptStatus
 from spean_kit.auth import UNTRUSTED_ISSUER, Forbidden, KeySet, TokenVerifier, Unauthenticated, claimed_issuer
 from spean_kit.errors import Problem, install_error_handlers
+from spean_kit.openapi import ServiceAPI
 from spean_kit.service import Runtime
 from spean_repatriation.domain.procedure import StepRefused
 from spean_repatriation.exchange import Exchange, receive
@@ -35,7 +36,11 @@ STATUS: dict[Reason, int] = {
     Reason.SAFEGUARDS_MISSING: 422,
     Reason.NOTICE_TOO_SHORT: 422,
 }
-_bearer = HTTPBearer(auto_error=False)
+_bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="An access token of the counterpart's own identity provider, whose issuer this instance pins.",
+)
 
 
 Verifiers = dict[str, tuple[Counterpart, TokenVerifier]]
@@ -77,7 +82,7 @@ def crossborder_app(national: FastAPI, exchange: Exchange) -> FastAPI:
         for counterpart in settings.counterparts
     }
 
-    app = FastAPI(
+    app = ServiceAPI(
         title=f"Spean repatriation: cross-border listener of {settings.country.value}",
         description="The SOP's signed messages between countries; see contracts/repatriation-protocol.md.",
     )

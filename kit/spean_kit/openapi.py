@@ -1,0 +1,119 @@
+"""The OpenAPI document a service serves tells its errors as they are answered: RFC 9457 problem+json.
+
+FastAPI describes a 422 as its own `HTTPValidationError` (`{"detail": [...]}`) in `application/json`,
+which no Spean service ever answers; a ministry generating a client from that document would parse
+every refusal wrongly. The kit answers every error through `spean_kit.errors`, so the kit also says so:
+each operation lists the refusals the kit itself gives (422 for a field, 401 and 403 where a token is
+needed, 413 where a body is taken) and every other error as the same problem shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from spean_kit.errors import MEDIA_TYPE, PROBLEM_BASE
+
+FIELD_ERROR: dict[str, Any] = {
+    "type": "object",
+    "title": "FieldError",
+    "description": "One field that breaks one rule. The value sent is never echoed: it may be personal data.",
+    "required": ["path", "rule", "message"],
+    "properties": {
+        "path": {
+            "type": "string",
+            "description": "Where the field is: `body.person.names[0]`, `body[3].encountered_at`, "
+            "`query.purpose`, `path.case_id`.",
+        },
+        "rule": {
+            "type": "string",
+            "description": "The rule broken, stable for a program to act on: `missing`, `string_too_long`, "
+            "`enum`, `datetime_range`, `string_nul_character`, ...",
+        },
+        "message": {"type": "string", "description": "The rule in English, for a person."},
+    },
+}
+
+PROBLEM: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details, the one shape of every error of every Spean service. "
+    "Some problems add members of their own (`current`, the state a conflict met; `reason` and `signed` "
+    "at the cross-border listener).",
+    "required": ["type", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string", "description": f"`{PROBLEM_BASE}<kind>`, e.g. `{PROBLEM_BASE}validation`."},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string", "description": "The path that was called."},
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        "trace_id": {
+            "type": "string",
+            "description": "The request's trace, for operators to look up (never a stack trace).",
+        },
+    },
+}
+
+FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def problem_described(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+KIT_REFUSALS = {
+    "422": "A field breaks a rule: `errors` names each field's path and rule.",
+    "401": "No bearer token, or one that is expired, not yet valid, of another issuer or audience, or badly signed.",
+    "403": "The token's agency or roles do not allow this.",
+    "413": "The body is larger than the service takes (16 MiB unless configured otherwise).",
+}
+
+
+def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` with every operation's errors described as problem+json (changed in place)."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name in FASTAPI_ERROR_SCHEMAS:
+        schemas.pop(name, None)
+    schemas["Problem"] = PROBLEM
+    schemas["FieldError"] = FIELD_ERROR
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses: dict[str, Any] = operation.setdefault("responses", {})
+            # Every operation can answer 422: a path or query value no database keeps is refused everywhere.
+            refusals = ["422"]
+            security = operation.get("security", [])
+            if security:
+                refusals += ["401", "403"]
+            if "requestBody" in operation:
+                refusals.append("413")
+            for status in refusals:
+                described = responses.get(status, {}).get("description")
+                # A route's own words for a refusal (the listener's 422) are kept; only its shape is added.
+                responses[status] = problem_described(
+                    described if described and described != "Validation Error" else KIT_REFUSALS[status]
+                )
+            roles = sorted({role for requirement in security for needed in requirement.values() for role in needed})
+            if roles:
+                responses["403"]["description"] = (
+                    f"The token holds none of the roles {', '.join(roles)}, or its agency may not act on this record."
+                )
+            for status, response in responses.items():
+                if status[0] in "45" and "content" not in response:
+                    responses[status] = problem_described(response["description"])
+            responses.setdefault("default", problem_described("Any other error, in the same shape."))
+    return document
+
+
+class ServiceAPI(FastAPI):
+    """A FastAPI app whose OpenAPI document describes its errors as the kit answers them."""
+
+    _described: dict[str, Any] | None = None
+
+    def openapi(self) -> dict[str, Any]:
+        document = super().openapi()
+        # FastAPI builds the document again when routes were added since; each build is described once.
+        if document is not self._described:
+            self._described = describe_problems(document)
+        return document
