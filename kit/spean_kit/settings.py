@@ -20,6 +20,11 @@ class ServiceSettings(BaseSettings):
     jwks_min_refresh_seconds: float = Field(default=10, description="Least interval between two key refreshes.")
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint for traces and metrics.")
     console_telemetry: bool = Field(default=False, description="Print spans to the console (development).")
+    telemetry_name: str | None = Field(
+        default=None,
+        description="The service.name of its traces and metrics; spean-<service> if unset. Two instances of "
+        "one service that report to one trace backend (Cambodia's and Viet Nam's repatriation) need two.",
+    )
     outbox_batch_size: int = 500
     outbox_poll_seconds: float = 0.2
     consumer_max_attempts: int = 5

@@ -167,7 +167,8 @@ def setup_telemetry(
     span_exporters: Iterable[SpanExporter] = (),
     metric_readers: Iterable[MetricReader] = (),
 ) -> Telemetry:
-    resource = Resource.create({"service.name": f"spean-{settings.service_name}", "service.namespace": "spean"})
+    name = settings.telemetry_name or f"spean-{settings.service_name}"
+    resource = Resource.create({"service.name": name, "service.namespace": "spean"})
     tracer_provider = TracerProvider(resource=resource, sampler=ParentBased(root=WithoutIdleQueries()))
     exporters = list(span_exporters)
     readers = list(metric_readers)

@@ -47,6 +47,16 @@ def trace_stored(zipkin_url: str, trace_id: str, within: float = 20) -> bool:
     return False
 
 
+def services_traced(zipkin_url: str, names: set[str], within: float = 30) -> set[str]:
+    """The services the trace store names, once it names all of `names` (or `within` seconds passed)."""
+    deadline = time.monotonic() + within
+    while True:
+        traced = set(httpx.get(f"{zipkin_url}/api/v2/services", timeout=10).json())
+        if names <= traced or time.monotonic() > deadline:
+            return traced
+        time.sleep(0.5)
+
+
 def walkthrough() -> list[str]:
     block = (ROOT / "README.md").read_text().split("<!-- walkthrough -->")[1].split("<!-- /walkthrough -->")[0]
     return [line for line in block.splitlines() if line.startswith("spean ")]
@@ -97,6 +107,9 @@ def test_the_readme_walkthrough_runs_in_order_and_each_step_says_what_it_did(
         if line.startswith("spean case"):
             trace = result.stdout.split("/zipkin/traces/")[1].split()[0]
             assert trace_stored(made_up.zipkin_url, trace), f"no trace {trace} in the trace store"
+    # The walkthrough called both countries' instances: an operator tells their spans apart.
+    countries = {"spean-repatriation", "spean-repatriation-vn"}
+    assert countries <= services_traced(made_up.zipkin_url, countries)
 
 
 def test_a_failing_command_exits_non_zero_with_one_line(made_up: Endpoints, tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ class RepatriationService(Service):
         return {
             **super().environment(),
             "SPEAN_COUNTRY": self.side.country,
+            "SPEAN_TELEMETRY_NAME": f"spean-{self.side.name}",
             "SPEAN_REALM": self.side.realm,
             "SPEAN_TOPIC_NAMESPACE": self.side.namespace,
             "SPEAN_SIGNING_KEY": mine.signing_key_pem(),
