@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 
+from spean_contracts.fields import CaseId, LocalId
 from spean_identification import determinations, screenings
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AccessAudit, IdempotentRequest
@@ -104,7 +105,7 @@ async def record_screenings_in_bulk(request: Request, principal: Screener) -> Bu
 
 @router.get("/screenings/{screening_id}", response_model=ScreeningRead)
 async def read_screening(
-    screening_id: str,
+    screening_id: LocalId,
     request: Request,
     principal: Reader,
     purpose: Annotated[str | None, Query(max_length=200, description="Why the data is read; audited.")] = None,
@@ -114,27 +115,29 @@ async def read_screening(
 
 
 @router.post("/screenings/{screening_id}/shares", status_code=204)
-async def share_screening(screening_id: str, body: ShareIn, request: Request, principal: Reader) -> None:
+async def share_screening(screening_id: LocalId, body: ShareIn, request: Request, principal: Reader) -> None:
     async with runtime_of(request).sessions() as session, session.begin():
         await screenings.share(session, principal, screening_id, body.agency)
 
 
 @router.post("/cases/{case_id}/determination", status_code=201, response_model=DeterminationOut)
-async def determine(case_id: str, body: DeterminationIn, request: Request, principal: Determiner) -> DeterminationOut:
+async def determine(
+    case_id: CaseId, body: DeterminationIn, request: Request, principal: Determiner
+) -> DeterminationOut:
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return await determinations.determine(session, runtime, _settings(request), principal, case_id, body)
 
 
 @router.post("/cases/{case_id}/determination/co-signature", response_model=DeterminationOut)
-async def co_sign(case_id: str, request: Request, principal: CoSigner) -> DeterminationOut:
+async def co_sign(case_id: CaseId, request: Request, principal: CoSigner) -> DeterminationOut:
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return await determinations.co_sign(session, runtime, principal, case_id)
 
 
 @router.post("/cases/{case_id}/consents", status_code=201, response_model=ConsentOut)
-async def record_consent(case_id: str, body: ConsentIn, request: Request, principal: Reader) -> ConsentOut:
+async def record_consent(case_id: CaseId, body: ConsentIn, request: Request, principal: Reader) -> ConsentOut:
     """Record consent for one purpose, or its withdrawal (`given: false`)."""
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
@@ -142,13 +145,13 @@ async def record_consent(case_id: str, body: ConsentIn, request: Request, princi
 
 
 @router.get("/cases/{case_id}/consents", response_model=list[ConsentOut])
-async def consents(case_id: str, request: Request, principal: Reader) -> list[ConsentOut]:
+async def consents(case_id: CaseId, request: Request, principal: Reader) -> list[ConsentOut]:
     async with runtime_of(request).sessions() as session:
         return await determinations.current_consents(session, case_id)
 
 
 @router.delete("/cases/{case_id}/personal-data", status_code=204)
-async def erase(case_id: str, request: Request, principal: Determiner) -> None:
+async def erase(case_id: CaseId, request: Request, principal: Determiner) -> None:
     """Lawful erasure: the case's key is destroyed, so its personal data can never be read again."""
     async with runtime_of(request).sessions() as session, session.begin():
         if not await screenings.erase(session, case_id):

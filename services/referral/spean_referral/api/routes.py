@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from sqlmodel import col, select
 
+from spean_contracts.fields import CaseId, LocalId
 from spean_contracts.vocabulary import Service
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem, invalid_field
@@ -18,6 +19,7 @@ from spean_referral.api.schemas import (
     DeclineIn,
     NeedMatchOut,
     OfferIn,
+    ProviderId,
     ProviderIn,
     RankedOut,
     ReferralCaseOut,
@@ -38,7 +40,7 @@ CareGiver = Annotated[Principal, Depends(require_roles("provider", "case-worker"
 
 
 @router.put("/providers/{provider_id}", response_model=ProviderIn)
-async def put_provider(provider_id: str, body: ProviderIn, request: Request, principal: Manager) -> ProviderIn:
+async def put_provider(provider_id: ProviderId, body: ProviderIn, request: Request, principal: Manager) -> ProviderIn:
     if body.provider_id != provider_id:
         raise invalid_field(
             "body.provider_id",
@@ -60,13 +62,13 @@ async def list_providers(request: Request, principal: Anyone) -> list[ProviderIn
 
 
 @router.put("/providers/{provider_id}/capacity", response_model=ProviderIn)
-async def put_capacity(provider_id: str, body: CapacityIn, request: Request, principal: CareGiver) -> ProviderIn:
+async def put_capacity(provider_id: ProviderId, body: CapacityIn, request: Request, principal: CareGiver) -> ProviderIn:
     async with runtime_of(request).sessions() as session, session.begin():
         provider = await directory.set_capacity(session, principal, provider_id, body.capacity)
         return ProviderIn.model_validate(provider, from_attributes=True)
 
 
-async def _case(request: Request, case_id: str) -> ReferralCase:
+async def _case(request: Request, case_id: CaseId) -> ReferralCase:
     async with runtime_of(request).sessions() as session:
         case = await session.get(ReferralCase, case_id)
     if case is None:
@@ -75,12 +77,12 @@ async def _case(request: Request, case_id: str) -> ReferralCase:
 
 
 @router.get("/cases/{case_id}", response_model=ReferralCaseOut)
-async def get_case(case_id: str, request: Request, principal: CaseWorker) -> ReferralCaseOut:
+async def get_case(case_id: CaseId, request: Request, principal: CaseWorker) -> ReferralCaseOut:
     return ReferralCaseOut.model_validate(await _case(request, case_id), from_attributes=True)
 
 
 @router.get("/cases/{case_id}/matches", response_model=list[NeedMatchOut])
-async def get_matches(case_id: str, request: Request, principal: CaseWorker) -> list[NeedMatchOut]:
+async def get_matches(case_id: CaseId, request: Request, principal: CaseWorker) -> list[NeedMatchOut]:
     """For each need of the case: eligible providers ranked, with reasons; the rest with why not."""
     case = await _case(request, case_id)
     profile = directory.case_profile(case.province, case.sex, case.age_band, case.nationality, case.exploitation_types)
@@ -101,7 +103,7 @@ async def get_matches(case_id: str, request: Request, principal: CaseWorker) -> 
 
 
 @router.post("/cases/{case_id}/offers", status_code=201, response_model=ReferralOut)
-async def make_offer(case_id: str, body: OfferIn, request: Request, principal: CaseWorker) -> ReferralOut:
+async def make_offer(case_id: CaseId, body: OfferIn, request: Request, principal: CaseWorker) -> ReferralOut:
     runtime = runtime_of(request)
     settings: ReferralSettings = request.app.state.settings
     async with runtime.sessions() as session, session.begin():
@@ -119,34 +121,34 @@ async def list_referrals(request: Request, principal: Anyone) -> list[ReferralOu
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralOut)
-async def get_referral(referral_id: str, request: Request, principal: Anyone) -> ReferralOut:
+async def get_referral(referral_id: LocalId, request: Request, principal: Anyone) -> ReferralOut:
     async with runtime_of(request).sessions() as session:
         return referrals.out(await referrals.visible_referral(session, principal, referral_id))
 
 
 @router.post("/referrals/{referral_id}/accept", response_model=ReferralOut)
-async def accept(referral_id: str, request: Request, principal: ProviderStaff) -> ReferralOut:
+async def accept(referral_id: LocalId, request: Request, principal: ProviderStaff) -> ReferralOut:
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return referrals.out(await referrals.accept(session, runtime, principal, referral_id))
 
 
 @router.post("/referrals/{referral_id}/decline", response_model=ReferralOut)
-async def decline(referral_id: str, body: DeclineIn, request: Request, principal: ProviderStaff) -> ReferralOut:
+async def decline(referral_id: LocalId, body: DeclineIn, request: Request, principal: ProviderStaff) -> ReferralOut:
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return referrals.out(await referrals.decline(session, runtime, principal, referral_id, body.reason))
 
 
 @router.post("/referrals/{referral_id}/stage", response_model=ReferralOut)
-async def change_stage(referral_id: str, body: StageIn, request: Request, principal: CareGiver) -> ReferralOut:
+async def change_stage(referral_id: LocalId, body: StageIn, request: Request, principal: CareGiver) -> ReferralOut:
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return referrals.out(await referrals.change_stage(session, runtime, principal, referral_id, body.stage))
 
 
 @router.post("/referrals/{referral_id}/transfer", status_code=201, response_model=ReferralOut)
-async def transfer(referral_id: str, body: TransferIn, request: Request, principal: CaseWorker) -> ReferralOut:
+async def transfer(referral_id: LocalId, body: TransferIn, request: Request, principal: CaseWorker) -> ReferralOut:
     """Offer the case to another provider; the current placement ends only when the receiver accepts."""
     runtime = runtime_of(request)
     settings: ReferralSettings = request.app.state.settings

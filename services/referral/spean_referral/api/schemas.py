@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from spean_contracts.vocabulary import (
     CaseStatus,
@@ -18,12 +19,13 @@ from spean_contracts.vocabulary import (
     Sex,
 )
 
-ProviderId = str
+ProviderId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
+"""A provider's id in the directory, chosen by the directory manager: `prov-ngo-shelter-01`."""
 
 
 class ProviderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    provider_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")
+    provider_id: ProviderId
     name: str = Field(min_length=2, max_length=200)
     provider_type: ProviderType
     services: list[Service] = Field(min_length=1)
@@ -52,7 +54,7 @@ class CapacityIn(BaseModel):
 
 
 class RankedOut(BaseModel):
-    provider_id: str
+    provider_id: ProviderId
     rank: int
     score: int
     reasons: list[str]
@@ -75,7 +77,7 @@ class ReferralCaseOut(BaseModel):
 
 class OfferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    provider_id: str
+    provider_id: ProviderId
     services: list[Service] = Field(min_length=1)
     share_personal_data: bool = Field(default=False, description="Needs consent for sharing between agencies.")
     consent_override_reason: str | None = Field(
@@ -95,7 +97,7 @@ class StageIn(BaseModel):
 
 class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    provider_id: str
+    provider_id: ProviderId
     services: list[Service] = Field(min_length=1)
 
 
@@ -104,7 +106,7 @@ class ReferralOut(BaseModel):
 
     referral_id: str
     case_id: str
-    provider_id: str
+    provider_id: ProviderId
     services: list[Service]
     state: str
     stage: ReintegrationStage | None

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
+from spean_contracts.fields import CaseId, LocalId
 from spean_kit.auth import Principal, require_roles
 from spean_kit.service import runtime_of
 from spean_registry import audit, courts, records
@@ -44,7 +45,7 @@ async def record_court_outcome(body: CourtOutcomeIn, request: Request, principal
 
 @router.get("/cases/{case_id}/timeline", response_model=Timeline)
 async def timeline(
-    case_id: str,
+    case_id: CaseId,
     request: Request,
     principal: Authenticated,
     purpose: Annotated[str | None, Query(max_length=200)] = None,
@@ -54,7 +55,7 @@ async def timeline(
 
 
 @router.get("/records/{national_record_id}", response_model=Record)
-async def national_record(national_record_id: str, request: Request, principal: Analyst) -> Record:
+async def national_record(national_record_id: LocalId, request: Request, principal: Analyst) -> Record:
     """Which source cases make up a national record, and how certain each link is. No personal data."""
     async with runtime_of(request).sessions() as session:
         return await records.record_of(session, national_record_id)

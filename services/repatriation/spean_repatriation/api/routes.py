@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from spean_contracts.fields import LocalId
 from spean_contracts.sop import (
     Acceptance,
     Feedback,
@@ -103,7 +104,7 @@ async def _out(session: AsyncSession, row: Repatriation) -> RepatriationOut:
     return RepatriationOut.model_validate(row, from_attributes=True).model_copy(update={"messages": messages})
 
 
-async def _show(request: Request, reference: str) -> RepatriationOut:
+async def _show(request: Request, reference: LocalId) -> RepatriationOut:
     async with runtime_of(request).sessions() as session:
         row = await session.get(Repatriation, reference)
         if row is None:
@@ -152,13 +153,13 @@ async def list_repatriations(
 
 
 @router.get("/repatriations/{reference}", response_model=RepatriationOut)
-async def show(reference: str, request: Request, reader: Reader) -> RepatriationOut:
+async def show(reference: LocalId, request: Request, reader: Reader) -> RepatriationOut:
     return await _show(request, reference)
 
 
 @router.get("/repatriations/{reference}/person")
 async def read_person(
-    reference: str,
+    reference: LocalId,
     request: Request,
     officer: Officer,
     purpose: Annotated[str, Query(min_length=5, max_length=200, description="Why the data is read; audited.")],
@@ -184,7 +185,7 @@ async def read_person(
 
 @router.post("/repatriations/{reference}/verification-request", response_model=RepatriationOut)
 async def start_verification(
-    reference: str, body: VerificationRequest, request: Request, officer: Officer
+    reference: LocalId, body: VerificationRequest, request: Request, officer: Officer
 ) -> RepatriationOut:
     """SOP step 5, origin country: verification has started (and what it needs from the other side)."""
     await _act(request, Kind.VERIFICATION_REQUEST, [reference], body)
@@ -193,21 +194,21 @@ async def start_verification(
 
 @router.post("/repatriations/{reference}/verification-result", response_model=RepatriationOut)
 async def verification_result(
-    reference: str, body: VerificationResult, request: Request, officer: Officer
+    reference: LocalId, body: VerificationResult, request: Request, officer: Officer
 ) -> RepatriationOut:
     await _act(request, Kind.VERIFICATION_RESULT, [reference], body)
     return await _show(request, reference)
 
 
 @router.post("/repatriations/{reference}/acceptance", response_model=RepatriationOut)
-async def accept(reference: str, body: Acceptance, request: Request, officer: Officer) -> RepatriationOut:
+async def accept(reference: LocalId, body: Acceptance, request: Request, officer: Officer) -> RepatriationOut:
     """SOP step 6, origin country. A child's return needs a best-interest assessment and a carer's agreement."""
     await _act(request, Kind.ACCEPTANCE, [reference], body)
     return await _show(request, reference)
 
 
 @router.post("/repatriations/{reference}/refusal", response_model=RepatriationOut)
-async def refuse(reference: str, body: Refusal, request: Request, officer: Officer) -> RepatriationOut:
+async def refuse(reference: LocalId, body: Refusal, request: Request, officer: Officer) -> RepatriationOut:
     await _act(request, Kind.REFUSAL, [reference], body)
     return await _show(request, reference)
 
@@ -223,7 +224,7 @@ async def propose_handover(body: HandoverIn, request: Request, officer: Officer)
     return HandoverOut(handover_id=handover_id, references=body.references, message_id=message_id)
 
 
-async def _handover(request: Request, handover_id: str) -> tuple[list[str], str]:
+async def _handover(request: Request, handover_id: LocalId) -> tuple[list[str], str]:
     async with runtime_of(request).sessions() as session:
         rows = (await session.exec(select(Repatriation).where(Repatriation.handover_id == handover_id))).all()
     if not rows:
@@ -232,7 +233,7 @@ async def _handover(request: Request, handover_id: str) -> tuple[list[str], str]
 
 
 @router.post("/handovers/{handover_id}/minutes", response_model=HandoverOut)
-async def sign_minutes(handover_id: str, body: MinutesIn, request: Request, officer: Officer) -> HandoverOut:
+async def sign_minutes(handover_id: LocalId, body: MinutesIn, request: Request, officer: Officer) -> HandoverOut:
     """SOP step 8: the handover minutes for every person of the handover; `case.repatriated` follows."""
     references, gate = await _handover(request, handover_id)
     minutes = HandoverMinutes.model_validate(
@@ -243,7 +244,9 @@ async def sign_minutes(handover_id: str, body: MinutesIn, request: Request, offi
 
 
 @router.post("/handovers/{handover_id}/certificate", response_model=HandoverOut)
-async def issue_certificate(handover_id: str, body: CertificateIn, request: Request, officer: Officer) -> HandoverOut:
+async def issue_certificate(
+    handover_id: LocalId, body: CertificateIn, request: Request, officer: Officer
+) -> HandoverOut:
     """SOP step 8, origin country: return certificates issued on the spot."""
     references, _ = await _handover(request, handover_id)
     certificate = ReturnCertificate(handover_id=handover_id, issued_on=body.issued_on)
@@ -252,7 +255,7 @@ async def issue_certificate(handover_id: str, body: CertificateIn, request: Requ
 
 
 @router.post("/repatriations/{reference}/local-steps/{step}", response_model=RepatriationOut)
-async def record_local_step(reference: str, step: LocalStep, request: Request, officer: Officer) -> RepatriationOut:
+async def record_local_step(reference: LocalId, step: LocalStep, request: Request, officer: Officer) -> RepatriationOut:
     """SOP steps 9 and 10 in the origin country (reception, reintegration): recorded here, never sent."""
     async with runtime_of(request).sessions() as session, session.begin():
         rows = await _cases(session, [reference])
@@ -266,7 +269,7 @@ async def record_local_step(reference: str, step: LocalStep, request: Request, o
 
 
 @router.post("/repatriations/{reference}/feedback", response_model=RepatriationOut)
-async def feedback(reference: str, body: Feedback, request: Request, officer: Officer) -> RepatriationOut:
+async def feedback(reference: LocalId, body: Feedback, request: Request, officer: Officer) -> RepatriationOut:
     """SOP step 11, origin country: the outcome, told back to the destination country."""
     await _act(request, Kind.FEEDBACK, [reference], body)
     return await _show(request, reference)
