@@ -23,6 +23,7 @@ MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:kh:spean:problem:"
 log = logging.getLogger(__name__)
 HTTP_TITLES = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}
+UNREADABLE_BODY = {"path": "body", "rule": "body_unreadable", "message": "the body could not be parsed as JSON"}
 
 
 class Problem(Exception):
@@ -105,6 +106,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
+        if error.status_code == 400:
+            # FastAPI's only 400: a body its parser could not read (JSON nested thousands deep).
+            problem = Problem(400, "Bad request", str(error.detail), kind="bad-body", errors=[UNREADABLE_BODY])
+            return problem_response(request, problem)
         title = HTTP_TITLES.get(error.status_code, "HTTP error")
         problem = Problem(error.status_code, title, str(error.detail), headers=error.headers)
         return problem_response(request, problem)

@@ -29,7 +29,7 @@ from spean_identification.api.schemas import (
 )
 from spean_identification.settings import IdentificationSettings
 from spean_kit.auth import Principal, require_roles
-from spean_kit.errors import Problem
+from spean_kit.errors import UNREADABLE_BODY, Problem
 from spean_kit.service import runtime_of
 
 router = APIRouter(tags=["identification"])
@@ -85,9 +85,14 @@ async def record_screenings_in_bulk(request: Request, principal: Screener) -> Bu
         try:
             parsed = json.loads(raw)
         except (ValueError, RecursionError):  # too deeply nested for the parser: not a list of screenings
-            raise Problem(400, "Bad request", "the body is neither CSV nor a JSON list", kind="bad-body") from None
+            raise Problem(
+                400, "Bad request", "the body is neither CSV nor a JSON list", kind="bad-body", errors=[UNREADABLE_BODY]
+            ) from None
         if not isinstance(parsed, list):
-            raise Problem(400, "Bad request", "a JSON body must be a list of screenings", kind="bad-body")
+            listed = [{"path": "body", "rule": "list_type", "message": "a JSON body must be a list of screenings"}]
+            raise Problem(
+                400, "Bad request", "a JSON body must be a list of screenings", kind="bad-body", errors=listed
+            )
         rows = parsed
     valid, invalid = validate_rows(rows)
     runtime = runtime_of(request)
