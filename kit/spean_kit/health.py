@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 import sqlalchemy as sa
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -41,19 +43,23 @@ async def live() -> dict[str, str]:
     return {"status": "live"}
 
 
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    checks: dict[Literal["database", "kafka"], Literal["up", "down"]]
+
+
 @router.get(
     "/ready",
     responses={
-        200: {"description": "The database and Kafka are reachable: `{status, checks}`"},
-        503: {
-            "description": "The database or Kafka is unreachable: the same body, `status` `not ready`",
-            "content": {"application/json": {}},
-        },
+        200: {"description": "The database and Kafka are reachable", "model": Readiness},
+        503: {"description": "The database or Kafka is unreachable", "model": Readiness},
     },
 )
 async def ready(request: Request) -> JSONResponse:
     database = await database_reachable(request.app.state.engine)
     kafka = await kafka_reachable(request.app.state.settings.kafka_bootstrap)
-    checks = {"database": "up" if database else "down", "kafka": "up" if kafka else "down"}
-    status = 200 if database and kafka else 503
-    return JSONResponse({"status": "ready" if status == 200 else "not ready", "checks": checks}, status_code=status)
+    readiness = Readiness(
+        status="ready" if database and kafka else "not ready",
+        checks={"database": "up" if database else "down", "kafka": "up" if kafka else "down"},
+    )
+    return JSONResponse(readiness.model_dump(), status_code=200 if database and kafka else 503)

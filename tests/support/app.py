@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from spean_kit.database import async_url
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
+from tests.support.conformance import Conformance
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -29,7 +30,8 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """The app started as a server starts it (lifespan: migrations, relay, consumers), called in-process."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        hooks: dict[str, list[Callable[..., Any]]] = {"response": [Conformance(app.openapi)]}
+        async with httpx.AsyncClient(transport=transport, base_url="http://service", event_hooks=hooks) as client:
             yield client
 
 

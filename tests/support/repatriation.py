@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import ssl
 import uuid
@@ -28,6 +29,10 @@ from spean_local.pytest_plugin import DatabaseFactory, TokenFactory
 from spean_repatriation.app import build, crossborder_server
 from spean_repatriation.settings import Counterpart, RepatriationSettings
 from tests.support.app import eventually, free_port, running
+from tests.support.conformance import Conformance
+from tests.support.published import CONTRACTS
+
+LISTENER = CONTRACTS / "repatriation" / "openapi.json"
 
 REALM = {"KHM": "spean", "VNM": "vn-counterpart"}
 GATEWAY = {"KHM": "kh-repatriation-gateway", "VNM": "vn-repatriation-gateway"}
@@ -85,11 +90,13 @@ class Instance:
 
 
 def tls_client(credentials: CountryCredentials, server: CountryCredentials) -> httpx.AsyncClient:
-    """An HTTPS client presenting `credentials`' certificate and trusting exactly `server`'s."""
+    """An HTTPS client presenting `credentials`' certificate and trusting exactly `server`'s, that holds
+    each answer of a listener to the listener's published OpenAPI document."""
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=server.certificate_pem())
     context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     context.load_cert_chain(credentials.certificate, credentials.private_key)
-    return httpx.AsyncClient(verify=context, timeout=10)
+    hooks: dict[str, list[Callable[..., Any]]] = {"response": [Conformance(lambda: json.loads(LISTENER.read_text()))]}
+    return httpx.AsyncClient(verify=context, timeout=10, event_hooks=hooks)
 
 
 InstanceFactory = Callable[..., Awaitable[tuple[Instance, Instance]]]

@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from pydantic import BaseModel, Field
 
 from spean_contracts.sop import MEDIA_TYPE, ProtocolFault, Reason, ReceiptStatus
 from spean_kit.auth import UNTRUSTED_ISSUER, Forbidden, KeySet, TokenVerifier, Unauthenticated, claimed_issuer
@@ -36,6 +37,15 @@ STATUS: dict[Reason, int] = {
     Reason.SAFEGUARDS_MISSING: 422,
     Reason.NOTICE_TOO_SHORT: 422,
 }
+
+
+class Taken(BaseModel):
+    """The listener's answer to a message it took."""
+
+    status: ReceiptStatus
+    receipt: str = Field(description="A compact JWS of the Receipt, signed by this country: keep it as proof.")
+
+
 _bearer = HTTPBearer(
     auto_error=False,
     bearerFormat="JWT",
@@ -104,8 +114,8 @@ def crossborder_app(national: FastAPI, exchange: Exchange) -> FastAPI:
             }
         },
         responses={
-            200: {"description": "Stored (or a duplicate of a stored message): `{receipt, status}`"},
-            202: {"description": "Parked until the case's previous message arrives: `{receipt, status}`"},
+            200: {"description": "Stored (or a duplicate of a stored message)", "model": Taken},
+            202: {"description": "Parked until the case's previous message arrives", "model": Taken},
             400: {"description": "Refused (malformed, bad signature, unknown key): problem+json with `signed`"},
             404: {"description": "Unknown case: problem+json with `signed`"},
             409: {"description": "Broken chain, step not allowed, conflicting duplicate: problem+json with `signed`"},

@@ -75,7 +75,21 @@ async def split(body: SplitIn, request: Request, principal: Analyst) -> Record:
         return await records.record_of(session, record_id)
 
 
-@router.get("/statistics", response_model=Statistics)
+@router.get(
+    "/statistics",
+    response_model=Statistics,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "province,identified\nKH-1,14\nKH-12,suppressed\ntotal,31\n",
+                }
+            },
+            "description": "As JSON, or with `format=csv` as CSV: a header, one line per cell, then the total.",
+        }
+    },
+)
 async def statistics(
     request: Request,
     principal: Authenticated,

@@ -21,6 +21,7 @@ from spean_contracts.sop import (
     HandoverMinutes,
     HandoverProposal,
     Kind,
+    Person,
     ProtocolFault,
     Refusal,
     ReturnCertificate,
@@ -157,7 +158,8 @@ async def show(reference: LocalId, request: Request, reader: Reader) -> Repatria
     return await _show(request, reference)
 
 
-@router.get("/repatriations/{reference}/person")
+# Documented, not re-validated: the person was validated when the request or message brought it.
+@router.get("/repatriations/{reference}/person", responses={200: {"model": Person}})
 async def read_person(
     reference: LocalId,
     request: Request,
