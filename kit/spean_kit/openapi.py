@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from spean_kit.errors import MEDIA_TYPE, PROBLEM_BASE
 
@@ -106,10 +107,19 @@ def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def operation_id(route: APIRoute) -> str:
+    """The handler's name (`record_screening`): what a generated client calls the method. FastAPI's own
+    appends the path and method (`record_screening_screenings_post`)."""
+    return route.name
+
+
 class ServiceAPI(FastAPI):
     """A FastAPI app whose OpenAPI document describes its errors as the kit answers them."""
 
     _described: dict[str, Any] | None = None
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**{"generate_unique_id_function": operation_id, **settings})
 
     def openapi(self) -> dict[str, Any]:
         document = super().openapi()

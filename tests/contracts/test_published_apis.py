@@ -24,6 +24,10 @@ def test_every_error_is_described_as_problem_json(name: str) -> None:
     served = document(name)
 
     assert {"HTTPValidationError", "ValidationError"}.isdisjoint(served["components"]["schemas"])
+    # A generated client names its methods after the operation ids: one name each, without the path in it.
+    ids = [operation["operationId"] for operations in served["paths"].values() for operation in operations.values()]
+    assert len(set(ids)) == len(ids), ids
+    assert not [i for i in ids if i.endswith(("_get", "_post", "_put", "_delete"))], ids
     for path, operations in served["paths"].items():
         for method, operation in operations.items():
             for status, response in operation["responses"].items():

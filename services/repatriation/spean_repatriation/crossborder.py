@@ -100,7 +100,7 @@ def crossborder_app(national: FastAPI, exchange: Exchange) -> FastAPI:
     install_error_handlers(app)
 
     @app.get("/sop/v1/keys", tags=["cross-border"])
-    async def keys() -> dict[str, Any]:
+    async def public_keys() -> dict[str, Any]:
         """This country's public signing keys (JWKS), for a counterpart to pin."""
         return exchange.public_keys()
 

@@ -150,13 +150,13 @@ async def record_consent(case_id: CaseId, body: ConsentIn, request: Request, pri
 
 
 @router.get("/cases/{case_id}/consents", response_model=list[ConsentOut])
-async def consents(case_id: CaseId, request: Request, principal: Reader) -> list[ConsentOut]:
+async def list_consents(case_id: CaseId, request: Request, principal: Reader) -> list[ConsentOut]:
     async with runtime_of(request).sessions() as session:
         return await determinations.current_consents(session, case_id)
 
 
 @router.delete("/cases/{case_id}/personal-data", status_code=204)
-async def erase(case_id: CaseId, request: Request, principal: Determiner) -> None:
+async def erase_personal_data(case_id: CaseId, request: Request, principal: Determiner) -> None:
     """Lawful erasure: the case's key is destroyed, so its personal data can never be read again."""
     async with runtime_of(request).sessions() as session, session.begin():
         if not await screenings.erase(session, case_id):
@@ -164,7 +164,7 @@ async def erase(case_id: CaseId, request: Request, principal: Determiner) -> Non
 
 
 @router.get("/audit", response_model=list[AuditEntry])
-async def audit(
+async def read_audit(
     request: Request, principal: Auditor, screening_id: Annotated[str | None, Query(max_length=64)] = None
 ) -> list[AuditEntry]:
     """Every read of personal data, granted or refused."""

@@ -77,12 +77,12 @@ async def _case(request: Request, case_id: CaseId) -> ReferralCase:
 
 
 @router.get("/cases/{case_id}", response_model=ReferralCaseOut)
-async def get_case(case_id: CaseId, request: Request, principal: CaseWorker) -> ReferralCaseOut:
+async def read_case(case_id: CaseId, request: Request, principal: CaseWorker) -> ReferralCaseOut:
     return ReferralCaseOut.model_validate(await _case(request, case_id), from_attributes=True)
 
 
 @router.get("/cases/{case_id}/matches", response_model=list[NeedMatchOut])
-async def get_matches(case_id: CaseId, request: Request, principal: CaseWorker) -> list[NeedMatchOut]:
+async def list_matches(case_id: CaseId, request: Request, principal: CaseWorker) -> list[NeedMatchOut]:
     """For each need of the case: eligible providers ranked, with reasons; the rest with why not."""
     case = await _case(request, case_id)
     profile = directory.case_profile(case.province, case.sex, case.age_band, case.nationality, case.exploitation_types)
@@ -121,34 +121,40 @@ async def list_referrals(request: Request, principal: Anyone) -> list[ReferralOu
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralOut)
-async def get_referral(referral_id: LocalId, request: Request, principal: Anyone) -> ReferralOut:
+async def read_referral(referral_id: LocalId, request: Request, principal: Anyone) -> ReferralOut:
     async with runtime_of(request).sessions() as session:
         return referrals.out(await referrals.visible_referral(session, principal, referral_id))
 
 
 @router.post("/referrals/{referral_id}/accept", response_model=ReferralOut)
-async def accept(referral_id: LocalId, request: Request, principal: ProviderStaff) -> ReferralOut:
+async def accept_referral(referral_id: LocalId, request: Request, principal: ProviderStaff) -> ReferralOut:
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return referrals.out(await referrals.accept(session, runtime, principal, referral_id))
 
 
 @router.post("/referrals/{referral_id}/decline", response_model=ReferralOut)
-async def decline(referral_id: LocalId, body: DeclineIn, request: Request, principal: ProviderStaff) -> ReferralOut:
+async def decline_referral(
+    referral_id: LocalId, body: DeclineIn, request: Request, principal: ProviderStaff
+) -> ReferralOut:
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return referrals.out(await referrals.decline(session, runtime, principal, referral_id, body.reason))
 
 
 @router.post("/referrals/{referral_id}/stage", response_model=ReferralOut)
-async def change_stage(referral_id: LocalId, body: StageIn, request: Request, principal: CareGiver) -> ReferralOut:
+async def change_referral_stage(
+    referral_id: LocalId, body: StageIn, request: Request, principal: CareGiver
+) -> ReferralOut:
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return referrals.out(await referrals.change_stage(session, runtime, principal, referral_id, body.stage))
 
 
 @router.post("/referrals/{referral_id}/transfer", status_code=201, response_model=ReferralOut)
-async def transfer(referral_id: LocalId, body: TransferIn, request: Request, principal: CaseWorker) -> ReferralOut:
+async def transfer_referral(
+    referral_id: LocalId, body: TransferIn, request: Request, principal: CaseWorker
+) -> ReferralOut:
     """Offer the case to another provider; the current placement ends only when the receiver accepts."""
     runtime = runtime_of(request)
     settings: ReferralSettings = request.app.state.settings

@@ -44,7 +44,7 @@ async def record_court_outcome(body: CourtOutcomeIn, request: Request, principal
 
 
 @router.get("/cases/{case_id}/timeline", response_model=Timeline)
-async def timeline(
+async def read_timeline(
     case_id: CaseId,
     request: Request,
     principal: Authenticated,
@@ -55,21 +55,21 @@ async def timeline(
 
 
 @router.get("/records/{national_record_id}", response_model=Record)
-async def national_record(national_record_id: LocalId, request: Request, principal: Analyst) -> Record:
+async def read_national_record(national_record_id: LocalId, request: Request, principal: Analyst) -> Record:
     """Which source cases make up a national record, and how certain each link is. No personal data."""
     async with runtime_of(request).sessions() as session:
         return await records.record_of(session, national_record_id)
 
 
 @router.post("/records/merge", response_model=Record)
-async def merge(body: MergeIn, request: Request, principal: Analyst) -> Record:
+async def merge_records(body: MergeIn, request: Request, principal: Analyst) -> Record:
     async with runtime_of(request).sessions() as session, session.begin():
         record_id = await records.decide(session, principal, "merge", list(body.case_ids), body.reason)
         return await records.record_of(session, record_id)
 
 
 @router.post("/records/split", response_model=Record)
-async def split(body: SplitIn, request: Request, principal: Analyst) -> Record:
+async def split_records(body: SplitIn, request: Request, principal: Analyst) -> Record:
     async with runtime_of(request).sessions() as session, session.begin():
         record_id = await records.decide(session, principal, "split", [body.case_id], body.reason)
         return await records.record_of(session, record_id)
@@ -90,7 +90,7 @@ async def split(body: SplitIn, request: Request, principal: Analyst) -> Record:
         }
     },
 )
-async def statistics(
+async def read_statistics(
     request: Request,
     principal: Authenticated,
     measure: Measure = Measure.IDENTIFIED,

@@ -154,7 +154,7 @@ async def list_repatriations(
 
 
 @router.get("/repatriations/{reference}", response_model=RepatriationOut)
-async def show(reference: LocalId, request: Request, reader: Reader) -> RepatriationOut:
+async def read_repatriation(reference: LocalId, request: Request, reader: Reader) -> RepatriationOut:
     return await _show(request, reference)
 
 
@@ -195,7 +195,7 @@ async def start_verification(
 
 
 @router.post("/repatriations/{reference}/verification-result", response_model=RepatriationOut)
-async def verification_result(
+async def record_verification_result(
     reference: LocalId, body: VerificationResult, request: Request, officer: Officer
 ) -> RepatriationOut:
     await _act(request, Kind.VERIFICATION_RESULT, [reference], body)
@@ -203,14 +203,14 @@ async def verification_result(
 
 
 @router.post("/repatriations/{reference}/acceptance", response_model=RepatriationOut)
-async def accept(reference: LocalId, body: Acceptance, request: Request, officer: Officer) -> RepatriationOut:
+async def accept_return(reference: LocalId, body: Acceptance, request: Request, officer: Officer) -> RepatriationOut:
     """SOP step 6, origin country. A child's return needs a best-interest assessment and a carer's agreement."""
     await _act(request, Kind.ACCEPTANCE, [reference], body)
     return await _show(request, reference)
 
 
 @router.post("/repatriations/{reference}/refusal", response_model=RepatriationOut)
-async def refuse(reference: LocalId, body: Refusal, request: Request, officer: Officer) -> RepatriationOut:
+async def refuse_return(reference: LocalId, body: Refusal, request: Request, officer: Officer) -> RepatriationOut:
     await _act(request, Kind.REFUSAL, [reference], body)
     return await _show(request, reference)
 
@@ -271,7 +271,7 @@ async def record_local_step(reference: LocalId, step: LocalStep, request: Reques
 
 
 @router.post("/repatriations/{reference}/feedback", response_model=RepatriationOut)
-async def feedback(reference: LocalId, body: Feedback, request: Request, officer: Officer) -> RepatriationOut:
+async def record_feedback(reference: LocalId, body: Feedback, request: Request, officer: Officer) -> RepatriationOut:
     """SOP step 11, origin country: the outcome, told back to the destination country."""
     await _act(request, Kind.FEEDBACK, [reference], body)
     return await _show(request, reference)
