@@ -34,6 +34,26 @@ Penh and in Hanoi) and within years any record of a case can fall in. Python can
 either end of its calendar to UTC (year 1 at +14:00), which the database needs."""
 
 
+# A caller's clock may run a little fast; a moment further ahead than this did not happen yet.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _happened(value: datetime) -> datetime:
+    if value > datetime.now(UTC) + CLOCK_SKEW:
+        raise PydanticCustomError("datetime_past", "must not lie in the future")
+    return value
+
+
+Happened = Annotated[
+    AwareDatetime,
+    AfterValidator(_plausible),
+    AfterValidator(_happened),
+    Field(description="With its UTC offset, and not in the future (5 minutes allowed): rule datetime_past."),
+]
+"""A moment something already happened (an encounter, a consent, a handover): an `Instant` not in the
+future, give or take a caller's clock running five minutes fast."""
+
+
 def today_anywhere() -> date:
     """The latest date it is anywhere now (UTC+14:00): a date a caller calls today is never after it,
     and Phnom Penh (UTC+07:00) is a day ahead of UTC for seven hours of every day."""

@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
 from jsonschema import Draft202012Validator
 
 from tests.support.platform import Platform, screening
-from tests.support.repatriation import InstanceFactory
+from tests.support.repatriation import InstanceFactory, return_request
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 # A NUL where text goes, as a client's JSON encoder escapes it.
@@ -112,7 +113,7 @@ def _problem(
     return errors
 
 
-async def test_moments_need_their_offset_and_plausible_years_and_birth_dates_are_not_in_the_future(
+async def test_moments_need_their_offset_and_plausible_years_and_nothing_happened_in_the_future(
     platform: Platform, machine_token: Callable[[str], str]
 ) -> None:
     bearer = {"Authorization": f"Bearer {machine_token('poipet-tc-system')}"}
@@ -120,6 +121,7 @@ async def test_moments_need_their_offset_and_plausible_years_and_birth_dates_are
         "0001-01-01T00:00:00+14:00": "datetime_range",  # before year 1 in UTC: Python cannot convert it
         "9999-12-31T23:59:59-14:00": "datetime_range",
         "2026-11-02T07:30:00": "timezone_aware",  # 07:30 where? Phnom Penh and Hanoi differ by an hour
+        (datetime.now(UTC) + timedelta(hours=1)).isoformat(): "datetime_past",  # not met yet
     }
     for moment, rule in moments.items():
         sent = {**screening("Moment Example"), "encountered_at": moment}
@@ -140,3 +142,24 @@ async def test_moments_need_their_offset_and_plausible_years_and_birth_dates_are
     )
     assert unborn.status_code == 422, unborn.text
     assert [(e["path"], e["rule"]) for e in unborn.json()["errors"]] == [("body.person.birth_date", "date_range")]
+
+
+async def test_a_consent_or_a_handover_in_the_future_is_refused_before_anything_crosses_the_border(
+    countries: InstanceFactory,
+) -> None:
+    kh, _ = await countries(borders=())
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    asked = return_request()
+    asked["consent"] = {**asked["consent"], "recorded_at": tomorrow}
+
+    consent = await kh.api.post("/repatriations", json=asked, headers=kh.officer)
+    minutes = await kh.api.post(
+        "/handovers/handover-0000000000000000/minutes", json={"handed_over_at": tomorrow}, headers=kh.officer
+    )
+
+    assert consent.status_code == 422, consent.text
+    assert [(e["path"], e["rule"]) for e in consent.json()["errors"]] == [("body.consent.recorded_at", "datetime_past")]
+    assert minutes.status_code == 422, minutes.text
+    assert [(e["path"], e["rule"]) for e in minutes.json()["errors"]] == [("body.handed_over_at", "datetime_past")]
+    listed = await kh.api.get("/repatriations", headers=kh.officer)
+    assert listed.json() == []

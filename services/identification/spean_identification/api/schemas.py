@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spean_contracts.fields import Instant
+from spean_contracts.fields import Happened
 from spean_contracts.vocabulary import ConsentPurpose, Continuum, Encounter, ExploitationType, Outcome, Province
 from spean_identification.domain.indicators import Indicators
 from spean_identification.domain.person import Person
@@ -15,7 +15,7 @@ from spean_identification.domain.person import Person
 class ScreeningIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    encountered_at: Instant
+    encountered_at: Happened
     encounter: Encounter
     province: Province
     location: str | None = Field(default=None, max_length=200, description="Village or place; kept encrypted.")

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts.fields import LocalId
 from spean_contracts.sop import (
     Acceptance,
+    Consent,
     Feedback,
     HandoverMinutes,
     HandoverProposal,
@@ -124,7 +125,8 @@ async def request_return(body: ReturnRequestIn, request: Request, officer: Offic
             detail="no personal data crosses the border without consent for that purpose",
         )
     runtime, exchange = runtime_of(request), _exchange(request)
-    payload = ReturnRequest(person=body.person, consent=body.consent, exploitation_types=body.exploitation_types)
+    consent = Consent.model_validate(body.consent.model_dump())
+    payload = ReturnRequest(person=body.person, consent=consent, exploitation_types=body.exploitation_types)
     try:
         async with runtime.sessions() as session, session.begin():
             row = await sop.request_return(

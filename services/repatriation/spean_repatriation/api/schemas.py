@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spean_contracts.fields import CaseId, Instant, LocalId
+from spean_contracts.fields import CaseId, Happened, LocalId
 from spean_contracts.sop import Consent, Person
 from spean_contracts.vocabulary import BorderGate, Country, ExploitationType
 
@@ -15,11 +15,18 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ConsentIn(Consent):
+    """The consent as this country's officer records it: given already, not at a time to come. (The SOP's
+    own `Consent`, which the counterpart's clock stamps, is not held to this clock.)"""
+
+    recorded_at: Happened
+
+
 class ReturnRequestIn(_In):
     case_id: CaseId = Field(description="This country's case id of the person found here.")
     origin_country: Country
     person: Person
-    consent: Consent | None = Field(
+    consent: ConsentIn | None = Field(
         default=None, description="The person's (or guardian's) consent to share the data across the border."
     )
     exploitation_types: list[ExploitationType] = Field(min_length=1, max_length=6)
@@ -33,7 +40,7 @@ class HandoverIn(_In):
 
 
 class MinutesIn(_In):
-    handed_over_at: Instant
+    handed_over_at: Happened
 
 
 class CertificateIn(_In):
