@@ -38,7 +38,14 @@ from spean_kit.errors import Problem, invalid_field
 from spean_kit.service import Runtime
 from spean_referral.adapters.tables import ConsentOverride, ConsentState, Provider, Referral, ReferralCase
 from spean_referral.api.schemas import OfferIn, ReferralOut
-from spean_referral.domain.lifecycle import STATUS_OF_STAGE, Action, ReferralState, TransitionRefused, next_state
+from spean_referral.domain.lifecycle import (
+    OPEN,
+    STATUS_OF_STAGE,
+    Action,
+    ReferralState,
+    TransitionRefused,
+    next_state,
+)
 from spean_referral.settings import ReferralSettings
 
 CASE_ROLES = frozenset({"case-worker", "determiner"})
@@ -90,6 +97,23 @@ async def offer(
             "offered",
             ", ".join(sorted(missing)),
             detail="the provider does not offer every service asked",
+        )
+    open_already = (
+        await session.exec(
+            select(Referral).where(
+                Referral.case_id == case_id,
+                Referral.provider_id == body.provider_id,
+                col(Referral.state).in_([state.value for state in OPEN]),
+            )
+        )
+    ).first()
+    if open_already is not None:
+        raise Problem(
+            409,
+            "Conflict",
+            f"the case already has an open referral to this provider: {open_already.referral_id}",
+            kind="referral-open",
+            extra={"referral_id": open_already.referral_id, "current": open_already.state},
         )
     now = datetime.now(UTC)
     referral = Referral(

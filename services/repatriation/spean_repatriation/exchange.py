@@ -44,7 +44,7 @@ from spean_contracts.vocabulary import BorderGate, Country, RefusalReason
 from spean_kit.service import Runtime
 from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, ParkedMessage, Repatriation, SopMessage
 from spean_repatriation.domain.calendar import add_working_days, notice_is_enough
-from spean_repatriation.domain.procedure import State, StepRefused, check_child_safeguards, next_state
+from spean_repatriation.domain.procedure import ENDED, State, StepRefused, check_child_safeguards, next_state
 from spean_repatriation.sealing import Sealer
 from spean_repatriation.settings import Counterpart, RepatriationSettings
 
@@ -253,6 +253,13 @@ async def locked(session: AsyncSession, references: Sequence[str]) -> dict[str, 
     return {row.reference: row for row in rows}
 
 
+class ReturnUnderWay(Exception):
+    def __init__(self, reference: str, state: str) -> None:
+        super().__init__(f"a return of this case is under way: {reference} ({state})")
+        self.reference = reference
+        self.state = state
+
+
 # Sending ----------------------------------------------------------------------------------------
 
 
@@ -266,8 +273,20 @@ async def request_return(
     request: ReturnRequest,
     now: datetime,
 ) -> Repatriation:
-    """SOP step 4 from the destination country: a new repatriation and its return request."""
+    """SOP step 4 from the destination country: a new repatriation and its return request, unless a
+    return of the case is under way (`ReturnUnderWay`)."""
     exchange.counterpart(origin)
+    under_way = (
+        await session.exec(
+            select(Repatriation).where(
+                Repatriation.case_id == case_id,
+                Repatriation.role == Role.DESTINATION.value,
+                col(Repatriation.state).not_in([state.value for state in ENDED]),
+            )
+        )
+    ).first()
+    if under_way is not None:
+        raise ReturnUnderWay(under_way.reference, under_way.state)
     reference = f"rep-{exchange.country.value.lower()}-{uuid.uuid4().hex[:20]}"
     row = Repatriation(
         reference=reference,

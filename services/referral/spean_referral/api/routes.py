@@ -102,7 +102,12 @@ async def list_matches(case_id: CaseId, request: Request, principal: CaseWorker)
     ]
 
 
-@router.post("/cases/{case_id}/offers", status_code=201, response_model=ReferralOut)
+@router.post(
+    "/cases/{case_id}/offers",
+    status_code=201,
+    response_model=ReferralOut,
+    responses={409: {"description": "An open referral of the case to this provider exists: its `referral_id`"}},
+)
 async def make_offer(case_id: CaseId, body: OfferIn, request: Request, principal: CaseWorker) -> ReferralOut:
     runtime = runtime_of(request)
     settings: ReferralSettings = request.app.state.settings

@@ -17,6 +17,11 @@ class ReferralState(StrEnum):
     CLOSED_REFERRED = "closed-referred"
 
 
+# A case has at most one open referral to each provider: a second offer (a caseworker's retry after a
+# timeout) would reach the provider twice and could hold two of its beds.
+OPEN = (ReferralState.OFFERED, ReferralState.IN_CARE)
+
+
 class Action(StrEnum):
     ACCEPT = "accept"
     DECLINE = "decline"

@@ -212,3 +212,31 @@ async def test_sharing_personal_data_needs_consent_or_an_audited_override(
     assert without.json()["type"].endswith("consent-required")
     assert overridden.status_code == 201
     assert await scalar(settings, "SELECT reason FROM consent_override") == reason
+
+
+async def test_an_offer_sent_twice_reaches_the_provider_once_and_may_be_sent_again_once_declined(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER))
+        case_id = await identify(settings)
+        await _opened(client, auth, case_id)
+        offers = f"/cases/{case_id}/offers"
+        body = {"provider_id": SHELTER, "services": ["shelter"]}
+        burst = await asyncio.gather(
+            *[client.post(offers, json=body, headers=auth("mosvy-case-system")) for _ in range(3)]
+        )
+        referral_id = next(a.json()["referral_id"] for a in burst if a.status_code == 201)
+        again = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
+        declined = await client.post(
+            f"/referrals/{referral_id}/decline", json={"reason": "no-capacity"}, headers=auth("ngo-shelter-system")
+        )
+        anew = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
+
+    assert sorted(a.status_code for a in burst) == [201, 409, 409], [a.text for a in burst]
+    assert again.status_code == 409, again.text
+    assert (again.json()["referral_id"], again.json()["current"]) == (referral_id, "offered")
+    assert declined.status_code == 200, declined.text
+    assert anew.status_code == 201, anew.text
+    assert await scalar(settings, "SELECT count(*) FROM referral WHERE case_id = :c", c=case_id) == 2

@@ -114,7 +114,12 @@ async def _show(request: Request, reference: LocalId) -> RepatriationOut:
         return await _out(session, row)
 
 
-@router.post("/repatriations", status_code=201, response_model=RepatriationOut)
+@router.post(
+    "/repatriations",
+    status_code=201,
+    response_model=RepatriationOut,
+    responses={409: {"description": "A return of the case is under way: its `reference` and `current` state"}},
+)
 async def request_return(body: ReturnRequestIn, request: Request, officer: Officer) -> RepatriationOut:
     """SOP step 4, as the country where the person was found: ask the origin country to take them back."""
     if body.consent is None:
@@ -141,6 +146,15 @@ async def request_return(body: ReturnRequestIn, request: Request, officer: Offic
             reference = row.reference
     except ProtocolFault as fault:
         raise invalid_field("body.origin_country", "counterpart", fault.detail, detail=fault.detail) from None
+    except sop.ReturnUnderWay as under_way:
+        # The reference lets a caller that retried find the return its first request started.
+        raise Problem(
+            409,
+            "Conflict",
+            str(under_way),
+            kind="return-under-way",
+            extra={"reference": under_way.reference, "current": under_way.state},
+        ) from None
     return await _show(request, reference)
 
 

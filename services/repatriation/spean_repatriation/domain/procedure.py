@@ -36,6 +36,9 @@ class LocalStep(StrEnum):
 
 
 BEFORE_DECISION = (State.REQUESTED, State.VERIFYING, State.VERIFIED, State.NOT_VERIFIED)
+# One person, one return at a time: a case may be asked back again only once its last return was refused
+# or closed. A second request (an officer's retry after a timeout) would reach the counterpart twice.
+ENDED = (State.REFUSED, State.CLOSED)
 AWAITING_VERIFICATION = (State.REQUESTED, State.VERIFYING)
 
 ALLOWED: Mapping[Kind, tuple[State | None, ...]] = {

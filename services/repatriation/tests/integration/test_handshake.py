@@ -3,6 +3,7 @@ country's real Keycloak tokens and mutual TLS, ending in `case.repatriated` on K
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -178,3 +179,39 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
     assert {(d["from_country"], d["to_country"]) for d in repatriated} == {("KHM", "VNM")}
     scheduled = [data for kind, data in events if kind == "repatriation.handover-scheduled"]
     assert {d["batch_size"] for d in scheduled} == {2}
+
+
+async def test_a_return_asked_twice_reaches_the_counterpart_once_and_may_be_asked_again_once_refused(
+    countries: InstanceFactory,
+) -> None:
+    kh, vn = await countries()
+    asked = return_request(origin="VNM", claimed_nationality="VNM")
+
+    first = await kh.api.post("/repatriations", json=asked, headers=kh.officer)
+    again = await kh.api.post("/repatriations", json=asked, headers=kh.officer)
+
+    assert first.status_code == 201, first.text
+    reference = first.json()["reference"]
+    assert again.status_code == 409, again.text
+    assert (again.json()["reference"], again.json()["current"]) == (reference, "requested")
+    await vn.reached(reference, "requested")
+    assert [r["reference"] for r in (await vn.api.get("/repatriations", headers=vn.officer)).json()] == [reference]
+
+    refused = await vn.api.post(
+        f"/repatriations/{reference}/refusal", json={"reason": "identity-not-verified"}, headers=vn.officer
+    )
+    assert refused.status_code == 200, refused.text
+    await kh.reached(reference, "refused")
+    anew = await kh.api.post("/repatriations", json=asked, headers=kh.officer)
+    assert anew.status_code == 201, anew.text
+    assert anew.json()["reference"] != reference
+
+
+async def test_a_return_asked_twice_at_the_same_moment_is_started_once(countries: InstanceFactory) -> None:
+    kh, _ = await countries(borders=())
+    asked = return_request(origin="VNM", claimed_nationality="VNM")
+
+    answers = await asyncio.gather(*[kh.api.post("/repatriations", json=asked, headers=kh.officer) for _ in range(4)])
+
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409], [a.text for a in answers]
+    assert len((await kh.api.get("/repatriations", headers=kh.officer)).json()) == 1
