@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.fields import CaseId, LocalId
 from spean_identification import determinations, screenings
@@ -59,23 +60,36 @@ async def record_screening(
     answer is returned again."""
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
-        if idempotency_key:
-            earlier = await session.get(IdempotentRequest, (idempotency_key, principal.agency or ""))
-            if earlier is not None:
-                return JSONResponse(earlier.body, status_code=earlier.status)
+        earlier = await _answered(session, principal, idempotency_key)
+        if earlier is not None:
+            return earlier
         (answer,) = await screenings.record_screenings(
             session, runtime, _settings(request), _keys(request), principal, [body]
         )
         payload = answer.model_dump(mode="json")
-        if idempotency_key:
-            session.add(IdempotentRequest(key=idempotency_key, agency=principal.agency or "", status=201, body=payload))
+        _remember(session, principal, idempotency_key, 201, payload)
     return JSONResponse(payload, status_code=201)
 
 
+async def _answered(session: AsyncSession, principal: Principal, key: str | None) -> JSONResponse | None:
+    """The answer given earlier to this agency's request with `key`, if any."""
+    earlier = await session.get(IdempotentRequest, (key, principal.agency or "")) if key else None
+    return JSONResponse(earlier.body, status_code=earlier.status) if earlier is not None else None
+
+
+def _remember(session: AsyncSession, principal: Principal, key: str | None, status: int, answer: Any) -> None:
+    """Kept in the transaction of what it answers: a retry finds both or neither."""
+    if key:
+        session.add(IdempotentRequest(key=key, agency=principal.agency or "", status=status, body=answer))
+
+
 @router.post("/screenings/bulk", response_model=BulkResult)
-async def record_screenings_in_bulk(request: Request, principal: Screener) -> BulkResult:
+async def record_screenings_in_bulk(
+    request: Request, principal: Screener, idempotency_key: IdempotencyKey = None
+) -> BulkResult | JSONResponse:
     """Many screenings at once, as `text/csv` (one row a screening, lists separated by `;`) or as a JSON
-    list. Each row is validated and answered on its own: a bad row never costs the good ones."""
+    list. Each row is validated and answered on its own: a bad row never costs the good ones. Sent twice
+    with the same Idempotency-Key, the rows are recorded once and the first answer is returned again."""
     content_type = request.headers.get("content-type", "")
     raw = await request.body()
     rows: list[Any]
@@ -97,15 +111,20 @@ async def record_screenings_in_bulk(request: Request, principal: Screener) -> Bu
     valid, invalid = validate_rows(rows)
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
+        earlier = await _answered(session, principal, idempotency_key)
+        if earlier is not None:
+            return earlier
         answers = await screenings.record_screenings(
             session, runtime, _settings(request), _keys(request), principal, [s for _, s in valid]
         )
-    results = [
-        BulkRowResult(row=index, status=201, screening=answer)
-        for (index, _), answer in zip(valid, answers, strict=True)
-    ]
-    results += [BulkRowResult(row=index, status=422, errors=errors) for index, errors in invalid.items()]
-    return BulkResult(created=len(valid), failed=len(invalid), rows=sorted(results, key=lambda r: r.row))
+        results = [
+            BulkRowResult(row=index, status=201, screening=answer)
+            for (index, _), answer in zip(valid, answers, strict=True)
+        ]
+        results += [BulkRowResult(row=index, status=422, errors=errors) for index, errors in invalid.items()]
+        result = BulkResult(created=len(valid), failed=len(invalid), rows=sorted(results, key=lambda r: r.row))
+        _remember(session, principal, idempotency_key, 200, result.model_dump(mode="json"))
+    return result
 
 
 @router.get("/screenings/{screening_id}", response_model=ScreeningRead)
