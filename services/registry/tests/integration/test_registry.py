@@ -17,6 +17,7 @@ from spean_contracts.registry import PROSECUTION
 from spean_kit.database import async_url
 from spean_kit.replay import read_topic
 from spean_registry.app import build
+from spean_registry.projection import link
 from spean_registry.rebuild import rebuild
 from spean_registry.settings import RegistrySettings
 from tests.support.app import eventually, running, scalar
@@ -254,3 +255,40 @@ async def test_editing_one_audit_row_is_named_by_the_verification(
 
     assert intact == {"entries": 3, "valid": True, "first_broken_entry": None}
     assert broken == {"entries": 3, "valid": False, "first_broken_entry": second}
+
+
+EARLIER_REPORTS = """
+INSERT INTO case_facts (case_id, national_record_id, certainty, exploitation_types, identified, referred,
+                        repatriated, prosecuted, convicted, service_gaps, deadline_breaches)
+SELECT 'case-old-' || k || '-' || n, 'nr-old-' || k || '-' || n, 'certain', '[]', false, false, false, false,
+       false, 0, 0
+FROM generate_series(1, 2000) AS k, generate_series(1, 16) AS n;
+INSERT INTO match_key (key, case_id)
+SELECT 'key-' || k, 'case-old-' || k || '-' || n FROM generate_series(1, 2000) AS k, generate_series(1, 16) AS n;
+"""
+
+
+async def test_a_batch_of_screenings_each_linked_to_many_earlier_reports_is_linked_whole(
+    registry_settings: Callable[..., Awaitable[RegistrySettings]],
+) -> None:
+    """2,000 screenings (a consumer's batch), each sharing a key with 16 earlier reports: 34,000 cases
+    to relink at once, more than PostgreSQL takes parameters in one statement."""
+    settings = await registry_settings()
+    app = build(settings)
+    async with running(app), app.state.runtime.sessions() as session, session.begin():
+        for statement in EARLIER_REPORTS.strip().split(";\n"):
+            await session.execute(sa.text(statement))
+        screened = [(f"case-new-{k}", [f"key-{k}"]) for k in range(1, 2001)]
+        await session.execute(
+            sa.text(
+                "INSERT INTO case_facts (case_id, national_record_id, certainty, exploitation_types, identified, "
+                "referred, repatriated, prosecuted, convicted, service_gaps, deadline_breaches) "
+                "SELECT c, 'nr-' || c, 'certain', '[]', false, false, false, false, false, 0, 0 FROM unnest(:c) c"
+            ).bindparams(sa.bindparam("c", type_=sa.ARRAY(sa.String))),
+            {"c": [case_id for case_id, _ in screened]},
+        )
+        await link(session, screened)
+
+    # Each new report joined the record of the 16 earlier ones sharing its key: one record per key.
+    assert await scalar(settings, "SELECT count(DISTINCT national_record_id) FROM case_facts") == 2000
+    assert await scalar(settings, "SELECT count(*) FROM case_facts WHERE certainty = 'probable'") == 34000
