@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.errors import Problem
-from spean_registry.adapters.sql import any_of
+from spean_registry.adapters.sql import among
 from spean_registry.adapters.tables import AnalystDecision, CaseFacts
 from spean_registry.domain.linkage import Certainty, own_record
 
@@ -44,7 +44,7 @@ async def reapply_decisions(session: AsyncSession) -> int:
         (
             await session.exec(
                 select(CaseFacts.case_id).where(
-                    col(CaseFacts.case_id) == any_of(c for d in decisions for c in d.case_ids)
+                    among(col(CaseFacts.case_id), (c for d in decisions for c in d.case_ids))
                 )
             )
         ).all()

@@ -13,7 +13,7 @@ from spean_contracts import events as e
 from spean_contracts.fields import EventData
 from spean_contracts.vocabulary import Outcome, Verdict
 from spean_kit.outbox import Stager
-from spean_registry.adapters.sql import any_of
+from spean_registry.adapters.sql import among
 from spean_registry.adapters.tables import CaseFacts, MatchKey, TimelineEntry
 from spean_registry.decisions import reapply_decisions
 from spean_registry.domain.linkage import Certainty, national_records, own_record
@@ -110,7 +110,7 @@ async def link(session: AsyncSession, screened: list[tuple[str, list[str]]]) -> 
     reached = {case_id for case_id, keys in screened if keys}
     frontier = set(reached)
     while frontier:
-        keys_of = select(MatchKey.key).where(col(MatchKey.case_id) == any_of(frontier))
+        keys_of = select(MatchKey.key).where(among(col(MatchKey.case_id), frontier))
         found = set((await session.exec(select(MatchKey.case_id).where(col(MatchKey.key).in_(keys_of)))).all())
         frontier = found - reached
         reached |= frontier
@@ -121,7 +121,7 @@ async def link(session: AsyncSession, screened: list[tuple[str, list[str]]]) -> 
             await session.exec(
                 select(mine.case_id, theirs.case_id, sa.func.count())
                 .join(theirs, sa.and_(col(mine.key) == col(theirs.key), col(mine.case_id) != col(theirs.case_id)))
-                .where(col(mine.case_id) == any_of(reached))
+                .where(among(col(mine.case_id), reached))
                 .group_by(mine.case_id, theirs.case_id)
             )
         ).all()
