@@ -4,7 +4,8 @@ FastAPI describes a 422 as its own `HTTPValidationError` (`{"detail": [...]}`) i
 which no Spean service ever answers; a ministry generating a client from that document would parse
 every refusal wrongly. The kit answers every error through `spean_kit.errors`, so the kit also says so:
 each operation lists the refusals the kit itself gives (422 for a field, 401 and 403 where a token is
-needed, 413 where a body is taken) and every other error as the same problem shape.
+needed, 413 where a body is taken) and every other error as the same problem shape. Operations are
+named after their handlers, which is what a generated client calls its methods.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ PROBLEM: dict[str, Any] = {
     "type": "object",
     "title": "Problem",
     "description": "RFC 9457 problem details, the one shape of every error of every Spean service. "
-    "Some problems add members of their own (`current`, the state a conflict met; `reason` and `signed` "
-    "at the cross-border listener).",
+    "Some problems add members of their own (`current`, the state a conflict met; `reference` or "
+    "`referral_id`, what a repeated request had already started; `reason` and `signed` at the cross-border "
+    "listener).",
     "required": ["type", "title", "status", "detail", "instance"],
     "properties": {
         "type": {"type": "string", "description": f"`{PROBLEM_BASE}<kind>`, e.g. `{PROBLEM_BASE}validation`."},
@@ -114,7 +116,8 @@ def operation_id(route: APIRoute) -> str:
 
 
 class ServiceAPI(FastAPI):
-    """A FastAPI app whose OpenAPI document describes its errors as the kit answers them."""
+    """A FastAPI app whose OpenAPI document describes its errors as the kit answers them, and names each
+    operation after its handler."""
 
     _described: dict[str, Any] | None = None
 
