@@ -45,6 +45,16 @@ async def _offer(client: httpx.AsyncClient, auth: Auth, case_id: str, provider_i
     return referral_id
 
 
+async def _case_for_the_shelter(
+    client: httpx.AsyncClient, settings: ReferralSettings, auth: Auth, identify: Identify, provider_body: ProviderBody
+) -> str:
+    """The shelter in the directory and an identified case opened for referral; returns the case id."""
+    await _directory(client, auth, provider_body(SHELTER))
+    case_id = await identify(settings)
+    await _opened(client, auth, case_id)
+    return case_id
+
+
 async def _directory(client: httpx.AsyncClient, auth: Auth, *bodies: dict[str, Any]) -> None:
     for body in bodies:
         answer = await client.put(f"/providers/{body['provider_id']}", json=body, headers=auth("mosvy-case-system"))
@@ -180,9 +190,7 @@ async def test_a_late_accept_after_a_decline_answers_409_with_the_current_state(
 ) -> None:
     settings = await referral_settings()
     async with running(build(settings)) as client:
-        await _directory(client, auth, provider_body(SHELTER))
-        case_id = await identify(settings)
-        await _opened(client, auth, case_id)
+        case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
         referral_id = await _offer(client, auth, case_id, SHELTER, "shelter")
         declined = await client.post(
             f"/referrals/{referral_id}/decline", json={"reason": "no-capacity"}, headers=auth("ngo-shelter-system")
@@ -198,9 +206,7 @@ async def test_sharing_personal_data_needs_consent_or_an_audited_override(
 ) -> None:
     settings = await referral_settings()
     async with running(build(settings)) as client:
-        await _directory(client, auth, provider_body(SHELTER))
-        case_id = await identify(settings)
-        await _opened(client, auth, case_id)
+        case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
         offers = f"/cases/{case_id}/offers"
         body = {"provider_id": SHELTER, "services": ["shelter"], "share_personal_data": True}
         without = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
@@ -219,9 +225,7 @@ async def test_an_offer_sent_twice_reaches_the_provider_once_and_may_be_sent_aga
 ) -> None:
     settings = await referral_settings()
     async with running(build(settings)) as client:
-        await _directory(client, auth, provider_body(SHELTER))
-        case_id = await identify(settings)
-        await _opened(client, auth, case_id)
+        case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
         offers = f"/cases/{case_id}/offers"
         body = {"provider_id": SHELTER, "services": ["shelter"]}
         burst = await asyncio.gather(
