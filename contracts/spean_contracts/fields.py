@@ -45,8 +45,7 @@ def _happened(value: datetime) -> datetime:
 
 
 Happened = Annotated[
-    AwareDatetime,
-    AfterValidator(_plausible),
+    Instant,
     AfterValidator(_happened),
     Field(description="With its UTC offset, and not in the future (5 minutes allowed): rule datetime_past."),
 ]

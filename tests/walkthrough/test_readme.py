@@ -4,13 +4,14 @@ processes, with demo data), and `spean screen` of a 10,000-row CSV with three ba
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import pty
 import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -37,24 +38,23 @@ EXPECTED = {
 }
 
 
-def trace_stored(zipkin_url: str, trace_id: str, within: float = 20) -> bool:
-    """Whether the trace a link leads to is in the trace store (spans arrive a few seconds late)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if httpx.get(f"{zipkin_url}/api/v2/trace/{trace_id}", timeout=10).status_code == 200:
-            return True
+def within(seconds: float, check: Callable[[], bool]) -> bool:
+    """Whether `check` holds within `seconds`, asked every half second: the trace store takes spans a
+    few seconds late."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.5)
-    return False
+    return True
 
 
-def services_traced(zipkin_url: str, names: set[str], within: float = 30) -> set[str]:
-    """The services the trace store names, once it names all of `names` (or `within` seconds passed)."""
-    deadline = time.monotonic() + within
-    while True:
-        traced = set(httpx.get(f"{zipkin_url}/api/v2/services", timeout=10).json())
-        if names <= traced or time.monotonic() > deadline:
-            return traced
-        time.sleep(0.5)
+def trace_stored(zipkin_url: str, trace_id: str) -> bool:
+    return httpx.get(f"{zipkin_url}/api/v2/trace/{trace_id}", timeout=10).status_code == 200
+
+
+def traced_services(zipkin_url: str) -> set[str]:
+    return set(httpx.get(f"{zipkin_url}/api/v2/services", timeout=10).json())
 
 
 def walkthrough() -> list[str]:
@@ -106,10 +106,11 @@ def test_the_readme_walkthrough_runs_in_order_and_each_step_says_what_it_did(
                 assert expected in result.stdout, f"{line}\n{result.stdout}"
         if line.startswith("spean case"):
             trace = result.stdout.split("/zipkin/traces/")[1].split()[0]
-            assert trace_stored(made_up.zipkin_url, trace), f"no trace {trace} in the trace store"
+            stored = within(20, functools.partial(trace_stored, made_up.zipkin_url, trace))
+            assert stored, f"no trace {trace} in the trace store"
     # The walkthrough called both countries' instances: an operator tells their spans apart.
     countries = {"spean-repatriation", "spean-repatriation-vn"}
-    assert countries <= services_traced(made_up.zipkin_url, countries)
+    assert within(30, lambda: countries <= traced_services(made_up.zipkin_url)), traced_services(made_up.zipkin_url)
 
 
 def test_a_failing_command_exits_non_zero_with_one_line(made_up: Endpoints, tmp_path: Path) -> None:
