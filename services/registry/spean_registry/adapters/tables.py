@@ -53,7 +53,7 @@ class CaseFacts(SQLModel, table=True):
 class MatchKey(SQLModel, table=True):
     __tablename__ = "match_key"
     key: str = Field(primary_key=True, max_length=64)
-    case_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(primary_key=True, index=True, max_length=64)
 
 
 class CourtCase(SQLModel, table=True):

@@ -7,7 +7,13 @@ as probable, for an analyst to confirm or split.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection, Mapping
 from enum import StrEnum
+from itertools import combinations
+
+# Two keys shared with one other report (names with birth date, and with birth year) make a link certain.
+CERTAIN_KEYS = 2
 
 
 def own_record(case_id: str) -> str:
@@ -20,9 +26,9 @@ class Certainty(StrEnum):
     PROBABLE = "probable"
 
 
-def connected_groups(cases: set[str], shared: list[tuple[str, str, int]]) -> list[set[str]]:
-    """The cases split into groups connected by shared keys (a case sharing nothing is its own group)."""
-    parent = {case: case for case in cases}
+def connected_groups(holders: Mapping[str, Collection[str]]) -> list[set[str]]:
+    """The cases holding the keys, split into groups connected by keys they share."""
+    parent = {case: case for cases in holders.values() for case in cases}
 
     def root(case: str) -> str:
         while parent[case] != case:
@@ -30,31 +36,39 @@ def connected_groups(cases: set[str], shared: list[tuple[str, str, int]]) -> lis
             case = parent[case]
         return case
 
-    for a, b, _ in shared:
-        if a in parent and b in parent:
-            parent[root(a)] = root(b)
+    for cases in holders.values():
+        first, *others = cases
+        for case in others:
+            parent[root(case)] = root(first)
     groups: dict[str, set[str]] = {}
-    for case in cases:
+    for case in parent:
         groups.setdefault(root(case), set()).add(case)
     return list(groups.values())
 
 
-def national_records(cases: set[str], shared: list[tuple[str, str, int]]) -> dict[str, tuple[str, Certainty]]:
-    """The national record and link certainty of each of `cases`, grouped by the keys they share.
+def national_records(holders: Mapping[str, Collection[str]]) -> dict[str, tuple[str, Certainty]]:
+    """The national record and link certainty of every case holding the keys of `holders` (each key
+    with the cases holding it), the cases grouped by the keys they share.
 
-    `shared` lists (case, other case, number of keys they share). The result depends only on the
-    cases and their keys, never on the order reports arrived in. `shared` is read once for all the
-    groups: a person screened n times makes n² pairs, and reading them again for every group of a
-    batch blocked the registry's event loop for minutes once demo people had been screened dozens
-    of times, long enough for Kafka to take its partitions away and hand the same batch back.
+    A case's link is certain if it stands alone, or if another case holds the same two of its keys.
+    The result depends only on the cases and their keys, never on the order reports arrived in. The
+    work grows with the reports, not with the pairs of them: a person screened n times makes n²
+    pairs, and going through those pairs blocked the registry's event loop for seconds per batch once
+    people had been screened dozens of times.
     """
-    strongest: dict[str, int] = {}
-    for case_id, _, count in shared:
-        strongest[case_id] = max(strongest.get(case_id, 0), count)
+    keys_of: dict[str, list[str]] = {}
+    for key, cases in holders.items():
+        for case in cases:
+            keys_of.setdefault(case, []).append(key)
+    held_together = Counter(
+        combination for keys in keys_of.values() for combination in combinations(sorted(keys), CERTAIN_KEYS)
+    )
     links: dict[str, tuple[str, Certainty]] = {}
-    for group in connected_groups(cases, shared):
+    for group in connected_groups(holders):
         record = own_record(min(group))
-        for case_id in group:
-            certain = len(group) == 1 or strongest.get(case_id, 0) >= 2
-            links[case_id] = (record, Certainty.CERTAIN if certain else Certainty.PROBABLE)
+        for case in group:
+            certain = len(group) == 1 or any(
+                held_together[combination] > 1 for combination in combinations(sorted(keys_of[case]), CERTAIN_KEYS)
+            )
+            links[case] = (record, Certainty.CERTAIN if certain else Certainty.PROBABLE)
     return links

@@ -28,29 +28,33 @@ def test_a_small_total_is_suppressed_too() -> None:
 
 
 def test_a_group_links_the_same_whatever_the_order_reports_arrived_in() -> None:
-    cases = {"case-c", "case-a", "case-b", "case-z"}
-    shared = [("case-a", "case-b", 2), ("case-b", "case-a", 2), ("case-c", "case-a", 1), ("case-a", "case-c", 1)]
+    holders = {"exact-ab": ["case-a", "case-b"], "year-ab": ["case-b", "case-a"], "age-ac": ["case-c", "case-a"]}
+    holders["exact-z"] = ["case-z"]
     expected = {
         "case-a": ("nr-a", Certainty.CERTAIN),
         "case-b": ("nr-a", Certainty.CERTAIN),
         "case-c": ("nr-a", Certainty.PROBABLE),
         "case-z": ("nr-z", Certainty.CERTAIN),
     }
-    assert national_records(cases, shared) == expected
-    assert national_records(cases, list(reversed(shared))) == expected
+    assert national_records(holders) == expected
+    assert national_records({key: list(reversed(cases)) for key, cases in reversed(holders.items())}) == expected
+
+
+def test_two_keys_shared_with_two_different_reports_are_two_probable_links() -> None:
+    """Certainty needs the same two keys in another report, not two keys shared with anyone."""
+    linked = national_records({"exact-ab": ["case-a", "case-b"], "year-ac": ["case-a", "case-c"]})
+    assert linked == {case: ("nr-a", Certainty.PROBABLE) for case in ("case-a", "case-b", "case-c")}
 
 
 def test_people_screened_many_times_each_get_one_record_of_their_own() -> None:
     people, screenings = 300, 40
-    cases = {f"case-{person:03d}-{seen:02d}" for person in range(people) for seen in range(screenings)}
-    shared = [
-        (f"case-{person:03d}-{seen:02d}", f"case-{person:03d}-{other:02d}", 2)
+    holders = {
+        f"{kind}-{person:03d}": [f"case-{person:03d}-{seen:02d}" for seen in range(screenings)]
         for person in range(people)
-        for seen in range(screenings)
-        for other in range(screenings)
-        if other != seen
-    ]
-    linked = national_records(cases, shared)
+        for kind in ("exact", "year")
+    }
+    linked = national_records(holders)
+    assert len(linked) == people * screenings
     assert {record for record, _ in linked.values()} == {f"nr-{person:03d}-00" for person in range(people)}
     assert linked["case-123-39"] == ("nr-123-00", Certainty.CERTAIN)
 
