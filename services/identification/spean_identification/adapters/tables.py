@@ -92,3 +92,8 @@ class IdempotentRequest(SQLModel, table=True):
     agency: str = Field(primary_key=True, max_length=40)
     status: int
     body: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    fingerprint: str | None = Field(
+        default=None,
+        max_length=64,
+        description="SHA-256 of the path and body answered: a key reused for another request is refused.",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Annotated, Any
 
@@ -40,6 +41,14 @@ Determiner = Annotated[Principal, Depends(require_roles("determiner"))]
 CoSigner = Annotated[Principal, Depends(require_roles("co-signer"))]
 Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+# Tells a client that sent a request again that nothing new was recorded: this is the first answer.
+REPLAYED = "Idempotent-Replayed"
+REPLAY_HEADER = {
+    REPLAYED: {
+        "description": "`true` on the first answer given again to a repeated request.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 
 
 def _settings(request: Request) -> IdentificationSettings:
@@ -52,44 +61,68 @@ def _keys(request: Request) -> CaseKeys:
     return keys
 
 
-@router.post("/screenings", status_code=201, response_model=ScreeningOut)
+@router.post("/screenings", status_code=201, response_model=ScreeningOut, responses={201: {"headers": REPLAY_HEADER}})
 async def record_screening(
     body: ScreeningIn, request: Request, principal: Screener, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Record one screening. Sent twice with the same Idempotency-Key, it is recorded once and the first
-    answer is returned again."""
+    answer is returned again; the same key with a different screening is refused (422)."""
     runtime = runtime_of(request)
+    fingerprint = _fingerprint(request, await request.body())
     async with runtime.sessions() as session, session.begin():
-        earlier = await _answered(session, principal, idempotency_key)
+        earlier = await _answered(session, principal, idempotency_key, fingerprint)
         if earlier is not None:
             return earlier
         (answer,) = await screenings.record_screenings(
             session, runtime, _settings(request), _keys(request), principal, [body]
         )
         payload = answer.model_dump(mode="json")
-        _remember(session, principal, idempotency_key, 201, payload)
+        _remember(session, principal, idempotency_key, fingerprint, 201, payload)
     return JSONResponse(payload, status_code=201)
 
 
-async def _answered(session: AsyncSession, principal: Principal, key: str | None) -> JSONResponse | None:
-    """The answer given earlier to this agency's request with `key`, if any."""
+def _fingerprint(request: Request, body: bytes) -> str:
+    return hashlib.sha256(request.url.path.encode() + b"\n" + body).hexdigest()
+
+
+async def _answered(
+    session: AsyncSession, principal: Principal, key: str | None, fingerprint: str
+) -> JSONResponse | None:
+    """The answer given earlier to this agency's request with `key`, if any. A key that came with another
+    request is refused rather than answered: a client reusing a key by mistake would otherwise be told
+    its new screenings were recorded when they were not."""
     earlier = await session.get(IdempotentRequest, (key, principal.agency or "")) if key else None
-    return JSONResponse(earlier.body, status_code=earlier.status) if earlier is not None else None
+    if earlier is None:
+        return None
+    # Keys kept before requests were fingerprinted have none, and are answered as they always were.
+    if earlier.fingerprint not in (None, fingerprint):
+        raise Problem(
+            422,
+            "Idempotency key reused",
+            "this Idempotency-Key came with a different request; send a new request with a new key",
+            kind="idempotency-key-reused",
+            errors=[{"path": "header.Idempotency-Key", "rule": "idempotency_key_reused", "message": "already used"}],
+        )
+    return JSONResponse(earlier.body, status_code=earlier.status, headers={REPLAYED: "true"})
 
 
-def _remember(session: AsyncSession, principal: Principal, key: str | None, status: int, answer: Any) -> None:
+def _remember(
+    session: AsyncSession, principal: Principal, key: str | None, fingerprint: str, status: int, answer: Any
+) -> None:
     """Kept in the transaction of what it answers: a retry finds both or neither."""
     if key:
-        session.add(IdempotentRequest(key=key, agency=principal.agency or "", status=status, body=answer))
+        agency = principal.agency or ""
+        session.add(IdempotentRequest(key=key, agency=agency, status=status, body=answer, fingerprint=fingerprint))
 
 
-@router.post("/screenings/bulk", response_model=BulkResult)
+@router.post("/screenings/bulk", response_model=BulkResult, responses={200: {"headers": REPLAY_HEADER}})
 async def record_screenings_in_bulk(
     request: Request, principal: Screener, idempotency_key: IdempotencyKey = None
 ) -> BulkResult | JSONResponse:
     """Many screenings at once, as `text/csv` (one row a screening, lists separated by `;`) or as a JSON
     list. Each row is validated and answered on its own: a bad row never costs the good ones. Sent twice
-    with the same Idempotency-Key, the rows are recorded once and the first answer is returned again."""
+    with the same Idempotency-Key, the rows are recorded once and the first answer is returned again;
+    the same key with a different body is refused (422)."""
     content_type = request.headers.get("content-type", "")
     raw = await request.body()
     rows: list[Any]
@@ -111,7 +144,7 @@ async def record_screenings_in_bulk(
     valid, invalid = validate_rows(rows)
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
-        earlier = await _answered(session, principal, idempotency_key)
+        earlier = await _answered(session, principal, idempotency_key, _fingerprint(request, raw))
         if earlier is not None:
             return earlier
         answers = await screenings.record_screenings(
@@ -123,7 +156,7 @@ async def record_screenings_in_bulk(
         ]
         results += [BulkRowResult(row=index, status=422, errors=errors) for index, errors in invalid.items()]
         result = BulkResult(created=len(valid), failed=len(invalid), rows=sorted(results, key=lambda r: r.row))
-        _remember(session, principal, idempotency_key, 200, result.model_dump(mode="json"))
+        _remember(session, principal, idempotency_key, _fingerprint(request, raw), 200, result.model_dump(mode="json"))
     return result
 
 

@@ -30,8 +30,26 @@ async def test_the_same_request_twice_with_one_idempotency_key_creates_one_scree
         events = names_of(await published(settings, IDENTIFICATION))
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
+    assert (first.headers.get("Idempotent-Replayed"), second.headers.get("Idempotent-Replayed")) == (None, "true")
     assert await scalar(settings, "SELECT count(*) FROM screening") == 1
     assert events == ["identification.screening-recorded"]
+
+
+async def test_a_key_reused_for_another_screening_is_refused_and_records_nothing(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    headers = {**auth("moi-case-system"), "Idempotency-Key": "moi-2026-11-02-0002"}
+    async with running(build(settings)) as client:
+        first = await client.post("/screenings", json=screening(), headers=headers)
+        other = await client.post("/screenings", json=screening(location="Poipet"), headers=headers)
+        as_bulk = await client.post("/screenings/bulk", json=[screening()], headers=headers)
+    assert first.status_code == 201
+    for refused in (other, as_bulk):
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["path"] == "header.Idempotency-Key"
+        assert refused.json()["errors"][0]["rule"] == "idempotency_key_reused"
+    assert await scalar(settings, "SELECT count(*) FROM screening") == 1
 
 
 async def test_invalid_screening_names_each_field_and_rule(
