@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import col, select
@@ -43,6 +44,7 @@ Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 # Tells a client that sent a request again that nothing new was recorded: this is the first answer.
 REPLAYED = "Idempotent-Replayed"
+IDEMPOTENCY_LOCK_NAMESPACE = 0x1DE7
 REPLAY_HEADER = {
     REPLAYED: {
         "description": "`true` on the first answer given again to a repeated request.",
@@ -91,7 +93,15 @@ async def _answered(
     """The answer given earlier to this agency's request with `key`, if any. A key that came with another
     request is refused rather than answered: a client reusing a key by mistake would otherwise be told
     its new screenings were recorded when they were not."""
-    earlier = await session.get(IdempotentRequest, (key, principal.agency or "")) if key else None
+    if not key:
+        return None
+    agency = principal.agency or ""
+    # A repeat sent while the first request is still being recorded (its client timed out) waits for it,
+    # then finds its answer, instead of recording the same screenings again and failing on the key.
+    await session.exec(
+        sa.select(sa.func.pg_advisory_xact_lock(IDEMPOTENCY_LOCK_NAMESPACE, sa.func.hashtext(f"{agency}/{key}")))
+    )  # type: ignore[call-overload]
+    earlier = await session.get(IdempotentRequest, (key, agency))
     if earlier is None:
         return None
     # Keys kept before requests were fingerprinted have none, and are answered as they always were.

@@ -3,6 +3,7 @@ or one set of a bulk upload's; bulk intake answers row by row."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,22 @@ async def test_the_same_request_twice_with_one_idempotency_key_creates_one_scree
     assert (first.headers.get("Idempotent-Replayed"), second.headers.get("Idempotent-Replayed")) == (None, "true")
     assert await scalar(settings, "SELECT count(*) FROM screening") == 1
     assert events == ["identification.screening-recorded"]
+
+
+async def test_a_request_repeated_while_the_first_is_still_running_is_answered_once(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    """A client that timed out sends the request again while the first is still being recorded."""
+    settings = await identification_settings()
+    headers = {**auth("moi-case-system"), "Idempotency-Key": "moi-2026-11-02-0003"}
+    async with running(build(settings)) as client:
+        answers = await asyncio.gather(
+            *(client.post("/screenings", json=screening(), headers=headers) for _ in range(5))
+        )
+    assert [answer.status_code for answer in answers] == [201] * 5
+    assert len({answer.json()["case_id"] for answer in answers}) == 1
+    assert sum(answer.headers.get("Idempotent-Replayed") == "true" for answer in answers) == 4
+    assert await scalar(settings, "SELECT count(*) FROM screening") == 1
 
 
 async def test_a_key_reused_for_another_screening_is_refused_and_records_nothing(
