@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
@@ -34,6 +35,7 @@ err = Console(stderr=True, soft_wrap=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 F = TypeVar("F", bound=Callable[..., None])
 CHUNK = 500
+ATTEMPTS = 3
 
 
 def one_line_failures(command: F) -> F:
@@ -70,6 +72,19 @@ def _request(method: str, service: str, path: str, **kwargs: Any) -> Any:
         state.remember(answer)
     state.save()
     return answer
+
+
+def _submit(path: str, **kwargs: Any) -> Any:
+    """Screenings POSTed under an Idempotency-Key and sent again with the same key when the answer is
+    lost on the way (a dropped connection, a timeout): the service records them once and gives its
+    first answer again, where a plain retry would record them twice."""
+    headers = {"Idempotency-Key": f"spean-cli-{uuid.uuid4()}", **kwargs.pop("headers", {})}
+    for attempt in range(1, ATTEMPTS):
+        try:
+            return _request("POST", "identification", path, headers=headers, **kwargs)
+        except httpx.TransportError:
+            time.sleep(attempt)
+    return _request("POST", "identification", path, headers=headers, **kwargs)
 
 
 def _print(document: Any, as_json: bool) -> None:
@@ -141,9 +156,7 @@ def screen(
         with Progress(console=err, disable=not err.is_terminal or as_json) as progress:
             task = progress.add_task("screening", total=total)
             for first_line, chunk in _csv_chunks(file):
-                answer = _request(
-                    "POST", "identification", "/screenings/bulk", content=chunk, headers={"Content-Type": "text/csv"}
-                )
+                answer = _submit("/screenings/bulk", content=chunk, headers={"Content-Type": "text/csv"})
                 created += answer["created"]
                 problems += [
                     {"line": first_line + row["row"], "errors": row["errors"]}
@@ -164,9 +177,9 @@ def screen(
         return
     document = json.loads(file.read_text())
     if isinstance(document, list):
-        answer = _request("POST", "identification", "/screenings/bulk", json=document)
+        answer = _submit("/screenings/bulk", json=document)
     else:
-        answer = _request("POST", "identification", "/screenings", json=document)
+        answer = _submit("/screenings", json=document)
     if as_json:
         _print(answer, True)
     elif isinstance(answer, dict) and "case_id" in answer:

@@ -23,6 +23,7 @@ from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
 from spean_local.servers import Service, all_services
 from spean_local.starting import start_all
+from tests.support.lossy import LossyProxy
 
 ROOT = Path(__file__).parents[2]
 SPEAN = str(Path(sys.executable).with_name("spean"))
@@ -77,12 +78,12 @@ def made_up(servers: Endpoints) -> Iterator[Endpoints]:
             service.stop()
 
 
-def run(line: str, state: Path) -> subprocess.CompletedProcess[str]:
+def run(line: str, state: Path, **environment: str) -> subprocess.CompletedProcess[str]:
     arguments = shlex.split(line)
     return subprocess.run(
         [SPEAN, *arguments[1:]],
         cwd=ROOT,
-        env={**os.environ, "SPEAN_CLI_STATE": str(state), "COLUMNS": "200"},
+        env={**os.environ, "SPEAN_CLI_STATE": str(state), "COLUMNS": "200", **environment},
         capture_output=True,
         text=True,
         timeout=120,
@@ -126,6 +127,20 @@ def test_a_failing_command_exits_non_zero_with_one_line(made_up: Endpoints, tmp_
         helped = run(f"spean {command} --help", state)
         assert helped.returncode == 0, command
         assert "Example: spean" in helped.stdout, command
+
+
+def test_a_screening_whose_answer_is_lost_is_sent_again_and_recorded_once(made_up: Endpoints, tmp_path: Path) -> None:
+    state = tmp_path / "cli.json"
+    assert run("spean login --client poipet-tc-system", state).returncode == 0
+    with LossyProxy(f"http://127.0.0.1:{Ports().identification}", lose=1) as proxy:
+        result = run("spean screen examples/walkthrough/screening.json", state, SPEAN_IDENTIFICATION_URL=proxy.url)
+
+    assert result.returncode == 0, result.stderr
+    lost, delivered = proxy.answers
+    case_id = lost.json()["case_id"]
+    assert delivered.json()["case_id"] == case_id
+    assert delivered.headers["Idempotent-Replayed"] == "true"
+    assert f"case {case_id}" in result.stdout
 
 
 def _csv_with_three_bad_rows(path: Path) -> list[int]:
