@@ -1,61 +1,64 @@
-"""Analysts' decisions on national records: a merge of records that are one person, a split of a case
-wrongly linked. Kept apart from the projection, and applied again after every relink and rebuild."""
+"""Analysts' decisions on national records, kept apart from the projection and applied again after
+every relink and rebuild: read, applied in memory, and only the cases they move written."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.errors import Problem
-from spean_registry.adapters.sql import among
+from spean_registry.adapters.sql import RELINK, among
 from spean_registry.adapters.tables import AnalystDecision, CaseFacts
-from spean_registry.domain.linkage import Certainty, own_record
+from spean_registry.domain.decisions import Decision, Kind, Links, decided, reach
+from spean_registry.domain.linkage import Certainty
 
 
-async def apply_merge(session: AsyncSession, case_ids: list[str]) -> str:
-    facts = (await session.exec(select(CaseFacts).where(col(CaseFacts.case_id).in_(case_ids)))).all()
-    if len(facts) != len(set(case_ids)):
+async def decide(session: AsyncSession, decision: Decision) -> str:
+    """Apply a new decision; the national record its first case is in afterwards."""
+    before = await _reachable_links(session, [decision])
+    if not all(case in before for case in decision.case_ids):
         raise Problem(404, "Not found", "the registry does not hold every case named")
-    records = sorted({f.national_record_id for f in facts})
-    survivor = records[0]
-    await session.exec(
-        sa.update(CaseFacts)
-        .where(col(CaseFacts.national_record_id).in_(records))
-        .values(national_record_id=survivor, certainty=Certainty.CERTAIN)
-    )
-    return survivor
+    after = decided(before, [decision])
+    await write_links(session, after)
+    return after[decision.case_ids[0]][0]
 
 
-async def apply_split(session: AsyncSession, case_id: str) -> str:
-    facts = await session.get(CaseFacts, case_id)
-    if facts is None:
-        raise Problem(404, "Not found", "the registry holds nothing for this case")
-    facts.national_record_id, facts.certainty = own_record(case_id), Certainty.CERTAIN
-    session.add(facts)
-    return facts.national_record_id
+async def reapply_decisions(session: AsyncSession) -> None:
+    """The analysts' decisions again, in the order they were made, after a relink or a rebuild. Three
+    statements however many decisions there are: applied one by one, each took two, and a thousand
+    decisions held every batch of the projection for a second."""
+    rows = (await session.exec(select(AnalystDecision).order_by(col(AnalystDecision.id)))).all()
+    decisions = [Decision(Kind(row.kind), tuple(row.case_ids)) for row in rows]
+    if decisions:
+        await write_links(session, decided(await _reachable_links(session, decisions), decisions))
 
 
-async def reapply_decisions(session: AsyncSession) -> int:
-    """The analysts' decisions again, in the order they were made, after a relink or a rebuild. A
-    decision about cases the index does not hold yet (a rebuild still replaying) waits for them."""
-    decisions = (await session.exec(select(AnalystDecision).order_by(col(AnalystDecision.id)))).all()
-    held = set(
-        (
-            await session.exec(
-                select(CaseFacts.case_id).where(
-                    among(col(CaseFacts.case_id), (c for d in decisions for c in d.case_ids))
-                )
+async def _reachable_links(session: AsyncSession, decisions: Sequence[Decision]) -> Links:
+    named, split_into = reach(decisions)
+    records_named = select(CaseFacts.national_record_id).where(among(col(CaseFacts.case_id), named))
+    found = await session.exec(
+        select(CaseFacts.case_id, CaseFacts.national_record_id, CaseFacts.certainty).where(
+            sa.or_(
+                col(CaseFacts.national_record_id).in_(records_named),
+                among(col(CaseFacts.national_record_id), split_into),
             )
-        ).all()
+        )
     )
-    applied = 0
-    for decision in decisions:
-        if not set(decision.case_ids) <= held:
-            continue
-        if decision.kind == "merge":
-            await apply_merge(session, decision.case_ids)
-        else:
-            await apply_split(session, decision.case_ids[0])
-        applied += 1
-    return applied
+    return {case: (record, Certainty(certainty)) for case, record, certainty in found.all()}
+
+
+async def write_links(session: AsyncSession, links: Links) -> None:
+    """Writes `links`, skipping those the table already holds; the objects the session holds are
+    reloaded before anyone reads them."""
+    await session.execute(
+        RELINK,
+        {
+            "case_ids": list(links),
+            "records": [record for record, _ in links.values()],
+            "certainties": [certainty.value for _, certainty in links.values()],
+        },
+    )
+    session.expire_all()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,20 +17,9 @@ from spean_contracts.vocabulary import Outcome, Verdict
 from spean_kit.outbox import Stager
 from spean_registry.adapters.sql import among
 from spean_registry.adapters.tables import CaseFacts, MatchKey, TimelineEntry
-from spean_registry.decisions import reapply_decisions
+from spean_registry.decisions import reapply_decisions, write_links
 from spean_registry.domain.linkage import Certainty, national_records, own_record
 
-# Writes only what changed: a relink of a person's many reports mostly finds them where they were.
-RELINK = sa.text(
-    "UPDATE case_facts SET national_record_id = linked.record, certainty = linked.certainty "
-    "FROM unnest(:case_ids, :records, :certainties) AS linked(case_id, record, certainty) "
-    "WHERE case_facts.case_id = linked.case_id "
-    "AND (case_facts.national_record_id, case_facts.certainty) IS DISTINCT FROM (linked.record, linked.certainty)"
-).bindparams(
-    sa.bindparam("case_ids", type_=ARRAY(sa.String)),
-    sa.bindparam("records", type_=ARRAY(sa.String)),
-    sa.bindparam("certainties", type_=ARRAY(sa.String)),
-)
 BREACHES = (e.IdentificationDeadlineBreached, e.ReferralDeadlineBreached, e.RepatriationDeadlineBreached)
 
 
@@ -137,14 +126,5 @@ async def link(session: AsyncSession, screened: list[tuple[str, list[str]]]) -> 
         frontier = {case for _, cases in found for case in cases} - reached
         reached |= frontier
     linked = national_records(holders)
-    await session.execute(
-        RELINK,
-        {
-            "case_ids": list(linked),
-            "records": [record for record, _ in linked.values()],
-            "certainties": [certainty.value for _, certainty in linked.values()],
-        },
-    )
-    # The update bypassed the objects this session holds; reload them before anyone reads them.
-    session.expire_all()
+    await write_links(session, linked)
     await reapply_decisions(session)

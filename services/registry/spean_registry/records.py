@@ -9,10 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem
-from spean_registry import audit
+from spean_registry import audit, decisions
 from spean_registry.adapters.tables import AnalystDecision, CaseFacts, TimelineEntry
 from spean_registry.api.schemas import Link, Record, Timeline, TimelineItem
-from spean_registry.decisions import apply_merge, apply_split
+from spean_registry.domain.decisions import Decision, Kind
 
 TIMELINE_ROLES = frozenset({"determiner", "case-worker", "court-clerk", "auditor", "repatriation-officer"})
 
@@ -59,7 +59,7 @@ async def record_of(session: AsyncSession, national_record_id: str) -> Record:
 
 
 async def decide(session: AsyncSession, principal: Principal, kind: str, case_ids: list[str], reason: str) -> str:
-    record_id = await apply_merge(session, case_ids) if kind == "merge" else await apply_split(session, case_ids[0])
+    record_id = await decisions.decide(session, Decision(Kind(kind), tuple(case_ids)))
     session.add(
         AnalystDecision(kind=kind, case_ids=case_ids, reason=reason, by_subject=principal.subject, at=datetime.now(UTC))
     )

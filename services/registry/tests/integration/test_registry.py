@@ -177,6 +177,43 @@ async def test_a_court_outcome_is_published_and_counted(
     assert types.count("kh.spean.case.prosecuted.v1") == 2
 
 
+async def test_an_analysts_split_holds_when_the_same_person_is_screened_again(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    """Linkage runs again at every screening; the analyst's decision is applied again after it."""
+    settings = await registry_settings()
+    screened, _ = events
+    shared = _key("keo vanna|1990")
+    first, namesake, later = sorted(_case() for _ in range(3))
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        screened(first, [_key("keo vanna|1990-02-03"), shared], "NGO"),
+        screened(namesake, [_key("keo vanna|1990-11-20"), shared], "MOSVY"),
+    )
+    async with running(build(settings)) as client:
+        await _projected(settings, 2)
+        split = await client.post(
+            "/records/split",
+            json={"case_id": namesake, "reason": "two people: different birth dates, confirmed by interview"},
+            headers=auth("ncct-statistics-system"),
+        )
+        await publish(
+            settings.kafka_bootstrap,
+            settings.topic_namespace,
+            screened(later, [_key("keo vanna|1990-02-03"), shared], "MOI-AHTJP"),
+        )
+        await _projected(settings, 3)
+        records = {
+            case: await scalar(settings, "SELECT national_record_id FROM case_facts WHERE case_id = :c", c=case)
+            for case in (first, namesake, later)
+        }
+
+    assert split.status_code == 200, split.text
+    assert split.json()["links"] == [{"case_id": namesake, "certainty": "certain"}]
+    assert records[namesake] != records[first] == records[later]
+
+
 async def _snapshot(settings: RegistrySettings) -> dict[str, list[Any]]:
     engine = create_async_engine(
         async_url(settings.database_url), connect_args={"server_settings": {"search_path": settings.schema_name}}
