@@ -4,15 +4,15 @@ every relink and rebuild: read, applied in memory, and only the cases they move 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.errors import Problem
 from spean_registry.adapters.sql import RELINK, among
 from spean_registry.adapters.tables import AnalystDecision, CaseFacts
-from spean_registry.domain.decisions import Decision, Kind, Links, decided, reach
+from spean_registry.domain.decisions import Decision, Kind, Links, decided, records_to_read
 from spean_registry.domain.linkage import Certainty
 
 
@@ -37,15 +37,18 @@ async def reapply_decisions(session: AsyncSession) -> None:
 
 
 async def _reachable_links(session: AsyncSession, decisions: Sequence[Decision]) -> Links:
-    named, split_into = reach(decisions)
-    records_named = select(CaseFacts.national_record_id).where(among(col(CaseFacts.case_id), named))
+    named = {case for decision in decisions for case in decision.case_ids}
+    links = await _links_where(session, col(CaseFacts.case_id), named)
+    read: set[str] = set()
+    while wanted := records_to_read(decisions, links) - read:
+        links |= await _links_where(session, col(CaseFacts.national_record_id), wanted)
+        read |= wanted
+    return links
+
+
+async def _links_where(session: AsyncSession, column: Any, values: set[str]) -> Links:
     found = await session.exec(
-        select(CaseFacts.case_id, CaseFacts.national_record_id, CaseFacts.certainty).where(
-            sa.or_(
-                col(CaseFacts.national_record_id).in_(records_named),
-                among(col(CaseFacts.national_record_id), split_into),
-            )
-        )
+        select(CaseFacts.case_id, CaseFacts.national_record_id, CaseFacts.certainty).where(among(column, values))
     )
     return {case: (record, Certainty(certainty)) for case, record, certainty in found.all()}
 

@@ -23,21 +23,22 @@ class Decision:
     case_ids: tuple[str, ...]
 
 
-def reach(decisions: Iterable[Decision]) -> tuple[set[str], set[str]]:
-    """What applying `decisions` can change: the records of the cases they name, and the records the
-    splits among them give. A case in neither keeps its record whatever the decisions say."""
-    decisions = list(decisions)
+def records_to_read(decisions: Iterable[Decision], links: Mapping[str, tuple[str, Certainty]]) -> set[str]:
+    """The records whose holders `decided` needs, given the links read so far (at first, those of the
+    cases the decisions name): the records of the cases named, and every record named after a case
+    read, which a split may give that case or leave to what it splits from. Read until nothing new is
+    asked for: the cases of no such record keep their records whatever the decisions say."""
     named = {case for decision in decisions for case in decision.case_ids}
-    split_into = {own_record(decision.case_ids[0]) for decision in decisions if decision.kind is Kind.SPLIT}
-    return named, split_into
+    return {links[case][0] for case in named if case in links} | {own_record(case) for case in links}
 
 
 def decided(links: Mapping[str, tuple[str, Certainty]], decisions: Iterable[Decision]) -> Links:
     """The links after `decisions`, in the order they were made. A merge joins the whole records of the
     cases it names under the first record id, certain; a split takes its case out into a record of its
-    own, certain. A decision naming a case `links` does not hold yet (a rebuild still replaying) waits.
+    own, certain, and renames what it leaves if that was named after it. A decision naming a case
+    `links` does not hold yet (a rebuild still replaying) waits.
 
-    `links` must hold every case of the records `reach` names: the cases a decision moves."""
+    `links` must hold every case of the records `records_to_read` names: the cases a decision moves."""
     after = dict(links)
     members: dict[str, set[str]] = {}
     for case, (record, _) in after.items():
@@ -55,8 +56,15 @@ def decided(links: Mapping[str, tuple[str, Certainty]], decisions: Iterable[Deci
                 after[case] = (survivor, Certainty.CERTAIN)
         else:
             (case,) = decision.case_ids
-            members[after[case][0]].discard(case)
-            record = own_record(case)
+            left, record = after[case][0], own_record(case)
+            members[left].discard(case)
+            if left == record and members[left]:
+                # The record was named after the case split out: what stays is named after its own first case.
+                rest = members.pop(left)
+                renamed = own_record(min(rest))
+                members.setdefault(renamed, set()).update(rest)
+                for other in rest:
+                    after[other] = (renamed, after[other][1])
             members.setdefault(record, set()).add(case)
             after[case] = (record, Certainty.CERTAIN)
     return after
