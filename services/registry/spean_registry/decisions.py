@@ -27,9 +27,9 @@ async def decide(session: AsyncSession, decision: Decision) -> str:
 
 
 async def reapply_decisions(session: AsyncSession) -> None:
-    """The analysts' decisions again, in the order they were made, after a relink or a rebuild. Three
-    statements however many decisions there are: applied one by one, each took two, and a thousand
-    decisions held every batch of the projection for a second."""
+    """The analysts' decisions again, in the order they were made, after a relink or a rebuild. A
+    handful of statements however many decisions there are: applied one by one, each took two, and a
+    thousand decisions held every batch of the projection for a second."""
     rows = (await session.exec(select(AnalystDecision).order_by(col(AnalystDecision.id)))).all()
     decisions = [Decision(Kind(row.kind), tuple(row.case_ids)) for row in rows]
     if decisions:
