@@ -25,21 +25,48 @@ def most_serious(body: CourtOutcomeIn) -> ChargeCategory:
     return next(category for category in SEVERITY if category in categories)
 
 
-async def record_outcome(session: AsyncSession, runtime: Runtime, principal: Principal, body: CourtOutcomeIn) -> None:
-    if await session.get(CourtCase, body.court_case_id) is not None:
+def check_later_decision(recorded: CourtCase, body: CourtOutcomeIn) -> None:
+    """A court case already recorded takes a later decision of its court (the verdict of a case that
+    was pending, an appeal, restitution paid since, a defendant who absconded), never an earlier one,
+    and never for another case."""
+    if recorded.case_id != body.case_id:
+        raise Problem(
+            409, "Conflict", "this court case is recorded for another case", kind="court-case-of-another-case"
+        )
+    if recorded.outcome == body.model_dump(mode="json"):
         raise Problem(409, "Conflict", "this court case's outcome is already recorded")
-    session.add(
-        CourtCase(
+    if body.decided_on < recorded.decided_on:
+        raise Problem(
+            409,
+            "Conflict",
+            f"a later decision of this court case, of {recorded.decided_on.isoformat()}, is already recorded",
+            kind="later-decision-recorded",
+        )
+
+
+async def record_outcome(session: AsyncSession, runtime: Runtime, principal: Principal, body: CourtOutcomeIn) -> None:
+    """Records a court's decision on a case, first or later. `case.prosecuted` tells each verdict once:
+    a later decision that changes only restitution or abscondment is a court outcome, not a new verdict."""
+    outcome, now = body.model_dump(mode="json"), datetime.now(UTC)
+    recorded = await session.get(CourtCase, body.court_case_id, with_for_update=True)
+    verdict_before = None
+    if recorded is None:
+        recorded = CourtCase(
             court_case_id=body.court_case_id,
             case_id=body.case_id,
-            outcome=body.model_dump(mode="json"),
+            outcome=outcome,
             decided_on=body.decided_on,
             recorded_by=principal.subject,
-            recorded_at=datetime.now(UTC),
+            recorded_at=now,
         )
-    )
+    else:
+        check_later_decision(recorded, body)
+        verdict_before = recorded.outcome["verdict"]
+        recorded.outcome, recorded.decided_on = outcome, body.decided_on
+        recorded.recorded_by, recorded.recorded_at = principal.subject, now
+    session.add(recorded)
     events: list[EventData] = [CourtOutcomeRecorded.model_validate(body.model_dump())]
-    if body.verdict != Verdict.PENDING:
+    if body.verdict not in (Verdict.PENDING, verdict_before):
         events.append(
             CaseProsecuted(
                 case_id=body.case_id,

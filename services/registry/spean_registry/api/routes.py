@@ -36,7 +36,9 @@ Authenticated = Annotated[Principal, Depends(require_roles(*records.TIMELINE_ROL
 @router.post("/court-outcomes", status_code=201)
 async def record_court_outcome(body: CourtOutcomeIn, request: Request, principal: Clerk) -> dict[str, str]:
     """A court's decision: charges with their article and category, verdict, sentence, settlement,
-    restitution ordered and paid, abscondment. Publishes the court-outcome and `case.prosecuted` events."""
+    restitution ordered and paid, abscondment. Publishes the court-outcome event, and `case.prosecuted`
+    when the verdict is new. A later decision of a court case already recorded (the verdict of a pending
+    case, an appeal, restitution paid since) becomes its state; an earlier one, or a repeat, gets 409."""
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         await courts.record_outcome(session, runtime, principal, body)

@@ -177,6 +177,57 @@ async def test_a_court_outcome_is_published_and_counted(
     assert types.count("kh.spean.case.prosecuted.v1") == 2
 
 
+async def test_a_court_case_takes_its_later_decisions_and_tells_each_verdict_once(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    settings = await registry_settings()
+    _, identified = events
+    case, other = _case(), _case()
+    await publish(settings.kafka_bootstrap, settings.topic_namespace, identified(case), identified(other))
+    pending = {
+        "case_id": case,
+        "court_case_id": "court-kdl-2026-0042",
+        "court_province": "KH-8",
+        "charges": [{"law_article": "2008 LSHTSE art. 10", "category": "trafficking"}],
+        "verdict": "pending",
+        "restitution_ordered_khr": 0,
+        "decided_on": "2026-03-02",
+    }
+    convicted = {**pending, "verdict": "convicted", "sentence_months": 120, "decided_on": "2026-09-15"}
+    convicted["restitution_ordered_khr"] = 8_000_000
+    paid = {**convicted, "restitution_paid_khr": 8_000_000, "decided_on": "2026-11-03"}
+    clerk = auth("moj-court-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, 2)
+        answers = [
+            (await client.post("/court-outcomes", json=outcome, headers=clerk)).status_code
+            for outcome in (pending, convicted, paid)
+        ]
+        refused = [
+            (await client.post("/court-outcomes", json=outcome, headers=clerk)).json()
+            for outcome in (
+                paid,
+                {**paid, "decided_on": "2026-10-01", "defendant_absconded": True},
+                {**paid, "case_id": other},
+            )
+        ]
+        await _projected(settings, 2 + 3 + 1)
+        facts = await scalar(settings, "SELECT convicted FROM case_facts WHERE case_id = :c", c=case)
+        kept = await scalar(settings, "SELECT outcome->>'restitution_paid_khr' FROM court_case")
+
+    assert answers == [201, 201, 201]
+    assert [(problem["status"], problem["type"].rsplit(":", 1)[1]) for problem in refused] == [
+        (409, "conflict"),
+        (409, "later-decision-recorded"),
+        (409, "court-case-of-another-case"),
+    ]
+    assert (facts, kept) == (True, "8000000")
+    topic = settings.topic_namespace + PROSECUTION.name
+    types = [from_kafka_record(r.value, r.headers).type for r in await read_topic(settings.kafka_bootstrap, topic)]
+    assert types.count("kh.spean.prosecution.court-outcome-recorded.v1") == 3
+    assert types.count("kh.spean.case.prosecuted.v1") == 1
+
+
 async def test_an_analysts_split_holds_when_the_same_person_is_screened_again(
     registry_settings: Settings, auth: Auth, events: Events
 ) -> None:
