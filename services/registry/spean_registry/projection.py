@@ -92,7 +92,8 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.repatriated = True
     elif isinstance(data, e.CaseProsecuted):
         facts.prosecuted = True
-        facts.convicted = facts.convicted or data.verdict == Verdict.CONVICTED
+        facts.verdicts = {**facts.verdicts, data.court_case_id: data.verdict.value}
+        facts.convicted = Verdict.CONVICTED.value in facts.verdicts.values()
 
 
 async def link(session: AsyncSession, screened: list[tuple[str, list[str]]]) -> None:

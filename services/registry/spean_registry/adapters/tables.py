@@ -46,6 +46,11 @@ class CaseFacts(SQLModel, table=True):
     repatriated: bool = False
     prosecuted: bool = False
     convicted: bool = False
+    verdicts: dict[str, str] = Field(
+        default={},
+        sa_column=Column(JSONB, nullable=False, server_default="{}"),
+        description="Each court case's latest verdict: an appeal's acquittal undoes a conviction.",
+    )
     service_gaps: int = 0
     deadline_breaches: int = 0
 

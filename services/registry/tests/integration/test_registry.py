@@ -177,7 +177,7 @@ async def test_a_court_outcome_is_published_and_counted(
     assert types.count("kh.spean.case.prosecuted.v1") == 2
 
 
-async def test_a_court_case_takes_its_later_decisions_and_tells_each_verdict_once(
+async def test_a_court_case_takes_its_later_decisions_and_an_appeal_can_undo_a_conviction(
     registry_settings: Settings, auth: Auth, events: Events
 ) -> None:
     settings = await registry_settings()
@@ -196,6 +196,7 @@ async def test_a_court_case_takes_its_later_decisions_and_tells_each_verdict_onc
     convicted = {**pending, "verdict": "convicted", "sentence_months": 120, "decided_on": "2026-09-15"}
     convicted["restitution_ordered_khr"] = 8_000_000
     paid = {**convicted, "restitution_paid_khr": 8_000_000, "decided_on": "2026-11-03"}
+    acquitted_on_appeal = {**paid, "verdict": "acquitted", "sentence_months": None, "decided_on": "2026-11-20"}
     clerk = auth("moj-court-system")
     async with running(build(settings)) as client:
         await _projected(settings, 2)
@@ -203,6 +204,8 @@ async def test_a_court_case_takes_its_later_decisions_and_tells_each_verdict_onc
             (await client.post("/court-outcomes", json=outcome, headers=clerk)).status_code
             for outcome in (pending, convicted, paid)
         ]
+        await _projected(settings, 2 + 3 + 1)
+        convicted_then = await scalar(settings, "SELECT convicted FROM case_facts WHERE case_id = :c", c=case)
         refused = [
             (await client.post("/court-outcomes", json=outcome, headers=clerk)).json()
             for outcome in (
@@ -211,21 +214,23 @@ async def test_a_court_case_takes_its_later_decisions_and_tells_each_verdict_onc
                 {**paid, "case_id": other},
             )
         ]
-        await _projected(settings, 2 + 3 + 1)
-        facts = await scalar(settings, "SELECT convicted FROM case_facts WHERE case_id = :c", c=case)
-        kept = await scalar(settings, "SELECT outcome->>'restitution_paid_khr' FROM court_case")
+        appealed = await client.post("/court-outcomes", json=acquitted_on_appeal, headers=clerk)
+        await _projected(settings, 2 + 4 + 2)
+        convicted_now = await scalar(settings, "SELECT convicted FROM case_facts WHERE case_id = :c", c=case)
+        kept = await scalar(settings, "SELECT outcome->>'verdict' FROM court_case")
 
     assert answers == [201, 201, 201]
+    assert appealed.status_code == 201
     assert [(problem["status"], problem["type"].rsplit(":", 1)[1]) for problem in refused] == [
         (409, "conflict"),
         (409, "later-decision-recorded"),
         (409, "court-case-of-another-case"),
     ]
-    assert (facts, kept) == (True, "8000000")
+    assert (convicted_then, convicted_now, kept) == (True, False, "acquitted")
     topic = settings.topic_namespace + PROSECUTION.name
     types = [from_kafka_record(r.value, r.headers).type for r in await read_topic(settings.kafka_bootstrap, topic)]
-    assert types.count("kh.spean.prosecution.court-outcome-recorded.v1") == 3
-    assert types.count("kh.spean.case.prosecuted.v1") == 1
+    assert types.count("kh.spean.prosecution.court-outcome-recorded.v1") == 4
+    assert types.count("kh.spean.case.prosecuted.v1") == 2
 
 
 async def test_an_analysts_split_holds_when_the_same_person_is_screened_again(
