@@ -111,6 +111,11 @@ async def test_small_cells_are_suppressed_and_differencing_two_queries_recovers_
     ]
 
 
+async def _prosecution_event_types(settings: RegistrySettings) -> list[str]:
+    topic = settings.topic_namespace + PROSECUTION.name
+    return [from_kafka_record(r.value, r.headers).type for r in await read_topic(settings.kafka_bootstrap, topic)]
+
+
 async def test_a_court_outcome_is_published_and_counted(
     registry_settings: Settings, auth: Auth, events: Events
 ) -> None:
@@ -172,8 +177,7 @@ async def test_a_court_outcome_is_published_and_counted(
         [("body.restitution_ordered_khr", "less_than_equal")],
     ]
     assert (prosecuted["total"], convicted["total"]) == (2, None)  # one conviction: below k, suppressed
-    topic = settings.topic_namespace + PROSECUTION.name
-    types = [from_kafka_record(r.value, r.headers).type for r in await read_topic(settings.kafka_bootstrap, topic)]
+    types = await _prosecution_event_types(settings)
     assert types.count("kh.spean.case.prosecuted.v1") == 2
 
 
@@ -227,8 +231,7 @@ async def test_a_court_case_takes_its_later_decisions_and_an_appeal_can_undo_a_c
         (409, "court-case-of-another-case"),
     ]
     assert (convicted_then, convicted_now, kept) == (True, False, "acquitted")
-    topic = settings.topic_namespace + PROSECUTION.name
-    types = [from_kafka_record(r.value, r.headers).type for r in await read_topic(settings.kafka_bootstrap, topic)]
+    types = await _prosecution_event_types(settings)
     assert types.count("kh.spean.prosecution.court-outcome-recorded.v1") == 4
     assert types.count("kh.spean.case.prosecuted.v1") == 2
 
