@@ -22,6 +22,7 @@ from spean_kit.deadletter import DeadLetters
 from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory
+from spean_operations.api.access import SESSION_COOKIE
 from spean_operations.app import build
 from spean_operations.settings import OperationsSettings
 from tests.support.app import eventually, free_port, served
@@ -205,10 +206,15 @@ async def test_an_operator_signs_in_sees_live_figures_replays_a_dead_letter_and_
             await expect(page.locator("#replay-outcome")).to_contain_text(f"to {topic}")
             # Kept for people to look at: what the operator saw after the replay.
             await page.screenshot(path=ARTIFACTS / "operations-console.png", full_page=True)
+            # A copy of the session cookie, as someone at the workstation could have taken it.
+            (copied,) = [c["value"] for c in await page.context.cookies() if c["name"] == SESSION_COOKIE]
+            before_sign_out = await console.api.get("/api/overview", headers={"Cookie": f"{SESSION_COOKIE}={copied}"})
             await sign_out(page)
+            after_sign_out = await console.api.get("/api/overview", headers={"Cookie": f"{SESSION_COOKIE}={copied}"})
         finally:
             await browser.close()
 
+    assert (before_sign_out.status_code, after_sign_out.status_code) == (200, 401)
     after = await read_topic(servers.kafka_bootstrap, topic)
     assert len(after) == before + 1
     replayed = after[-1]

@@ -1,5 +1,6 @@
 """The console's tables (schema `operations`): what it has seen pass on the case topics (case id, type,
-trace: never personal data, which events do not carry), and the operators' replays of dead letters."""
+trace: never personal data, which events do not carry), the operators' replays of dead letters, and
+the console sessions signed out."""
 
 from __future__ import annotations
 
@@ -44,3 +45,12 @@ class Replay(SQLModel, table=True):
     offset: int
     event_id: str = Field(max_length=64)
     topic: str = Field(max_length=200)
+
+
+class RevokedSession(SQLModel, table=True):
+    """A console session signed out before its cookie expired: the cookie, should it be kept or copied,
+    no longer lets anyone in. Kept until the cookie would have expired anyway."""
+
+    __tablename__ = "revoked_session"
+    session_id: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = _when(index=True)

@@ -4,16 +4,20 @@ system presenting an operator's bearer token. Either way the `operator` role is 
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from spean_kit.auth import Forbidden, TokenVerifier, Unauthenticated
+from spean_kit.service import runtime_of
+from spean_operations.adapters.tables import RevokedSession
 from spean_operations.domain.sessions import Operator, unseal
 from spean_operations.settings import OperationsSettings
 
 SESSION_COOKIE = "spean_console"
+# Each sign-in's own id, sealed in its cookie: signing out revokes it (see RevokedSession).
+SESSION_ID = "sid"
 SIGNIN_COOKIE = "spean_signin"
 OPERATOR_ROLE = "operator"
 # A header a page of ours sends and another site's form cannot: with the Lax cookie, no cross-site
@@ -32,10 +36,21 @@ def session_key(settings: OperationsSettings) -> bytes:
     return settings.session_key.encode()
 
 
-def signed_in(request: Request) -> Operator | None:
+def session_payload(request: Request) -> dict[str, Any] | None:
+    """The console session the request's cookie seals, if it is intact and not expired."""
     sealed = request.cookies.get(SESSION_COOKIE)
     payload = unseal(sealed, session_key(settings_of(request)), now=time.time()) if sealed else None
-    return Operator.from_payload(payload) if payload else None
+    return payload if payload and isinstance(payload.get(SESSION_ID), str) else None
+
+
+async def signed_in(request: Request) -> Operator | None:
+    payload = session_payload(request)
+    if payload is None:
+        return None
+    async with runtime_of(request).sessions() as session:
+        if await session.get(RevokedSession, payload[SESSION_ID]) is not None:
+            return None
+    return Operator.from_payload(payload)
 
 
 async def current_operator(
@@ -46,7 +61,7 @@ async def current_operator(
         principal = await verifier.verify(credentials.credentials)
         operator = Operator(principal.subject, principal.agency, tuple(sorted(principal.roles)))
     else:
-        found = signed_in(request)
+        found = await signed_in(request)
         if found is None:
             raise Unauthenticated("sign in at /login, or send an operator's bearer token")
         if request.method not in ("GET", "HEAD") and request.headers.get(CONSOLE_HEADER) != "1":

@@ -17,7 +17,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 async def console(request: Request) -> Response:
-    operator = signed_in(request)
+    operator = await signed_in(request)
     if operator is None:
         return RedirectResponse("/login", status_code=303)
     if OPERATOR_ROLE not in operator.roles:

@@ -3,21 +3,30 @@ confidential client, ending in a sealed session cookie that names the operator b
 
 from __future__ import annotations
 
+import secrets
 import time
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
 import httpx
+import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 
 from spean_kit.auth import Forbidden, TokenVerifier, Unauthenticated
 from spean_kit.errors import Problem
+from spean_kit.service import runtime_of
+from spean_operations.adapters.tables import RevokedSession
 from spean_operations.api.access import (
     OPERATOR_ROLE,
     SESSION_COOKIE,
+    SESSION_ID,
     SIGNIN_COOKIE,
     session_key,
+    session_payload,
     settings_of,
 )
 from spean_operations.domain.sessions import Operator, SignIn, seal, unseal
@@ -105,7 +114,8 @@ async def callback(
     operator = Operator(principal.subject, principal.agency, tuple(sorted(principal.roles)))
     seconds = settings.session_minutes * 60
     response = RedirectResponse("/", status_code=303)
-    session = seal(operator.as_payload(), session_key(settings), expires_at=time.time() + seconds)
+    payload = operator.as_payload() | {SESSION_ID: secrets.token_urlsafe(18)}
+    session = seal(payload, session_key(settings), expires_at=time.time() + seconds)
     _cookie(response, settings, SESSION_COOKIE, session, seconds)
     response.delete_cookie(SIGNIN_COOKIE, path="/")
     return response
@@ -116,8 +126,20 @@ async def logout(request: Request) -> RedirectResponse:
     """Ends the console's session and, through Keycloak, the single sign-on session behind it (and the
     agency's, which Keycloak signs out of in turn): on a shared workstation, the next person to open
     the console must sign in with their own password. Keycloak asks the operator to confirm, because
-    the console keeps no ID token to vouch for the request."""
+    the console keeps no ID token to vouch for the request. The session is revoked here and now: its
+    cookie, had it been copied, no longer lets anyone in."""
     settings = settings_of(request)
+    payload = session_payload(request)
+    if payload is not None:
+        async with runtime_of(request).sessions() as session, session.begin():
+            now = datetime.now(UTC)
+            await session.exec(sa.delete(RevokedSession).where(col(RevokedSession.expires_at) < now))
+            expires_at = datetime.fromtimestamp(payload["exp"], UTC)
+            await session.exec(
+                insert(RevokedSession)
+                .values(session_id=payload[SESSION_ID], expires_at=expires_at)
+                .on_conflict_do_nothing()
+            )
     query = urlencode(
         {
             "client_id": settings.console_client_id,
