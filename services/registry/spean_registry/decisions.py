@@ -6,14 +6,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.errors import Problem
-from spean_registry.adapters.sql import RELINK, among
+from spean_registry.adapters.sql import among
 from spean_registry.adapters.tables import AnalystDecision, CaseFacts
 from spean_registry.domain.decisions import Decision, Kind, Links, decided, records_to_read
 from spean_registry.domain.linkage import Certainty
+
+# Writes only what changed: a relink of a person's many reports mostly finds them where they were.
+RELINK = sa.text(
+    "UPDATE case_facts SET national_record_id = linked.record, certainty = linked.certainty "
+    "FROM unnest(:case_ids, :records, :certainties) AS linked(case_id, record, certainty) "
+    "WHERE case_facts.case_id = linked.case_id "
+    "AND (case_facts.national_record_id, case_facts.certainty) IS DISTINCT FROM (linked.record, linked.certainty)"
+).bindparams(
+    sa.bindparam("case_ids", type_=ARRAY(sa.String)),
+    sa.bindparam("records", type_=ARRAY(sa.String)),
+    sa.bindparam("certainties", type_=ARRAY(sa.String)),
+)
 
 
 async def decide(session: AsyncSession, decision: Decision) -> str:

@@ -153,8 +153,9 @@ async def record_screenings_in_bulk(
         rows = parsed
     valid, invalid = validate_rows(rows)
     runtime = runtime_of(request)
+    fingerprint = _fingerprint(request, raw)
     async with runtime.sessions() as session, session.begin():
-        earlier = await _answered(session, principal, idempotency_key, _fingerprint(request, raw))
+        earlier = await _answered(session, principal, idempotency_key, fingerprint)
         if earlier is not None:
             return earlier
         answers = await screenings.record_screenings(
@@ -166,7 +167,7 @@ async def record_screenings_in_bulk(
         ]
         results += [BulkRowResult(row=index, status=422, errors=errors) for index, errors in invalid.items()]
         result = BulkResult(created=len(valid), failed=len(invalid), rows=sorted(results, key=lambda r: r.row))
-        _remember(session, principal, idempotency_key, _fingerprint(request, raw), 200, result.model_dump(mode="json"))
+        _remember(session, principal, idempotency_key, fingerprint, 200, result.model_dump(mode="json"))
     return result
 
 
