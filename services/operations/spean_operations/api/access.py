@@ -4,10 +4,14 @@ system presenting an operator's bearer token. Either way the `operator` role is 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 
 from spean_kit.auth import Forbidden, TokenVerifier, Unauthenticated
 from spean_kit.service import runtime_of
@@ -51,6 +55,23 @@ async def signed_in(request: Request) -> Operator | None:
         if await session.get(RevokedSession, payload[SESSION_ID]) is not None:
             return None
     return Operator.from_payload(payload)
+
+
+async def revoke_session(request: Request) -> None:
+    """The request's console session, if any, is refused from now on: kept until its cookie would have
+    expired, when the rows of sessions expired since go."""
+    payload = session_payload(request)
+    if payload is None:
+        return
+    async with runtime_of(request).sessions() as session, session.begin():
+        now = datetime.now(UTC)
+        await session.exec(sa.delete(RevokedSession).where(col(RevokedSession.expires_at) < now))
+        expires_at = datetime.fromtimestamp(payload["exp"], UTC)
+        await session.exec(
+            insert(RevokedSession)
+            .values(session_id=payload[SESSION_ID], expires_at=expires_at)
+            .on_conflict_do_nothing()
+        )
 
 
 async def current_operator(

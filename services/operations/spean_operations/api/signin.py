@@ -5,28 +5,22 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
 import httpx
-import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col
 
 from spean_kit.auth import Forbidden, TokenVerifier, Unauthenticated
 from spean_kit.errors import Problem
-from spean_kit.service import runtime_of
-from spean_operations.adapters.tables import RevokedSession
 from spean_operations.api.access import (
     OPERATOR_ROLE,
     SESSION_COOKIE,
     SESSION_ID,
     SIGNIN_COOKIE,
+    revoke_session,
     session_key,
-    session_payload,
     settings_of,
 )
 from spean_operations.domain.sessions import Operator, SignIn, seal, unseal
@@ -129,17 +123,7 @@ async def logout(request: Request) -> RedirectResponse:
     the console keeps no ID token to vouch for the request. The session is revoked here and now: its
     cookie, had it been copied, no longer lets anyone in."""
     settings = settings_of(request)
-    payload = session_payload(request)
-    if payload is not None:
-        async with runtime_of(request).sessions() as session, session.begin():
-            now = datetime.now(UTC)
-            await session.exec(sa.delete(RevokedSession).where(col(RevokedSession.expires_at) < now))
-            expires_at = datetime.fromtimestamp(payload["exp"], UTC)
-            await session.exec(
-                insert(RevokedSession)
-                .values(session_id=payload[SESSION_ID], expires_at=expires_at)
-                .on_conflict_do_nothing()
-            )
+    await revoke_session(request)
     query = urlencode(
         {
             "client_id": settings.console_client_id,
