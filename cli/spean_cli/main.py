@@ -68,6 +68,8 @@ def _request(method: str, service: str, path: str, **kwargs: Any) -> Any:
     headers = {**bearer(state), **kwargs.pop("headers", {})}
     response = httpx.request(method, service_url(service) + state.expand(path), headers=headers, timeout=60, **kwargs)
     answer = _answer(response)
+    if "next" in response.links:  # stderr, so that --json output stays one document
+        err.print(f"more: spean call {method} {service} '{response.links['next']['url']}'", highlight=False)
     if service != "repatriation-vn":  # Viet Nam's answers name its own case ids, not ours
         state.remember(answer)
     state.save()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import json
 import os
 import pty
 import shlex
@@ -141,6 +142,21 @@ def test_a_screening_whose_answer_is_lost_is_sent_again_and_recorded_once(made_u
     assert delivered.json()["case_id"] == case_id
     assert delivered.headers["Idempotent-Replayed"] == "true"
     assert f"case {case_id}" in result.stdout
+
+
+def test_a_list_longer_than_a_page_says_how_to_get_the_next(made_up: Endpoints, tmp_path: Path) -> None:
+    state = tmp_path / "cli.json"
+    assert run("spean login --client mosvy-case-system", state).returncode == 0
+
+    first = run("spean call GET referral '/referrals?limit=1' --json", state)
+    more = first.stderr.strip().removeprefix("more: ")
+    second = run(more + " --json", state)
+
+    assert first.returncode == 0, first.stderr
+    assert more.startswith("spean call GET referral '/referrals?"), first.stderr
+    assert second.returncode == 0, second.stderr
+    shown = [json.loads(result.stdout)[0]["referral_id"] for result in (first, second)]
+    assert shown[0] != shown[1]
 
 
 def _csv_with_three_bad_rows(path: Path) -> list[int]:

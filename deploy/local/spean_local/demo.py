@@ -187,9 +187,7 @@ class Demo:
         if spec["stage"] == "identified":
             return case_id
         self.wait_for_referral_case(case_id)
-        offers = [
-            r for r in self.call("GET", "referral", "/referrals", "mosvy-case-system").json() if r["case_id"] == case_id
-        ]
+        offers = self.call("GET", "referral", "/referrals", "mosvy-case-system", params={"case_id": case_id}).json()
         if not offers:
             offer = {"provider_id": "prov-ngo-shelter-01", "services": ["shelter"]}
             referral_id = self.call(

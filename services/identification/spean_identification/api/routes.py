@@ -7,7 +7,7 @@ import json
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,6 +33,7 @@ from spean_identification.api.schemas import (
 from spean_identification.settings import IdentificationSettings
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import UNREADABLE_BODY, Problem
+from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
 
 router = APIRouter(tags=["identification"])
@@ -226,14 +227,22 @@ async def erase_personal_data(case_id: CaseId, request: Request, principal: Dete
             raise Problem(404, "Not found", "no personal data held for this case")
 
 
-@router.get("/audit", response_model=list[AuditEntry])
+AUDITED = Keyset((col(AccessAudit.id),))
+
+
+@router.get("/audit", response_model=list[AuditEntry], responses={200: {"headers": PAGED_HEADERS}})
 async def read_audit(
-    request: Request, principal: Auditor, screening_id: Annotated[str | None, Query(max_length=64)] = None
+    request: Request,
+    response: Response,
+    principal: Auditor,
+    page: PageOf,
+    screening_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[AuditEntry]:
-    """Every read of personal data, granted or refused."""
-    query = select(AccessAudit).order_by(col(AccessAudit.id))
+    """Every read of personal data, granted or refused, oldest first, a page at a time (follow the `Link`
+    header)."""
+    query = select(AccessAudit)
     if screening_id:
         query = query.where(AccessAudit.screening_id == screening_id)
     async with runtime_of(request).sessions() as session:
-        rows = (await session.exec(query.limit(1000))).all()
-    return [AuditEntry.model_validate(row, from_attributes=True) for row in rows]
+        rows = (await session.exec(AUDITED.query(query, page))).all()
+    return [AuditEntry.model_validate(row, from_attributes=True) for row in AUDITED.page(request, response, page, rows)]

@@ -94,3 +94,23 @@ async def test_consent_is_recorded_per_purpose_and_withdrawable(
         "images": False,
     }
     assert {c["agency"] for c in current.json()} == {"MOSVY-POIPET-TC"}
+
+
+async def test_the_audit_trail_is_read_a_page_at_a_time_to_its_latest_entry(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    auditor = auth("operations-console")
+    async with running(build(settings)) as client:
+        recorded = (await client.post("/screenings", json=screening(), headers=auth("moi-case-system"))).json()
+        purposes = [f"court request number {n}" for n in range(5)]
+        for purpose in purposes:
+            read = await client.get(
+                f"/screenings/{recorded['screening_id']}", params={"purpose": purpose}, headers=auth("moi-case-system")
+            )
+            assert read.status_code == 200
+        pages = [await client.get("/audit", params={"limit": 2}, headers=auditor)]
+        while "next" in pages[-1].links:
+            pages.append(await client.get(pages[-1].links["next"]["url"], headers=auditor))
+    assert [len(page.json()) for page in pages] == [2, 2, 1]
+    assert [entry["purpose"] for page in pages for entry in page.json()] == purposes

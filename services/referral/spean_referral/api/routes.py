@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import col, select
 
 from spean_contracts.fields import CaseId, LocalId
 from spean_contracts.vocabulary import Service
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem, invalid_field
+from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
 from spean_referral import directory, referrals
 from spean_referral.adapters.tables import Provider, Referral, ReferralCase
@@ -27,6 +28,7 @@ from spean_referral.api.schemas import (
     StageIn,
     TransferIn,
 )
+from spean_referral.domain.lifecycle import ReferralState
 from spean_referral.settings import ReferralSettings
 
 router = APIRouter(tags=["referral"])
@@ -115,14 +117,30 @@ async def make_offer(case_id: CaseId, body: OfferIn, request: Request, principal
         return referrals.out(await referrals.offer(session, runtime, settings, principal, case_id, body))
 
 
-@router.get("/referrals", response_model=list[ReferralOut])
-async def list_referrals(request: Request, principal: Anyone) -> list[ReferralOut]:
-    """Case workers see every referral; a provider sees only those addressed to it."""
-    query = select(Referral).order_by(col(Referral.offered_at))
+LISTED = Keyset((col(Referral.offered_at), col(Referral.referral_id)))
+
+
+@router.get("/referrals", response_model=list[ReferralOut], responses={200: {"headers": PAGED_HEADERS}})
+async def list_referrals(
+    request: Request,
+    response: Response,
+    principal: Anyone,
+    page: PageOf,
+    case_id: Annotated[CaseId | None, Query()] = None,
+    state: Annotated[ReferralState | None, Query()] = None,
+) -> list[ReferralOut]:
+    """Referrals in the order they were offered, a page at a time (follow the `Link` header), of one case
+    or in one state if asked. Case workers see every referral; a provider sees only those addressed to it."""
+    query = select(Referral)
     if not referrals.CASE_ROLES & principal.roles:
         query = query.where(Referral.provider_id == (principal.organisation or ""))
+    if case_id is not None:
+        query = query.where(Referral.case_id == case_id)
+    if state is not None:
+        query = query.where(Referral.state == state.value)
     async with runtime_of(request).sessions() as session:
-        return [referrals.out(r) for r in (await session.exec(query.limit(1000))).all()]
+        rows = (await session.exec(LISTED.query(query, page))).all()
+    return [referrals.out(r) for r in LISTED.page(request, response, page, rows)]
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralOut)

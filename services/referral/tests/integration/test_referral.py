@@ -244,3 +244,38 @@ async def test_an_offer_sent_twice_reaches_the_provider_once_and_may_be_sent_aga
     assert declined.status_code == 200, declined.text
     assert anew.status_code == 201, anew.text
     assert await scalar(settings, "SELECT count(*) FROM referral WHERE case_id = :c", c=case_id) == 2
+
+
+async def test_referrals_are_listed_a_page_at_a_time_down_to_the_newest(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    mosvy = auth("mosvy-case-system")
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER))
+        case_ids = [await identify(settings) for _ in range(3)]
+        offered = []
+        for case_id in case_ids:
+            await _opened(client, auth, case_id)
+            offered.append(await _offer(client, auth, case_id, SHELTER, "shelter"))
+        declined = await client.post(
+            f"/referrals/{offered[1]}/decline", json={"reason": "other"}, headers=auth("ngo-shelter-system")
+        )
+        first = await client.get("/referrals", params={"limit": 2}, headers=mosvy)
+        second = await client.get(first.links["next"]["url"], headers=mosvy)
+        of_one_case = await client.get("/referrals", params={"case_id": case_ids[2]}, headers=mosvy)
+        in_one_state = await client.get("/referrals", params={"state": "declined"}, headers=mosvy)
+        forged = await client.get("/referrals", params={"after": "bm90IGEgY3Vyc29y"}, headers=mosvy)
+    assert declined.status_code == 200
+    assert [r["referral_id"] for r in first.json() + second.json()] == offered
+    assert "next" not in second.links
+    assert [r["referral_id"] for r in of_one_case.json()] == [offered[2]]
+    assert [r["referral_id"] for r in in_one_state.json()] == [offered[1]]
+    assert forged.status_code == 422
+    assert forged.json()["errors"] == [
+        {
+            "path": "query.after",
+            "rule": "cursor_invalid",
+            "message": "not a cursor this list gave; follow its Link header",
+        }
+    ]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,6 +33,7 @@ from spean_contracts.sop import (
 )
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem, invalid_field
+from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
 from spean_repatriation import exchange as sop
 from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, PersonRead, Repatriation, SopMessage
@@ -80,30 +81,35 @@ async def _act(request: Request, kind: Kind, references: Sequence[str], body: Ba
     return message.message_id
 
 
-async def _out(session: AsyncSession, row: Repatriation) -> RepatriationOut:
-    rows = (
+async def _outs(session: AsyncSession, rows: Sequence[Repatriation]) -> list[RepatriationOut]:
+    """The returns as answered, each with its chain of messages, all read in one query."""
+    found = (
         await session.exec(
-            select(SopMessage, CrossBorderOutbox)
+            select(ChainLink.reference, SopMessage, CrossBorderOutbox)
             .join(ChainLink, col(ChainLink.message_id) == col(SopMessage.message_id))
             .outerjoin(CrossBorderOutbox, col(CrossBorderOutbox.message_id) == col(SopMessage.message_id))
-            .where(ChainLink.reference == row.reference)
+            .where(col(ChainLink.reference).in_([row.reference for row in rows]))
             .order_by(col(ChainLink.sequence))
         )
     ).all()
-    messages = [
-        MessageOut(
-            message_id=message.message_id,
-            kind=message.kind,
-            sop_step=message.sop_step,
-            direction=message.direction,
-            digest=message.digest,
-            sent_at=message.sent_at,
-            delivery=entry.status if entry else None,
-            refusal_reason=entry.refusal_reason if entry else None,
+    chains: dict[str, list[MessageOut]] = {row.reference: [] for row in rows}
+    for reference, message, entry in found:
+        chains[reference].append(
+            MessageOut(
+                message_id=message.message_id,
+                kind=message.kind,
+                sop_step=message.sop_step,
+                direction=message.direction,
+                digest=message.digest,
+                sent_at=message.sent_at,
+                delivery=entry.status if entry else None,
+                refusal_reason=entry.refusal_reason if entry else None,
+            )
         )
-        for message, entry in rows
+    return [
+        RepatriationOut.model_validate(row, from_attributes=True).model_copy(update={"messages": chains[row.reference]})
+        for row in rows
     ]
-    return RepatriationOut.model_validate(row, from_attributes=True).model_copy(update={"messages": messages})
 
 
 async def _show(request: Request, reference: LocalId) -> RepatriationOut:
@@ -111,7 +117,8 @@ async def _show(request: Request, reference: LocalId) -> RepatriationOut:
         row = await session.get(Repatriation, reference)
         if row is None:
             raise Problem(404, "Not found", f"no repatriation {reference}")
-        return await _out(session, row)
+        (shown,) = await _outs(session, [row])
+        return shown
 
 
 @router.post(
@@ -158,15 +165,20 @@ async def request_return(body: ReturnRequestIn, request: Request, officer: Offic
     return await _show(request, reference)
 
 
-@router.get("/repatriations", response_model=list[RepatriationOut])
+LISTED = Keyset((col(Repatriation.created_at), col(Repatriation.reference)))
+
+
+@router.get("/repatriations", response_model=list[RepatriationOut], responses={200: {"headers": PAGED_HEADERS}})
 async def list_repatriations(
-    request: Request, reader: Reader, state: Annotated[State | None, Query()] = None
+    request: Request, response: Response, reader: Reader, page: PageOf, state: Annotated[State | None, Query()] = None
 ) -> list[RepatriationOut]:
+    """Returns in the order they began, a page at a time (follow the `Link` header), in one state if asked."""
+    query = select(Repatriation)
+    if state is not None:
+        query = query.where(Repatriation.state == state.value)
     async with runtime_of(request).sessions() as session:
-        query = select(Repatriation).order_by(col(Repatriation.created_at))
-        if state is not None:
-            query = query.where(Repatriation.state == state.value)
-        return [await _out(session, row) for row in (await session.exec(query.limit(500))).all()]
+        rows = (await session.exec(LISTED.query(query, page))).all()
+        return await _outs(session, LISTED.page(request, response, page, rows))
 
 
 @router.get("/repatriations/{reference}", response_model=RepatriationOut)

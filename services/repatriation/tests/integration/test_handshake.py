@@ -215,3 +215,25 @@ async def test_a_return_asked_twice_at_the_same_moment_is_started_once(countries
 
     assert sorted(a.status_code for a in answers) == [201, 409, 409, 409], [a.text for a in answers]
     assert len((await kh.api.get("/repatriations", headers=kh.officer)).json()) == 1
+
+
+async def test_returns_are_listed_a_page_at_a_time_each_with_its_chain(countries: InstanceFactory) -> None:
+    kh, _ = await countries(borders=())
+    asked = [
+        await kh.api.post(
+            "/repatriations", json=return_request(origin="VNM", claimed_nationality="VNM"), headers=kh.officer
+        )
+        for _ in range(3)
+    ]
+
+    first = await kh.api.get("/repatriations", params={"limit": 2}, headers=kh.officer)
+    second = await kh.api.get(first.links["next"]["url"], headers=kh.officer)
+
+    assert [a.status_code for a in asked] == [201, 201, 201]
+    listed = first.json() + second.json()
+    assert [r["reference"] for r in listed] == [a.json()["reference"] for a in asked]
+    assert [[m["kind"] for m in r["messages"]] for r in listed] == [
+        [m["kind"] for m in a.json()["messages"]] for a in asked
+    ]
+    assert all(r["messages"] for r in listed)
+    assert "next" not in second.links
