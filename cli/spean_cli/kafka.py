@@ -50,11 +50,15 @@ async def tail(topic: str, *, limit: int, from_beginning: bool, wait: float) -> 
     return seen[:limit]
 
 
-async def dead_letters(namespace: str = "") -> list[dict[str, Any]]:
-    letters = await replay_.dead_letters(endpoints().kafka_bootstrap, namespace)
-    return [
-        letter.as_dict() | {"type": letter.type.removeprefix("kh.spean.").removesuffix(".v1")} for letter in letters
-    ]
+async def dead_letters(namespace: str, latest: int) -> dict[str, Any]:
+    shelf = await replay_.dead_letters(endpoints().kafka_bootstrap, namespace, latest)
+    return {
+        "totals": shelf.totals,
+        "latest": [
+            letter.as_dict() | {"type": letter.type.removeprefix("kh.spean.").removesuffix(".v1")}
+            for letter in shelf.latest
+        ],
+    }
 
 
 async def replay(dlq: str, offset: int) -> dict[str, Any]:

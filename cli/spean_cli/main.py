@@ -346,17 +346,21 @@ def events_tail(
 @one_line_failures
 def dlq_list(
     namespace: Annotated[str, typer.Option(help="Topic prefix of a training or test environment.")] = "",
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many of the newest to show.")] = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """Every dead-lettered event, with its reason and where it came from.
+    """The newest dead-lettered events, with their reasons and where they came from, and how many each
+    dead-letter topic holds.
 
-    Example: spean dlq list
+    Example: spean dlq list --limit 20
     """
-    letters = asyncio.run(kafka.dead_letters(namespace))
+    shelf = asyncio.run(kafka.dead_letters(namespace, limit))
     if as_json:
-        _print(letters, True)
+        _print(shelf, True)
         return
-    table = Table(title=f"{len(letters)} dead-lettered events")
+    letters, total = shelf["latest"], sum(shelf["totals"].values())
+    shown = f"the newest {len(letters)} of " if total > len(letters) else ""
+    table = Table(title=f"{shown}{total} dead-lettered events")
     for column in ("dlq", "offset", "type", "case", "reason", "consumer"):
         table.add_column(column)
     for letter in letters:

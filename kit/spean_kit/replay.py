@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from spean_contracts import ContractViolation, from_kafka_record
@@ -57,20 +58,79 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
     partitions = await partitions_of(bootstrap, [topic])
     if not partitions:
         return []
+    async with _reader(bootstrap) as consumer:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        return await _read_to_end(consumer, await consumer.end_offsets(partitions))
+
+
+@contextlib.asynccontextmanager
+async def _reader(bootstrap: str) -> AsyncIterator[AIOKafkaConsumer]:
     # What the platform's consumers would see (they read committed records only).
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed")
     await consumer.start()
     try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        records: list[ConsumerRecord] = []
-        while any([await consumer.position(p) < ends[p] for p in partitions]):
-            batches = await consumer.getmany(timeout_ms=1000)
-            records += [r for rs in batches.values() for r in rs]
-        return records
+        yield consumer
     finally:
         await consumer.stop()
+
+
+async def _read_to_end(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> list[ConsumerRecord]:
+    """The assigned partitions' records from where each stands to `ends`."""
+    records: list[ConsumerRecord] = []
+    while any([await consumer.position(p) < end for p, end in ends.items()]):
+        batches = await consumer.getmany(timeout_ms=1000)
+        records += [r for rs in batches.values() for r in rs if r.offset < ends[TopicPartition(r.topic, r.partition)]]
+    return records
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """What the dead-letter topics hold: how many letters each, and the latest letters, newest first."""
+
+    totals: dict[str, int]
+    latest: list[DeadLetter]
+
+
+async def dead_letters(bootstrap: str, namespace: str = "", latest: int = 50) -> Shelf:
+    """The letters' count per dead-letter topic (from its offsets) and the `latest` newest letters,
+    read from each partition's end. Reading and decoding every letter took seconds with tens of
+    thousands of them: the console refreshes every five seconds, and a poison storm is when an
+    operator opens it."""
+    topics = await dead_letter_topics(bootstrap, namespace)
+    partitions = await partitions_of(bootstrap, topics) if topics else []
+    if not partitions:
+        return Shelf({topic: 0 for topic in topics}, [])
+    async with _reader(bootstrap) as consumer:
+        consumer.assign(partitions)
+        begins = await consumer.beginning_offsets(partitions)
+        ends = await consumer.end_offsets(partitions)
+        for partition in partitions:
+            consumer.seek(partition, max(begins[partition], ends[partition] - latest))
+        records = await _read_to_end(consumer, ends)
+    totals = {topic: 0 for topic in topics}
+    for partition in partitions:
+        totals[partition.topic] += ends[partition] - begins[partition]
+    newest = sorted(records, key=lambda r: (r.timestamp, r.topic, r.partition, r.offset), reverse=True)[:latest]
+    return Shelf(totals, [_letter(record.topic, record) for record in newest])
+
+
+async def _letter_at(bootstrap: str, dlq: str, partition: int, offset: int) -> ConsumerRecord | None:
+    """The record at `offset` of the partition, read alone, if the partition holds it."""
+    at = TopicPartition(dlq, partition)
+    if at not in await partitions_of(bootstrap, [dlq]):
+        return None
+    async with _reader(bootstrap) as consumer:
+        consumer.assign([at])
+        begin, end = (await consumer.beginning_offsets([at]))[at], (await consumer.end_offsets([at]))[at]
+        if not begin <= offset < end:
+            return None
+        consumer.seek(at, offset)
+        while await consumer.position(at) < end:
+            records = (await consumer.getmany(at, timeout_ms=1000, max_records=1)).get(at, [])
+            if records:
+                return records[0] if records[0].offset == offset else None
+        return None
 
 
 def _letter(dlq: str, record: ConsumerRecord) -> DeadLetter:
@@ -95,20 +155,10 @@ def _letter(dlq: str, record: ConsumerRecord) -> DeadLetter:
     )
 
 
-async def dead_letters(bootstrap: str, namespace: str = "") -> list[DeadLetter]:
-    return [
-        _letter(dlq, record)
-        for dlq in await dead_letter_topics(bootstrap, namespace)
-        for record in await read_topic(bootstrap, dlq)
-    ]
-
-
 async def replay(bootstrap: str, dlq: str, offset: int, partition: int = 0) -> DeadLetter:
     """Send the dead letter at `dlq` `partition`@`offset` back to its original topic, as it was first
     published (key, value, CloudEvents headers and trace context; the dlq_* headers dropped)."""
-    record = next(
-        (r for r in await read_topic(bootstrap, dlq) if r.offset == offset and r.partition == partition), None
-    )
+    record = await _letter_at(bootstrap, dlq, partition, offset)
     if record is None:
         raise NoSuchDeadLetter(
             f"no dead-lettered event at offset {offset} of {dlq}" + (f" partition {partition}" if partition else "")

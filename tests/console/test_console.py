@@ -226,3 +226,7 @@ async def test_an_operator_signs_in_sees_live_figures_replays_a_dead_letter_and_
     assert audit["agency"] == "MOSVY"
     assert len(audit["subject"]) > 0
     assert audit["event_id"] == dict(replayed.headers)["ce_id"].decode()
+    shelf = (await console.api.get("/api/dead-letters", headers=operator)).json()
+    assert shelf["totals"][dlq] == offset + 1
+    (letter,) = [letter for letter in shelf["latest"] if (letter["dlq"], letter["offset"]) == (dlq, offset)]
+    assert letter["replayed"]["agency"] == "MOSVY"

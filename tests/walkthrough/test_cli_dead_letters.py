@@ -1,5 +1,5 @@
-"""`spean dlq list` shows a dead-lettered event with its reason and origin; `spean dlq replay` sends it
-back to its topic as it first was, without the dead-letter headers."""
+"""`spean dlq list` shows the newest dead-lettered events with their reasons and origins, and how many
+there are; `spean dlq replay` sends one back to its topic as it first was, without the dead-letter headers."""
 
 from __future__ import annotations
 
@@ -31,14 +31,23 @@ async def test_a_dead_letter_is_listed_with_its_reason_and_replayed_to_its_topic
     (original,) = await read_topic(servers.kafka_bootstrap, topic)
     letters = DeadLetters(servers.kafka_bootstrap)
     reason = "RuntimeError: the shelter table was locked"
-    await letters.send(original, reason=reason, consumer="spean-referral", attempts=5)
+    for attempt in (1, 2, 3):
+        await letters.send(original, reason=f"{reason} ({attempt})", consumer="spean-referral", attempts=5)
     await letters.close()
 
-    listed = spean("dlq", "list", "--namespace", namespace, "--json")
+    listed = spean("dlq", "list", "--namespace", namespace, "--limit", "2", "--json")
     assert listed.returncode == 0, listed.stderr
-    (letter,) = json.loads(listed.stdout)
-    assert (letter["dlq"], letter["offset"], letter["subject"]) == (topic + ".dlq", 0, case_id)
-    assert (letter["reason"], letter["consumer"], letter["topic"]) == (reason, "spean-referral", topic)
+    shelf = json.loads(listed.stdout)
+    assert shelf["totals"] == {topic + ".dlq": 3}
+    newest, older = shelf["latest"]
+    assert [(letter["offset"], letter["reason"]) for letter in (newest, older)] == [
+        (2, f"{reason} (3)"),
+        (1, f"{reason} (2)"),
+    ]
+    assert (newest["dlq"], newest["subject"]) == (topic + ".dlq", case_id)
+    assert (newest["consumer"], newest["topic"]) == ("spean-referral", topic)
+    table = spean("dlq", "list", "--namespace", namespace, "--limit", "2")
+    assert "the newest 2 of 3 dead-lettered events" in table.stdout
 
     replayed = spean("dlq", "replay", topic + ".dlq", "0")
     assert replayed.returncode == 0, replayed.stderr

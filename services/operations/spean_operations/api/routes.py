@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 import httpx
 import sqlalchemy as sa
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from spean_kit.errors import Problem, invalid_field
-from spean_kit.replay import NoSuchDeadLetter, dead_letter_topics, dead_letters, replay
-from spean_kit.service import runtime_of
+from spean_kit.replay import DeadLetter, NoSuchDeadLetter, dead_letter_topics, dead_letters, replay
+from spean_kit.service import Runtime, runtime_of
 from spean_kit.topics import consumer_lags
 from spean_operations.adapters.tables import ObservedEvent, Replay
 from spean_operations.api.access import CurrentOperator, settings_of
@@ -28,6 +28,8 @@ from spean_operations.watch import CASE_TOPICS
 router = APIRouter(prefix="/api", tags=["operations"])
 log = logging.getLogger(__name__)
 
+# The console shows the newest letters; the totals say how many more there are.
+LATEST_LETTERS = 50
 CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -75,7 +77,7 @@ async def overview(request: Request, operator: CurrentOperator) -> dict[str, Any
         )
     namespace = settings.topic_namespace
     topics = [topic.name for topic in CASE_TOPICS]
-    letters = await dead_letters(settings.kafka_bootstrap, namespace)
+    shelf = await dead_letters(settings.kafka_bootstrap, namespace, LATEST_LETTERS)
     lags = await consumer_lags(settings.kafka_bootstrap, namespace)
     return {
         "operator": {"subject": operator.subject, "agency": operator.agency},
@@ -96,7 +98,10 @@ async def overview(request: Request, operator: CurrentOperator) -> dict[str, Any
             for lag in lags
         ],
         "outbox_backlog": await _backlogs(settings),
-        "dead_letters": [letter.as_dict() for letter in letters],
+        "dead_letters": {
+            "totals": shelf.totals,
+            "latest": await _with_replays(runtime, shelf.latest),
+        },
         "deadline_breaches": {
             "total": breach_count or 0,
             "latest": [
@@ -115,9 +120,36 @@ async def overview(request: Request, operator: CurrentOperator) -> dict[str, Any
 
 
 @router.get("/dead-letters")
-async def list_dead_letters(request: Request, _: CurrentOperator) -> list[dict[str, Any]]:
+async def list_dead_letters(
+    request: Request,
+    _: CurrentOperator,
+    limit: Annotated[int, Query(ge=1, le=1000, description="How many of the newest letters.")] = LATEST_LETTERS,
+) -> dict[str, Any]:
+    """How many letters each dead-letter topic holds, and the newest, each with its replays."""
     settings = settings_of(request)
-    return [letter.as_dict() for letter in await dead_letters(settings.kafka_bootstrap, settings.topic_namespace)]
+    shelf = await dead_letters(settings.kafka_bootstrap, settings.topic_namespace, limit)
+    return {"totals": shelf.totals, "latest": await _with_replays(runtime_of(request), shelf.latest)}
+
+
+async def _with_replays(runtime: Runtime, letters: list[DeadLetter]) -> list[dict[str, Any]]:
+    """Each letter with when it was last sent back and by whom, so that an operator sees which are
+    dealt with: the dead-letter topic keeps a replayed letter as it keeps every other."""
+    places = [(letter.dlq, letter.partition, letter.offset) for letter in letters]
+    async with runtime.sessions() as session:
+        replays = (
+            await session.exec(
+                select(Replay)
+                .where(sa.tuple_(col(Replay.dlq), col(Replay.partition), col(Replay.offset)).in_(places))
+                .order_by(col(Replay.id))
+            )
+        ).all()
+    last = {(r.dlq, r.partition, r.offset): r for r in replays}
+    shown = []
+    for letter, place in zip(letters, places, strict=True):
+        replay_ = last.get(place)
+        done = {"at": replay_.at.isoformat(), "agency": replay_.agency} if replay_ else None
+        shown.append(letter.as_dict() | {"replayed": done})
+    return shown
 
 
 class ReplayRequest(BaseModel):

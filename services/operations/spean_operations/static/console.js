@@ -78,13 +78,20 @@ function drawBars(container, rows) {
   }
 }
 
-function showDeadLetters(letters) {
-  $("dlq-total").textContent = String(letters.length);
+function replayedWhen(letter) {
+  return letter.replayed ? `${letter.replayed.at.slice(0, 16).replace("T", " ")} ${letter.replayed.agency || ""}` : "";
+}
+
+function showDeadLetters(shelf) {
+  const total = Object.values(shelf.totals).reduce((sum, count) => sum + count, 0);
+  $("dlq-total").textContent = String(total);
+  $("dlq-shown").textContent = total > shelf.latest.length ? `The newest ${shelf.latest.length} of ${total}.` : "";
   const rows = $("dlq-rows");
   rows.replaceChildren();
-  for (const letter of letters) {
+  for (const letter of shelf.latest) {
     const row = el("tr", { "data-dlq": letter.dlq, "data-offset": letter.offset });
-    for (const text of [letter.dlq, letter.offset, short(letter.type), letter.subject, letter.consumer, letter.reason]) {
+    const cells = [letter.dlq, letter.offset, short(letter.type), letter.subject, letter.consumer, letter.reason, replayedWhen(letter)];
+    for (const text of cells) {
       row.append(el("td", {}, String(text)));
     }
     const actions = el("td");
