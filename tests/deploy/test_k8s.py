@@ -170,3 +170,22 @@ def test_the_collector_runs_the_configuration_make_up_runs(built: tuple[str, lis
     _, resources = built
     config = next(r for r in resources if r["kind"] == "ConfigMap" and r["metadata"]["name"] == "spean-otel-collector")
     assert config["data"]["config.yaml"] == (ROOT / "deploy" / "otel" / "collector.yaml").read_text()
+
+
+def test_production_databases_archive_their_wal_and_are_backed_up_nightly(
+    built: tuple[str, list[dict[str, Any]]],
+) -> None:
+    overlay, resources = built
+    clusters = {r["metadata"]["name"]: r["spec"] for r in resources if r["kind"] == "Cluster"}
+    archiving = {
+        name for name, spec in clusters.items() if spec.get("backup", {}).get("barmanObjectStore", {}).get("wal")
+    }
+    nightly = {r["spec"]["cluster"]["name"] for r in resources if r["kind"] == "ScheduledBackup"}
+    if overlay == "prod":
+        assert len(clusters) == 6
+        assert archiving == nightly == set(clusters)
+        assert {spec["backup"]["retentionPolicy"] for spec in clusters.values()} == {"30d"}
+    else:
+        # Development has no object store: a cluster whose archiving fails keeps every WAL file on its
+        # volume until the volume fills.
+        assert archiving == nightly == set()
