@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -113,6 +114,25 @@ def test_the_readme_walkthrough_runs_in_order_and_each_step_says_what_it_did(
     # The walkthrough called both countries' instances: an operator tells their spans apart.
     countries = {"spean-repatriation", "spean-repatriation-vn"}
     assert within(30, lambda: countries <= traced_services(made_up.zipkin_url)), traced_services(made_up.zipkin_url)
+
+
+def test_make_up_seeds_again_over_a_demo_return_taken_further(made_up: Endpoints) -> None:
+    """Someone trying the platform takes the demo return on (here: its return certificate); the next
+    `make up` leaves it where they took it instead of failing."""
+    urls = {s.name: s.url for s in all_services(Layout.from_env(), Ports()) if isinstance(s, Service)}
+    seeding = demo.Demo(made_up, urls)
+    reference = seeding.call("GET", "repatriation-vn", "/repatriations", "vn-mps-system").json()[0]["reference"]
+    shown = seeding.call("GET", "repatriation", f"/repatriations/{reference}", "mosvy-case-system").json()
+    if shown["state"] == "handed-over":
+        certificate = {"issued_on": date.today().isoformat()}
+        path = f"/handovers/{shown['handover_id']}/certificate"
+        seeding.call("POST", "repatriation", path, "mosvy-case-system", json=certificate)
+
+    seeded = demo.seed(made_up, urls)
+
+    assert f"repatriation {reference}" in seeded
+    after = seeding.call("GET", "repatriation", f"/repatriations/{reference}", "mosvy-case-system").json()["state"]
+    assert demo.STATES.index(after) > demo.STATES.index("handed-over")
 
 
 def test_a_failing_command_exits_non_zero_with_one_line(made_up: Endpoints, tmp_path: Path) -> None:

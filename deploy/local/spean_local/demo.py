@@ -56,8 +56,20 @@ PROVIDERS: list[dict[str, Any]] = [
     },
 ]
 
-STATES = ["requested", "verifying", "verified", "accepted", "handover-scheduled", "handed-over"]
-"""The demo repatriation's path through the SOP, in order."""
+STATES = [
+    "requested",
+    "verifying",
+    "verified",
+    "accepted",
+    "handover-scheduled",
+    "handed-over",
+    "certified",
+    "received",
+    "reintegrating",
+    "closed",
+]
+"""The demo repatriation's path through the SOP, in order: the seed takes it up to `handed-over`; someone
+trying the platform may have taken it further since."""
 
 LABOUR = {"acts": ["recruitment", "transport"], "means": ["deception", "debt-bondage"], "purposes": ["forced-labour"]}
 SEXUAL = {"acts": ["recruitment", "selling"], "means": ["deception"], "purposes": ["sexual"]}
@@ -211,7 +223,12 @@ class Demo:
     def state(self, service: str, client_id: str, reference: str) -> int:
         """How far the case has come on one side, as an index into STATES (-1: not known there)."""
         answer = self.call("GET", service, f"/repatriations/{reference}", client_id, ok=(200, 404))
-        return STATES.index(answer.json()["state"]) if answer.status_code == 200 else -1
+        if answer.status_code == 404:
+            return -1
+        state = answer.json()["state"]
+        if state not in STATES:
+            raise RuntimeError(f"demo seed: the demo return {reference} is {state} in {service}; the demo cannot go on")
+        return STATES.index(state)
 
     def wait_for_state(self, service: str, client_id: str, reference: str, state: str) -> int:
         deadline = time.monotonic() + 60
