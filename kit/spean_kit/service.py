@@ -152,7 +152,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             issuer=settings.issuer,
             audience=settings.expected_audience,
             keys=KeySet(
-                f"{settings.issuer}/protocol/openid-connect/certs",
+                f"{settings.realm_url}/protocol/openid-connect/certs",
                 max_age=settings.jwks_max_age_seconds,
                 min_refresh=settings.jwks_min_refresh_seconds,
             ),

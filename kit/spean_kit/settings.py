@@ -13,7 +13,12 @@ class ServiceSettings(BaseSettings):
     agency: str = Field(default="MOSVY", description="The agency on whose behalf the service emits events.")
     database_url: str = Field(description="postgresql://user:password@host:port/database")
     kafka_bootstrap: str = Field(description="host:port of the Kafka bootstrap servers")
-    keycloak_url: str = Field(description="Base URL of Keycloak, e.g. http://127.0.0.1:26080")
+    keycloak_url: str = Field(description="Base URL where this service reaches Keycloak, e.g. http://127.0.0.1:26080")
+    keycloak_public_url: str | None = Field(
+        default=None,
+        description="Keycloak's base URL as browsers and its tokens know it (their `iss`), where the service "
+        "reaches Keycloak at another address, as inside a cluster; keycloak_url if unset.",
+    )
     realm: str = "spean"
     audience: str | None = Field(default=None, description="Expected token audience; spean-<service> if unset.")
     jwks_max_age_seconds: float = Field(default=300, description="How long signing keys are trusted unrefreshed.")
@@ -54,6 +59,12 @@ class ServiceSettings(BaseSettings):
 
     @property
     def issuer(self) -> str:
+        """The realm as its tokens name it, and as browsers are sent to it."""
+        return f"{(self.keycloak_public_url or self.keycloak_url).rstrip('/')}/realms/{self.realm}"
+
+    @property
+    def realm_url(self) -> str:
+        """The realm where this service reaches it: its keys, its token endpoint."""
         return f"{self.keycloak_url.rstrip('/')}/realms/{self.realm}"
 
     @property

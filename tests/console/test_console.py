@@ -97,6 +97,9 @@ async def test_the_api_answers_operators_only_and_shows_traces_breaches_and_flow
     assert refused.headers["content-type"].startswith("application/problem+json")
     page = await console.api.get("/")
     assert (page.status_code, page.headers["location"]) == (303, "/login")
+    # What the ingress asks before it lets anyone through to the trace store.
+    checks = [await console.api.get("/auth/check", headers=h) for h in ({}, screener, operator)]
+    assert [c.status_code for c in checks] == [401, 401, 204]
 
     case_id = await screened_case(platform, machine_token)
 
@@ -208,13 +211,15 @@ async def test_an_operator_signs_in_sees_live_figures_replays_a_dead_letter_and_
             await page.screenshot(path=ARTIFACTS / "operations-console.png", full_page=True)
             # A copy of the session cookie, as someone at the workstation could have taken it.
             (copied,) = [c["value"] for c in await page.context.cookies() if c["name"] == SESSION_COOKIE]
-            before_sign_out = await console.api.get("/api/overview", headers={"Cookie": f"{SESSION_COOKIE}={copied}"})
+            cookie = {"Cookie": f"{SESSION_COOKIE}={copied}"}
+            before_sign_out = [await console.api.get(path, headers=cookie) for path in ("/api/overview", "/auth/check")]
             await sign_out(page)
-            after_sign_out = await console.api.get("/api/overview", headers={"Cookie": f"{SESSION_COOKIE}={copied}"})
+            after_sign_out = [await console.api.get(path, headers=cookie) for path in ("/api/overview", "/auth/check")]
         finally:
             await browser.close()
 
-    assert (before_sign_out.status_code, after_sign_out.status_code) == (200, 401)
+    assert [a.status_code for a in before_sign_out] == [200, 204]
+    assert [a.status_code for a in after_sign_out] == [401, 401]
     after = await read_topic(servers.kafka_bootstrap, topic)
     assert len(after) == before + 1
     replayed = after[-1]

@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import kubernetes_validate
 import pytest
@@ -189,3 +190,49 @@ def test_production_databases_archive_their_wal_and_are_backed_up_nightly(
         # Development has no object store: a cluster whose archiving fails keeps every WAL file on its
         # volume until the volume fills.
         assert archiving == nightly == set()
+
+
+def _routes(resources: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[str, dict[str, str]]]:
+    """(host, path) -> (Service, the Ingress's annotations), of every Ingress rule, TLS-covered hosts only."""
+    routes = {}
+    for ingress in (r for r in resources if r["kind"] == "Ingress"):
+        covered = {host for tls in ingress["spec"].get("tls", []) for host in tls["hosts"]}
+        annotations = ingress["metadata"].get("annotations", {})
+        for rule in ingress["spec"]["rules"]:
+            assert rule["host"] in covered, f"{ingress['metadata']['name']}: {rule['host']} without TLS"
+            for path in rule["http"]["paths"]:
+                routes[(rule["host"], path["path"])] = (path["backend"]["service"]["name"], annotations)
+    return routes
+
+
+def test_the_public_addresses_agree_with_each_other(built: tuple[str, list[dict[str, Any]]]) -> None:
+    """What a token names as its issuer is what every service trusts; Keycloak, the console, its traces
+    and the four APIs are each reachable at the address the others send people to."""
+    _, resources = built
+    routes = _routes(resources)
+    configs = {r["metadata"]["name"]: r["data"] for r in resources if r["kind"] == "ConfigMap"}
+    keycloak = urlparse(next(r for r in resources if r["kind"] == "Keycloak")["spec"]["hostname"]["hostname"])
+    services = ("identification", "referral", "registry", "repatriation", "operations")
+    assert {configs[f"spean-{s}"]["SPEAN_KEYCLOAK_PUBLIC_URL"] for s in services} == {keycloak.geturl()}
+    assert keycloak.scheme == "https"
+    assert routes[(keycloak.hostname, "/realms/")][0] == "spean-keycloak-service"
+    assert not any(host == keycloak.hostname and path.startswith("/admin") for host, path in routes)
+
+    console = urlparse(configs["spean-operations"]["SPEAN_PUBLIC_URL"])
+    assert routes[(console.hostname, "/")][0] == "spean-operations"
+    realm = next(r for r in resources if r["kind"] == "KeycloakRealmImport")["spec"]["realm"]
+    client = next(c for c in realm["clients"] if c["clientId"] == "spean-console")
+    assert client["redirectUris"] == [f"{console.geturl()}/auth/callback"]
+    traces = urlparse(configs["spean-operations"]["SPEAN_TRACE_UI_URL"])
+    service, annotations = routes[(traces.hostname, traces.path)]
+    assert service == "spean-zipkin"
+    assert traces.hostname == console.hostname  # the console's session cookie goes along
+    assert annotations["nginx.ingress.kubernetes.io/auth-url"] == "https://$host/auth/check"
+
+    public = {service for service, _ in routes.values()}
+    assert {f"spean-{s}" for s in services} <= public
+    limit = 16 * 1024 * 1024  # SPEAN_MAX_BODY_BYTES's default
+    for (host, _), (service, annotations) in routes.items():
+        if service in {f"spean-{s}" for s in services[:4]}:
+            size = annotations["nginx.ingress.kubernetes.io/proxy-body-size"]
+            assert int(size.removesuffix("m")) * 1024 * 1024 > limit, host

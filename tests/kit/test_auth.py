@@ -198,3 +198,29 @@ async def test_a_rotated_realm_key_is_picked_up_and_a_removed_one_refused(
 
     assert refused.status_code == 401
     assert refused.json()["detail"] == "the token is signed by a key this realm does not publish"
+
+
+async def test_a_service_reaching_keycloak_at_an_inner_address_trusts_the_issuer_its_tokens_name(
+    servers: Endpoints, realm: tuple[str, KeycloakAdmin], make_settings: SettingsFactory
+) -> None:
+    """In a cluster a service reaches Keycloak at its Service's address, while Keycloak names itself in
+    tokens by its public hostname. Here the public address is the one tokens are asked at, and the
+    inner one is the same Keycloak under another name."""
+    name, _ = realm
+    inner = servers.keycloak_url.replace("127.0.0.1", "localhost")
+    assert inner != servers.keycloak_url
+    token = _token(servers, name, "screener-system")
+    split = await make_settings(realm=name, keycloak_url=inner, keycloak_public_url=servers.keycloak_url)
+    unsplit = await make_settings(realm=name, keycloak_url=inner)
+    answers = []
+    for settings in (split, unsplit):
+        async with running(build(settings, background=False)) as client:
+            body = {**CASE, "case_id": f"auth-{uuid.uuid4().hex[:12]}"}
+            answers.append(await client.post("/cases", json=body, headers=bearer(token)))
+
+    assert jwt.decode(token, options={"verify_signature": False})["iss"] == f"{servers.keycloak_url}/realms/{name}"
+    assert answers[0].status_code == 201, answers[0].text
+    assert (answers[1].status_code, answers[1].json()["detail"]) == (
+        401,
+        "the token was issued by an issuer this service does not trust",
+    )

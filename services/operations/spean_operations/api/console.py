@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from spean_kit.auth import Forbidden
-from spean_operations.api.access import OPERATOR_ROLE, signed_in
+from spean_operations.api.access import OPERATOR_ROLE, CurrentOperator, signed_in
 
 STATIC = Path(__file__).parent.parent / "static"
 router = APIRouter(include_in_schema=False)
@@ -23,3 +23,9 @@ async def console(request: Request) -> Response:
     if OPERATOR_ROLE not in operator.roles:
         raise Forbidden(f"the console is for the {OPERATOR_ROLE} role")
     return HTMLResponse((STATIC / "console.html").read_text(), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/auth/check", status_code=204)
+async def check(_: CurrentOperator) -> None:
+    """204 for a signed-in operator, else 401 or 403: the ingress asks this before it lets a browser
+    through to the trace store, which has no sign-in of its own (deploy/k8s/base/ingress.yaml)."""

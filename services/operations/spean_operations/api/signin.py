@@ -88,7 +88,7 @@ async def callback(
         raise Problem(400, "Sign-in not recognised", "this sign-in was not started here or has expired; open /login")
     async with httpx.AsyncClient(timeout=10) as client:
         answer = await client.post(
-            f"{settings.issuer}/protocol/openid-connect/token",
+            f"{settings.realm_url}/protocol/openid-connect/token",
             data={
                 "grant_type": "authorization_code",
                 "code": code,
