@@ -12,6 +12,8 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from spean_kit.migrations import MIGRATION_LOCK_NAMESPACE
+
 
 def async_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+asyncpg://", 1)
@@ -44,7 +46,10 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def ensure_schema(database_url: str, schema: str) -> None:
     connection = await asyncpg.connect(database_url)
     try:
-        await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        # Two replicas creating it at once: one of them would fail on PostgreSQL's unique index of names.
+        async with connection.transaction():
+            await connection.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_NAMESPACE}, hashtext($1))", schema)
+            await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     finally:
         await connection.close()
 

@@ -12,6 +12,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from spean_kit import tables
 
+# A schema's migration lock, held to the end of the transaction that creates the schema and of the one
+# that migrates it.
+MIGRATION_LOCK_NAMESPACE = 0x5C4E
+MIGRATION_LOCK = f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_NAMESPACE}, hashtext(:schema))"
+
 
 def run_env(target_metadata: sa.MetaData | None = None) -> None:
     """The body of every service's env.py: async migrations inside the service's schema."""
@@ -25,6 +30,8 @@ def run_env(target_metadata: sa.MetaData | None = None) -> None:
             version_table_schema=schema,
         )
         with context.begin_transaction():
+            # Replicas start together: the first migrates, the others wait and then find the schema at head.
+            connection.execute(sa.text(MIGRATION_LOCK), {"schema": schema})
             context.run_migrations()
 
     async def run() -> None:
