@@ -17,6 +17,16 @@ from spean_registry.adapters.tables import AnalystDecision, CaseFacts
 from spean_registry.domain.decisions import Decision, Kind, Links, decided, records_to_read
 from spean_registry.domain.linkage import Certainty
 
+LINKAGE_LOCK = 0x11C4
+
+
+async def hold_linkage(session: AsyncSession) -> None:
+    """Until the transaction ends, no other replica links or decides: linkage reads the keys and records
+    others hold, and two replicas linking at once, each before the other committed, would each miss the
+    other's keys and keep two reports of one person in two national records."""
+    await session.exec(sa.select(sa.func.pg_advisory_xact_lock(LINKAGE_LOCK)))  # type: ignore[call-overload]
+
+
 # Writes only what changed: a relink of a person's many reports mostly finds them where they were.
 RELINK = sa.text(
     "UPDATE case_facts SET national_record_id = linked.record, certainty = linked.certainty "
@@ -32,6 +42,7 @@ RELINK = sa.text(
 
 async def decide(session: AsyncSession, decision: Decision) -> str:
     """Apply a new decision; the national record its first case is in afterwards."""
+    await hold_linkage(session)
     before = await _reachable_links(session, [decision])
     if not all(case in before for case in decision.case_ids):
         raise Problem(404, "Not found", "the registry does not hold every case named")

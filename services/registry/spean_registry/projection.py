@@ -17,7 +17,7 @@ from spean_contracts.vocabulary import Outcome, Verdict
 from spean_kit.outbox import Stager
 from spean_registry.adapters.sql import among
 from spean_registry.adapters.tables import CaseFacts, MatchKey, TimelineEntry
-from spean_registry.decisions import reapply_decisions, write_links
+from spean_registry.decisions import hold_linkage, reapply_decisions, write_links
 from spean_registry.domain.linkage import Certainty, national_records, own_record
 
 BREACHES = (e.IdentificationDeadlineBreached, e.ReferralDeadlineBreached, e.RepatriationDeadlineBreached)
@@ -47,6 +47,9 @@ async def project_batch(session: AsyncSession, events: list[CloudEvent], stage: 
         ],
     )
     case_ids = sorted({event.subject for event in events})
+    if any(isinstance(event.data, e.ScreeningRecorded) and event.data.match_keys for event in events):
+        # Before the cases' rows: a replica linking holds the lock and may write any case's row.
+        await hold_linkage(session)
     locked = (await session.exec(select(CaseFacts).where(col(CaseFacts.case_id).in_(case_ids)).with_for_update())).all()
     facts = {row.case_id: row for row in locked}
     screenings: list[tuple[str, list[str]]] = []
@@ -109,6 +112,7 @@ async def link(session: AsyncSession, screened: list[tuple[str, list[str]]]) -> 
     rows = [{"key": key, "case_id": case_id} for case_id, keys in screened for key in keys]
     if not rows:
         return
+    await hold_linkage(session)
     await session.execute(insert(MatchKey).on_conflict_do_nothing(), rows)
     await session.flush()
     holders: dict[str, Sequence[str]] = {}

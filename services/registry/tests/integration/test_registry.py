@@ -3,6 +3,7 @@ and resist differencing, court outcomes, a rebuild from offset 0 equal to the li
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import uuid
@@ -388,3 +389,35 @@ async def test_a_batch_of_screenings_each_linked_to_many_earlier_reports_is_link
     # Each new report joined the record of the 16 earlier ones sharing its key: one record per key.
     assert await scalar(settings, "SELECT count(DISTINCT national_record_id) FROM case_facts") == 2000
     assert await scalar(settings, "SELECT count(*) FROM case_facts WHERE certainty = 'probable'") == 34000
+
+
+async def test_two_replicas_linking_reports_of_one_person_at_once_make_one_record(
+    registry_settings: Callable[..., Awaitable[RegistrySettings]],
+) -> None:
+    """Two reports of one person, screened by two agencies, are on two partitions, which two replicas of
+    the registry project at the same moment: neither may miss the other's key."""
+    settings = await registry_settings()
+    app = build(settings)
+    async with running(app):
+        sessions = app.state.runtime.sessions
+        async with sessions() as session, session.begin():
+            await session.execute(
+                sa.text(
+                    "INSERT INTO case_facts (case_id, national_record_id, certainty, exploitation_types, "
+                    "identified, referred, repatriated, prosecuted, convicted, service_gaps, deadline_breaches) "
+                    "VALUES ('case-police', 'nr-police', 'certain', '[]', false, false, false, false, false, 0, 0), "
+                    "('case-ngo', 'nr-ngo', 'certain', '[]', false, false, false, false, false, 0, 0)"
+                )
+            )
+
+        async def other_replica() -> None:
+            async with sessions() as session, session.begin():
+                await link(session, [("case-ngo", ["key-same-person"])])
+
+        async with sessions() as session, session.begin():
+            await link(session, [("case-police", ["key-same-person"])])
+            other = asyncio.create_task(other_replica())
+            await asyncio.sleep(0.5)  # the other replica's batch runs while this one has yet to commit
+        await other
+
+    assert await scalar(settings, "SELECT count(DISTINCT national_record_id) FROM case_facts") == 1
