@@ -43,6 +43,7 @@ from spean_repatriation.api.schemas import (
     HandoverOut,
     MessageOut,
     MinutesIn,
+    PersonReadOut,
     RepatriationOut,
     ReturnRequestIn,
 )
@@ -51,6 +52,7 @@ from spean_repatriation.domain.procedure import LocalStep, State, StepRefused, l
 router = APIRouter(tags=["repatriation"])
 Officer = Annotated[Principal, Depends(require_roles("repatriation-officer"))]
 Reader = Annotated[Principal, Depends(require_roles("repatriation-officer", "auditor"))]
+Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 
 
 def _exchange(request: Request) -> sop.Exchange:
@@ -211,6 +213,28 @@ async def read_person(
         )
         person: dict[str, Any] = json.loads(exchange.sealer.open(row.sealed_person, reference))
     return person
+
+
+READS = Keyset((col(PersonRead.id),))
+
+
+@router.get("/audit", response_model=list[PersonReadOut], responses={200: {"headers": PAGED_HEADERS}})
+async def read_audit(
+    request: Request,
+    response: Response,
+    auditor: Auditor,
+    page: PageOf,
+    reference: Annotated[LocalId | None, Query()] = None,
+) -> list[PersonReadOut]:
+    """Every read of a person's data exchanged for a return, oldest first, a page at a time (follow the
+    `Link` header), of one return if asked."""
+    query = select(PersonRead)
+    if reference is not None:
+        query = query.where(PersonRead.reference == reference)
+    async with runtime_of(request).sessions() as session:
+        rows = (await session.exec(READS.query(query, page))).all()
+    shown = READS.page(request, response, page, rows)
+    return [PersonReadOut.model_validate(row, from_attributes=True) for row in shown]
 
 
 @router.post("/repatriations/{reference}/verification-request", response_model=RepatriationOut)

@@ -58,6 +58,16 @@ class MessageOut(BaseModel):
     refusal_reason: str | None = None
 
 
+class PersonReadOut(BaseModel):
+    """One read of a person's data: who, of which agency, why, when."""
+
+    reference: str
+    subject: str
+    agency: str | None
+    purpose: str
+    read_at: datetime
+
+
 class RepatriationOut(BaseModel):
     reference: str
     case_id: str

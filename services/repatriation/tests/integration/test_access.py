@@ -54,7 +54,7 @@ async def test_counterpart_tokens_open_the_cross_border_listener_and_nothing_els
 
 
 async def test_no_personal_data_crosses_without_consent_and_every_read_names_its_purpose(
-    countries: InstanceFactory,
+    countries: InstanceFactory, machine_token: TokenFactory
 ) -> None:
     kh, vn = await countries()
     no_consent = {**return_request(origin="VNM", claimed_nationality="VNM"), "consent": None}
@@ -90,5 +90,15 @@ async def test_no_personal_data_crosses_without_consent_and_every_read_names_its
         "is_child",
     }
     assert await scalar(vn.settings, "SELECT purpose FROM person_read") == "identity verification"
+    kh_read = await kh.api.get(
+        f"/repatriations/{reference}/person", params={"purpose": "shelter placement"}, headers=kh.officer
+    )
+    assert kh_read.status_code == 200
+    auditor = {"Authorization": f"Bearer {machine_token('operations-console')}"}
+    trail = await kh.api.get("/audit", params={"reference": reference}, headers=auditor)
+    assert [(r["reference"], r["agency"], r["purpose"]) for r in trail.json()] == [
+        (reference, "MOSVY", "shelter placement")
+    ]
+    assert (await kh.api.get("/audit", headers=kh.officer)).status_code == 403
     stored = await scalar(vn.settings, "SELECT encode(sealed_person, 'escape') FROM repatriation")
     assert "Sreyneang" not in stored
