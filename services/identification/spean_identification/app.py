@@ -13,6 +13,7 @@ from spean_contracts.registry import IDENTIFICATION
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.api.routes import router
 from spean_identification.determinations import breach_scan
+from spean_identification.idempotency import forgetting
 from spean_identification.settings import IdentificationSettings
 from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
@@ -29,7 +30,10 @@ def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporte
             migrations=MIGRATIONS,
             routers=[router],
             owns=[IDENTIFICATION],
-            workers=[periodic(breach_scan, settings.deadline_scan_seconds)],
+            workers=[
+                periodic(breach_scan, settings.deadline_scan_seconds),
+                periodic(forgetting(settings.idempotency_key_days), settings.idempotency_sweep_seconds),
+            ],
             span_exporters=span_exporters,
             extra_state={"case_keys": CaseKeys(settings.master_key_bytes)},
         )

@@ -16,6 +16,13 @@ class IdentificationSettings(ServiceSettings):
     require_co_signature: bool = Field(default=False, description="Determinations need MoI police co-signature.")
     determination_deadline_hours: float = Field(default=72, description="From screening to determination.")
     deadline_scan_seconds: float = 30
+    idempotency_key_days: int = Field(
+        default=30,
+        ge=1,
+        description="How long an Idempotency-Key's answer is remembered: a repeat within it is answered "
+        "again, a key sent again after it is a new request.",
+    )
+    idempotency_sweep_seconds: float = Field(default=3600, description="How often forgotten keys are deleted.")
 
     @property
     def master_key_bytes(self) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Column, DateTime, LargeBinary, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -96,4 +97,8 @@ class IdempotentRequest(SQLModel, table=True):
         default=None,
         max_length=64,
         description="SHA-256 of the path and body answered: a key reused for another request is refused.",
+    )
+    recorded_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
+        description="When the answer was given: it is forgotten after the published retention.",
     )

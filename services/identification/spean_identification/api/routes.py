@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -42,7 +43,15 @@ Reader = Annotated[Principal, Depends(require_roles("screener", "determiner", "c
 Determiner = Annotated[Principal, Depends(require_roles("determiner"))]
 CoSigner = Annotated[Principal, Depends(require_roles("co-signer"))]
 Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Makes a retry safe: the same request sent again with the same key within 30 days (by "
+        "default) is answered with the first answer, and recorded once.",
+    ),
+]
 # Tells a client that sent a request again that nothing new was recorded: this is the first answer.
 REPLAYED = "Idempotent-Replayed"
 IDEMPOTENCY_LOCK_NAMESPACE = 0x1DE7
@@ -123,7 +132,10 @@ def _remember(
     """Kept in the transaction of what it answers: a retry finds both or neither."""
     if key:
         agency = principal.agency or ""
-        session.add(IdempotentRequest(key=key, agency=agency, status=status, body=answer, fingerprint=fingerprint))
+        remembered = IdempotentRequest(
+            key=key, agency=agency, status=status, body=answer, fingerprint=fingerprint, recorded_at=datetime.now(UTC)
+        )
+        session.add(remembered)
 
 
 @router.post("/screenings/bulk", response_model=BulkResult, responses={200: {"headers": REPLAY_HEADER}})

@@ -9,10 +9,12 @@ import io
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
+
 from spean_contracts.registry import IDENTIFICATION
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
-from tests.support.app import running, scalar
+from tests.support.app import eventually, running, scalar
 from tests.support.kafka import names_of, published
 
 Auth = Callable[[str], dict[str, str]]
@@ -130,3 +132,27 @@ async def test_bulk_csv_keeps_the_good_rows_reports_the_bad_ones_and_records_a_r
     created = [row["screening"] for row in result["rows"] if row["status"] == 201]
     assert [c["suggested_outcome"] for c in created] == ["trafficking-victim"] * 3
     assert await scalar(settings, "SELECT count(*) FROM screening WHERE is_child") == 3
+
+
+async def test_an_idempotency_key_is_forgotten_after_its_retention(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings(idempotency_key_days=30, idempotency_sweep_seconds=0.1)
+    keyed = [{**auth("moi-case-system"), "Idempotency-Key": f"moi-2026-0{n}"} for n in (1, 2)]
+    async with running(build(settings)) as client:
+        for headers in keyed:
+            assert (await client.post("/screenings", json=screening(), headers=headers)).status_code == 201
+        database = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
+        await database.execute(
+            "UPDATE idempotent_request SET recorded_at = now() - interval '31 days' WHERE key = $1", "moi-2026-01"
+        )
+        await database.close()
+
+        async def forgotten() -> bool:
+            return bool(await scalar(settings, "SELECT count(*) FROM idempotent_request") == 1)
+
+        await eventually(forgotten, what="the 31-day-old key forgotten")
+        again = [await client.post("/screenings", json=screening(), headers=headers) for headers in keyed]
+    # Within the retention a repeat is the first answer again; after it, a new request.
+    assert [a.headers.get("Idempotent-Replayed") for a in again] == [None, "true"]
+    assert await scalar(settings, "SELECT count(*) FROM screening") == 3
