@@ -19,6 +19,7 @@ import orjson
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request, Response
 from sqlalchemy.orm import InstrumentedAttribute, Mapped
+from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from spean_kit.errors import invalid_field
@@ -110,6 +111,13 @@ class Keyset:
             after = _decoded(page.cursor, self.columns)
             query = query.where(sa.tuple_(*self.columns) > sa.tuple_(*after))
         return query.order_by(*self.columns).limit(page.limit + 1)
+
+    async def read(
+        self, session: AsyncSession, query: SelectOfScalar[Row], page: PageRequest, request: Request, response: Response
+    ) -> Sequence[Row]:
+        """The page of `query` the request asks for, the link to the next set on `response`."""
+        rows = (await session.exec(self.query(query, page))).all()
+        return self.page(request, response, page, rows)
 
     def page(self, request: Request, response: Response, page: PageRequest, rows: Sequence[Row]) -> Sequence[Row]:
         """The page's rows; when more follow, the link to the next page, as this request with the cursor

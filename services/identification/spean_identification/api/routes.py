@@ -256,5 +256,5 @@ async def read_audit(
     if screening_id:
         query = query.where(AccessAudit.screening_id == screening_id)
     async with runtime_of(request).sessions() as session:
-        rows = (await session.exec(AUDITED.query(query, page))).all()
-    return [AuditEntry.model_validate(row, from_attributes=True) for row in AUDITED.page(request, response, page, rows)]
+        shown = await AUDITED.read(session, query, page, request, response)
+    return [AuditEntry.model_validate(row, from_attributes=True) for row in shown]

@@ -139,8 +139,8 @@ async def list_referrals(
     if state is not None:
         query = query.where(Referral.state == state.value)
     async with runtime_of(request).sessions() as session:
-        rows = (await session.exec(LISTED.query(query, page))).all()
-    return [referrals.out(r) for r in LISTED.page(request, response, page, rows)]
+        shown = await LISTED.read(session, query, page, request, response)
+    return [referrals.out(r) for r in shown]
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralOut)

@@ -179,8 +179,7 @@ async def list_repatriations(
     if state is not None:
         query = query.where(Repatriation.state == state.value)
     async with runtime_of(request).sessions() as session:
-        rows = (await session.exec(LISTED.query(query, page))).all()
-        return await _outs(session, LISTED.page(request, response, page, rows))
+        return await _outs(session, await LISTED.read(session, query, page, request, response))
 
 
 @router.get("/repatriations/{reference}", response_model=RepatriationOut)
@@ -232,8 +231,7 @@ async def read_audit(
     if reference is not None:
         query = query.where(PersonRead.reference == reference)
     async with runtime_of(request).sessions() as session:
-        rows = (await session.exec(READS.query(query, page))).all()
-    shown = READS.page(request, response, page, rows)
+        shown = await READS.read(session, query, page, request, response)
     return [PersonReadOut.model_validate(row, from_attributes=True) for row in shown]
 
 
