@@ -4,7 +4,9 @@ dead-lettered event, replaying it to its topic and signing out."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 import os
 import shutil
 import uuid
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from keycloak import KeycloakAdmin
 from playwright.async_api import Page, async_playwright, expect
 
 from spean_contracts.events import IdentificationDeadlineBreached
@@ -55,6 +58,9 @@ async def console(servers: Endpoints, new_database: DatabaseFactory, platform: P
         metrics_url=servers.metrics_url,
         console_client_secret=servers.client_secret("spean-console"),
         session_key=base64.b64encode(os.urandom(32)).decode(),
+        # Keycloak asked again at nearly every request: the figures come through it, and an operator
+        # signed out at Keycloak is refused within the second.
+        session_recheck_seconds=1,
     )
     async with served(build(settings), port) as url, httpx.AsyncClient(base_url=url) as api:
         yield Console(url, api)
@@ -141,6 +147,22 @@ async def test_the_api_answers_operators_only_and_shows_traces_breaches_and_flow
     assert (unknown.status_code, unknown.json()["errors"][0]["path"]) == (422, "body.dlq")
 
 
+def _subject(sealed_session: str) -> str:
+    """The operator's Keycloak id, from the console's session cookie (sealed, not encrypted)."""
+    body = sealed_session.split(".")[0]
+    return str(json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))["sub"])
+
+
+def _keycloak_admin(servers: Endpoints) -> KeycloakAdmin:
+    return KeycloakAdmin(
+        server_url=servers.keycloak_url,
+        username=servers.keycloak_admin_user,
+        password=servers.keycloak_admin_password,
+        realm_name="spean",
+        user_realm_name="master",
+    )
+
+
 async def sign_in(page: Page, console_url: str, username: str, password: str) -> None:
     """The operator's way in: the console sends the browser to Keycloak, where they choose their
     agency (MoSVY) and sign in with their agency account; a first sign-in may ask to review the profile."""
@@ -215,11 +237,21 @@ async def test_an_operator_signs_in_sees_live_figures_replays_a_dead_letter_and_
             before_sign_out = [await console.api.get(path, headers=cookie) for path in ("/api/overview", "/auth/check")]
             await sign_out(page)
             after_sign_out = [await console.api.get(path, headers=cookie) for path in ("/api/overview", "/auth/check")]
+
+            # Signed in again, then signed out by Keycloak's administrator (a disabled or departed operator).
+            await sign_in(page, console.url, "sophal", servers.keycloak_user_passwords["agency-mosvy/sophal"])
+            (again,) = [c["value"] for c in await page.context.cookies() if c["name"] == SESSION_COOKIE]
+            cookie = {"Cookie": f"{SESSION_COOKIE}={again}"}
+            before_keycloak = await console.api.get("/auth/check", headers=cookie)
+            _keycloak_admin(servers).user_logout(user_id=_subject(again))
+            await asyncio.sleep(1.5)  # past the recheck interval
+            after_keycloak = await console.api.get("/auth/check", headers=cookie)
         finally:
             await browser.close()
 
     assert [a.status_code for a in before_sign_out] == [200, 204]
     assert [a.status_code for a in after_sign_out] == [401, 401]
+    assert (before_keycloak.status_code, after_keycloak.status_code) == (204, 401)
     after = await read_topic(servers.kafka_bootstrap, topic)
     assert len(after) == before + 1
     replayed = after[-1]

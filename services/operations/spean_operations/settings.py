@@ -24,4 +24,12 @@ class OperationsSettings(ServiceSettings):
     console_client_secret: str = Field(description="The console's confidential client secret in Keycloak.")
     session_key: str = Field(description="HMAC key sealing the console's session cookie (32 bytes or more).")
     session_minutes: int = Field(default=30, ge=1, le=480, description="How long a console sign-in lasts.")
+    session_recheck_seconds: float = Field(
+        default=60, gt=0, description="How often a signed-in session is asked again of Keycloak."
+    )
+    session_recheck_grace_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="How long a session last confirmed by Keycloak stays open while Keycloak cannot be reached.",
+    )
     flow_minutes: int = Field(default=30, ge=5, le=240, description="Minutes of event flow shown per topic.")

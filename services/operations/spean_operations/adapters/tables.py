@@ -1,13 +1,13 @@
 """The console's tables (schema `operations`): what it has seen pass on the case topics (case id, type,
 trace: never personal data, which events do not carry), the operators' replays of dead letters, and
-the console sessions signed out."""
+the console sessions signed in and those signed out."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, LargeBinary
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -53,4 +53,18 @@ class RevokedSession(SQLModel, table=True):
 
     __tablename__ = "revoked_session"
     session_id: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = _when(index=True)
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in console session's standing at Keycloak: its refresh token (sealed), with which the
+    console asks Keycloak again, every minute, whether the operator may still use it, and the roles
+    Keycloak last gave. Without it, an operator disabled or signed out at Keycloak kept the console
+    until the session's cookie expired (up to 8 hours)."""
+
+    __tablename__ = "console_session"
+    session_id: str = Field(primary_key=True, max_length=64)
+    sealed_refresh_token: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    roles: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    checked_at: datetime = _when()
     expires_at: datetime = _when(index=True)

@@ -3,11 +3,15 @@ system presenting an operator's bearer token. Either way the `operator` role is 
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import httpx
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.dialects.postgresql import insert
@@ -15,7 +19,7 @@ from sqlmodel import col
 
 from spean_kit.auth import Forbidden, TokenVerifier, Unauthenticated
 from spean_kit.service import runtime_of
-from spean_operations.adapters.tables import RevokedSession
+from spean_operations.adapters.tables import ConsoleSession, RevokedSession
 from spean_operations.domain.sessions import Operator, unseal
 from spean_operations.settings import OperationsSettings
 
@@ -47,14 +51,73 @@ def session_payload(request: Request) -> dict[str, Any] | None:
     return payload if payload and isinstance(payload.get(SESSION_ID), str) else None
 
 
+def _cipher(settings: OperationsSettings) -> AESGCM:
+    return AESGCM(hashlib.sha256(b"spean console refresh tokens\0" + session_key(settings)).digest())
+
+
+def seal_refresh_token(settings: OperationsSettings, session_id: str, token: str) -> bytes:
+    nonce = secrets.token_bytes(12)
+    return nonce + _cipher(settings).encrypt(nonce, token.encode(), session_id.encode())
+
+
+def _open_refresh_token(settings: OperationsSettings, row: ConsoleSession) -> str:
+    sealed = row.sealed_refresh_token
+    return _cipher(settings).decrypt(sealed[:12], sealed[12:], row.session_id.encode()).decode()
+
+
 async def signed_in(request: Request) -> Operator | None:
+    """The operator of the request's console session, as Keycloak last confirmed them: asked again once
+    the last answer is older than the settings' recheck interval."""
     payload = session_payload(request)
     if payload is None:
         return None
-    async with runtime_of(request).sessions() as session:
+    runtime, settings = runtime_of(request), settings_of(request)
+    async with runtime.sessions() as session, session.begin():
         if await session.get(RevokedSession, payload[SESSION_ID]) is not None:
             return None
-    return Operator.from_payload(payload)
+        standing = await session.get(ConsoleSession, payload[SESSION_ID], with_for_update=True)
+        if standing is None:
+            return None
+        age = (datetime.now(UTC) - standing.checked_at).total_seconds()
+        if age > settings.session_recheck_seconds:
+            verifier: TokenVerifier = request.app.state.token_verifier
+            stands = await _recheck(settings, verifier, standing)
+            # Ended at Keycloak, or unconfirmed for longer than an outage is given.
+            if stands is False or (stands is None and age > settings.session_recheck_grace_seconds):
+                await session.delete(standing)
+                return None
+            session.add(standing)
+        roles = tuple(sorted(standing.roles))
+    return Operator(str(payload["sub"]), payload.get("agency"), roles)
+
+
+async def _recheck(settings: OperationsSettings, verifier: TokenVerifier, standing: ConsoleSession) -> bool | None:
+    """Asks Keycloak, with the session's refresh token, whether it still stands: True (and `standing`
+    holds the roles Keycloak gives now), False if Keycloak ended the session or disabled the operator,
+    None if Keycloak could not be reached."""
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            answer = await client.post(
+                f"{settings.realm_url}/protocol/openid-connect/token",
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": _open_refresh_token(settings, standing),
+                    "client_id": settings.console_client_id,
+                    "client_secret": settings.console_client_secret,
+                },
+            )
+    except httpx.HTTPError:
+        return None
+    if answer.status_code >= 500:
+        return None
+    if answer.status_code != 200:
+        return False
+    tokens = answer.json()
+    principal = await verifier.verify(tokens["access_token"])
+    standing.roles, standing.checked_at = sorted(principal.roles), datetime.now(UTC)
+    if "refresh_token" in tokens:
+        standing.sealed_refresh_token = seal_refresh_token(settings, standing.session_id, tokens["refresh_token"])
+    return True
 
 
 async def revoke_session(request: Request) -> None:
@@ -67,6 +130,7 @@ async def revoke_session(request: Request) -> None:
         now = datetime.now(UTC)
         await session.exec(sa.delete(RevokedSession).where(col(RevokedSession.expires_at) < now))
         expires_at = datetime.fromtimestamp(payload["exp"], UTC)
+        await session.exec(sa.delete(ConsoleSession).where(col(ConsoleSession.session_id) == payload[SESSION_ID]))
         await session.exec(
             insert(RevokedSession)
             .values(session_id=payload[SESSION_ID], expires_at=expires_at)

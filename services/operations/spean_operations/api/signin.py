@@ -5,21 +5,27 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
 import httpx
+import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import col
 
 from spean_kit.auth import Forbidden, TokenVerifier, Unauthenticated
 from spean_kit.errors import Problem
+from spean_kit.service import runtime_of
+from spean_operations.adapters.tables import ConsoleSession
 from spean_operations.api.access import (
     OPERATOR_ROLE,
     SESSION_COOKIE,
     SESSION_ID,
     SIGNIN_COOKIE,
     revoke_session,
+    seal_refresh_token,
     session_key,
     settings_of,
 )
@@ -108,8 +114,21 @@ async def callback(
     operator = Operator(principal.subject, principal.agency, tuple(sorted(principal.roles)))
     seconds = settings.session_minutes * 60
     response = RedirectResponse("/", status_code=303)
-    payload = operator.as_payload() | {SESSION_ID: secrets.token_urlsafe(18)}
-    session = seal(payload, session_key(settings), expires_at=time.time() + seconds)
+    session_id = secrets.token_urlsafe(18)
+    payload = operator.as_payload() | {SESSION_ID: session_id}
+    expires_at = time.time() + seconds
+    session = seal(payload, session_key(settings), expires_at=expires_at)
+    async with runtime_of(request).sessions() as db, db.begin():
+        await db.exec(sa.delete(ConsoleSession).where(col(ConsoleSession.expires_at) < datetime.now(UTC)))
+        db.add(
+            ConsoleSession(
+                session_id=session_id,
+                sealed_refresh_token=seal_refresh_token(settings, session_id, answer.json()["refresh_token"]),
+                roles=list(operator.roles),
+                checked_at=datetime.now(UTC),
+                expires_at=datetime.fromtimestamp(expires_at, UTC),
+            )
+        )
     _cookie(response, settings, SESSION_COOKIE, session, seconds)
     response.delete_cookie(SIGNIN_COOKIE, path="/")
     return response
