@@ -1,6 +1,6 @@
 """The console's tables (schema `operations`): what it has seen pass on the case topics (case id, type,
 trace: never personal data, which events do not carry), the operators' replays of dead letters, and
-the console sessions signed in and those signed out."""
+the console sessions signed in."""
 
 from __future__ import annotations
 
@@ -47,20 +47,12 @@ class Replay(SQLModel, table=True):
     topic: str = Field(max_length=200)
 
 
-class RevokedSession(SQLModel, table=True):
-    """A console session signed out before its cookie expired: the cookie, should it be kept or copied,
-    no longer lets anyone in. Kept until the cookie would have expired anyway."""
-
-    __tablename__ = "revoked_session"
-    session_id: str = Field(primary_key=True, max_length=64)
-    expires_at: datetime = _when(index=True)
-
-
 class ConsoleSession(SQLModel, table=True):
     """A signed-in console session's standing at Keycloak: its refresh token (sealed), with which the
     console asks Keycloak again, every minute, whether the operator may still use it, and the roles
     Keycloak last gave. Without it, an operator disabled or signed out at Keycloak kept the console
-    until the session's cookie expired (up to 8 hours)."""
+    until the session's cookie expired (up to 8 hours). Signing out deletes it: the cookie, even a
+    copy of it, then names a session the console no longer holds."""
 
     __tablename__ = "console_session"
     session_id: str = Field(primary_key=True, max_length=64)

@@ -14,17 +14,16 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 
 from spean_kit.auth import Forbidden, TokenVerifier, Unauthenticated
 from spean_kit.service import runtime_of
-from spean_operations.adapters.tables import ConsoleSession, RevokedSession
+from spean_operations.adapters.tables import ConsoleSession
 from spean_operations.domain.sessions import Operator, unseal
 from spean_operations.settings import OperationsSettings
 
 SESSION_COOKIE = "spean_console"
-# Each sign-in's own id, sealed in its cookie: signing out revokes it (see RevokedSession).
+# Each sign-in's own id, sealed in its cookie: the session the console holds for it (ConsoleSession).
 SESSION_ID = "sid"
 SIGNIN_COOKIE = "spean_signin"
 OPERATOR_ROLE = "operator"
@@ -73,8 +72,6 @@ async def signed_in(request: Request) -> Operator | None:
         return None
     runtime, settings = runtime_of(request), settings_of(request)
     async with runtime.sessions() as session, session.begin():
-        if await session.get(RevokedSession, payload[SESSION_ID]) is not None:
-            return None
         standing = await session.get(ConsoleSession, payload[SESSION_ID], with_for_update=True)
         if standing is None:
             return None
@@ -88,7 +85,7 @@ async def signed_in(request: Request) -> Operator | None:
                 return None
             session.add(standing)
         roles = tuple(sorted(standing.roles))
-    return Operator(str(payload["sub"]), payload.get("agency"), roles)
+    return Operator.from_payload(payload, roles)
 
 
 async def _recheck(settings: OperationsSettings, verifier: TokenVerifier, standing: ConsoleSession) -> bool | None:
@@ -121,21 +118,13 @@ async def _recheck(settings: OperationsSettings, verifier: TokenVerifier, standi
 
 
 async def revoke_session(request: Request) -> None:
-    """The request's console session, if any, is refused from now on: kept until its cookie would have
-    expired, when the rows of sessions expired since go."""
+    """The request's console session, if any, is refused from now on: its cookie, even a copy of it,
+    names a session the console no longer holds."""
     payload = session_payload(request)
     if payload is None:
         return
     async with runtime_of(request).sessions() as session, session.begin():
-        now = datetime.now(UTC)
-        await session.exec(sa.delete(RevokedSession).where(col(RevokedSession.expires_at) < now))
-        expires_at = datetime.fromtimestamp(payload["exp"], UTC)
         await session.exec(sa.delete(ConsoleSession).where(col(ConsoleSession.session_id) == payload[SESSION_ID]))
-        await session.exec(
-            insert(RevokedSession)
-            .values(session_id=payload[SESSION_ID], expires_at=expires_at)
-            .on_conflict_do_nothing()
-        )
 
 
 async def current_operator(

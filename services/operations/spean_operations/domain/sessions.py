@@ -68,8 +68,10 @@ class Operator:
     roles: tuple[str, ...]
 
     def as_payload(self) -> dict[str, Any]:
-        return {"sub": self.subject, "agency": self.agency, "roles": list(self.roles)}
+        """Who signed in, for the session's cookie. Not the roles: those are Keycloak's latest answer,
+        kept with the session (ConsoleSession)."""
+        return {"sub": self.subject, "agency": self.agency}
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> Operator:
-        return cls(subject=str(payload["sub"]), agency=payload.get("agency"), roles=tuple(payload.get("roles", [])))
+    def from_payload(cls, payload: dict[str, Any], roles: tuple[str, ...]) -> Operator:
+        return cls(subject=str(payload["sub"]), agency=payload.get("agency"), roles=roles)
