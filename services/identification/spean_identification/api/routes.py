@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.fields import CaseId, LocalId
 from spean_identification import determinations, screenings
 from spean_identification.adapters.crypto import CaseKeys
-from spean_identification.adapters.tables import AccessAudit, IdempotentRequest
+from spean_identification.adapters.tables import AccessAudit
 from spean_identification.api.bulk import csv_rows, validate_rows
 from spean_identification.api.schemas import (
     AuditEntry,
@@ -31,6 +27,7 @@ from spean_identification.api.schemas import (
     ScreeningRead,
     ShareIn,
 )
+from spean_identification.idempotency import REPLAY_HEADER, answered, fingerprint_of, remember
 from spean_identification.settings import IdentificationSettings
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import UNREADABLE_BODY, Problem
@@ -52,15 +49,6 @@ IdempotencyKey = Annotated[
         "default) is answered with the first answer, and recorded once.",
     ),
 ]
-# Tells a client that sent a request again that nothing new was recorded: this is the first answer.
-REPLAYED = "Idempotent-Replayed"
-IDEMPOTENCY_LOCK_NAMESPACE = 0x1DE7
-REPLAY_HEADER = {
-    REPLAYED: {
-        "description": "`true` on the first answer given again to a repeated request.",
-        "schema": {"type": "string", "enum": ["true"]},
-    }
-}
 
 
 def _settings(request: Request) -> IdentificationSettings:
@@ -80,62 +68,17 @@ async def record_screening(
     """Record one screening. Sent twice with the same Idempotency-Key, it is recorded once and the first
     answer is returned again; the same key with a different screening is refused (422)."""
     runtime = runtime_of(request)
-    fingerprint = _fingerprint(request, await request.body())
+    fingerprint = fingerprint_of(request, await request.body())
     async with runtime.sessions() as session, session.begin():
-        earlier = await _answered(session, principal, idempotency_key, fingerprint)
+        earlier = await answered(session, principal, idempotency_key, fingerprint)
         if earlier is not None:
             return earlier
         (answer,) = await screenings.record_screenings(
             session, runtime, _settings(request), _keys(request), principal, [body]
         )
         payload = answer.model_dump(mode="json")
-        _remember(session, principal, idempotency_key, fingerprint, 201, payload)
+        remember(session, principal, idempotency_key, fingerprint, 201, payload)
     return JSONResponse(payload, status_code=201)
-
-
-def _fingerprint(request: Request, body: bytes) -> str:
-    return hashlib.sha256(request.url.path.encode() + b"\n" + body).hexdigest()
-
-
-async def _answered(
-    session: AsyncSession, principal: Principal, key: str | None, fingerprint: str
-) -> JSONResponse | None:
-    """The answer given earlier to this agency's request with `key`, if any. A key that came with another
-    request is refused rather than answered: a client reusing a key by mistake would otherwise be told
-    its new screenings were recorded when they were not."""
-    if not key:
-        return None
-    agency = principal.agency or ""
-    # A repeat sent while the first request is still being recorded (its client timed out) waits for it,
-    # then finds its answer, instead of recording the same screenings again and failing on the key.
-    await session.exec(
-        sa.select(sa.func.pg_advisory_xact_lock(IDEMPOTENCY_LOCK_NAMESPACE, sa.func.hashtext(f"{agency}/{key}")))
-    )  # type: ignore[call-overload]
-    earlier = await session.get(IdempotentRequest, (key, agency))
-    if earlier is None:
-        return None
-    # Keys kept before requests were fingerprinted have none, and are answered as they always were.
-    if earlier.fingerprint not in (None, fingerprint):
-        raise Problem(
-            422,
-            "Idempotency key reused",
-            "this Idempotency-Key came with a different request; send a new request with a new key",
-            kind="idempotency-key-reused",
-            errors=[{"path": "header.Idempotency-Key", "rule": "idempotency_key_reused", "message": "already used"}],
-        )
-    return JSONResponse(earlier.body, status_code=earlier.status, headers={REPLAYED: "true"})
-
-
-def _remember(
-    session: AsyncSession, principal: Principal, key: str | None, fingerprint: str, status: int, answer: Any
-) -> None:
-    """Kept in the transaction of what it answers: a retry finds both or neither."""
-    if key:
-        agency = principal.agency or ""
-        remembered = IdempotentRequest(
-            key=key, agency=agency, status=status, body=answer, fingerprint=fingerprint, recorded_at=datetime.now(UTC)
-        )
-        session.add(remembered)
 
 
 @router.post("/screenings/bulk", response_model=BulkResult, responses={200: {"headers": REPLAY_HEADER}})
@@ -166,9 +109,9 @@ async def record_screenings_in_bulk(
         rows = parsed
     valid, invalid = validate_rows(rows)
     runtime = runtime_of(request)
-    fingerprint = _fingerprint(request, raw)
+    fingerprint = fingerprint_of(request, raw)
     async with runtime.sessions() as session, session.begin():
-        earlier = await _answered(session, principal, idempotency_key, fingerprint)
+        earlier = await answered(session, principal, idempotency_key, fingerprint)
         if earlier is not None:
             return earlier
         answers = await screenings.record_screenings(
@@ -180,7 +123,7 @@ async def record_screenings_in_bulk(
         ]
         results += [BulkRowResult(row=index, status=422, errors=errors) for index, errors in invalid.items()]
         result = BulkResult(created=len(valid), failed=len(invalid), rows=sorted(results, key=lambda r: r.row))
-        _remember(session, principal, idempotency_key, fingerprint, 200, result.model_dump(mode="json"))
+        remember(session, principal, idempotency_key, fingerprint, 200, result.model_dump(mode="json"))
     return result
 
 
