@@ -4,6 +4,7 @@ and settlements and unpaid restitution stay visible."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,7 +26,7 @@ def most_serious(body: CourtOutcomeIn) -> ChargeCategory:
     return next(category for category in SEVERITY if category in categories)
 
 
-def check_later_decision(recorded: CourtCase, body: CourtOutcomeIn) -> None:
+def _check_later_decision(recorded: CourtCase, body: CourtOutcomeIn, outcome: dict[str, Any]) -> None:
     """A court case already recorded takes a later decision of its court (the verdict of a case that
     was pending, an appeal, restitution paid since, a defendant who absconded), never an earlier one,
     and never for another case."""
@@ -33,7 +34,7 @@ def check_later_decision(recorded: CourtCase, body: CourtOutcomeIn) -> None:
         raise Problem(
             409, "Conflict", "this court case is recorded for another case", kind="court-case-of-another-case"
         )
-    if recorded.outcome == body.model_dump(mode="json"):
+    if recorded.outcome == outcome:
         raise Problem(409, "Conflict", "this court case's outcome is already recorded")
     if body.decided_on < recorded.decided_on:
         raise Problem(
@@ -60,7 +61,7 @@ async def record_outcome(session: AsyncSession, runtime: Runtime, principal: Pri
             recorded_at=now,
         )
     else:
-        check_later_decision(recorded, body)
+        _check_later_decision(recorded, body, outcome)
         verdict_before = recorded.outcome["verdict"]
         recorded.outcome, recorded.decided_on = outcome, body.decided_on
         recorded.recorded_by, recorded.recorded_at = principal.subject, now
