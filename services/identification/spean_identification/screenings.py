@@ -8,15 +8,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.events import ScreeningRecorded
-from spean_contracts.vocabulary import Agency, Continuum, Encounter, Outcome, Province
+from spean_contracts.vocabulary import Agency, ConsentPurpose, Continuum, Encounter, Outcome, Province
 from spean_identification.adapters.crypto import CaseKeys
-from spean_identification.adapters.tables import AccessAudit, CaseKey, Screening, Share
+from spean_identification.adapters.tables import AccessAudit, CaseKey, Consent, Screening, Share
 from spean_identification.api.schemas import ScreeningIn, ScreeningOut, ScreeningRead
-from spean_identification.domain.access import may_read
+from spean_identification.domain.access import Grant, SharingConsent, consent_in_force, may_read
 from spean_identification.domain.assessment import assess
 from spean_identification.domain.deadlines import determination_due
 from spean_identification.domain.indicators import Indicators
@@ -140,9 +140,16 @@ async def read_screening(
 ) -> ScreeningRead:
     """The whole screening with its personal data, if the access rule allows; audited either way."""
     screening = await _screening(session, screening_id)
-    shared = set((await session.exec(select(Share.agency).where(Share.screening_id == screening_id))).all())
+    share_row = (
+        await session.exec(select(Share).where(Share.screening_id == screening_id, Share.agency == principal.agency))
+    ).first()
     decision = may_read(
-        agency=principal.agency, roles=principal.roles, purpose=purpose, owner=screening.agency, shared_with=shared
+        agency=principal.agency,
+        roles=principal.roles,
+        purpose=purpose,
+        owner=screening.agency,
+        grant=None if share_row is None else Grant(share_row.shared_at, share_row.override_reason is not None),
+        consent=await sharing_consent(session, screening.case_id),
     )
     session.add(
         AccessAudit(
@@ -182,14 +189,37 @@ async def read_screening(
     )
 
 
-async def share(session: AsyncSession, principal: Principal, screening_id: str, agency: str) -> None:
+async def sharing_consent(session: AsyncSession, case_id: str) -> SharingConsent | None:
+    latest = (
+        await session.exec(
+            select(Consent)
+            .where(Consent.case_id == case_id, Consent.purpose == ConsentPurpose.SHARING_AGENCIES)
+            .order_by(col(Consent.id).desc())
+            .limit(1)
+        )
+    ).first()
+    return None if latest is None else SharingConsent(latest.given, latest.recorded_at)
+
+
+async def share(
+    session: AsyncSession, principal: Principal, screening_id: str, agency: str, override_reason: str | None
+) -> None:
+    """Shares a screening's personal data with another agency: with the victim's consent to sharing between
+    agencies, or by the competent authority overriding its absence, with a reason kept beside the share."""
     screening = await _screening(session, screening_id)
     if principal.agency != screening.agency and "determiner" not in principal.roles:
         raise Forbidden("only the owning agency or the competent authority shares a screening")
+    if consent_in_force(await sharing_consent(session, screening.case_id)):
+        override_reason = None
+    elif override_reason is None:
+        raise Problem(409, "Conflict", "no consent to share personal data between agencies", kind="consent-required")
+    elif "determiner" not in principal.roles:
+        raise Forbidden("only the competent authority may share without the victim's consent")
+    values = {"shared_by": principal.subject, "shared_at": datetime.now(UTC), "override_reason": override_reason}
     await session.exec(
         insert(Share)
-        .values(screening_id=screening_id, agency=agency, shared_by=principal.subject, shared_at=datetime.now(UTC))
-        .on_conflict_do_nothing()
+        .values(screening_id=screening_id, agency=agency, **values)
+        .on_conflict_do_update(index_elements=[Share.screening_id, Share.agency], set_=values)
     )
 
 

@@ -48,6 +48,9 @@ class Share(SQLModel, table=True):
     agency: str = Field(max_length=40)
     shared_by: str = Field(max_length=64)
     shared_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    override_reason: str | None = Field(
+        default=None, max_length=2000, description="Why the competent authority shared without consent."
+    )
 
 
 class Determination(SQLModel, table=True):

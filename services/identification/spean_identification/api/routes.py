@@ -140,8 +140,10 @@ async def read_screening(
 
 @router.post("/screenings/{screening_id}/shares", status_code=204)
 async def share_screening(screening_id: LocalId, body: ShareIn, request: Request, principal: Reader) -> None:
+    """Let another agency read this screening's personal data, while the victim consents to sharing between
+    agencies (409 `consent-required` without that consent, unless the competent authority overrides it)."""
     async with runtime_of(request).sessions() as session, session.begin():
-        await screenings.share(session, principal, screening_id, body.agency)
+        await screenings.share(session, principal, screening_id, body.agency, body.consent_override_reason)
 
 
 @router.post("/cases/{case_id}/determination", status_code=201, response_model=DeterminationOut)

@@ -61,6 +61,13 @@ class BulkResult(BaseModel):
 class ShareIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     agency: str = Field(pattern=r"^[A-Z][A-Z0-9-]{1,39}$")
+    consent_override_reason: str | None = Field(
+        default=None,
+        min_length=20,
+        max_length=2000,
+        description="Only for the competent authority, where the victim has not consented to sharing between "
+        "agencies; kept beside the share. A later withdrawal of consent still ends the share.",
+    )
 
 
 class DeterminationIn(BaseModel):

@@ -1,10 +1,12 @@
-"""Who may read a screening's personal data: the owning agency, an agency it was shared with, or the
-competent authority; always for a stated purpose. Every decision, either way, is audited."""
+"""Who may read a screening's personal data: the owning agency, the competent authority, or an agency it
+was shared with while the victim's consent to sharing between agencies stands; always for a stated
+purpose. Every decision, either way, is audited."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 READER_ROLES = frozenset({"screener", "determiner", "case-worker"})
 MIN_PURPOSE = 5
@@ -16,8 +18,44 @@ class Decision:
     reason: str
 
 
+@dataclass(frozen=True)
+class SharingConsent:
+    """The latest record of the victim's consent to sharing between agencies: given, or withdrawn."""
+
+    given: bool
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A screening shared with one agency: when, and whether the competent authority shared it without
+    the victim's consent."""
+
+    at: datetime
+    overrides_consent: bool
+
+
+def consent_in_force(consent: SharingConsent | None) -> bool:
+    return consent is not None and consent.given
+
+
+def grant_stands(grant: Grant, consent: SharingConsent | None) -> bool:
+    """A share holds while the victim consents. The competent authority's override holds against a consent
+    missing or withdrawn before it, never against a withdrawal that came after: that is the victim's
+    latest word."""
+    if consent_in_force(consent):
+        return True
+    return grant.overrides_consent and (consent is None or consent.recorded_at < grant.at)
+
+
 def may_read(
-    *, agency: str | None, roles: Collection[str], purpose: str | None, owner: str, shared_with: Collection[str]
+    *,
+    agency: str | None,
+    roles: Collection[str],
+    purpose: str | None,
+    owner: str,
+    grant: Grant | None,
+    consent: SharingConsent | None,
 ) -> Decision:
     if not READER_ROLES & set(roles):
         return Decision(False, "no role that reads screenings")
@@ -27,6 +65,12 @@ def may_read(
         return Decision(True, "competent authority")
     if agency == owner:
         return Decision(True, "owning agency")
-    if agency in shared_with:
+    if grant is None:
+        return Decision(False, "not the owning agency and not shared with it")
+    if not grant_stands(grant, consent):
+        if consent is None:
+            return Decision(False, "shared, but the victim has not consented to sharing between agencies")
+        return Decision(False, "shared, but the victim no longer consents to sharing between agencies")
+    if consent_in_force(consent):
         return Decision(True, "shared with this agency")
-    return Decision(False, "not the owning agency and not shared with it")
+    return Decision(True, "shared by the competent authority without the victim's consent")

@@ -26,6 +26,11 @@ async def test_another_agency_reads_only_what_was_shared_and_only_with_a_purpose
         ngo_before = await client.get(path, params=purpose, headers=auth("ngo-shelter-system"))
         owner_without_purpose = await client.get(path, headers=auth("moi-case-system"))
         owner = await client.get(path, params=purpose, headers=auth("moi-case-system"))
+        await client.post(
+            f"/cases/{recorded['case_id']}/consents",
+            json={"purpose": "sharing-agencies", "given": True},
+            headers=auth("moi-case-system"),
+        )
         shared = await client.post(f"{path}/shares", json={"agency": "NGO"}, headers=auth("moi-case-system"))
         ngo_after = await client.get(path, params=purpose, headers=auth("ngo-shelter-system"))
         analyst = await client.get(path, params=purpose, headers=auth("ncct-statistics-system"))
@@ -50,6 +55,50 @@ async def test_another_agency_reads_only_what_was_shared_and_only_with_a_purpose
         ("MOI-AHTJP", True, "arrange shelter placement"),
         ("NGO", True, "arrange shelter placement"),
     ]
+
+
+async def test_a_share_stands_only_on_the_victims_consent_or_the_competent_authoritys_override(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    owner, authority, shelter = auth("moi-case-system"), auth("mosvy-case-system"), auth("ngo-shelter-system")
+    override = {"agency": "NGO", "consent_override_reason": "the child's guardian cannot be reached and needs care"}
+    purpose = {"purpose": "arrange shelter placement"}
+    async with running(build(settings)) as client:
+        recorded = (await client.post("/screenings", json=screening(), headers=owner)).json()
+        path, consents = f"/screenings/{recorded['screening_id']}", f"/cases/{recorded['case_id']}/consents"
+
+        async def consent(given: bool) -> None:
+            answer = await client.post(consents, json={"purpose": "sharing-agencies", "given": given}, headers=owner)
+            assert answer.status_code == 201
+
+        without_consent = await client.post(f"{path}/shares", json={"agency": "NGO"}, headers=owner)
+        overridden_by_owner = await client.post(f"{path}/shares", json=override, headers=owner)
+        await consent(True)
+        shared = await client.post(f"{path}/shares", json={"agency": "NGO"}, headers=owner)
+        read_with_consent = await client.get(path, params=purpose, headers=shelter)
+        await consent(False)
+        read_after_withdrawal = await client.get(path, params=purpose, headers=shelter)
+        owner_after_withdrawal = await client.get(path, params=purpose, headers=owner)
+        overridden = await client.post(f"{path}/shares", json=override, headers=authority)
+        read_under_override = await client.get(path, params=purpose, headers=shelter)
+        await consent(False)
+        read_after_second_withdrawal = await client.get(path, params=purpose, headers=shelter)
+
+    assert without_consent.status_code == 409
+    assert without_consent.json()["type"].endswith("consent-required")
+    assert overridden_by_owner.status_code == 403
+    assert shared.status_code == 204
+    assert read_with_consent.status_code == 200
+    assert read_after_withdrawal.status_code == 403
+    assert (
+        read_after_withdrawal.json()["detail"]
+        == "shared, but the victim no longer consents to sharing between agencies"
+    )
+    assert owner_after_withdrawal.status_code == 200
+    assert overridden.status_code == 204
+    assert read_under_override.status_code == 200
+    assert read_after_second_withdrawal.status_code == 403
 
 
 async def test_an_erased_case_can_no_longer_be_read(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from cryptography.exceptions import InvalidTag
 
 from spean_contracts.vocabulary import AgeBand, Country, Sex
 from spean_identification.adapters.crypto import CaseKeys
-from spean_identification.domain.access import may_read
+from spean_identification.domain.access import Grant, SharingConsent, may_read
 from spean_identification.domain.matchkeys import match_keys
 from spean_identification.domain.person import Person, age_band
 
@@ -62,18 +62,38 @@ def test_personal_data_is_readable_only_with_its_case_key() -> None:
         keys.decrypt(wrapped, "case-2", sealed)
 
 
+SHARED_AT = datetime(2026, 11, 3, 9, tzinfo=UTC)
+BY_CONSENT, BY_OVERRIDE = Grant(SHARED_AT, overrides_consent=False), Grant(SHARED_AT, overrides_consent=True)
+GIVEN = SharingConsent(True, SHARED_AT - timedelta(days=1))
+WITHDRAWN_BEFORE = SharingConsent(False, SHARED_AT - timedelta(hours=1))
+WITHDRAWN_AFTER = SharingConsent(False, SHARED_AT + timedelta(hours=1))
+
+
 @pytest.mark.parametrize(
-    ("agency", "roles", "purpose", "shared", "granted"),
+    ("agency", "roles", "purpose", "grant", "consent", "granted"),
     [
-        ("MOI-AHTJP", {"screener"}, "follow-up interview", set(), True),
-        ("NGO", {"screener"}, "follow-up interview", set(), False),
-        ("NGO", {"screener"}, "follow-up interview", {"NGO"}, True),
-        ("MOI-AHTJP", {"screener"}, None, set(), False),
-        ("MOI-AHTJP", {"screener"}, "why", set(), False),
-        ("MOSVY", {"determiner"}, "determination", set(), True),
-        ("MOI-AHTJP", {"analyst"}, "statistics", set(), False),
+        ("MOI-AHTJP", {"screener"}, "follow-up interview", None, None, True),
+        ("NGO", {"screener"}, "follow-up interview", None, GIVEN, False),
+        ("NGO", {"screener"}, "follow-up interview", BY_CONSENT, GIVEN, True),
+        ("NGO", {"screener"}, "follow-up interview", BY_CONSENT, None, False),
+        ("NGO", {"screener"}, "follow-up interview", BY_CONSENT, WITHDRAWN_AFTER, False),
+        ("NGO", {"screener"}, "follow-up interview", BY_OVERRIDE, None, True),
+        ("NGO", {"screener"}, "follow-up interview", BY_OVERRIDE, WITHDRAWN_BEFORE, True),
+        ("NGO", {"screener"}, "follow-up interview", BY_OVERRIDE, WITHDRAWN_AFTER, False),
+        ("MOI-AHTJP", {"screener"}, "follow-up interview", None, WITHDRAWN_AFTER, True),
+        ("MOI-AHTJP", {"screener"}, None, None, None, False),
+        ("MOI-AHTJP", {"screener"}, "why", None, None, False),
+        ("MOSVY", {"determiner"}, "determination", None, WITHDRAWN_AFTER, True),
+        ("MOI-AHTJP", {"analyst"}, "statistics", None, None, False),
     ],
 )
-def test_the_access_rule(agency: str, roles: set[str], purpose: str | None, shared: set[str], granted: bool) -> None:
-    decision = may_read(agency=agency, roles=roles, purpose=purpose, owner="MOI-AHTJP", shared_with=shared)
+def test_the_access_rule(
+    agency: str,
+    roles: set[str],
+    purpose: str | None,
+    grant: Grant | None,
+    consent: SharingConsent | None,
+    granted: bool,
+) -> None:
+    decision = may_read(agency=agency, roles=roles, purpose=purpose, owner="MOI-AHTJP", grant=grant, consent=consent)
     assert decision.granted is granted
