@@ -32,6 +32,7 @@ from spean_contracts.vocabulary import (
     Service,
     Sex,
     Verdict,
+    WithdrawalReason,
 )
 
 
@@ -247,6 +248,12 @@ class HandedOver(RepatriationStep):
 
     handover_id: LocalId = none("The handover's id.")
     border_gate: BorderGate = none("The border gate.")
+
+
+class RepatriationWithdrawn(RepatriationStep):
+    """D ended the return before the handover, and both sides erased the person's data it carried."""
+
+    reason: WithdrawalReason = none("Why: the person withdrew consent to cross-border sharing, or declined to return.")
 
 
 class RepatriationDeadlineBreached(RepatriationStep):

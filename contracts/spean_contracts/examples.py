@@ -177,6 +177,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
     "repatriation.handed-over": (
         {**_REPATRIATION_STEP, "sop_step": 8, "handover_id": "ho-mocbai-2026-11", "border_gate": "moc-bai-bavet"},
     ),
+    "repatriation.withdrawn": ({**_REPATRIATION_STEP, "sop_step": 4, "reason": "consent-withdrawn"},),
     "repatriation.deadline-breached": (
         {**_REPATRIATION_STEP, "sop_step": 5, "deadline": "verification", "due_at": "2026-12-14T00:00:00Z"},
     ),

@@ -125,6 +125,7 @@ CATALOGUE: tuple[EventSpec, ...] = (
     _spec("repatriation.refused", e.RepatriationRefused, REPATRIATION),
     _spec("repatriation.handover-scheduled", e.HandoverScheduled, REPATRIATION),
     _spec("repatriation.handed-over", e.HandedOver, REPATRIATION),
+    _spec("repatriation.withdrawn", e.RepatriationWithdrawn, REPATRIATION),
     _spec("repatriation.deadline-breached", e.RepatriationDeadlineBreached, REPATRIATION),
     _spec("case.repatriated", e.CaseRepatriated, REPATRIATION),
     _spec("prosecution.court-outcome-recorded", e.CourtOutcomeRecorded, PROSECUTION),

@@ -23,7 +23,7 @@ from jwt.algorithms import ECAlgorithm
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from spean_contracts.fields import BirthDate, Instant, LocalId
-from spean_contracts.vocabulary import BorderGate, Country, ExploitationType, RefusalReason, Sex
+from spean_contracts.vocabulary import BorderGate, Country, ExploitationType, RefusalReason, Sex, WithdrawalReason
 
 SPEC: Literal["spean-sop/1"] = "spean-sop/1"
 JWS_TYPE = "spean-sop+jws"
@@ -51,6 +51,9 @@ class Kind(StrEnum):
     HANDOVER_MINUTES = "handover-minutes"
     RETURN_CERTIFICATE = "return-certificate"
     FEEDBACK = "feedback"
+    WITHDRAWAL = "withdrawal"
+    """D ends the return before the handover: the person withdrew consent or no longer wishes to return.
+    Both sides erase the person's data the return request carried."""
 
 
 STEP: Mapping[Kind, int] = {
@@ -63,6 +66,7 @@ STEP: Mapping[Kind, int] = {
     Kind.HANDOVER_MINUTES: 8,
     Kind.RETURN_CERTIFICATE: 8,
     Kind.FEEDBACK: 11,
+    Kind.WITHDRAWAL: 4,
 }
 SENDER: Mapping[Kind, Role] = {
     Kind.RETURN_REQUEST: Role.DESTINATION,
@@ -74,6 +78,7 @@ SENDER: Mapping[Kind, Role] = {
     Kind.HANDOVER_MINUTES: Role.DESTINATION,
     Kind.RETURN_CERTIFICATE: Role.ORIGIN,
     Kind.FEEDBACK: Role.ORIGIN,
+    Kind.WITHDRAWAL: Role.DESTINATION,
 }
 
 
@@ -160,6 +165,10 @@ class Feedback(_Exact):
     outcome: Literal["reintegrated", "in-care", "lost-contact", "re-trafficked", "other"]
 
 
+class Withdrawal(_Exact):
+    reason: WithdrawalReason = Field(description="A code, never free text about the person.")
+
+
 BODY: Mapping[Kind, type[_Exact]] = {
     Kind.RETURN_REQUEST: ReturnRequest,
     Kind.VERIFICATION_REQUEST: VerificationRequest,
@@ -170,6 +179,7 @@ BODY: Mapping[Kind, type[_Exact]] = {
     Kind.HANDOVER_MINUTES: HandoverMinutes,
     Kind.RETURN_CERTIFICATE: ReturnCertificate,
     Kind.FEEDBACK: Feedback,
+    Kind.WITHDRAWAL: Withdrawal,
 }
 BATCH_KINDS = frozenset({Kind.HANDOVER_PROPOSAL, Kind.HANDOVER_MINUTES, Kind.RETURN_CERTIFICATE})
 """Kinds that may name many cases: one handover, one gate, one date, signed once as a whole."""

@@ -175,6 +175,16 @@ class RefusalReason(StrEnum):
     OTHER = "other"
 
 
+class WithdrawalReason(StrEnum):
+    """Why a return ended before the handover."""
+
+    CONSENT_WITHDRAWN = "consent-withdrawn"
+    """The person (or guardian) withdrew consent to share their data across the border."""
+    RETURN_DECLINED = "return-declined"
+    """The person no longer wishes to return."""
+    OTHER = "other"
+
+
 class ChargeCategory(StrEnum):
     TRAFFICKING = "trafficking"
     RAPE = "rape"

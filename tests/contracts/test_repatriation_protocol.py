@@ -49,7 +49,7 @@ def test_the_example_chain_verifies_and_links_message_to_message() -> None:
         assert message.sop_step == sop.STEP[message.kind]
         previous = sop.digest(jws)
         kinds.append(message.kind.value)
-    assert kinds == [k.value for k in sop.Kind if k not in (sop.Kind.REFUSAL,)]
+    assert kinds == [k.value for k in sop.Kind if k not in (sop.Kind.REFUSAL, sop.Kind.WITHDRAWAL)]
 
 
 def test_the_receipt_acknowledges_its_message_and_the_forgery_is_refused() -> None:

@@ -106,7 +106,8 @@ async def two_countries(
     servers: Endpoints, new_database: DatabaseFactory, machine_token: TokenFactory, pki: Path
 ) -> AsyncIterator[InstanceFactory]:
     """Starts Cambodia's and Viet Nam's instances; `counterpart` overrides tune what each side
-    expects of the other (deadlines); only the listeners of `borders` are opened; `namespaces` puts an
+    expects of the other (deadlines); only the listeners of `borders` are opened; a long
+    `delivery_poll_seconds` leaves messages queued after the first look; `namespaces` puts an
     instance's events where other services under test read them; `span_exporters` receive both
     instances' spans besides the collector."""
     stack: list[Any] = []
@@ -116,6 +117,7 @@ async def two_countries(
         borders: tuple[str, ...] = ("KHM", "VNM"),
         namespaces: dict[str, str] | None = None,
         span_exporters: tuple[SpanExporter, ...] = (),
+        delivery_poll_seconds: float = 0.05,
         **counterpart: Any,
     ) -> tuple[Instance, Instance]:
         credentials = {code: country_credentials(pki, code) for code in ("KHM", "VNM")}
@@ -151,7 +153,7 @@ async def two_countries(
                 gateway_token_url=f"{servers.keycloak_url}/realms/{REALM[code]}/protocol/openid-connect/token",
                 gateway_client_id=GATEWAY[code],
                 gateway_client_secret=servers.client_secret(GATEWAY[code]),
-                delivery_poll_seconds=0.05,
+                delivery_poll_seconds=delivery_poll_seconds,
                 delivery_backoff_seconds=0.1,
                 delivery_backoff_max_seconds=0.5,
                 deadline_scan_seconds=0.2,

@@ -1,6 +1,7 @@
 """The cross-border outbox's courier: delivers each counterpart's messages in order over mutual TLS,
 retrying with growing pauses until the counterpart's signed receipt arrives. A message the
-counterpart refuses with a signed error is marked refused, with the reason, and the next one goes."""
+counterpart refuses with a signed error is marked refused, with the reason, and the next one goes.
+Every replica runs a courier; one at a time delivers to a counterpart."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlmodel import col, select
 from spean_contracts.sop import MEDIA_TYPE, ErrorDocument, ProtocolFault, Receipt, digest, open_answer
 from spean_kit.service import Runtime
 from spean_repatriation.adapters.tables import CrossBorderOutbox, SopMessage
-from spean_repatriation.exchange import Exchange
+from spean_repatriation.exchange import Exchange, hold_courier
 from spean_repatriation.settings import Counterpart
 from spean_repatriation.tls import client_context
 
@@ -76,9 +77,12 @@ class Courier:
                 await client.aclose()
 
     async def deliver_next(self, runtime: Runtime, counterpart: Counterpart, client: httpx.AsyncClient) -> bool:
-        """Try the counterpart's oldest pending message if it is due; True if it left the queue."""
+        """Try the counterpart's oldest pending message if it is due; True if it left the queue. The
+        counterpart's delivery lock is held until the answer is recorded (see `hold_courier`)."""
         now = datetime.now(UTC)
-        async with runtime.sessions() as session:
+        async with runtime.sessions() as session, session.begin():
+            if not await hold_courier(session, counterpart.country, wait=False):
+                return False
             entry = (
                 await session.exec(
                     select(CrossBorderOutbox)
@@ -91,12 +95,11 @@ class Courier:
             if entry is None or entry.next_attempt_at > now:
                 return False
             stored = await session.get(SopMessage, entry.message_id)
-            assert stored is not None  # written in the same transaction as the outbox row
+            # Written in the same transaction as the outbox row; erased only once it can no longer be sent.
+            assert stored is not None
+            assert stored.sealed_jws is not None
             jws = self.exchange.sealer.open(stored.sealed_jws, stored.message_id).decode()
-        outcome = await self._post(client, counterpart, jws)
-        async with runtime.sessions() as session, session.begin():
-            entry = await session.get(CrossBorderOutbox, entry.id, with_for_update=True)
-            assert entry is not None
+            outcome = await self._post(client, counterpart, jws)
             if isinstance(outcome, Receipt):
                 entry.status, entry.delivered_at = "delivered", datetime.now(UTC)
                 entry.sealed_answer = self.exchange.sealer.seal(outcome.model_dump_json().encode(), entry.message_id)

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,12 +37,13 @@ from spean_contracts.sop import (
     ReceiptStatus,
     ReturnRequest,
     Role,
+    Withdrawal,
     digest,
     open_message,
     public_jwk,
     sign,
 )
-from spean_contracts.vocabulary import BorderGate, Country, RefusalReason
+from spean_contracts.vocabulary import BorderGate, Country, RefusalReason, WithdrawalReason
 from spean_kit.service import Runtime
 from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, ParkedMessage, Repatriation, SopMessage
 from spean_repatriation.domain.calendar import add_working_days, notice_is_enough
@@ -114,16 +117,22 @@ def countries(row: Repatriation, mine: Country) -> tuple[Country, Country]:
     return (mine, other) if row.role == Role.DESTINATION else (other, mine)
 
 
-def _events(row: Repatriation, message: Message, exchange: Exchange, batch: int) -> list[EventData]:
+def _step(row: Repatriation, exchange: Exchange, sop_step: int, at: datetime) -> dict[str, Any]:
+    """What every repatriation event of `row` carries."""
     destination, origin = countries(row, exchange.country)
-    step: dict[str, Any] = {
+    return {
         "case_id": row.case_id,
         "repatriation_id": row.reference,
         "destination_country": destination,
         "origin_country": origin,
-        "sop_step": message.sop_step,
-        "at": message.sent_at,
+        "sop_step": sop_step,
+        "at": at,
     }
+
+
+def _events(row: Repatriation, message: Message, exchange: Exchange, batch: int) -> list[EventData]:
+    destination, origin = countries(row, exchange.country)
+    step = _step(row, exchange, message.sop_step, message.sent_at)
     body = message.body
     match message.kind:
         case Kind.RETURN_REQUEST:
@@ -157,6 +166,8 @@ def _events(row: Repatriation, message: Message, exchange: Exchange, batch: int)
                     repatriated_at=body["handed_over_at"],
                 ),
             ]
+        case Kind.WITHDRAWAL:
+            return [e.RepatriationWithdrawn(**step, reason=WithdrawalReason(body["reason"]))]
         case _:
             return []
 
@@ -235,9 +246,27 @@ async def _apply(
             )
         session.add(row)
         staged += _events(row, message, exchange, len(rows))
+    if message.kind is Kind.WITHDRAWAL:
+        await _forget(session, rows)
     if staged:
         await runtime.stage(session, *staged)
     await session.flush()
+
+
+async def _forget(session: AsyncSession, rows: Sequence[Repatriation]) -> None:
+    """A withdrawn return: the person's data it carried is erased here (the sealed person, and the signed
+    return request, whose digest stays so that the chain still verifies), and the person leaves the
+    handover they were listed for, so that its minutes name only those who cross."""
+    for row in rows:
+        row.sealed_person = None
+        row.handover_id, row.border_gate, row.handover_date = None, None, None
+        session.add(row)
+    requests = select(ChainLink.message_id).where(col(ChainLink.reference).in_([row.reference for row in rows]))
+    await session.exec(
+        update(SopMessage)
+        .where(col(SopMessage.message_id).in_(requests), col(SopMessage.kind) == Kind.RETURN_REQUEST.value)
+        .values(sealed_jws=None)
+    )
 
 
 async def locked(session: AsyncSession, references: Sequence[str]) -> dict[str, Repatriation]:
@@ -301,6 +330,48 @@ async def request_return(
     )
     await send(session, runtime, exchange, Kind.RETURN_REQUEST, [row], request, now=now)
     return row
+
+
+async def withdraw(
+    session: AsyncSession, runtime: Runtime, exchange: Exchange, row: Repatriation, body: Withdrawal, *, now: datetime
+) -> None:
+    """The destination country ends a return before the handover. If the counterpart never received the
+    return request (it was down, or refused the message), nothing of the person has crossed and nothing
+    will: the request is taken off the queue and the withdrawal stays here. Otherwise the withdrawal
+    follows the chain, and both sides erase the person's data."""
+    await hold_courier(session, Country(row.counterpart))
+    request = (
+        await session.exec(
+            select(CrossBorderOutbox)
+            .join(ChainLink, col(ChainLink.message_id) == col(CrossBorderOutbox.message_id))
+            .where(ChainLink.reference == row.reference, ChainLink.sequence == 1)
+            .with_for_update()
+        )
+    ).first()
+    if request is None or request.status == "delivered":
+        await send(session, runtime, exchange, Kind.WITHDRAWAL, [row], body, now=now)
+        return
+    row.state = next_state(State(row.state), Kind.WITHDRAWAL, body.model_dump(), sender=Role(row.role)).value
+    row.updated_at = now
+    if request.status == "pending":
+        request.status = "withdrawn"
+        session.add(request)
+    await _forget(session, [row])
+    await runtime.stage(
+        session, e.RepatriationWithdrawn(**_step(row, exchange, STEP[Kind.WITHDRAWAL], now), reason=body.reason)
+    )
+
+
+COURIER_LOCK_NAMESPACE = 0x5C0C
+
+
+async def hold_courier(session: AsyncSession, counterpart: Country, *, wait: bool = True) -> bool:
+    """The lock on delivery to `counterpart`, held to the transaction's end: one replica's courier
+    delivers at a time (two would send the same message twice), and a withdrawal waits for a delivery
+    under way to finish before it looks at what the counterpart holds. Without `wait`, False if taken."""
+    lock = sa.func.pg_advisory_xact_lock if wait else sa.func.pg_try_advisory_xact_lock
+    taken = await session.scalar(sa.select(lock(COURIER_LOCK_NAMESPACE, sa.func.hashtext(counterpart.value))))
+    return wait or bool(taken)
 
 
 async def send(

@@ -24,7 +24,9 @@ class Repatriation(SQLModel, table=True):
     counterpart: str = Field(max_length=10)
     state: str = Field(max_length=30)
     is_child: bool
-    sealed_person: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sealed_person: bytes | None = Field(
+        sa_column=Column(LargeBinary, nullable=True), description="NULL once erased: the return was withdrawn."
+    )
     head_sequence: int = 0
     head_hash: str | None = Field(default=None, max_length=80)
     handover_id: str | None = Field(default=None, max_length=64)
@@ -46,7 +48,10 @@ class SopMessage(SQLModel, table=True):
     counterpart: str = Field(max_length=10)
     kind: str = Field(max_length=30)
     sop_step: int
-    sealed_jws: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sealed_jws: bytes | None = Field(
+        sa_column=Column(LargeBinary, nullable=True),
+        description="NULL once erased: a withdrawn return's request, which carried the person's data.",
+    )
     sent_at: datetime = Field(sa_column=_when())
     stored_at: datetime = Field(sa_column=_when())
 
@@ -81,7 +86,7 @@ class CrossBorderOutbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(max_length=32, unique=True)
     counterpart: str = Field(max_length=10, index=True)
-    status: str = Field(default="pending", max_length=10, description="pending, delivered or refused")
+    status: str = Field(default="pending", max_length=10, description="pending, delivered, refused or withdrawn")
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_column=_when())
     created_at: datetime = Field(sa_column=_when())

@@ -30,6 +30,7 @@ from spean_contracts.sop import (
     Role,
     VerificationRequest,
     VerificationResult,
+    Withdrawal,
 )
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem, invalid_field
@@ -210,6 +211,8 @@ async def read_person(
                 read_at=datetime.now(UTC),
             )
         )
+        if row.sealed_person is None:
+            raise Problem(410, "Erased", "the return was withdrawn, and the person's data erased on both sides")
         person: dict[str, Any] = json.loads(exchange.sealer.open(row.sealed_person, reference))
     return person
 
@@ -262,6 +265,21 @@ async def accept_return(reference: LocalId, body: Acceptance, request: Request, 
 @router.post("/repatriations/{reference}/refusal", response_model=RepatriationOut)
 async def refuse_return(reference: LocalId, body: Refusal, request: Request, officer: Officer) -> RepatriationOut:
     await _act(request, Kind.REFUSAL, [reference], body)
+    return await _show(request, reference)
+
+
+@router.post("/repatriations/{reference}/withdrawal", response_model=RepatriationOut)
+async def withdraw_return(reference: LocalId, body: Withdrawal, request: Request, officer: Officer) -> RepatriationOut:
+    """Destination country, until the handover: the person withdrew consent to cross-border sharing, or no
+    longer wishes to return. The counterpart is told, and both sides erase the person's data; if the
+    return request never reached the counterpart, it is not sent at all."""
+    runtime = runtime_of(request)
+    try:
+        async with runtime.sessions() as session, session.begin():
+            (row,) = await _cases(session, [reference])
+            await sop.withdraw(session, runtime, _exchange(request), row, body, now=datetime.now(UTC))
+    except (StepRefused, ProtocolFault) as refused:
+        raise _refused(refused) from None
     return await _show(request, reference)
 
 

@@ -54,7 +54,10 @@ class MessageOut(BaseModel):
     direction: str
     digest: str
     sent_at: datetime
-    delivery: str | None = Field(description="For messages sent: pending, delivered or refused.")
+    delivery: str | None = Field(
+        description="For messages sent: pending, delivered, refused, or withdrawn (the return was withdrawn before "
+        "the counterpart received it, so it was never sent)."
+    )
     refusal_reason: str | None = None
 
 

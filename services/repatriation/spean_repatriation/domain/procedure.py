@@ -28,6 +28,8 @@ class State(StrEnum):
     REINTEGRATING = "reintegrating"
     """Step 10: reintegration and monitoring in the origin country."""
     CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+    """Ended by the destination country before the handover; the person's data is erased on both sides."""
 
 
 class LocalStep(StrEnum):
@@ -38,8 +40,10 @@ class LocalStep(StrEnum):
 BEFORE_DECISION = (State.REQUESTED, State.VERIFYING, State.VERIFIED, State.NOT_VERIFIED)
 # One person, one return at a time: a case may be asked back again only once its last return was refused
 # or closed. A second request (an officer's retry after a timeout) would reach the counterpart twice.
-ENDED = (State.REFUSED, State.CLOSED)
+ENDED = (State.REFUSED, State.CLOSED, State.WITHDRAWN)
 AWAITING_VERIFICATION = (State.REQUESTED, State.VERIFYING)
+# The person may change their mind until they cross: after the handover they are home.
+BEFORE_HANDOVER = (*BEFORE_DECISION, State.ACCEPTED, State.HANDOVER_SCHEDULED)
 
 ALLOWED: Mapping[Kind, tuple[State | None, ...]] = {
     Kind.RETURN_REQUEST: (None,),
@@ -51,6 +55,7 @@ ALLOWED: Mapping[Kind, tuple[State | None, ...]] = {
     Kind.HANDOVER_MINUTES: (State.HANDOVER_SCHEDULED,),
     Kind.RETURN_CERTIFICATE: (State.HANDED_OVER,),
     Kind.FEEDBACK: (State.CERTIFIED, State.RECEIVED, State.REINTEGRATING),
+    Kind.WITHDRAWAL: BEFORE_HANDOVER,
 }
 LOCAL: Mapping[LocalStep, tuple[State, State]] = {
     LocalStep.RECEPTION: (State.CERTIFIED, State.RECEIVED),
@@ -90,6 +95,8 @@ def next_state(state: State | None, kind: Kind, body: Mapping[str, Any], *, send
             return State.CERTIFIED
         case Kind.FEEDBACK:
             return State.CLOSED
+        case Kind.WITHDRAWAL:
+            return State.WITHDRAWN
 
 
 def check_child_safeguards(is_child: bool, acceptance: Mapping[str, Any]) -> None:

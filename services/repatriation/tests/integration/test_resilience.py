@@ -1,12 +1,17 @@
-"""A counterpart down for the middle of the exchange loses and doubles nothing; deadlines that pass
-are announced; nothing about the person reaches Kafka."""
+"""A counterpart down for the middle of the exchange loses and doubles nothing, nor do two replicas'
+couriers; deadlines that pass are announced; nothing about the person reaches Kafka."""
 
 from __future__ import annotations
+
+import asyncio
+
+import httpx
 
 from spean_contracts import from_kafka_record
 from spean_contracts.registry import REPATRIATION
 from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
+from spean_repatriation.delivery import Courier
 from tests.support.app import eventually, scalar
 from tests.support.kafka import published_text
 from tests.support.repatriation import InstanceFactory, return_request
@@ -54,6 +59,29 @@ async def test_a_counterpart_down_mid_exchange_gets_every_step_once_when_it_retu
     kinds = [m["kind"] for m in (await kh.show(reference))["messages"]]
     assert kinds == ["return-request", "verification-request", "verification-result", "acceptance"]
     assert await scalar(kh.settings, "SELECT count(*) FROM sop_message") == 4
+
+
+async def test_two_replicas_couriers_send_a_message_once(countries: InstanceFactory) -> None:
+    # Viet Nam's listener stays closed and each courier's first look found nothing: the queue waits for
+    # the two couriers below, replicas of Cambodia's instance sharing its database.
+    kh, _ = await countries(borders=(), delivery_poll_seconds=3600)
+    asked = return_request(origin="VNM", claimed_nationality="VNM")
+    assert (await kh.api.post("/repatriations", json=asked, headers=kh.officer)).status_code == 201
+    posted: list[str] = []
+
+    async def slow_counterpart(request: httpx.Request) -> httpx.Response:
+        posted.append(request.url.path)
+        await asyncio.sleep(0.3)
+        return httpx.Response(503)
+
+    exchange, runtime = kh.app.state.exchange, kh.app.state.runtime
+    (counterpart,) = kh.settings.counterparts
+    async with httpx.AsyncClient(transport=httpx.MockTransport(slow_counterpart)) as client:
+        couriers = [Courier(exchange) for _ in range(2)]
+        await asyncio.gather(*(courier.deliver_next(runtime, counterpart, client) for courier in couriers))
+
+    assert posted == ["/sop/v1/messages"]
+    assert await scalar(kh.settings, "SELECT attempts FROM crossborder_outbox") == 1
 
 
 async def test_passed_verification_and_receipt_deadlines_are_announced_once(

@@ -50,12 +50,25 @@ def test_the_whole_procedure_in_order() -> None:
         (State.REQUESTED, Kind.RETURN_REQUEST, D),
         (State.VERIFIED, Kind.ACCEPTANCE, D),
         (State.ACCEPTED, Kind.HANDOVER_PROPOSAL, ORIGIN),
+        (State.VERIFYING, Kind.WITHDRAWAL, ORIGIN),
+        (State.HANDED_OVER, Kind.WITHDRAWAL, D),
+        (State.REFUSED, Kind.WITHDRAWAL, D),
+        (State.WITHDRAWN, Kind.WITHDRAWAL, D),
+        (State.WITHDRAWN, Kind.ACCEPTANCE, ORIGIN),
     ],
 )
 def test_a_step_out_of_place_or_from_the_wrong_side_is_refused(state: State | None, kind: Kind, sender: Role) -> None:
     with pytest.raises(StepRefused) as refused:
         next_state(state, kind, {"verified": True}, sender=sender)
     assert refused.value.reason is Reason.STEP_NOT_ALLOWED
+
+
+@pytest.mark.parametrize(
+    "state",
+    [State.REQUESTED, State.VERIFYING, State.VERIFIED, State.NOT_VERIFIED, State.ACCEPTED, State.HANDOVER_SCHEDULED],
+)
+def test_the_destination_country_may_withdraw_a_return_until_the_handover(state: State) -> None:
+    assert next_state(state, Kind.WITHDRAWAL, {"reason": "return-declined"}, sender=D) is State.WITHDRAWN
 
 
 def test_an_unverified_person_can_only_be_refused() -> None:

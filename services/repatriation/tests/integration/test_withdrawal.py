@@ -1,0 +1,134 @@
+"""A person may change their mind until the handover: the destination country withdraws the return,
+the counterpart is told, and neither side keeps the person's data; what never crossed never does."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from spean_contracts import from_kafka_record
+from spean_contracts.registry import REPATRIATION
+from spean_kit.replay import read_topic
+from spean_local.endpoints import Endpoints
+from tests.support.app import scalar
+from tests.support.repatriation import Instance, InstanceFactory, return_request
+
+VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
+PURPOSE = {"purpose": "prepare the family tracing"}
+ERASED_REQUESTS = "SELECT count(*) FROM sop_message WHERE kind = 'return-request' AND sealed_jws IS NULL"
+
+
+async def withdrawn_events(servers: Endpoints, instance: Instance) -> list[dict[str, Any]]:
+    records = await read_topic(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
+    events = [from_kafka_record(r.value, r.headers) for r in records]
+    return [e.data.model_dump(mode="json") for e in events if e.type.endswith("repatriation.withdrawn.v1")]
+
+
+async def test_a_withdrawn_return_ends_on_both_sides_and_neither_keeps_the_persons_data(
+    countries: InstanceFactory, servers: Endpoints
+) -> None:
+    kh, vn = await countries()
+    asked = return_request(origin="VNM", claimed_nationality="VNM")
+    reference = (await kh.api.post("/repatriations", json=asked, headers=kh.officer)).json()["reference"]
+    await vn.reached(reference, "requested")
+    read_before = await vn.api.get(f"/repatriations/{reference}/person", params=PURPOSE, headers=vn.officer)
+    verified = await vn.api.post(f"/repatriations/{reference}/verification-result", json=VERIFIED, headers=vn.officer)
+    assert verified.status_code == 200, verified.text
+    await kh.reached(reference, "verified")
+
+    by_origin = await vn.api.post(
+        f"/repatriations/{reference}/withdrawal", json={"reason": "return-declined"}, headers=vn.officer
+    )
+    withdrawn = await kh.api.post(
+        f"/repatriations/{reference}/withdrawal", json={"reason": "consent-withdrawn"}, headers=kh.officer
+    )
+    await vn.reached(reference, "withdrawn")
+    accepted_after = await vn.api.post(
+        f"/repatriations/{reference}/acceptance", json={"travel_document_issued": True}, headers=vn.officer
+    )
+    asked_again = await kh.api.post("/repatriations", json=asked, headers=kh.officer)
+
+    assert read_before.status_code == 200
+    assert by_origin.status_code == 409
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["state"] == "withdrawn"
+    assert withdrawn.json()["messages"][-1]["kind"] == "withdrawal"
+    for instance in (kh, vn):
+        read = await instance.api.get(f"/repatriations/{reference}/person", params=PURPOSE, headers=instance.officer)
+        assert read.status_code == 410
+        assert await scalar(instance.settings, ERASED_REQUESTS) == 1
+        assert [e["reason"] for e in await withdrawn_events(servers, instance)] == ["consent-withdrawn"]
+    assert accepted_after.status_code == 409
+    assert accepted_after.json()["type"].endswith("sop-step-not-allowed")
+    assert asked_again.status_code == 201, asked_again.text
+
+
+async def test_a_return_withdrawn_before_the_counterpart_received_it_never_crosses_the_border(
+    countries: InstanceFactory, servers: Endpoints
+) -> None:
+    kh, vn = await countries(borders=("KHM",))
+    unsent = (
+        await kh.api.post(
+            "/repatriations", json=return_request(origin="VNM", claimed_nationality="VNM"), headers=kh.officer
+        )
+    ).json()["reference"]
+
+    withdrawn = await kh.api.post(
+        f"/repatriations/{unsent}/withdrawal", json={"reason": "consent-withdrawn"}, headers=kh.officer
+    )
+    await vn.open_border()
+    # The courier sends in order: once a later return has arrived, the withdrawn one was passed over.
+    later = (
+        await kh.api.post(
+            "/repatriations", json=return_request(origin="VNM", claimed_nationality="VNM"), headers=kh.officer
+        )
+    ).json()["reference"]
+    await vn.reached(later, "requested")
+
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert [(m["kind"], m["delivery"]) for m in withdrawn.json()["messages"]] == [("return-request", "withdrawn")]
+    assert await vn.state_of(unsent) is None
+    assert await scalar(vn.settings, "SELECT count(*) FROM sop_message") == 1
+    assert await scalar(kh.settings, ERASED_REQUESTS) == 1
+    assert [e["repatriation_id"] for e in await withdrawn_events(servers, kh)] == [unsent]
+
+
+async def test_a_person_withdrawn_from_a_scheduled_handover_is_left_out_of_its_minutes(
+    countries: InstanceFactory,
+) -> None:
+    kh, vn = await countries()
+    references = []
+    for _ in range(2):
+        asked = return_request(origin="VNM", claimed_nationality="VNM")
+        references.append((await kh.api.post("/repatriations", json=asked, headers=kh.officer)).json()["reference"])
+    for reference in references:
+        await vn.reached(reference, "requested")
+        await vn.api.post(f"/repatriations/{reference}/verification-result", json=VERIFIED, headers=vn.officer)
+        await vn.api.post(
+            f"/repatriations/{reference}/acceptance", json={"travel_document_issued": True}, headers=vn.officer
+        )
+        await kh.reached(reference, "accepted")
+    handover_day = (date.today() + timedelta(days=3)).isoformat()
+    proposal = await kh.api.post(
+        "/handovers",
+        json={"references": references, "border_gate": "xa-mat", "handover_date": handover_day},
+        headers=kh.officer,
+    )
+    handover_id = proposal.json()["handover_id"]
+    stays, leaves = references
+    await vn.reached(leaves, "handover-scheduled")
+
+    withdrawn = await kh.api.post(
+        f"/repatriations/{leaves}/withdrawal", json={"reason": "return-declined"}, headers=kh.officer
+    )
+    await vn.reached(leaves, "withdrawn")
+    minutes = await kh.api.post(
+        f"/handovers/{handover_id}/minutes", json={"handed_over_at": datetime.now(UTC).isoformat()}, headers=kh.officer
+    )
+    await vn.reached(stays, "handed-over")
+
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["handover_id"] is None
+    assert minutes.status_code == 200, minutes.text
+    assert minutes.json()["references"] == [stays]
+    assert await vn.state_of(leaves) == "withdrawn"
