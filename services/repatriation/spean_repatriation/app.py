@@ -11,11 +11,13 @@ import uvicorn
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from spean_contracts.registry import REPATRIATION
+from spean_contracts.registry import IDENTIFICATION, REPATRIATION
+from spean_kit.consumer import Subscription
 from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
 from spean_kit.workers import periodic
 from spean_repatriation.api.routes import router
+from spean_repatriation.consents import follow_consents
 from spean_repatriation.crossborder import crossborder_app
 from spean_repatriation.deadlines import deadline_scan
 from spean_repatriation.delivery import Courier
@@ -35,6 +37,7 @@ def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter,
             migrations=MIGRATIONS,
             routers=[router],
             owns=[REPATRIATION],
+            subscriptions=[Subscription((IDENTIFICATION.name,), follow_consents(exchange))],
             workers=[Courier(exchange).run, periodic(deadline_scan(exchange), settings.deadline_scan_seconds)],
             span_exporters=span_exporters,
         )

@@ -136,7 +136,7 @@ def crossborder_app(national: FastAPI, exchange: Exchange) -> FastAPI:
             jws = ""
         try:
             async with runtime.sessions() as session, session.begin():
-                received = await receive(session, runtime, exchange, counterpart, jws, now=now)
+                received = await receive(session, runtime.stage, exchange, counterpart, jws, now=now)
         except (ProtocolFault, StepRefused) as refused:
             raise Problem(
                 STATUS[refused.reason],

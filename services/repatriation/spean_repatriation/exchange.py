@@ -44,7 +44,7 @@ from spean_contracts.sop import (
     sign,
 )
 from spean_contracts.vocabulary import BorderGate, Country, RefusalReason, WithdrawalReason
-from spean_kit.service import Runtime
+from spean_kit.outbox import Stager
 from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, ParkedMessage, Repatriation, SopMessage
 from spean_repatriation.domain.calendar import add_working_days, notice_is_enough
 from spean_repatriation.domain.procedure import ENDED, State, StepRefused, check_child_safeguards, next_state
@@ -191,7 +191,7 @@ def _check_rules(message: Message, rows: Sequence[Repatriation], counterpart: Co
 
 async def _apply(
     session: AsyncSession,
-    runtime: Runtime,
+    stage: Stager,
     exchange: Exchange,
     message: Message,
     jws: str,
@@ -249,7 +249,7 @@ async def _apply(
     if message.kind is Kind.WITHDRAWAL:
         await _forget(session, rows)
     if staged:
-        await runtime.stage(session, *staged)
+        await stage(session, *staged)
     await session.flush()
 
 
@@ -294,7 +294,7 @@ class ReturnUnderWay(Exception):
 
 async def request_return(
     session: AsyncSession,
-    runtime: Runtime,
+    stage: Stager,
     exchange: Exchange,
     *,
     case_id: str,
@@ -325,15 +325,16 @@ async def request_return(
         state=State.REQUESTED.value,
         is_child=request.person.is_child,
         sealed_person=exchange.sealer.seal(request.person.model_dump_json().encode(), reference),
+        consent_recorded_at=request.consent.recorded_at,
         created_at=now,
         updated_at=now,
     )
-    await send(session, runtime, exchange, Kind.RETURN_REQUEST, [row], request, now=now)
+    await send(session, stage, exchange, Kind.RETURN_REQUEST, [row], request, now=now)
     return row
 
 
 async def withdraw(
-    session: AsyncSession, runtime: Runtime, exchange: Exchange, row: Repatriation, body: Withdrawal, *, now: datetime
+    session: AsyncSession, stage: Stager, exchange: Exchange, row: Repatriation, body: Withdrawal, *, now: datetime
 ) -> None:
     """The destination country ends a return before the handover. If the counterpart never received the
     return request (it was down, or refused the message), nothing of the person has crossed and nothing
@@ -349,7 +350,7 @@ async def withdraw(
         )
     ).first()
     if request is None or request.status == "delivered":
-        await send(session, runtime, exchange, Kind.WITHDRAWAL, [row], body, now=now)
+        await send(session, stage, exchange, Kind.WITHDRAWAL, [row], body, now=now)
         return
     row.state = next_state(State(row.state), Kind.WITHDRAWAL, body.model_dump(), sender=Role(row.role)).value
     row.updated_at = now
@@ -357,7 +358,7 @@ async def withdraw(
         request.status = "withdrawn"
         session.add(request)
     await _forget(session, [row])
-    await runtime.stage(
+    await stage(
         session, e.RepatriationWithdrawn(**_step(row, exchange, STEP[Kind.WITHDRAWAL], now), reason=body.reason)
     )
 
@@ -376,7 +377,7 @@ async def hold_courier(session: AsyncSession, counterpart: Country, *, wait: boo
 
 async def send(
     session: AsyncSession,
-    runtime: Runtime,
+    stage: Stager,
     exchange: Exchange,
     kind: Kind,
     rows: Sequence[Repatriation],
@@ -401,7 +402,7 @@ async def send(
         body=body.model_dump(mode="json"),
     )
     jws = exchange.sign(message)
-    await _apply(session, runtime, exchange, message, jws, rows, direction="out", now=now)
+    await _apply(session, stage, exchange, message, jws, rows, direction="out", now=now)
     session.add(
         CrossBorderOutbox(
             message_id=message.message_id, counterpart=message.receiver.value, next_attempt_at=now, created_at=now
@@ -421,7 +422,7 @@ class Received:
 
 
 async def receive(
-    session: AsyncSession, runtime: Runtime, exchange: Exchange, counterpart: Counterpart, jws: str, *, now: datetime
+    session: AsyncSession, stage: Stager, exchange: Exchange, counterpart: Counterpart, jws: str, *, now: datetime
 ) -> Received:
     """Verify, check and apply one message from `counterpart`; ProtocolFault or StepRefused if refused
     (the caller rolls back). A message whose predecessor has not arrived is parked."""
@@ -452,8 +453,8 @@ async def receive(
     for link, row in zip(message.cases, rows, strict=True):
         if link.sequence != row.head_sequence + 1 or link.previous != row.head_hash:
             raise ProtocolFault(Reason.BROKEN_CHAIN, f"the message does not follow the chain of {link.reference}")
-    await _apply(session, runtime, exchange, message, jws, rows, direction="in", now=now)
-    await _release_parked(session, runtime, exchange, counterpart, now)
+    await _apply(session, stage, exchange, message, jws, rows, direction="in", now=now)
+    await _release_parked(session, stage, exchange, counterpart, now)
     return Received(message, ReceiptStatus.STORED)
 
 
@@ -499,7 +500,7 @@ async def _rows_for(
 
 
 async def _release_parked(
-    session: AsyncSession, runtime: Runtime, exchange: Exchange, counterpart: Counterpart, now: datetime
+    session: AsyncSession, stage: Stager, exchange: Exchange, counterpart: Counterpart, now: datetime
 ) -> None:
     """Apply parked messages whose predecessors have now all arrived, as often as that unblocks more."""
     progress = True
@@ -526,7 +527,7 @@ async def _release_parked(
             progress = True
             try:
                 async with session.begin_nested():
-                    await _apply(session, runtime, exchange, message, jws, rows, direction="in", now=now)
+                    await _apply(session, stage, exchange, message, jws, rows, direction="in", now=now)
             except (ProtocolFault, StepRefused) as refused:
                 # Its sender already holds a "parked" receipt; the case simply does not advance, and
                 # operators see why in the log.

@@ -32,6 +32,11 @@ class Repatriation(SQLModel, table=True):
     handover_id: str | None = Field(default=None, max_length=64)
     border_gate: str | None = Field(default=None, max_length=30)
     handover_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    consent_recorded_at: datetime | None = Field(
+        default=None,
+        sa_column=_when(nullable=True),
+        description="When the consent the return request carried was given (destination side).",
+    )
     verification_due_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     verification_breached: bool = False
     created_at: datetime = Field(sa_column=_when())

@@ -78,7 +78,7 @@ async def _act(request: Request, kind: Kind, references: Sequence[str], body: Ba
     try:
         async with runtime.sessions() as session, session.begin():
             rows = await _cases(session, references)
-            message = await sop.send(session, runtime, exchange, kind, rows, body, now=datetime.now(UTC))
+            message = await sop.send(session, runtime.stage, exchange, kind, rows, body, now=datetime.now(UTC))
     except (StepRefused, ProtocolFault) as refused:
         raise _refused(refused) from None
     return message.message_id
@@ -146,7 +146,7 @@ async def request_return(body: ReturnRequestIn, request: Request, officer: Offic
         async with runtime.sessions() as session, session.begin():
             row = await sop.request_return(
                 session,
-                runtime,
+                runtime.stage,
                 exchange,
                 case_id=body.case_id,
                 origin=body.origin_country,
@@ -277,7 +277,7 @@ async def withdraw_return(reference: LocalId, body: Withdrawal, request: Request
     try:
         async with runtime.sessions() as session, session.begin():
             (row,) = await _cases(session, [reference])
-            await sop.withdraw(session, runtime, _exchange(request), row, body, now=datetime.now(UTC))
+            await sop.withdraw(session, runtime.stage, _exchange(request), row, body, now=datetime.now(UTC))
     except (StepRefused, ProtocolFault) as refused:
         raise _refused(refused) from None
     return await _show(request, reference)

@@ -7,10 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from spean_contracts import from_kafka_record
-from spean_contracts.registry import REPATRIATION
+from spean_contracts.events import ConsentRecorded
+from spean_contracts.registry import IDENTIFICATION, REPATRIATION
+from spean_contracts.vocabulary import Agency, ConsentPurpose
 from spean_kit.replay import read_topic
+from spean_kit.topics import group_caught_up
 from spean_local.endpoints import Endpoints
-from tests.support.app import scalar
+from tests.support.app import eventually, scalar
+from tests.support.kafka import publish
 from tests.support.repatriation import Instance, InstanceFactory, return_request
 
 VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
@@ -132,3 +136,36 @@ async def test_a_person_withdrawn_from_a_scheduled_handover_is_left_out_of_its_m
     assert minutes.status_code == 200, minutes.text
     assert minutes.json()["references"] == [stays]
     assert await vn.state_of(leaves) == "withdrawn"
+
+
+async def test_consent_withdrawn_in_identification_ends_a_return_asked_with_an_earlier_consent(
+    countries: InstanceFactory, servers: Endpoints
+) -> None:
+    kh, vn = await countries()
+    asked = return_request(origin="VNM", claimed_nationality="VNM")  # consent given on 1 November
+    reference = (await kh.api.post("/repatriations", json=asked, headers=kh.officer)).json()["reference"]
+    await vn.reached(reference, "requested")
+
+    def consent(purpose: ConsentPurpose, at: datetime) -> ConsentRecorded:
+        return ConsentRecorded(
+            case_id=asked["case_id"], purpose=purpose, given=False, agency=Agency.MOSVY, recorded_at=at
+        )
+
+    namespace = kh.settings.topic_namespace
+    before_the_request = consent(ConsentPurpose.SHARING_CROSS_BORDER, datetime(2026, 10, 30, tzinfo=UTC))
+    another_purpose = consent(ConsentPurpose.SHARING_AGENCIES, datetime.now(UTC))
+    await publish(servers.kafka_bootstrap, namespace, before_the_request, another_purpose)
+
+    async def consumed() -> bool:
+        return await group_caught_up(
+            servers.kafka_bootstrap, kh.settings.consumer_group, [namespace + IDENTIFICATION.name]
+        )
+
+    await eventually(consumed, what="Cambodia's repatriation reading identification's consents")
+    state_after_those = await kh.state_of(reference)
+    await publish(servers.kafka_bootstrap, namespace, consent(ConsentPurpose.SHARING_CROSS_BORDER, datetime.now(UTC)))
+    await vn.reached(reference, "withdrawn")
+
+    assert state_after_those == "requested"
+    assert await kh.state_of(reference) == "withdrawn"
+    assert [e["reason"] for e in await withdrawn_events(servers, kh)] == ["consent-withdrawn"]
