@@ -87,6 +87,12 @@ async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_time
     )
     assert minutes.status_code == 200, minutes.text
 
+    async def left_cambodias_care() -> bool:
+        case = await platform.referral.get(f"/cases/{case_id}", headers=auth("mosvy-case-system"))
+        return bool(case.json()["status"] == "ClosedReferred")
+
+    await eventually(left_cambodias_care, what="the shelter's referral closed once she went home")
+
     verdict = {
         "case_id": case_id,
         "court_case_id": f"court-{uuid.uuid4().hex[:12]}",
@@ -114,6 +120,8 @@ async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_time
         "repatriation.handover-scheduled",
         "repatriation.handed-over",
         "case.repatriated",
+        "referral.closed",
+        "case.closed",
         "prosecution.court-outcome-recorded",
         "case.prosecuted",
     ]

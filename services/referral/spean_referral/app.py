@@ -9,13 +9,13 @@ import uvicorn
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from spean_contracts.registry import IDENTIFICATION, REFERRAL
+from spean_contracts.registry import IDENTIFICATION, REFERRAL, REPATRIATION
 from spean_kit.consumer import Subscription
 from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
 from spean_kit.workers import periodic
 from spean_referral.api.routes import router
-from spean_referral.cases import on_identification_event
+from spean_referral.cases import on_case_event
 from spean_referral.referrals import expire_overdue
 from spean_referral.settings import ReferralSettings
 
@@ -30,7 +30,7 @@ def build(settings: ReferralSettings, *, span_exporters: tuple[SpanExporter, ...
             migrations=MIGRATIONS,
             routers=[router],
             owns=[REFERRAL],
-            subscriptions=[Subscription((IDENTIFICATION.name,), on_identification_event)],
+            subscriptions=[Subscription((IDENTIFICATION.name, REPATRIATION.name), on_case_event)],
             workers=[periodic(expire_overdue, settings.deadline_scan_seconds)],
             span_exporters=span_exporters,
         )

@@ -1,4 +1,5 @@
-"""What referral learns from identification: a case to register and refer, and consent as recorded."""
+"""What referral learns from the other services: from identification, a case to register and refer, and
+consent as recorded; from repatriation, that a person cared for here went home."""
 
 from __future__ import annotations
 
@@ -11,23 +12,26 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts import CloudEvent
 from spean_contracts.events import (
     CaseIdentified,
+    CaseRepatriated,
     ConsentRecorded,
     ReferralCaseOpened,
     ServiceGapRecorded,
     VulnerablePersonIdentified,
 )
-from spean_contracts.vocabulary import CaseStatus, ExploitationType, Outcome, Service
+from spean_contracts.vocabulary import CaseStatus, Country, ExploitationType, Outcome, Service
 from spean_kit.outbox import Stager
-from spean_referral import directory
+from spean_referral import directory, referrals
 from spean_referral.adapters.tables import ConsentState, ReferralCase
 
 VICTIM_NEEDS = (Service.SHELTER, Service.MEDICAL, Service.PSYCHOSOCIAL, Service.LEGAL, Service.REINTEGRATION_FOLLOW_UP)
 VULNERABLE_NEEDS = (Service.PSYCHOSOCIAL, Service.REINTEGRATION_FOLLOW_UP)
 
 
-async def on_identification_event(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
+async def on_case_event(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
     data = event.data
-    if isinstance(data, CaseIdentified | VulnerablePersonIdentified):
+    if isinstance(data, CaseRepatriated) and data.from_country == Country.CAMBODIA:
+        await referrals.close_on_departure(session, stage, data)
+    elif isinstance(data, CaseIdentified | VulnerablePersonIdentified):
         await open_case(session, data, stage)
     elif isinstance(data, ConsentRecorded):
         await session.exec(

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts.events import (
     CaseClosed,
     CaseReferred,
+    CaseRepatriated,
     ReferralAccepted,
     ReferralClosed,
     ReferralDeadlineBreached,
@@ -35,6 +36,7 @@ from spean_contracts.vocabulary import (
 )
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem, invalid_field
+from spean_kit.outbox import Stager
 from spean_kit.service import Runtime
 from spean_referral.adapters.tables import ConsentOverride, ConsentState, Provider, Referral, ReferralCase
 from spean_referral.api.schemas import OfferIn, ReferralOut
@@ -311,3 +313,41 @@ async def expire_overdue(session: AsyncSession, runtime: Runtime, now: datetime)
         )
     await runtime.stage(session, *events)
     return len(overdue)
+
+
+async def close_on_departure(session: AsyncSession, stage: Stager, departed: CaseRepatriated) -> None:
+    """The person was handed over to their own country: Cambodia's care of them ends there. Each open
+    referral closes as ClosedReferred (the other country's services take over), a bed held is freed, and
+    so is the case. A shelter learns it from the referral's state instead of keeping a bed for someone
+    who has left."""
+    case = await session.get(ReferralCase, departed.case_id, with_for_update=True)
+    if case is None or case.status in (CaseStatus.CLOSED, CaseStatus.CLOSED_REFERRED):
+        return
+    open_referrals = (
+        await session.exec(
+            select(Referral)
+            .where(Referral.case_id == departed.case_id, col(Referral.state).in_([state.value for state in OPEN]))
+            .order_by(col(Referral.referral_id))
+            .with_for_update()
+        )
+    ).all()
+    # When Cambodia's care ended here, which follows the handover it learnt of.
+    at = datetime.now(UTC)
+    events: list[EventData] = []
+    for referral in open_referrals:
+        _move(referral, Action.HAND_OVER)
+        referral.status = CaseStatus.CLOSED_REFERRED
+        await _release_bed(session, referral)
+        session.add(referral)
+        events.append(
+            ReferralClosed(
+                case_id=referral.case_id,
+                referral_id=referral.referral_id,
+                status=CaseStatus.CLOSED_REFERRED,
+                closed_at=at,
+            )
+        )
+    case.status = CaseStatus.CLOSED_REFERRED
+    session.add(case)
+    events.append(CaseClosed(case_id=case.case_id, status=CaseStatus.CLOSED_REFERRED, closed_at=at))
+    await stage(session, *events)

@@ -38,6 +38,8 @@ TRANSITIONS: dict[tuple[ReferralState, Action], ReferralState] = {
     (ReferralState.IN_CARE, Action.STAGE): ReferralState.IN_CARE,
     (ReferralState.IN_CARE, Action.CLOSE): ReferralState.CLOSED,
     (ReferralState.IN_CARE, Action.HAND_OVER): ReferralState.CLOSED_REFERRED,
+    # The person left for their own country before the provider answered: referred on, not declined.
+    (ReferralState.OFFERED, Action.HAND_OVER): ReferralState.CLOSED_REFERRED,
 }
 
 STATUS_OF_STAGE = {

@@ -1,20 +1,24 @@
 """case.identified -> referral case -> offer -> acceptance by the NGO -> case.referred; the stages to
-closure; need-to-know; the last bed; the consent gate."""
+closure; need-to-know; the last bed; the consent gate; a person returned home leaves Cambodia's care."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from spean_contracts import from_kafka_record
+from spean_contracts import from_kafka_record, source_of
+from spean_contracts.events import CaseRepatriated
 from spean_contracts.registry import REFERRAL
+from spean_contracts.vocabulary import BorderGate, Country
+from spean_local.endpoints import Endpoints
 from spean_referral.app import build
 from spean_referral.settings import ReferralSettings
 from tests.support.app import eventually, running, scalar
-from tests.support.kafka import published
+from tests.support.kafka import publish, published
 
 Auth = Callable[[str], dict[str, str]]
 Settings = Callable[..., Awaitable[ReferralSettings]]
@@ -278,4 +282,53 @@ async def test_referrals_are_listed_a_page_at_a_time_down_to_the_newest(
             "rule": "cursor_invalid",
             "message": "not a cursor this list gave; follow its Link header",
         }
+    ]
+
+
+async def test_a_person_returned_to_their_country_leaves_cambodias_care_and_frees_the_bed(
+    servers: Endpoints, referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    mosvy, shelter = auth("mosvy-case-system"), auth("ngo-shelter-system")
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL))
+        case_id = await identify(settings, nationality="VNM")
+        await _opened(client, auth, case_id)
+        sheltered = await _offer(client, auth, case_id, SHELTER, "shelter")
+        assert (await client.post(f"/referrals/{sheltered}/accept", headers=shelter)).status_code == 200
+        unanswered = await _offer(client, auth, case_id, LEGAL, "legal")
+        occupied = {p["provider_id"]: p["occupancy"] for p in (await client.get("/providers", headers=mosvy)).json()}
+        returned = CaseRepatriated(
+            case_id=case_id,
+            repatriation_id="rep-khm-0123456789abcdef0123",
+            from_country=Country.CAMBODIA,
+            to_country=Country.VIET_NAM,
+            border_gate=BorderGate.MOC_BAI_BAVET,
+            repatriated_at=datetime.now(UTC),
+        )
+        await publish(
+            servers.kafka_bootstrap, settings.topic_namespace, returned, source=source_of("repatriation", "MOSVY")
+        )
+
+        async def left() -> bool:
+            return bool((await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"] == "ClosedReferred")
+
+        await eventually(left, what="the case closed once the person went home")
+        states = {
+            r: (await client.get(f"/referrals/{r}", headers=mosvy)).json()["state"] for r in (sheltered, unanswered)
+        }
+        freed = {p["provider_id"]: p["occupancy"] for p in (await client.get("/providers", headers=mosvy)).json()}
+        events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
+
+    assert (occupied[SHELTER], freed[SHELTER]) == (1, 0)
+    assert states == {sheltered: "closed-referred", unanswered: "closed-referred"}
+    closed = [
+        (e.type.removeprefix("kh.spean."), str(e.data.model_dump().get("status")))
+        for e in events
+        if e.subject == case_id
+    ]
+    assert closed[-3:] == [
+        ("referral.closed.v1", "ClosedReferred"),
+        ("referral.closed.v1", "ClosedReferred"),
+        ("case.closed.v1", "ClosedReferred"),
     ]
