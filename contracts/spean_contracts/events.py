@@ -99,6 +99,12 @@ class ConsentRecorded(EventData):
     recorded_at: datetime = none("When it was recorded.")
 
 
+class PersonalDataErased(EventData):
+    """A case's personal data was lawfully erased: every service holding a copy erases its own."""
+
+    erased_at: datetime = none("When it was erased.")
+
+
 class IdentificationDeadlineBreached(EventData):
     """A stage of identification passed its deadline."""
 

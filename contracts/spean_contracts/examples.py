@@ -74,6 +74,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
     "identification.consent-recorded": (
         {"case_id": CASE, "purpose": "sharing-agencies", "given": True, "agency": "MOSVY-POIPET-TC", "recorded_at": T},
     ),
+    "identification.personal-data-erased": ({"case_id": CASE, "erased_at": T},),
     "identification.deadline-breached": (
         {
             "case_id": CASE,

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from spean_contracts.events import ScreeningRecorded
+from spean_contracts.events import PersonalDataErased, ScreeningRecorded
 from spean_contracts.vocabulary import Agency, ConsentPurpose, Continuum, Encounter, Outcome, Province
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AccessAudit, CaseKey, Consent, Screening, Share
@@ -25,6 +25,7 @@ from spean_identification.domain.person import CHILD_UNTIL, Person, age_band
 from spean_identification.settings import IdentificationSettings
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem
+from spean_kit.outbox import Stager
 from spean_kit.service import Runtime
 
 
@@ -223,10 +224,12 @@ async def share(
     )
 
 
-async def erase(session: AsyncSession, case_id: str) -> bool:
-    """A lawful erasure: the case key goes, and with it every copy of the case's personal data."""
+async def erase(session: AsyncSession, stage: Stager, case_id: str) -> bool:
+    """A lawful erasure: the case key goes, and with it every copy of the case's personal data held here;
+    the event tells the other services holding a copy (repatriation) to erase theirs."""
     key = await session.get(CaseKey, case_id)
     if key is None:
         return False
     await session.delete(key)
+    await stage(session, PersonalDataErased(case_id=case_id, erased_at=datetime.now(UTC)))
     return True

@@ -17,11 +17,11 @@ from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
 from spean_kit.workers import periodic
 from spean_repatriation.api.routes import router
-from spean_repatriation.consents import follow_consents
 from spean_repatriation.crossborder import crossborder_app
 from spean_repatriation.deadlines import deadline_scan
 from spean_repatriation.delivery import Courier
 from spean_repatriation.exchange import Exchange
+from spean_repatriation.identification import follow_identification
 from spean_repatriation.settings import RepatriationSettings
 from spean_repatriation.tls import server_context
 
@@ -37,7 +37,7 @@ def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter,
             migrations=MIGRATIONS,
             routers=[router],
             owns=[REPATRIATION],
-            subscriptions=[Subscription((IDENTIFICATION.name,), follow_consents(exchange))],
+            subscriptions=[Subscription((IDENTIFICATION.name,), follow_identification(exchange))],
             workers=[Courier(exchange).run, periodic(deadline_scan(exchange), settings.deadline_scan_seconds)],
             span_exporters=span_exporters,
         )

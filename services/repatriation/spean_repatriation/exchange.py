@@ -47,7 +47,14 @@ from spean_contracts.vocabulary import BorderGate, Country, RefusalReason, Withd
 from spean_kit.outbox import Stager
 from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, ParkedMessage, Repatriation, SopMessage
 from spean_repatriation.domain.calendar import add_working_days, notice_is_enough
-from spean_repatriation.domain.procedure import ENDED, State, StepRefused, check_child_safeguards, next_state
+from spean_repatriation.domain.procedure import (
+    BEFORE_HANDOVER,
+    ENDED,
+    State,
+    StepRefused,
+    check_child_safeguards,
+    next_state,
+)
 from spean_repatriation.sealing import Sealer
 from spean_repatriation.settings import Counterpart, RepatriationSettings
 
@@ -254,12 +261,18 @@ async def _apply(
 
 
 async def _forget(session: AsyncSession, rows: Sequence[Repatriation]) -> None:
-    """A withdrawn return: the person's data it carried is erased here (the sealed person, and the signed
-    return request, whose digest stays so that the chain still verifies), and the person leaves the
-    handover they were listed for, so that its minutes name only those who cross."""
+    """A withdrawn return: the person's data it carried is erased here, and the person leaves the handover
+    they were listed for, so that its minutes name only those who cross."""
+    for row in rows:
+        row.handover_id, row.border_gate, row.handover_date = None, None, None
+    await _erase_person(session, rows)
+
+
+async def _erase_person(session: AsyncSession, rows: Sequence[Repatriation]) -> None:
+    """The sealed person, and the signed return request that carried them, whose digest stays so that the
+    chain still verifies."""
     for row in rows:
         row.sealed_person = None
-        row.handover_id, row.border_gate, row.handover_date = None, None, None
         session.add(row)
     requests = select(ChainLink.message_id).where(col(ChainLink.reference).in_([row.reference for row in rows]))
     await session.exec(
@@ -340,8 +353,29 @@ async def withdraw(
     return request (it was down, or refused the message), nothing of the person has crossed and nothing
     will: the request is taken off the queue and the withdrawal stays here. Otherwise the withdrawal
     follows the chain, and both sides erase the person's data."""
+    request = await _held_request(session, row)
+    if request is None or request.status == "delivered":
+        await send(session, stage, exchange, Kind.WITHDRAWAL, [row], body, now=now)
+        return
+    await _withdraw_here(session, stage, exchange, row, request, body.reason, now)
+
+
+async def erase(session: AsyncSession, stage: Stager, exchange: Exchange, row: Repatriation, *, now: datetime) -> None:
+    """The person's data was lawfully erased in identification: this side's copies go too. A return request
+    the counterpart has not received yet is not sent, since it would carry the erased data: that return is
+    withdrawn here. A return under way goes on with what the counterpart holds."""
+    request = await _held_request(session, row)
+    if request is not None and request.status == "pending" and row.state in BEFORE_HANDOVER:
+        await _withdraw_here(session, stage, exchange, row, request, WithdrawalReason.OTHER, now)
+    else:
+        await _erase_person(session, [row])
+
+
+async def _held_request(session: AsyncSession, row: Repatriation) -> CrossBorderOutbox | None:
+    """The return request's place in the cross-border outbox (the destination side's), once no delivery of
+    it can be under way."""
     await hold_courier(session, Country(row.counterpart))
-    request = (
+    return (
         await session.exec(
             select(CrossBorderOutbox)
             .join(ChainLink, col(ChainLink.message_id) == col(CrossBorderOutbox.message_id))
@@ -349,18 +383,25 @@ async def withdraw(
             .with_for_update()
         )
     ).first()
-    if request is None or request.status == "delivered":
-        await send(session, stage, exchange, Kind.WITHDRAWAL, [row], body, now=now)
-        return
-    row.state = next_state(State(row.state), Kind.WITHDRAWAL, body.model_dump(), sender=Role(row.role)).value
+
+
+async def _withdraw_here(
+    session: AsyncSession,
+    stage: Stager,
+    exchange: Exchange,
+    row: Repatriation,
+    request: CrossBorderOutbox,
+    reason: WithdrawalReason,
+    now: datetime,
+) -> None:
+    """A withdrawal of a return whose request never reached the counterpart: nothing to tell it."""
+    row.state = next_state(State(row.state), Kind.WITHDRAWAL, {"reason": reason}, sender=Role(row.role)).value
     row.updated_at = now
     if request.status == "pending":
         request.status = "withdrawn"
         session.add(request)
     await _forget(session, [row])
-    await stage(
-        session, e.RepatriationWithdrawn(**_step(row, exchange, STEP[Kind.WITHDRAWAL], now), reason=body.reason)
-    )
+    await stage(session, e.RepatriationWithdrawn(**_step(row, exchange, STEP[Kind.WITHDRAWAL], now), reason=reason))
 
 
 COURIER_LOCK_NAMESPACE = 0x5C0C

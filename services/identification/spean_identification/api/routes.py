@@ -178,9 +178,11 @@ async def list_consents(case_id: CaseId, request: Request, principal: Reader) ->
 
 @router.delete("/cases/{case_id}/personal-data", status_code=204)
 async def erase_personal_data(case_id: CaseId, request: Request, principal: Determiner) -> None:
-    """Lawful erasure: the case's key is destroyed, so its personal data can never be read again."""
-    async with runtime_of(request).sessions() as session, session.begin():
-        if not await screenings.erase(session, case_id):
+    """Lawful erasure: the case's key is destroyed, so its personal data can never be read again here, and
+    the services holding a copy (repatriation) erase theirs."""
+    runtime = runtime_of(request)
+    async with runtime.sessions() as session, session.begin():
+        if not await screenings.erase(session, runtime.stage, case_id):
             raise Problem(404, "Not found", "no personal data held for this case")
 
 

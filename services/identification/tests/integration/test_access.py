@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from spean_contracts import from_kafka_record
+from spean_contracts.registry import IDENTIFICATION
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
 from tests.support.app import running
+from tests.support.kafka import names_of, published
 
 Auth = Callable[[str], dict[str, str]]
 SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
@@ -113,8 +116,11 @@ async def test_an_erased_case_can_no_longer_be_read(
             params={"purpose": "court request"},
             headers=auth("moi-case-system"),
         )
+        records = await published(settings, IDENTIFICATION)
     assert erased.status_code == 204
     assert read.status_code == 410
+    erasures = [r for r in records if names_of([r]) == ["identification.personal-data-erased"]]
+    assert [from_kafka_record(r.value, r.headers).subject for r in erasures] == [recorded["case_id"]]
 
 
 async def test_consent_is_recorded_per_purpose_and_withdrawable(

@@ -1,0 +1,54 @@
+"""What repatriation learns from identification about the cases it returns from this country.
+
+Consent to share the person's data across the border, withdrawn where it was recorded, ends the case's
+returns under way; the person's latest word counts wherever it was given, so a return whose consent was
+taken after the withdrawal goes on. A lawful erasure of the case's personal data erases this service's
+copies too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_contracts import CloudEvent
+from spean_contracts.events import ConsentRecorded, PersonalDataErased
+from spean_contracts.sop import Role, Withdrawal
+from spean_contracts.vocabulary import ConsentPurpose, WithdrawalReason
+from spean_kit.consumer import Handler
+from spean_kit.outbox import Stager
+from spean_repatriation.adapters.tables import Repatriation
+from spean_repatriation.domain.procedure import BEFORE_HANDOVER
+from spean_repatriation.exchange import Exchange, erase, locked, withdraw
+
+WITHDRAWN = Withdrawal(reason=WithdrawalReason.CONSENT_WITHDRAWN)
+GOING = [state.value for state in BEFORE_HANDOVER]
+
+
+def follow_identification(exchange: Exchange) -> Handler:
+    async def on_identification_event(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
+        data = event.data
+        if isinstance(data, PersonalDataErased):
+            for row in (await _returns(session, data.case_id)).values():
+                await erase(session, stage, exchange, row, now=datetime.now(UTC))
+        elif (
+            isinstance(data, ConsentRecorded) and not data.given and data.purpose == ConsentPurpose.SHARING_CROSS_BORDER
+        ):
+            for row in (await _returns(session, data.case_id, GOING)).values():
+                if row.state in GOING and (
+                    row.consent_recorded_at is None or row.consent_recorded_at < data.recorded_at
+                ):
+                    await withdraw(session, stage, exchange, row, WITHDRAWN, now=datetime.now(UTC))
+
+    return on_identification_event
+
+
+async def _returns(session: AsyncSession, case_id: str, states: list[str] | None = None) -> dict[str, Repatriation]:
+    """The case's returns from this country (in `states`), locked."""
+    query = select(Repatriation.reference).where(
+        Repatriation.case_id == case_id, Repatriation.role == Role.DESTINATION.value
+    )
+    if states is not None:
+        query = query.where(col(Repatriation.state).in_(states))
+    return await locked(session, (await session.exec(query)).all())
