@@ -228,15 +228,18 @@ async def _hand_over(session: AsyncSession, previous_id: str, now: datetime) -> 
     """The receiving provider accepted a transfer: the previous placement ends as ClosedReferred."""
     previous = await session.get(Referral, previous_id, with_for_update=True)
     assert previous is not None
-    _move(previous, Action.HAND_OVER)
-    previous.status = CaseStatus.CLOSED_REFERRED
-    await _release_bed(session, previous)
-    session.add(previous)
-    return [
-        ReferralClosed(
-            case_id=previous.case_id, referral_id=previous_id, status=CaseStatus.CLOSED_REFERRED, closed_at=now
-        )
-    ]
+    return [await _refer_on(session, previous, now)]
+
+
+async def _refer_on(session: AsyncSession, referral: Referral, now: datetime) -> ReferralClosed:
+    """The referral ends as ClosedReferred: others take the person's care over; a bed held is freed."""
+    _move(referral, Action.HAND_OVER)
+    referral.status = CaseStatus.CLOSED_REFERRED
+    await _release_bed(session, referral)
+    session.add(referral)
+    return ReferralClosed(
+        case_id=referral.case_id, referral_id=referral.referral_id, status=CaseStatus.CLOSED_REFERRED, closed_at=now
+    )
 
 
 async def decline(
@@ -333,20 +336,7 @@ async def close_on_departure(session: AsyncSession, stage: Stager, departed: Cas
     ).all()
     # When Cambodia's care ended here, which follows the handover it learnt of.
     at = datetime.now(UTC)
-    events: list[EventData] = []
-    for referral in open_referrals:
-        _move(referral, Action.HAND_OVER)
-        referral.status = CaseStatus.CLOSED_REFERRED
-        await _release_bed(session, referral)
-        session.add(referral)
-        events.append(
-            ReferralClosed(
-                case_id=referral.case_id,
-                referral_id=referral.referral_id,
-                status=CaseStatus.CLOSED_REFERRED,
-                closed_at=at,
-            )
-        )
+    events: list[EventData] = [await _refer_on(session, referral, at) for referral in open_referrals]
     case.status = CaseStatus.CLOSED_REFERRED
     session.add(case)
     events.append(CaseClosed(case_id=case.case_id, status=CaseStatus.CLOSED_REFERRED, closed_at=at))

@@ -8,25 +8,22 @@ revision = "0006"
 down_revision = "0005"
 
 
+def _one_return_under_way(ended: str) -> None:
+    op.drop_index("repatriation_one_return_under_way", table_name="repatriation")
+    op.create_index(
+        "repatriation_one_return_under_way",
+        "repatriation",
+        ["case_id"],
+        unique=True,
+        postgresql_where=f"role = 'D' AND state NOT IN ({ended})",
+    )
+
+
 def upgrade() -> None:
     op.execute("ALTER TABLE repatriation ALTER COLUMN sealed_person DROP NOT NULL")
     op.execute("ALTER TABLE sop_message ALTER COLUMN sealed_jws DROP NOT NULL")
-    op.drop_index("repatriation_one_return_under_way", table_name="repatriation")
-    op.create_index(
-        "repatriation_one_return_under_way",
-        "repatriation",
-        ["case_id"],
-        unique=True,
-        postgresql_where="role = 'D' AND state NOT IN ('refused', 'closed', 'withdrawn')",
-    )
+    _one_return_under_way("'refused', 'closed', 'withdrawn'")
 
 
 def downgrade() -> None:
-    op.drop_index("repatriation_one_return_under_way", table_name="repatriation")
-    op.create_index(
-        "repatriation_one_return_under_way",
-        "repatriation",
-        ["case_id"],
-        unique=True,
-        postgresql_where="role = 'D' AND state NOT IN ('refused', 'closed')",
-    )
+    _one_return_under_way("'refused', 'closed'")
