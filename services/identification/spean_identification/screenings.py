@@ -29,7 +29,7 @@ from spean_kit.outbox import Stager
 from spean_kit.service import Runtime
 
 
-def _agency(principal: Principal) -> str:
+def agency_of(principal: Principal) -> str:
     if not principal.agency:
         raise Forbidden("the token carries no agency")
     return principal.agency
@@ -48,7 +48,7 @@ async def record_screenings(
     screenings: Sequence[ScreeningIn],
 ) -> list[ScreeningOut]:
     """Records each screening as a new pseudonymous case; stages a screening-recorded event for each."""
-    agency = _agency(principal)
+    agency = agency_of(principal)
     now = datetime.now(UTC)
     answers: list[ScreeningOut] = []
     events: list[ScreeningRecorded] = []

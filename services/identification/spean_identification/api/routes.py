@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 
 from spean_contracts.fields import CaseId, LocalId
-from spean_identification import determinations, screenings
+from spean_identification import caseload, determinations, screenings
 from spean_identification.adapters.crypto import CaseKeys
-from spean_identification.adapters.tables import AccessAudit
+from spean_identification.adapters.tables import AccessAudit, Screening
 from spean_identification.api.bulk import csv_rows, validate_rows
 from spean_identification.api.schemas import (
     AuditEntry,
@@ -23,6 +23,7 @@ from spean_identification.api.schemas import (
     DeterminationIn,
     DeterminationOut,
     ScreeningIn,
+    ScreeningListed,
     ScreeningOut,
     ScreeningRead,
     ShareIn,
@@ -125,6 +126,33 @@ async def record_screenings_in_bulk(
         result = BulkResult(created=len(valid), failed=len(invalid), rows=sorted(results, key=lambda r: r.row))
         remember(session, principal, idempotency_key, fingerprint, 200, result.model_dump(mode="json"))
     return result
+
+
+QUEUED = Keyset((col(Screening.determination_due), col(Screening.screening_id)))
+
+
+@router.get("/screenings", response_model=list[ScreeningListed], responses={200: {"headers": PAGED_HEADERS}})
+async def list_screenings(
+    request: Request,
+    response: Response,
+    principal: Reader,
+    page: PageOf,
+    awaiting: Annotated[
+        caseload.Awaiting | None,
+        Query(description="Only cases awaiting a determination, or awaiting its co-signature."),
+    ] = None,
+    agency: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Z][A-Z0-9-]{1,39}$", description="The competent authority's choice; others see their own."),
+    ] = None,
+) -> list[ScreeningListed]:
+    """An agency's screenings, or for the competent authority any agency's, earliest determination deadline
+    first, a page at a time (follow the `Link` header): `?awaiting=determination` is MoSVY's queue.
+    Pseudonymous: the person's data is read one screening at a time, for a purpose."""
+    query = caseload.caseload(principal, agency, awaiting)
+    async with runtime_of(request).sessions() as session:
+        shown = await QUEUED.read(session, query, page, request, response)
+        return await caseload.listed(session, shown)
 
 
 @router.get("/screenings/{screening_id}", response_model=ScreeningRead)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +32,22 @@ class ScreeningOut(BaseModel):
     suggested_outcome: Outcome
     reasons: list[str]
     determination_due: datetime
+
+
+class ScreeningListed(ScreeningOut):
+    """A screening as its caseload lists it: pseudonymous, so reading the list is not a read of personal
+    data."""
+
+    agency: str
+    encounter: Encounter
+    province: Province
+    is_child: bool
+    deadline_breached: bool
+    recorded_at: datetime
+    determination: Literal["awaiting-co-signature", "final"] | None = Field(
+        default=None, description="Where the case's determination stands; null while none is made."
+    )
+    outcome: Outcome | None = Field(default=None, description="The determination's outcome, once made.")
 
 
 class ScreeningRead(ScreeningOut):
