@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import col, select
 
 from spean_contracts.fields import CaseId, LocalId
-from spean_contracts.vocabulary import Service
+from spean_contracts.vocabulary import CaseStatus, Service
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem, invalid_field
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
@@ -28,7 +28,7 @@ from spean_referral.api.schemas import (
     StageIn,
     TransferIn,
 )
-from spean_referral.domain.lifecycle import ReferralState
+from spean_referral.domain.lifecycle import OPEN, ReferralState
 from spean_referral.settings import ReferralSettings
 
 router = APIRouter(tags=["referral"])
@@ -76,6 +76,35 @@ async def _case(request: Request, case_id: CaseId) -> ReferralCase:
     if case is None:
         raise Problem(404, "Not found", "no referral case for this case id")
     return case
+
+
+CASES = Keyset((col(ReferralCase.opened_at), col(ReferralCase.case_id)))
+
+
+@router.get("/cases", response_model=list[ReferralCaseOut], responses={200: {"headers": PAGED_HEADERS}})
+async def list_cases(
+    request: Request,
+    response: Response,
+    principal: CaseWorker,
+    page: PageOf,
+    status: Annotated[CaseStatus | None, Query()] = None,
+    unplaced: Annotated[
+        bool, Query(description="Only cases with no referral offered or in care: those waiting to be placed.")
+    ] = False,
+) -> list[ReferralCaseOut]:
+    """Referral cases in the order they were opened, longest waiting first, a page at a time (follow the
+    `Link` header): `?status=Active&unplaced=true` is the queue of people still to be placed."""
+    query = select(ReferralCase)
+    if status is not None:
+        query = query.where(ReferralCase.status == status.value)
+    if unplaced:
+        placed = select(Referral.referral_id).where(
+            Referral.case_id == ReferralCase.case_id, col(Referral.state).in_([state.value for state in OPEN])
+        )
+        query = query.where(~placed.exists())
+    async with runtime_of(request).sessions() as session:
+        shown = await CASES.read(session, query, page, request, response)
+    return [ReferralCaseOut.model_validate(row, from_attributes=True) for row in shown]
 
 
 @router.get("/cases/{case_id}", response_model=ReferralCaseOut)

@@ -73,6 +73,9 @@ class ReferralCaseOut(BaseModel):
     status: str
     needs: list[Service]
     outcome: str
+    province: str
+    is_child: bool
+    opened_at: datetime
 
 
 class OfferIn(BaseModel):

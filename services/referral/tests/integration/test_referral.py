@@ -332,3 +332,31 @@ async def test_a_person_returned_to_their_country_leaves_cambodias_care_and_free
         ("referral.closed.v1", "ClosedReferred"),
         ("case.closed.v1", "ClosedReferred"),
     ]
+
+
+async def test_the_cases_still_to_be_placed_are_listed_longest_waiting_first(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    mosvy = auth("mosvy-case-system")
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER))
+        offered, declined, waiting = [await identify(settings) for _ in range(3)]
+        for case_id in (offered, declined, waiting):
+            await _opened(client, auth, case_id)
+        await _offer(client, auth, offered, SHELTER, "shelter")
+        refused = await _offer(client, auth, declined, SHELTER, "shelter")
+        answer = await client.post(
+            f"/referrals/{refused}/decline", json={"reason": "no-capacity"}, headers=auth("ngo-shelter-system")
+        )
+        assert answer.status_code == 200, answer.text
+
+        unplaced = await client.get("/cases", params={"status": "Active", "unplaced": "true"}, headers=mosvy)
+        pages = [await client.get("/cases", params={"limit": 2}, headers=mosvy)]
+        while "next" in pages[-1].links:
+            pages.append(await client.get(pages[-1].links["next"]["url"], headers=mosvy))
+        by_provider = await client.get("/cases", headers=auth("ngo-shelter-system"))
+
+    assert [case["case_id"] for case in unplaced.json()] == [declined, waiting]
+    assert [[case["case_id"] for case in page.json()] for page in pages] == [[offered, declined], [waiting]]
+    assert by_provider.status_code == 403
