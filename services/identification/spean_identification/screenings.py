@@ -224,12 +224,26 @@ async def share(
     )
 
 
-async def erase(session: AsyncSession, stage: Stager, case_id: str) -> bool:
+async def erase(session: AsyncSession, stage: Stager, principal: Principal, case_id: str, legal_basis: str) -> bool:
     """A lawful erasure: the case key goes, and with it every copy of the case's personal data held here;
-    the event tells the other services holding a copy (repatriation) to erase theirs."""
+    the event tells the other services holding a copy (repatriation) to erase theirs. The audit trail of
+    each of the case's screenings records who erased it, when, and on what legal basis."""
     key = await session.get(CaseKey, case_id)
     if key is None:
         return False
     await session.delete(key)
-    await stage(session, PersonalDataErased(case_id=case_id, erased_at=datetime.now(UTC)))
+    now = datetime.now(UTC)
+    for screening_id in (await session.exec(select(Screening.screening_id).where(Screening.case_id == case_id))).all():
+        session.add(
+            AccessAudit(
+                at=now,
+                subject=principal.subject,
+                agency=principal.agency or "",
+                screening_id=screening_id,
+                purpose=legal_basis,
+                granted=True,
+                reason="lawful erasure",
+            )
+        )
+    await stage(session, PersonalDataErased(case_id=case_id, erased_at=now))
     return True

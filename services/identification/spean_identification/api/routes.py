@@ -205,12 +205,19 @@ async def list_consents(case_id: CaseId, request: Request, principal: Reader) ->
 
 
 @router.delete("/cases/{case_id}/personal-data", status_code=204)
-async def erase_personal_data(case_id: CaseId, request: Request, principal: Determiner) -> None:
+async def erase_personal_data(
+    case_id: CaseId,
+    request: Request,
+    principal: Determiner,
+    legal_basis: Annotated[
+        str, Query(min_length=10, max_length=200, description="The order or request the erasure answers; audited.")
+    ],
+) -> None:
     """Lawful erasure: the case's key is destroyed, so its personal data can never be read again here, and
-    the services holding a copy (repatriation) erase theirs."""
+    the services holding a copy (repatriation) erase theirs. The audit trail names who erased it and why."""
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
-        if not await screenings.erase(session, runtime.stage, case_id):
+        if not await screenings.erase(session, runtime.stage, principal, case_id, legal_basis):
             raise Problem(404, "Not found", "no personal data held for this case")
 
 

@@ -104,21 +104,30 @@ async def test_a_share_stands_only_on_the_victims_consent_or_the_competent_autho
     assert read_after_second_withdrawal.status_code == 403
 
 
-async def test_an_erased_case_can_no_longer_be_read(
+async def test_an_erased_case_can_no_longer_be_read_and_its_trail_says_who_erased_it_and_why(
     identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
 ) -> None:
     settings = await identification_settings()
+    basis = "Phnom Penh court order 123/2026"
     async with running(build(settings)) as client:
         recorded = (await client.post("/screenings", json=screening(), headers=auth("moi-case-system"))).json()
-        erased = await client.delete(f"/cases/{recorded['case_id']}/personal-data", headers=auth("mosvy-case-system"))
+        path = f"/cases/{recorded['case_id']}/personal-data"
+        without_basis = await client.delete(path, headers=auth("mosvy-case-system"))
+        erased = await client.delete(path, params={"legal_basis": basis}, headers=auth("mosvy-case-system"))
         read = await client.get(
             f"/screenings/{recorded['screening_id']}",
             params={"purpose": "court request"},
             headers=auth("moi-case-system"),
         )
+        trail = await client.get(
+            "/audit", params={"screening_id": recorded["screening_id"]}, headers=auth("operations-console")
+        )
         records = await published(settings, IDENTIFICATION)
+    assert without_basis.status_code == 422
+    assert without_basis.json()["errors"][0]["path"] == "query.legal_basis"
     assert erased.status_code == 204
     assert read.status_code == 410
+    assert [(e["agency"], e["purpose"], e["reason"]) for e in trail.json()] == [("MOSVY", basis, "lawful erasure")]
     erasures = [r for r in records if names_of([r]) == ["identification.personal-data-erased"]]
     assert [from_kafka_record(r.value, r.headers).subject for r in erasures] == [recorded["case_id"]]
 
