@@ -216,11 +216,24 @@ async def share(
         raise Problem(409, "Conflict", "no consent to share personal data between agencies", kind="consent-required")
     elif "determiner" not in principal.roles:
         raise Forbidden("only the competent authority may share without the victim's consent")
-    values = {"shared_by": principal.subject, "shared_at": datetime.now(UTC), "override_reason": override_reason}
+    now = datetime.now(UTC)
+    values = {"shared_by": principal.subject, "shared_at": now, "override_reason": override_reason}
     await session.exec(
         insert(Share)
         .values(screening_id=screening_id, agency=agency, **values)
         .on_conflict_do_update(index_elements=[Share.screening_id, Share.agency], set_=values)
+    )
+    # Auditors follow who opened the person's data to whom, and on whose word, in the same trail as the reads.
+    session.add(
+        AccessAudit(
+            at=now,
+            subject=principal.subject,
+            agency=principal.agency or "",
+            screening_id=screening_id,
+            purpose=override_reason,
+            granted=True,
+            reason=f"shared with {agency}" + (" without the victim's consent" if override_reason else ""),
+        )
     )
 
 

@@ -81,9 +81,9 @@ class ShareIn(BaseModel):
     consent_override_reason: str | None = Field(
         default=None,
         min_length=20,
-        max_length=2000,
+        max_length=200,
         description="Only for the competent authority, where the victim has not consented to sharing between "
-        "agencies; kept beside the share. A later withdrawal of consent still ends the share.",
+        "agencies; kept beside the share and in the audit trail. A later withdrawal of consent still ends the share.",
     )
 
 

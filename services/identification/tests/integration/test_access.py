@@ -56,6 +56,7 @@ async def test_another_agency_reads_only_what_was_shared_and_only_with_a_purpose
         ("NGO", False, "arrange shelter placement"),
         ("MOI-AHTJP", False, None),
         ("MOI-AHTJP", True, "arrange shelter placement"),
+        ("MOI-AHTJP", True, None),
         ("NGO", True, "arrange shelter placement"),
     ]
 
@@ -87,6 +88,9 @@ async def test_a_share_stands_only_on_the_victims_consent_or_the_competent_autho
         read_under_override = await client.get(path, params=purpose, headers=shelter)
         await consent(False)
         read_after_second_withdrawal = await client.get(path, params=purpose, headers=shelter)
+        trail = await client.get(
+            "/audit", params={"screening_id": recorded["screening_id"]}, headers=auth("operations-console")
+        )
 
     assert without_consent.status_code == 409
     assert without_consent.json()["type"].endswith("consent-required")
@@ -102,6 +106,13 @@ async def test_a_share_stands_only_on_the_victims_consent_or_the_competent_autho
     assert overridden.status_code == 204
     assert read_under_override.status_code == 200
     assert read_after_second_withdrawal.status_code == 403
+    shares = [
+        (e["agency"], e["purpose"], e["reason"]) for e in trail.json() if e["reason"].startswith("shared with NGO")
+    ]
+    assert shares == [
+        ("MOI-AHTJP", None, "shared with NGO"),
+        ("MOSVY", override["consent_override_reason"], "shared with NGO without the victim's consent"),
+    ]
 
 
 async def test_an_erased_case_can_no_longer_be_read_and_its_trail_says_who_erased_it_and_why(
