@@ -75,6 +75,7 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.province, facts.sex, facts.age_band = data.province, data.sex, data.age_band
         facts.nationality, facts.is_child, facts.agency = data.nationality, data.is_child, data.agency
         facts.year = data.screened_at.year
+        facts.screened = True
     elif isinstance(data, e.CaseIdentified | e.VulnerablePersonIdentified):
         facts.province, facts.sex, facts.age_band = data.province, data.sex, data.age_band
         facts.nationality, facts.is_child, facts.agency = data.nationality, data.is_child, data.screening_agency
@@ -92,7 +93,7 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
     elif isinstance(data, BREACHES):
         facts.deadline_breaches += 1
     elif isinstance(data, e.CaseRepatriated):
-        facts.repatriated = True
+        facts.repatriated, facts.returned_to = True, data.to_country
     elif isinstance(data, e.CaseProsecuted):
         facts.prosecuted = True
         facts.verdicts = {**facts.verdicts, data.court_case_id: data.verdict.value}

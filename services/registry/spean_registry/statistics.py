@@ -22,6 +22,8 @@ class Dimension(StrEnum):
     NATIONALITY = "nationality"
     OUTCOME = "outcome"
     AGENCY = "agency"
+    RETURNED_TO = "returned_to"
+    """Of repatriated persons: the country returned to (Cambodians home, or others home from Cambodia)."""
 
 
 class Measure(StrEnum):
@@ -44,9 +46,10 @@ _COLUMN = {
     Dimension.NATIONALITY: "f.nationality",
     Dimension.OUTCOME: "f.outcome",
     Dimension.AGENCY: "f.agency",
+    Dimension.RETURNED_TO: "f.returned_to",
 }
 _FILTER = {
-    Measure.SCREENED: "true",
+    Measure.SCREENED: "f.screened",
     Measure.IDENTIFIED: "f.identified",
     Measure.REFERRED: "f.referred",
     Measure.REPATRIATED: "f.repatriated",

@@ -40,10 +40,18 @@ class CaseFacts(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=30)
     exploitation_types: list[str] = Field(default=[], sa_column=Column(JSONB, nullable=False))
     year: int | None = None
+    screened: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": "false"},
+        description="Screened in Cambodia; a returnee's case starts elsewhere.",
+    )
     identified: bool = False
     referred: bool = False
     provider_id: str | None = Field(default=None, max_length=64)
     repatriated: bool = False
+    returned_to: str | None = Field(
+        default=None, max_length=10, description="The country a repatriated person was returned to (O)."
+    )
     prosecuted: bool = False
     convicted: bool = False
     verdicts: dict[str, str] = Field(

@@ -8,13 +8,16 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from spean_contracts import from_kafka_record
+from spean_contracts.events import CaseRepatriated
 from spean_contracts.registry import PROSECUTION
+from spean_contracts.vocabulary import BorderGate, Country
 from spean_kit.database import async_url
 from spean_kit.replay import read_topic
 from spean_registry.app import build
@@ -110,6 +113,45 @@ async def test_small_cells_are_suppressed_and_differencing_two_queries_recovers_
         "KH-2,suppressed",
         "total,38",
     ]
+
+
+def _returned(case_id: str, home: Country) -> CaseRepatriated:
+    away = Country.CAMBODIA if home is not Country.CAMBODIA else Country.VIET_NAM
+    return CaseRepatriated(
+        case_id=case_id,
+        repatriation_id=f"rep-{uuid.uuid4().hex[:20]}",
+        from_country=away,
+        to_country=home,
+        border_gate=BorderGate.MOC_BAI_BAVET,
+        repatriated_at=datetime.now(UTC),
+    )
+
+
+async def test_returnees_are_not_counted_as_screened_and_returns_are_counted_by_the_country_returned_to(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    settings = await registry_settings(small_cell_threshold=2)
+    screened, _ = events
+    found_here = [_case(), _case()]
+    # Cambodians returned from Viet Nam: their cases open with the origin side's repatriation, unscreened.
+    came_home = [_case(), _case()]
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        *(screened(case, [_key(case)], "MOI-AHTJP") for case in found_here),
+        *(_returned(case, Country.VIET_NAM) for case in found_here),
+        *(_returned(case, Country.CAMBODIA) for case in came_home),
+    )
+    analyst = auth("ncct-statistics-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, 6)
+        screenings = (await client.get("/statistics", params={"measure": "screened"}, headers=analyst)).json()
+        returns = (
+            await client.get("/statistics", params={"measure": "repatriated", "by": "returned_to"}, headers=analyst)
+        ).json()
+
+    assert screenings["total"] == 2
+    assert {cell["key"]["returned_to"]: cell["count"] for cell in returns["cells"]} == {"KHM": 2, "VNM": 2}
 
 
 async def _prosecution_event_types(settings: RegistrySettings) -> list[str]:
