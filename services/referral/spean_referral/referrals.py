@@ -89,6 +89,16 @@ async def offer(
     case = await session.get(ReferralCase, case_id)
     if case is None:
         raise Problem(404, "Not found", "no referral case for this case id")
+    if case.status in (CaseStatus.CLOSED, CaseStatus.CLOSED_REFERRED):
+        raise Problem(409, "Conflict", f"the case is {case.status}", kind="case-closed", extra={"current": case.status})
+    services = await session.get(ConsentState, (case_id, ConsentPurpose.SERVICES))
+    if services is not None and not services.given:
+        raise Problem(
+            409,
+            "Conflict",
+            "the person declined services; nothing is offered until they consent",
+            kind="consent-required",
+        )
     provider = await session.get(Provider, body.provider_id)
     if provider is None:
         raise invalid_field("body.provider_id", "exists", "not in the directory", detail="no such provider")

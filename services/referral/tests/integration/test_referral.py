@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 
 from spean_contracts import from_kafka_record, source_of
-from spean_contracts.events import CaseRepatriated
+from spean_contracts.events import CaseRepatriated, ConsentRecorded
 from spean_contracts.registry import REFERRAL
-from spean_contracts.vocabulary import BorderGate, Country
+from spean_contracts.vocabulary import Agency, BorderGate, ConsentPurpose, Country
 from spean_local.endpoints import Endpoints
 from spean_referral.app import build
 from spean_referral.settings import ReferralSettings
@@ -224,6 +224,39 @@ async def test_sharing_personal_data_needs_consent_or_an_audited_override(
     assert await scalar(settings, "SELECT reason FROM consent_override") == reason
 
 
+async def test_nothing_is_offered_to_a_person_who_declined_services_until_they_consent(
+    servers: Endpoints, referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    async with running(build(settings)) as client:
+        case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
+        offers, body = f"/cases/{case_id}/offers", {"provider_id": SHELTER, "services": ["shelter"]}
+
+        async def services_consent(given: bool) -> None:
+            recorded = ConsentRecorded(
+                case_id=case_id,
+                purpose=ConsentPurpose.SERVICES,
+                given=given,
+                agency=Agency.MOSVY,
+                recorded_at=datetime.now(UTC),
+            )
+            await publish(servers.kafka_bootstrap, settings.topic_namespace, recorded)
+
+            async def seen() -> bool:
+                query = "SELECT given FROM consent_state WHERE case_id = :case_id AND purpose = 'services'"
+                return await scalar(settings, query, case_id=case_id) is given
+
+            await eventually(seen, what="the consent as identification recorded it")
+
+        await services_consent(False)
+        declined = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
+        await services_consent(True)
+        offered = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
+    assert declined.status_code == 409
+    assert declined.json()["type"].endswith("consent-required")
+    assert offered.status_code == 201, offered.text
+
+
 async def test_an_offer_sent_twice_reaches_the_provider_once_and_may_be_sent_again_once_declined(
     referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
 ) -> None:
@@ -318,9 +351,15 @@ async def test_a_person_returned_to_their_country_leaves_cambodias_care_and_free
             r: (await client.get(f"/referrals/{r}", headers=mosvy)).json()["state"] for r in (sheltered, unanswered)
         }
         freed = {p["provider_id"]: p["occupancy"] for p in (await client.get("/providers", headers=mosvy)).json()}
+        again = await client.post(
+            f"/cases/{case_id}/offers", json={"provider_id": SHELTER, "services": ["shelter"]}, headers=mosvy
+        )
         events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
 
     assert (occupied[SHELTER], freed[SHELTER]) == (1, 0)
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("case-closed")
+    assert again.json()["current"] == "ClosedReferred"
     assert states == {sheltered: "closed-referred", unanswered: "closed-referred"}
     closed = [
         (e.type.removeprefix("kh.spean."), str(e.data.model_dump().get("status")))
