@@ -212,7 +212,11 @@ async def read_person(
             )
         )
         if row.sealed_person is None:
-            raise Problem(410, "Erased", "the return was withdrawn, and the person's data erased on both sides")
+            raise Problem(
+                410,
+                "Erased",
+                "the person's data was erased here: the return was withdrawn, or the data lawfully erased",
+            )
         person: dict[str, Any] = json.loads(exchange.sealer.open(row.sealed_person, reference))
     return person
 
