@@ -80,6 +80,14 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 60
     raise AssertionError(f"{what} not reached within {within}s")
 
 
+async def pages(client: httpx.AsyncClient, path: str, headers: dict[str, str], **params: Any) -> list[httpx.Response]:
+    """A list's pages, from the first (`path` with `params`) through each `Link: rel="next"` to the last."""
+    answers = [await client.get(path, params=params, headers=headers)]
+    while "next" in answers[-1].links:
+        answers.append(await client.get(answers[-1].links["next"]["url"], headers=headers))
+    return answers
+
+
 async def scalar(settings: ServiceSettings, query: str, **parameters: Any) -> Any:
     engine = create_async_engine(
         async_url(settings.database_url), connect_args={"server_settings": {"search_path": settings.schema_name}}

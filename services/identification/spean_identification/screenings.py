@@ -152,17 +152,7 @@ async def read_screening(
         grant=None if share_row is None else Grant(share_row.shared_at, share_row.override_reason is not None),
         consent=await sharing_consent(session, screening.case_id),
     )
-    session.add(
-        AccessAudit(
-            at=datetime.now(UTC),
-            subject=principal.subject,
-            agency=principal.agency or "",
-            screening_id=screening_id,
-            purpose=purpose,
-            granted=decision.granted,
-            reason=decision.reason,
-        )
-    )
+    session.add(audited(principal, screening_id, datetime.now(UTC), purpose, decision.reason, granted=decision.granted))
     if not decision.granted:
         # The refusal is audited too: commit it before answering.
         await session.commit()
@@ -187,6 +177,21 @@ async def read_screening(
         indicators=Indicators.model_validate(screening.indicators),
         continuum=Continuum(screening.continuum),
         notes=private["notes"],
+    )
+
+
+def audited(
+    principal: Principal, screening_id: str, at: datetime, purpose: str | None, reason: str, *, granted: bool = True
+) -> AccessAudit:
+    """An entry of the screening's audit trail: who touched the person's data, when, why, and with what answer."""
+    return AccessAudit(
+        at=at,
+        subject=principal.subject,
+        agency=principal.agency or "",
+        screening_id=screening_id,
+        purpose=purpose,
+        granted=granted,
+        reason=reason,
     )
 
 
@@ -224,17 +229,8 @@ async def share(
         .on_conflict_do_update(index_elements=[Share.screening_id, Share.agency], set_=values)
     )
     # Auditors follow who opened the person's data to whom, and on whose word, in the same trail as the reads.
-    session.add(
-        AccessAudit(
-            at=now,
-            subject=principal.subject,
-            agency=principal.agency or "",
-            screening_id=screening_id,
-            purpose=override_reason,
-            granted=True,
-            reason=f"shared with {agency}" + (" without the victim's consent" if override_reason else ""),
-        )
-    )
+    reason = f"shared with {agency}" + (" without the victim's consent" if override_reason else "")
+    session.add(audited(principal, screening_id, now, override_reason, reason))
 
 
 async def erase(session: AsyncSession, stage: Stager, principal: Principal, case_id: str, legal_basis: str) -> bool:
@@ -247,16 +243,6 @@ async def erase(session: AsyncSession, stage: Stager, principal: Principal, case
     await session.delete(key)
     now = datetime.now(UTC)
     for screening_id in (await session.exec(select(Screening.screening_id).where(Screening.case_id == case_id))).all():
-        session.add(
-            AccessAudit(
-                at=now,
-                subject=principal.subject,
-                agency=principal.agency or "",
-                screening_id=screening_id,
-                purpose=legal_basis,
-                granted=True,
-                reason="lawful erasure",
-            )
-        )
+        session.add(audited(principal, screening_id, now, legal_basis, "lawful erasure"))
     await stage(session, PersonalDataErased(case_id=case_id, erased_at=now))
     return True

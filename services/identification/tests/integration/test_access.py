@@ -9,7 +9,7 @@ from spean_contracts import from_kafka_record
 from spean_contracts.registry import IDENTIFICATION
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
-from tests.support.app import running
+from tests.support.app import pages, running
 from tests.support.kafka import names_of, published
 
 Auth = Callable[[str], dict[str, str]]
@@ -184,8 +184,6 @@ async def test_the_audit_trail_is_read_a_page_at_a_time_to_its_latest_entry(
                 f"/screenings/{recorded['screening_id']}", params={"purpose": purpose}, headers=auth("moi-case-system")
             )
             assert read.status_code == 200
-        pages = [await client.get("/audit", params={"limit": 2}, headers=auditor)]
-        while "next" in pages[-1].links:
-            pages.append(await client.get(pages[-1].links["next"]["url"], headers=auditor))
-    assert [len(page.json()) for page in pages] == [2, 2, 1]
-    assert [entry["purpose"] for page in pages for entry in page.json()] == purposes
+        trail = await pages(client, "/audit", auditor, limit=2)
+    assert [len(page.json()) for page in trail] == [2, 2, 1]
+    assert [entry["purpose"] for page in trail for entry in page.json()] == purposes

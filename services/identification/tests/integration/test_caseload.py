@@ -8,7 +8,7 @@ from typing import Any
 
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
-from tests.support.app import running
+from tests.support.app import pages, running
 
 Auth = Callable[[str], dict[str, str]]
 SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
@@ -34,16 +34,14 @@ async def test_the_competent_authority_works_its_queue_and_an_agency_sees_its_ow
         decided = await client.post(f"/cases/{awaiting}/determination", json=VULNERABLE, headers=mosvy)
         assert decided.status_code == 201, decided.text
 
-        pages = [await client.get("/screenings", params={"awaiting": "determination", "limit": 1}, headers=mosvy)]
-        while "next" in pages[-1].links:
-            pages.append(await client.get(pages[-1].links["next"]["url"], headers=mosvy))
+        queued = await pages(client, "/screenings", mosvy, awaiting="determination", limit=1)
         co_signing = await client.get("/screenings", params={"awaiting": "co-signature"}, headers=mosvy)
         own = await client.get("/screenings", headers=police)
         others = await client.get("/screenings", params={"agency": "MOSVY-POIPET-TC"}, headers=police)
         for_mosvy = await client.get("/screenings", params={"agency": "MOSVY-POIPET-TC"}, headers=mosvy)
 
-    queue = [row for page in pages for row in page.json()]
-    assert [len(page.json()) for page in pages] == [1, 1]
+    queue = [row for page in queued for row in page.json()]
+    assert [len(page.json()) for page in queued] == [1, 1]
     assert [row["screening_id"] for row in queue] == [recorded[2]["screening_id"], recorded[3]["screening_id"]]
     assert [row["determination_due"] for row in queue] == sorted(row["determination_due"] for row in queue)
     assert [row["case_id"] for row in co_signing.json()] == [awaiting]
@@ -55,6 +53,6 @@ async def test_the_competent_authority_works_its_queue_and_an_agency_sees_its_ow
     assert others.status_code == 403
     assert {row["agency"] for row in for_mosvy.json()} == {"MOSVY-POIPET-TC"}
     assert len(for_mosvy.json()) == 2
-    listed = own.text + for_mosvy.text + "".join(page.text for page in pages)
+    listed = own.text + for_mosvy.text + "".join(page.text for page in queued)
     for secret in personal_data:
         assert secret not in listed

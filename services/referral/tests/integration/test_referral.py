@@ -17,7 +17,7 @@ from spean_contracts.vocabulary import Agency, BorderGate, ConsentPurpose, Count
 from spean_local.endpoints import Endpoints
 from spean_referral.app import build
 from spean_referral.settings import ReferralSettings
-from tests.support.app import eventually, running, scalar
+from tests.support.app import eventually, pages, running, scalar
 from tests.support.kafka import publish, published
 
 Auth = Callable[[str], dict[str, str]]
@@ -391,11 +391,9 @@ async def test_the_cases_still_to_be_placed_are_listed_longest_waiting_first(
         assert answer.status_code == 200, answer.text
 
         unplaced = await client.get("/cases", params={"status": "Active", "unplaced": "true"}, headers=mosvy)
-        pages = [await client.get("/cases", params={"limit": 2}, headers=mosvy)]
-        while "next" in pages[-1].links:
-            pages.append(await client.get(pages[-1].links["next"]["url"], headers=mosvy))
+        listed = await pages(client, "/cases", mosvy, limit=2)
         by_provider = await client.get("/cases", headers=auth("ngo-shelter-system"))
 
     assert [case["case_id"] for case in unplaced.json()] == [declined, waiting]
-    assert [[case["case_id"] for case in page.json()] for page in pages] == [[offered, declined], [waiting]]
+    assert [[case["case_id"] for case in page.json()] for page in listed] == [[offered, declined], [waiting]]
     assert by_provider.status_code == 403
