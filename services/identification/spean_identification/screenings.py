@@ -6,7 +6,9 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,7 +18,13 @@ from spean_contracts.vocabulary import Agency, ConsentPurpose, Continuum, Encoun
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AccessAudit, CaseKey, Consent, Screening, Share
 from spean_identification.api.schemas import ScreeningIn, ScreeningOut, ScreeningRead
-from spean_identification.domain.access import Grant, SharingConsent, consent_in_force, may_read
+from spean_identification.domain.access import (
+    MANY_ORGANISATIONS,
+    Grant,
+    SharingConsent,
+    consent_in_force,
+    may_read,
+)
 from spean_identification.domain.assessment import assess
 from spean_identification.domain.deadlines import determination_due
 from spean_identification.domain.indicators import Indicators
@@ -141,9 +149,7 @@ async def read_screening(
 ) -> ScreeningRead:
     """The whole screening with its personal data, if the access rule allows; audited either way."""
     screening = await _screening(session, screening_id)
-    share_row = (
-        await session.exec(select(Share).where(Share.screening_id == screening_id, Share.agency == principal.agency))
-    ).first()
+    share_row = await _share_with(session, screening_id, principal)
     decision = may_read(
         agency=principal.agency,
         roles=principal.roles,
@@ -207,8 +213,28 @@ async def sharing_consent(session: AsyncSession, case_id: str) -> SharingConsent
     return None if latest is None else SharingConsent(latest.given, latest.recorded_at)
 
 
+async def _share_with(session: AsyncSession, screening_id: str, principal: Principal) -> Share | None:
+    """The latest share of the screening with the principal's organisation, or with its whole agency where
+    the agency is one organisation."""
+    names_them = col(Share.organisation) == principal.organisation
+    whole_agency = col(Share.organisation).is_(None) & (principal.agency not in MANY_ORGANISATIONS)
+    return (
+        await session.exec(
+            select(Share)
+            .where(Share.screening_id == screening_id, Share.agency == principal.agency, names_them | whole_agency)
+            .order_by(col(Share.shared_at).desc())
+            .limit(1)
+        )
+    ).first()
+
+
 async def share(
-    session: AsyncSession, principal: Principal, screening_id: str, agency: str, override_reason: str | None
+    session: AsyncSession,
+    principal: Principal,
+    screening_id: str,
+    agency: str,
+    organisation: str | None,
+    override_reason: str | None,
 ) -> None:
     """Shares a screening's personal data with another agency: with the victim's consent to sharing between
     agencies, or by the competent authority overriding its absence, with a reason kept beside the share."""
@@ -223,13 +249,16 @@ async def share(
         raise Forbidden("only the competent authority may share without the victim's consent")
     now = datetime.now(UTC)
     values = {"shared_by": principal.subject, "shared_at": now, "override_reason": override_reason}
+    # The unique index's expressions: one share per screening and reader, a whole agency or one organisation.
+    reader: list[Any] = [Share.screening_id, Share.agency, sa.func.coalesce(Share.organisation, "")]
     await session.exec(
         insert(Share)
-        .values(screening_id=screening_id, agency=agency, **values)
-        .on_conflict_do_update(index_elements=[Share.screening_id, Share.agency], set_=values)
+        .values(screening_id=screening_id, agency=agency, organisation=organisation, **values)
+        .on_conflict_do_update(index_elements=reader, set_=values)
     )
     # Auditors follow who opened the person's data to whom, and on whose word, in the same trail as the reads.
-    reason = f"shared with {agency}" + (" without the victim's consent" if override_reason else "")
+    reader_name = f"{agency} ({organisation})" if organisation else agency
+    reason = f"shared with {reader_name}" + (" without the victim's consent" if override_reason else "")
     session.add(audited(principal, screening_id, now, override_reason, reason))
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Column, DateTime, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, LargeBinary, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -42,10 +42,15 @@ class Screening(SQLModel, table=True):
 
 class Share(SQLModel, table=True):
     __tablename__ = "share"
-    __table_args__ = (UniqueConstraint("screening_id", "agency"),)
+    __table_args__ = (
+        Index("share_one_per_reader", "screening_id", "agency", text("coalesce(organisation, '')"), unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True)
     screening_id: str = Field(max_length=64, index=True)
     agency: str = Field(max_length=40)
+    organisation: str | None = Field(
+        default=None, max_length=64, description="The one organisation of the agency that may read, if named."
+    )
     shared_by: str = Field(max_length=64)
     shared_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     override_reason: str | None = Field(

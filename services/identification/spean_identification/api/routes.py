@@ -171,7 +171,9 @@ async def share_screening(screening_id: LocalId, body: ShareIn, request: Request
     """Let another agency read this screening's personal data, while the victim consents to sharing between
     agencies (409 `consent-required` without that consent, unless the competent authority overrides it)."""
     async with runtime_of(request).sessions() as session, session.begin():
-        await screenings.share(session, principal, screening_id, body.agency, body.consent_override_reason)
+        await screenings.share(
+            session, principal, screening_id, body.agency, body.organisation, body.consent_override_reason
+        )
 
 
 @router.post("/cases/{case_id}/determination", status_code=201, response_model=DeterminationOut)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from spean_contracts.fields import Happened
 from spean_contracts.vocabulary import ConsentPurpose, Continuum, Encounter, ExploitationType, Outcome, Province
+from spean_identification.domain.access import MANY_ORGANISATIONS
 from spean_identification.domain.indicators import Indicators
 from spean_identification.domain.person import Person
 
@@ -78,6 +80,13 @@ class BulkResult(BaseModel):
 class ShareIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     agency: str = Field(pattern=r"^[A-Z][A-Z0-9-]{1,39}$")
+    organisation: str | None = Field(
+        default=None,
+        validate_default=True,
+        pattern=r"^[a-z0-9][a-z0-9-]{2,63}$",
+        description="The one organisation of the agency that may read (its id in the directory, e.g. "
+        "`prov-ngo-shelter-01`). Required for NGO, which stands for every NGO.",
+    )
     consent_override_reason: str | None = Field(
         default=None,
         min_length=20,
@@ -85,6 +94,18 @@ class ShareIn(BaseModel):
         description="Only for the competent authority, where the victim has not consented to sharing between "
         "agencies; kept beside the share and in the audit trail. A later withdrawal of consent still ends the share.",
     )
+
+    @field_validator("organisation")
+    @classmethod
+    def _one_organisation_of_many(cls, value: str | None, info: ValidationInfo) -> str | None:
+        agency = info.data.get("agency")
+        if value is None and agency in MANY_ORGANISATIONS:
+            raise PydanticCustomError(
+                "organisation_required",
+                "required when sharing with {agency}, which stands for many organisations",
+                {"agency": agency},
+            )
+        return value
 
 
 class DeterminationIn(BaseModel):

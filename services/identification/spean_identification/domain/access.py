@@ -10,6 +10,9 @@ from datetime import datetime
 
 READER_ROLES = frozenset({"screener", "determiner", "case-worker"})
 MIN_PURPOSE = 5
+MANY_ORGANISATIONS = frozenset({"NGO"})
+"""Agencies that stand for many organisations: a share with one of them names the organisation, or it
+would open the person's data to every NGO."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from tests.support.kafka import names_of, published
 Auth = Callable[[str], dict[str, str]]
 SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
 ScreeningFactory = Callable[..., dict[str, Any]]
+SHELTER = {"agency": "NGO", "organisation": "prov-ngo-shelter-01"}
 
 
 async def test_another_agency_reads_only_what_was_shared_and_only_with_a_purpose(
@@ -34,7 +35,11 @@ async def test_another_agency_reads_only_what_was_shared_and_only_with_a_purpose
             json={"purpose": "sharing-agencies", "given": True},
             headers=auth("moi-case-system"),
         )
-        shared = await client.post(f"{path}/shares", json={"agency": "NGO"}, headers=auth("moi-case-system"))
+        every_ngo = await client.post(f"{path}/shares", json={"agency": "NGO"}, headers=auth("moi-case-system"))
+        legal_aid = {"agency": "NGO", "organisation": "prov-legal-aid-01"}
+        assert (await client.post(f"{path}/shares", json=legal_aid, headers=auth("moi-case-system"))).status_code == 204
+        shelter_of_another_ngo = await client.get(path, params=purpose, headers=auth("ngo-shelter-system"))
+        shared = await client.post(f"{path}/shares", json=SHELTER, headers=auth("moi-case-system"))
         ngo_after = await client.get(path, params=purpose, headers=auth("ngo-shelter-system"))
         analyst = await client.get(path, params=purpose, headers=auth("ncct-statistics-system"))
         audit = await client.get(
@@ -47,8 +52,14 @@ async def test_another_agency_reads_only_what_was_shared_and_only_with_a_purpose
     assert owner_without_purpose.status_code == 400
     assert owner.status_code == 200
     assert owner.json()["person"]["names"] == ["Sok Dara"]
+    assert every_ngo.status_code == 422
+    assert [(e["path"], e["rule"]) for e in every_ngo.json()["errors"]] == [
+        ("body.organisation", "organisation_required")
+    ]
     assert shared.status_code == 204
     assert ngo_after.status_code == 200
+    assert shelter_of_another_ngo.status_code == 403
+    assert shelter_of_another_ngo.json()["detail"] == "not the owning agency and not shared with it"
     assert analyst.status_code == 403
     assert audit_by_screener.status_code == 403
     trail = [(entry["agency"], entry["granted"], entry["purpose"]) for entry in audit.json()]
@@ -56,6 +67,8 @@ async def test_another_agency_reads_only_what_was_shared_and_only_with_a_purpose
         ("NGO", False, "arrange shelter placement"),
         ("MOI-AHTJP", False, None),
         ("MOI-AHTJP", True, "arrange shelter placement"),
+        ("MOI-AHTJP", True, None),
+        ("NGO", False, "arrange shelter placement"),
         ("MOI-AHTJP", True, None),
         ("NGO", True, "arrange shelter placement"),
     ]
@@ -66,7 +79,7 @@ async def test_a_share_stands_only_on_the_victims_consent_or_the_competent_autho
 ) -> None:
     settings = await identification_settings()
     owner, authority, shelter = auth("moi-case-system"), auth("mosvy-case-system"), auth("ngo-shelter-system")
-    override = {"agency": "NGO", "consent_override_reason": "the child's guardian cannot be reached and needs care"}
+    override = {**SHELTER, "consent_override_reason": "the child's guardian cannot be reached and needs care"}
     purpose = {"purpose": "arrange shelter placement"}
     async with running(build(settings)) as client:
         recorded = (await client.post("/screenings", json=screening(), headers=owner)).json()
@@ -76,10 +89,10 @@ async def test_a_share_stands_only_on_the_victims_consent_or_the_competent_autho
             answer = await client.post(consents, json={"purpose": "sharing-agencies", "given": given}, headers=owner)
             assert answer.status_code == 201
 
-        without_consent = await client.post(f"{path}/shares", json={"agency": "NGO"}, headers=owner)
+        without_consent = await client.post(f"{path}/shares", json=SHELTER, headers=owner)
         overridden_by_owner = await client.post(f"{path}/shares", json=override, headers=owner)
         await consent(True)
-        shared = await client.post(f"{path}/shares", json={"agency": "NGO"}, headers=owner)
+        shared = await client.post(f"{path}/shares", json=SHELTER, headers=owner)
         read_with_consent = await client.get(path, params=purpose, headers=shelter)
         await consent(False)
         read_after_withdrawal = await client.get(path, params=purpose, headers=shelter)
@@ -107,11 +120,17 @@ async def test_a_share_stands_only_on_the_victims_consent_or_the_competent_autho
     assert read_under_override.status_code == 200
     assert read_after_second_withdrawal.status_code == 403
     shares = [
-        (e["agency"], e["purpose"], e["reason"]) for e in trail.json() if e["reason"].startswith("shared with NGO")
+        (e["agency"], e["purpose"], e["reason"])
+        for e in trail.json()
+        if e["reason"].startswith("shared with NGO (prov-ngo-shelter-01)")
     ]
     assert shares == [
-        ("MOI-AHTJP", None, "shared with NGO"),
-        ("MOSVY", override["consent_override_reason"], "shared with NGO without the victim's consent"),
+        ("MOI-AHTJP", None, "shared with NGO (prov-ngo-shelter-01)"),
+        (
+            "MOSVY",
+            override["consent_override_reason"],
+            "shared with NGO (prov-ngo-shelter-01) without the victim's consent",
+        ),
     ]
 
 
