@@ -7,6 +7,7 @@ from pathlib import Path
 
 import asyncpg
 import orjson
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -41,6 +42,16 @@ def create_engine(database_url: str, schema: str, *, pool_size: int = 10) -> Asy
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def hold_lock(session: AsyncSession, namespace: int, key: str | None = None, *, wait: bool = True) -> bool:
+    """A PostgreSQL advisory lock held until the session's transaction ends: one replica at a time does
+    what it guards. `key`, hashed, narrows it to one thing of the namespace (an agency's request, a
+    counterpart). Without `wait`, answers at once whether it was taken."""
+    lock = sa.func.pg_advisory_xact_lock if wait else sa.func.pg_try_advisory_xact_lock
+    arguments = (namespace,) if key is None else (namespace, sa.func.hashtext(key))
+    taken = await session.scalar(sa.select(lock(*arguments)))
+    return wait or bool(taken)
 
 
 async def ensure_schema(database_url: str, schema: str) -> None:

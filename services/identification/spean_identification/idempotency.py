@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_identification.adapters.tables import IdempotentRequest
 from spean_kit.auth import Principal
+from spean_kit.database import hold_lock
 from spean_kit.errors import Problem
 from spean_kit.service import Runtime
 from spean_kit.workers import Job
@@ -49,9 +50,7 @@ async def answered(
     agency = principal.agency or ""
     # A repeat sent while the first request is still being recorded (its client timed out) waits for it,
     # then finds its answer, instead of recording the same screenings again and failing on the key.
-    await session.exec(
-        sa.select(sa.func.pg_advisory_xact_lock(IDEMPOTENCY_LOCK_NAMESPACE, sa.func.hashtext(f"{agency}/{key}")))
-    )  # type: ignore[call-overload]
+    await hold_lock(session, IDEMPOTENCY_LOCK_NAMESPACE, f"{agency}/{key}")
     earlier = await session.get(IdempotentRequest, (key, agency))
     if earlier is None:
         return None

@@ -41,6 +41,7 @@ from spean_kit.service import Runtime
 from spean_referral.adapters.tables import ConsentOverride, ConsentState, Provider, Referral, ReferralCase
 from spean_referral.api.schemas import OfferIn, ReferralOut
 from spean_referral.domain.lifecycle import (
+    CLOSED_CASE,
     OPEN,
     STATUS_OF_STAGE,
     Action,
@@ -89,7 +90,7 @@ async def offer(
     case = await session.get(ReferralCase, case_id)
     if case is None:
         raise Problem(404, "Not found", "no referral case for this case id")
-    if case.status in (CaseStatus.CLOSED, CaseStatus.CLOSED_REFERRED):
+    if case.status in CLOSED_CASE:
         raise Problem(409, "Conflict", f"the case is {case.status}", kind="case-closed", extra={"current": case.status})
     services = await session.get(ConsentState, (case_id, ConsentPurpose.SERVICES))
     if services is not None and not services.given:
@@ -334,7 +335,7 @@ async def close_on_departure(session: AsyncSession, stage: Stager, departed: Cas
     so is the case. A shelter learns it from the referral's state instead of keeping a bed for someone
     who has left."""
     case = await session.get(ReferralCase, departed.case_id, with_for_update=True)
-    if case is None or case.status in (CaseStatus.CLOSED, CaseStatus.CLOSED_REFERRED):
+    if case is None or case.status in CLOSED_CASE:
         return
     open_referrals = (
         await session.exec(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.auth import Principal
+from spean_kit.database import hold_lock
 from spean_registry.adapters.tables import AuditEntry
 from spean_registry.domain.audit import GENESIS, entry_hash, first_broken
 
@@ -30,7 +30,7 @@ async def record(
     session: AsyncSession, principal: Principal, action: str, target: str, purpose: str | None = None
 ) -> None:
     # One writer at a time, so that each entry chains onto the true last one.
-    await session.exec(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK)))  # type: ignore[call-overload]
+    await hold_lock(session, CHAIN_LOCK)
     last = (await session.exec(select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1))).first()
     entry = AuditEntry(
         at=datetime.now(UTC),

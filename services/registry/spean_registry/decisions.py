@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from spean_kit.database import hold_lock
 from spean_kit.errors import Problem
 from spean_registry.adapters.sql import among
 from spean_registry.adapters.tables import AnalystDecision, CaseFacts
@@ -24,7 +25,7 @@ async def hold_linkage(session: AsyncSession) -> None:
     """Until the transaction ends, no other replica links or decides: linkage reads the keys and records
     others hold, and two replicas linking at once, each before the other committed, would each miss the
     other's keys and keep two reports of one person in two national records."""
-    await session.exec(sa.select(sa.func.pg_advisory_xact_lock(LINKAGE_LOCK)))  # type: ignore[call-overload]
+    await hold_lock(session, LINKAGE_LOCK)
 
 
 # Writes only what changed: a relink of a person's many reports mostly finds them where they were.

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel
@@ -44,6 +43,7 @@ from spean_contracts.sop import (
     sign,
 )
 from spean_contracts.vocabulary import BorderGate, Country, RefusalReason, WithdrawalReason
+from spean_kit.database import hold_lock
 from spean_kit.outbox import Stager
 from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, ParkedMessage, Repatriation, SopMessage
 from spean_repatriation.domain.calendar import add_working_days, notice_is_enough
@@ -411,9 +411,7 @@ async def hold_courier(session: AsyncSession, counterpart: Country, *, wait: boo
     """The lock on delivery to `counterpart`, held to the transaction's end: one replica's courier
     delivers at a time (two would send the same message twice), and a withdrawal waits for a delivery
     under way to finish before it looks at what the counterpart holds. Without `wait`, False if taken."""
-    lock = sa.func.pg_advisory_xact_lock if wait else sa.func.pg_try_advisory_xact_lock
-    taken = await session.scalar(sa.select(lock(COURIER_LOCK_NAMESPACE, sa.func.hashtext(counterpart.value))))
-    return wait or bool(taken)
+    return await hold_lock(session, COURIER_LOCK_NAMESPACE, counterpart.value, wait=wait)
 
 
 async def send(

@@ -42,6 +42,9 @@ TRANSITIONS: dict[tuple[ReferralState, Action], ReferralState] = {
     (ReferralState.OFFERED, Action.HAND_OVER): ReferralState.CLOSED_REFERRED,
 }
 
+# A case in one of these is over here: nothing more is offered, and leaving the country ends nothing more.
+CLOSED_CASE = (CaseStatus.CLOSED, CaseStatus.CLOSED_REFERRED)
+
 STATUS_OF_STAGE = {
     ReintegrationStage.PRE_INTEGRATION: CaseStatus.ACTIVE,
     ReintegrationStage.INTEGRATION: CaseStatus.ACTIVE,
