@@ -57,7 +57,7 @@ REFERRAL = Topic(
 REPATRIATION = Topic(
     "spean.repatriation.v1",
     Service.REPATRIATION,
-    (Service.REFERRAL, Service.REGISTRY),
+    (Service.IDENTIFICATION, Service.REFERRAL, Service.REGISTRY),
     "The steps of the Cambodia-Viet Nam SOP and repatriated cases.",
 )
 PROSECUTION = Topic(

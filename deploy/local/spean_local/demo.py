@@ -270,6 +270,46 @@ class Demo:
         self.wait_for_state(*kh, reference, "handed-over")
         return reference
 
+    def screen_on_arrival(self, reference: str) -> str:
+        """The returnee screened on arrival at the Bavet transit centre (SOP step 9) and identified by MoSVY,
+        in the case her return opened; the screening waits until identification knows of the handover."""
+        case_id = str(
+            self.call("GET", "repatriation", f"/repatriations/{reference}", "mosvy-case-system").json()["case_id"]
+        )
+        screening = {
+            "encountered_at": datetime.now(UTC).isoformat(),
+            "encounter": "repatriation",
+            "repatriation_id": reference,
+            "province": "KH-20",
+            "person": {"names": ["Demo Returnee"], "estimated_age": 24, "sex": "female", "nationality": "KHM"},
+            "indicators": {"acts": ["recruitment", "transport"], "means": ["deception"], "purposes": ["forced-labour"]},
+            "continuum": "B",
+        }
+        deadline = time.monotonic() + 60
+        while True:
+            answer = self.call(
+                "POST", "identification", "/screenings", "bavet-tc-system", json=screening, ok=(201, 409)
+            )
+            if answer.status_code == 201 or answer.json()["type"].endswith("return-screened"):
+                break
+            if not answer.json()["type"].endswith("return-unknown") or time.monotonic() > deadline:
+                raise RuntimeError(f"demo seed: the screening on arrival of {reference} answered {answer.text[:300]}")
+            time.sleep(0.5)
+        determination = {
+            "outcome": "trafficking-victim",
+            "reasons": ["demo: deceived into forced labour abroad"],
+            "exploitation_types": ["forced-labour"],
+        }
+        self.call(
+            "POST",
+            "identification",
+            f"/cases/{case_id}/determination",
+            "mosvy-case-system",
+            json=determination,
+            ok=(201, 409),
+        )
+        return case_id
+
     def request_return(self) -> str:
         request = {
             "case_id": "case-vn-demo-0001",
@@ -299,4 +339,8 @@ def seed(endpoints: Endpoints, urls: dict[str, str]) -> str:
         f"{key} {case_id} ({spec['stage']})" for (key, case_id), spec in zip(cases.items(), CASES, strict=True)
     )
     returned = demo.repatriation()
-    return f"demo data: {len(PROVIDERS)} providers; cases {listed}; repatriation {returned} (handed over)"
+    arrived = demo.screen_on_arrival(returned)
+    return (
+        f"demo data: {len(PROVIDERS)} providers; cases {listed}; "
+        f"repatriation {returned} (handed over, screened on arrival and identified in {arrived})"
+    )

@@ -30,6 +30,7 @@ from spean_identification.domain.deadlines import determination_due
 from spean_identification.domain.indicators import Indicators
 from spean_identification.domain.matchkeys import match_keys
 from spean_identification.domain.person import CHILD_UNTIL, Person, age_band
+from spean_identification.returns import NotReceivable, receivable, returnees
 from spean_identification.settings import IdentificationSettings
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem
@@ -54,19 +55,29 @@ async def record_screenings(
     keys: CaseKeys,
     principal: Principal,
     screenings: Sequence[ScreeningIn],
-) -> list[ScreeningOut]:
-    """Records each screening as a new pseudonymous case; stages a screening-recorded event for each."""
+) -> list[ScreeningOut | NotReceivable]:
+    """Records each screening as a new pseudonymous case, or as the case of the return it names; stages a
+    screening-recorded event for each. A screening naming a return it cannot continue is not recorded:
+    its place in the answer says why."""
     agency = agency_of(principal)
     now = datetime.now(UTC)
-    answers: list[ScreeningOut] = []
+    answers: list[ScreeningOut | NotReceivable] = []
     events: list[ScreeningRecorded] = []
+    arrived = await returnees(session, {s.repatriation_id for s in screenings if s.repatriation_id is not None})
     for screening in screenings:
+        case_id, screening_id = new_id("case"), new_id("scr")
+        if screening.repatriation_id is not None:
+            returnee = receivable(arrived.get(screening.repatriation_id), screening.repatriation_id)
+            if isinstance(returnee, NotReceivable):
+                answers.append(returnee)
+                continue
+            case_id, returnee.screening_id = returnee.case_id, screening_id
+            session.add(returnee)
         person = screening.person
         age = person.age_on(screening.encountered_at.date())
         is_child = age < CHILD_UNTIL
         band = age_band(age)
         assessment = assess(screening.indicators, is_child=is_child, continuum=screening.continuum)
-        case_id, screening_id = new_id("case"), new_id("scr")
         wrapped = keys.new_wrapped_key(case_id)
         private = {
             "person": person.model_dump(mode="json"),

@@ -3,7 +3,8 @@
 Consent to share the person's data across the border, withdrawn where it was recorded, ends the case's
 returns under way; the person's latest word counts wherever it was given, so a return whose consent was
 taken after the withdrawal goes on. A lawful erasure of the case's personal data erases this service's
-copies too."""
+copies too: those of returns from this country, and that of a return to it whose person identification
+screened on arrival (the screening continues the return's case)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def follow_identification(exchange: Exchange) -> Handler:
     async def on_identification_event(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
         data = event.data
         if isinstance(data, PersonalDataErased):
-            for row in (await _returns(session, data.case_id)).values():
+            for row in (await _returns(session, data.case_id, roles=tuple(Role))).values():
                 await erase(session, stage, exchange, row, now=datetime.now(UTC))
         elif (
             isinstance(data, ConsentRecorded) and not data.given and data.purpose == ConsentPurpose.SHARING_CROSS_BORDER
@@ -44,10 +45,13 @@ def follow_identification(exchange: Exchange) -> Handler:
     return on_identification_event
 
 
-async def _returns(session: AsyncSession, case_id: str, states: list[str] | None = None) -> dict[str, Repatriation]:
-    """The case's returns from this country (in `states`), locked."""
+async def _returns(
+    session: AsyncSession, case_id: str, states: list[str] | None = None, roles: tuple[Role, ...] = (Role.DESTINATION,)
+) -> dict[str, Repatriation]:
+    """The case's returns where this country plays one of `roles` (from this country, by default), in
+    `states`, locked."""
     query = select(Repatriation.reference).where(
-        Repatriation.case_id == case_id, Repatriation.role == Role.DESTINATION.value
+        Repatriation.case_id == case_id, col(Repatriation.role).in_([role.value for role in roles])
     )
     if states is not None:
         query = query.where(col(Repatriation.state).in_(states))

@@ -110,3 +110,15 @@ class IdempotentRequest(SQLModel, table=True):
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
         description="When the answer was given: it is forgotten after the published retention.",
     )
+
+
+class Returnee(SQLModel, table=True):
+    """A person handed over to Cambodia under the SOP, as repatriation announced it (pseudonymous): the
+    transit centre's screening of that person continues the return's case instead of opening another."""
+
+    __tablename__ = "returnee"
+    repatriation_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(max_length=64)
+    from_country: str = Field(max_length=3)
+    repatriated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    screening_id: str | None = Field(default=None, max_length=64, description="The reception screening, once made.")

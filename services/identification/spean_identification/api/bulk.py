@@ -18,6 +18,7 @@ INDICATOR_FIELDS = ("acts", "means", "purposes")
 COLUMNS = (
     "encountered_at",
     "encounter",
+    "repatriation_id",
     "province",
     "location",
     *PERSON_FIELDS,

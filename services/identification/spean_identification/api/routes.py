@@ -29,6 +29,7 @@ from spean_identification.api.schemas import (
     ShareIn,
 )
 from spean_identification.idempotency import REPLAY_HEADER, answered, fingerprint_of, remember
+from spean_identification.returns import NotReceivable
 from spean_identification.settings import IdentificationSettings
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import UNREADABLE_BODY, Problem
@@ -67,7 +68,9 @@ async def record_screening(
     body: ScreeningIn, request: Request, principal: Screener, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Record one screening. Sent twice with the same Idempotency-Key, it is recorded once and the first
-    answer is returned again; the same key with a different screening is refused (422)."""
+    answer is returned again; the same key with a different screening is refused (422). A returnee's
+    screening on arrival names the return (`repatriation_id`) and continues its case: 409 `return-unknown`
+    until the handover is known here, 409 `return-screened` once the person was screened on arrival."""
     runtime = runtime_of(request)
     fingerprint = fingerprint_of(request, await request.body())
     async with runtime.sessions() as session, session.begin():
@@ -77,6 +80,9 @@ async def record_screening(
         (answer,) = await screenings.record_screenings(
             session, runtime, _settings(request), _keys(request), principal, [body]
         )
+        if isinstance(answer, NotReceivable):
+            error = answer.error("body.repatriation_id")
+            raise Problem(409, "Conflict", answer.detail, kind=answer.kind, errors=[error])
         payload = answer.model_dump(mode="json")
         remember(session, principal, idempotency_key, fingerprint, 201, payload)
     return JSONResponse(payload, status_code=201)
@@ -119,11 +125,14 @@ async def record_screenings_in_bulk(
             session, runtime, _settings(request), _keys(request), principal, [s for _, s in valid]
         )
         results = [
-            BulkRowResult(row=index, status=201, screening=answer)
+            BulkRowResult(row=index, status=409, errors=[answer.error("repatriation_id")])
+            if isinstance(answer, NotReceivable)
+            else BulkRowResult(row=index, status=201, screening=answer)
             for (index, _), answer in zip(valid, answers, strict=True)
         ]
         results += [BulkRowResult(row=index, status=422, errors=errors) for index, errors in invalid.items()]
-        result = BulkResult(created=len(valid), failed=len(invalid), rows=sorted(results, key=lambda r: r.row))
+        created = sum(1 for row in results if row.status == 201)
+        result = BulkResult(created=created, failed=len(results) - created, rows=sorted(results, key=lambda r: r.row))
         remember(session, principal, idempotency_key, fingerprint, 200, result.model_dump(mode="json"))
     return result
 

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from spean_contracts.fields import Happened
+from spean_contracts.fields import Happened, LocalId
 from spean_contracts.vocabulary import ConsentPurpose, Continuum, Encounter, ExploitationType, Outcome, Province
 from spean_identification.domain.access import MANY_ORGANISATIONS
 from spean_identification.domain.indicators import Indicators
@@ -20,12 +20,26 @@ class ScreeningIn(BaseModel):
 
     encountered_at: Happened
     encounter: Encounter
+    repatriation_id: LocalId | None = Field(
+        default=None,
+        description="With encounter `repatriation`: the SOP reference of the return that brought the person "
+        "home (from the handover minutes). The screening then continues the return's case, whose id it answers.",
+    )
     province: Province
     location: str | None = Field(default=None, max_length=200, description="Village or place; kept encrypted.")
     person: Person
     indicators: Indicators
     continuum: Continuum
     notes: str | None = Field(default=None, max_length=4000, description="Kept encrypted.")
+
+    @field_validator("repatriation_id")
+    @classmethod
+    def _named_on_arrival_only(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("encounter") not in (None, Encounter.REPATRIATION):
+            raise PydanticCustomError(
+                "repatriation_encounter_only", "names a return only for a screening with encounter 'repatriation'"
+            )
+        return value
 
 
 class ScreeningOut(BaseModel):

@@ -1,0 +1,112 @@
+"""A Cambodian handed over by Viet Nam is screened on arrival at the transit centre: the screening names
+the return and continues its case, once the handover is known here, and once only."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from spean_contracts import from_kafka_record, source_of
+from spean_contracts.events import CaseRepatriated, ScreeningRecorded
+from spean_contracts.registry import IDENTIFICATION
+from spean_contracts.vocabulary import BorderGate, Country
+from spean_identification.app import build
+from spean_identification.settings import IdentificationSettings
+from spean_local.endpoints import Endpoints
+from tests.support.app import eventually, running, scalar
+from tests.support.kafka import publish, published
+
+Auth = Callable[[str], dict[str, str]]
+SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
+ScreeningFactory = Callable[..., dict[str, Any]]
+
+
+def _handed_over(reference: str, case_id: str, to_country: Country) -> CaseRepatriated:
+    return CaseRepatriated(
+        case_id=case_id,
+        repatriation_id=reference,
+        from_country=Country.VIET_NAM if to_country is Country.CAMBODIA else Country.CAMBODIA,
+        to_country=to_country,
+        border_gate=BorderGate.MOC_BAI_BAVET,
+        repatriated_at=datetime.now(UTC),
+    )
+
+
+async def test_a_returnee_screened_on_arrival_continues_the_case_of_the_return(
+    identification_settings: SettingsFactory, servers: Endpoints, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    transit = auth("poipet-tc-system")
+    home, away = "rep-vnm-00000000000000000001", "rep-khm-00000000000000000002"
+    arriving = screening(encounter="repatriation", repatriation_id=home)
+    async with running(build(settings)) as client:
+        early = await client.post("/screenings", json=arriving, headers=transit)
+        await publish(
+            servers.kafka_bootstrap,
+            settings.topic_namespace,
+            _handed_over(home, "case-from-the-return-0001", Country.CAMBODIA),
+            _handed_over(away, "case-left-cambodia-0002", Country.VIET_NAM),
+            source=source_of("repatriation", "MOSVY"),
+        )
+
+        await _known(settings, 2)
+        screened = await client.post("/screenings", json=arriving, headers=transit)
+        again = await client.post("/screenings", json=arriving, headers=transit)
+        departed = await client.post("/screenings", json={**arriving, "repatriation_id": away}, headers=transit)
+        elsewhere = await client.post("/screenings", json={**arriving, "encounter": "hotline"}, headers=transit)
+        events = [from_kafka_record(r.value, r.headers) for r in await published(settings, IDENTIFICATION)]
+
+    assert (early.status_code, early.json()["errors"][0]["path"]) == (409, "body.repatriation_id")
+    assert screened.status_code == 201, screened.text
+    assert screened.json()["case_id"] == "case-from-the-return-0001"
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("return-screened")
+    assert screened.json()["screening_id"] in again.json()["detail"]
+    assert departed.status_code == 409, "a return from Cambodia brings nobody to its transit centres"
+    assert departed.json()["type"].endswith("return-unknown")
+    assert elsewhere.status_code == 422
+    assert [(e["path"], e["rule"]) for e in elsewhere.json()["errors"]] == [
+        ("body.repatriation_id", "repatriation_encounter_only")
+    ]
+    recorded = [e for e in events if isinstance(e.data, ScreeningRecorded)]
+    assert [e.subject for e in recorded] == ["case-from-the-return-0001"]
+
+
+async def test_a_handover_batch_is_screened_in_bulk_each_returnee_once(
+    identification_settings: SettingsFactory, servers: Endpoints, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    first, second = "rep-vnm-batch-00000000000001", "rep-vnm-batch-00000000000002"
+    rows = [
+        screening(encounter="repatriation", repatriation_id=reference)
+        for reference in (first, second, first, "rep-vnm-batch-99999999999999")
+    ]
+    async with running(build(settings)) as client:
+        await publish(
+            servers.kafka_bootstrap,
+            settings.topic_namespace,
+            _handed_over(first, "case-batch-0001", Country.CAMBODIA),
+            _handed_over(second, "case-batch-0002", Country.CAMBODIA),
+            source=source_of("repatriation", "MOSVY"),
+        )
+        await _known(settings, 2)
+        answer = await client.post("/screenings/bulk", json=rows, headers=auth("poipet-tc-system"))
+
+    result = answer.json()
+    assert (result["created"], result["failed"]) == (2, 2), result
+    assert [(row["row"], row["status"]) for row in result["rows"]] == [(0, 201), (1, 201), (2, 409), (3, 409)]
+    assert [row["screening"]["case_id"] for row in result["rows"][:2]] == ["case-batch-0001", "case-batch-0002"]
+    assert [(e["path"], e["rule"]) for row in result["rows"][2:] for e in row["errors"]] == [
+        ("repatriation_id", "return_screened"),
+        ("repatriation_id", "return_unknown"),
+    ]
+
+
+async def _known(settings: IdentificationSettings, events: int) -> None:
+    """Returns once identification has consumed `events` of repatriation's events."""
+
+    async def consumed() -> bool:
+        return bool(await scalar(settings, "SELECT count(*) FROM inbox") >= events)
+
+    await eventually(consumed, what="repatriation's events consumed by identification")
