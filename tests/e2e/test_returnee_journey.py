@@ -1,7 +1,7 @@
 """A Cambodian woman found in Viet Nam and returned through the SOP: screened on arrival at the transit
-centre, identified by MoSVY and referred for reintegration in the case the return opened. The registry
-tells one story, from Viet Nam's request to her referral; her data, lawfully erased, goes from every
-service that holds it, the return's copy included."""
+centre (the return's reception), identified by MoSVY and referred for reintegration in the case the
+return opened. The registry tells one story, from Viet Nam's request to her referral; her data, lawfully
+erased, goes from every service that holds it, the return's copy included."""
 
 from __future__ import annotations
 
@@ -50,6 +50,12 @@ async def test_a_returnee_screened_on_arrival_is_one_case_from_the_request_to_he
     )
     assert minutes.status_code == 200, minutes.text
     await kh.reached(reference, "handed-over")
+    certificate = await kh.api.post(
+        f"/handovers/{handover.json()['handover_id']}/certificate",
+        json={"issued_on": date.today().isoformat()},
+        headers=kh.officer,
+    )
+    assert certificate.status_code == 200, certificate.text
     returned_case = (await kh.show(reference))["case_id"]
 
     arriving = {**screening("Sreyneang Example", encounter="repatriation"), "repatriation_id": reference}
@@ -95,6 +101,7 @@ async def test_a_returnee_screened_on_arrival_is_one_case_from_the_request_to_he
         return set(expected) <= set(await told())
 
     await eventually(one_story, within=60, what="the return and the screening in one timeline")
+    await kh.reached(reference, "received")
     before = await kh.api.get(f"/repatriations/{reference}/person", params=PURPOSE, headers=kh.officer)
     erased = await platform.identification.delete(
         f"/cases/{returned_case}/personal-data",

@@ -4,7 +4,8 @@ Consent to share the person's data across the border, withdrawn where it was rec
 returns under way; the person's latest word counts wherever it was given, so a return whose consent was
 taken after the withdrawal goes on. A lawful erasure of the case's personal data erases this service's
 copies too: those of returns from this country, and that of a return to it whose person identification
-screened on arrival (the screening continues the return's case)."""
+screened on arrival (the screening continues the return's case). That screening at the transit centre is
+the reception of SOP step 9: a return certified here moves on to `received` by itself."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import CloudEvent
-from spean_contracts.events import ConsentRecorded, PersonalDataErased
+from spean_contracts.events import ConsentRecorded, PersonalDataErased, ScreeningRecorded
 from spean_contracts.sop import Role, Withdrawal
-from spean_contracts.vocabulary import ConsentPurpose, WithdrawalReason
+from spean_contracts.vocabulary import ConsentPurpose, Encounter, WithdrawalReason
 from spean_kit.consumer import Handler
 from spean_kit.outbox import Stager
 from spean_repatriation.adapters.tables import Repatriation
-from spean_repatriation.domain.procedure import BEFORE_HANDOVER
+from spean_repatriation.domain.procedure import BEFORE_HANDOVER, LocalStep, State, local_step
 from spean_repatriation.exchange import Exchange, erase, locked, withdraw
 
 WITHDRAWN = Withdrawal(reason=WithdrawalReason.CONSENT_WITHDRAWN)
@@ -30,7 +31,13 @@ GOING = [state.value for state in BEFORE_HANDOVER]
 def follow_identification(exchange: Exchange) -> Handler:
     async def on_identification_event(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
         data = event.data
-        if isinstance(data, PersonalDataErased):
+        if isinstance(data, ScreeningRecorded) and data.encounter == Encounter.REPATRIATION:
+            arrived = await _returns(session, data.case_id, [State.CERTIFIED.value], roles=(Role.ORIGIN,))
+            for row in arrived.values():
+                row.state = local_step(State(row.state), LocalStep.RECEPTION, Role(row.role)).value
+                row.updated_at = datetime.now(UTC)
+                session.add(row)
+        elif isinstance(data, PersonalDataErased):
             for row in (await _returns(session, data.case_id, roles=tuple(Role))).values():
                 await erase(session, stage, exchange, row, now=datetime.now(UTC))
         elif (
