@@ -92,14 +92,7 @@ async def offer(
         raise Problem(404, "Not found", "no referral case for this case id")
     if case.status in CLOSED_CASE:
         raise Problem(409, "Conflict", f"the case is {case.status}", kind="case-closed", extra={"current": case.status})
-    services = await session.get(ConsentState, (case_id, ConsentPurpose.SERVICES))
-    if services is not None and not services.given:
-        raise Problem(
-            409,
-            "Conflict",
-            "the person declined services; nothing is offered until they consent",
-            kind="consent-required",
-        )
+    await _services_consented(session, case_id, "nothing is offered")
     provider = await session.get(Provider, body.provider_id)
     if provider is None:
         raise invalid_field("body.provider_id", "exists", "not in the directory", detail="no such provider")
@@ -181,11 +174,22 @@ async def _consent_gate(
     )
 
 
+async def _services_consented(session: AsyncSession, case_id: str, until: str) -> None:
+    """409 while the person declines services (consent withdrawn or refused in identification)."""
+    services = await session.get(ConsentState, (case_id, ConsentPurpose.SERVICES))
+    if services is not None and not services.given:
+        raise Problem(
+            409, "Conflict", f"the person declined services; {until} until they consent", kind="consent-required"
+        )
+
+
 async def accept(session: AsyncSession, runtime: Runtime, principal: Principal, referral_id: str) -> Referral:
     referral = await visible_referral(session, principal, referral_id, lock=True)
     if referral.provider_id != principal.organisation:
         raise Forbidden("only the provider the referral is addressed to accepts it")
     _move(referral, Action.ACCEPT)
+    # An offer made before the person declined services stays open, but nobody takes them into care.
+    await _services_consented(session, referral.case_id, "the offer is not accepted")
     provider = await session.get(Provider, referral.provider_id)
     assert provider is not None
     if Service.SHELTER in referral.services:

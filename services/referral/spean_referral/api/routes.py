@@ -180,6 +180,8 @@ async def read_referral(referral_id: LocalId, request: Request, principal: Anyon
 
 @router.post("/referrals/{referral_id}/accept", response_model=ReferralOut)
 async def accept_referral(referral_id: LocalId, request: Request, principal: ProviderStaff) -> ReferralOut:
+    """The provider takes the person into care (a shelter's bed is taken with it): 409 `no-capacity` when no
+    bed is left, 409 `consent-required` while the person declines services."""
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return referrals.out(await referrals.accept(session, runtime, principal, referral_id))

@@ -224,7 +224,7 @@ async def test_sharing_personal_data_needs_consent_or_an_audited_override(
     assert await scalar(settings, "SELECT reason FROM consent_override") == reason
 
 
-async def test_nothing_is_offered_to_a_person_who_declined_services_until_they_consent(
+async def test_nothing_is_offered_nor_accepted_for_a_person_who_declined_services_until_they_consent(
     servers: Endpoints, referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
 ) -> None:
     settings = await referral_settings()
@@ -252,9 +252,21 @@ async def test_nothing_is_offered_to_a_person_who_declined_services_until_they_c
         declined = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
         await services_consent(True)
         offered = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
+        accept = f"/referrals/{offered.json()['referral_id']}/accept"
+        await services_consent(False)
+        refused = await client.post(accept, headers=auth("ngo-shelter-system"))
+        beds = {
+            p["provider_id"]: p["occupancy"]
+            for p in (await client.get("/providers", headers=auth("mosvy-case-system"))).json()
+        }
+        await services_consent(True)
+        accepted = await client.post(accept, headers=auth("ngo-shelter-system"))
     assert declined.status_code == 409
     assert declined.json()["type"].endswith("consent-required")
     assert offered.status_code == 201, offered.text
+    assert (refused.status_code, refused.json()["type"].rsplit(":", 1)[-1]) == (409, "consent-required")
+    assert beds[SHELTER] == 0
+    assert accepted.status_code == 200, accepted.text
 
 
 async def test_an_offer_sent_twice_reaches_the_provider_once_and_may_be_sent_again_once_declined(
