@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from spean_contracts.fields import CaseId, LocalId
 from spean_identification import caseload, determinations, screenings
 from spean_identification.adapters.crypto import CaseKeys
-from spean_identification.adapters.tables import AccessAudit, Screening
+from spean_identification.adapters.tables import AccessAudit, Returnee, Screening
 from spean_identification.api.bulk import csv_rows, validate_rows
 from spean_identification.api.schemas import (
     AuditEntry,
@@ -22,6 +22,7 @@ from spean_identification.api.schemas import (
     ConsentOut,
     DeterminationIn,
     DeterminationOut,
+    ReturneeOut,
     ScreeningIn,
     ScreeningListed,
     ScreeningOut,
@@ -162,6 +163,30 @@ async def list_screenings(
     async with runtime_of(request).sessions() as session:
         shown = await QUEUED.read(session, query, page, request, response)
         return await caseload.listed(session, shown)
+
+
+ARRIVED = Keyset((col(Returnee.repatriated_at), col(Returnee.repatriation_id)))
+
+
+@router.get("/returnees", response_model=list[ReturneeOut], responses={200: {"headers": PAGED_HEADERS}})
+async def list_returnees(
+    request: Request,
+    response: Response,
+    principal: Reader,
+    page: PageOf,
+    awaiting: Annotated[
+        Literal["screening"] | None, Query(description="Only those not yet screened on arrival.")
+    ] = None,
+) -> list[ReturneeOut]:
+    """The persons Viet Nam handed over to Cambodia, longest waiting first, a page at a time (follow the
+    `Link` header): `?awaiting=screening` is the transit centres' list of returnees still to screen on
+    arrival, with the `repatriation_id` their screening names."""
+    query = select(Returnee)
+    if awaiting == "screening":
+        query = query.where(col(Returnee.screening_id).is_(None))
+    async with runtime_of(request).sessions() as session:
+        shown = await ARRIVED.read(session, query, page, request, response)
+        return [ReturneeOut.model_validate(row, from_attributes=True) for row in shown]
 
 
 @router.get("/screenings/{screening_id}", response_model=ScreeningRead)

@@ -66,6 +66,16 @@ class ScreeningListed(ScreeningOut):
     outcome: Outcome | None = Field(default=None, description="The determination's outcome, once made.")
 
 
+class ReturneeOut(BaseModel):
+    """A person handed over to Cambodia under the SOP, as a transit centre lists them: pseudonymous."""
+
+    repatriation_id: str = Field(description="The return's reference, which the screening on arrival names.")
+    case_id: str
+    from_country: str
+    repatriated_at: datetime = Field(description="When the handover minutes were signed.")
+    screening_id: str | None = Field(description="The screening on arrival, once made.")
+
+
 class ScreeningRead(ScreeningOut):
     agency: str
     encounter: Encounter

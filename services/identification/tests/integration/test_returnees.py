@@ -4,7 +4,7 @@ the return and continues its case, once the handover is known here, and once onl
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from spean_contracts import from_kafka_record, source_of
@@ -14,7 +14,7 @@ from spean_contracts.vocabulary import BorderGate, Country
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
 from spean_local.endpoints import Endpoints
-from tests.support.app import eventually, running, scalar
+from tests.support.app import eventually, pages, running, scalar
 from tests.support.kafka import publish, published
 
 Auth = Callable[[str], dict[str, str]]
@@ -22,14 +22,14 @@ SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
 ScreeningFactory = Callable[..., dict[str, Any]]
 
 
-def _handed_over(reference: str, case_id: str, to_country: Country) -> CaseRepatriated:
+def _handed_over(reference: str, case_id: str, to_country: Country, days_ago: int = 0) -> CaseRepatriated:
     return CaseRepatriated(
         case_id=case_id,
         repatriation_id=reference,
         from_country=Country.VIET_NAM if to_country is Country.CAMBODIA else Country.CAMBODIA,
         to_country=to_country,
         border_gate=BorderGate.MOC_BAI_BAVET,
-        repatriated_at=datetime.now(UTC),
+        repatriated_at=datetime.now(UTC) - timedelta(days=days_ago),
     )
 
 
@@ -101,6 +101,42 @@ async def test_a_handover_batch_is_screened_in_bulk_each_returnee_once(
         ("repatriation_id", "return_screened"),
         ("repatriation_id", "return_unknown"),
     ]
+
+
+async def test_a_transit_centre_lists_the_returnees_still_to_screen_longest_waiting_first(
+    identification_settings: SettingsFactory, servers: Endpoints, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    transit = auth("bavet-tc-system")
+    handed_over = [
+        _handed_over("rep-vnm-list-0000000000000001", "case-list-0001", Country.CAMBODIA, days_ago=1),
+        _handed_over("rep-vnm-list-0000000000000002", "case-list-0002", Country.CAMBODIA, days_ago=3),
+        _handed_over("rep-vnm-list-0000000000000003", "case-list-0003", Country.CAMBODIA, days_ago=2),
+    ]
+    async with running(build(settings)) as client:
+        await publish(
+            servers.kafka_bootstrap, settings.topic_namespace, *handed_over, source=source_of("repatriation", "MOSVY")
+        )
+        await _known(settings, len(handed_over))
+        waiting = await pages(client, "/returnees", transit, awaiting="screening", limit=2)
+        arriving = screening(encounter="repatriation", repatriation_id="rep-vnm-list-0000000000000003")
+        assert (await client.post("/screenings", json=arriving, headers=transit)).status_code == 201
+        still = await client.get("/returnees", params={"awaiting": "screening"}, headers=transit)
+        everyone = await client.get("/returnees", headers=transit)
+        unknown = await client.get("/returnees", params={"awaiting": "determination"}, headers=transit)
+        court = await client.get("/returnees", headers=auth("moj-court-system"))
+
+    assert [len(page.json()) for page in waiting] == [2, 1]
+    assert [row["case_id"] for page in waiting for row in page.json()] == [
+        "case-list-0002",
+        "case-list-0003",
+        "case-list-0001",
+    ]
+    assert [row["case_id"] for row in still.json()] == ["case-list-0002", "case-list-0001"]
+    assert [row["screening_id"] is None for row in everyone.json()] == [True, False, True]
+    assert {row["from_country"] for row in everyone.json()} == {"VNM"}
+    assert unknown.status_code == 422
+    assert court.status_code == 403
 
 
 async def _known(settings: IdentificationSettings, events: int) -> None:
