@@ -143,6 +143,18 @@ class ReferralAccepted(EventData):
     accepted_at: datetime = none("When it accepted.")
 
 
+class ReferralPersonalDataShared(EventData):
+    """The provider that accepted a referral may read the person's data in identification: the offer asked
+    to share it, with the victim's consent to sharing between agencies or the competent authority's
+    override. The share ends when the referral does, and with the victim's consent."""
+
+    referral_id: LocalId = none("The referral's id.")
+    provider_id: LocalId = none("The provider (its organisation id in the directory) that may read.")
+    agency: str = none("The agency the provider's systems sign in as.", pattern=r"^[A-Z][A-Z0-9-]{1,39}$")
+    overrides_consent: bool = none("Whether the competent authority shared without the victim's consent.")
+    shared_at: datetime = none("When the provider accepted, and the share began.")
+
+
 class ReferralDeclined(EventData):
     """The provider declined the referral, or did not answer in time."""
 

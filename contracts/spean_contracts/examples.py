@@ -110,6 +110,16 @@ EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
     "referral.accepted": (
         {"case_id": CASE, "referral_id": "ref-0001-offer", "provider_id": "prov-legal-aid-01", "accepted_at": T},
     ),
+    "referral.personal-data-shared": (
+        {
+            "case_id": CASE,
+            "referral_id": "ref-0001-offer",
+            "provider_id": "prov-legal-aid-01",
+            "agency": "NGO",
+            "overrides_consent": False,
+            "shared_at": T,
+        },
+    ),
     "referral.declined": (
         {
             "case_id": CASE,

@@ -51,7 +51,7 @@ IDENTIFICATION = Topic(
 REFERRAL = Topic(
     "spean.referral.v1",
     Service.REFERRAL,
-    (Service.REGISTRY,),
+    (Service.IDENTIFICATION, Service.REGISTRY),
     "Referral cases, offers, care and reintegration, service gaps.",
 )
 REPATRIATION = Topic(
@@ -113,6 +113,7 @@ CATALOGUE: tuple[EventSpec, ...] = (
     _spec("referral.case-opened", e.ReferralCaseOpened, REFERRAL),
     _spec("referral.offered", e.ReferralOffered, REFERRAL),
     _spec("referral.accepted", e.ReferralAccepted, REFERRAL),
+    _spec("referral.personal-data-shared", e.ReferralPersonalDataShared, REFERRAL),
     _spec("referral.declined", e.ReferralDeclined, REFERRAL),
     _spec("referral.deadline-breached", e.ReferralDeadlineBreached, REFERRAL),
     _spec("referral.reintegration-stage-changed", e.ReintegrationStageChanged, REFERRAL),

@@ -9,12 +9,12 @@ import uvicorn
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from spean_contracts.registry import IDENTIFICATION, REPATRIATION
+from spean_contracts.registry import IDENTIFICATION, REFERRAL, REPATRIATION
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.api.routes import router
 from spean_identification.determinations import breach_scan
+from spean_identification.followed import on_case_event
 from spean_identification.idempotency import forgetting
-from spean_identification.returns import on_repatriation_event
 from spean_identification.settings import IdentificationSettings
 from spean_kit.consumer import Subscription
 from spean_kit.logs import configure_logging
@@ -32,7 +32,7 @@ def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporte
             migrations=MIGRATIONS,
             routers=[router],
             owns=[IDENTIFICATION],
-            subscriptions=[Subscription((REPATRIATION.name,), on_repatriation_event)],
+            subscriptions=[Subscription((REPATRIATION.name, REFERRAL.name), on_case_event)],
             workers=[
                 periodic(breach_scan, settings.deadline_scan_seconds),
                 periodic(forgetting(settings.idempotency_key_days), settings.idempotency_sweep_seconds),

@@ -13,26 +13,23 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from spean_contracts import CloudEvent
 from spean_contracts.events import CaseRepatriated
 from spean_contracts.vocabulary import Country
 from spean_identification.adapters.tables import Returnee
-from spean_kit.outbox import Stager
 
 # Identification is Cambodia's service: only returns to Cambodia bring a person to its transit centres.
 HOME = Country.CAMBODIA
 
 
-async def on_repatriation_event(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
-    data = event.data
-    if isinstance(data, CaseRepatriated) and data.to_country == HOME:
+async def record_returnee(session: AsyncSession, repatriated: CaseRepatriated) -> None:
+    if repatriated.to_country == HOME:
         await session.exec(
             insert(Returnee)
             .values(
-                repatriation_id=data.repatriation_id,
-                case_id=data.case_id,
-                from_country=data.from_country.value,
-                repatriated_at=data.repatriated_at,
+                repatriation_id=repatriated.repatriation_id,
+                case_id=repatriated.case_id,
+                from_country=repatriated.from_country.value,
+                repatriated_at=repatriated.repatriated_at,
             )
             .on_conflict_do_nothing()
         )

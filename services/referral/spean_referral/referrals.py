@@ -22,6 +22,7 @@ from spean_contracts.events import (
     ReferralDeadlineBreached,
     ReferralDeclined,
     ReferralOffered,
+    ReferralPersonalDataShared,
     ReintegrationStageChanged,
 )
 from spean_contracts.fields import EventData
@@ -223,10 +224,34 @@ async def accept(session: AsyncSession, runtime: Runtime, principal: Principal, 
             referred_at=now,
         ),
     ]
+    if referral.shares_personal_data:
+        events.append(await _share_with_provider(session, referral, principal, now))
     if referral.replaces:
         events += await _hand_over(session, referral.replaces, now)
     await runtime.stage(session, *events)
     return referral
+
+
+async def _share_with_provider(
+    session: AsyncSession, referral: Referral, principal: Principal, now: datetime
+) -> ReferralPersonalDataShared:
+    """The offer asked to share the person's data: identification opens it to the provider that took the
+    person in, from now until the referral ends. Only at acceptance, so that the providers who were merely
+    asked never see it; on the competent authority's override where the victim has not consented."""
+    if not principal.agency:
+        raise Forbidden("the token carries no agency, which the person's data would be shared with")
+    consent = await session.get(ConsentState, (referral.case_id, ConsentPurpose.SHARING_AGENCIES))
+    overridden = (
+        await session.exec(select(ConsentOverride.id).where(ConsentOverride.referral_id == referral.referral_id))
+    ).first() is not None
+    return ReferralPersonalDataShared(
+        case_id=referral.case_id,
+        referral_id=referral.referral_id,
+        provider_id=referral.provider_id,
+        agency=principal.agency,
+        overrides_consent=overridden and not (consent is not None and consent.given),
+        shared_at=now,
+    )
 
 
 async def _release_bed(session: AsyncSession, referral: Referral) -> None:

@@ -56,6 +56,9 @@ class Share(SQLModel, table=True):
     override_reason: str | None = Field(
         default=None, max_length=2000, description="Why the competent authority shared without consent."
     )
+    referral_id: str | None = Field(
+        default=None, max_length=64, description="The referral whose provider it opens the data to, until it ends."
+    )
 
 
 class Determination(SQLModel, table=True):

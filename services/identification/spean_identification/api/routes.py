@@ -40,6 +40,8 @@ from spean_kit.service import runtime_of
 router = APIRouter(tags=["identification"])
 Screener = Annotated[Principal, Depends(require_roles("screener"))]
 Reader = Annotated[Principal, Depends(require_roles("screener", "determiner", "case-worker"))]
+# A provider reads the one screening shared with it for a referral, and nothing else here.
+SharedReader = Annotated[Principal, Depends(require_roles("screener", "determiner", "case-worker", "provider"))]
 Determiner = Annotated[Principal, Depends(require_roles("determiner"))]
 CoSigner = Annotated[Principal, Depends(require_roles("co-signer"))]
 Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
@@ -193,7 +195,7 @@ async def list_returnees(
 async def read_screening(
     screening_id: LocalId,
     request: Request,
-    principal: Reader,
+    principal: SharedReader,
     purpose: Annotated[str | None, Query(max_length=200, description="Why the data is read; audited.")] = None,
 ) -> ScreeningRead:
     async with runtime_of(request).sessions() as session, session.begin():

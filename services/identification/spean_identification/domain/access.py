@@ -1,6 +1,7 @@
-"""Who may read a screening's personal data: the owning agency, the competent authority, or an agency it
-was shared with while the victim's consent to sharing between agencies stands; always for a stated
-purpose. Every decision, either way, is audited."""
+"""Who may read a screening's personal data: the owning agency, the competent authority, or an agency (or
+one organisation of it, such as the provider a referral placed the person with) it was shared with while
+the victim's consent to sharing between agencies stands; always for a stated purpose. Every decision,
+either way, is audited."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-READER_ROLES = frozenset({"screener", "determiner", "case-worker"})
+READER_ROLES = frozenset({"screener", "determiner", "case-worker", "provider"})
 MIN_PURPOSE = 5
 MANY_ORGANISATIONS = frozenset({"NGO"})
 """Agencies that stand for many organisations: a share with one of them names the organisation, or it

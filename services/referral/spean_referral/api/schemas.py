@@ -82,7 +82,11 @@ class OfferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     provider_id: ProviderId
     services: list[Service] = Field(min_length=1)
-    share_personal_data: bool = Field(default=False, description="Needs consent for sharing between agencies.")
+    share_personal_data: bool = Field(
+        default=False,
+        description="Open the person's screenings in identification to the provider once it accepts, until the "
+        "referral closes. Needs consent for sharing between agencies, or the competent authority's override.",
+    )
     consent_override_reason: str | None = Field(
         default=None, min_length=20, max_length=2000, description="Only for the competent authority; audited."
     )

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from spean_contracts import from_kafka_record, source_of
-from spean_contracts.events import CaseRepatriated, ConsentRecorded
+from spean_contracts.events import CaseRepatriated, ConsentRecorded, ReferralPersonalDataShared
 from spean_contracts.registry import REFERRAL
 from spean_contracts.vocabulary import Agency, BorderGate, ConsentPurpose, Country
 from spean_local.endpoints import Endpoints
@@ -218,10 +218,16 @@ async def test_sharing_personal_data_needs_consent_or_an_audited_override(
         overridden = await client.post(
             offers, json={**body, "consent_override_reason": reason}, headers=auth("mosvy-case-system")
         )
+        accept = f"/referrals/{overridden.json()['referral_id']}/accept"
+        assert (await client.post(accept, headers=auth("ngo-shelter-system"))).status_code == 200
+        events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
     assert without.status_code == 409
     assert without.json()["type"].endswith("consent-required")
     assert overridden.status_code == 201
     assert await scalar(settings, "SELECT reason FROM consent_override") == reason
+    (shared,) = [e.data for e in events if isinstance(e.data, ReferralPersonalDataShared)]
+    assert (shared.provider_id, shared.agency, shared.overrides_consent) == (SHELTER, "NGO", True)
+    assert reason not in str(events), "the override's reason stays in referral"
 
 
 async def test_nothing_is_offered_nor_accepted_for_a_person_who_declined_services_until_they_consent(
