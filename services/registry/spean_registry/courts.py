@@ -10,20 +10,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.events import CaseProsecuted, CourtOutcomeRecorded
 from spean_contracts.fields import EventData
-from spean_contracts.vocabulary import ChargeCategory, Verdict
+from spean_contracts.vocabulary import Verdict
 from spean_kit.auth import Principal
 from spean_kit.errors import Problem
 from spean_kit.service import Runtime
 from spean_registry import audit
 from spean_registry.adapters.tables import CourtCase
 from spean_registry.api.schemas import CourtOutcomeIn
-
-SEVERITY = (ChargeCategory.TRAFFICKING, ChargeCategory.RAPE, ChargeCategory.OTHER)
-
-
-def most_serious(body: CourtOutcomeIn) -> ChargeCategory:
-    categories = {charge.category for charge in body.charges}
-    return next(category for category in SEVERITY if category in categories)
+from spean_registry.domain.charges import most_serious
 
 
 def _check_later_decision(recorded: CourtCase, body: CourtOutcomeIn, outcome: dict[str, Any]) -> None:
@@ -72,7 +66,7 @@ async def record_outcome(session: AsyncSession, runtime: Runtime, principal: Pri
             CaseProsecuted(
                 case_id=body.case_id,
                 court_case_id=body.court_case_id,
-                category=most_serious(body),
+                category=most_serious(charge.category for charge in body.charges),
                 verdict=body.verdict,
                 convicted=body.verdict == Verdict.CONVICTED,
                 year=body.decided_on.year,

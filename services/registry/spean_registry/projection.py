@@ -16,11 +16,33 @@ from spean_contracts.fields import EventData
 from spean_contracts.vocabulary import Outcome, Verdict
 from spean_kit.outbox import Stager
 from spean_registry.adapters.sql import among
-from spean_registry.adapters.tables import CaseFacts, MatchKey, TimelineEntry
+from spean_registry.adapters.tables import CaseFacts, CourtYear, MatchKey, TimelineEntry
 from spean_registry.decisions import hold_linkage, reapply_decisions, write_links
+from spean_registry.domain.charges import most_serious
 from spean_registry.domain.linkage import Certainty, national_records, own_record
 
 BREACHES = (e.IdentificationDeadlineBreached, e.ReferralDeadlineBreached, e.RepatriationDeadlineBreached)
+
+
+_decided = insert(CourtYear)
+# A later decision of the same year replaces an earlier one (the verdict of a case pending in January); an
+# older one, replayed or late, never does.
+COURT_YEAR = _decided.on_conflict_do_update(
+    index_elements=["court_case_id", "year"],
+    set_={name: _decided.excluded[name] for name in ("decided_on", "verdict", "category", "court_province")},
+    where=col(CourtYear.decided_on) <= _decided.excluded.decided_on,
+)
+
+
+def _court_year(decided: e.CourtOutcomeRecorded) -> dict[str, object]:
+    return {
+        "court_case_id": decided.court_case_id,
+        "year": decided.decided_on.year,
+        "decided_on": decided.decided_on,
+        "verdict": decided.verdict.value,
+        "category": most_serious(charge.category for charge in decided.charges).value,
+        "court_province": decided.court_province.value,
+    }
 
 
 async def project(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
@@ -46,6 +68,9 @@ async def project_batch(session: AsyncSession, events: list[CloudEvent], stage: 
             for event in events
         ],
     )
+    decisions = [_court_year(event.data) for event in events if isinstance(event.data, e.CourtOutcomeRecorded)]
+    if decisions:
+        await session.execute(COURT_YEAR, decisions)
     case_ids = sorted({event.subject for event in events})
     if any(isinstance(event.data, e.ScreeningRecorded) and event.data.match_keys for event in events):
         # Before the cases' rows: a replica linking holds the lock and may write any case's row.

@@ -1,6 +1,8 @@
 """Statistics that protect identity: counts of distinct national records (a person reported by three
 agencies counts once), by a whitelist of coarse dimensions, with small-cell suppression applied to
-every cell and to every total."""
+every cell and to every total. The court figures count court cases instead, by the year of the court's
+decision, as the courts' yearly figures do: `court_cases` before a court that year and, of them,
+`court_convictions`."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from spean_kit.errors import invalid_field
 from spean_registry.domain.suppression import Published, suppress
 
 
@@ -24,6 +27,10 @@ class Dimension(StrEnum):
     AGENCY = "agency"
     RETURNED_TO = "returned_to"
     """Of repatriated persons: the country returned to (Cambodians home, or others home from Cambodia)."""
+    COURT_PROVINCE = "court_province"
+    """Of court cases: the province of the court."""
+    CHARGE_CATEGORY = "charge_category"
+    """Of court cases: the most serious charge, trafficking, rape or other."""
 
 
 class Measure(StrEnum):
@@ -35,6 +42,8 @@ class Measure(StrEnum):
     CONVICTED = "convicted"
     SERVICE_GAPS = "service_gaps"
     DEADLINE_BREACHES = "deadline_breaches"
+    COURT_CASES = "court_cases"
+    COURT_CONVICTIONS = "court_convictions"
 
 
 _COLUMN = {
@@ -57,21 +66,42 @@ _FILTER = {
     Measure.CONVICTED: "f.convicted",
 }
 _SUM = {Measure.SERVICE_GAPS: "f.service_gaps", Measure.DEADLINE_BREACHES: "f.deadline_breaches"}
+_COURT_COLUMN = {
+    Dimension.YEAR: "c.year::text",
+    Dimension.COURT_PROVINCE: "c.court_province",
+    Dimension.CHARGE_CATEGORY: "c.category",
+}
+_COURT_FILTER = {Measure.COURT_CASES: "true", Measure.COURT_CONVICTIONS: "c.verdict = 'convicted'"}
 
 
 async def count(session: AsyncSession, measure: Measure, by: Sequence[Dimension], k: int) -> Published:
-    columns = [_COLUMN[d] for d in by]
-    join = (
-        " CROSS JOIN LATERAL jsonb_array_elements_text(f.exploitation_types) AS x(type)"
-        if Dimension.EXPLOITATION_TYPE in by
-        else ""
-    )
-    value = f"sum({_SUM[measure]})" if measure in _SUM else "count(DISTINCT f.national_record_id)"
-    where = "true" if measure in _SUM else _FILTER[measure]
+    if measure in _COURT_FILTER:
+        source, value, where = "court_year c", "count(DISTINCT c.court_case_id)", _COURT_FILTER[measure]
+        columns = [_dimension(_COURT_COLUMN, d, "of court cases") for d in by]
+    else:
+        join = (
+            " CROSS JOIN LATERAL jsonb_array_elements_text(f.exploitation_types) AS x(type)"
+            if Dimension.EXPLOITATION_TYPE in by
+            else ""
+        )
+        source = f"case_facts f{join}"
+        value = f"sum({_SUM[measure]})" if measure in _SUM else "count(DISTINCT f.national_record_id)"
+        where = "true" if measure in _SUM else _FILTER[measure]
+        columns = [_dimension(_COLUMN, d, "of persons") for d in by]
     selected = ", ".join([*(f"coalesce({c}, 'unknown')" for c in columns), value])
     grouping = f" GROUP BY {', '.join(str(i) for i in range(1, len(columns) + 1))}" if columns else ""
     # Only whitelisted column expressions are interpolated; nothing from the request reaches the SQL text.
-    query = sa.text(f"SELECT {selected} FROM case_facts f{join} WHERE {where}{grouping}")  # noqa: S608
+    query = sa.text(f"SELECT {selected} FROM {source} WHERE {where}{grouping}")  # noqa: S608
     rows = (await session.execute(query)).all()
     counts = {tuple(str(v) for v in row[:-1]): int(row[-1] or 0) for row in rows}
     return suppress(counts, k)
+
+
+def _dimension(columns: dict[Dimension, str], dimension: Dimension, counted: str) -> str:
+    if dimension not in columns:
+        raise invalid_field(
+            "query.by",
+            "dimension_of_measure",
+            f"'{dimension}' is not a dimension {counted}; use one of: {', '.join(columns)}",
+        )
+    return columns[dimension]

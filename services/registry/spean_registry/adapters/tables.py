@@ -102,4 +102,18 @@ class AuditEntry(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-PROJECTION = (TimelineEntry, CaseFacts, MatchKey)
+class CourtYear(SQLModel, table=True):
+    """A court case as the yearly court figures count it: its last decision in a calendar year (a case
+    before the courts that year, a conviction), under its most serious charge, so that trafficking is never
+    counted with rape."""
+
+    __tablename__ = "court_year"
+    court_case_id: str = Field(primary_key=True, max_length=64)
+    year: int = Field(primary_key=True)
+    decided_on: date = Field(sa_column=Column(Date, nullable=False))
+    verdict: str = Field(max_length=20)
+    category: str = Field(max_length=20)
+    court_province: str = Field(max_length=10)
+
+
+PROJECTION = (TimelineEntry, CaseFacts, MatchKey, CourtYear)

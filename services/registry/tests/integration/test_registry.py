@@ -8,7 +8,7 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -277,6 +277,61 @@ async def test_a_court_case_takes_its_later_decisions_and_an_appeal_can_undo_a_c
     types = await _prosecution_event_types(settings)
     assert types.count("kh.spean.prosecution.court-outcome-recorded.v1") == 4
     assert types.count("kh.spean.case.prosecuted.v1") == 2
+
+
+async def test_court_figures_count_court_cases_by_the_year_of_the_courts_decision(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    """As the courts' yearly figures do (2018: 421 trafficking cases prosecuted, 125 convictions): a case
+    before the court in one year and convicted the next counts in both years, a conviction only in the
+    second; rape is never counted as trafficking."""
+    settings = await registry_settings(small_cell_threshold=2)
+    _, identified = events
+    cases = [_case() for _ in range(4)]
+    await publish(settings.kafka_bootstrap, settings.topic_namespace, *(identified(case) for case in cases))
+    decisions = [
+        _decision(cases[0], "court-bmc-2024-0001", "trafficking", "pending", "2024-03-01"),
+        _decision(cases[0], "court-bmc-2024-0001", "trafficking", "pending", "2024-11-01", defendant_absconded=True),
+        _decision(cases[0], "court-bmc-2024-0001", "trafficking", "convicted", "2025-02-01", sentence_months=120),
+        _decision(cases[1], "court-bmc-2024-0002", "trafficking", "pending", "2024-05-01"),
+        _decision(cases[1], "court-bmc-2024-0002", "trafficking", "acquitted", "2025-07-01"),
+        _decision(cases[2], "court-pnp-2025-0003", "rape", "convicted", "2025-06-01", sentence_months=60),
+        _decision(cases[3], "court-pnp-2025-0004", "rape", "convicted", "2025-08-01", sentence_months=72),
+    ]
+    analyst = auth("ncct-statistics-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, len(cases))
+        clerk = auth("moj-court-system")
+        for decision in decisions:
+            assert (await client.post("/court-outcomes", json=decision, headers=clerk)).status_code == 201
+        await _projected(settings, len(cases) + len(decisions) + len(cases))  # a verdict each: case.prosecuted
+
+        async def figures(measure: str, by: str) -> dict[str, int]:
+            answer = await client.get("/statistics", params={"measure": measure, "by": by}, headers=analyst)
+            return {cell["key"][by]: cell["count"] for cell in answer.json()["cells"]}
+
+        before_court = await figures("court_cases", "year")
+        convictions = await figures("court_convictions", "year")
+        by_charge = await figures("court_cases", "charge_category")
+        by_court = await figures("court_cases", "court_province")
+        persons = await figures("prosecuted", "year")
+        unknown = await client.get("/statistics", params={"measure": "court_cases", "by": "sex"}, headers=analyst)
+
+    assert before_court == {"2024": 2, "2025": 4}
+    assert convictions == {"2025": 3}
+    assert by_charge == {"trafficking": 2, "rape": 2}
+    assert by_court == {"KH-1": 2, "KH-12": 2}
+    assert persons == {str(date.today().year): 4}, "persons prosecuted stay counted by the year identified"
+    assert [(e["path"], e["rule"]) for e in unknown.json()["errors"]] == [("query.by", "dimension_of_measure")]
+
+
+def _decision(case_id: str, court_case_id: str, category: str, verdict: str, on: str, **more: Any) -> dict[str, Any]:
+    """A court's decision; trafficking is tried at Banteay Meanchey's court, rape at Phnom Penh's."""
+    law = {"trafficking": ("2008 LSHTSE art. 15", "KH-1"), "rape": ("Criminal Code art. 239", "KH-12")}
+    article, province = law[category]
+    charges = [{"law_article": article, "category": category}]
+    decision = {"case_id": case_id, "court_case_id": court_case_id, "court_province": province, "charges": charges}
+    return {**decision, "verdict": verdict, "decided_on": on, **more}
 
 
 async def test_an_analysts_split_holds_when_the_same_person_is_screened_again(
