@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 from spean_contracts.registry import TOPICS
 from spean_kit.replay import read_topic
@@ -15,7 +15,7 @@ from spean_local.endpoints import Endpoints
 from tests.support.app import eventually
 from tests.support.kafka import published_text
 from tests.support.platform import Platform
-from tests.support.repatriation import CONSENT, InstanceFactory
+from tests.support.repatriation import CONSENT, InstanceFactory, hand_over
 from tests.support.telemetry import TelemetrySink
 
 PERSON = {"names": ["Nguyen Thi Example"], "birth_date": "2000-03-09", "sex": "female", "nationality": "VNM"}
@@ -64,28 +64,7 @@ async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_time
     assert returned.status_code == 201, returned.text
     reference = returned.json()["reference"]
 
-    await vn.reached(reference, "requested")
-    verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
-    for path, body in (("verification-result", verified), ("acceptance", {"travel_document_issued": True})):
-        assert (
-            await vn.api.post(f"/repatriations/{reference}/{path}", json=body, headers=vn.officer)
-        ).status_code == 200
-    await kh.reached(reference, "accepted")
-    handover = await kh.api.post(
-        "/handovers",
-        json={
-            "references": [reference],
-            "border_gate": "moc-bai-bavet",
-            "handover_date": (date.today() + timedelta(days=4)).isoformat(),
-        },
-        headers=kh.officer,
-    )
-    minutes = await kh.api.post(
-        f"/handovers/{handover.json()['handover_id']}/minutes",
-        json={"handed_over_at": datetime.now(UTC).isoformat()},
-        headers=kh.officer,
-    )
-    assert minutes.status_code == 200, minutes.text
+    await hand_over(kh, vn, reference)
 
     async def left_cambodias_care() -> bool:
         case = await platform.referral.get(f"/cases/{case_id}", headers=auth("mosvy-case-system"))

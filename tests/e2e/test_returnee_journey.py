@@ -6,11 +6,11 @@ erased, goes from every service that holds it, the return's copy included."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 from tests.support.app import eventually
 from tests.support.platform import Platform, screening
-from tests.support.repatriation import InstanceFactory, return_request
+from tests.support.repatriation import InstanceFactory, hand_over, return_request
 
 PURPOSE = {"purpose": "plan the reintegration"}
 
@@ -27,31 +27,9 @@ async def test_a_returnee_screened_on_arrival_is_one_case_from_the_request_to_he
     asked = await vn.api.post("/repatriations", json=return_request(origin="KHM"), headers=vn.officer)
     assert asked.status_code == 201, asked.text
     reference = asked.json()["reference"]
-    await kh.reached(reference, "requested")
-    verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
-    for path, body in (("verification-result", verified), ("acceptance", {"travel_document_issued": True})):
-        answer = await kh.api.post(f"/repatriations/{reference}/{path}", json=body, headers=kh.officer)
-        assert answer.status_code == 200, answer.text
-    await vn.reached(reference, "accepted")
-    handover = await vn.api.post(
-        "/handovers",
-        json={
-            "references": [reference],
-            "border_gate": "moc-bai-bavet",
-            "handover_date": (date.today() + timedelta(days=4)).isoformat(),
-        },
-        headers=vn.officer,
-    )
-    assert handover.status_code == 201, handover.text
-    minutes = await vn.api.post(
-        f"/handovers/{handover.json()['handover_id']}/minutes",
-        json={"handed_over_at": datetime.now(UTC).isoformat()},
-        headers=vn.officer,
-    )
-    assert minutes.status_code == 200, minutes.text
-    await kh.reached(reference, "handed-over")
+    handover_id = await hand_over(vn, kh, reference)
     certificate = await kh.api.post(
-        f"/handovers/{handover.json()['handover_id']}/certificate",
+        f"/handovers/{handover_id}/certificate",
         json={"issued_on": date.today().isoformat()},
         headers=kh.officer,
     )

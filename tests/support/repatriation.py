@@ -12,6 +12,7 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,37 @@ class Instance:
             return await self.state_of(reference) == state
 
         await eventually(check, within=30, what=f"{self.country} sees {reference} {state}")
+
+
+async def hand_over(destination: Instance, origin: Instance, reference: str) -> str:
+    """A return requested by `destination` taken through the SOP up to the signed handover minutes: the
+    origin verifies and accepts it, the destination schedules the handover and signs its minutes. Returns
+    the handover's id once the origin knows the person handed over."""
+    await origin.reached(reference, "requested")
+    verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
+    for path, body in (("verification-result", verified), ("acceptance", {"travel_document_issued": True})):
+        answer = await origin.api.post(f"/repatriations/{reference}/{path}", json=body, headers=origin.officer)
+        assert answer.status_code == 200, answer.text
+    await destination.reached(reference, "accepted")
+    handover = await destination.api.post(
+        "/handovers",
+        json={
+            "references": [reference],
+            "border_gate": "moc-bai-bavet",
+            "handover_date": (date.today() + timedelta(days=4)).isoformat(),
+        },
+        headers=destination.officer,
+    )
+    assert handover.status_code == 201, handover.text
+    handover_id: str = handover.json()["handover_id"]
+    minutes = await destination.api.post(
+        f"/handovers/{handover_id}/minutes",
+        json={"handed_over_at": datetime.now(UTC).isoformat()},
+        headers=destination.officer,
+    )
+    assert minutes.status_code == 200, minutes.text
+    await origin.reached(reference, "handed-over")
+    return handover_id
 
 
 def tls_client(credentials: CountryCredentials, server: CountryCredentials) -> httpx.AsyncClient:

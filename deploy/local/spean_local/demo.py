@@ -182,20 +182,7 @@ class Demo:
         case_id: str = recorded.json()["case_id"]
         if spec["stage"] == "screened":
             return case_id
-        exploitation = [p for p in spec["indicators"]["purposes"]]
-        determination = {
-            "outcome": "trafficking-victim",
-            "reasons": ["demo: act, means and purpose present"],
-            "exploitation_types": exploitation,
-        }
-        self.call(
-            "POST",
-            "identification",
-            f"/cases/{case_id}/determination",
-            "mosvy-case-system",
-            json=determination,
-            ok=(201, 409),
-        )
+        self.identify(case_id, list(spec["indicators"]["purposes"]), "demo: act, means and purpose present")
         if spec["stage"] == "identified":
             return case_id
         self.wait_for_referral_case(case_id)
@@ -219,6 +206,18 @@ class Demo:
             }
             self.call("POST", "registry", "/court-outcomes", "moj-court-system", json=outcome, ok=(201, 409))
         return case_id
+
+    def identify(self, case_id: str, exploitation: list[str], reason: str) -> None:
+        """MoSVY determines the case a trafficking victim's (once: a case already determined stays so)."""
+        determination = {"outcome": "trafficking-victim", "reasons": [reason], "exploitation_types": exploitation}
+        self.call(
+            "POST",
+            "identification",
+            f"/cases/{case_id}/determination",
+            "mosvy-case-system",
+            json=determination,
+            ok=(201, 409),
+        )
 
     def state(self, service: str, client_id: str, reference: str) -> int:
         """How far the case has come on one side, as an index into STATES (-1: not known there)."""
@@ -295,19 +294,7 @@ class Demo:
             if not answer.json()["type"].endswith("return-unknown") or time.monotonic() > deadline:
                 raise RuntimeError(f"demo seed: the screening on arrival of {reference} answered {answer.text[:300]}")
             time.sleep(0.5)
-        determination = {
-            "outcome": "trafficking-victim",
-            "reasons": ["demo: deceived into forced labour abroad"],
-            "exploitation_types": ["forced-labour"],
-        }
-        self.call(
-            "POST",
-            "identification",
-            f"/cases/{case_id}/determination",
-            "mosvy-case-system",
-            json=determination,
-            ok=(201, 409),
-        )
+        self.identify(case_id, ["forced-labour"], "demo: deceived into forced labour abroad")
         return case_id
 
     def request_return(self) -> str:
