@@ -209,7 +209,8 @@ async def change_referral_stage(
 async def transfer_referral(
     referral_id: LocalId, body: TransferIn, request: Request, principal: CaseWorker
 ) -> ReferralOut:
-    """Offer the case to another provider; the current placement ends only when the receiver accepts."""
+    """Offer the case to another provider; the current placement ends only when the receiver accepts. The
+    person's data goes with them if the current referral shared it, under the same consent rule as an offer."""
     runtime = runtime_of(request)
     settings: ReferralSettings = request.app.state.settings
     async with runtime.sessions() as session, session.begin():
@@ -224,7 +225,12 @@ async def transfer_referral(
             settings,
             principal,
             current.case_id,
-            OfferIn(provider_id=body.provider_id, services=body.services),
+            OfferIn(
+                provider_id=body.provider_id,
+                services=body.services,
+                share_personal_data=current.shares_personal_data,
+                consent_override_reason=body.consent_override_reason,
+            ),
             replaces=referral_id,
         )
         return referrals.out(offered)

@@ -106,6 +106,13 @@ class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     provider_id: ProviderId
     services: list[Service] = Field(min_length=1)
+    consent_override_reason: str | None = Field(
+        default=None,
+        min_length=20,
+        max_length=2000,
+        description="Only for the competent authority, where the referral transferred shared the person's data "
+        "and the victim has not consented to sharing between agencies; audited.",
+    )
 
 
 class ReferralOut(BaseModel):
