@@ -1,5 +1,6 @@
 """What referral learns from the other services: from identification, a case to register and refer, and
-consent as recorded; from repatriation, that a person cared for here went home."""
+consent as recorded (a person declining services ends the offers still open for them); from
+repatriation, that a person cared for here went home."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import CloudEvent
@@ -18,7 +20,7 @@ from spean_contracts.events import (
     ServiceGapRecorded,
     VulnerablePersonIdentified,
 )
-from spean_contracts.vocabulary import CaseStatus, Country, ExploitationType, Outcome, Service
+from spean_contracts.vocabulary import CaseStatus, ConsentPurpose, Country, ExploitationType, Outcome, Service
 from spean_kit.outbox import Stager
 from spean_referral import directory, referrals
 from spean_referral.adapters.tables import ConsentState, ReferralCase
@@ -34,7 +36,7 @@ async def on_case_event(session: AsyncSession, event: CloudEvent, stage: Stager)
     elif isinstance(data, CaseIdentified | VulnerablePersonIdentified):
         await open_case(session, data, stage)
     elif isinstance(data, ConsentRecorded):
-        await session.exec(
+        latest = await session.exec(
             insert(ConsentState)
             .values(case_id=data.case_id, purpose=data.purpose, given=data.given, recorded_at=data.recorded_at)
             .on_conflict_do_update(
@@ -42,7 +44,11 @@ async def on_case_event(session: AsyncSession, event: CloudEvent, stage: Stager)
                 set_={"given": data.given, "recorded_at": data.recorded_at},
                 where=ConsentState.recorded_at <= data.recorded_at,  # type: ignore[arg-type]
             )
+            .returning(col(ConsentState.given))
         )
+        # Only the person's latest word acts: a withdrawal that arrives after a later consent changes nothing.
+        if latest.first() is not None and data.purpose == ConsentPurpose.SERVICES and not data.given:
+            await referrals.decline_for_the_person(session, stage, data.case_id)
 
 
 async def open_case(session: AsyncSession, data: CaseIdentified | VulnerablePersonIdentified, stage: Stager) -> None:

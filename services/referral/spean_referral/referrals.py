@@ -93,7 +93,14 @@ async def offer(
         raise Problem(404, "Not found", "no referral case for this case id")
     if case.status in CLOSED_CASE:
         raise Problem(409, "Conflict", f"the case is {case.status}", kind="case-closed", extra={"current": case.status})
-    await _services_consented(session, case_id, "nothing is offered")
+    services = await session.get(ConsentState, (case_id, ConsentPurpose.SERVICES))
+    if services is not None and not services.given:
+        raise Problem(
+            409,
+            "Conflict",
+            "the person declined services; nothing is offered until they consent",
+            kind="consent-required",
+        )
     provider = await session.get(Provider, body.provider_id)
     if provider is None:
         raise invalid_field("body.provider_id", "exists", "not in the directory", detail="no such provider")
@@ -175,22 +182,11 @@ async def _consent_gate(
     )
 
 
-async def _services_consented(session: AsyncSession, case_id: str, until: str) -> None:
-    """409 while the person declines services (consent withdrawn or refused in identification)."""
-    services = await session.get(ConsentState, (case_id, ConsentPurpose.SERVICES))
-    if services is not None and not services.given:
-        raise Problem(
-            409, "Conflict", f"the person declined services; {until} until they consent", kind="consent-required"
-        )
-
-
 async def accept(session: AsyncSession, runtime: Runtime, principal: Principal, referral_id: str) -> Referral:
     referral = await visible_referral(session, principal, referral_id, lock=True)
     if referral.provider_id != principal.organisation:
         raise Forbidden("only the provider the referral is addressed to accepts it")
     _move(referral, Action.ACCEPT)
-    # An offer made before the person declined services stays open, but nobody takes them into care.
-    await _services_consented(session, referral.case_id, "the offer is not accepted")
     provider = await session.get(Provider, referral.provider_id)
     assert provider is not None
     if Service.SHELTER in referral.services:
@@ -356,6 +352,35 @@ async def expire_overdue(session: AsyncSession, runtime: Runtime, now: datetime)
         )
     await runtime.stage(session, *events)
     return len(overdue)
+
+
+async def decline_for_the_person(session: AsyncSession, stage: Stager, case_id: str) -> None:
+    """The person declined services: the offers still open for them end as declined by the victim, so that
+    no provider takes them in against their word, nor is blamed for an answer nobody needs any more."""
+    still_open = (
+        await session.exec(
+            select(Referral)
+            .where(Referral.case_id == case_id, Referral.state == ReferralState.OFFERED)
+            .order_by(col(Referral.referral_id))
+            .with_for_update()
+        )
+    ).all()
+    now = datetime.now(UTC)
+    events: list[EventData] = []
+    for referral in still_open:
+        _move(referral, Action.DECLINE)
+        referral.decline_reason = DeclineReason.VICTIM_DECLINED
+        session.add(referral)
+        events.append(
+            ReferralDeclined(
+                case_id=case_id,
+                referral_id=referral.referral_id,
+                provider_id=referral.provider_id,
+                reason=DeclineReason.VICTIM_DECLINED,
+                declined_at=now,
+            )
+        )
+    await stage(session, *events)
 
 
 async def close_on_departure(session: AsyncSession, stage: Stager, departed: CaseRepatriated) -> None:

@@ -127,3 +127,6 @@ class ReferralOut(BaseModel):
     status: CaseStatus
     respond_by: datetime
     shares_personal_data: bool
+    decline_reason: DeclineReason | None = Field(
+        default=None, description="Why the offer was declined: the provider's reason, or victim-declined."
+    )

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from spean_contracts import from_kafka_record, source_of
-from spean_contracts.events import CaseRepatriated, ConsentRecorded, ReferralPersonalDataShared
+from spean_contracts.events import CaseRepatriated, ConsentRecorded, ReferralDeclined, ReferralPersonalDataShared
 from spean_contracts.registry import REFERRAL
 from spean_contracts.vocabulary import Agency, BorderGate, ConsentPurpose, Country
 from spean_local.endpoints import Endpoints
@@ -230,7 +230,7 @@ async def test_sharing_personal_data_needs_consent_or_an_audited_override(
     assert reason not in str(events), "the override's reason stays in referral"
 
 
-async def test_nothing_is_offered_nor_accepted_for_a_person_who_declined_services_until_they_consent(
+async def test_a_person_who_declines_services_is_offered_nothing_and_the_offers_still_open_end(
     servers: Endpoints, referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
 ) -> None:
     settings = await referral_settings()
@@ -254,25 +254,24 @@ async def test_nothing_is_offered_nor_accepted_for_a_person_who_declined_service
 
             await eventually(seen, what="the consent as identification recorded it")
 
+        offered = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
         await services_consent(False)
+        ended = await client.get(f"/referrals/{offered.json()['referral_id']}", headers=auth("mosvy-case-system"))
+        refused = await client.post(
+            f"/referrals/{offered.json()['referral_id']}/accept", headers=auth("ngo-shelter-system")
+        )
         declined = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
         await services_consent(True)
-        offered = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
-        accept = f"/referrals/{offered.json()['referral_id']}/accept"
-        await services_consent(False)
-        refused = await client.post(accept, headers=auth("ngo-shelter-system"))
-        beds = {
-            p["provider_id"]: p["occupancy"]
-            for p in (await client.get("/providers", headers=auth("mosvy-case-system"))).json()
-        }
-        await services_consent(True)
-        accepted = await client.post(accept, headers=auth("ngo-shelter-system"))
+        again = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
+        events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
+    assert offered.status_code == 201, offered.text
+    assert (ended.json()["state"], ended.json()["decline_reason"]) == ("declined", "victim-declined")
+    assert (refused.status_code, refused.json()["current"]) == (409, "declined")
     assert declined.status_code == 409
     assert declined.json()["type"].endswith("consent-required")
-    assert offered.status_code == 201, offered.text
-    assert (refused.status_code, refused.json()["type"].rsplit(":", 1)[-1]) == (409, "consent-required")
-    assert beds[SHELTER] == 0
-    assert accepted.status_code == 200, accepted.text
+    assert again.status_code == 201, again.text
+    (told,) = [e.data for e in events if isinstance(e.data, ReferralDeclined)]
+    assert (told.provider_id, told.reason) == (SHELTER, "victim-declined")
 
 
 async def test_an_offer_sent_twice_reaches_the_provider_once_and_may_be_sent_again_once_declined(
