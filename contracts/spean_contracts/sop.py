@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from spean_contracts.fields import BirthDate, Instant, LocalId
 from spean_contracts.vocabulary import BorderGate, Country, ExploitationType, RefusalReason, Sex, WithdrawalReason
@@ -54,6 +54,8 @@ class Kind(StrEnum):
     WITHDRAWAL = "withdrawal"
     """D ends the return before the handover: the person withdrew consent or no longer wishes to return.
     Both sides erase the person's data the return request carried."""
+    VERIFICATION_INFORMATION = "verification-information"
+    """D answers O's verification request with what it asked for: personal data, erased with the person's."""
 
 
 STEP: Mapping[Kind, int] = {
@@ -67,6 +69,7 @@ STEP: Mapping[Kind, int] = {
     Kind.RETURN_CERTIFICATE: 8,
     Kind.FEEDBACK: 11,
     Kind.WITHDRAWAL: 4,
+    Kind.VERIFICATION_INFORMATION: 5,
 }
 SENDER: Mapping[Kind, Role] = {
     Kind.RETURN_REQUEST: Role.DESTINATION,
@@ -79,6 +82,7 @@ SENDER: Mapping[Kind, Role] = {
     Kind.RETURN_CERTIFICATE: Role.ORIGIN,
     Kind.FEEDBACK: Role.ORIGIN,
     Kind.WITHDRAWAL: Role.DESTINATION,
+    Kind.VERIFICATION_INFORMATION: Role.DESTINATION,
 }
 
 
@@ -121,10 +125,69 @@ class ReturnRequest(_Exact):
     exploitation_types: list[ExploitationType] = Field(min_length=1, max_length=6)
 
 
+Need = Literal["photo", "statement", "family-contact", "documents"]
+
+
 class VerificationRequest(_Exact):
     """O has started verifying, and may ask D for more (codes, never free text about the person)."""
 
-    needs: list[Literal["photo", "statement", "family-contact", "documents"]] = Field(default=[], max_length=4)
+    needs: list[Need] = Field(default=[], max_length=4)
+
+
+class IdentityDocument(_Exact):
+    document_type: Literal["passport", "national-id", "birth-certificate", "family-book", "other"]
+    number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 /.-]{0,39}$")]
+    issued_by: Country
+
+
+class FamilyContact(_Exact):
+    relationship: Literal["parent", "spouse", "sibling", "child", "relative", "other"]
+    names: list[Text] = Field(min_length=1, max_length=4)
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,24}$")] | None = None
+    place: Text = Field(description="Village, commune and province where the family lives, as told.")
+
+
+class ImagesConsent(_Exact):
+    purpose: Literal["images"]
+    given_by: Literal["person", "guardian"]
+    recorded_at: Instant
+
+
+class Photo(_Exact):
+    media_type: Literal["image/jpeg", "image/png"]
+    data: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=700_000)] = Field(
+        description="The image, base64 (at most about 512 KiB)."
+    )
+    consent: ImagesConsent = Field(description="An image crosses only with the person's consent to images.")
+
+
+class VerificationInformation(_Exact):
+    """D answers O's verification request with what O asked for (its `needs`) and no more: the only
+    personal data to cross after the return request, with the person's consent to cross-border sharing
+    that the request carried. Both sides erase it with the person's data."""
+
+    statement: str | None = Field(
+        default=None, min_length=1, max_length=4000, description="The person's own account, as recorded in D."
+    )
+    family_contact: FamilyContact | None = None
+    documents: list[IdentityDocument] = Field(default=[], max_length=5)
+    photo: Photo | None = None
+
+    @model_validator(mode="after")
+    def _answers_something(self) -> VerificationInformation:
+        if not self.provided():
+            raise ValueError("answers no need: give at least one of statement, family_contact, documents, photo")
+        return self
+
+    def provided(self) -> set[str]:
+        """The needs this answers."""
+        given = {
+            "statement": self.statement,
+            "family-contact": self.family_contact,
+            "documents": self.documents or None,
+            "photo": self.photo,
+        }
+        return {need for need, value in given.items() if value is not None}
 
 
 class VerificationResult(_Exact):
@@ -180,7 +243,10 @@ BODY: Mapping[Kind, type[_Exact]] = {
     Kind.RETURN_CERTIFICATE: ReturnCertificate,
     Kind.FEEDBACK: Feedback,
     Kind.WITHDRAWAL: Withdrawal,
+    Kind.VERIFICATION_INFORMATION: VerificationInformation,
 }
+PERSONAL_KINDS = frozenset({Kind.RETURN_REQUEST, Kind.VERIFICATION_INFORMATION})
+"""Kinds whose body carries the person's data: erased with the person's, their digest kept for the chain."""
 BATCH_KINDS = frozenset({Kind.HANDOVER_PROPOSAL, Kind.HANDOVER_MINUTES, Kind.RETURN_CERTIFICATE})
 """Kinds that may name many cases: one handover, one gate, one date, signed once as a whole."""
 
@@ -235,6 +301,8 @@ class Reason(StrEnum):
     CONFLICTING_DUPLICATE = "conflicting-duplicate"
     SAFEGUARDS_MISSING = "safeguards-missing"
     NOTICE_TOO_SHORT = "notice-too-short"
+    NOT_ASKED = "not-asked"
+    """Verification information O did not ask for: only what was asked crosses."""
 
 
 class ErrorDocument(_Exact):
@@ -324,6 +392,12 @@ def open_message(jws: str, keys: Mapping[str, Mapping[str, Any]]) -> Message:
     if len({link.reference for link in message.cases}) != len(message.cases):
         raise ProtocolFault(Reason.MALFORMED, "cases: a case is named twice")
     return message
+
+
+def stored_message(jws: str) -> Message:
+    """A message read back from where this side stored it: verified then, so not again, since a key
+    rotated since would refuse it."""
+    return Message.model_validate_json(jwt.api_jws.decode(jws, options={"verify_signature": False}))
 
 
 def open_answer(jws: str, keys: Mapping[str, Mapping[str, Any]]) -> Receipt | ErrorDocument:

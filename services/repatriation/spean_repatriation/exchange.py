@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts import events as e
 from spean_contracts.fields import EventData
 from spean_contracts.sop import (
+    PERSONAL_KINDS,
     SENDER,
     STEP,
     CaseLink,
@@ -36,11 +37,14 @@ from spean_contracts.sop import (
     ReceiptStatus,
     ReturnRequest,
     Role,
+    VerificationInformation,
+    VerificationRequest,
     Withdrawal,
     digest,
     open_message,
     public_jwk,
     sign,
+    stored_message,
 )
 from spean_contracts.vocabulary import BorderGate, Country, RefusalReason, WithdrawalReason
 from spean_kit.database import hold_lock
@@ -214,6 +218,8 @@ async def _apply(
         for row in rows
     ]
     _check_rules(message, rows, counterpart)
+    if message.kind is Kind.VERIFICATION_INFORMATION:
+        await _check_asked(session, exchange, message, rows[0])
     hashed = digest(jws)
     session.add(
         SopMessage(
@@ -260,6 +266,37 @@ async def _apply(
     await session.flush()
 
 
+async def stored_messages(session: AsyncSession, exchange: Exchange, row: Repatriation, kind: Kind) -> list[Message]:
+    """The case's messages of `kind` as signed and kept here, in chain order; those erased are gone."""
+    stored = (
+        await session.exec(
+            select(SopMessage.message_id, SopMessage.sealed_jws)
+            .join(ChainLink, col(ChainLink.message_id) == col(SopMessage.message_id))
+            .where(ChainLink.reference == row.reference, SopMessage.kind == kind.value)
+            .order_by(col(ChainLink.sequence))
+        )
+    ).all()
+    return [
+        stored_message(exchange.sealer.open(sealed, message_id).decode())
+        for message_id, sealed in stored
+        if sealed is not None
+    ]
+
+
+async def _check_asked(session: AsyncSession, exchange: Exchange, message: Message, row: Repatriation) -> None:
+    """Verification information crosses only for a person whose data is still held, and only what O asked
+    for in the case's verification request. Both sides check it: D before signing, O before storing."""
+    if row.sealed_person is None:
+        raise StepRefused(Reason.STEP_NOT_ALLOWED, "the person's data was erased: nothing more of them crosses")
+    requests = await stored_messages(session, exchange, row, Kind.VERIFICATION_REQUEST)
+    asked = {need for request in requests for need in VerificationRequest.model_validate(request.body).needs}
+    unasked = VerificationInformation.model_validate(message.body).provided() - asked
+    if unasked:
+        raise StepRefused(
+            Reason.NOT_ASKED, f"only what the origin country asked for crosses; not asked: {', '.join(sorted(unasked))}"
+        )
+
+
 async def _forget(session: AsyncSession, rows: Sequence[Repatriation]) -> None:
     """A withdrawn return: the person's data it carried is erased here, and the person leaves the handover
     they were listed for, so that its minutes name only those who cross."""
@@ -269,15 +306,17 @@ async def _forget(session: AsyncSession, rows: Sequence[Repatriation]) -> None:
 
 
 async def _erase_person(session: AsyncSession, rows: Sequence[Repatriation]) -> None:
-    """The sealed person, and the signed return request that carried them, whose digest stays so that the
-    chain still verifies."""
+    """The sealed person, and the signed messages that carried their data (the return request, any
+    verification information), whose digests stay so that the chain still verifies."""
     for row in rows:
         row.sealed_person = None
         session.add(row)
-    requests = select(ChainLink.message_id).where(col(ChainLink.reference).in_([row.reference for row in rows]))
+    carried = select(ChainLink.message_id).where(col(ChainLink.reference).in_([row.reference for row in rows]))
     await session.exec(
         update(SopMessage)
-        .where(col(SopMessage.message_id).in_(requests), col(SopMessage.kind) == Kind.RETURN_REQUEST.value)
+        .where(
+            col(SopMessage.message_id).in_(carried), col(SopMessage.kind).in_([kind.value for kind in PERSONAL_KINDS])
+        )
         .values(sealed_jws=None)
     )
 

@@ -28,6 +28,7 @@ from spean_contracts.sop import (
     ReturnCertificate,
     ReturnRequest,
     Role,
+    VerificationInformation,
     VerificationRequest,
     VerificationResult,
     Withdrawal,
@@ -47,6 +48,7 @@ from spean_repatriation.api.schemas import (
     PersonReadOut,
     RepatriationOut,
     ReturnRequestIn,
+    VerificationInformationOut,
 )
 from spean_repatriation.domain.procedure import LocalStep, State, StepRefused, local_step
 
@@ -59,6 +61,9 @@ Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 def _exchange(request: Request) -> sop.Exchange:
     exchange: sop.Exchange = request.app.state.exchange
     return exchange
+
+
+ERASED = "the person's data was erased here: the return was withdrawn, or the data lawfully erased"
 
 
 def _refused(refused: StepRefused | ProtocolFault) -> Problem:
@@ -212,11 +217,7 @@ async def read_person(
             )
         )
         if row.sealed_person is None:
-            raise Problem(
-                410,
-                "Erased",
-                "the person's data was erased here: the return was withdrawn, or the data lawfully erased",
-            )
+            raise Problem(410, "Erased", ERASED)
         person: dict[str, Any] = json.loads(exchange.sealer.open(row.sealed_person, reference))
     return person
 
@@ -249,6 +250,54 @@ async def start_verification(
     """SOP step 5, origin country: verification has started (and what it needs from the other side)."""
     await _act(request, Kind.VERIFICATION_REQUEST, [reference], body)
     return await _show(request, reference)
+
+
+@router.post("/repatriations/{reference}/verification-information", response_model=RepatriationOut)
+async def send_verification_information(
+    reference: LocalId, body: VerificationInformation, request: Request, officer: Officer
+) -> RepatriationOut:
+    """SOP step 5, destination country: what the origin country asked for in its verification request (a
+    statement, a family contact, documents, a photo with the person's consent to images), and nothing it
+    did not ask for (409 `sop-not-asked`). It is the person's data: erased with it on a withdrawal or a
+    lawful erasure."""
+    await _act(request, Kind.VERIFICATION_INFORMATION, [reference], body)
+    return await _show(request, reference)
+
+
+@router.get("/repatriations/{reference}/verification-information", response_model=list[VerificationInformationOut])
+async def read_verification_information(
+    reference: LocalId,
+    request: Request,
+    officer: Officer,
+    purpose: Annotated[str, Query(min_length=5, max_length=200, description="Why the data is read; audited.")],
+) -> list[VerificationInformationOut]:
+    """What the destination country answered to the verification request, oldest first; every read is
+    recorded with its purpose, as a read of the person's data."""
+    runtime, exchange = runtime_of(request), _exchange(request)
+    async with runtime.sessions() as session, session.begin():
+        row = await session.get(Repatriation, reference)
+        if row is None:
+            raise Problem(404, "Not found", f"no repatriation {reference}")
+        session.add(
+            PersonRead(
+                reference=reference,
+                subject=officer.subject,
+                agency=officer.agency,
+                purpose=purpose,
+                read_at=datetime.now(UTC),
+            )
+        )
+        if row.sealed_person is None:
+            raise Problem(410, "Erased", ERASED)
+        answers = await sop.stored_messages(session, exchange, row, Kind.VERIFICATION_INFORMATION)
+    return [
+        VerificationInformationOut(
+            message_id=answer.message_id,
+            sent_at=answer.sent_at,
+            information=VerificationInformation.model_validate(answer.body),
+        )
+        for answer in answers
+    ]
 
 
 @router.post("/repatriations/{reference}/verification-result", response_model=RepatriationOut)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from spean_contracts.fields import CaseId, Happened, LocalId
-from spean_contracts.sop import Consent, Person
+from spean_contracts.sop import Consent, Person, VerificationInformation
 from spean_contracts.vocabulary import BorderGate, Country, ExploitationType
 
 
@@ -89,3 +89,11 @@ class HandoverOut(BaseModel):
     handover_id: str
     references: list[str]
     message_id: str
+
+
+class VerificationInformationOut(BaseModel):
+    """One answer of the destination country to the verification request, as signed."""
+
+    message_id: str
+    sent_at: datetime
+    information: VerificationInformation

@@ -56,6 +56,8 @@ ALLOWED: Mapping[Kind, tuple[State | None, ...]] = {
     Kind.RETURN_CERTIFICATE: (State.HANDED_OVER,),
     Kind.FEEDBACK: (State.CERTIFIED, State.RECEIVED, State.REINTEGRATING),
     Kind.WITHDRAWAL: BEFORE_HANDOVER,
+    # What O asked for while verifying, in as many answers as D needs to gather it.
+    Kind.VERIFICATION_INFORMATION: (State.VERIFYING,),
 }
 LOCAL: Mapping[LocalStep, tuple[State, State]] = {
     LocalStep.RECEPTION: (State.CERTIFIED, State.RECEIVED),
@@ -79,7 +81,7 @@ def next_state(state: State | None, kind: Kind, body: Mapping[str, Any], *, send
     match kind:
         case Kind.RETURN_REQUEST:
             return State.REQUESTED
-        case Kind.VERIFICATION_REQUEST:
+        case Kind.VERIFICATION_REQUEST | Kind.VERIFICATION_INFORMATION:
             return State.VERIFYING
         case Kind.VERIFICATION_RESULT:
             return State.VERIFIED if body["verified"] else State.NOT_VERIFIED

@@ -55,6 +55,10 @@ def test_the_whole_procedure_in_order() -> None:
         (State.REFUSED, Kind.WITHDRAWAL, D),
         (State.WITHDRAWN, Kind.WITHDRAWAL, D),
         (State.WITHDRAWN, Kind.ACCEPTANCE, ORIGIN),
+        # Information answers a verification request: not before one, not after the decision, not from O.
+        (State.REQUESTED, Kind.VERIFICATION_INFORMATION, D),
+        (State.VERIFIED, Kind.VERIFICATION_INFORMATION, D),
+        (State.VERIFYING, Kind.VERIFICATION_INFORMATION, ORIGIN),
     ],
 )
 def test_a_step_out_of_place_or_from_the_wrong_side_is_refused(state: State | None, kind: Kind, sender: Role) -> None:
@@ -69,6 +73,11 @@ def test_a_step_out_of_place_or_from_the_wrong_side_is_refused(state: State | No
 )
 def test_the_destination_country_may_withdraw_a_return_until_the_handover(state: State) -> None:
     assert next_state(state, Kind.WITHDRAWAL, {"reason": "return-declined"}, sender=D) is State.WITHDRAWN
+
+
+def test_the_destination_may_answer_a_verification_request_more_than_once_while_verifying() -> None:
+    answered = next_state(State.VERIFYING, Kind.VERIFICATION_INFORMATION, {"statement": "..."}, sender=D)
+    assert next_state(answered, Kind.VERIFICATION_INFORMATION, {"statement": "..."}, sender=D) is State.VERIFYING
 
 
 def test_an_unverified_person_can_only_be_refused() -> None:

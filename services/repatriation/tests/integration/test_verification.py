@@ -1,0 +1,70 @@
+"""Verification that stalls for want of what only the destination country holds: the origin country asks
+(a statement, a family contact, documents, a photo), the destination country answers with what was asked
+and nothing more, the answer is read for a purpose and audited, and it is erased with the person."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+from tests.support.app import eventually
+from tests.support.repatriation import InstanceFactory, return_request
+
+PURPOSE = {"purpose": "trace the family in Prey Veng"}
+STATEMENT = "Recruited in Prey Veng with the promise of restaurant work in Ho Chi Minh City."
+FAMILY = {"relationship": "parent", "names": ["Example Mother"], "phone": "+855 12 000 111", "place": "Prey Veng"}
+PHOTO = {
+    "media_type": "image/jpeg",
+    "data": base64.b64encode(b"\xff\xd8\xff\xe0 not really a picture").decode(),
+    "consent": {"purpose": "images", "given_by": "person", "recorded_at": "2026-11-01T09:00:00+07:00"},
+}
+
+
+async def test_the_destination_answers_what_the_origin_asked_and_it_is_erased_with_the_person(
+    countries: InstanceFactory, machine_token: Callable[[str], str]
+) -> None:
+    kh, vn = await countries()
+    asked = await vn.api.post("/repatriations", json=return_request(origin="KHM"), headers=vn.officer)
+    reference = asked.json()["reference"]
+    await kh.reached(reference, "requested")
+    needs = {"needs": ["statement", "family-contact"]}
+    started = await kh.api.post(f"/repatriations/{reference}/verification-request", json=needs, headers=kh.officer)
+    assert started.status_code == 200, started.text
+    await vn.reached(reference, "verifying")
+    information = f"/repatriations/{reference}/verification-information"
+
+    unasked = await vn.api.post(information, json={"statement": STATEMENT, "photo": PHOTO}, headers=vn.officer)
+    empty = await vn.api.post(information, json={}, headers=vn.officer)
+    from_origin = await kh.api.post(information, json={"statement": STATEMENT}, headers=kh.officer)
+    answered = await vn.api.post(
+        information, json={"statement": STATEMENT, "family_contact": FAMILY}, headers=vn.officer
+    )
+    assert answered.status_code == 200, answered.text
+
+    async def crossed() -> bool:
+        return any(m["kind"] == "verification-information" for m in (await kh.show(reference))["messages"])
+
+    await kh.reached(reference, "verifying")
+    await eventually(crossed, what="the answer received in Cambodia")
+    read = await kh.api.get(information, params=PURPOSE, headers=kh.officer)
+    auditor = {"Authorization": f"Bearer {machine_token('operations-console')}"}
+    audit = await kh.api.get("/audit", params={"reference": reference}, headers=auditor)
+    withdrawn = await vn.api.post(
+        f"/repatriations/{reference}/withdrawal", json={"reason": "consent-withdrawn"}, headers=vn.officer
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    await kh.reached(reference, "withdrawn")
+    after = await kh.api.get(information, params=PURPOSE, headers=kh.officer)
+    after_here = await vn.api.get(information, params=PURPOSE, headers=vn.officer)
+
+    assert (unasked.status_code, unasked.json()["type"].rsplit(":", 1)[-1]) == (409, "sop-not-asked")
+    assert "photo" in unasked.json()["detail"]
+    assert [(e["path"], e["rule"]) for e in empty.json()["errors"]] == [("body", "value_error")]
+    assert from_origin.status_code == 409
+    (answer,) = read.json()
+    assert answer["information"]["statement"] == STATEMENT
+    assert answer["information"]["family_contact"]["names"] == ["Example Mother"]
+    assert PURPOSE["purpose"] in [entry["purpose"] for entry in audit.json()]
+    assert (after.status_code, after_here.status_code) == (410, 410)
+    kinds = [m["kind"] for m in (await kh.show(reference))["messages"]]
+    assert kinds.count("verification-information") == 1, "the digest stays in the chain"
