@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -14,9 +13,9 @@ from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory
 from tests.support.platform import Platform, national_platform
 from tests.support.repatriation import countries, pki
-from tests.support.telemetry import TelemetrySink
+from tests.support.telemetry import TelemetrySink, telemetry_sink
 
-__all__ = ["countries", "new_topic", "pki", "platform"]
+__all__ = ["countries", "new_topic", "pki", "platform", "telemetry_sink"]
 
 # The services' metrics reach the collector every 5 s, as under `make up`, not every minute (the SDK's
 # default): the console's figures must not depend on how long other tests ran before its own.
@@ -39,19 +38,6 @@ async def new_topic(servers: Endpoints) -> AsyncIterator[TopicFactory]:
 
     yield create
     await admin.close()
-
-
-@pytest.fixture(scope="session")
-def telemetry_sink() -> Iterator[TelemetrySink]:
-    """Every span and log line (at the services' production level, INFO) of the tests that use it."""
-    sink = TelemetrySink()
-    root = logging.getLogger()
-    level = root.level
-    handler = sink.capture_logs()
-    root.setLevel(logging.INFO)
-    yield sink
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 @pytest.fixture

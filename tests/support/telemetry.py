@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote, quote_plus
 
+import pytest
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -80,3 +81,16 @@ class TelemetrySink:
 
     def __len__(self) -> int:
         return len(self.spans.get_finished_spans()) + len(self.lines)
+
+
+@pytest.fixture(scope="session")
+def telemetry_sink() -> Iterator[TelemetrySink]:
+    """Every span and log line (at the services' production level, INFO) of the tests that use it."""
+    sink = TelemetrySink()
+    root = logging.getLogger()
+    level = root.level
+    handler = sink.capture_logs()
+    root.setLevel(logging.INFO)
+    yield sink
+    root.removeHandler(handler)
+    root.setLevel(level)

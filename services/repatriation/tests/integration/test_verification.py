@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from tests.support.app import eventually
 from tests.support.repatriation import InstanceFactory, return_request
+from tests.support.telemetry import TelemetrySink
 
 PURPOSE = {"purpose": "trace the family in Prey Veng"}
 STATEMENT = "Recruited in Prey Veng with the promise of restaurant work in Ho Chi Minh City."
@@ -21,9 +22,9 @@ PHOTO = {
 
 
 async def test_the_destination_answers_what_the_origin_asked_and_it_is_erased_with_the_person(
-    countries: InstanceFactory, machine_token: Callable[[str], str]
+    countries: InstanceFactory, machine_token: Callable[[str], str], telemetry_sink: TelemetrySink
 ) -> None:
-    kh, vn = await countries()
+    kh, vn = await countries(span_exporters=(telemetry_sink.spans,))
     asked = await vn.api.post("/repatriations", json=return_request(origin="KHM"), headers=vn.officer)
     reference = asked.json()["reference"]
     await kh.reached(reference, "requested")
@@ -68,3 +69,5 @@ async def test_the_destination_answers_what_the_origin_asked_and_it_is_erased_wi
     assert (after.status_code, after_here.status_code) == (410, 410)
     kinds = [m["kind"] for m in (await kh.show(reference))["messages"]]
     assert kinds.count("verification-information") == 1, "the digest stays in the chain"
+    assert telemetry_sink.leaks([kh.app, vn.app], (STATEMENT, "Example Mother", "Prey Veng")) == []
+    assert len(telemetry_sink) > 20, "the scan read the exchange's spans and log lines"
