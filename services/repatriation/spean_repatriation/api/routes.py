@@ -63,9 +63,6 @@ def _exchange(request: Request) -> sop.Exchange:
     return exchange
 
 
-ERASED = "the person's data was erased here: the return was withdrawn, or the data lawfully erased"
-
-
 def _refused(refused: StepRefused | ProtocolFault) -> Problem:
     return Problem(409, "Step not allowed", refused.detail, kind=f"sop-{refused.reason.value}")
 
@@ -204,22 +201,27 @@ async def read_person(
     """The minimum personal data exchanged for this return; every read is recorded with its purpose."""
     runtime, exchange = runtime_of(request), _exchange(request)
     async with runtime.sessions() as session, session.begin():
-        row = await session.get(Repatriation, reference)
-        if row is None:
-            raise Problem(404, "Not found", f"no repatriation {reference}")
-        session.add(
-            PersonRead(
-                reference=reference,
-                subject=officer.subject,
-                agency=officer.agency,
-                purpose=purpose,
-                read_at=datetime.now(UTC),
-            )
-        )
-        if row.sealed_person is None:
-            raise Problem(410, "Erased", ERASED)
+        row = await _read_of_person(session, reference, officer, purpose)
+        assert row.sealed_person is not None
         person: dict[str, Any] = json.loads(exchange.sealer.open(row.sealed_person, reference))
     return person
+
+
+async def _read_of_person(session: AsyncSession, reference: str, officer: Principal, purpose: str) -> Repatriation:
+    """The return whose person's data an officer reads, the read recorded with its purpose: 410 once the
+    data is erased."""
+    row = await session.get(Repatriation, reference)
+    if row is None:
+        raise Problem(404, "Not found", f"no repatriation {reference}")
+    now = datetime.now(UTC)
+    session.add(
+        PersonRead(reference=reference, subject=officer.subject, agency=officer.agency, purpose=purpose, read_at=now)
+    )
+    if row.sealed_person is None:
+        raise Problem(
+            410, "Erased", "the person's data was erased here: the return was withdrawn, or the data lawfully erased"
+        )
+    return row
 
 
 READS = Keyset((col(PersonRead.id),))
@@ -275,20 +277,7 @@ async def read_verification_information(
     recorded with its purpose, as a read of the person's data."""
     runtime, exchange = runtime_of(request), _exchange(request)
     async with runtime.sessions() as session, session.begin():
-        row = await session.get(Repatriation, reference)
-        if row is None:
-            raise Problem(404, "Not found", f"no repatriation {reference}")
-        session.add(
-            PersonRead(
-                reference=reference,
-                subject=officer.subject,
-                agency=officer.agency,
-                purpose=purpose,
-                read_at=datetime.now(UTC),
-            )
-        )
-        if row.sealed_person is None:
-            raise Problem(410, "Erased", ERASED)
+        row = await _read_of_person(session, reference, officer, purpose)
         answers = await sop.stored_messages(session, exchange, row, Kind.VERIFICATION_INFORMATION)
     return [
         VerificationInformationOut(
