@@ -29,7 +29,19 @@ _decided = insert(CourtYear)
 # older one, replayed or late, never does.
 COURT_YEAR = _decided.on_conflict_do_update(
     index_elements=["court_case_id", "year"],
-    set_={name: _decided.excluded[name] for name in ("decided_on", "verdict", "category", "court_province")},
+    set_={
+        name: _decided.excluded[name]
+        for name in (
+            "decided_on",
+            "verdict",
+            "category",
+            "court_province",
+            "settlement",
+            "absconded",
+            "restitution_ordered",
+            "restitution_paid",
+        )
+    },
     where=col(CourtYear.decided_on) <= _decided.excluded.decided_on,
 )
 
@@ -42,6 +54,11 @@ def _court_year(decided: e.CourtOutcomeRecorded) -> dict[str, object]:
         "verdict": decided.verdict.value,
         "category": most_serious(charge.category for charge in decided.charges).value,
         "court_province": decided.court_province.value,
+        "settlement": decided.settlement,
+        "absconded": decided.defendant_absconded,
+        "restitution_ordered": decided.restitution_ordered_khr > 0,
+        # Paid in full: restitution ordered and partly paid is not yet the victim's.
+        "restitution_paid": 0 < decided.restitution_ordered_khr <= decided.restitution_paid_khr,
     }
 
 

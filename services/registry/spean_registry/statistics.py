@@ -2,7 +2,8 @@
 agencies counts once), by a whitelist of coarse dimensions, with small-cell suppression applied to
 every cell and to every total. The court figures count court cases instead, by the year of the court's
 decision, as the courts' yearly figures do: `court_cases` before a court that year and, of them,
-`court_convictions`."""
+`court_convictions`, `court_settlements`, `court_absconded` (a defendant absconded), and
+`court_restitution_ordered` and `court_restitution_paid` (in full), which show how rarely it is."""
 
 from __future__ import annotations
 
@@ -44,6 +45,10 @@ class Measure(StrEnum):
     DEADLINE_BREACHES = "deadline_breaches"
     COURT_CASES = "court_cases"
     COURT_CONVICTIONS = "court_convictions"
+    COURT_SETTLEMENTS = "court_settlements"
+    COURT_ABSCONDED = "court_absconded"
+    COURT_RESTITUTION_ORDERED = "court_restitution_ordered"
+    COURT_RESTITUTION_PAID = "court_restitution_paid"
 
 
 _COLUMN = {
@@ -71,7 +76,14 @@ _COURT_COLUMN = {
     Dimension.COURT_PROVINCE: "c.court_province",
     Dimension.CHARGE_CATEGORY: "c.category",
 }
-_COURT_FILTER = {Measure.COURT_CASES: "true", Measure.COURT_CONVICTIONS: "c.verdict = 'convicted'"}
+_COURT_FILTER = {
+    Measure.COURT_CASES: "true",
+    Measure.COURT_CONVICTIONS: "c.verdict = 'convicted'",
+    Measure.COURT_SETTLEMENTS: "(c.settlement OR c.verdict = 'settled')",
+    Measure.COURT_ABSCONDED: "c.absconded",
+    Measure.COURT_RESTITUTION_ORDERED: "c.restitution_ordered",
+    Measure.COURT_RESTITUTION_PAID: "c.restitution_paid",
+}
 
 
 async def count(session: AsyncSession, measure: Measure, by: Sequence[Dimension], k: int) -> Published:

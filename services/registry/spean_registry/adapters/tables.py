@@ -104,8 +104,8 @@ class AuditEntry(SQLModel, table=True):
 
 class CourtYear(SQLModel, table=True):
     """A court case as the yearly court figures count it: its last decision in a calendar year (a case
-    before the courts that year, a conviction), under its most serious charge, so that trafficking is never
-    counted with rape."""
+    before the courts that year, a conviction, a settlement, an absconded defendant, restitution ordered
+    and paid), under its most serious charge, so that trafficking is never counted with rape."""
 
     __tablename__ = "court_year"
     court_case_id: str = Field(primary_key=True, max_length=64)
@@ -114,6 +114,10 @@ class CourtYear(SQLModel, table=True):
     verdict: str = Field(max_length=20)
     category: str = Field(max_length=20)
     court_province: str = Field(max_length=10)
+    settlement: bool
+    absconded: bool = Field(description="A defendant absconded, as the year's last decision records.")
+    restitution_ordered: bool = Field(description="Restitution was ordered.")
+    restitution_paid: bool = Field(description="Restitution ordered was paid in full.")
 
 
 PROJECTION = (TimelineEntry, CaseFacts, MatchKey, CourtYear)

@@ -32,6 +32,10 @@ def _decision(verdict: str, decided_on: str) -> str:
             "court_province": "KH-1",
             "charges": charges,
             "verdict": verdict,
+            "settlement": False,
+            "restitution_ordered_khr": 4_000_000,
+            "restitution_paid_khr": 0,
+            "defendant_absconded": verdict == "pending",
             "decided_on": decided_on,
         }
     ).decode()
@@ -52,8 +56,9 @@ async def test_upgrading_counts_each_court_case_by_the_years_of_its_decisions(
     await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
 
     counted = (
-        "SELECT string_agg(concat_ws(':', year, verdict, decided_on, category), ',' ORDER BY year) FROM court_year"
+        "SELECT string_agg(concat_ws(' ', year, verdict, decided_on, category, absconded, restitution_ordered),"
+        " ', ' ORDER BY year) FROM court_year"
     )
-    assert (
-        await scalar(settings, counted) == "2024:pending:2024-10-01:trafficking,2025:convicted:2025-02-01:trafficking"
-    )
+    # Each year keeps its last decision, under the most serious charge.
+    expected = "2024 pending 2024-10-01 trafficking t t, 2025 convicted 2025-02-01 trafficking f t"
+    assert await scalar(settings, counted) == expected

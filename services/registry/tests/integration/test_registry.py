@@ -292,11 +292,11 @@ async def test_court_figures_count_court_cases_by_the_year_of_the_courts_decisio
     decisions = [
         _decision(cases[0], "court-bmc-2024-0001", "trafficking", "pending", "2024-03-01"),
         _decision(cases[0], "court-bmc-2024-0001", "trafficking", "pending", "2024-11-01", defendant_absconded=True),
-        _decision(cases[0], "court-bmc-2024-0001", "trafficking", "convicted", "2025-02-01", sentence_months=120),
-        _decision(cases[1], "court-bmc-2024-0002", "trafficking", "pending", "2024-05-01"),
-        _decision(cases[1], "court-bmc-2024-0002", "trafficking", "acquitted", "2025-07-01"),
-        _decision(cases[2], "court-pnp-2025-0003", "rape", "convicted", "2025-06-01", sentence_months=60),
-        _decision(cases[3], "court-pnp-2025-0004", "rape", "convicted", "2025-08-01", sentence_months=72),
+        _decision(cases[0], "court-bmc-2024-0001", "trafficking", "convicted", "2025-02-01", **SENTENCED),
+        _decision(cases[1], "court-bmc-2024-0002", "trafficking", "pending", "2024-05-01", defendant_absconded=True),
+        _decision(cases[1], "court-bmc-2024-0002", "trafficking", "settled", "2025-07-01", settlement=True),
+        _decision(cases[2], "court-pnp-2025-0003", "rape", "convicted", "2025-06-01", **SENTENCED, **PAID),
+        _decision(cases[3], "court-pnp-2025-0004", "rape", "convicted", "2025-08-01", **SENTENCED),
     ]
     analyst = auth("ncct-statistics-system")
     async with running(build(settings)) as client:
@@ -306,7 +306,7 @@ async def test_court_figures_count_court_cases_by_the_year_of_the_courts_decisio
             assert (await client.post("/court-outcomes", json=decision, headers=clerk)).status_code == 201
         await _projected(settings, len(cases) + len(decisions) + len(cases))  # a verdict each: case.prosecuted
 
-        async def figures(measure: str, by: str) -> dict[str, int]:
+        async def figures(measure: str, by: str) -> dict[str, int | None]:
             answer = await client.get("/statistics", params={"measure": measure, "by": by}, headers=analyst)
             return {cell["key"][by]: cell["count"] for cell in answer.json()["cells"]}
 
@@ -315,14 +315,24 @@ async def test_court_figures_count_court_cases_by_the_year_of_the_courts_decisio
         by_charge = await figures("court_cases", "charge_category")
         by_court = await figures("court_cases", "court_province")
         persons = await figures("prosecuted", "year")
+        settled = await figures("court_settlements", "year")
+        absconded = await figures("court_absconded", "year")
+        ordered = await figures("court_restitution_ordered", "year")
+        paid = await figures("court_restitution_paid", "year")
         unknown = await client.get("/statistics", params={"measure": "court_cases", "by": "sex"}, headers=analyst)
 
     assert before_court == {"2024": 2, "2025": 4}
     assert convictions == {"2025": 3}
+    assert (settled, absconded) == ({"2025": None}, {"2024": 2}), "one settlement is below k, and suppressed"
+    assert (ordered, paid) == ({"2025": 3}, {"2025": None}), "restitution paid in full once in three"
     assert by_charge == {"trafficking": 2, "rape": 2}
     assert by_court == {"KH-1": 2, "KH-12": 2}
     assert persons == {str(date.today().year): 4}, "persons prosecuted stay counted by the year identified"
     assert [(e["path"], e["rule"]) for e in unknown.json()["errors"]] == [("query.by", "dimension_of_measure")]
+
+
+SENTENCED = {"sentence_months": 96, "restitution_ordered_khr": 8_000_000}
+PAID = {"restitution_paid_khr": 8_000_000}
 
 
 def _decision(case_id: str, court_case_id: str, category: str, verdict: str, on: str, **more: Any) -> dict[str, Any]:
