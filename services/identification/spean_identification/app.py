@@ -15,6 +15,7 @@ from spean_identification.api.routes import router
 from spean_identification.determinations import breach_scan
 from spean_identification.followed import on_case_event
 from spean_identification.idempotency import forgetting
+from spean_identification.returns import reception_scan
 from spean_identification.settings import IdentificationSettings
 from spean_kit.consumer import Subscription
 from spean_kit.logs import configure_logging
@@ -35,6 +36,7 @@ def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporte
             subscriptions=[Subscription((REPATRIATION.name, REFERRAL.name), on_case_event)],
             workers=[
                 periodic(breach_scan, settings.deadline_scan_seconds),
+                periodic(reception_scan(settings.reception_screening_hours), settings.deadline_scan_seconds),
                 periodic(forgetting(settings.idempotency_key_days), settings.idempotency_sweep_seconds),
             ],
             span_exporters=span_exporters,

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from spean_contracts.events import CaseRepatriated
-from spean_contracts.vocabulary import Country
+from spean_contracts.events import CaseRepatriated, IdentificationDeadlineBreached
+from spean_contracts.vocabulary import Agency, Country
 from spean_identification.adapters.tables import Returnee
+from spean_kit.service import Runtime
+from spean_kit.workers import Job
 
 # Identification is Cambodia's service: only returns to Cambodia bring a person to its transit centres.
 HOME = Country.CAMBODIA
@@ -33,6 +36,41 @@ async def record_returnee(session: AsyncSession, repatriated: CaseRepatriated) -
             )
             .on_conflict_do_nothing()
         )
+
+
+def reception_scan(hours: float) -> Job:
+    """Returnees handed over more than `hours` ago and still not screened on arrival: a breach of the
+    screening stage each, told once, so that nobody handed over at the border is left unseen."""
+
+    async def reception_breach_scan(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
+        overdue = (
+            await session.exec(
+                select(Returnee)
+                .where(col(Returnee.screening_id).is_(None), col(Returnee.deadline_breached).is_(False))
+                .where(col(Returnee.repatriated_at) < now - timedelta(hours=hours))
+                .with_for_update(skip_locked=True)
+                .limit(500)
+            )
+        ).all()
+        for returnee in overdue:
+            returnee.deadline_breached = True
+            session.add(returnee)
+        await runtime.stage(
+            session,
+            *(
+                IdentificationDeadlineBreached(
+                    case_id=returnee.case_id,
+                    stage="screening",
+                    agency=Agency.MOSVY,
+                    due_at=returnee.repatriated_at + timedelta(hours=hours),
+                    breached_at=now,
+                )
+                for returnee in overdue
+            ),
+        )
+        return len(overdue)
+
+    return reception_breach_scan
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ class IdentificationSettings(ServiceSettings):
     match_key_secret: str = Field(description="Base64 secret for match keys, shared by identification only.")
     require_co_signature: bool = Field(default=False, description="Determinations need MoI police co-signature.")
     determination_deadline_hours: float = Field(default=72, description="From screening to determination.")
+    reception_screening_hours: float = Field(
+        default=48, description="From a returnee's handover to Cambodia to their screening on arrival."
+    )
     deadline_scan_seconds: float = 30
     idempotency_key_days: int = Field(
         default=30,

@@ -125,3 +125,4 @@ class Returnee(SQLModel, table=True):
     from_country: str = Field(max_length=3)
     repatriated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     screening_id: str | None = Field(default=None, max_length=64, description="The reception screening, once made.")
+    deadline_breached: bool = Field(default=False, description="Not screened on arrival in time; told once.")

@@ -3,12 +3,13 @@ the return and continues its case, once the handover is known here, and once onl
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from spean_contracts import from_kafka_record, source_of
-from spean_contracts.events import CaseRepatriated, ScreeningRecorded
+from spean_contracts.events import CaseRepatriated, IdentificationDeadlineBreached, ScreeningRecorded
 from spean_contracts.registry import IDENTIFICATION
 from spean_contracts.vocabulary import BorderGate, Country
 from spean_identification.app import build
@@ -137,6 +138,36 @@ async def test_a_transit_centre_lists_the_returnees_still_to_screen_longest_wait
     assert {row["from_country"] for row in everyone.json()} == {"VNM"}
     assert unknown.status_code == 422
     assert court.status_code == 403
+
+
+async def test_a_returnee_not_screened_on_arrival_in_time_is_a_breach_told_once(
+    identification_settings: SettingsFactory, servers: Endpoints, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings(reception_screening_hours=24, deadline_scan_seconds=0.1)
+    late, recent = "rep-vnm-late-000000000000001", "rep-vnm-recent-0000000000002"
+    async with running(build(settings)) as client:
+        await publish(
+            servers.kafka_bootstrap,
+            settings.topic_namespace,
+            _handed_over(late, "case-late-0001", Country.CAMBODIA, days_ago=2),
+            _handed_over(recent, "case-recent-0002", Country.CAMBODIA),
+            source=source_of("repatriation", "MOSVY"),
+        )
+        await _known(settings, 2)
+
+        async def breached() -> bool:
+            return bool(await scalar(settings, "SELECT count(*) FROM returnee WHERE deadline_breached") == 1)
+
+        await eventually(breached, what="the late returnee's breach")
+        await asyncio.sleep(0.5)  # several scans more: a breach is told once
+        arriving = screening(encounter="repatriation", repatriation_id=late)
+        screened_late = await client.post("/screenings", json=arriving, headers=auth("bavet-tc-system"))
+        events = [from_kafka_record(r.value, r.headers) for r in await published(settings, IDENTIFICATION)]
+
+    breaches = [e.data for e in events if isinstance(e.data, IdentificationDeadlineBreached)]
+    assert [(b.case_id, b.stage, b.agency) for b in breaches] == [("case-late-0001", "screening", "MOSVY")]
+    assert screened_late.status_code == 201, "a late screening still continues the return's case"
+    assert screened_late.json()["case_id"] == "case-late-0001"
 
 
 async def _known(settings: IdentificationSettings, events: int) -> None:
