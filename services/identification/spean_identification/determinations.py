@@ -19,6 +19,7 @@ from spean_contracts.fields import EventData
 from spean_contracts.vocabulary import Agency, ExploitationType, Outcome
 from spean_identification.adapters.tables import Consent, Determination, Screening
 from spean_identification.api.schemas import ConsentIn, ConsentOut, DeterminationIn, DeterminationOut
+from spean_identification.breaches import tell_breaches
 from spean_identification.screenings import contract_agency, new_id
 from spean_identification.settings import IdentificationSettings
 from spean_kit.auth import Forbidden, Principal
@@ -185,20 +186,11 @@ async def breach_scan(session: AsyncSession, runtime: Runtime, now: datetime) ->
             .limit(500)
         )
     ).all()
-    for screening in overdue:
-        screening.deadline_breached = True
-        session.add(screening)
-    await runtime.stage(
+    return await tell_breaches(
         session,
-        *(
-            IdentificationDeadlineBreached(
-                case_id=s.case_id,
-                stage="determination",
-                agency=Agency.MOSVY,
-                due_at=s.determination_due,
-                breached_at=now,
-            )
-            for s in overdue
+        runtime,
+        overdue,
+        lambda s: IdentificationDeadlineBreached(
+            case_id=s.case_id, stage="determination", agency=Agency.MOSVY, due_at=s.determination_due, breached_at=now
         ),
     )
-    return len(overdue)

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts.events import CaseRepatriated, IdentificationDeadlineBreached
 from spean_contracts.vocabulary import Agency, Country
 from spean_identification.adapters.tables import Returnee
+from spean_identification.breaches import tell_breaches
 from spean_kit.service import Runtime
 from spean_kit.workers import Job
 
@@ -52,23 +53,18 @@ def reception_scan(hours: float) -> Job:
                 .limit(500)
             )
         ).all()
-        for returnee in overdue:
-            returnee.deadline_breached = True
-            session.add(returnee)
-        await runtime.stage(
+        return await tell_breaches(
             session,
-            *(
-                IdentificationDeadlineBreached(
-                    case_id=returnee.case_id,
-                    stage="screening",
-                    agency=Agency.MOSVY,
-                    due_at=returnee.repatriated_at + timedelta(hours=hours),
-                    breached_at=now,
-                )
-                for returnee in overdue
+            runtime,
+            overdue,
+            lambda returnee: IdentificationDeadlineBreached(
+                case_id=returnee.case_id,
+                stage="screening",
+                agency=Agency.MOSVY,
+                due_at=returnee.repatriated_at + timedelta(hours=hours),
+                breached_at=now,
             ),
         )
-        return len(overdue)
 
     return reception_breach_scan
 
