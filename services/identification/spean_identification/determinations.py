@@ -177,15 +177,11 @@ async def current_consents(session: AsyncSession, case_id: str) -> list[ConsentO
 async def breach_scan(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
     """Screenings past their determination deadline and still undetermined: one breach event each."""
     overdue = (
-        await session.exec(
-            select(Screening)
-            .where(col(Screening.determination_due) < now)
-            .where(col(Screening.deadline_breached).is_(False))
-            .where(col(Screening.case_id).not_in(select(Determination.case_id).where(Determination.status == FINAL)))
-            .with_for_update(skip_locked=True)
-            .limit(500)
-        )
-    ).all()
+        select(Screening)
+        .where(col(Screening.determination_due) < now)
+        .where(col(Screening.deadline_breached).is_(False))
+        .where(col(Screening.case_id).not_in(select(Determination.case_id).where(Determination.status == FINAL)))
+    )
     return await tell_breaches(
         session,
         runtime,

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.events import ReferralClosed, ReferralPersonalDataShared
 from spean_identification.adapters.tables import AccessAudit, Screening, Share
+from spean_identification.domain.access import share_reason
 
 
 async def share_for_referral(session: AsyncSession, shared: ReferralPersonalDataShared) -> None:
@@ -21,8 +22,11 @@ async def share_for_referral(session: AsyncSession, shared: ReferralPersonalData
     identification) stays as it was, and does not end with the referral."""
     screenings = (await session.exec(select(Screening.screening_id).where(Screening.case_id == shared.case_id))).all()
     override = f"overridden in referral {shared.referral_id}" if shared.overrides_consent else None
-    reason = f"shared with {shared.agency} ({shared.provider_id}) for referral {shared.referral_id}" + (
-        " without the victim's consent" if shared.overrides_consent else ""
+    reason = share_reason(
+        shared.agency,
+        shared.provider_id,
+        overrides_consent=shared.overrides_consent,
+        occasion=f" for referral {shared.referral_id}",
     )
     for screening_id in screenings:
         made = await session.exec(

@@ -45,14 +45,10 @@ def reception_scan(hours: float) -> Job:
 
     async def reception_breach_scan(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
         overdue = (
-            await session.exec(
-                select(Returnee)
-                .where(col(Returnee.screening_id).is_(None), col(Returnee.deadline_breached).is_(False))
-                .where(col(Returnee.repatriated_at) < now - timedelta(hours=hours))
-                .with_for_update(skip_locked=True)
-                .limit(500)
-            )
-        ).all()
+            select(Returnee)
+            .where(col(Returnee.screening_id).is_(None), col(Returnee.deadline_breached).is_(False))
+            .where(col(Returnee.repatriated_at) < now - timedelta(hours=hours))
+        )
         return await tell_breaches(
             session,
             runtime,

@@ -24,6 +24,7 @@ from spean_identification.domain.access import (
     SharingConsent,
     consent_in_force,
     may_read,
+    share_reason,
 )
 from spean_identification.domain.assessment import assess
 from spean_identification.domain.deadlines import determination_due
@@ -268,8 +269,7 @@ async def share(
         .on_conflict_do_update(index_elements=reader, set_=values)
     )
     # Auditors follow who opened the person's data to whom, and on whose word, in the same trail as the reads.
-    reader_name = f"{agency} ({organisation})" if organisation else agency
-    reason = f"shared with {reader_name}" + (" without the victim's consent" if override_reason else "")
+    reason = share_reason(agency, organisation, overrides_consent=override_reason is not None)
     session.add(audited(principal, screening_id, now, override_reason, reason))
 
 

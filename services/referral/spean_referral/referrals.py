@@ -7,6 +7,7 @@ succeed, and occupancy never goes negative (a check constraint backs this up).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -284,20 +285,22 @@ async def decline(
     referral = await visible_referral(session, principal, referral_id, lock=True)
     if referral.provider_id != principal.organisation:
         raise Forbidden("only the provider the referral is addressed to declines it")
+    await runtime.stage(session, _declined(session, referral, reason, datetime.now(UTC)))
+    return referral
+
+
+def _declined(session: AsyncSession, referral: Referral, reason: DeclineReason, now: datetime) -> ReferralDeclined:
+    """The offer ends declined, by the provider or on the person's word."""
     _move(referral, Action.DECLINE)
     referral.decline_reason = reason
     session.add(referral)
-    await runtime.stage(
-        session,
-        ReferralDeclined(
-            case_id=referral.case_id,
-            referral_id=referral_id,
-            provider_id=referral.provider_id,
-            reason=reason,
-            declined_at=datetime.now(UTC),
-        ),
+    return ReferralDeclined(
+        case_id=referral.case_id,
+        referral_id=referral.referral_id,
+        provider_id=referral.provider_id,
+        reason=reason,
+        declined_at=now,
     )
-    return referral
 
 
 async def change_stage(
@@ -357,30 +360,21 @@ async def expire_overdue(session: AsyncSession, runtime: Runtime, now: datetime)
 async def decline_for_the_person(session: AsyncSession, stage: Stager, case_id: str) -> None:
     """The person declined services: the offers still open for them end as declined by the victim, so that
     no provider takes them in against their word, nor is blamed for an answer nobody needs any more."""
-    still_open = (
+    now = datetime.now(UTC)
+    still_open = await _referrals_of(session, case_id, (ReferralState.OFFERED,))
+    await stage(session, *(_declined(session, r, DeclineReason.VICTIM_DECLINED, now) for r in still_open))
+
+
+async def _referrals_of(session: AsyncSession, case_id: str, states: Sequence[ReferralState]) -> Sequence[Referral]:
+    """The case's referrals in `states`, locked in a fixed order, so that two such changes never deadlock."""
+    return (
         await session.exec(
             select(Referral)
-            .where(Referral.case_id == case_id, Referral.state == ReferralState.OFFERED)
+            .where(Referral.case_id == case_id, col(Referral.state).in_([state.value for state in states]))
             .order_by(col(Referral.referral_id))
             .with_for_update()
         )
     ).all()
-    now = datetime.now(UTC)
-    events: list[EventData] = []
-    for referral in still_open:
-        _move(referral, Action.DECLINE)
-        referral.decline_reason = DeclineReason.VICTIM_DECLINED
-        session.add(referral)
-        events.append(
-            ReferralDeclined(
-                case_id=case_id,
-                referral_id=referral.referral_id,
-                provider_id=referral.provider_id,
-                reason=DeclineReason.VICTIM_DECLINED,
-                declined_at=now,
-            )
-        )
-    await stage(session, *events)
 
 
 async def close_on_departure(session: AsyncSession, stage: Stager, departed: CaseRepatriated) -> None:
@@ -391,14 +385,7 @@ async def close_on_departure(session: AsyncSession, stage: Stager, departed: Cas
     case = await session.get(ReferralCase, departed.case_id, with_for_update=True)
     if case is None or case.status in CLOSED_CASE:
         return
-    open_referrals = (
-        await session.exec(
-            select(Referral)
-            .where(Referral.case_id == departed.case_id, col(Referral.state).in_([state.value for state in OPEN]))
-            .order_by(col(Referral.referral_id))
-            .with_for_update()
-        )
-    ).all()
+    open_referrals = await _referrals_of(session, departed.case_id, OPEN)
     # When Cambodia's care ended here, which follows the handover it learnt of.
     at = datetime.now(UTC)
     events: list[EventData] = [await _refer_on(session, referral, at) for referral in open_referrals]

@@ -29,19 +29,7 @@ _decided = insert(CourtYear)
 # older one, replayed or late, never does.
 COURT_YEAR = _decided.on_conflict_do_update(
     index_elements=["court_case_id", "year"],
-    set_={
-        name: _decided.excluded[name]
-        for name in (
-            "decided_on",
-            "verdict",
-            "category",
-            "court_province",
-            "settlement",
-            "absconded",
-            "restitution_ordered",
-            "restitution_paid",
-        )
-    },
+    set_={column.name: _decided.excluded[column.name] for column in _decided.table.columns if not column.primary_key},
     where=col(CourtYear.decided_on) <= _decided.excluded.decided_on,
 )
 

@@ -78,3 +78,9 @@ def may_read(
     if consent_in_force(consent):
         return Decision(True, "shared with this agency")
     return Decision(True, "shared by the competent authority without the victim's consent")
+
+
+def share_reason(agency: str, organisation: str | None, *, overrides_consent: bool, occasion: str = "") -> str:
+    """The audit trail's words for a share: with whom, on what occasion, and whether without consent."""
+    reader = f"{agency} ({organisation})" if organisation else agency
+    return f"shared with {reader}{occasion}" + (" without the victim's consent" if overrides_consent else "")

@@ -43,15 +43,12 @@ async def test_a_returnee_screened_on_arrival_continues_the_case_of_the_return(
     arriving = screening(encounter="repatriation", repatriation_id=home)
     async with running(build(settings)) as client:
         early = await client.post("/screenings", json=arriving, headers=transit)
-        await publish(
-            servers.kafka_bootstrap,
-            settings.topic_namespace,
+        await _announced(
+            servers,
+            settings,
             _handed_over(home, "case-from-the-return-0001", Country.CAMBODIA),
             _handed_over(away, "case-left-cambodia-0002", Country.VIET_NAM),
-            source=source_of("repatriation", "MOSVY"),
         )
-
-        await _known(settings, 2)
         screened = await client.post("/screenings", json=arriving, headers=transit)
         again = await client.post("/screenings", json=arriving, headers=transit)
         departed = await client.post("/screenings", json={**arriving, "repatriation_id": away}, headers=transit)
@@ -84,14 +81,12 @@ async def test_a_handover_batch_is_screened_in_bulk_each_returnee_once(
         for reference in (first, second, first, "rep-vnm-batch-99999999999999")
     ]
     async with running(build(settings)) as client:
-        await publish(
-            servers.kafka_bootstrap,
-            settings.topic_namespace,
+        await _announced(
+            servers,
+            settings,
             _handed_over(first, "case-batch-0001", Country.CAMBODIA),
             _handed_over(second, "case-batch-0002", Country.CAMBODIA),
-            source=source_of("repatriation", "MOSVY"),
         )
-        await _known(settings, 2)
         answer = await client.post("/screenings/bulk", json=rows, headers=auth("poipet-tc-system"))
 
     result = answer.json()
@@ -115,10 +110,7 @@ async def test_a_transit_centre_lists_the_returnees_still_to_screen_longest_wait
         _handed_over("rep-vnm-list-0000000000000003", "case-list-0003", Country.CAMBODIA, days_ago=2),
     ]
     async with running(build(settings)) as client:
-        await publish(
-            servers.kafka_bootstrap, settings.topic_namespace, *handed_over, source=source_of("repatriation", "MOSVY")
-        )
-        await _known(settings, len(handed_over))
+        await _announced(servers, settings, *handed_over)
         waiting = await pages(client, "/returnees", transit, awaiting="screening", limit=2)
         arriving = screening(encounter="repatriation", repatriation_id="rep-vnm-list-0000000000000003")
         assert (await client.post("/screenings", json=arriving, headers=transit)).status_code == 201
@@ -146,14 +138,12 @@ async def test_a_returnee_not_screened_on_arrival_in_time_is_a_breach_told_once(
     settings = await identification_settings(reception_screening_hours=24, deadline_scan_seconds=0.1)
     late, recent = "rep-vnm-late-000000000000001", "rep-vnm-recent-0000000000002"
     async with running(build(settings)) as client:
-        await publish(
-            servers.kafka_bootstrap,
-            settings.topic_namespace,
+        await _announced(
+            servers,
+            settings,
             _handed_over(late, "case-late-0001", Country.CAMBODIA, days_ago=2),
             _handed_over(recent, "case-recent-0002", Country.CAMBODIA),
-            source=source_of("repatriation", "MOSVY"),
         )
-        await _known(settings, 2)
 
         async def breached() -> bool:
             return bool(await scalar(settings, "SELECT count(*) FROM returnee WHERE deadline_breached") == 1)
@@ -170,10 +160,13 @@ async def test_a_returnee_not_screened_on_arrival_in_time_is_a_breach_told_once(
     assert screened_late.json()["case_id"] == "case-late-0001"
 
 
-async def _known(settings: IdentificationSettings, events: int) -> None:
-    """Returns once identification has consumed `events` of repatriation's events."""
+async def _announced(servers: Endpoints, settings: IdentificationSettings, *handed_over: CaseRepatriated) -> None:
+    """The handovers published as repatriation does; returns once identification has consumed them all."""
+    await publish(
+        servers.kafka_bootstrap, settings.topic_namespace, *handed_over, source=source_of("repatriation", "MOSVY")
+    )
 
     async def consumed() -> bool:
-        return bool(await scalar(settings, "SELECT count(*) FROM inbox") >= events)
+        return bool(await scalar(settings, "SELECT count(*) FROM inbox") >= len(handed_over))
 
     await eventually(consumed, what="repatriation's events consumed by identification")
