@@ -19,12 +19,14 @@ from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AccessAudit, CaseKey, Consent, Screening, Share
 from spean_identification.api.schemas import ScreeningIn, ScreeningOut, ScreeningRead
 from spean_identification.domain.access import (
+    ERASED,
     MANY_ORGANISATIONS,
     Grant,
     SharingConsent,
     consent_in_force,
     may_read,
     share_reason,
+    unless_erased,
 )
 from spean_identification.domain.assessment import assess
 from spean_identification.domain.deadlines import determination_due
@@ -170,15 +172,16 @@ async def read_screening(
         grant=None if share_row is None else Grant(share_row.shared_at, share_row.override_reason is not None),
         consent=await sharing_consent(session, screening.case_id),
     )
+    wrapped = await session.get(CaseKey, screening.case_id)
+    decision = unless_erased(decision, erased=wrapped is None)
     session.add(audited(principal, screening_id, datetime.now(UTC), purpose, decision.reason, granted=decision.granted))
-    if not decision.granted:
-        # The refusal is audited too: commit it before answering.
+    if not decision.granted or wrapped is None:
+        # A refused read is audited too: commit it before answering.
         await session.commit()
+        if decision.reason == ERASED:
+            raise Problem(410, "Erased", "this case's personal data was erased")
         status = 400 if "purpose" in decision.reason else 403
         raise Problem(status, "Read refused", decision.reason, kind="read-refused")
-    wrapped = await session.get(CaseKey, screening.case_id)
-    if wrapped is None:
-        raise Problem(410, "Erased", "this case's personal data was erased")
     private = json.loads(keys.decrypt(wrapped.wrapped_key, screening.case_id, screening.personal_data))
     return ScreeningRead(
         screening_id=screening.screening_id,

@@ -11,6 +11,7 @@ from datetime import datetime
 
 READER_ROLES = frozenset({"screener", "determiner", "case-worker", "provider"})
 MIN_PURPOSE = 5
+ERASED = "the person's data was lawfully erased"
 MANY_ORGANISATIONS = frozenset({"NGO"})
 """Agencies that stand for many organisations: a share with one of them names the organisation, or it
 would open the person's data to every NGO."""
@@ -84,3 +85,8 @@ def share_reason(agency: str, organisation: str | None, *, overrides_consent: bo
     """The audit trail's words for a share: with whom, on what occasion, and whether without consent."""
     reader = f"{agency} ({organisation})" if organisation else agency
     return f"shared with {reader}{occasion}" + (" without the victim's consent" if overrides_consent else "")
+
+
+def unless_erased(decision: Decision, *, erased: bool) -> Decision:
+    """Nobody reads a person whose data was erased; whoever may not read learns nothing of the erasure."""
+    return Decision(False, ERASED) if decision.granted and erased else decision

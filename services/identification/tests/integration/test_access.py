@@ -8,6 +8,7 @@ from typing import Any
 from spean_contracts import from_kafka_record
 from spean_contracts.registry import IDENTIFICATION
 from spean_identification.app import build
+from spean_identification.domain.access import ERASED
 from spean_identification.settings import IdentificationSettings
 from tests.support.app import pages, running
 from tests.support.kafka import names_of, published
@@ -157,7 +158,10 @@ async def test_an_erased_case_can_no_longer_be_read_and_its_trail_says_who_erase
     assert without_basis.json()["errors"][0]["path"] == "query.legal_basis"
     assert erased.status_code == 204
     assert read.status_code == 410
-    assert [(e["agency"], e["purpose"], e["reason"]) for e in trail.json()] == [("MOSVY", basis, "lawful erasure")]
+    assert [(e["agency"], e["purpose"], e["granted"], e["reason"]) for e in trail.json()] == [
+        ("MOSVY", basis, True, "lawful erasure"),
+        ("MOI-AHTJP", "court request", False, ERASED),
+    ]
     erasures = [r for r in records if names_of([r]) == ["identification.personal-data-erased"]]
     assert [from_kafka_record(r.value, r.headers).subject for r in erasures] == [recorded["case_id"]]
 

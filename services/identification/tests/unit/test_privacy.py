@@ -10,7 +10,7 @@ from cryptography.exceptions import InvalidTag
 
 from spean_contracts.vocabulary import AgeBand, Country, Sex
 from spean_identification.adapters.crypto import CaseKeys
-from spean_identification.domain.access import Grant, SharingConsent, may_read
+from spean_identification.domain.access import ERASED, Grant, SharingConsent, may_read, unless_erased
 from spean_identification.domain.matchkeys import match_keys
 from spean_identification.domain.person import Person, age_band
 
@@ -97,3 +97,16 @@ def test_the_access_rule(
 ) -> None:
     decision = may_read(agency=agency, roles=roles, purpose=purpose, owner="MOI-AHTJP", grant=grant, consent=consent)
     assert decision.granted is granted
+
+
+def test_an_erased_person_is_read_by_nobody_and_the_erasure_is_told_only_to_who_could_have_read() -> None:
+    def after_erasure(agency: str, grant: Grant | None) -> tuple[bool, str]:
+        decision = may_read(
+            agency=agency, roles={"screener"}, purpose="court request", owner="MOI-AHTJP", grant=grant, consent=GIVEN
+        )
+        erased = unless_erased(decision, erased=True)
+        return erased.granted, erased.reason
+
+    assert after_erasure("MOI-AHTJP", None) == (False, ERASED)
+    assert after_erasure("NGO", BY_CONSENT) == (False, ERASED)
+    assert after_erasure("NGO", None) == (False, "not the owning agency and not shared with it")

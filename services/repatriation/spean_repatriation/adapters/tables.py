@@ -103,7 +103,7 @@ class CrossBorderOutbox(SQLModel, table=True):
 
 
 class PersonRead(SQLModel, table=True):
-    """Who read a person's data, for which stated purpose, and when."""
+    """Who read a person's data, or tried to once it was erased, for which stated purpose, and when."""
 
     __tablename__ = "person_read"
     id: int | None = Field(default=None, primary_key=True)
@@ -112,3 +112,4 @@ class PersonRead(SQLModel, table=True):
     agency: str | None = Field(default=None, max_length=40)
     purpose: str = Field(max_length=200)
     read_at: datetime = Field(sa_column=_when())
+    granted: bool = True

@@ -209,15 +209,23 @@ async def read_person(
 
 async def _read_of_person(session: AsyncSession, reference: str, officer: Principal, purpose: str) -> Repatriation:
     """The return whose person's data an officer reads, the read recorded with its purpose: 410 once the
-    data is erased."""
+    data is erased, the refused read recorded too."""
     row = await session.get(Repatriation, reference)
     if row is None:
         raise Problem(404, "Not found", f"no repatriation {reference}")
-    now = datetime.now(UTC)
+    erased = row.sealed_person is None
     session.add(
-        PersonRead(reference=reference, subject=officer.subject, agency=officer.agency, purpose=purpose, read_at=now)
+        PersonRead(
+            reference=reference,
+            subject=officer.subject,
+            agency=officer.agency,
+            purpose=purpose,
+            read_at=datetime.now(UTC),
+            granted=not erased,
+        )
     )
-    if row.sealed_person is None:
+    if erased:
+        await session.commit()
         raise Problem(
             410, "Erased", "the person's data was erased here: the return was withdrawn, or the data lawfully erased"
         )

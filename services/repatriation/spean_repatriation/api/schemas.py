@@ -62,13 +62,15 @@ class MessageOut(BaseModel):
 
 
 class PersonReadOut(BaseModel):
-    """One read of a person's data: who, of which agency, why, when."""
+    """One read of a person's data: who, of which agency, why, when, and whether it was answered (not
+    once the data was erased)."""
 
     reference: str
     subject: str
     agency: str | None
     purpose: str
     read_at: datetime
+    granted: bool
 
 
 class RepatriationOut(BaseModel):

@@ -1,0 +1,35 @@
+"""Databases deployed by an earlier release keep their audit trail's meaning when upgraded."""
+
+from __future__ import annotations
+
+from spean_kit.database import migrate
+from spean_kit.settings import ServiceSettings
+from spean_local.endpoints import Endpoints
+from spean_local.pytest_plugin import DatabaseFactory
+from spean_repatriation.app import MIGRATIONS
+from tests.support.app import scalar
+from tests.support.migrations import written_at
+
+
+async def test_reads_recorded_before_refusals_were_kept_stay_granted(
+    servers: Endpoints, new_database: DatabaseFactory
+) -> None:
+    settings = ServiceSettings(
+        service_name="repatriation",
+        database_url=await new_database(),
+        kafka_bootstrap=servers.kafka_bootstrap,
+        keycloak_url=servers.keycloak_url,
+    )
+    await written_at(
+        settings,
+        MIGRATIONS,
+        "0007",
+        "INSERT INTO person_read (reference, subject, agency, purpose, read_at) "
+        "VALUES ('KHM-1', 'officer', 'MOSVY', 'prepare the family tracing', now())",
+    )
+
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+
+    assert await scalar(settings, "SELECT string_agg(granted::text, ',') FROM person_read") == "true"
+    default = "SELECT column_default FROM information_schema.columns WHERE column_name = 'granted'"
+    assert await scalar(settings, default) is None, "a new read says whether it was granted"
