@@ -265,7 +265,13 @@ async def share(
     now = datetime.now(UTC)
     values = {"shared_by": principal.subject, "shared_at": now, "override_reason": override_reason}
     # The unique index's expressions: one share per screening and reader, a whole agency or one organisation.
-    reader: list[Any] = [Share.screening_id, Share.agency, sa.func.coalesce(Share.organisation, "")]
+    # The empty string is written into the statement, not bound: PostgreSQL matches the conflict target to
+    # the index when planning, and a generic plan (a prepared statement's sixth run) sees only a parameter.
+    reader: list[Any] = [
+        Share.screening_id,
+        Share.agency,
+        sa.func.coalesce(Share.organisation, sa.literal_column("''")),
+    ]
     await session.exec(
         insert(Share)
         .values(screening_id=screening_id, agency=agency, organisation=organisation, **values)

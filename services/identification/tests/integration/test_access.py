@@ -210,3 +210,31 @@ async def test_the_audit_trail_is_read_a_page_at_a_time_to_its_latest_entry(
         trail = await pages(client, "/audit", auditor, limit=2)
     assert [len(page.json()) for page in trail] == [2, 2, 1]
     assert [entry["purpose"] for page in trail for entry in page.json()] == purposes
+
+
+async def test_sharing_keeps_working_after_postgresql_settles_on_a_generic_plan(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    organisations = [f"prov-ngo-{number:02d}" for number in range(1, 41)]
+    async with running(build(settings)) as client:
+        recorded = (await client.post("/screenings", json=screening(), headers=auth("moi-case-system"))).json()
+        path = f"/screenings/{recorded['screening_id']}/shares"
+        await client.post(
+            f"/cases/{recorded['case_id']}/consents",
+            json={"purpose": "sharing-agencies", "given": True},
+            headers=auth("moi-case-system"),
+        )
+        # PostgreSQL plans a prepared statement afresh five times, then may keep one generic plan: enough
+        # shares that each of the service's pooled connections runs the statement more often than that.
+        answers = [
+            (await client.post(path, json={"agency": "NGO", "organisation": o}, headers=auth("moi-case-system")))
+            for o in [*organisations, organisations[0]]
+        ]
+        trail = await client.get(
+            "/audit", params={"screening_id": recorded["screening_id"]}, headers=auth("operations-console")
+        )
+
+    assert [answer.status_code for answer in answers] == [204] * (len(organisations) + 1)
+    shared_with = [e["reason"] for e in trail.json() if e["reason"].startswith("shared with")]
+    assert shared_with == [f"shared with NGO ({o})" for o in [*organisations, organisations[0]]]
