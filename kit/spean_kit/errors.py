@@ -13,16 +13,20 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from spean_contracts import ContractViolation
+from spean_contracts.registry import CATALOGUE
 from spean_kit.telemetry import current_trace_ids
 
 MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:kh:spean:problem:"
 log = logging.getLogger(__name__)
 HTTP_TITLES = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}
+EVENT_MODELS = frozenset(spec.model.__name__ for spec in CATALOGUE)
 UNREADABLE_BODY = {"path": "body", "rule": "body_unreadable", "message": "the body could not be parsed as JSON"}
 
 
@@ -87,6 +91,21 @@ def invalid_field(path: str, rule: str, message: str, *, detail: str | None = No
     return Problem(422, "Invalid request", detail or "1 field(s) break the rules", kind="validation", errors=errors)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the routes on the request's path take."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
+def contract_problem(errors: Sequence[Mapping[str, str]]) -> Problem:
+    detail = "the resulting event would break its contract"
+    return Problem(422, "Invalid request", detail, kind="contract", errors=errors)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, Problem)
@@ -99,10 +118,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_contract(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ContractViolation)
         listed = [{"path": v.path, "rule": v.rule, "message": v.message} for v in error.violations]
-        problem = Problem(
-            422, "Invalid request", "the resulting event would break its contract", kind="contract", errors=listed
+        return problem_response(request, contract_problem(listed))
+
+    async def on_model(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ValidationError)
+        if error.title not in EVENT_MODELS:
+            return await on_unexpected(request, error)
+        # The request passed the API's rules but not those of the event it causes: the API's rules are too
+        # loose, which its developers must hear of; the caller hears which of the event's fields broke.
+        listed = [
+            {"path": field_path(("event", *e["loc"])), "rule": e["type"], "message": e["msg"]} for e in error.errors()
+        ]
+        log.warning(
+            "refused by an event's contract", extra={"event": error.title, "fields": [e["path"] for e in listed]}
         )
-        return problem_response(request, problem)
+        return problem_response(request, contract_problem(listed))
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
@@ -111,7 +141,12 @@ def install_error_handlers(app: FastAPI) -> None:
             problem = Problem(400, "Bad request", str(error.detail), kind="bad-body", errors=[UNREADABLE_BODY])
             return problem_response(request, problem)
         title = HTTP_TITLES.get(error.status_code, "HTTP error")
-        problem = Problem(error.status_code, title, str(error.detail), headers=error.headers)
+        headers = error.headers
+        if error.status_code == 405:
+            # Starlette names only the methods of the first route on the path; a resource's GET and POST
+            # are two routes, and a client told `Allow: POST` would never try the GET.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        problem = Problem(error.status_code, title, str(error.detail), headers=headers)
         return problem_response(request, problem)
 
     async def on_conflict(request: Request, error: Exception) -> JSONResponse:
@@ -127,6 +162,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ContractViolation, on_contract)
+    app.add_exception_handler(ValidationError, on_model)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(IntegrityError, on_conflict)
     app.add_exception_handler(Exception, on_unexpected)
