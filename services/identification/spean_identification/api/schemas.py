@@ -107,7 +107,7 @@ class ShareIn(BaseModel):
     organisation: str | None = Field(
         default=None,
         validate_default=True,
-        pattern=r"^[a-z0-9][a-z0-9-]{2,63}$",
+        pattern=r"^[a-z0-9][a-z0-9-]{7,63}$",
         description="The one organisation of the agency that may read (its id in the directory, e.g. "
         "`prov-ngo-shelter-01`). Required for NGO, which stands for every NGO.",
     )

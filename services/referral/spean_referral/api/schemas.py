@@ -19,8 +19,9 @@ from spean_contracts.vocabulary import (
     Sex,
 )
 
-ProviderId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
-"""A provider's id in the directory, chosen by the directory manager: `prov-ngo-shelter-01`."""
+ProviderId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{7,63}$")]
+"""A provider's id in the directory, chosen by the directory manager: `prov-ngo-shelter-01`. At least eight
+characters, as the referral events' ids (`LocalId`): a shorter one could be listed but never offered."""
 
 
 class ProviderIn(BaseModel):

@@ -300,6 +300,20 @@ async def test_an_offer_sent_twice_reaches_the_provider_once_and_may_be_sent_aga
     assert await scalar(settings, "SELECT count(*) FROM referral WHERE case_id = :c", c=case_id) == 2
 
 
+async def test_a_provider_id_too_short_for_the_referral_events_is_refused_when_listed(
+    referral_settings: Settings, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    async with running(build(settings)) as client:
+        listed = await client.put("/providers/ngo-7", json=provider_body("ngo-7"), headers=auth("mosvy-case-system"))
+
+    assert listed.status_code == 422
+    assert [(e["path"], e["rule"]) for e in listed.json()["errors"]] == [
+        ("path.provider_id", "string_pattern_mismatch"),
+        ("body.provider_id", "string_pattern_mismatch"),
+    ]
+
+
 async def test_referrals_are_listed_a_page_at_a_time_down_to_the_newest(
     referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
 ) -> None:
