@@ -54,10 +54,11 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def served(app: FastAPI, port: int) -> AsyncIterator[str]:
-    """The app on a real loopback `port` (lifespan included), for clients that need a socket, such as a
-    browser; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+async def served(app: FastAPI, port: int, *, lifespan: bool = True) -> AsyncIterator[str]:
+    """The app on a real loopback `port` (lifespan included unless the app already runs), for clients that
+    need a socket, such as a browser; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on" if lifespan else "off")
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
 
     async def started() -> bool:
