@@ -196,7 +196,14 @@ async def read_screening(
     screening_id: LocalId,
     request: Request,
     principal: SharedReader,
-    purpose: Annotated[str | None, Query(max_length=200, description="Why the data is read; audited.")] = None,
+    purpose: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Why the data is read, at least five characters; audited. Without it the read is "
+            "refused (400 `read-refused`), and the refusal audited too.",
+        ),
+    ] = None,
 ) -> ScreeningRead:
     async with runtime_of(request).sessions() as session, session.begin():
         return await screenings.read_screening(session, _keys(request), principal, screening_id, purpose)

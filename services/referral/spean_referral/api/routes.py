@@ -22,6 +22,7 @@ from spean_referral.api.schemas import (
     OfferIn,
     ProviderId,
     ProviderIn,
+    ProviderOut,
     RankedOut,
     ReferralCaseOut,
     ReferralOut,
@@ -41,8 +42,8 @@ ProviderStaff = Annotated[Principal, Depends(require_roles("provider"))]
 CareGiver = Annotated[Principal, Depends(require_roles("provider", "case-worker"))]
 
 
-@router.put("/providers/{provider_id}", response_model=ProviderIn)
-async def put_provider(provider_id: ProviderId, body: ProviderIn, request: Request, principal: Manager) -> ProviderIn:
+@router.put("/providers/{provider_id}", response_model=ProviderOut)
+async def put_provider(provider_id: ProviderId, body: ProviderIn, request: Request, principal: Manager) -> ProviderOut:
     if body.provider_id != provider_id:
         raise invalid_field(
             "body.provider_id",
@@ -52,22 +53,24 @@ async def put_provider(provider_id: ProviderId, body: ProviderIn, request: Reque
         )
     async with runtime_of(request).sessions() as session, session.begin():
         provider = await directory.upsert(session, body)
-        return ProviderIn.model_validate(provider, from_attributes=True)
+        return ProviderOut.model_validate(provider, from_attributes=True)
 
 
-@router.get("/providers", response_model=list[ProviderIn])
-async def list_providers(request: Request, principal: Anyone) -> list[ProviderIn]:
+@router.get("/providers", response_model=list[ProviderOut])
+async def list_providers(request: Request, principal: Anyone) -> list[ProviderOut]:
     """The whole directory: who offers what, to whom, where, and how many beds are free."""
     async with runtime_of(request).sessions() as session:
         rows = (await session.exec(select(Provider).order_by(col(Provider.provider_id)))).all()
-    return [ProviderIn.model_validate(row, from_attributes=True) for row in rows]
+    return [ProviderOut.model_validate(row, from_attributes=True) for row in rows]
 
 
-@router.put("/providers/{provider_id}/capacity", response_model=ProviderIn)
-async def put_capacity(provider_id: ProviderId, body: CapacityIn, request: Request, principal: CareGiver) -> ProviderIn:
+@router.put("/providers/{provider_id}/capacity", response_model=ProviderOut)
+async def put_capacity(
+    provider_id: ProviderId, body: CapacityIn, request: Request, principal: CareGiver
+) -> ProviderOut:
     async with runtime_of(request).sessions() as session, session.begin():
         provider = await directory.set_capacity(session, principal, provider_id, body.capacity)
-        return ProviderIn.model_validate(provider, from_attributes=True)
+        return ProviderOut.model_validate(provider, from_attributes=True)
 
 
 async def _case(request: Request, case_id: CaseId) -> ReferralCase:

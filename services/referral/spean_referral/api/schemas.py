@@ -49,13 +49,20 @@ class ProviderIn(BaseModel):
         return self
 
 
+class ProviderOut(ProviderIn):
+    """A provider as the directory lists it. Its id as stored: one listed before ids had eight characters
+    still shows (it cannot be offered; list it again under a longer id)."""
+
+    provider_id: str
+
+
 class CapacityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     capacity: int = Field(ge=0, le=10_000)
 
 
 class RankedOut(BaseModel):
-    provider_id: ProviderId
+    provider_id: str
     rank: int
     score: int
     reasons: list[str]

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 
 from spean_contracts import from_kafka_record, source_of
@@ -300,13 +301,21 @@ async def test_an_offer_sent_twice_reaches_the_provider_once_and_may_be_sent_aga
     assert await scalar(settings, "SELECT count(*) FROM referral WHERE case_id = :c", c=case_id) == 2
 
 
-async def test_a_provider_id_too_short_for_the_referral_events_is_refused_when_listed(
+async def test_a_provider_id_too_short_for_the_referral_events_is_refused_and_an_older_one_still_listed(
     referral_settings: Settings, auth: Auth, provider_body: ProviderBody
 ) -> None:
     settings = await referral_settings()
     async with running(build(settings)) as client:
         listed = await client.put("/providers/ngo-7", json=provider_body("ngo-7"), headers=auth("mosvy-case-system"))
+        await _directory(client, auth, provider_body(SHELTER))
+        connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
+        try:  # as a release that took shorter ids left it
+            await connection.execute("UPDATE provider SET provider_id = 'ngo-7' WHERE provider_id = $1", SHELTER)
+        finally:
+            await connection.close()
+        directory = await client.get("/providers", headers=auth("ngo-shelter-system"))
 
+    assert [provider["provider_id"] for provider in directory.json()] == ["ngo-7"], "an older id is still listed"
     assert listed.status_code == 422
     assert [(e["path"], e["rule"]) for e in listed.json()["errors"]] == [
         ("path.provider_id", "string_pattern_mismatch"),
