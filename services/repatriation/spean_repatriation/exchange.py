@@ -54,9 +54,11 @@ from spean_repatriation.domain.calendar import add_working_days, notice_is_enoug
 from spean_repatriation.domain.procedure import (
     BEFORE_HANDOVER,
     ENDED,
+    LocalStep,
     State,
     StepRefused,
     check_child_safeguards,
+    local_step,
     next_state,
 )
 from spean_repatriation.sealing import Sealer
@@ -242,6 +244,9 @@ async def _apply(
                 reference=row.reference, sequence=link.sequence, message_id=message.message_id, previous=link.previous
             )
         )
+        if message.kind is Kind.RETURN_CERTIFICATE and row.screened_on_arrival_at is not None:
+            # The transit centre screened her before the certificate was recorded: that was her reception.
+            state = local_step(state, LocalStep.RECEPTION, Role(row.role))
         row.state = state.value
         row.head_sequence = link.sequence
         row.head_hash = hashed

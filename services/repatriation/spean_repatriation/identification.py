@@ -5,7 +5,8 @@ returns under way; the person's latest word counts wherever it was given, so a r
 taken after the withdrawal goes on. A lawful erasure of the case's personal data erases this service's
 copies too: those of returns from this country, and that of a return to it whose person identification
 screened on arrival (the screening continues the return's case). That screening at the transit centre is
-the reception of SOP step 9: a return certified here moves on to `received` by itself."""
+the reception of SOP step 9: a return certified here moves on to `received` by itself, and one whose
+certificate is recorded after the screening moves on with the certificate."""
 
 from __future__ import annotations
 
@@ -32,9 +33,12 @@ def follow_identification(exchange: Exchange) -> Handler:
     async def on_identification_event(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
         data = event.data
         if isinstance(data, ScreeningRecorded) and data.encounter == Encounter.REPATRIATION:
-            arrived = await _returns(session, data.case_id, [State.CERTIFIED.value], roles=(Role.ORIGIN,))
-            for row in arrived.values():
-                row.state = local_step(State(row.state), LocalStep.RECEPTION, Role(row.role)).value
+            home = [State.HANDED_OVER.value, State.CERTIFIED.value]
+            for row in (await _returns(session, data.case_id, home, roles=(Role.ORIGIN,))).values():
+                if row.state == State.CERTIFIED:
+                    row.state = local_step(State(row.state), LocalStep.RECEPTION, Role(row.role)).value
+                else:
+                    row.screened_on_arrival_at = data.screened_at
                 row.updated_at = datetime.now(UTC)
                 session.add(row)
         elif isinstance(data, PersonalDataErased):

@@ -39,6 +39,12 @@ class Repatriation(SQLModel, table=True):
     )
     verification_due_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     verification_breached: bool = False
+    screened_on_arrival_at: datetime | None = Field(
+        default=None,
+        sa_column=_when(nullable=True),
+        description="When the transit centre screened the returned person, if before the return certificate "
+        "(origin side): the certificate then finds her already received.",
+    )
     created_at: datetime = Field(sa_column=_when())
     updated_at: datetime = Field(sa_column=_when())
 
