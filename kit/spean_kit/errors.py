@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spean_contracts import ContractViolation
 from spean_contracts.registry import CATALOGUE
@@ -106,6 +107,40 @@ def contract_problem(errors: Sequence[Mapping[str, str]]) -> Problem:
     return Problem(422, "Invalid request", detail, kind="contract", errors=errors)
 
 
+async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error", extra={"path": request.url.path})
+    problem = Problem(500, "Internal error", "an unexpected error occurred; operators can trace it by trace_id")
+    return problem_response(request, problem)
+
+
+class AnswerUnexpected:
+    """Answers an unexpected error with the 500 problem and ends there. Starlette's outermost layer answers
+    it too, but then raises it on to the server, and a TLS server (the cross-border listener) closes the
+    connection before the answer reaches the client, who sees the connection drop instead."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            if started:
+                raise
+            response = await on_unexpected(Request(scope), error)
+            await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, Problem)
@@ -154,11 +189,6 @@ def install_error_handlers(app: FastAPI) -> None:
         problem = Problem(409, "Conflict", "the request conflicts with the current state of the resource")
         return problem_response(request, problem)
 
-    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error", extra={"path": request.url.path})
-        problem = Problem(500, "Internal error", "an unexpected error occurred; operators can trace it by trace_id")
-        return problem_response(request, problem)
-
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ContractViolation, on_contract)
@@ -166,3 +196,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(IntegrityError, on_conflict)
     app.add_exception_handler(Exception, on_unexpected)
+    app.add_middleware(AnswerUnexpected)

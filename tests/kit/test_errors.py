@@ -39,6 +39,10 @@ def cases_api() -> FastAPI:
         example = spec_for_model(CaseIdentified).examples[0]
         return CaseIdentified.model_validate({**example, "case_id": case_id}).model_dump(mode="json")
 
+    @app.get("/fail")
+    async def fail() -> None:
+        raise RuntimeError("a defect")
+
     @app.get("/count")
     async def count() -> Internal:
         return Internal.model_validate({"count": "many"})
@@ -47,9 +51,7 @@ def cases_api() -> FastAPI:
 
 
 def client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=cases_api(), raise_app_exceptions=False), base_url="http://api"
-    )
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=cases_api()), base_url="http://api")
 
 
 async def test_a_method_the_resource_does_not_take_is_told_every_method_it_takes() -> None:
@@ -70,3 +72,13 @@ async def test_a_request_the_api_let_through_but_its_event_cannot_carry_is_refus
     assert answer.json()["type"] == "urn:kh:spean:problem:contract"
     assert [(e["path"], e["rule"]) for e in answer.json()["errors"]] == [("event.case_id", "string_pattern_mismatch")]
     assert broken_inside.status_code == 500, "a model of the service's own is its own error, not the caller's"
+
+
+async def test_an_unexpected_error_is_answered_and_goes_no_further() -> None:
+    async with client() as api:
+        failed = await api.get("/fail")
+
+    # The in-process transport raises whatever the app passes on to its server, as a TLS server drops
+    # the connection then: the caller would never read the 500.
+    assert (failed.status_code, failed.headers["content-type"]) == (500, "application/problem+json")
+    assert "a defect" not in failed.text
