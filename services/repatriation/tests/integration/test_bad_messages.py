@@ -1,16 +1,21 @@
 """Messages that must not move a case: forged, signed by a stranger key, replayed, out of order,
-off the chain, about an unknown case, or a step the case is not at. Each is refused with a signed
-error naming the reason (or, for a replay, acknowledged as a duplicate) and changes nothing."""
+off the chain, about an unknown case, or a step the case is not at, or whose body is odd anywhere. Each
+is refused with a signed error naming the reason (or, for a replay, acknowledged as a duplicate) and
+changes nothing."""
 
 from __future__ import annotations
 
+import copy
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -147,3 +152,68 @@ async def test_broken_chain_unknown_case_and_wrong_step_are_refused_and_change_n
     shown = await fake.kh.show(reference)
     assert shown["state"] == "requested"
     assert [m["kind"] for m in shown["messages"]] == ["return-request"]
+
+
+# Values a counterpart's system may put anywhere in a body: wrong types, extremes, text no column keeps.
+ODD_VALUES: tuple[Any, ...] = (
+    None,
+    True,
+    0,
+    -1,
+    2**63,
+    1e308,
+    "",
+    "x" * 3000,
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01",
+    "\u202e\u0007",
+    [],
+    {},
+    ["x"] * 50,
+)
+REMOVED = object()
+
+
+def _places(value: Any, at: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every place in a JSON value, the value's own first, as paths of keys and indexes."""
+    if isinstance(value, dict):
+        return [at, *(place for key, item in value.items() for place in _places(item, (*at, key)))]
+    if isinstance(value, list):
+        return [at, *(place for index, item in enumerate(value) for place in _places(item, (*at, index)))]
+    return [at]
+
+
+def _with(body: dict[str, Any], place: tuple[str | int, ...], new: Any) -> dict[str, Any]:
+    """`body` with the value at `place` replaced by `new`, or removed."""
+    changed = copy.deepcopy(body)
+    if not place:
+        return changed
+    parent: Any = changed
+    for step in place[:-1]:
+        parent = parent[step]
+    if new is REMOVED and isinstance(parent, dict):
+        del parent[place[-1]]
+    else:
+        parent[place[-1]] = None if new is REMOVED else new
+    return changed
+
+
+async def test_a_return_request_with_any_field_odd_or_missing_gets_a_signed_answer_never_a_server_error(
+    fake: FakeVietNam,
+) -> None:
+    published = (Path(__file__).parents[4] / "contracts/repatriation/vectors/01-return-request.jws").read_text()
+    body: dict[str, Any] = json.loads(
+        jwt.api_jws.decode_complete(published.strip(), options={"verify_signature": False})["payload"]
+    )["body"]
+    answers: list[tuple[tuple[str | int, ...], int, str]] = []
+    for place in _places(body):
+        for new in (REMOVED, *ODD_VALUES):
+            reference = f"rep-vnm-{uuid.uuid4().hex[:20]}"
+            message = fake.message(Kind.RETURN_REQUEST, [(reference, 1, None)], _with(body, place, new))
+            response = await fake.post(fake.signed(message))
+            answer = fake.answer(response) if response.status_code < 500 else None
+            outcome = answer.status if isinstance(answer, Receipt) else getattr(answer, "reason", "unsigned")
+            answers.append((place, response.status_code, outcome))
+
+    assert [a for a in answers if a[1] >= 500 or a[2] == "unsigned"] == []
+    assert {outcome for _, _, outcome in answers} == {"stored", "malformed"}, "both kept and refused were tried"
