@@ -1,8 +1,11 @@
 """The README's walkthrough, run line by line against the platform `make up` starts (the services as
-processes, with demo data), and `spean screen` of a 10,000-row CSV with three bad rows."""
+processes, with demo data), and `spean screen` of a 10,000-row CSV with three bad rows (against an
+identification service of the tests' own, so as not to fill a developer's `make up` with them)."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import csv
 import functools
 import json
@@ -12,7 +15,7 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -20,11 +23,15 @@ import httpx
 import pytest
 
 from bench.intake import screenings_csv
+from spean_identification.app import build as build_identification
+from spean_identification.settings import IdentificationSettings
 from spean_local import demo
 from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
+from spean_local.pytest_plugin import DatabaseFactory
 from spean_local.servers import Service, all_services
 from spean_local.starting import start_all
+from tests.support.app import free_port, served, service_settings
 from tests.support.lossy import LossyProxy
 
 ROOT = Path(__file__).parents[2]
@@ -191,13 +198,23 @@ def _csv_with_three_bad_rows(path: Path) -> list[int]:
     return sorted(index + 2 for index in bad)  # line 1 is the header
 
 
-def test_ten_thousand_rows_with_three_bad_ones_piped(made_up: Endpoints, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+async def own_identification(servers: Endpoints, new_database: DatabaseFactory) -> AsyncIterator[str]:
+    """An identification service of the tests' own (its database, its topics) for uploads of thousands of
+    fictional screenings, which would otherwise pile up in a developer's `make up` at every run; its URL."""
+    keys = {name: base64.b64encode(os.urandom(32)).decode() for name in ("master_key", "match_key_secret")}
+    settings = service_settings(IdentificationSettings, servers, await new_database(), **keys)
+    async with served(build_identification(settings), free_port()) as url:
+        yield url
+
+
+async def test_ten_thousand_rows_with_three_bad_ones_piped(own_identification: str, tmp_path: Path) -> None:
     source = tmp_path / "screenings.csv"
     bad_lines = _csv_with_three_bad_rows(source)
     state = tmp_path / "cli.json"
-    assert run("spean login --client poipet-tc-system", state).returncode == 0
+    assert (await asyncio.to_thread(run, "spean login --client poipet-tc-system", state)).returncode == 0
 
-    result = run(f"spean screen {source}", state)
+    result = await asyncio.to_thread(run, f"spean screen {source}", state, SPEAN_IDENTIFICATION_URL=own_identification)
 
     assert result.returncode == 2, result.stderr
     assert "9997 screenings created, 3 rows refused" in result.stdout
@@ -208,16 +225,13 @@ def test_ten_thousand_rows_with_three_bad_ones_piped(made_up: Endpoints, tmp_pat
     assert "━" not in result.stderr + result.stdout  # no progress bar when the output is piped
 
 
-def test_a_terminal_sees_a_progress_bar(made_up: Endpoints, tmp_path: Path) -> None:
-    source = tmp_path / "small.csv"
-    source.write_text(screenings_csv(600))
-    state = tmp_path / "cli.json"
-    assert run("spean login --client poipet-tc-system", state).returncode == 0
+def _on_a_terminal(source: Path, state: Path, url: str) -> tuple[int, bytes]:
+    """`spean screen source` run on a pseudo-terminal: its exit code and all it wrote there."""
     primary, secondary = pty.openpty()
     process = subprocess.Popen(
         [SPEAN, "screen", str(source)],
         cwd=ROOT,
-        env={**os.environ, "SPEAN_CLI_STATE": str(state)},
+        env={**os.environ, "SPEAN_CLI_STATE": str(state), "SPEAN_IDENTIFICATION_URL": url},
         stdin=secondary,
         stdout=secondary,
         stderr=secondary,
@@ -232,7 +246,19 @@ def test_a_terminal_sees_a_progress_bar(made_up: Endpoints, tmp_path: Path) -> N
         if not chunk:
             break
         seen += chunk
-    assert process.wait(timeout=120) == 0
+    code = process.wait(timeout=120)
     os.close(primary)
+    return code, seen
+
+
+async def test_a_terminal_sees_a_progress_bar(own_identification: str, tmp_path: Path) -> None:
+    source = tmp_path / "small.csv"
+    await asyncio.to_thread(source.write_text, screenings_csv(600))
+    state = tmp_path / "cli.json"
+    assert (await asyncio.to_thread(run, "spean login --client poipet-tc-system", state)).returncode == 0
+
+    code, seen = await asyncio.to_thread(_on_a_terminal, source, state, own_identification)
+
+    assert code == 0
     assert "━".encode() in seen
     assert b"600 screenings created, 0 rows refused" in seen
