@@ -5,8 +5,10 @@ answer to the shape the service's own OpenAPI document promises (`tests.support.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -16,6 +18,10 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from spean_local.endpoints import Endpoints
+from spean_local.pytest_plugin import DatabaseFactory
+from spean_operations.app import build as operations_app
+from spean_operations.settings import OperationsSettings
 from tests.support.app import free_port, served
 from tests.support.platform import Platform, screening
 from tests.support.repatriation import InstanceFactory, return_request
@@ -191,23 +197,39 @@ async def _generated_requests(url: str, bearer: str, workdir: Path) -> tuple[int
 
 
 async def test_generated_requests_at_every_operation_get_documented_answers_and_never_a_5xx(
-    platform: Platform, countries: InstanceFactory, machine_token: Callable[[str], str], tmp_path: Path
+    platform: Platform,
+    countries: InstanceFactory,
+    machine_token: Callable[[str], str],
+    servers: Endpoints,
+    new_database: DatabaseFactory,
+    tmp_path: Path,
 ) -> None:
     kh, _ = await countries(borders=())
     mosvy = machine_token("mosvy-case-system")
+    operations = operations_app(
+        OperationsSettings(
+            database_url=await new_database(),
+            kafka_bootstrap=servers.kafka_bootstrap,
+            keycloak_url=servers.keycloak_url,
+            topic_namespace=platform.namespace,
+            console_client_secret=servers.client_secret("spean-console"),
+            session_key=base64.b64encode(os.urandom(32)).decode(),
+        )
+    )
     services = {
-        "identification": (platform.apps["identification"], mosvy),
-        "referral": (platform.apps["referral"], mosvy),
-        "registry": (platform.apps["registry"], machine_token("moj-court-system")),
-        "repatriation": (kh.app, kh.officer["Authorization"].removeprefix("Bearer ")),
+        "identification": (platform.apps["identification"], mosvy, False),
+        "referral": (platform.apps["referral"], mosvy, False),
+        "registry": (platform.apps["registry"], machine_token("moj-court-system"), False),
+        "repatriation": (kh.app, kh.officer["Authorization"].removeprefix("Bearer "), False),
+        "operations": (operations, machine_token("operations-console"), True),
     }
     async with contextlib.AsyncExitStack() as stack:
         urls = {
-            name: await stack.enter_async_context(served(app, free_port(), lifespan=False))
-            for name, (app, _) in services.items()
+            name: await stack.enter_async_context(served(app, free_port(), lifespan=starts))
+            for name, (app, _, starts) in services.items()
         }
         runs = await asyncio.gather(
-            *(_generated_requests(urls[name], token, tmp_path / name) for name, (_, token) in services.items())
+            *(_generated_requests(urls[name], token, tmp_path / name) for name, (_, token, _) in services.items())
         )
 
     failed = {name: report for name, (code, report) in zip(services, runs, strict=True) if code != 0}
