@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -48,6 +50,14 @@ def running_pid(pid_file: Path, marker: str) -> int | None:
     return pid
 
 
+def as_user(user: str | None) -> dict[str, Any]:
+    """What runs a child process as `user` (if given) with that user's own group and no other: setting
+    only the user would leave it root's group, and with it root's folders that are closed to others."""
+    if user is None:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
+
+
 def spawn(
     command: Sequence[str],
     *,
@@ -67,7 +77,7 @@ def spawn(
             stdin=subprocess.DEVNULL,
             env=dict(env),
             cwd=cwd,
-            user=user,
+            **as_user(user),
             # A session of its own: the server outlives `make up` and ignores its terminal's signals.
             start_new_session=True,
         )

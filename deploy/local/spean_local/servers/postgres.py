@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from spean_local.process import as_user
 from spean_local.secrets import generated
 from spean_local.servers.base import Server
 
@@ -101,7 +102,7 @@ class Postgres(Server):
                 ],
                 check=True,
                 capture_output=True,
-                user=user,
+                **as_user(user),
             )
         finally:
             os.unlink(pwfile.name)
