@@ -7,14 +7,17 @@ data). Unexpected errors answer a bare 500 with the trace id an operator can loo
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,7 +110,43 @@ def contract_problem(errors: Sequence[Mapping[str, str]]) -> Problem:
     return Problem(422, "Invalid request", detail, kind="contract", errors=errors)
 
 
+# What the database's absence raises: no connection to be had (refused, reset, unresolvable, too slow,
+# the server starting or full), or the connection lost in the middle.
+UNREACHABLE: tuple[type[Exception], ...] = (
+    ConnectionError,
+    socket.gaierror,
+    TimeoutError,
+    PoolTimeout,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.ConnectionDoesNotExistError,
+)
+RETRY_AFTER_SECONDS = 5
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error`, or what caused it, says the database cannot be reached."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, UNREACHABLE):
+            return True
+        cause = cause.__cause__
+    return False
+
+
 async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+    if unreachable(error):
+        # The caller did nothing wrong and nothing was written: the transaction never committed.
+        log.warning("database unreachable", extra={"path": request.url.path, "error": type(error).__name__})
+        problem = Problem(
+            503,
+            "Unavailable",
+            "the service's database cannot be reached; nothing was recorded, send again shortly",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+        return problem_response(request, problem)
     log.exception("unexpected error", extra={"path": request.url.path})
     problem = Problem(500, "Internal error", "an unexpected error occurred; operators can trace it by trace_id")
     return problem_response(request, problem)

@@ -28,7 +28,8 @@ def make_settings(servers: Endpoints, new_database: DatabaseFactory) -> Settings
             "consumer_backoff_seconds": 0.01,
             "consumer_max_attempts": 3,
         }
-        return service_settings(ServiceSettings, servers, await new_database(), **(values | overrides))
+        database = overrides.pop("database_url", None) or await new_database()
+        return service_settings(ServiceSettings, servers, database, **(values | overrides))
 
     return make
 

@@ -19,7 +19,7 @@ from spean_kit.outbox import add_event
 from spean_kit.replay import read_topic
 from spean_kit.topics import ensure_topics
 from spean_local.paths import Layout, Ports
-from spean_local.servers import Kafka
+from spean_local.servers import Kafka, Postgres
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import MIGRATIONS, build, case_identified
 from tests.support.app import eventually, free_port, running, scalar
@@ -140,3 +140,52 @@ async def test_the_api_keeps_answering_while_kafka_is_down_and_every_event_arriv
             assert (await client.get("/health/live")).status_code == 200
     finally:
         kafka.stop()
+
+
+async def test_while_postgresql_is_down_the_api_answers_503_and_writes_nothing_half(
+    make_settings: SettingsFactory, moi_token: Callable[[], str], tmp_path: Path
+) -> None:
+    shared = Layout.from_env()
+    postgres = Postgres(
+        Layout(root=shared.root, state=tmp_path / "postgres-state", cache=shared.cache), Ports(postgres=free_port())
+    )
+    prefix = f"pg-outage-{uuid.uuid4().hex[:8]}"
+    bearer = {"Authorization": f"Bearer {moi_token()}"}
+
+    def new_case(number: int) -> dict[str, str]:
+        return {"case_id": f"{prefix}-{number:03d}", "province": "KH-20", "sex": "female", "age_band": "12-17"}
+
+    try:
+        await asyncio.to_thread(postgres.ensure_running)
+        settings = await make_settings(database_url=postgres.dsn())
+        async with running(build(settings)) as client:
+            before = await client.post("/cases", json=new_case(1), headers=bearer)
+            pid = postgres.pid()
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            await asyncio.to_thread(os.waitpid, pid, 0)
+
+            during = [await client.post("/cases", json=new_case(2), headers=bearer) for _ in range(2)]
+            readiness = await client.get("/health/ready")
+
+            await asyncio.to_thread(postgres.ensure_running)
+            after = await client.post("/cases", json=new_case(3), headers=bearer)
+            kept = await scalar(settings, "SELECT string_agg(case_id, ',' ORDER BY case_id) FROM sample_case")
+
+            async def all_applied() -> bool:
+                applied = await scalar(settings, "SELECT count(*) FROM sample_effect")
+                return bool(applied == 2)
+
+            await eventually(all_applied, within=60, what="the events of the cases kept")
+    finally:
+        await asyncio.to_thread(postgres.stop)
+
+    assert (before.status_code, after.status_code) == (201, 201)
+    for answer in during:
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["type"] == "urn:kh:spean:problem:unavailable"
+        assert int(answer.headers["retry-after"]) > 0
+    assert readiness.status_code == 503
+    assert readiness.json()["checks"]["database"] == "down"
+    assert kept == f"{prefix}-001,{prefix}-003", "nothing of the refused write was kept"
