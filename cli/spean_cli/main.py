@@ -36,6 +36,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 F = TypeVar("F", bound=Callable[..., None])
 CHUNK = 500
 ATTEMPTS = 3
+MAX_WAIT_SECONDS = 60.0
 
 
 def one_line_failures(command: F) -> F:
@@ -53,8 +54,20 @@ def one_line_failures(command: F) -> F:
     return run  # type: ignore[return-value]
 
 
+class Unavailable(Failure):
+    """The service answered 503: nothing was recorded, and it says when to send again."""
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
 def _answer(response: httpx.Response) -> Any:
     body = response.json() if "json" in response.headers.get("content-type", "") else response.text
+    if response.status_code == 503:
+        detail = body.get("detail", "") if isinstance(body, dict) else ""
+        wait = response.headers.get("retry-after", "")
+        raise Unavailable(f"503 Unavailable: {detail}".strip(), float(wait) if wait.isdigit() else 1.0)
     if response.status_code >= 400:
         if isinstance(body, dict):
             errors = "; ".join(f"{e.get('path')}: {e.get('rule')}" for e in body.get("errors", []))
@@ -79,13 +92,16 @@ def _request(method: str, service: str, path: str, **kwargs: Any) -> Any:
 def _submit(path: str, **kwargs: Any) -> Any:
     """Screenings POSTed under an Idempotency-Key and sent again with the same key when the answer is
     lost on the way (a dropped connection, a timeout): the service records them once and gives its
-    first answer again, where a plain retry would record them twice."""
+    first answer again, where a plain retry would record them twice. Sent again too, after the wait it
+    asks for (at most a minute), when the service cannot reach its database for a while (503)."""
     headers = {"Idempotency-Key": f"spean-cli-{uuid.uuid4()}", **kwargs.pop("headers", {})}
     for attempt in range(1, ATTEMPTS):
         try:
             return _request("POST", "identification", path, headers=headers, **kwargs)
         except httpx.TransportError:
             time.sleep(attempt)
+        except Unavailable as unavailable:
+            time.sleep(min(unavailable.retry_after, MAX_WAIT_SECONDS))
     return _request("POST", "identification", path, headers=headers, **kwargs)
 
 

@@ -1,5 +1,6 @@
 """An HTTP proxy that loses answers: it forwards each request to the service, then, for the first few,
-drops the connection instead of answering, as a network failing on the way back does."""
+drops the connection instead of answering, as a network failing on the way back does; or answers the
+first few itself with the 503 a service gives while its database is away, forwarding nothing."""
 
 from __future__ import annotations
 
@@ -13,17 +14,28 @@ KEPT_HEADERS = ("content-type", "idempotent-replayed")
 
 class LossyProxy:
     """`with LossyProxy(upstream, lose=1) as proxy:` then send to `proxy.url`; `proxy.answers` holds
-    every answer the service gave, lost or delivered."""
+    every answer the service gave, lost or delivered (not the proxy's own 503s)."""
 
-    def __init__(self, upstream: str, *, lose: int) -> None:
+    def __init__(self, upstream: str, *, lose: int = 0, unavailable: int = 0) -> None:
         self.upstream = upstream.rstrip("/")
         self.lose = lose
+        self.unavailable = unavailable
         self.answers: list[httpx.Response] = []
         proxy = self
 
         class Forward(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                if proxy.unavailable > 0:
+                    proxy.unavailable -= 1
+                    self.send_response(503)
+                    self.send_header("content-type", "application/problem+json")
+                    self.send_header("retry-after", "1")
+                    refusal = b'{"type": "urn:kh:spean:problem:unavailable", "status": 503}'
+                    self.send_header("content-length", str(len(refusal)))
+                    self.end_headers()
+                    self.wfile.write(refusal)
+                    return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
                 answer = httpx.post(proxy.upstream + self.path, content=body, headers=headers, timeout=60)
                 proxy.answers.append(answer)

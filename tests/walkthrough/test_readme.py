@@ -171,6 +171,21 @@ def test_a_screening_whose_answer_is_lost_is_sent_again_and_recorded_once(made_u
     assert f"case {case_id}" in result.stdout
 
 
+def test_a_screening_refused_while_the_database_is_away_is_sent_again_and_recorded_once(
+    made_up: Endpoints, tmp_path: Path
+) -> None:
+    state = tmp_path / "cli.json"
+    assert run("spean login --client poipet-tc-system", state).returncode == 0
+    with LossyProxy(f"http://127.0.0.1:{Ports().identification}", unavailable=1) as proxy:
+        result = run("spean screen examples/walkthrough/screening.json", state, SPEAN_IDENTIFICATION_URL=proxy.url)
+
+    assert result.returncode == 0, result.stderr
+    (recorded,) = proxy.answers
+    assert recorded.status_code == 201
+    assert proxy.unavailable == 0, "the first sending was refused"
+    assert f"case {recorded.json()['case_id']}" in result.stdout
+
+
 def test_a_list_longer_than_a_page_says_how_to_get_the_next(made_up: Endpoints, tmp_path: Path) -> None:
     state = tmp_path / "cli.json"
     assert run("spean login --client mosvy-case-system", state).returncode == 0
