@@ -1,7 +1,8 @@
 """RFC 9457 problem+json for every error, in one shape across all services.
 
 Validation errors list each field path and the rule broken, never the value sent (it may be personal
-data). Unexpected errors answer a bare 500 with the trace id an operator can look up: no stack trace.
+data). Unexpected errors answer a bare 500 with the trace id an operator can look up: no stack trace;
+while the database cannot be reached, a 503 with Retry-After, since the caller did nothing wrong.
 """
 
 from __future__ import annotations
@@ -153,9 +154,10 @@ async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
 
 
 class AnswerUnexpected:
-    """Answers an unexpected error with the 500 problem and ends there. Starlette's outermost layer answers
-    it too, but then raises it on to the server, and a TLS server (the cross-border listener) closes the
-    connection before the answer reaches the client, who sees the connection drop instead."""
+    """Answers an unexpected error (500, or 503 while the database is away) and ends there. Starlette's
+    outermost layer answers it too, but then raises it on to the server, and a TLS server (the
+    cross-border listener) closes the connection before the answer reaches the client, who sees the
+    connection drop instead."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -225,6 +225,7 @@ async def _read_of_person(session: AsyncSession, reference: str, officer: Princi
         )
     )
     if erased:
+        # The refusal is audited too: committed before the answer, which rolls back what is left.
         await session.commit()
         raise Problem(
             410, "Erased", "the person's data was erased here: the return was withdrawn, or the data lawfully erased"
