@@ -24,12 +24,15 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import CloudEvent, ContractViolation, from_kafka_record
+from spean_kit.database import unreachable
 from spean_kit.deadletter import DeadLetters
 from spean_kit.outbox import Stager
 from spean_kit.tables import inbox
 from spean_kit.telemetry import Telemetry, batch_attributes, by_cause, ended, messaging_attributes
 
 log = logging.getLogger(__name__)
+# A database away waits for it with pauses growing to this, so that its return is noticed soon.
+DATABASE_WAIT_MAX_SECONDS = 5.0
 
 # A batch's event ids claimed in one statement whose text never changes (two arrays, not a VALUES list
 # per batch size): PostgreSQL and SQLAlchemy prepare it once. Returns the ids not processed before.
@@ -106,6 +109,7 @@ class IdempotentConsumer:
         self.backoff_seconds = backoff_seconds
         self.batch_lock = asyncio.Lock()
         self.inbox_name = f"{group}:{subscription.name}"
+        self.stopping = asyncio.Event()
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -120,6 +124,7 @@ class IdempotentConsumer:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
+        self.stopping = stop
         consumer = self._new_consumer()
         try:
             await consumer.start()
@@ -190,27 +195,46 @@ class IdempotentConsumer:
                     await self._dead_letter(record, str(violation), attempts=1)
         if not parsed:
             return
-        try:
-            async with self.sessions() as session, session.begin():
-                fresh = await self._claim(session, parsed)
-                todo = []
+        waits = 0
+        while True:
+            try:
+                await self._apply_batch(parsed)
+                break
+            except Exception as failure:
+                if unreachable(failure):
+                    await self._wait_for_database(failure, waits)
+                    waits += 1
+                    continue
+                log.warning(
+                    "batch failed; applying its events one by one",
+                    extra={"events": len(parsed), "error": type(failure).__name__},
+                )
                 for record, event in parsed:
-                    if event.id in fresh:  # a record repeated within the batch is applied once
-                        fresh.discard(event.id)
-                        todo.append((record, event))
-                if todo:
-                    await self._apply_traced(session, todo)
-        except Exception as failure:
-            log.warning(
-                "batch failed; applying its events one by one",
-                extra={"events": len(parsed), "error": type(failure).__name__},
-            )
-            for record, event in parsed:
-                await self._process_one(record, event)
-            return
+                    await self._process_one(record, event)
+                return
         consumed = Counter((record.topic, event.type) for record, event in parsed)
         for (topic, event_type), count in consumed.items():
             self.telemetry.events_consumed.add(count, {"topic": topic, "type": event_type})
+
+    async def _apply_batch(self, parsed: list[tuple[ConsumerRecord, CloudEvent]]) -> None:
+        async with self.sessions() as session, session.begin():
+            fresh = await self._claim(session, parsed)
+            todo = []
+            for record, event in parsed:
+                if event.id in fresh:  # a record repeated within the batch is applied once
+                    fresh.discard(event.id)
+                    todo.append((record, event))
+            if todo:
+                await self._apply_traced(session, todo)
+
+    async def _wait_for_database(self, failure: Exception, waits: int) -> None:
+        """A database out of reach is no fault of the events: they wait for it, however long, rather than
+        spend their attempts and land in the dead-letter topic for an operator to send back. A consumer
+        told to stop gives up instead, its offsets uncommitted, so that the events come again."""
+        if self.stopping.is_set():
+            raise failure
+        log.warning("database unreachable; events wait", extra={"group": self.group, "error": type(failure).__name__})
+        await asyncio.sleep(min(self.backoff_seconds * 2**waits, DATABASE_WAIT_MAX_SECONDS))
 
     async def _apply_traced(self, session: AsyncSession, todo: list[tuple[ConsumerRecord, CloudEvent]]) -> None:
         """Apply `todo` under processing spans, one per publish span the records came from (a bulk
@@ -249,7 +273,8 @@ class IdempotentConsumer:
     async def _process_one(self, record: ConsumerRecord, event: CloudEvent) -> None:
         with self._span(record) as span:
             error: Exception | None = None
-            for attempt in range(1, self.max_attempts + 1):
+            attempt, waits = 1, 0
+            while attempt <= self.max_attempts:
                 try:
                     async with self.sessions() as session, session.begin():
                         if await self._claim(session, [(record, event)]):
@@ -257,6 +282,10 @@ class IdempotentConsumer:
                     self.telemetry.events_consumed.add(1, {"topic": record.topic, "type": event.type})
                     return
                 except Exception as failure:
+                    if unreachable(failure):
+                        await self._wait_for_database(failure, waits)
+                        waits += 1
+                        continue
                     error = failure
                     log.warning(
                         "event processing failed",
@@ -264,6 +293,7 @@ class IdempotentConsumer:
                     )
                     if attempt < self.max_attempts:
                         await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+                    attempt += 1
             span.set_status(Status(StatusCode.ERROR, type(error).__name__))
             await self._dead_letter(record, f"{type(error).__name__}: {error}", attempts=self.max_attempts)
 

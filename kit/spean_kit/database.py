@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import asyncpg
@@ -10,10 +11,36 @@ import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.migrations import MIGRATION_LOCK_NAMESPACE
+
+# What the database's absence raises: no connection to be had (refused, reset, unresolvable, too slow,
+# the server starting or full), or the connection lost in the middle.
+UNREACHABLE: tuple[type[Exception], ...] = (
+    ConnectionError,
+    socket.gaierror,
+    TimeoutError,
+    PoolTimeout,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.ConnectionDoesNotExistError,
+)
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error`, or what caused it, says the database cannot be reached."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, UNREACHABLE):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def async_url(url: str) -> str:

@@ -8,29 +8,28 @@ while the database cannot be reached, a 503 with Retry-After, since the caller d
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spean_contracts import ContractViolation
 from spean_contracts.registry import CATALOGUE
+from spean_kit.database import unreachable
 from spean_kit.telemetry import current_trace_ids
 
 MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:kh:spean:problem:"
 log = logging.getLogger(__name__)
 HTTP_TITLES = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}
+RETRY_AFTER_SECONDS = 5
 EVENT_MODELS = frozenset(spec.model.__name__ for spec in CATALOGUE)
 UNREADABLE_BODY = {"path": "body", "rule": "body_unreadable", "message": "the body could not be parsed as JSON"}
 
@@ -109,32 +108,6 @@ def allowed_methods(request: Request) -> list[str]:
 def contract_problem(errors: Sequence[Mapping[str, str]]) -> Problem:
     detail = "the resulting event would break its contract"
     return Problem(422, "Invalid request", detail, kind="contract", errors=errors)
-
-
-# What the database's absence raises: no connection to be had (refused, reset, unresolvable, too slow,
-# the server starting or full), or the connection lost in the middle.
-UNREACHABLE: tuple[type[Exception], ...] = (
-    ConnectionError,
-    socket.gaierror,
-    TimeoutError,
-    PoolTimeout,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.ConnectionDoesNotExistError,
-)
-RETRY_AFTER_SECONDS = 5
-
-
-def unreachable(error: BaseException) -> bool:
-    """Whether `error`, or what caused it, says the database cannot be reached."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, UNREACHABLE):
-            return True
-        cause = cause.__cause__
-    return False
 
 
 async def on_unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""Crashes lose no event and double none: a relay killed mid-batch, and Kafka away while the API writes."""
+"""Crashes lose no event and double none: a relay killed mid-batch, Kafka away while the API writes,
+and PostgreSQL away while the API writes and events arrive."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ from spean_kit.database import migrate, session_factory
 from spean_kit.outbox import add_event
 from spean_kit.replay import read_topic
 from spean_kit.topics import ensure_topics
+from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
 from spean_local.servers import Kafka, Postgres
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import MIGRATIONS, build, case_identified
 from tests.support.app import eventually, free_port, running, scalar
+from tests.support.kafka import publish
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -142,8 +145,8 @@ async def test_the_api_keeps_answering_while_kafka_is_down_and_every_event_arriv
         kafka.stop()
 
 
-async def test_while_postgresql_is_down_the_api_answers_503_and_writes_nothing_half(
-    make_settings: SettingsFactory, moi_token: Callable[[], str], tmp_path: Path
+async def test_while_postgresql_is_down_the_api_answers_503_and_events_wait_for_it(
+    make_settings: SettingsFactory, moi_token: Callable[[], str], servers: Endpoints, tmp_path: Path
 ) -> None:
     shared = Layout.from_env()
     postgres = Postgres(
@@ -167,6 +170,10 @@ async def test_while_postgresql_is_down_the_api_answers_503_and_writes_nothing_h
 
             during = [await client.post("/cases", json=new_case(2), headers=bearer) for _ in range(2)]
             readiness = await client.get("/health/ready")
+            # Events another service published meanwhile: far more time than their attempts would take.
+            arriving = [case_identified(f"{prefix}-arrived-{i}") for i in range(3)]
+            await publish(servers.kafka_bootstrap, settings.topic_namespace, *arriving)
+            await asyncio.sleep(2)
 
             await asyncio.to_thread(postgres.ensure_running)
             after = await client.post("/cases", json=new_case(3), headers=bearer)
@@ -174,9 +181,10 @@ async def test_while_postgresql_is_down_the_api_answers_503_and_writes_nothing_h
 
             async def all_applied() -> bool:
                 applied = await scalar(settings, "SELECT count(*) FROM sample_effect")
-                return bool(applied == 2)
+                return bool(applied == 2 + len(arriving))
 
-            await eventually(all_applied, within=60, what="the events of the cases kept")
+            await eventually(all_applied, within=60, what="the events of the cases kept and those that waited")
+            dead = await read_topic(servers.kafka_bootstrap, settings.topic_namespace + IDENTIFICATION.dead_letter)
     finally:
         await asyncio.to_thread(postgres.stop)
 
@@ -189,3 +197,4 @@ async def test_while_postgresql_is_down_the_api_answers_503_and_writes_nothing_h
     assert readiness.status_code == 503
     assert readiness.json()["checks"]["database"] == "down"
     assert kept == f"{prefix}-001,{prefix}-003", "nothing of the refused write was kept"
+    assert dead == [], "no event was dead-lettered for the database's absence"
