@@ -71,6 +71,7 @@ KIT_REFUSALS = {
     "401": "No bearer token, or one that is expired, not yet valid, of another issuer or audience, or badly signed.",
     "403": "The token's agency or roles do not allow this.",
     "413": "The body is larger than the service takes (16 MiB unless configured otherwise).",
+    "503": "The service cannot reach its database: nothing was recorded; send again after `Retry-After` seconds.",
 }
 
 
@@ -91,6 +92,9 @@ def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
                 refusals += ["401", "403"]
             if "requestBody" in operation:
                 refusals.append("413")
+            if security or "requestBody" in operation:
+                # What a caller reads or writes is in the database; the health checks answer for themselves.
+                refusals.append("503")
             for status in refusals:
                 described = responses.get(status, {}).get("description")
                 # A route's own words for a refusal (the listener's 422) are kept; only its shape is added.

@@ -120,6 +120,9 @@ def crossborder_app(national: FastAPI, exchange: Exchange) -> FastAPI:
             404: {"description": "Unknown case: problem+json with `signed`"},
             409: {"description": "Broken chain, step not allowed, conflicting duplicate: problem+json with `signed`"},
             422: {"description": "Child safeguards missing, handover notice too short: problem+json with `signed`"},
+            503: {
+                "description": "Starting, or its database out of reach: nothing stored; send again after `Retry-After`"
+            },
         },
     )
     async def take_message(
