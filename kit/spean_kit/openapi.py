@@ -71,7 +71,8 @@ KIT_REFUSALS = {
     "401": "No bearer token, or one that is expired, not yet valid, of another issuer or audience, or badly signed.",
     "403": "The token's agency or roles do not allow this.",
     "413": "The body is larger than the service takes (16 MiB unless configured otherwise).",
-    "503": "The service cannot reach its database: nothing was recorded; send again after `Retry-After` seconds.",
+    "503": "The service cannot reach its database (or the identity provider's keys, having none yet): nothing "
+    "was recorded; send again after `Retry-After` seconds.",
 }
 
 

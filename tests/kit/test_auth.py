@@ -19,7 +19,7 @@ from keycloak import KeycloakAdmin, KeycloakOpenID
 from spean_local.endpoints import Endpoints
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import build
-from tests.support.app import running
+from tests.support.app import free_port, running
 
 CASE = {"case_id": "auth-case-0001", "province": "KH-1", "sex": "male", "age_band": "25-34"}
 
@@ -224,3 +224,20 @@ async def test_a_service_reaching_keycloak_at_an_inner_address_trusts_the_issuer
         401,
         "the token was issued by an issuer this service does not trust",
     )
+
+
+async def test_a_token_shown_while_keycloak_is_out_of_reach_is_answered_503_not_401(
+    servers: Endpoints, make_settings: SettingsFactory, moi_token: Callable[[], str]
+) -> None:
+    # Tokens name the public address; the service fetches the keys at an inner one, which is down.
+    settings = await make_settings(
+        keycloak_url=f"http://127.0.0.1:{free_port()}", keycloak_public_url=servers.keycloak_url
+    )
+    async with running(build(settings, background=False)) as client:
+        body = {**CASE, "case_id": f"auth-{uuid.uuid4().hex[:12]}"}
+        answer = await client.post("/cases", json=body, headers=bearer(moi_token()))
+
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["type"] == "urn:kh:spean:problem:unavailable"
+    assert int(answer.headers["retry-after"]) > 0
+    assert "www-authenticate" not in answer.headers, "the token is not in doubt: no need to sign in again"
