@@ -195,23 +195,18 @@ class IdempotentConsumer:
                     await self._dead_letter(record, str(violation), attempts=1)
         if not parsed:
             return
-        waits = 0
-        while True:
-            try:
-                await self._apply_batch(parsed)
-                break
-            except Exception as failure:
-                if unreachable(failure):
-                    await self._wait_for_database(failure, waits)
-                    waits += 1
-                    continue
-                log.warning(
-                    "batch failed; applying its events one by one",
-                    extra={"events": len(parsed), "error": type(failure).__name__},
-                )
-                for record, event in parsed:
-                    await self._process_one(record, event)
-                return
+        try:
+            await self._once_reachable(lambda: self._apply_batch(parsed))
+        except Exception as failure:
+            if unreachable(failure):  # only when stopping: the records come again
+                raise
+            log.warning(
+                "batch failed; applying its events one by one",
+                extra={"events": len(parsed), "error": type(failure).__name__},
+            )
+            for record, event in parsed:
+                await self._process_one(record, event)
+            return
         consumed = Counter((record.topic, event.type) for record, event in parsed)
         for (topic, event_type), count in consumed.items():
             self.telemetry.events_consumed.add(count, {"topic": topic, "type": event_type})
@@ -227,14 +222,25 @@ class IdempotentConsumer:
             if todo:
                 await self._apply_traced(session, todo)
 
-    async def _wait_for_database(self, failure: Exception, waits: int) -> None:
-        """A database out of reach is no fault of the events: they wait for it, however long, rather than
+    async def _once_reachable(self, work: Callable[[], Awaitable[None]]) -> None:
+        """`work` done, tried again for as long as the database is out of reach; its other failures raised.
+
+        A database out of reach is no fault of the events: they wait for it, however long, rather than
         spend their attempts and land in the dead-letter topic for an operator to send back. A consumer
         told to stop gives up instead, its offsets uncommitted, so that the events come again."""
-        if self.stopping.is_set():
-            raise failure
-        log.warning("database unreachable; events wait", extra={"group": self.group, "error": type(failure).__name__})
-        await asyncio.sleep(min(self.backoff_seconds * 2**waits, DATABASE_WAIT_MAX_SECONDS))
+        waits = 0
+        while True:
+            try:
+                await work()
+                return
+            except Exception as failure:
+                if not unreachable(failure) or self.stopping.is_set():
+                    raise
+                log.warning(
+                    "database unreachable; events wait", extra={"group": self.group, "error": type(failure).__name__}
+                )
+                await asyncio.sleep(min(self.backoff_seconds * 2**waits, DATABASE_WAIT_MAX_SECONDS))
+                waits += 1
 
     async def _apply_traced(self, session: AsyncSession, todo: list[tuple[ConsumerRecord, CloudEvent]]) -> None:
         """Apply `todo` under processing spans, one per publish span the records came from (a bulk
@@ -273,19 +279,14 @@ class IdempotentConsumer:
     async def _process_one(self, record: ConsumerRecord, event: CloudEvent) -> None:
         with self._span(record) as span:
             error: Exception | None = None
-            attempt, waits = 1, 0
-            while attempt <= self.max_attempts:
+            for attempt in range(1, self.max_attempts + 1):
                 try:
-                    async with self.sessions() as session, session.begin():
-                        if await self._claim(session, [(record, event)]):
-                            await self.subscription.apply(session, [event], self.stage)
+                    await self._once_reachable(lambda: self._apply_one(record, event))
                     self.telemetry.events_consumed.add(1, {"topic": record.topic, "type": event.type})
                     return
                 except Exception as failure:
-                    if unreachable(failure):
-                        await self._wait_for_database(failure, waits)
-                        waits += 1
-                        continue
+                    if unreachable(failure):  # only when stopping: no attempt spent, nothing dead-lettered
+                        raise
                     error = failure
                     log.warning(
                         "event processing failed",
@@ -293,9 +294,13 @@ class IdempotentConsumer:
                     )
                     if attempt < self.max_attempts:
                         await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
-                    attempt += 1
             span.set_status(Status(StatusCode.ERROR, type(error).__name__))
             await self._dead_letter(record, f"{type(error).__name__}: {error}", attempts=self.max_attempts)
+
+    async def _apply_one(self, record: ConsumerRecord, event: CloudEvent) -> None:
+        async with self.sessions() as session, session.begin():
+            if await self._claim(session, [(record, event)]):
+                await self.subscription.apply(session, [event], self.stage)
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str, *, attempts: int) -> None:
         await self.dead_letters.send(record, reason=reason, consumer=self.group, attempts=attempts)
