@@ -19,7 +19,7 @@ import jwt
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from spean_kit.errors import RETRY_AFTER_SECONDS, Problem
+from spean_kit.errors import Problem, unavailable
 
 ALGORITHMS = ["RS256", "PS256", "ES256"]
 
@@ -118,12 +118,8 @@ class TokenVerifier:
             key = await self.keys.key(str(header.get("kid", "")))
         except httpx.HTTPError:
             # The token may well be good: the caller should send it again, not sign in again.
-            raise Problem(
-                503,
-                "Unavailable",
-                "the identity provider's keys cannot be fetched to check the token; send again shortly",
-                kind="unavailable",
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            raise unavailable(
+                "the identity provider's keys cannot be fetched to check the token; send again shortly"
             ) from None
         if key is None:
             raise Unauthenticated("the token is signed by a key this realm does not publish")

@@ -105,6 +105,12 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+def unavailable(detail: str) -> Problem:
+    """503 for what the service needs and cannot reach for now: the caller did nothing wrong, and should send
+    the same request again after `Retry-After` seconds."""
+    return Problem(503, "Unavailable", detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def contract_problem(errors: Sequence[Mapping[str, str]]) -> Problem:
     detail = "the resulting event would break its contract"
     return Problem(422, "Invalid request", detail, kind="contract", errors=errors)
@@ -114,12 +120,7 @@ async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
     if unreachable(error):
         # The caller did nothing wrong and nothing was written: the transaction never committed.
         log.warning("database unreachable", extra={"path": request.url.path, "error": type(error).__name__})
-        problem = Problem(
-            503,
-            "Unavailable",
-            "the service's database cannot be reached; nothing was recorded, send again shortly",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        problem = unavailable("the service's database cannot be reached; nothing was recorded, send again shortly")
         return problem_response(request, problem)
     log.exception("unexpected error", extra={"path": request.url.path})
     problem = Problem(500, "Internal error", "an unexpected error occurred; operators can trace it by trace_id")
