@@ -15,6 +15,10 @@ CaseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{7,6
 LocalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{7,63}$")]
 """An id a service gives its own records (a referral, a provider, a handover): never a person's."""
 
+ProviderId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{7,63}$")]
+"""A provider's id in the referral directory (`prov-ngo-shelter-01`), chosen by the directory manager:
+lower-case, and a `LocalId`, as the referral events carry it; a shorter one could be listed, never offered."""
+
 MatchKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}$")]
 """A keyed hash (HMAC-SHA-256, base64url) of normalised personal data; not reversible without the key."""
 

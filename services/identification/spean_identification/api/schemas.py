@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from spean_contracts.fields import Happened, LocalId
+from spean_contracts.fields import Happened, LocalId, ProviderId
 from spean_contracts.vocabulary import ConsentPurpose, Continuum, Encounter, ExploitationType, Outcome, Province
 from spean_identification.domain.access import MANY_ORGANISATIONS
 from spean_identification.domain.indicators import Indicators
@@ -104,10 +104,9 @@ class BulkResult(BaseModel):
 class ShareIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     agency: str = Field(pattern=r"^[A-Z][A-Z0-9-]{1,39}$")
-    organisation: str | None = Field(
+    organisation: ProviderId | None = Field(
         default=None,
         validate_default=True,
-        pattern=r"^[a-z0-9][a-z0-9-]{7,63}$",
         description="The one organisation of the agency that may read (its id in the directory, e.g. "
         "`prov-ngo-shelter-01`). Required for NGO, which stands for every NGO.",
     )

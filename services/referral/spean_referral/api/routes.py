@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import col, select
 
-from spean_contracts.fields import CaseId, LocalId
+from spean_contracts.fields import CaseId, LocalId, ProviderId
 from spean_contracts.vocabulary import CaseStatus, Service
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem, invalid_field
@@ -20,7 +20,6 @@ from spean_referral.api.schemas import (
     DeclineIn,
     NeedMatchOut,
     OfferIn,
-    ProviderId,
     ProviderIn,
     ProviderOut,
     RankedOut,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from spean_contracts.fields import ProviderId
 from spean_contracts.vocabulary import (
     CaseStatus,
     Country,
@@ -18,10 +18,6 @@ from spean_contracts.vocabulary import (
     Service,
     Sex,
 )
-
-ProviderId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{7,63}$")]
-"""A provider's id in the directory, chosen by the directory manager: `prov-ngo-shelter-01`. At least eight
-characters, as the referral events' ids (`LocalId`): a shorter one could be listed but never offered."""
 
 
 class ProviderIn(BaseModel):
