@@ -1,5 +1,6 @@
-"""Crashes lose no event and double none: a relay killed mid-batch, Kafka away while the API writes,
-and PostgreSQL away while the API writes and events arrive."""
+"""Crashes lose no event and double none: a relay killed mid-batch, a whole service killed while it
+relays and consumes, Kafka away while the API writes, and PostgreSQL away while the API writes and
+events arrive."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from aiokafka.admin import AIOKafkaAdminClient
+
 from spean_contracts import source_of
 from spean_contracts.registry import IDENTIFICATION
 from spean_kit.database import create_engine as kit_engine
 from spean_kit.database import migrate, session_factory
 from spean_kit.outbox import add_event
 from spean_kit.replay import read_topic
+from spean_kit.settings import ServiceSettings
 from spean_kit.topics import ensure_topics
 from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
@@ -30,20 +34,14 @@ from tests.support.kafka import publish
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_a_relay_killed_mid_batch_loses_nothing_and_doubles_nothing_downstream(
-    make_settings: SettingsFactory,
-) -> None:
-    settings = await make_settings()
-    topic = settings.topic_namespace + IDENTIFICATION.name
-    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+async def stage_events(settings: ServiceSettings, prefix: str, total: int) -> None:
+    """`total` events of cases `prefix-00000`, ... in the outbox, 500 to a transaction as bulk intakes stage them."""
     await ensure_topics(settings.kafka_bootstrap, [IDENTIFICATION], namespace=settings.topic_namespace)
-    prefix = f"crash-{uuid.uuid4().hex[:8]}"
-    total = 2000
     engine = kit_engine(settings.database_url, settings.schema_name)
     sessions = session_factory(engine)
     for start in range(0, total, 500):
         async with sessions() as session, session.begin():
-            for i in range(start, start + 500):
+            for i in range(start, min(total, start + 500)):
                 await add_event(
                     session,
                     case_identified(f"{prefix}-{i:05d}"),
@@ -51,6 +49,17 @@ async def test_a_relay_killed_mid_batch_loses_nothing_and_doubles_nothing_downst
                     namespace=settings.topic_namespace,
                 )
     await engine.dispose()
+
+
+async def test_a_relay_killed_mid_batch_loses_nothing_and_doubles_nothing_downstream(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = await make_settings()
+    topic = settings.topic_namespace + IDENTIFICATION.name
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+    prefix = f"crash-{uuid.uuid4().hex[:8]}"
+    total = 2000
+    await stage_events(settings, prefix, total)
 
     def relay() -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "tests.kit.relay_process", settings.database_url, settings.schema_name]
@@ -95,6 +104,57 @@ async def test_a_relay_killed_mid_batch_loses_nothing_and_doubles_nothing_downst
         p=f"{prefix}%",
     )
     assert doubles == 0
+
+
+async def test_a_service_killed_between_its_effects_and_their_offsets_applies_each_event_once_after_restart(
+    make_settings: SettingsFactory,
+) -> None:
+    # Small relay batches: the consumer commits offsets many times before the last event.
+    settings = await make_settings(outbox_batch_size=20)
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+    prefix = f"killed-{uuid.uuid4().hex[:8]}"
+    total = 3000
+    await stage_events(settings, prefix, total)
+
+    def service(*dying: str) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "tests.kit.service_process", settings.model_dump_json(), *dying]
+        return subprocess.Popen(command, cwd=ROOT)
+
+    async def applied() -> int:
+        return int(await scalar(settings, "SELECT count(*) FROM sample_effect WHERE case_id LIKE :p", p=f"{prefix}%"))
+
+    async def committed() -> int:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            return sum(
+                offset.offset for offset in (await admin.list_consumer_group_offsets(settings.consumer_group)).values()
+            )
+        finally:
+            await admin.close()
+
+    first = service("10")
+    assert await asyncio.to_thread(first.wait, 120) == -signal.SIGKILL
+    applied_before, committed_before = await applied(), await committed()
+    assert committed_before < applied_before < total, "the killed service left no events applied but uncommitted"
+
+    second = service()
+    try:
+
+        async def all_applied() -> bool:
+            return await applied() >= total
+
+        await eventually(all_applied, within=120, what="the restarted service applying every event")
+        # Longer than a poll, a relay turn and a consumer batch: a late double would show by now.
+        await asyncio.sleep(2)
+    finally:
+        second.terminate()
+        await asyncio.to_thread(second.wait)
+
+    assert await applied() == total, "an event applied twice"
+    distinct = "SELECT count(DISTINCT event_id) FROM sample_effect WHERE case_id LIKE :p"
+    assert await scalar(settings, distinct, p=f"{prefix}%") == total
+    assert await scalar(settings, "SELECT count(*) FROM outbox") == 0
 
 
 async def test_the_api_keeps_answering_while_kafka_is_down_and_every_event_arrives_after(
