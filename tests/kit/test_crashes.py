@@ -1,6 +1,7 @@
 """Crashes lose no event and double none: a relay killed once Kafka has its batch but before the batch
 leaves the outbox, a whole service killed once its effects are written but before their offsets are
-committed, Kafka away while the API writes, and PostgreSQL away while the API writes and events arrive."""
+committed, Kafka away while the API writes, Kafka killed while events flow, and PostgreSQL away while
+the API writes and events arrive."""
 
 from __future__ import annotations
 
@@ -203,6 +204,57 @@ async def test_the_api_keeps_answering_while_kafka_is_down_and_every_event_arriv
             assert (await client.get("/health/live")).status_code == 200
     finally:
         kafka.stop()
+
+
+async def test_kafka_killed_while_events_flow_loses_none_and_doubles_none_once_it_returns(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    shared = Layout.from_env()
+    kafka = Kafka(
+        Layout(root=shared.root, state=tmp_path / "kafka-state", cache=shared.cache),
+        Ports(kafka=free_port(), kafka_controller=free_port()),
+    )
+    prefix = f"kafka-killed-{uuid.uuid4().hex[:8]}"
+    total = 3000
+    try:
+        await asyncio.to_thread(kafka.ensure_running)
+        # Small relay batches: the relay is mid-publish, and the consumer mid-stream, when Kafka dies.
+        settings = await make_settings(kafka_bootstrap=kafka.bootstrap, outbox_batch_size=20)
+        await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+        await stage_events(settings, prefix, total)
+
+        async def applied() -> int:
+            query = "SELECT count(*) FROM sample_effect WHERE case_id LIKE :p"
+            return int(await scalar(settings, query, p=f"{prefix}%"))
+
+        async with running(build(settings)):
+
+            async def under_way() -> bool:
+                return await applied() >= 300
+
+            await eventually(under_way, what="events flowing")
+            pid = kafka.pid()
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            await asyncio.to_thread(os.waitpid, pid, 0)
+            assert await applied() < total, "every event arrived before Kafka died; the test proves nothing"
+            await asyncio.sleep(2)
+            await asyncio.to_thread(kafka.ensure_running)
+
+            async def all_applied() -> bool:
+                return await applied() >= total
+
+            await eventually(all_applied, within=120, what="every event applied after Kafka returned")
+            # Longer than a poll, a relay turn and a consumer batch: a late double would show by now.
+            await asyncio.sleep(2)
+            assert await applied() == total, "an event applied twice"
+            published = await read_topic(kafka.bootstrap, settings.topic_namespace + IDENTIFICATION.name)
+            dead = await read_topic(kafka.bootstrap, settings.topic_namespace + IDENTIFICATION.dead_letter)
+    finally:
+        kafka.stop()
+
+    assert len({dict(r.headers)["ce_id"] for r in published}) == total
+    assert dead == []
 
 
 async def test_while_postgresql_is_down_the_api_answers_503_and_events_wait_for_it(
