@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from spean_contracts import Topic, spec_for_model, spec_for_type, to_kafka_record
@@ -17,14 +19,17 @@ def published_text(records: list[ConsumerRecord]) -> str:
     return b"".join(r.value + b"".join(v for _, v in r.headers) for r in records).decode()
 
 
-async def publish(bootstrap: str, namespace: str, *events: EventData, source: str = "/spean/test/MOSVY") -> None:
-    """Publish contract events to their topics (under `namespace`), as their owning services would."""
+async def publish(
+    bootstrap: str, namespace: str, *events: EventData, source: str = "/spean/test/MOSVY", time: datetime | None = None
+) -> None:
+    """Publish contract events to their topics (under `namespace`), as their owning services would;
+    `time` is when they happened (`ce_time`), now unless given."""
     await ensure_topics(bootstrap, {spec_for_model(type(event)).topic for event in events}, namespace=namespace)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for event in events:
-            record = to_kafka_record(event, source=source)
+            record = to_kafka_record(event, source=source, time=time)
             await producer.send_and_wait(namespace + record.topic, record.value, key=record.key, headers=record.headers)
     finally:
         await producer.stop()

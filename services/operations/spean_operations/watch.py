@@ -3,8 +3,6 @@ deadline breach's data), so that operators see the flow per topic, the breaches,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,7 +22,6 @@ async def observe(session: AsyncSession, event: CloudEvent, stage: Stager) -> No
 
 
 async def observe_batch(session: AsyncSession, events: list[CloudEvent], _: Stager) -> None:
-    seen_at = datetime.now(UTC)
     await session.execute(
         insert(ObservedEvent).on_conflict_do_nothing(),
         [
@@ -34,7 +31,6 @@ async def observe_batch(session: AsyncSession, events: list[CloudEvent], _: Stag
                 "type": event.type,
                 "topic": event.spec.topic.name,
                 "at": event.time,
-                "seen_at": seen_at,
                 "trace_id": event.trace_id,
                 "breach": event.data.model_dump(mode="json") if isinstance(event.data, BREACHES) else None,
             }

@@ -22,8 +22,9 @@ class ObservedEvent(SQLModel, table=True):
     case_id: str = Field(index=True, max_length=64)
     type: str = Field(max_length=120)
     topic: str = Field(max_length=120)
-    at: datetime = _when()
-    seen_at: datetime = _when(index=True)
+    # When the event happened (its `ce_time`): the flow chart counts it in that minute, however late
+    # the console sees it.
+    at: datetime = _when(index=True)
     trace_id: str | None = Field(default=None, max_length=32)
     breach: dict[str, Any] | None = Field(
         default=None,

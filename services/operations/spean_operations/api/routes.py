@@ -55,12 +55,12 @@ async def overview(request: Request, operator: CurrentOperator) -> dict[str, Any
     settings = settings_of(request)
     now = datetime.now(UTC)
     since = minute_of(now) - timedelta(minutes=settings.flow_minutes - 1)
-    minute = sa.func.date_trunc("minute", col(ObservedEvent.seen_at))
+    minute = sa.func.date_trunc("minute", col(ObservedEvent.at))
     async with runtime.sessions() as session:
         counted = (
             await session.execute(
                 sa.select(col(ObservedEvent.topic), minute, sa.func.count())
-                .where(col(ObservedEvent.seen_at) >= since)
+                .where(col(ObservedEvent.at) >= since)
                 .group_by(col(ObservedEvent.topic), minute)
             )
         ).all()
