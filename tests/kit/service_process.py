@@ -1,5 +1,6 @@
 """The kit's sample service in a process of its own (migrations, relay and consumer, no HTTP listener),
-so a test can kill the whole service with SIGKILL while it relays and consumes.
+as one replica of a service runs: a test can start several, stop one with SIGTERM (it shuts down as
+a server does, its workers finishing their turn) or kill it with SIGKILL while it relays and consumes.
 
 Usage: python -m tests.kit.service_process SETTINGS_JSON [COMMITS]
 
@@ -37,8 +38,10 @@ def die_before_commit(commits: int) -> None:
 
 async def main(settings: ServiceSettings) -> None:
     app = build(settings)
+    stopped = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     async with app.router.lifespan_context(app):
-        await asyncio.Event().wait()
+        await stopped.wait()
 
 
 if __name__ == "__main__":

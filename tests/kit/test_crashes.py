@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiokafka import ConsumerRecord
@@ -204,6 +204,54 @@ async def test_the_api_keeps_answering_while_kafka_is_down_and_every_event_arriv
             assert (await client.get("/health/live")).status_code == 200
     finally:
         kafka.stop()
+
+
+async def test_replicas_joining_and_leaving_while_events_flow_apply_each_event_once(
+    make_settings: SettingsFactory,
+) -> None:
+    # Small relay batches: the stream lasts while one replica joins (a rebalance) and the first leaves.
+    settings = await make_settings(outbox_batch_size=20)
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+    prefix = f"replicas-{uuid.uuid4().hex[:8]}"
+    total = 4000
+    await stage_events(settings, prefix, total)
+
+    def replica() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.kit.service_process", settings.model_dump_json()], cwd=ROOT
+        )
+
+    async def applied() -> int:
+        return int(await scalar(settings, "SELECT count(*) FROM sample_effect WHERE case_id LIKE :p", p=f"{prefix}%"))
+
+    def at_least(count: int) -> Callable[[], Awaitable[bool]]:
+        async def reached() -> bool:
+            return await applied() >= count
+
+        return reached
+
+    first = replica()
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        await eventually(at_least(300), what="the first replica applying events")
+        second = replica()
+        await eventually(at_least(1500), what="both replicas applying events")
+        first.terminate()
+        # A replica told to stop finishes its turn and leaves the group within seconds, as a rolling update wants.
+        assert await asyncio.to_thread(first.wait, 30) == 0
+        assert await applied() < total, "every event arrived before the first replica left; the test proves nothing"
+        await eventually(at_least(total), within=120, what="the second replica applying the rest")
+        # Longer than a poll, a relay turn and a consumer batch: a late double would show by now.
+        await asyncio.sleep(2)
+    finally:
+        for running_replica in (first, second):
+            if running_replica is not None and running_replica.poll() is None:
+                running_replica.terminate()
+                await asyncio.to_thread(running_replica.wait)
+
+    assert await applied() == total, "an event applied twice"
+    distinct = "SELECT count(DISTINCT event_id) FROM sample_effect WHERE case_id LIKE :p"
+    assert await scalar(settings, distinct, p=f"{prefix}%") == total
 
 
 async def test_kafka_killed_while_events_flow_loses_none_and_doubles_none_once_it_returns(
