@@ -1,7 +1,7 @@
 """Crashes lose no event and double none: a relay killed once Kafka has its batch but before the batch
 leaves the outbox, a whole service killed once its effects are written but before their offsets are
-committed, Kafka away while the API writes, Kafka killed while events flow, and PostgreSQL away while
-the API writes and events arrive."""
+committed, replicas joining and leaving while events flow, Kafka away while the API writes, Kafka
+killed while events flow, and PostgreSQL away while the API writes and events arrive."""
 
 from __future__ import annotations
 
