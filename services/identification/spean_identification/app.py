@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from spean_contracts.registry import IDENTIFICATION, REFERRAL, REPATRIATION
-from spean_identification.adapters.crypto import CaseKeys
+from spean_identification.adapters.crypto import WRAPPED_KEYS, CaseKeys
 from spean_identification.api.routes import router
 from spean_identification.determinations import breach_scan
 from spean_identification.followed import on_case_event
@@ -18,6 +18,7 @@ from spean_identification.idempotency import forgetting
 from spean_identification.returns import reception_scan
 from spean_identification.settings import IdentificationSettings
 from spean_kit.consumer import Subscription
+from spean_kit.keyring import resealing
 from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
 from spean_kit.workers import periodic
@@ -26,6 +27,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporter, ...] = ()) -> FastAPI:
+    master_keys = settings.master_keys
     return create_app(
         ServiceDefinition(
             title="Spean identification",
@@ -38,9 +40,10 @@ def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporte
                 periodic(breach_scan, settings.deadline_scan_seconds),
                 periodic(reception_scan(settings.reception_screening_hours), settings.deadline_scan_seconds),
                 periodic(forgetting(settings.idempotency_key_days), settings.idempotency_sweep_seconds),
+                resealing(master_keys, [WRAPPED_KEYS]),
             ],
             span_exporters=span_exporters,
-            extra_state={"case_keys": CaseKeys(settings.master_key_bytes)},
+            extra_state={"case_keys": CaseKeys(master_keys)},
         )
     )
 

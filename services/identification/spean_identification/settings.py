@@ -6,12 +6,19 @@ import base64
 
 from pydantic import Field
 
+from spean_kit.keyring import KeyRing
 from spean_kit.settings import ServiceSettings
 
 
 class IdentificationSettings(ServiceSettings):
     service_name: str = "identification"
     master_key: str = Field(description="Base64 of 32 bytes: wraps each case's data key. A secret.")
+    previous_master_keys: list[str] = Field(
+        default=[],
+        description="Master keys being replaced (base64, a JSON list): they still open the data keys they "
+        "wrapped, which the service wraps again under `master_key`; remove them once it has logged that "
+        "every sealed value opens with the current master key.",
+    )
     match_key_secret: str = Field(description="Base64 secret for match keys, shared by identification only.")
     require_co_signature: bool = Field(default=False, description="Determinations need MoI police co-signature.")
     determination_deadline_hours: float = Field(default=72, description="From screening to determination.")
@@ -28,8 +35,8 @@ class IdentificationSettings(ServiceSettings):
     idempotency_sweep_seconds: float = Field(default=3600, description="How often forgotten keys are deleted.")
 
     @property
-    def master_key_bytes(self) -> bytes:
-        return base64.b64decode(self.master_key)
+    def master_keys(self) -> KeyRing:
+        return KeyRing.from_base64(self.master_key, self.previous_master_keys)
 
     @property
     def match_secret_bytes(self) -> bytes:

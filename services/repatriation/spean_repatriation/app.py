@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from spean_contracts.registry import IDENTIFICATION, REPATRIATION
 from spean_kit.consumer import Subscription
+from spean_kit.keyring import resealing
 from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
 from spean_kit.workers import periodic
@@ -22,6 +23,7 @@ from spean_repatriation.deadlines import deadline_scan
 from spean_repatriation.delivery import Courier
 from spean_repatriation.exchange import Exchange
 from spean_repatriation.identification import follow_identification
+from spean_repatriation.sealing import SEALED
 from spean_repatriation.settings import RepatriationSettings
 from spean_repatriation.tls import server_context
 
@@ -38,7 +40,11 @@ def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter,
             routers=[router],
             owns=[REPATRIATION],
             subscriptions=[Subscription((IDENTIFICATION.name,), follow_identification(exchange))],
-            workers=[Courier(exchange).run, periodic(deadline_scan(exchange), settings.deadline_scan_seconds)],
+            workers=[
+                Courier(exchange).run,
+                periodic(deadline_scan(exchange), settings.deadline_scan_seconds),
+                resealing(exchange.sealer, SEALED),
+            ],
             span_exporters=span_exporters,
         )
     )

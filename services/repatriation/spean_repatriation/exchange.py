@@ -48,6 +48,7 @@ from spean_contracts.sop import (
 )
 from spean_contracts.vocabulary import BorderGate, Country, RefusalReason, WithdrawalReason
 from spean_kit.database import hold_lock
+from spean_kit.keyring import KeyRing
 from spean_kit.outbox import Stager
 from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, ParkedMessage, Repatriation, SopMessage
 from spean_repatriation.domain.calendar import add_working_days, notice_is_enough
@@ -61,7 +62,6 @@ from spean_repatriation.domain.procedure import (
     local_step,
     next_state,
 )
-from spean_repatriation.sealing import Sealer
 from spean_repatriation.settings import Counterpart, RepatriationSettings
 
 log = logging.getLogger(__name__)
@@ -73,14 +73,14 @@ class Exchange:
 
     settings: RepatriationSettings
     signing_key: ec.EllipticCurvePrivateKey
-    sealer: Sealer
+    sealer: KeyRing
 
     @classmethod
     def from_settings(cls, settings: RepatriationSettings) -> Exchange:
         key = serialization.load_pem_private_key(settings.signing_key.encode(), password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise ValueError("the signing key must be an EC P-256 private key")
-        return cls(settings, key, Sealer(settings.master_key))
+        return cls(settings, key, KeyRing.from_base64(settings.master_key, settings.previous_master_keys))
 
     @property
     def country(self) -> Country:

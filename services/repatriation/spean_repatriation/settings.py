@@ -35,6 +35,12 @@ class RepatriationSettings(ServiceSettings):
     signing_key: str = Field(description="This country's private signing key (PEM, EC P-256).")
     signing_key_id: str = Field(description="The kid counterparts pin for the signing key.")
     master_key: str = Field(description="Base64 of 32 bytes: encrypts personal data and stored messages.")
+    previous_master_keys: list[str] = Field(
+        default=[],
+        description="Master keys being replaced (base64, a JSON list): they still open what they sealed, "
+        "which the service seals again under `master_key`; remove them once it has logged that every "
+        "sealed value opens with the current master key.",
+    )
     counterparts: list[Counterpart] = Field(default_factory=list)
     tls_certificate: Path = Field(description="File of this instance's TLS certificate (PEM): server and client.")
     tls_private_key: Path = Field(description="File of the TLS certificate's private key (PEM).")

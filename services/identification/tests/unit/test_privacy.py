@@ -13,6 +13,7 @@ from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.domain.access import ERASED, Grant, SharingConsent, may_read, unless_erased
 from spean_identification.domain.matchkeys import match_keys
 from spean_identification.domain.person import Person, age_band
+from spean_kit.keyring import KeyRing, Unopenable
 
 SECRET = b"s" * 32
 SCREENED = date(2026, 11, 2)
@@ -51,14 +52,14 @@ def test_age_bands(age: int, band: AgeBand) -> None:
 
 
 def test_personal_data_is_readable_only_with_its_case_key() -> None:
-    keys = CaseKeys(os.urandom(32))
+    keys = CaseKeys(KeyRing(os.urandom(32)))
     wrapped = keys.new_wrapped_key("case-1")
     sealed = keys.encrypt(wrapped, "case-1", b"Sok Dara")
     assert b"Sok Dara" not in sealed
     assert keys.decrypt(wrapped, "case-1", sealed) == b"Sok Dara"
     with pytest.raises(InvalidTag):
         keys.decrypt(keys.new_wrapped_key("case-1"), "case-1", sealed)
-    with pytest.raises(InvalidTag):
+    with pytest.raises(Unopenable):
         keys.decrypt(wrapped, "case-2", sealed)
 
 

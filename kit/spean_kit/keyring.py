@@ -1,0 +1,143 @@
+"""A service's master keys, and their rotation.
+
+Values are sealed with AES-256-GCM under the current master key, each bound to its record's id (as
+associated data): a sealed value copied onto another record does not open there. The previous master
+keys still open what they sealed, until a sweep has sealed it again under the current key: a key can
+be replaced (its cryptoperiod ended, or it may have leaked) without a moment when stored data cannot
+be read, and removed once the sweep has logged that nothing needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_kit.database import hold_lock
+from spean_kit.service import Runtime
+
+log = logging.getLogger(__name__)
+
+NONCE = 12
+RESEAL_LOCK_NAMESPACE = 0x5EA1
+
+
+class Unopenable(ValueError):
+    """No master key of the ring opens the value: it was sealed under a key the service no longer has,
+    or for another record."""
+
+
+class KeyRing:
+    def __init__(self, current: bytes, previous: Sequence[bytes] = ()) -> None:
+        if any(len(key) != 32 for key in (current, *previous)):
+            raise ValueError("a master key must be 32 bytes")
+        self._keys = [AESGCM(key) for key in (current, *previous)]
+        self.current_id = hashlib.sha256(current).hexdigest()[:16]
+
+    @classmethod
+    def from_base64(cls, current: str, previous: Sequence[str] = ()) -> KeyRing:
+        return cls(base64.b64decode(current), [base64.b64decode(key) for key in previous])
+
+    @property
+    def rotating(self) -> bool:
+        """Whether previous keys are held: values sealed under them may still need sealing again."""
+        return len(self._keys) > 1
+
+    def seal(self, plain: bytes, record_id: str) -> bytes:
+        nonce = os.urandom(NONCE)
+        return nonce + self._keys[0].encrypt(nonce, plain, record_id.encode())
+
+    def open(self, sealed: bytes, record_id: str) -> bytes:
+        return self._opened(sealed, record_id)[0]
+
+    def resealed(self, sealed: bytes, record_id: str) -> bytes | None:
+        """`sealed` sealed again under the current key; None if it already is."""
+        plain, by_current = self._opened(sealed, record_id)
+        return None if by_current else self.seal(plain, record_id)
+
+    def _opened(self, sealed: bytes, record_id: str) -> tuple[bytes, bool]:
+        # The current key first: all but the values a running rotation has not reached yet are under it.
+        for index, key in enumerate(self._keys):
+            try:
+                return key.decrypt(sealed[:NONCE], sealed[NONCE:], record_id.encode()), index == 0
+            except InvalidTag:
+                continue
+        raise Unopenable("no master key opens this value")
+
+
+@dataclass(frozen=True)
+class SealedColumn:
+    """Where a service keeps sealed values: `column` of `table`, each bound to the row's `record_id`
+    column, swept in the order of `order` (unique)."""
+
+    table: str
+    column: str
+    record_id: str
+    order: str
+
+
+Worker = Callable[[Runtime, asyncio.Event], Awaitable[None]]
+
+
+def resealing(keyring: KeyRing, columns: Sequence[SealedColumn], *, batch: int = 500) -> Worker:
+    """A worker that, while previous keys are held, seals every value of `columns` again under the
+    current key, `batch` rows to a transaction, once per start; then logs that the previous keys can go."""
+
+    async def reseal_under_current_key(runtime: Runtime, stop: asyncio.Event) -> None:
+        if keyring.rotating:
+            counts = {"resealed": 0, "unopenable": 0}
+            for column in columns:
+                after: object = None
+                while not stop.is_set():
+                    async with runtime.sessions() as session, session.begin():
+                        # Replicas sweep one at a time: the second finds the first's work done.
+                        await hold_lock(session, RESEAL_LOCK_NAMESPACE, f"{column.table}.{column.column}")
+                        after, swept = await _reseal_batch(session, keyring, column, after, batch, counts)
+                    if swept < batch:
+                        break
+            if not stop.is_set():
+                if counts["unopenable"]:
+                    log.warning("sealed values no master key opens remain", extra=counts)
+                log.info(
+                    "every sealed value opens with the current master key: the previous keys can be removed",
+                    extra={**counts, "master_key_id": keyring.current_id},
+                )
+        await stop.wait()
+
+    return reseal_under_current_key
+
+
+async def _reseal_batch(
+    session: AsyncSession, keyring: KeyRing, column: SealedColumn, after: object, batch: int, counts: dict[str, int]
+) -> tuple[object, int]:
+    """The next `batch` rows after `after`, their values sealed again where a previous key sealed them;
+    returns the last row's order and how many rows were read."""
+    table = sa.table(column.table, sa.column(column.order), sa.column(column.record_id), sa.column(column.column))
+    order, record_id, sealed = table.c[column.order], table.c[column.record_id], table.c[column.column]
+    query = sa.select(order, record_id, sealed).where(sealed.is_not(None)).order_by(order).limit(batch)
+    if after is not None:
+        query = query.where(order > after)
+    rows = (await session.execute(query.with_for_update())).all()
+    updates = []
+    for key, bound_to, value in rows:
+        try:
+            again = keyring.resealed(bytes(value), str(bound_to))
+        except Unopenable:
+            counts["unopenable"] += 1
+            continue
+        if again is not None:
+            updates.append({"key": key, "value": again})
+    if updates:
+        statement = sa.update(table).where(order == sa.bindparam("key")).values({column.column: sa.bindparam("value")})
+        await session.execute(statement, updates)
+        counts["resealed"] += len(updates)
+    return (rows[-1][0] if rows else after), len(rows)
