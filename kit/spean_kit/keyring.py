@@ -84,8 +84,54 @@ class SealedColumn:
     record_id: str
     order: str
 
+    @property
+    def selectable(self) -> sa.TableClause:
+        return sa.table(self.table, sa.column(self.order), sa.column(self.record_id), sa.column(self.column))
+
 
 Worker = Callable[[Runtime, asyncio.Event], Awaitable[None]]
+Check = Callable[[Runtime], Awaitable[None]]
+SAMPLE = 20
+
+
+class WrongMasterKey(RuntimeError):
+    """The master keys given open none of the stored values sampled."""
+
+
+def opening_stored_values(keyring: KeyRing, columns: Sequence[SealedColumn]) -> Check:
+    """A start-up check: the master keys given open stored values. A service started with a wrong key
+    would answer every read of personal data with an error, and seal what it records meanwhile under a
+    key that opens nothing else; it refuses to start instead, and says why."""
+
+    async def master_keys_open_stored_values(runtime: Runtime) -> None:
+        async with runtime.sessions() as session:
+            for column in columns:
+                table = column.selectable
+                sealed = table.c[column.column]
+                query = (
+                    sa.select(table.c[column.record_id], sealed)
+                    .where(sealed.is_not(None))
+                    .order_by(table.c[column.order].desc())
+                    .limit(SAMPLE)
+                )
+                rows = (await session.execute(query)).all()
+                # Any one opening will do: a single damaged value must not keep the service down.
+                if rows and not any(_opens(keyring, bytes(value), str(bound_to)) for bound_to, value in rows):
+                    raise WrongMasterKey(
+                        f"the master keys given open none of the last {len(rows)} values of {column.table}."
+                        f"{column.column}: set the key they were sealed under as the master key, or as a "
+                        "previous master key while they are sealed again"
+                    )
+
+    return master_keys_open_stored_values
+
+
+def _opens(keyring: KeyRing, sealed: bytes, record_id: str) -> bool:
+    try:
+        keyring.open(sealed, record_id)
+    except Unopenable:
+        return False
+    return True
 
 
 def resealing(keyring: KeyRing, columns: Sequence[SealedColumn], *, batch: int = 500) -> Worker:
@@ -121,7 +167,7 @@ async def _reseal_batch(
 ) -> tuple[object, int]:
     """The next `batch` rows after `after`, their values sealed again where a previous key sealed them;
     returns the last row's order and how many rows were read."""
-    table = sa.table(column.table, sa.column(column.order), sa.column(column.record_id), sa.column(column.column))
+    table = column.selectable
     order, record_id, sealed = table.c[column.order], table.c[column.record_id], table.c[column.column]
     query = sa.select(order, record_id, sealed).where(sealed.is_not(None)).order_by(order).limit(batch)
     if after is not None:

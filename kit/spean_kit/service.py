@@ -77,6 +77,9 @@ class ServiceDefinition:
     span_exporters: Iterable[SpanExporter] = ()
     metric_readers: Iterable[MetricReader] = ()
     workers: Sequence[Callable[[Runtime, asyncio.Event], Awaitable[None]]] = ()
+    # Run once the runtime is built, before any request or worker: one that raises stops the start-up,
+    # for a misconfiguration that would otherwise do harm while the service runs.
+    start_checks: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
     run_background: bool = True
     topic_replication: int = 1
     extra_state: dict[str, object] = field(default_factory=dict)
@@ -159,6 +162,12 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         )
         for name, value in definition.extra_state.items():
             setattr(app.state, name, value)
+        try:
+            for check in definition.start_checks:
+                await check(app.state.runtime)
+        except Exception:
+            await engine.dispose()
+            raise
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         if definition.run_background:

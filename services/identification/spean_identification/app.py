@@ -18,7 +18,7 @@ from spean_identification.idempotency import forgetting
 from spean_identification.returns import reception_scan
 from spean_identification.settings import IdentificationSettings
 from spean_kit.consumer import Subscription
-from spean_kit.keyring import resealing
+from spean_kit.keyring import opening_stored_values, resealing
 from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
 from spean_kit.workers import periodic
@@ -44,6 +44,7 @@ def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporte
             ],
             span_exporters=span_exporters,
             extra_state={"case_keys": CaseKeys(master_keys)},
+            start_checks=[opening_stored_values(master_keys, [WRAPPED_KEYS])],
         )
     )
 

@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from spean_contracts.registry import IDENTIFICATION, REPATRIATION
 from spean_kit.consumer import Subscription
-from spean_kit.keyring import resealing
+from spean_kit.keyring import opening_stored_values, resealing
 from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
 from spean_kit.workers import periodic
@@ -45,6 +45,7 @@ def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter,
                 periodic(deadline_scan(exchange), settings.deadline_scan_seconds),
                 resealing(exchange.sealer, SEALED),
             ],
+            start_checks=[opening_stored_values(exchange.sealer, SEALED)],
             span_exporters=span_exporters,
         )
     )

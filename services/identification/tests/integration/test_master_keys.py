@@ -13,7 +13,7 @@ import pytest
 
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
-from spean_kit.keyring import KeyRing, Unopenable
+from spean_kit.keyring import KeyRing, Unopenable, WrongMasterKey
 from tests.support.app import eventually, running
 
 Auth = Callable[[str], dict[str, str]]
@@ -72,3 +72,26 @@ async def test_a_replaced_master_key_keeps_personal_data_readable_until_its_remo
 
     assert [answer.status_code for answer in during + after] == [200] * 7
     assert {answer.json()["person"]["names"][0] for answer in during + after} == {"Sok Dara"}
+
+
+async def test_a_master_key_that_opens_nothing_stored_keeps_the_service_from_starting(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    async with running(build(settings)) as client:
+        recorded = await client.post("/screenings", json=screening(), headers=auth("moi-case-system"))
+    assert recorded.status_code == 201
+
+    mistaken = settings.model_copy(update={"master_key": new_key()})
+    with pytest.raises(WrongMasterKey, match=r"open none of the last 1 values of case_key\.wrapped_key"):
+        async with running(build(mistaken)):
+            pass
+    assert [case_id for case_id, _ in await wrapped_keys(settings)] == [recorded.json()["case_id"]]
+
+    # The key it replaces given too, the service starts.
+    rotating = mistaken.model_copy(update={"previous_master_keys": [settings.master_key]})
+    async with running(build(rotating)) as client:
+        read = await client.get(
+            f"/screenings/{recorded.json()['screening_id']}", params=PURPOSE, headers=auth("moi-case-system")
+        )
+    assert read.status_code == 200
