@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.database import hold_lock
 from spean_kit.service import Runtime
+from spean_kit.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,6 @@ class SealedColumn:
         return sa.table(self.table, sa.column(self.order), sa.column(self.record_id), sa.column(self.column))
 
 
-Worker = Callable[[Runtime, asyncio.Event], Awaitable[None]]
 Check = Callable[[Runtime], Awaitable[None]]
 SAMPLE = 20
 

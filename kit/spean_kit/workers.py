@@ -11,9 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_kit.service import Runtime
 
 Job = Callable[[AsyncSession, Runtime, datetime], Awaitable[int]]
+# What `ServiceDefinition.workers` holds: runs until the event is set.
+Worker = Callable[[Runtime, asyncio.Event], Awaitable[None]]
 
 
-def periodic(job: Job, every_seconds: float) -> Callable[[Runtime, asyncio.Event], Awaitable[None]]:
+def periodic(job: Job, every_seconds: float) -> Worker:
     """A worker for `ServiceDefinition.workers` that runs `job` every `every_seconds` until stopped."""
 
     async def worker(runtime: Runtime, stop: asyncio.Event) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
@@ -18,6 +19,7 @@ from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
 from spean_kit.workers import periodic
 from spean_repatriation.api.routes import router
+from spean_repatriation.certificates import certificate_watch, report_validity
 from spean_repatriation.crossborder import crossborder_app
 from spean_repatriation.deadlines import deadline_scan
 from spean_repatriation.delivery import Courier
@@ -44,12 +46,16 @@ def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter,
                 Courier(exchange).run,
                 periodic(deadline_scan(exchange), settings.deadline_scan_seconds),
                 resealing(exchange.sealer, SEALED),
+                certificate_watch(
+                    settings, timedelta(days=settings.certificate_warning_days), settings.certificate_check_seconds
+                ),
             ],
             start_checks=[opening_stored_values(exchange.sealer, SEALED)],
             span_exporters=span_exporters,
         )
     )
     app.state.exchange = exchange
+    report_validity(app.state.telemetry.meter_provider.get_meter("spean_repatriation"), settings)
     return app
 
 

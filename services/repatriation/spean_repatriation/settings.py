@@ -54,6 +54,10 @@ class RepatriationSettings(ServiceSettings):
     delivery_backoff_max_seconds: float = 300.0
     receipt_deadline_hours: float = Field(default=24, description="A message unacknowledged this long is a breach.")
     deadline_scan_seconds: float = 30
+    certificate_warning_days: int = Field(
+        default=30, ge=1, description="A certificate of the exchange ending within this many days is logged."
+    )
+    certificate_check_seconds: float = Field(default=6 * 3600, description="How often the certificates are checked.")
 
     def counterpart(self, country: Country) -> Counterpart | None:
         return next((c for c in self.counterparts if c.country is country), None)
