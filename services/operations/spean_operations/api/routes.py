@@ -19,9 +19,9 @@ from spean_kit.service import Runtime, runtime_of
 from spean_kit.topics import consumer_lags
 from spean_operations.adapters.tables import ObservedEvent, Replay
 from spean_operations.api.access import CurrentOperator, settings_of
-from spean_operations.domain.backlog import outbox_backlogs
 from spean_operations.domain.breaches import late
 from spean_operations.domain.flow import minute_of, per_minute
+from spean_operations.domain.metrics import certificate_validity, outbox_backlogs
 from spean_operations.settings import OperationsSettings
 from spean_operations.watch import CASE_TOPICS
 
@@ -37,7 +37,8 @@ def trace_url(settings: OperationsSettings, trace_id: str | None) -> str | None:
     return f"{settings.trace_ui_url.rstrip('/')}/traces/{trace_id}" if trace_id else None
 
 
-async def _backlogs(settings: OperationsSettings) -> dict[str, int] | None:
+async def _exposition(settings: OperationsSettings) -> str | None:
+    """The services' metrics as the collector exposes them; None when they cannot be had."""
     if settings.metrics_url is None:
         return None
     try:
@@ -45,7 +46,7 @@ async def _backlogs(settings: OperationsSettings) -> dict[str, int] | None:
             answer = await client.get(settings.metrics_url)
     except httpx.HTTPError:
         return None
-    return outbox_backlogs(answer.text) if answer.status_code == 200 else None
+    return answer.text if answer.status_code == 200 else None
 
 
 @router.get("/overview")
@@ -79,6 +80,7 @@ async def overview(request: Request, operator: CurrentOperator) -> dict[str, Any
     topics = [topic.name for topic in CASE_TOPICS]
     shelf = await dead_letters(settings.kafka_bootstrap, namespace, LATEST_LETTERS)
     lags = await consumer_lags(settings.kafka_bootstrap, namespace)
+    metrics = await _exposition(settings)
     return {
         "operator": {"subject": operator.subject, "agency": operator.agency},
         "generated_at": now.isoformat(),
@@ -97,7 +99,8 @@ async def overview(request: Request, operator: CurrentOperator) -> dict[str, Any
             }
             for lag in lags
         ],
-        "outbox_backlog": await _backlogs(settings),
+        "outbox_backlog": None if metrics is None else outbox_backlogs(metrics),
+        "certificates": None if metrics is None else certificate_validity(metrics),
         "dead_letters": {
             "totals": shelf.totals,
             "latest": await _with_replays(runtime, shelf.latest),

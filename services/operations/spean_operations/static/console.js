@@ -152,6 +152,28 @@ function showBreaches(breaches) {
   }
 }
 
+// Renewing takes the counterpart's part too: from this many days before the end, a certificate is flagged.
+const CERTIFICATE_WARNING_DAYS = 30;
+
+function showCertificates(certificates) {
+  const rows = $("certificate-rows");
+  if (certificates === null) {
+    const row = el("tr");
+    row.append(el("td", { colspan: "4", class: "muted" }, "metrics unavailable"));
+    rows.replaceChildren(row);
+    return;
+  }
+  rows.replaceChildren();
+  for (const certificate of certificates) {
+    const days = certificate.days_left < 0 ? `ended ${-certificate.days_left} days ago` : String(certificate.days_left);
+    const row = el("tr", certificate.days_left < CERTIFICATE_WARNING_DAYS ? { class: "ending" } : {});
+    for (const text of [certificate.service, certificate.holder, certificate.subject, days]) {
+      row.append(el("td", {}, text));
+    }
+    rows.append(row);
+  }
+}
+
 async function refresh() {
   try {
     const overview = await api("/api/overview");
@@ -165,6 +187,7 @@ async function refresh() {
       drawBars($("backlog-bars"), Object.entries(backlog).map(([service, value]) => ({ label: service, value })));
     }
     showBreaches(overview.deadline_breaches);
+    showCertificates(overview.certificates);
     showDeadLetters(overview.dead_letters);
     $("updated").textContent = `updated ${new Date(overview.generated_at).toLocaleTimeString()}`;
   } catch (error) {
