@@ -150,12 +150,13 @@ def resealing(keyring: KeyRing, columns: Sequence[SealedColumn], *, batch: int =
                         after, swept = await _reseal_batch(session, keyring, column, after, batch, counts)
                     if swept < batch:
                         break
-            if not stop.is_set():
-                if counts["unopenable"]:
-                    log.warning("sealed values no master key opens remain", extra=counts)
+            done = {**counts, "master_key_id": keyring.current_id}
+            if not stop.is_set() and counts["unopenable"]:
+                log.warning("sealed values no master key opens remain: keep the previous keys", extra=done)
+            elif not stop.is_set():
                 log.info(
                     "every sealed value opens with the current master key: the previous keys can be removed",
-                    extra={**counts, "master_key_id": keyring.current_id},
+                    extra=done,
                 )
         await stop.wait()
 

@@ -95,3 +95,37 @@ async def test_a_master_key_that_opens_nothing_stored_keeps_the_service_from_sta
             f"/screenings/{recorded.json()['screening_id']}", params=PURPOSE, headers=auth("moi-case-system")
         )
     assert read.status_code == 200
+
+
+async def test_a_value_no_key_given_opens_is_reported_and_the_previous_keys_kept(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    old, new = new_key(), new_key()
+    settings = await identification_settings(master_key=old)
+    async with running(build(settings)) as client:
+        recorded = await client.post("/screenings", json=screening(), headers=auth("moi-case-system"))
+    connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
+    try:
+        stray = KeyRing.from_base64(new_key()).seal(os.urandom(32), "case-stray")
+        await connection.execute("INSERT INTO case_key (case_id, wrapped_key) VALUES ('case-stray', $1)", stray)
+    finally:
+        await connection.close()
+
+    rotating = settings.model_copy(update={"master_key": new, "previous_master_keys": [old]})
+    with caplog.at_level(logging.INFO, logger="spean_kit.keyring"):
+        async with running(build(rotating)):
+
+            async def reported() -> bool:
+                return any(r.name == "spean_kit.keyring" for r in caplog.records)
+
+            await eventually(reported, what="the sweep's report")
+
+    (report,) = [r for r in caplog.records if r.name == "spean_kit.keyring"]
+    assert (report.levelname, report.message) == (
+        "WARNING",
+        "sealed values no master key opens remain: keep the previous keys",
+    )
+    assert (report.resealed, report.unopenable) == (1, 1)  # type: ignore[attr-defined]
+    keys = dict(await wrapped_keys(settings))
+    KeyRing.from_base64(new).open(keys[recorded.json()["case_id"]], recorded.json()["case_id"])
+    assert keys["case-stray"] == stray
