@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import ConsumerRecord
@@ -36,32 +37,65 @@ from tests.support.kafka import publish
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def stage_events(settings: ServiceSettings, prefix: str, total: int) -> None:
-    """`total` events of cases `prefix-00000`, ... in the outbox, 500 to a transaction as bulk intakes stage them."""
-    await ensure_topics(settings.kafka_bootstrap, [IDENTIFICATION], namespace=settings.topic_namespace)
-    engine = kit_engine(settings.database_url, settings.schema_name)
-    sessions = session_factory(engine)
-    for start in range(0, total, 500):
-        async with sessions() as session, session.begin():
-            for i in range(start, min(total, start + 500)):
-                await add_event(
-                    session,
-                    case_identified(f"{prefix}-{i:05d}"),
-                    source=source_of("test", "MOSVY"),
-                    namespace=settings.topic_namespace,
-                )
-    await engine.dispose()
+@dataclass(frozen=True)
+class Stream:
+    """`total` events of cases `prefix-00000`, ... staged in the sample service's outbox, 500 to a
+    transaction as bulk intakes stage them, and what became of them downstream."""
+
+    settings: ServiceSettings
+    prefix: str
+    total: int
+
+    @classmethod
+    async def staged(cls, settings: ServiceSettings, name: str, total: int) -> Stream:
+        await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+        await ensure_topics(settings.kafka_bootstrap, [IDENTIFICATION], namespace=settings.topic_namespace)
+        prefix = f"{name}-{uuid.uuid4().hex[:8]}"
+        engine = kit_engine(settings.database_url, settings.schema_name)
+        sessions = session_factory(engine)
+        for start in range(0, total, 500):
+            async with sessions() as session, session.begin():
+                for i in range(start, min(total, start + 500)):
+                    await add_event(
+                        session,
+                        case_identified(f"{prefix}-{i:05d}"),
+                        source=source_of("test", "MOSVY"),
+                        namespace=settings.topic_namespace,
+                    )
+        await engine.dispose()
+        return cls(settings, prefix, total)
+
+    async def applied(self) -> int:
+        query = "SELECT count(*) FROM sample_effect WHERE case_id LIKE :p"
+        return int(await scalar(self.settings, query, p=f"{self.prefix}%"))
+
+    async def events_applied(self) -> int:
+        query = "SELECT count(DISTINCT event_id) FROM sample_effect WHERE case_id LIKE :p"
+        return int(await scalar(self.settings, query, p=f"{self.prefix}%"))
+
+    def applied_at_least(self, count: int) -> Callable[[], Awaitable[bool]]:
+        async def reached() -> bool:
+            return await self.applied() >= count
+
+        return reached
+
+    async def all_applied(self, what: str) -> None:
+        """Returns once every event has an effect, and a little longer: a late double would show by then."""
+        await eventually(self.applied_at_least(self.total), within=120, what=what)
+        await asyncio.sleep(2)  # longer than a poll, a relay turn and a consumer batch
+
+    def service(self, *dying: str) -> subprocess.Popen[bytes]:
+        """The sample service in a process of its own (see tests/kit/service_process.py)."""
+        command = [sys.executable, "-m", "tests.kit.service_process", self.settings.model_dump_json(), *dying]
+        return subprocess.Popen(command, cwd=ROOT)
 
 
 async def test_a_relay_killed_once_kafka_has_its_batch_publishes_it_again_and_doubles_nothing_downstream(
     make_settings: SettingsFactory,
 ) -> None:
-    settings = await make_settings()
+    stream = await Stream.staged(await make_settings(), "crash", 2000)
+    settings, total = stream.settings, stream.total
     topic = settings.topic_namespace + IDENTIFICATION.name
-    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
-    prefix = f"crash-{uuid.uuid4().hex[:8]}"
-    total = 2000
-    await stage_events(settings, prefix, total)
 
     def relay(*dying: str) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "tests.kit.relay_process", settings.database_url, settings.schema_name]
@@ -71,7 +105,9 @@ async def test_a_relay_killed_once_kafka_has_its_batch_publishes_it_again_and_do
         return total - int(await scalar(settings, "SELECT count(*) FROM outbox"))
 
     async def on_topic() -> list[ConsumerRecord]:
-        return [r for r in await read_topic(settings.kafka_bootstrap, topic) if r.key.decode().startswith(prefix)]
+        return [
+            r for r in await read_topic(settings.kafka_bootstrap, topic) if r.key.decode().startswith(stream.prefix)
+        ]
 
     # Killed once Kafka has its 10th batch, before the batch leaves the outbox.
     first = relay("10")
@@ -93,36 +129,16 @@ async def test_a_relay_killed_once_kafka_has_its_batch_publishes_it_again_and_do
     assert len(published) == total + 25, "the killed relay's last batch is published again"
     assert len({dict(r.headers)["ce_id"] for r in published}) == total
     async with running(build(settings)):
-
-        async def all_applied() -> bool:
-            applied = await scalar(settings, "SELECT count(*) FROM sample_effect WHERE case_id LIKE :p", p=f"{prefix}%")
-            return bool(applied >= total)
-
-        await eventually(all_applied, within=120, what="every event applied downstream")
-    doubles = await scalar(
-        settings,
-        "SELECT count(*) - count(DISTINCT event_id) FROM sample_effect WHERE case_id LIKE :p",
-        p=f"{prefix}%",
-    )
-    assert doubles == 0
+        await stream.all_applied("every event applied downstream")
+    assert await stream.applied() == total, "an event applied twice"
 
 
 async def test_a_service_killed_between_its_effects_and_their_offsets_applies_each_event_once_after_restart(
     make_settings: SettingsFactory,
 ) -> None:
     # Small relay batches: the consumer commits offsets many times before the last event.
-    settings = await make_settings(outbox_batch_size=20)
-    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
-    prefix = f"killed-{uuid.uuid4().hex[:8]}"
-    total = 3000
-    await stage_events(settings, prefix, total)
-
-    def service(*dying: str) -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-m", "tests.kit.service_process", settings.model_dump_json(), *dying]
-        return subprocess.Popen(command, cwd=ROOT)
-
-    async def applied() -> int:
-        return int(await scalar(settings, "SELECT count(*) FROM sample_effect WHERE case_id LIKE :p", p=f"{prefix}%"))
+    stream = await Stream.staged(await make_settings(outbox_batch_size=20), "killed", 3000)
+    settings = stream.settings
 
     async def committed() -> int:
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
@@ -134,27 +150,20 @@ async def test_a_service_killed_between_its_effects_and_their_offsets_applies_ea
         finally:
             await admin.close()
 
-    first = service("10")
+    first = stream.service("10")
     assert await asyncio.to_thread(first.wait, 120) == -signal.SIGKILL
-    applied_before, committed_before = await applied(), await committed()
-    assert committed_before < applied_before < total, "the killed service left no events applied but uncommitted"
+    applied_before, committed_before = await stream.applied(), await committed()
+    assert committed_before < applied_before < stream.total, "the killed service left no event applied but uncommitted"
 
-    second = service()
+    second = stream.service()
     try:
-
-        async def all_applied() -> bool:
-            return await applied() >= total
-
-        await eventually(all_applied, within=120, what="the restarted service applying every event")
-        # Longer than a poll, a relay turn and a consumer batch: a late double would show by now.
-        await asyncio.sleep(2)
+        await stream.all_applied("the restarted service applying every event")
     finally:
         second.terminate()
         await asyncio.to_thread(second.wait)
 
-    assert await applied() == total, "an event applied twice"
-    distinct = "SELECT count(DISTINCT event_id) FROM sample_effect WHERE case_id LIKE :p"
-    assert await scalar(settings, distinct, p=f"{prefix}%") == total
+    assert await stream.applied() == stream.total, "an event applied twice"
+    assert await stream.events_applied() == stream.total
     assert await scalar(settings, "SELECT count(*) FROM outbox") == 0
 
 
@@ -210,48 +219,27 @@ async def test_replicas_joining_and_leaving_while_events_flow_apply_each_event_o
     make_settings: SettingsFactory,
 ) -> None:
     # Small relay batches: the stream lasts while one replica joins (a rebalance) and the first leaves.
-    settings = await make_settings(outbox_batch_size=20)
-    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
-    prefix = f"replicas-{uuid.uuid4().hex[:8]}"
-    total = 4000
-    await stage_events(settings, prefix, total)
+    stream = await Stream.staged(await make_settings(outbox_batch_size=20), "replicas", 4000)
 
-    def replica() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "tests.kit.service_process", settings.model_dump_json()], cwd=ROOT
-        )
-
-    async def applied() -> int:
-        return int(await scalar(settings, "SELECT count(*) FROM sample_effect WHERE case_id LIKE :p", p=f"{prefix}%"))
-
-    def at_least(count: int) -> Callable[[], Awaitable[bool]]:
-        async def reached() -> bool:
-            return await applied() >= count
-
-        return reached
-
-    first = replica()
+    first = stream.service()
     second: subprocess.Popen[bytes] | None = None
     try:
-        await eventually(at_least(300), what="the first replica applying events")
-        second = replica()
-        await eventually(at_least(1500), what="both replicas applying events")
+        await eventually(stream.applied_at_least(300), what="the first replica applying events")
+        second = stream.service()
+        await eventually(stream.applied_at_least(1500), what="both replicas applying events")
         first.terminate()
         # A replica told to stop finishes its turn and leaves the group within seconds, as a rolling update wants.
         assert await asyncio.to_thread(first.wait, 30) == 0
-        assert await applied() < total, "every event arrived before the first replica left; the test proves nothing"
-        await eventually(at_least(total), within=120, what="the second replica applying the rest")
-        # Longer than a poll, a relay turn and a consumer batch: a late double would show by now.
-        await asyncio.sleep(2)
+        assert await stream.applied() < stream.total, "every event arrived before the first replica left"
+        await stream.all_applied("the second replica applying the rest")
     finally:
-        for running_replica in (first, second):
-            if running_replica is not None and running_replica.poll() is None:
-                running_replica.terminate()
-                await asyncio.to_thread(running_replica.wait)
+        for replica in (first, second):
+            if replica is not None and replica.poll() is None:
+                replica.terminate()
+                await asyncio.to_thread(replica.wait)
 
-    assert await applied() == total, "an event applied twice"
-    distinct = "SELECT count(DISTINCT event_id) FROM sample_effect WHERE case_id LIKE :p"
-    assert await scalar(settings, distinct, p=f"{prefix}%") == total
+    assert await stream.applied() == stream.total, "an event applied twice"
+    assert await stream.events_applied() == stream.total
 
 
 async def test_kafka_killed_while_events_flow_loses_none_and_doubles_none_once_it_returns(
@@ -262,46 +250,28 @@ async def test_kafka_killed_while_events_flow_loses_none_and_doubles_none_once_i
         Layout(root=shared.root, state=tmp_path / "kafka-state", cache=shared.cache),
         Ports(kafka=free_port(), kafka_controller=free_port()),
     )
-    prefix = f"kafka-killed-{uuid.uuid4().hex[:8]}"
-    total = 3000
     try:
         await asyncio.to_thread(kafka.ensure_running)
         # Small relay batches: the relay is mid-publish, and the consumer mid-stream, when Kafka dies.
         settings = await make_settings(kafka_bootstrap=kafka.bootstrap, outbox_batch_size=20)
-        await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
-        await stage_events(settings, prefix, total)
-
-        async def applied() -> int:
-            query = "SELECT count(*) FROM sample_effect WHERE case_id LIKE :p"
-            return int(await scalar(settings, query, p=f"{prefix}%"))
-
+        stream = await Stream.staged(settings, "kafka-killed", 3000)
         async with running(build(settings)):
-
-            async def under_way() -> bool:
-                return await applied() >= 300
-
-            await eventually(under_way, what="events flowing")
+            await eventually(stream.applied_at_least(300), what="events flowing")
             pid = kafka.pid()
             assert pid is not None
             os.kill(pid, signal.SIGKILL)
             await asyncio.to_thread(os.waitpid, pid, 0)
-            assert await applied() < total, "every event arrived before Kafka died; the test proves nothing"
+            assert await stream.applied() < stream.total, "every event arrived before Kafka died"
             await asyncio.sleep(2)
             await asyncio.to_thread(kafka.ensure_running)
-
-            async def all_applied() -> bool:
-                return await applied() >= total
-
-            await eventually(all_applied, within=120, what="every event applied after Kafka returned")
-            # Longer than a poll, a relay turn and a consumer batch: a late double would show by now.
-            await asyncio.sleep(2)
-            assert await applied() == total, "an event applied twice"
+            await stream.all_applied("every event applied after Kafka returned")
+            assert await stream.applied() == stream.total, "an event applied twice"
             published = await read_topic(kafka.bootstrap, settings.topic_namespace + IDENTIFICATION.name)
             dead = await read_topic(kafka.bootstrap, settings.topic_namespace + IDENTIFICATION.dead_letter)
     finally:
         kafka.stop()
 
-    assert len({dict(r.headers)["ce_id"] for r in published}) == total
+    assert len({dict(r.headers)["ce_id"] for r in published}) == stream.total
     assert dead == []
 
 
