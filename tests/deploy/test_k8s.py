@@ -236,3 +236,27 @@ def test_the_public_addresses_agree_with_each_other(built: tuple[str, list[dict[
         if service in {f"spean-{s}" for s in services[:4]}:
             size = annotations["nginx.ingress.kubernetes.io/proxy-body-size"]
             assert int(size.removesuffix("m")) * 1024 * 1024 > limit, host
+
+
+def test_only_the_services_reach_kafka(built: tuple[str, list[dict[str, Any]]]) -> None:
+    """Strimzi opens a listener to every pod of the cluster unless its peers are named: any pod could
+    otherwise publish case events in a service's name."""
+    _, resources = built
+    configs = {r["metadata"]["name"]: r.get("data", {}) for r in resources if r["kind"] == "ConfigMap"}
+    clients = [
+        d["spec"]["template"]["metadata"]["labels"]
+        for d in resources
+        if d["kind"] == "Deployment"
+        for container in d["spec"]["template"]["spec"]["containers"]
+        if any(
+            "SPEAN_KAFKA_BOOTSTRAP" in configs.get(source["configMapRef"]["name"], {})
+            for source in container.get("envFrom", [])
+            if "configMapRef" in source
+        )
+    ]
+    (kafka,) = [r for r in resources if r["kind"] == "Kafka"]
+    (listener,) = kafka["spec"]["kafka"]["listeners"]
+    peers = [peer["podSelector"] for peer in listener["networkPolicyPeers"]]
+    assert len(clients) == 5
+    assert all(any(_selects(peer, labels) for peer in peers) for labels in clients)
+    assert all(any(_selects(peer, labels) for labels in clients) for peer in peers), "a peer that is no service"
