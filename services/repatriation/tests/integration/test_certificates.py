@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -15,7 +17,9 @@ from cryptography.x509.oid import NameOID
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
+from spean_local.pki import CountryCredentials, country_credentials
 from spean_repatriation.certificates import certificate_watch, report_validity
+from spean_repatriation.tls import client_context, server_context
 from tests.support.repatriation import InstanceFactory
 
 
@@ -77,3 +81,66 @@ async def test_a_pinned_certificate_ending_within_weeks_is_logged_and_every_one_
     }
     assert 9 * 86400 < points["counterpart VNM", "old.vnm.spean.test"] <= 10 * 86400
     assert points["own", "repatriation.khm.spean.test"] > 30 * 86400
+
+
+async def handshake(server: ssl.SSLContext, client: ssl.SSLContext) -> bytes:
+    """What a TLS client with `client` reads from a listener with `server` that greets it once connected:
+    nothing if the handshake fails (with TLS 1.3 the client may learn it only as it reads)."""
+
+    async def greet(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"ok")
+        await writer.drain()
+        writer.close()
+
+    listener = await asyncio.start_server(greet, "127.0.0.1", 0, ssl=server)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client, server_hostname="127.0.0.1")
+        try:
+            return await reader.read(2)
+        except (ssl.SSLError, ConnectionResetError):
+            return b""
+        finally:
+            writer.close()
+    except (ssl.SSLError, ConnectionResetError):
+        return b""
+    finally:
+        listener.close()
+        await listener.wait_closed()
+
+
+def presenting(credentials: CountryCredentials, trusting: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=trusting)
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    context.check_hostname = False
+    context.load_cert_chain(credentials.certificate, credentials.private_key)
+    return context
+
+
+async def test_a_counterpart_renewing_its_certificate_is_pinned_with_both_and_either_gets_through(
+    countries: InstanceFactory, tmp_path: Path
+) -> None:
+    kh, vn = await countries(borders=())
+    renewed = country_credentials(tmp_path / "renewed", "VNM")
+    stranger = country_credentials(tmp_path / "stranger", "THA")
+    (vietnam,) = kh.settings.counterparts
+    both = vietnam.model_copy(update={"certificate": vietnam.certificate + renewed.certificate_pem()})
+    settings = kh.settings.model_copy(update={"counterparts": [both]})
+    cambodia = kh.credentials.certificate_pem()
+
+    # Cambodia's listener, Viet Nam calling with its old certificate, its new one, and a stranger's.
+    listened = [await handshake(server_context(settings), presenting(c, cambodia)) for c in (vn.credentials, renewed)]
+    refused = await handshake(server_context(settings), presenting(stranger, cambodia))
+    # Cambodia's courier calling Viet Nam's listener, which presents either certificate.
+    called = []
+    for listening in (vn.credentials, renewed):
+        listener = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cadata=cambodia)
+        listener.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        listener.verify_mode = ssl.CERT_REQUIRED
+        listener.load_cert_chain(listening.certificate, listening.private_key)
+        courier = client_context(settings, both)
+        courier.check_hostname = False
+        called.append(await handshake(listener, courier))
+
+    assert listened == called == [b"ok", b"ok"]
+    assert refused == b"", "a certificate from the same kind of authority, but not pinned, is refused"
