@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts import CloudEvent, ContractViolation, from_kafka_record
 from spean_kit.database import unreachable
 from spean_kit.deadletter import DeadLetters
+from spean_kit.kafka_access import KafkaAccess, access_of
 from spean_kit.outbox import Stager
 from spean_kit.tables import inbox
 from spean_kit.telemetry import Telemetry, batch_attributes, by_cause, ended, messaging_attributes
@@ -90,7 +91,7 @@ class IdempotentConsumer:
         *,
         group: str,
         subscription: Subscription,
-        bootstrap: str,
+        bootstrap: str | KafkaAccess,
         sessions: async_sessionmaker[AsyncSession],
         dead_letters: DeadLetters,
         telemetry: Telemetry,
@@ -100,7 +101,7 @@ class IdempotentConsumer:
     ) -> None:
         self.group = group
         self.subscription = subscription
-        self.bootstrap = bootstrap
+        self.kafka = access_of(bootstrap)
         self.sessions = sessions
         self.dead_letters = dead_letters
         self.stage = stage
@@ -113,7 +114,7 @@ class IdempotentConsumer:
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **self.kafka.options(),
             group_id=self.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

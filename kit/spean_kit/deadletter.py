@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
+from spean_kit.kafka_access import KafkaAccess
 from spean_kit.outbox import new_producer
 
 REASON_LIMIT = 1000
@@ -14,7 +15,7 @@ def dead_letter_topic(topic: str) -> str:
 
 
 class DeadLetters:
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str | KafkaAccess) -> None:
         self.bootstrap = bootstrap
         self._producer: AIOKafkaProducer | None = None
 

@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from spean_kit.kafka_access import KafkaAccess, access_of
+
 router = APIRouter(prefix="/health", tags=["health"])
 
 
@@ -26,8 +28,8 @@ async def database_reachable(engine: AsyncEngine) -> bool:
     return True
 
 
-async def kafka_reachable(bootstrap: str) -> bool:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+async def kafka_reachable(bootstrap: str | KafkaAccess) -> bool:
+    admin = AIOKafkaAdminClient(**access_of(bootstrap).options(), request_timeout_ms=2000)
     try:
         await asyncio.wait_for(admin.start(), timeout=3)
         await asyncio.wait_for(admin.describe_cluster(), timeout=3)
@@ -57,7 +59,7 @@ class Readiness(BaseModel):
 )
 async def ready(request: Request) -> JSONResponse:
     database = await database_reachable(request.app.state.engine)
-    kafka = await kafka_reachable(request.app.state.settings.kafka_bootstrap)
+    kafka = await kafka_reachable(request.app.state.settings.kafka)
     readiness = Readiness(
         status="ready" if database and kafka else "not ready",
         checks={"database": "up" if database else "down", "kafka": "up" if kafka else "down"},

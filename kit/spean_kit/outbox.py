@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import encode_event, new_event_id
 from spean_contracts.fields import EventData
+from spean_kit.kafka_access import KafkaAccess, access_of
 from spean_kit.tables import outbox
 from spean_kit.telemetry import Telemetry, batch_attributes, by_cause, ended, messaging_attributes
 
@@ -133,9 +134,9 @@ async def backlog(connection: AsyncConnection) -> int:
     return int(count or 0)
 
 
-def new_producer(bootstrap: str) -> AIOKafkaProducer:
+def new_producer(bootstrap: str | KafkaAccess) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **access_of(bootstrap).options(),
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
@@ -150,7 +151,7 @@ class OutboxRelay:
     def __init__(
         self,
         engine: AsyncEngine,
-        bootstrap: str,
+        bootstrap: str | KafkaAccess,
         telemetry: Telemetry,
         *,
         schema: str,

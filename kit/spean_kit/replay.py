@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from spean_contracts import ContractViolation, from_kafka_record
 from spean_contracts.registry import TOPICS
 from spean_kit.deadletter import dead_letter_topic
+from spean_kit.kafka_access import KafkaAccess, access_of
 from spean_kit.outbox import new_producer
 from spean_kit.topics import partitions_of
 
@@ -41,9 +42,9 @@ class NoSuchDeadLetter(LookupError):
     pass
 
 
-async def dead_letter_topics(bootstrap: str, namespace: str = "") -> list[str]:
+async def dead_letter_topics(bootstrap: str | KafkaAccess, namespace: str = "") -> list[str]:
     """The platform's dead-letter topics that exist (under `namespace`, a training or test prefix)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**access_of(bootstrap).options())
     await admin.start()
     try:
         present = set(await admin.list_topics())
@@ -53,7 +54,7 @@ async def dead_letter_topics(bootstrap: str, namespace: str = "") -> list[str]:
     return sorted(name for name in names if name in present)
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
+async def read_topic(bootstrap: str | KafkaAccess, topic: str) -> list[ConsumerRecord]:
     """Every record of `topic` from its start to its current end (no consumer group: nothing committed)."""
     partitions = await partitions_of(bootstrap, [topic])
     if not partitions:
@@ -65,9 +66,11 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
 
 
 @contextlib.asynccontextmanager
-async def _reader(bootstrap: str) -> AsyncIterator[AIOKafkaConsumer]:
+async def _reader(bootstrap: str | KafkaAccess) -> AsyncIterator[AIOKafkaConsumer]:
     # What the platform's consumers would see (they read committed records only).
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed")
+    consumer = AIOKafkaConsumer(
+        **access_of(bootstrap).options(), enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         yield consumer
@@ -92,7 +95,7 @@ class Shelf:
     latest: list[DeadLetter]
 
 
-async def dead_letters(bootstrap: str, namespace: str = "", latest: int = 50) -> Shelf:
+async def dead_letters(bootstrap: str | KafkaAccess, namespace: str = "", latest: int = 50) -> Shelf:
     """The letters' count per dead-letter topic (from its offsets) and the `latest` newest letters,
     read from each partition's end. Reading and decoding every letter took seconds with tens of
     thousands of them: the console refreshes every five seconds, and a poison storm is when an
@@ -115,7 +118,7 @@ async def dead_letters(bootstrap: str, namespace: str = "", latest: int = 50) ->
     return Shelf(totals, [_letter(record.topic, record) for record in newest])
 
 
-async def _letter_at(bootstrap: str, dlq: str, partition: int, offset: int) -> ConsumerRecord | None:
+async def _letter_at(bootstrap: str | KafkaAccess, dlq: str, partition: int, offset: int) -> ConsumerRecord | None:
     """The record at `offset` of the partition, read alone, if the partition holds it."""
     at = TopicPartition(dlq, partition)
     if at not in await partitions_of(bootstrap, [dlq]):
@@ -155,7 +158,7 @@ def _letter(dlq: str, record: ConsumerRecord) -> DeadLetter:
     )
 
 
-async def replay(bootstrap: str, dlq: str, offset: int, partition: int = 0) -> DeadLetter:
+async def replay(bootstrap: str | KafkaAccess, dlq: str, offset: int, partition: int = 0) -> DeadLetter:
     """Send the dead letter at `dlq` `partition`@`offset` back to its original topic, as it was first
     published (key, value, CloudEvents headers and trace context; the dlq_* headers dropped)."""
     record = await _letter_at(bootstrap, dlq, partition, offset)

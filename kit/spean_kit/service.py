@@ -114,7 +114,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         await migrate(settings.database_url, settings.schema_name, definition.migrations)
         subscribed = {t for s in definition.subscriptions for t in s.topics}
         await ensure_topics(
-            settings.kafka_bootstrap,
+            settings.kafka,
             [*definition.owns, *(t for t in TOPICS if t.name in subscribed)],
             replication=definition.topic_replication,
             namespace=settings.topic_namespace,
@@ -122,11 +122,11 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         engine = create_engine(settings.database_url, settings.schema_name)
         instrument_engine(engine, telemetry)
         sessions = session_factory(engine)
-        dead_letters = DeadLetters(settings.kafka_bootstrap)
+        dead_letters = DeadLetters(settings.kafka)
         stage = Stager(source_of(settings.service_name, settings.agency), settings.topic_namespace)
         relay = OutboxRelay(
             engine,
-            settings.kafka_bootstrap,
+            settings.kafka,
             telemetry,
             schema=settings.schema_name,
             batch_size=settings.outbox_batch_size,
@@ -138,7 +138,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
                 subscription=dataclasses.replace(
                     subscription, topics=tuple(settings.topic_namespace + topic for topic in subscription.topics)
                 ),
-                bootstrap=settings.kafka_bootstrap,
+                bootstrap=settings.kafka,
                 sessions=sessions,
                 dead_letters=dead_letters,
                 telemetry=telemetry,

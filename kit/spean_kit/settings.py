@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from spean_kit.kafka_access import KafkaAccess, SecurityProtocol
 
 
 class ServiceSettings(BaseSettings):
@@ -13,6 +17,14 @@ class ServiceSettings(BaseSettings):
     agency: str = Field(default="MOSVY", description="The agency on whose behalf the service emits events.")
     database_url: str = Field(description="postgresql://user:password@host:port/database")
     kafka_bootstrap: str = Field(description="host:port of the Kafka bootstrap servers")
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT", description="SASL_SSL in production: the service signs in to Kafka as itself."
+    )
+    kafka_username: str | None = Field(default=None, description="The service's Kafka user (SCRAM-SHA-512).")
+    kafka_password: str | None = Field(default=None, description="Its password. A secret.")
+    kafka_ca_file: Path | None = Field(
+        default=None, description="The CA certificate (PEM) Kafka's TLS listener is trusted by."
+    )
     keycloak_url: str = Field(description="Base URL where this service reaches Keycloak, e.g. http://127.0.0.1:26080")
     keycloak_public_url: str | None = Field(
         default=None,
@@ -52,6 +64,16 @@ class ServiceSettings(BaseSettings):
         description="Prefix of every topic and consumer group name, so that environments (training, "
         "staging) can share one Kafka cluster without seeing each other's events. Empty in production.",
     )
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        return KafkaAccess(
+            self.kafka_bootstrap,
+            self.kafka_security_protocol,
+            self.kafka_username,
+            self.kafka_password,
+            self.kafka_ca_file,
+        )
 
     @property
     def schema_name(self) -> str:

@@ -14,9 +14,12 @@ from aiokafka.errors import KafkaTimeoutError
 from spean_contracts import Topic
 from spean_contracts.registry import DEAD_LETTER_RETENTION_MS, TOPICS
 from spean_kit.deadletter import dead_letter_topic
+from spean_kit.kafka_access import KafkaAccess, access_of
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[Topic], *, replication: int = 1, namespace: str = "") -> None:
+async def ensure_topics(
+    bootstrap: str | KafkaAccess, topics: Iterable[Topic], *, replication: int = 1, namespace: str = ""
+) -> None:
     """Creates those of `topics` and their dead-letter twins that do not exist yet, with the partitions
     and retention their contract gives: a broker's default retention (a week, in Kafka) would delete
     the events the registry rebuilds from. Where the topics already exist (a cluster's topic operator
@@ -25,7 +28,7 @@ async def ensure_topics(bootstrap: str, topics: Iterable[Topic], *, replication:
     for topic in topics:
         wanted[namespace + topic.name] = (topic.partitions, topic.retention_ms)
         wanted[dead_letter_topic(namespace + topic.name)] = (1, DEAD_LETTER_RETENTION_MS)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**access_of(bootstrap).options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -42,7 +45,7 @@ async def ensure_topics(bootstrap: str, topics: Iterable[Topic], *, replication:
         await admin.close()
 
 
-async def _leaders_answering(bootstrap: str, admin: AIOKafkaAdminClient, topics: list[str]) -> None:
+async def _leaders_answering(bootstrap: str | KafkaAccess, admin: AIOKafkaAdminClient, topics: list[str]) -> None:
     """Returns once the leader of every partition of `topics` answers for its offsets. For a moment
     after a topic is created (here, or by the service that owns it) they do not, and a consumer group
     asking then is told NotLeaderForPartition, which aiokafka logs as an error: in every consuming
@@ -57,7 +60,7 @@ async def _leaders_answering(bootstrap: str, admin: AIOKafkaAdminClient, topics:
         described = await admin.describe_topics(topics)
     partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
     # Asked again every 10 ms, not every 100: a service waits here at every start.
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, retry_backoff_ms=10)
+    consumer = AIOKafkaConsumer(**access_of(bootstrap).options(), retry_backoff_ms=10)
     await consumer.start()
     try:
         with contextlib.suppress(KafkaTimeoutError):
@@ -66,8 +69,8 @@ async def _leaders_answering(bootstrap: str, admin: AIOKafkaAdminClient, topics:
         await consumer.stop()
 
 
-async def partitions_of(bootstrap: str, topics: Iterable[str]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def partitions_of(bootstrap: str | KafkaAccess, topics: Iterable[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(**access_of(bootstrap).options())
     await admin.start()
     try:
         described = await admin.describe_topics(list(topics))
@@ -76,10 +79,10 @@ async def partitions_of(bootstrap: str, topics: Iterable[str]) -> list[TopicPart
     return [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
 
 
-async def group_caught_up(bootstrap: str, group: str, topics: Iterable[str]) -> bool:
+async def group_caught_up(bootstrap: str | KafkaAccess, group: str, topics: Iterable[str]) -> bool:
     """Whether `group` has committed offsets at the end of every partition of `topics` (lag zero)."""
     partitions = await partitions_of(bootstrap, topics)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**access_of(bootstrap).options(), group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         ends = await consumer.end_offsets(partitions)
@@ -91,10 +94,10 @@ async def group_caught_up(bootstrap: str, group: str, topics: Iterable[str]) -> 
         await consumer.stop()
 
 
-async def rewind(bootstrap: str, group: str, topics: Iterable[str]) -> None:
+async def rewind(bootstrap: str | KafkaAccess, group: str, topics: Iterable[str]) -> None:
     """Set `group`'s offsets to 0 on every partition of `topics` (the group must have no live member)."""
     partitions = await partitions_of(bootstrap, topics)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**access_of(bootstrap).options(), group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -111,11 +114,11 @@ class Lag:
     """Records on the topic's partitions after the group's committed offsets."""
 
 
-async def consumer_lags(bootstrap: str, namespace: str = "") -> list[Lag]:
+async def consumer_lags(bootstrap: str | KafkaAccess, namespace: str = "") -> list[Lag]:
     """How far each of the platform's consumer groups (those named `<namespace>spean-...`) is behind
     the end of each of the platform's topics (under `namespace`) it has committed offsets on."""
     topics = {namespace + topic.name for topic in TOPICS}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**access_of(bootstrap).options())
     await admin.start()
     try:
         groups = sorted(
@@ -131,7 +134,7 @@ async def consumer_lags(bootstrap: str, namespace: str = "") -> list[Lag]:
     partitions = {partition for offsets in committed.values() for partition in offsets}
     if not partitions:
         return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**access_of(bootstrap).options(), enable_auto_commit=False)
     await consumer.start()
     try:
         ends = await consumer.end_offsets(list(partitions))

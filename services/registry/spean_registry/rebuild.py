@@ -36,9 +36,9 @@ async def rebuild(settings: RegistrySettings) -> float:
     consumer = IdempotentConsumer(
         group=settings.consumer_group,
         subscription=dataclasses.replace(PROJECTION, topics=tuple(topics)),
-        bootstrap=settings.kafka_bootstrap,
+        bootstrap=settings.kafka,
         sessions=sessions,
-        dead_letters=DeadLetters(settings.kafka_bootstrap),
+        dead_letters=DeadLetters(settings.kafka),
         telemetry=Telemetry(TracerProvider(), MeterProvider()),
         stage=Stager("/spean/registry/rebuild", settings.topic_namespace),
     )
@@ -46,11 +46,11 @@ async def rebuild(settings: RegistrySettings) -> float:
     async with sessions() as session, session.begin():
         await session.execute(sa.text(f"TRUNCATE {names}"))
         await session.exec(sa.delete(inbox).where(inbox.c.consumer == consumer.inbox_name))
-    await rewind(settings.kafka_bootstrap, settings.consumer_group, topics)
+    await rewind(settings.kafka, settings.consumer_group, topics)
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
     try:
-        while not await group_caught_up(settings.kafka_bootstrap, settings.consumer_group, topics):
+        while not await group_caught_up(settings.kafka, settings.consumer_group, topics):
             if task.done():
                 task.result()
             await asyncio.sleep(0.2)

