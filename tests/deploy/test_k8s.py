@@ -18,6 +18,9 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
+from spean_contracts.registry import Service
+from tests.support.kafka_acls import Acl, catalogue_acls, console_acls
+
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT.parent / "shared" / "k8s-crds"
 KUBERNETES = "1.33"
@@ -260,3 +263,25 @@ def test_only_the_services_reach_kafka(built: tuple[str, list[dict[str, Any]]]) 
     assert len(clients) == 5
     assert all(any(_selects(peer, labels) for peer in peers) for labels in clients)
     assert all(any(_selects(peer, labels) for labels in clients) for peer in peers), "a peer that is no service"
+
+
+def test_each_service_s_kafka_user_may_do_what_it_publishes_and_consumes_and_no_more(
+    built: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, resources = built
+    granted = {
+        user["metadata"]["name"]: {
+            Acl(acl["resource"]["type"], acl["resource"]["name"], operation, acl["resource"]["patternType"])
+            for acl in user["spec"]["authorization"]["acls"]
+            for operation in acl["operations"]
+        }
+        for user in resources
+        if user["kind"] == "KafkaUser"
+    }
+    assert granted == {f"spean-{s.value}": catalogue_acls(s) for s in Service} | {"spean-operations": console_acls()}
+    configs = {r["metadata"]["name"]: r.get("data", {}) for r in resources if r["kind"] == "ConfigMap"}
+    for deployment in (r for r in resources if r["kind"] == "Deployment"):
+        config = configs.get(deployment["metadata"]["name"], {})
+        if "SPEAN_KAFKA_BOOTSTRAP" in config:
+            assert config["SPEAN_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+            assert config["SPEAN_KAFKA_USERNAME"] in granted

@@ -1,7 +1,8 @@
 """What a service may do on Kafka, from what it publishes and consumes: write its own topics (their
 dead-letter twins it only sees), read those it consumes and write their dead-letter twins, and read as
-its consumer group. deploy/k8s grants these to each service's Kafka user, from the catalogue; a kit
-test grants them to the sample service and sees them suffice."""
+its consumer group. deploy/k8s grants these to each service's Kafka user, from the catalogue (a test
+compares them), and the operations console what it does; a kit test grants them to the sample service
+and sees them suffice."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class Acl:
     resource: str  # Kafka's resource type, as Strimzi names it: topic, group
     name: str
     operation: str  # Read and Write each include Describe
+    pattern: str = "literal"  # or prefix: every name that starts with `name`
 
 
 def service_acls(owns: Iterable[str], consumes: Iterable[str], group: str) -> set[Acl]:
@@ -37,3 +39,13 @@ def catalogue_acls(service: Service) -> set[Acl]:
         [t.name for t in TOPICS if service in t.consumers],
         f"spean-{service.value}",
     )
+
+
+def console_acls() -> set[Acl]:
+    """The operations console's: it watches every case topic, lists and reads every dead letter and
+    sends one back to its topic on an operator's word, and reads every service's consumer lag."""
+    acls = {Acl("group", "spean-operations", "Read"), Acl("group", "spean-", "Describe", "prefix")}
+    for topic in TOPICS:
+        for name in (topic.name, dead_letter_topic(topic.name)):
+            acls |= {Acl("topic", name, "Read"), Acl("topic", name, "Write")}
+    return acls
