@@ -33,6 +33,7 @@ from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import MIGRATIONS, build, case_identified
 from tests.support.app import eventually, free_port, running, scalar
 from tests.support.kafka import publish
+from tests.support.servers import own_kafka
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -170,11 +171,7 @@ async def test_a_service_killed_between_its_effects_and_their_offsets_applies_ea
 async def test_the_api_keeps_answering_while_kafka_is_down_and_every_event_arrives_after(
     make_settings: SettingsFactory, moi_token: Callable[[], str], tmp_path: Path
 ) -> None:
-    shared = Layout.from_env()
-    kafka = Kafka(
-        Layout(root=shared.root, state=tmp_path / "kafka-state", cache=shared.cache),
-        Ports(kafka=free_port(), kafka_controller=free_port()),
-    )
+    kafka = own_kafka(tmp_path, Kafka)
     prefix = f"outage-{uuid.uuid4().hex[:8]}"
     bearer = {"Authorization": f"Bearer {moi_token()}"}
     try:
@@ -245,11 +242,7 @@ async def test_replicas_joining_and_leaving_while_events_flow_apply_each_event_o
 async def test_kafka_killed_while_events_flow_loses_none_and_doubles_none_once_it_returns(
     make_settings: SettingsFactory, tmp_path: Path
 ) -> None:
-    shared = Layout.from_env()
-    kafka = Kafka(
-        Layout(root=shared.root, state=tmp_path / "kafka-state", cache=shared.cache),
-        Ports(kafka=free_port(), kafka_controller=free_port()),
-    )
+    kafka = own_kafka(tmp_path, Kafka)
     try:
         await asyncio.to_thread(kafka.ensure_running)
         # Small relay batches: the relay is mid-publish, and the consumer mid-stream, when Kafka dies.

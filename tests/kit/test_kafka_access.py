@@ -17,12 +17,12 @@ from spean_kit.health import kafka_reachable
 from spean_kit.kafka_access import KafkaAccess
 from spean_kit.outbox import new_producer
 from spean_kit.topics import ensure_topics
-from spean_local.paths import Layout, Ports
 from spean_local.servers import Kafka
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import build
-from tests.support.app import eventually, free_port, running, scalar
+from tests.support.app import eventually, running, scalar
 from tests.support.kafka_acls import Acl, service_acls
+from tests.support.servers import own_kafka
 
 MECHANISM = "SCRAM-SHA-512"
 ADMIN = ("kafka-admin", "admin-secret")
@@ -85,11 +85,7 @@ class SignedInKafka(Kafka):
 async def test_a_service_signed_in_to_kafka_works_within_its_acls_and_nobody_else_gets_in(
     make_settings: SettingsFactory, moi_token: Callable[[], str], tmp_path: Path
 ) -> None:
-    shared = Layout.from_env()
-    kafka = SignedInKafka(
-        Layout(root=shared.root, state=tmp_path / "kafka-state", cache=shared.cache),
-        Ports(kafka=free_port(), kafka_controller=free_port()),
-    )
+    kafka = own_kafka(tmp_path, SignedInKafka)
     case_id = f"signed-in-{uuid.uuid4().hex[:8]}"
     try:
         await asyncio.to_thread(kafka.ensure_running)

@@ -15,17 +15,12 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from spean_local.paths import Layout, Ports
 from spean_local.servers import Kafka
-from tests.support.app import free_port
+from tests.support.servers import own_kafka
 
 
 async def test_kafka_killed_hard_comes_back_with_its_topics_and_records(tmp_path: Path) -> None:
-    shared = Layout.from_env()
-    kafka = Kafka(
-        Layout(root=shared.root, state=tmp_path / "state", cache=shared.cache),
-        Ports(kafka=free_port(), kafka_controller=free_port()),
-    )
+    kafka = own_kafka(tmp_path, Kafka)
     topic = f"crash.{uuid.uuid4().hex[:8]}"
     try:
         # The start-up wait polls Kafka with a client of its own event loop, so it runs in a thread.
