@@ -121,12 +121,19 @@ async def hand_over(destination: Instance, origin: Instance, reference: str) -> 
     return handover_id
 
 
+def presenting(credentials: CountryCredentials, trusting: str) -> ssl.SSLContext:
+    """A TLS client's context presenting `credentials`' certificate and trusting exactly the certificates
+    (PEM) of `trusting`."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=trusting)
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    context.load_cert_chain(credentials.certificate, credentials.private_key)
+    return context
+
+
 def tls_client(credentials: CountryCredentials, server: CountryCredentials) -> httpx.AsyncClient:
     """An HTTPS client presenting `credentials`' certificate and trusting exactly `server`'s, that holds
     each answer of a listener to the listener's published OpenAPI document."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=server.certificate_pem())
-    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
-    context.load_cert_chain(credentials.certificate, credentials.private_key)
+    context = presenting(credentials, server.certificate_pem())
     hooks: dict[str, list[Callable[..., Any]]] = {"response": [Conformance(lambda: json.loads(LISTENER.read_text()))]}
     return httpx.AsyncClient(verify=context, timeout=10, event_hooks=hooks)
 

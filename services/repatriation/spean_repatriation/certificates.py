@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -33,7 +33,8 @@ class Certificate:
 
 def certificates_of(settings: RepatriationSettings) -> list[Certificate]:
     """This instance's certificate, then each counterpart's pinned ones (a counterpart renewing its
-    certificate is pinned with both, old and new, until it has switched)."""
+    certificate is pinned with both, old and new, until it has switched). Read once, at start-up, as the
+    TLS contexts read them: a certificate file replaced since is not in use until the service restarts."""
     pinned = [("own", settings.tls_certificate.read_bytes())]
     pinned += [(f"counterpart {c.country.value}", c.certificate.encode()) for c in settings.counterparts]
     return [
@@ -53,13 +54,13 @@ def ending(certificates: Iterable[Certificate], now: datetime, within: timedelta
     return sorted((c for c in certificates if c.not_after - now <= within), key=lambda c: c.not_after)
 
 
-def certificate_watch(settings: RepatriationSettings, within: timedelta, every_seconds: float) -> Worker:
+def certificate_watch(certificates: Sequence[Certificate], within: timedelta, every_seconds: float) -> Worker:
     """A worker that logs, every `every_seconds`, each certificate ending within `within` (an error once ended)."""
 
     async def watch_certificates(runtime: Runtime, stop: asyncio.Event) -> None:
         while not stop.is_set():
             now = datetime.now(UTC)
-            for certificate in ending(certificates_of(settings), now, within):
+            for certificate in ending(certificates, now, within):
                 left = certificate.not_after - now
                 fields = {
                     "holder": certificate.holder,
@@ -79,12 +80,12 @@ def certificate_watch(settings: RepatriationSettings, within: timedelta, every_s
     return watch_certificates
 
 
-def report_validity(meter: Meter, settings: RepatriationSettings) -> None:
+def report_validity(meter: Meter, certificates: Sequence[Certificate]) -> None:
     """The gauge `spean.certificate.validity`: seconds each certificate has left (negative once ended)."""
 
     def observe(_: CallbackOptions) -> Iterable[Observation]:
         now = datetime.now(UTC)
-        for certificate in certificates_of(settings):
+        for certificate in certificates:
             attributes = {"certificate.holder": certificate.holder, "certificate.subject": certificate.subject}
             yield Observation((certificate.not_after - now).total_seconds(), attributes)
 

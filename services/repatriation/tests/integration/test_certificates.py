@@ -17,10 +17,10 @@ from cryptography.x509.oid import NameOID
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
-from spean_local.pki import CountryCredentials, country_credentials
-from spean_repatriation.certificates import certificate_watch, report_validity
+from spean_local.pki import country_credentials
+from spean_repatriation.certificates import certificate_watch, certificates_of, report_validity
 from spean_repatriation.tls import client_context, server_context
-from tests.support.repatriation import InstanceFactory
+from tests.support.repatriation import InstanceFactory, presenting
 
 
 def certificate_ending(at: datetime, name: str) -> str:
@@ -53,13 +53,13 @@ async def test_a_pinned_certificate_ending_within_weeks_is_logged_and_every_one_
 
     stop = asyncio.Event()
     with caplog.at_level(logging.WARNING, logger="spean_repatriation.certificates"):
-        watch = certificate_watch(settings, timedelta(days=30), 60)
+        watch = certificate_watch(certificates_of(settings), timedelta(days=30), 60)
         watching = asyncio.ensure_future(watch(kh.app.state.runtime, stop))
         await asyncio.sleep(0.2)
         stop.set()
         await watching
     reader = InMemoryMetricReader()
-    report_validity(MeterProvider(metric_readers=[reader]).get_meter("test"), settings)
+    report_validity(MeterProvider(metric_readers=[reader]).get_meter("test"), certificates_of(settings))
     metrics = reader.get_metrics_data()
     assert metrics is not None
     points = {
@@ -109,14 +109,6 @@ async def handshake(server: ssl.SSLContext, client: ssl.SSLContext) -> bytes:
         await listener.wait_closed()
 
 
-def presenting(credentials: CountryCredentials, trusting: str) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=trusting)
-    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
-    context.check_hostname = False
-    context.load_cert_chain(credentials.certificate, credentials.private_key)
-    return context
-
-
 async def test_a_counterpart_renewing_its_certificate_is_pinned_with_both_and_either_gets_through(
     countries: InstanceFactory, tmp_path: Path
 ) -> None:
@@ -134,13 +126,9 @@ async def test_a_counterpart_renewing_its_certificate_is_pinned_with_both_and_ei
     # Cambodia's courier calling Viet Nam's listener, which presents either certificate.
     called = []
     for listening in (vn.credentials, renewed):
-        listener = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cadata=cambodia)
-        listener.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
-        listener.verify_mode = ssl.CERT_REQUIRED
-        listener.load_cert_chain(listening.certificate, listening.private_key)
-        courier = client_context(settings, both)
-        courier.check_hostname = False
-        called.append(await handshake(listener, courier))
+        presented = {"tls_certificate": listening.certificate, "tls_private_key": listening.private_key}
+        listener = server_context(vn.settings.model_copy(update=presented))
+        called.append(await handshake(listener, client_context(settings, both)))
 
     assert listened == called == [b"ok", b"ok"]
     assert refused == b"", "a certificate from the same kind of authority, but not pinned, is refused"
