@@ -15,7 +15,7 @@ import httpx
 import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from spean_kit.database import async_url
 from spean_kit.settings import ServiceSettings
@@ -89,15 +89,29 @@ async def pages(client: httpx.AsyncClient, path: str, headers: dict[str, str], *
     return answers
 
 
-async def scalar(settings: ServiceSettings, query: str, **parameters: Any) -> Any:
+@contextlib.asynccontextmanager
+async def _connected(settings: ServiceSettings) -> AsyncIterator[AsyncConnection]:
+    """A connection to the service's database, in its schema."""
     engine = create_async_engine(
         async_url(settings.database_url), connect_args={"server_settings": {"search_path": settings.schema_name}}
     )
     try:
         async with engine.connect() as connection:
-            return await connection.scalar(sa.text(query), parameters)
+            yield connection
     finally:
         await engine.dispose()
+
+
+async def scalar(settings: ServiceSettings, query: str, **parameters: Any) -> Any:
+    async with _connected(settings) as connection:
+        return await connection.scalar(sa.text(query), parameters)
+
+
+async def rows(settings: ServiceSettings, query: str | sa.Select[Any], **parameters: Any) -> list[tuple[Any, ...]]:
+    """Every row `query` finds in the service's database."""
+    async with _connected(settings) as connection:
+        found = await connection.execute(sa.text(query) if isinstance(query, str) else query, parameters)
+        return [tuple(row) for row in found]
 
 
 def service_settings(kind: type[S], servers: Endpoints, database_url: str, **overrides: Any) -> S:

@@ -14,7 +14,7 @@ import pytest
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
 from spean_kit.keyring import KeyRing, Unopenable, WrongMasterKey
-from tests.support.app import eventually, running
+from tests.support.app import eventually, rows, running
 
 Auth = Callable[[str], dict[str, str]]
 SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
@@ -27,11 +27,10 @@ def new_key() -> str:
 
 
 async def wrapped_keys(settings: IdentificationSettings) -> list[tuple[str, bytes]]:
-    connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
-    try:
-        return [(row["case_id"], row["wrapped_key"]) for row in await connection.fetch("SELECT * FROM case_key")]
-    finally:
-        await connection.close()
+    return [
+        (case_id, bytes(wrapped))
+        for case_id, wrapped in await rows(settings, "SELECT case_id, wrapped_key FROM case_key")
+    ]
 
 
 async def test_a_replaced_master_key_keeps_personal_data_readable_until_its_removal(

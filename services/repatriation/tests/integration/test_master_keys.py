@@ -7,14 +7,14 @@ import base64
 import logging
 import os
 
-import asyncpg
 import pytest
+import sqlalchemy as sa
 
 from spean_kit.keyring import KeyRing, Unopenable
 from spean_repatriation.app import build
 from spean_repatriation.sealing import SEALED
 from spean_repatriation.settings import RepatriationSettings
-from tests.support.app import eventually, running
+from tests.support.app import eventually, rows, running
 from tests.support.repatriation import InstanceFactory, return_request
 
 PURPOSE = {"purpose": "prepare the family tracing"}
@@ -23,15 +23,13 @@ DONE = "every sealed value opens with the current"
 
 async def sealed_values(settings: RepatriationSettings) -> list[tuple[str, bytes]]:
     """Every sealed value of the instance, with the record id it is bound to."""
-    connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
-    try:
-        found = []
-        for column in SEALED:
-            query = f"SELECT {column.record_id}, {column.column} FROM {column.table} WHERE {column.column} IS NOT NULL"
-            found += [(str(bound_to), bytes(value)) for bound_to, value in await connection.fetch(query)]
-        return found
-    finally:
-        await connection.close()
+    found = []
+    for column in SEALED:
+        table = column.selectable
+        sealed = table.c[column.column]
+        query = sa.select(table.c[column.record_id], sealed).where(sealed.is_not(None))
+        found += [(str(bound_to), bytes(value)) for bound_to, value in await rows(settings, query)]
+    return found
 
 
 async def test_a_replaced_master_key_keeps_persons_and_messages_readable_until_its_removal(
