@@ -19,7 +19,7 @@ from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
 from spean_kit.workers import periodic
 from spean_repatriation.api.routes import router
-from spean_repatriation.certificates import certificate_watch, certificates_of, report_validity
+from spean_repatriation.certificates import InUse, certificate_watch, report_validity
 from spean_repatriation.crossborder import crossborder_app
 from spean_repatriation.deadlines import deadline_scan
 from spean_repatriation.delivery import Courier
@@ -34,7 +34,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter, ...] = ()) -> FastAPI:
     exchange = Exchange.from_settings(settings)
-    certificates = certificates_of(settings)
+    in_use = InUse(settings)
     app = create_app(
         ServiceDefinition(
             title=f"Spean repatriation ({settings.country.value})",
@@ -48,7 +48,7 @@ def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter,
                 periodic(deadline_scan(exchange), settings.deadline_scan_seconds),
                 resealing(exchange.sealer, SEALED),
                 certificate_watch(
-                    certificates, timedelta(days=settings.certificate_warning_days), settings.certificate_check_seconds
+                    in_use, timedelta(days=settings.certificate_warning_days), settings.certificate_check_seconds
                 ),
             ],
             start_checks=[opening_stored_values(exchange.sealer, SEALED)],
@@ -56,7 +56,7 @@ def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter,
         )
     )
     app.state.exchange = exchange
-    report_validity(app.state.telemetry.meter_provider.get_meter("spean_repatriation"), certificates)
+    report_validity(app.state.telemetry.meter_provider.get_meter("spean_repatriation"), in_use)
     return app
 
 

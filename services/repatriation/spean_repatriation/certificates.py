@@ -6,8 +6,9 @@ every few hours and in its metrics (`spean.certificate.validity`, seconds left, 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -31,10 +32,22 @@ class Certificate:
     not_after: datetime
 
 
+class InUse:
+    """The certificates the running service uses, read once, when first wanted, as its TLS contexts
+    read them at start: a certificate file replaced since is not in use until the service restarts.
+    Not when the app is built: its API document is made from an app built without any certificate."""
+
+    def __init__(self, settings: RepatriationSettings) -> None:
+        self._settings = settings
+
+    @functools.cached_property
+    def certificates(self) -> list[Certificate]:
+        return certificates_of(self._settings)
+
+
 def certificates_of(settings: RepatriationSettings) -> list[Certificate]:
     """This instance's certificate, then each counterpart's pinned ones (a counterpart renewing its
-    certificate is pinned with both, old and new, until it has switched). Read once, at start-up, as the
-    TLS contexts read them: a certificate file replaced since is not in use until the service restarts."""
+    certificate is pinned with both, old and new, until it has switched)."""
     pinned = [("own", settings.tls_certificate.read_bytes())]
     pinned += [(f"counterpart {c.country.value}", c.certificate.encode()) for c in settings.counterparts]
     return [
@@ -54,13 +67,13 @@ def ending(certificates: Iterable[Certificate], now: datetime, within: timedelta
     return sorted((c for c in certificates if c.not_after - now <= within), key=lambda c: c.not_after)
 
 
-def certificate_watch(certificates: Sequence[Certificate], within: timedelta, every_seconds: float) -> Worker:
+def certificate_watch(in_use: InUse, within: timedelta, every_seconds: float) -> Worker:
     """A worker that logs, every `every_seconds`, each certificate ending within `within` (an error once ended)."""
 
     async def watch_certificates(runtime: Runtime, stop: asyncio.Event) -> None:
         while not stop.is_set():
             now = datetime.now(UTC)
-            for certificate in ending(certificates, now, within):
+            for certificate in ending(in_use.certificates, now, within):
                 left = certificate.not_after - now
                 fields = {
                     "holder": certificate.holder,
@@ -80,12 +93,12 @@ def certificate_watch(certificates: Sequence[Certificate], within: timedelta, ev
     return watch_certificates
 
 
-def report_validity(meter: Meter, certificates: Sequence[Certificate]) -> None:
+def report_validity(meter: Meter, in_use: InUse) -> None:
     """The gauge `spean.certificate.validity`: seconds each certificate has left (negative once ended)."""
 
     def observe(_: CallbackOptions) -> Iterable[Observation]:
         now = datetime.now(UTC)
-        for certificate in certificates:
+        for certificate in in_use.certificates:
             attributes = {"certificate.holder": certificate.holder, "certificate.subject": certificate.subject}
             yield Observation((certificate.not_after - now).total_seconds(), attributes)
 

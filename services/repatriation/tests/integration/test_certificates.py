@@ -18,7 +18,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from spean_local.pki import country_credentials
-from spean_repatriation.certificates import certificate_watch, certificates_of, report_validity
+from spean_repatriation.certificates import InUse, certificate_watch, report_validity
 from spean_repatriation.tls import client_context, server_context
 from tests.support.repatriation import InstanceFactory, presenting
 
@@ -53,13 +53,13 @@ async def test_a_pinned_certificate_ending_within_weeks_is_logged_and_every_one_
 
     stop = asyncio.Event()
     with caplog.at_level(logging.WARNING, logger="spean_repatriation.certificates"):
-        watch = certificate_watch(certificates_of(settings), timedelta(days=30), 60)
+        watch = certificate_watch(InUse(settings), timedelta(days=30), 60)
         watching = asyncio.ensure_future(watch(kh.app.state.runtime, stop))
         await asyncio.sleep(0.2)
         stop.set()
         await watching
     reader = InMemoryMetricReader()
-    report_validity(MeterProvider(metric_readers=[reader]).get_meter("test"), certificates_of(settings))
+    report_validity(MeterProvider(metric_readers=[reader]).get_meter("test"), InUse(settings))
     metrics = reader.get_metrics_data()
     assert metrics is not None
     points = {
