@@ -25,13 +25,15 @@ from spean_cli.state import State
 
 app = typer.Typer(help="Spean from the command line: sign in, screen, follow events and cases.", no_args_is_help=True)
 events_app = typer.Typer(help="Case events on Kafka.", no_args_is_help=True)
-audit_app = typer.Typer(help="The registry's tamper-evident audit log.", no_args_is_help=True)
+audit_app = typer.Typer(help="The services' tamper-evident audit trails.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead-lettered events: what consumers could not process, and their replay.")
 app.add_typer(events_app, name="events")
 app.add_typer(audit_app, name="audit")
 app.add_typer(dlq_app, name="dlq")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+# The services whose audit trails record who read or decided on a person's data.
+AUDITED_SERVICES = ("identification", "repatriation", "registry")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 F = TypeVar("F", bound=Callable[..., None])
 CHUNK = 500
@@ -325,17 +327,21 @@ def stats(
 @audit_app.command("verify")
 @one_line_failures
 def audit_verify(as_json: JsonOption = False) -> None:
-    """Verify the registry's hash-chained audit log; names the first broken entry.
+    """Verify the hash-chained audit trails of identification, repatriation and the registry; names each
+    trail's first broken entry.
 
     Example: spean audit verify
     """
-    answer = _request("GET", "registry", "/audit/verify")
+    answers = {service: _request("GET", service, "/audit/verify") for service in AUDITED_SERVICES}
     if as_json:
-        _print(answer, True)
-    elif answer["valid"]:
-        out.print(f"audit chain intact: {answer['entries']} entries")
-    else:
-        raise Failure(f"audit chain broken at entry {answer['first_broken_entry']}")
+        _print(answers, True)
+        return
+    for service, answer in answers.items():
+        if answer["valid"]:
+            out.print(f"{service}: audit chain intact, {answer['entries']} entries")
+    broken = [f"{service} at entry {a['first_broken_entry']}" for service, a in answers.items() if not a["valid"]]
+    if broken:
+        raise Failure("audit chain broken: " + ", ".join(broken))
 
 
 @events_app.command("tail")

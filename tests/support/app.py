@@ -114,6 +114,13 @@ async def rows(settings: ServiceSettings, query: str | sa.Select[Any], **paramet
         return [tuple(row) for row in found]
 
 
+async def tamper(settings: ServiceSettings, statement: str, **parameters: Any) -> None:
+    """`statement` run and committed behind the service's back, as someone with database access could."""
+    async with _connected(settings) as connection:
+        await connection.execute(sa.text(statement), parameters)
+        await connection.commit()
+
+
 def service_settings(kind: type[S], servers: Endpoints, database_url: str, **overrides: Any) -> S:
     """Settings for a service under test: its own database and its own topic namespace on the shared
     servers, and short polling so tests wait less."""

@@ -11,12 +11,14 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from spean_contracts.registry import IDENTIFICATION, REFERRAL, REPATRIATION
 from spean_identification.adapters.crypto import WRAPPED_KEYS, CaseKeys
+from spean_identification.adapters.tables import AccessAudit
 from spean_identification.api.routes import router
 from spean_identification.determinations import breach_scan
 from spean_identification.followed import on_case_event
 from spean_identification.idempotency import forgetting
 from spean_identification.returns import reception_scan
 from spean_identification.settings import IdentificationSettings
+from spean_kit import audit
 from spean_kit.consumer import Subscription
 from spean_kit.keyring import opening_stored_values, resealing
 from spean_kit.logs import configure_logging
@@ -33,7 +35,7 @@ def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporte
             title="Spean identification",
             settings=settings,
             migrations=MIGRATIONS,
-            routers=[router],
+            routers=[router, audit.verification_router(AccessAudit, "identification")],
             owns=[IDENTIFICATION],
             subscriptions=[Subscription((REPATRIATION.name, REFERRAL.name), on_case_event)],
             workers=[

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts.events import ReferralClosed, ReferralPersonalDataShared
 from spean_identification.adapters.tables import AccessAudit, Screening, Share
 from spean_identification.domain.access import share_reason
+from spean_kit import audit
 
 
 async def share_for_referral(session: AsyncSession, shared: ReferralPersonalDataShared) -> None:
@@ -44,7 +45,8 @@ async def share_for_referral(session: AsyncSession, shared: ReferralPersonalData
             .returning(col(Share.id))
         )
         if made.first() is not None:
-            session.add(_audited(shared.referral_id, shared.agency, screening_id, shared.shared_at, reason))
+            entry = _audited(shared.referral_id, shared.agency, screening_id, shared.shared_at, reason)
+            await audit.append(session, entry)
 
 
 async def end_referral_shares(session: AsyncSession, closed: ReferralClosed) -> None:
@@ -55,7 +57,7 @@ async def end_referral_shares(session: AsyncSession, closed: ReferralClosed) -> 
     )
     for screening_id, agency in ended.all():
         reason = f"share ended: referral {closed.referral_id} closed"
-        session.add(_audited(closed.referral_id, agency, screening_id, closed.closed_at, reason))
+        await audit.append(session, _audited(closed.referral_id, agency, screening_id, closed.closed_at, reason))
 
 
 def _audited(referral_id: str, agency: str, screening_id: str, at: datetime, reason: str) -> AccessAudit:

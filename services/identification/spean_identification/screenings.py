@@ -35,6 +35,7 @@ from spean_identification.domain.matchkeys import match_keys
 from spean_identification.domain.person import CHILD_UNTIL, Person, age_band
 from spean_identification.returns import NotReceivable, receivable, returnees
 from spean_identification.settings import IdentificationSettings
+from spean_kit import audit
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem
 from spean_kit.outbox import Stager
@@ -174,7 +175,8 @@ async def read_screening(
     )
     wrapped = await session.get(CaseKey, screening.case_id)
     decision = unless_erased(decision, erased=wrapped is None)
-    session.add(audited(principal, screening_id, datetime.now(UTC), purpose, decision.reason, granted=decision.granted))
+    entry = audited(principal, screening_id, datetime.now(UTC), purpose, decision.reason, granted=decision.granted)
+    await audit.append(session, entry)
     if not decision.granted or wrapped is None:
         # A refused read is audited too: commit it before answering.
         await session.commit()
@@ -279,7 +281,7 @@ async def share(
     )
     # Auditors follow who opened the person's data to whom, and on whose word, in the same trail as the reads.
     reason = share_reason(agency, organisation, overrides_consent=override_reason is not None)
-    session.add(audited(principal, screening_id, now, override_reason, reason))
+    await audit.append(session, audited(principal, screening_id, now, override_reason, reason))
 
 
 async def erase(session: AsyncSession, stage: Stager, principal: Principal, case_id: str, legal_basis: str) -> bool:
@@ -292,6 +294,6 @@ async def erase(session: AsyncSession, stage: Stager, principal: Principal, case
     await session.delete(key)
     now = datetime.now(UTC)
     for screening_id in (await session.exec(select(Screening.screening_id).where(Screening.case_id == case_id))).all():
-        session.add(audited(principal, screening_id, now, legal_basis, "lawful erasure"))
+        await audit.append(session, audited(principal, screening_id, now, legal_basis, "lawful erasure"))
     await stage(session, PersonalDataErased(case_id=case_id, erased_at=now))
     return True

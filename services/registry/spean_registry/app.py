@@ -14,8 +14,10 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from spean_contracts.registry import PROSECUTION
+from spean_kit import audit
 from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
+from spean_registry.adapters.tables import AuditEntry
 from spean_registry.api.routes import router
 from spean_registry.settings import RegistrySettings
 from spean_registry.subscription import PROJECTION
@@ -29,7 +31,7 @@ def build(settings: RegistrySettings, *, span_exporters: tuple[SpanExporter, ...
             title="Spean registry",
             settings=settings,
             migrations=MIGRATIONS,
-            routers=[router],
+            routers=[router, audit.verification_router(AuditEntry, "registry")],
             owns=[PROSECUTION],
             subscriptions=[PROJECTION],
             span_exporters=span_exporters,
@@ -39,13 +41,13 @@ def build(settings: RegistrySettings, *, span_exporters: tuple[SpanExporter, ...
 
 async def _verify(settings: RegistrySettings) -> int:
     from spean_kit.database import create_engine, session_factory
-    from spean_registry import audit
 
     engine = create_engine(settings.database_url, settings.schema_name)
     async with session_factory(engine)() as session:
-        entries, broken = await audit.verify(session)
+        links = await audit.verify(session, AuditEntry)
     await engine.dispose()
-    print(f"{entries} audit entries; " + ("chain intact" if broken is None else f"first broken entry: {broken}"))
+    broken = links.first_broken
+    print(f"{links.entries} audit entries; " + ("chain intact" if broken is None else f"first broken entry: {broken}"))
     return 0 if broken is None else 1
 
 

@@ -13,11 +13,13 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from spean_contracts.registry import IDENTIFICATION, REPATRIATION
+from spean_kit import audit
 from spean_kit.consumer import Subscription
 from spean_kit.keyring import opening_stored_values, resealing
 from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
 from spean_kit.workers import periodic
+from spean_repatriation.adapters.tables import PersonRead
 from spean_repatriation.api.routes import router
 from spean_repatriation.certificates import InUse, certificate_watch, report_validity
 from spean_repatriation.crossborder import crossborder_app
@@ -40,7 +42,7 @@ def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter,
             title=f"Spean repatriation ({settings.country.value})",
             settings=settings,
             migrations=MIGRATIONS,
-            routers=[router],
+            routers=[router, audit.verification_router(PersonRead, "repatriation")],
             owns=[REPATRIATION],
             subscriptions=[Subscription((IDENTIFICATION.name,), follow_identification(exchange))],
             workers=[

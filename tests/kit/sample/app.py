@@ -1,7 +1,8 @@
 """A minimal service built on the kit, for testing the kit against the real servers.
 
 POST /cases records a case and stages `case.identified` in the outbox, in one transaction; its
-consumer applies each event to `sample_effect`. Handlers fail on purpose for case ids starting with
+consumer applies each event to `sample_effect`. GET /cases/{case_id} is a read recorded in an audit
+trail. Handlers fail on purpose for case ids starting with
 `fail-`, so retries and dead letters can be observed.
 """
 
@@ -16,7 +17,9 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.trace.export import SpanExporter
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Column, DateTime
 from sqlalchemy.dialects import postgresql
+from sqlmodel import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import CloudEvent, spec_for_model
@@ -24,6 +27,7 @@ from spean_contracts.events import CaseIdentified
 from spean_contracts.fields import CaseId
 from spean_contracts.registry import IDENTIFICATION
 from spean_contracts.vocabulary import AgeBand, Province, Sex
+from spean_kit import audit
 from spean_kit.auth import Principal, require_roles
 from spean_kit.consumer import Subscription
 from spean_kit.outbox import Stager
@@ -49,6 +53,13 @@ class NewCase(BaseModel):
     age_band: AgeBand
 
 
+class SampleRead(audit.ChainedEntry, table=True):
+    __tablename__ = "sample_read"
+    case_id: str = Field(max_length=64)
+    subject: str = Field(max_length=64)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 def case_identified(case_id: str, province: Province = Province.BANTEAY_MEANCHEY) -> CaseIdentified:
     example = spec_for_model(CaseIdentified).examples[0]
     return CaseIdentified.model_validate(
@@ -65,6 +76,15 @@ async def create_case(
         await session.exec(sa.insert(cases).values(case_id=body.case_id))
         await runtime.stage(session, case_identified(body.case_id, body.province))
     return {"case_id": body.case_id, "recorded_by": principal.agency or ""}
+
+
+@router.get("/cases/{case_id}")
+async def read_case(
+    case_id: CaseId, request: Request, principal: Annotated[Principal, Depends(require_roles("screener"))]
+) -> dict[str, str]:
+    async with runtime_of(request).sessions() as session, session.begin():
+        await audit.append(session, SampleRead(case_id=case_id, subject=principal.subject, at=datetime.now(UTC)))
+    return {"case_id": case_id}
 
 
 async def apply(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
@@ -89,7 +109,7 @@ def build(
             title="kit sample",
             settings=settings,
             migrations=MIGRATIONS,
-            routers=[router],
+            routers=[router, audit.verification_router(SampleRead, "sample")],
             owns=[IDENTIFICATION],
             subscriptions=[Subscription((IDENTIFICATION.name,), apply, batch_handler=apply_many)],
             span_exporters=span_exporters,

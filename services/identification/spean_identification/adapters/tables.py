@@ -10,6 +10,8 @@ from sqlalchemy import Column, DateTime, Index, LargeBinary, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from spean_kit.audit import ChainedEntry
+
 
 class CaseKey(SQLModel, table=True):
     __tablename__ = "case_key"
@@ -86,9 +88,8 @@ class Consent(SQLModel, table=True):
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class AccessAudit(SQLModel, table=True):
+class AccessAudit(ChainedEntry, table=True):
     __tablename__ = "access_audit"
-    id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     subject: str = Field(max_length=64)
     agency: str = Field(max_length=40)

@@ -194,7 +194,7 @@ async def test_consent_is_recorded_per_purpose_and_withdrawable(
     assert {c["agency"] for c in current.json()} == {"MOSVY-POIPET-TC"}
 
 
-async def test_the_audit_trail_is_read_a_page_at_a_time_to_its_latest_entry(
+async def test_the_audit_trail_is_read_a_page_at_a_time_to_its_latest_entry_and_its_links_hold(
     identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
 ) -> None:
     settings = await identification_settings()
@@ -208,8 +208,10 @@ async def test_the_audit_trail_is_read_a_page_at_a_time_to_its_latest_entry(
             )
             assert read.status_code == 200
         trail = await pages(client, "/audit", auditor, limit=2)
+        verified = await client.get("/audit/verify", headers=auditor)
     assert [len(page.json()) for page in trail] == [2, 2, 1]
     assert [entry["purpose"] for page in trail for entry in page.json()] == purposes
+    assert verified.json() == {"entries": 5, "valid": True, "first_broken_entry": None}
 
 
 async def test_sharing_keeps_working_after_postgresql_settles_on_a_generic_plan(

@@ -10,6 +10,8 @@ from sqlalchemy import Column, Date, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from spean_kit.audit import ChainedEntry
+
 
 def _when() -> Any:
     return Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -89,17 +91,14 @@ class AnalystDecision(SQLModel, table=True):
     at: datetime = _when()
 
 
-class AuditEntry(SQLModel, table=True):
+class AuditEntry(ChainedEntry, table=True):
     __tablename__ = "audit_log"
-    id: int | None = Field(default=None, primary_key=True)
     at: datetime = _when()
     subject: str = Field(max_length=64)
     agency: str = Field(max_length=40)
     action: str = Field(max_length=40)
     target: str = Field(max_length=200)
     purpose: str | None = Field(default=None, max_length=200)
-    previous_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
 
 
 class CourtYear(SQLModel, table=True):

@@ -12,9 +12,8 @@ from fastapi.responses import PlainTextResponse
 from spean_contracts.fields import CaseId, LocalId
 from spean_kit.auth import Principal, require_roles
 from spean_kit.service import runtime_of
-from spean_registry import audit, courts, records
+from spean_registry import courts, records
 from spean_registry.api.schemas import (
-    AuditVerification,
     CourtOutcomeIn,
     MergeIn,
     Record,
@@ -29,7 +28,6 @@ from spean_registry.statistics import Dimension, Measure, count
 router = APIRouter(tags=["registry"])
 Clerk = Annotated[Principal, Depends(require_roles("court-clerk"))]
 Analyst = Annotated[Principal, Depends(require_roles("analyst"))]
-Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 Authenticated = Annotated[Principal, Depends(require_roles(*records.TIMELINE_ROLES, "provider", "analyst"))]
 
 
@@ -128,10 +126,3 @@ async def read_statistics(
         writer.writerow([*label, "suppressed" if result.total is None else result.total])
         return PlainTextResponse(out.getvalue(), media_type="text/csv")
     return result
-
-
-@router.get("/audit/verify", response_model=AuditVerification)
-async def verify_audit(request: Request, principal: Auditor) -> AuditVerification:
-    async with runtime_of(request).sessions() as session:
-        entries, broken = await audit.verify(session)
-    return AuditVerification(entries=entries, valid=broken is None, first_broken_entry=broken)

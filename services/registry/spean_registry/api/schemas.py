@@ -95,9 +95,3 @@ class Statistics(BaseModel):
     total: int | None
     suppressed_cells: int
     cells: list[StatisticsCell]
-
-
-class AuditVerification(BaseModel):
-    entries: int
-    valid: bool
-    first_broken_entry: int | None

@@ -24,7 +24,7 @@ from spean_registry.app import build
 from spean_registry.projection import link
 from spean_registry.rebuild import rebuild
 from spean_registry.settings import RegistrySettings
-from tests.support.app import eventually, running, scalar
+from tests.support.app import eventually, running, scalar, tamper
 from tests.support.kafka import publish
 
 Auth = Callable[[str], dict[str, str]]
@@ -447,14 +447,7 @@ async def test_editing_one_audit_row_is_named_by_the_verification(
             assert [entry["type"] for entry in read.json()["entries"]] == ["kh.spean.case.identified.v1"]
         intact = (await client.get("/audit/verify", headers=auth("operations-console"))).json()
         second = await scalar(settings, "SELECT min(id) + 1 FROM audit_log")
-        engine = create_async_engine(
-            async_url(settings.database_url), connect_args={"server_settings": {"search_path": settings.schema_name}}
-        )
-        async with engine.begin() as connection:
-            await connection.execute(
-                sa.text("UPDATE audit_log SET purpose = 'nothing to see' WHERE id = :id"), {"id": second}
-            )
-        await engine.dispose()
+        await tamper(settings, "UPDATE audit_log SET purpose = 'nothing to see' WHERE id = :id", id=second)
         broken = (await client.get("/audit/verify", headers=auth("operations-console"))).json()
 
     assert intact == {"entries": 3, "valid": True, "first_broken_entry": None}

@@ -1,8 +1,7 @@
-"""Suppression, linkage and the audit chain, in plain domain code."""
+"""Suppression and linkage, in plain domain code."""
 
 from __future__ import annotations
 
-from spean_registry.domain.audit import GENESIS, entry_hash, first_broken
 from spean_registry.domain.linkage import Certainty, national_records
 from spean_registry.domain.suppression import suppress
 
@@ -57,18 +56,3 @@ def test_people_screened_many_times_each_get_one_record_of_their_own() -> None:
     assert len(linked) == people * screenings
     assert {record for record, _ in linked.values()} == {f"nr-{person:03d}-00" for person in range(people)}
     assert linked["case-123-39"] == ("nr-123-00", Certainty.CERTAIN)
-
-
-def test_the_audit_chain_names_the_first_edited_entry() -> None:
-    entries = []
-    previous = GENESIS
-    for i in range(1, 5):
-        content = {"action": "timeline-read", "target": f"case-{i}"}
-        digest = entry_hash(previous, content)
-        entries.append((i, content, previous, digest))
-        previous = digest
-    assert first_broken(entries) is None
-    tampered = list(entries)
-    tampered[2] = (3, {"action": "timeline-read", "target": "case-999"}, entries[2][2], entries[2][3])
-    assert first_broken(tampered) == 3
-    assert first_broken([entries[0], entries[2], entries[3]]) == 3

@@ -9,6 +9,8 @@ from sqlalchemy import Column, Date, DateTime, LargeBinary, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from spean_kit.audit import ChainedEntry
+
 
 def _when(nullable: bool = False) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable)
@@ -108,11 +110,10 @@ class CrossBorderOutbox(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
-class PersonRead(SQLModel, table=True):
+class PersonRead(ChainedEntry, table=True):
     """Who read a person's data, or tried to once it was erased, for which stated purpose, and when."""
 
     __tablename__ = "person_read"
-    id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=64)
     subject: str = Field(max_length=100)
     agency: str | None = Field(default=None, max_length=40)

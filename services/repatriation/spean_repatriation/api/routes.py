@@ -33,6 +33,7 @@ from spean_contracts.sop import (
     VerificationResult,
     Withdrawal,
 )
+from spean_kit import audit
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem, invalid_field
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
@@ -214,7 +215,8 @@ async def _read_of_person(session: AsyncSession, reference: str, officer: Princi
     if row is None:
         raise Problem(404, "Not found", f"no repatriation {reference}")
     erased = row.sealed_person is None
-    session.add(
+    await audit.append(
+        session,
         PersonRead(
             reference=reference,
             subject=officer.subject,
@@ -222,7 +224,7 @@ async def _read_of_person(session: AsyncSession, reference: str, officer: Princi
             purpose=purpose,
             read_at=datetime.now(UTC),
             granted=not erased,
-        )
+        ),
     )
     if erased:
         # The refusal is audited too: committed before the answer, which rolls back what is left.

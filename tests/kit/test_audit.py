@@ -1,0 +1,84 @@
+"""Tamper-evident audit trails: entries written at once by two replicas chain one after another, and an
+entry edited, deleted or slipped in behind the service's back is named by the verification."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+
+import httpx
+
+from spean_kit.audit import GENESIS, Links, content, entry_hash
+from spean_local.pytest_plugin import TokenFactory
+from tests.kit.conftest import SettingsFactory
+from tests.kit.sample.app import SampleRead, build
+from tests.support.app import running, scalar, tamper
+
+
+def _links(contents: list[dict[str, str]]) -> list[tuple[int, dict[str, str], str, str]]:
+    chained, previous = [], GENESIS
+    for number, entry in enumerate(contents, 1):
+        digest = entry_hash(previous, entry)
+        chained.append((number, entry, previous, digest))
+        previous = digest
+    return chained
+
+
+def _first_broken(entries: list[tuple[int, dict[str, str], str, str]]) -> int | None:
+    links = Links()
+    for entry in entries:
+        links.follow(*entry)
+    return links.first_broken
+
+
+def test_the_first_edited_removed_or_inserted_entry_is_named() -> None:
+    entries = _links([{"case_id": f"case-{i}", "subject": "officer-1"} for i in range(1, 6)])
+    assert _first_broken(entries) is None
+
+    edited = list(entries)
+    edited[2] = (3, {"case_id": "case-999", "subject": "officer-1"}, *entries[2][2:])
+    assert _first_broken(edited) == 3
+    assert _first_broken(entries[:1] + entries[2:]) == 3
+    slipped_in = (9, {"case_id": "case-7", "subject": "officer-2"}, entries[1][3], entries[2][3])
+    assert _first_broken([*entries[:2], slipped_in, *entries[2:]]) == 9
+
+
+def test_an_entry_hashes_the_same_whatever_zone_its_time_was_written_in() -> None:
+    written = SampleRead(
+        case_id="case-1", subject="officer-1", at=datetime(2026, 12, 3, 20, 0, tzinfo=timezone(timedelta(hours=7)))
+    )
+    read_back = SampleRead(case_id="case-1", subject="officer-1", at=datetime(2026, 12, 3, 13, 0, tzinfo=UTC))
+    assert content(written) == content(read_back)
+
+
+async def test_reads_on_two_replicas_chain_and_tampering_is_named(
+    make_settings: SettingsFactory, machine_token: TokenFactory
+) -> None:
+    settings = await make_settings()
+    reader = {"Authorization": f"Bearer {machine_token('moi-case-system')}"}
+    auditor = {"Authorization": f"Bearer {machine_token('operations-console')}"}
+
+    async def read(client: httpx.AsyncClient, number: int) -> None:
+        assert (await client.get(f"/cases/case-{number:03d}", headers=reader)).status_code == 200
+
+    async with running(build(settings, background=False)) as one, running(build(settings, background=False)) as two:
+        await asyncio.gather(*(read(one if n % 2 else two, n) for n in range(40)))
+        intact = (await one.get("/audit/verify", headers=auditor)).json()
+        refused = await one.get("/audit/verify", headers=reader)
+
+        fifth = await scalar(settings, "SELECT min(id) + 4 FROM sample_read")
+        subject = await scalar(settings, "SELECT subject FROM sample_read WHERE id = :id", id=fifth)
+        await tamper(settings, "UPDATE sample_read SET subject = 'someone-else' WHERE id = :id", id=fifth)
+        edited = (await two.get("/audit/verify", headers=auditor)).json()
+        await tamper(settings, "UPDATE sample_read SET subject = :subject WHERE id = :id", subject=subject, id=fifth)
+        restored = (await two.get("/audit/verify", headers=auditor)).json()
+
+        tenth = fifth + 5
+        await tamper(settings, "DELETE FROM sample_read WHERE id = :id", id=tenth)
+        removed = (await two.get("/audit/verify", headers=auditor)).json()
+
+    assert intact == {"entries": 40, "valid": True, "first_broken_entry": None}
+    assert refused.status_code == 403
+    assert edited == {"entries": 40, "valid": False, "first_broken_entry": fifth}
+    assert restored == intact
+    assert removed == {"entries": 39, "valid": False, "first_broken_entry": tenth + 1}
