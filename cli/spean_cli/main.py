@@ -338,7 +338,8 @@ def audit_verify(as_json: JsonOption = False) -> None:
         return
     for service, answer in answers.items():
         if answer["valid"]:
-            out.print(f"{service}: audit chain intact, {answer['entries']} entries")
+            receipt = f"receipt: entry {answer['last_entry']}, hash {answer['last_hash']}" if answer["entries"] else ""
+            out.print(f"{service}: audit chain intact, {answer['entries']} entries; {receipt}".rstrip("; "))
     broken = [f"{service} at entry {a['first_broken_entry']}" for service, a in answers.items() if not a["valid"]]
     if broken:
         raise Failure("audit chain broken: " + ", ".join(broken))

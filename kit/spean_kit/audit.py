@@ -2,8 +2,12 @@
 
 A service's audit trail records who read or touched a person's data, when, why, and with what answer.
 Each entry also stores a hash of its content and of the entry before it: editing, inserting or deleting
-an entry breaks the links after it, and the verification names the first broken one. An auditor can
-then trust a trail whose links hold, not only the database's access rules.
+an entry breaks the links after it, and the verification names the first broken one.
+
+Someone with write access to the database could still rewrite every hash from an edited entry on, or
+cut the trail's last entries. Each verification therefore answers with the trail's last entry and its
+hash, a receipt the auditor keeps outside Spean; a later verification given that receipt says whether
+the trail up to it is still the one that was verified.
 """
 
 from __future__ import annotations
@@ -11,18 +15,21 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from alembic import op
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.auth import Principal, require_roles
 from spean_kit.database import hold_lock
+from spean_kit.errors import invalid_field
 from spean_kit.service import runtime_of
 
 GENESIS = "0" * 64
@@ -60,19 +67,42 @@ def _canonical(value: object) -> object:
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
 
 
-class Links:
-    """Follows a trail's entries in order, and keeps the first whose links do not hold."""
+@dataclass(frozen=True)
+class Receipt:
+    """An entry's id and hash as an earlier verification gave them, kept by the auditor outside Spean."""
 
-    def __init__(self) -> None:
+    entry: int
+    hash: str
+
+
+class Links:
+    """Follows a trail's entries in order: keeps the first whose links do not hold, the last one, and
+    whether the entry of a receipt, if one is given, still has the receipt's hash."""
+
+    def __init__(self, receipt: Receipt | None = None) -> None:
         self.entries = 0
         self.last = GENESIS
+        self.last_entry: int | None = None
         self.first_broken: int | None = None
+        self.receipt = receipt
+        self.receipt_matched = False
 
     def follow(self, entry_id: int, content: Mapping[str, Any], previous: str, digest: str) -> None:
         self.entries += 1
         if self.first_broken is None and (previous != self.last or entry_hash(previous, content) != digest):
             self.first_broken = entry_id
-        self.last = digest
+        if self.receipt is not None and entry_id == self.receipt.entry:
+            self.receipt_matched = digest == self.receipt.hash
+        self.last, self.last_entry = digest, entry_id
+
+    @property
+    def receipt_holds(self) -> bool | None:
+        """None without a receipt; False if its entry is gone or its hash has changed."""
+        return None if self.receipt is None else self.receipt_matched
+
+    @property
+    def valid(self) -> bool:
+        return self.first_broken is None and self.receipt_holds is not False
 
 
 async def append(session: AsyncSession, entry: ChainedEntry) -> None:
@@ -86,9 +116,9 @@ async def append(session: AsyncSession, entry: ChainedEntry) -> None:
     session.add(entry)
 
 
-async def verify(session: AsyncSession, trail: type[ChainedEntry]) -> Links:
+async def verify(session: AsyncSession, trail: type[ChainedEntry], receipt: Receipt | None = None) -> Links:
     """Every entry of `trail` followed in order, a page of entries at a time."""
-    links = Links()
+    links = Links(receipt)
     after = 0
     while entries := (
         await session.exec(select(trail).where(col(trail.id) > after).order_by(col(trail.id)).limit(VERIFIED_PER_QUERY))
@@ -138,8 +168,16 @@ def unchain(trail: type[ChainedEntry]) -> None:
 
 class AuditVerification(BaseModel):
     entries: int
-    valid: bool
+    valid: bool = PydanticField(description="Every link holds, and the receipt given, if any.")
     first_broken_entry: int | None
+    last_entry: int | None = PydanticField(description="With `last_hash`, the receipt to keep for a later check.")
+    last_hash: str | None
+    receipt_holds: bool | None = PydanticField(
+        description="Whether the receipt's entry still has its hash; null without a receipt."
+    )
+
+
+HASH = r"^[0-9a-f]{64}$"
 
 
 def verification_router(trail: type[ChainedEntry], tag: str) -> APIRouter:
@@ -149,14 +187,27 @@ def verification_router(trail: type[ChainedEntry], tag: str) -> APIRouter:
 
     @router.get("/audit/verify", response_model=AuditVerification)
     async def verify_audit(
-        request: Request, auditor: Annotated[Principal, Depends(require_roles("auditor"))]
+        request: Request,
+        auditor: Annotated[Principal, Depends(require_roles("auditor"))],
+        receipt_entry: Annotated[int | None, Query(ge=1, description="The `last_entry` of an earlier answer.")] = None,
+        receipt_hash: Annotated[str | None, Query(pattern=HASH, description="The `last_hash` of that answer.")] = None,
     ) -> AuditVerification:
-        """Whether the audit trail is as it was written: no entry edited, inserted or deleted. If not,
-        the id of the first entry whose link is broken."""
+        """Whether the audit trail is as it was written: no entry edited, inserted or deleted (if not,
+        the id of the first entry whose link is broken), and, given the receipt of an earlier answer,
+        that the trail up to it was not rewritten or cut since. Keep each answer's receipt."""
+        if (receipt_entry is None) != (receipt_hash is None):
+            missing = "receipt_hash" if receipt_hash is None else "receipt_entry"
+            raise invalid_field(f"query.{missing}", "required", "a receipt is its entry and its hash, both")
+        receipt = None if receipt_entry is None or receipt_hash is None else Receipt(receipt_entry, receipt_hash)
         async with runtime_of(request).sessions() as session:
-            links = await verify(session, trail)
+            links = await verify(session, trail, receipt)
         return AuditVerification(
-            entries=links.entries, valid=links.first_broken is None, first_broken_entry=links.first_broken
+            entries=links.entries,
+            valid=links.valid,
+            first_broken_entry=links.first_broken,
+            last_entry=links.last_entry,
+            last_hash=None if links.last_entry is None else links.last,
+            receipt_holds=links.receipt_holds,
         )
 
     return router

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 
 from spean_kit.audit import GENESIS, Links, content, entry_hash
+from spean_kit.settings import ServiceSettings
 from spean_local.pytest_plugin import TokenFactory
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import SampleRead, build
-from tests.support.app import running, scalar, tamper
+from tests.support.app import rows, running, scalar, tamper
 
 
 def _links(contents: list[dict[str, str]]) -> list[tuple[int, dict[str, str], str, str]]:
@@ -77,8 +79,74 @@ async def test_reads_on_two_replicas_chain_and_tampering_is_named(
         await tamper(settings, "DELETE FROM sample_read WHERE id = :id", id=tenth)
         removed = (await two.get("/audit/verify", headers=auditor)).json()
 
-    assert intact == {"entries": 40, "valid": True, "first_broken_entry": None}
+    assert intact["entries"] == 40
+    assert (intact["valid"], intact["first_broken_entry"], intact["receipt_holds"]) == (True, None, None)
     assert refused.status_code == 403
-    assert edited == {"entries": 40, "valid": False, "first_broken_entry": fifth}
+    assert (edited["valid"], edited["first_broken_entry"]) == (False, fifth)
     assert restored == intact
-    assert removed == {"entries": 39, "valid": False, "first_broken_entry": tenth + 1}
+    assert (removed["entries"], removed["valid"], removed["first_broken_entry"]) == (39, False, tenth + 1)
+
+
+async def test_a_receipt_shows_a_trail_rewritten_or_cut_after_it_was_given(
+    make_settings: SettingsFactory, machine_token: TokenFactory
+) -> None:
+    settings = await make_settings()
+    reader = {"Authorization": f"Bearer {machine_token('moi-case-system')}"}
+    auditor = {"Authorization": f"Bearer {machine_token('operations-console')}"}
+
+    async with running(build(settings, background=False)) as client:
+        for number in range(10):
+            await client.get(f"/cases/case-{number:03d}", headers=reader)
+        first = await _verified(client, auditor)
+        receipt = {"receipt_entry": first["last_entry"], "receipt_hash": first["last_hash"]}
+        await client.get("/cases/case-010", headers=reader)
+        later = await _verified(client, auditor, **receipt)
+
+        await _rewritten_from(settings, "case-004", "case-999")
+        rewritten = await _verified(client, auditor, **receipt)
+        half = await client.get("/audit/verify", params={"receipt_entry": 3}, headers=auditor)
+
+    settings = await make_settings()
+    async with running(build(settings, background=False)) as client:
+        for number in range(10):
+            await client.get(f"/cases/case-{number:03d}", headers=reader)
+        first = await _verified(client, auditor)
+        receipt = {"receipt_entry": first["last_entry"], "receipt_hash": first["last_hash"]}
+        await tamper(settings, "DELETE FROM sample_read WHERE id > :id", id=first["last_entry"] - 3)
+        cut = await _verified(client, auditor, **receipt)
+
+    assert (later["entries"], later["valid"], later["receipt_holds"]) == (11, True, True)
+    assert (rewritten["first_broken_entry"], rewritten["receipt_holds"], rewritten["valid"]) == (None, False, False)
+    assert half.status_code == 422
+    assert half.json()["errors"][0]["path"] == "query.receipt_hash"
+    assert (cut["entries"], cut["first_broken_entry"], cut["receipt_holds"], cut["valid"]) == (7, None, False, False)
+
+
+async def _verified(client: httpx.AsyncClient, auditor: dict[str, str], **receipt: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = (await client.get("/audit/verify", params=receipt, headers=auditor)).json()
+    return answer
+
+
+async def _rewritten_from(settings: ServiceSettings, case_id: str, instead: str) -> None:
+    """The trail rewritten as someone with database access could: an entry's case changed, and every
+    hash from it on computed afresh, so that every link holds again."""
+    entries = [
+        SampleRead(id=entry_id, case_id=case, subject=subject, at=at, previous_hash=previous, hash=digest)
+        for entry_id, case, subject, at, previous, digest in await rows(
+            settings, "SELECT id, case_id, subject, at, previous_hash, hash FROM sample_read ORDER BY id"
+        )
+    ]
+    previous = GENESIS
+    for entry in entries:
+        if entry.case_id == case_id:
+            entry.case_id = instead
+        entry.previous_hash, entry.hash = previous, entry_hash(previous, content(entry))
+        previous = entry.hash
+        await tamper(
+            settings,
+            "UPDATE sample_read SET case_id = :case_id, previous_hash = :previous, hash = :hash WHERE id = :id",
+            case_id=entry.case_id,
+            previous=entry.previous_hash,
+            hash=entry.hash,
+            id=entry.id,
+        )

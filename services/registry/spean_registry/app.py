@@ -48,7 +48,7 @@ async def _verify(settings: RegistrySettings) -> int:
     await engine.dispose()
     broken = links.first_broken
     print(f"{links.entries} audit entries; " + ("chain intact" if broken is None else f"first broken entry: {broken}"))
-    return 0 if broken is None else 1
+    return 0 if links.valid else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

