@@ -12,8 +12,10 @@ the trail up to it is still the one that was verified.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +32,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_kit.auth import Principal, require_roles
 from spean_kit.database import hold_lock
 from spean_kit.errors import invalid_field
-from spean_kit.service import runtime_of
+from spean_kit.service import Runtime, runtime_of
+from spean_kit.workers import Worker
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 AUDIT_LOCK_NAMESPACE = 0x5EA4
@@ -164,6 +169,35 @@ def unchain(trail: type[ChainedEntry]) -> None:
     """The downgrade of `chain_existing_entries`."""
     table: sa.Table = trail.__table__  # type: ignore[attr-defined]
     op.execute(f"ALTER TABLE {table.name} DROP COLUMN IF EXISTS previous_hash, DROP COLUMN IF EXISTS hash")
+
+
+def watch(trail: type[ChainedEntry], every_seconds: float) -> Worker:
+    """A worker that verifies `trail` every `every_seconds`, each round against the receipt of the round
+    before. Each round's receipt is logged: the log store keeps it outside the database, for auditors.
+    A trail found tampered with is logged as an error and reported by the gauge `spean.audit.intact`; a
+    broken receipt is kept, so that every following round reports it too."""
+    name: str = trail.__tablename__  # type: ignore[assignment]
+
+    async def watch_audit_trail(runtime: Runtime, stop: asyncio.Event) -> None:
+        receipt: Receipt | None = None
+        while not stop.is_set():
+            async with runtime.sessions() as session:
+                links = await verify(session, trail, receipt)
+            fields = {"trail": name, "entries": links.entries, "last_entry": links.last_entry, "last_hash": links.last}
+            if links.valid:
+                log.info("audit trail verified", extra=fields)
+            else:
+                broken = {"first_broken_entry": links.first_broken, "receipt_holds": links.receipt_holds}
+                log.error("audit trail tampered with: entries edited, deleted or rewritten", extra=fields | broken)
+            runtime.telemetry.audit_trails_intact[name] = links.valid
+            if links.receipt_holds is not False and links.last_entry is not None:
+                receipt = Receipt(links.last_entry, links.last)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=every_seconds)
+            except TimeoutError:
+                continue
+
+    return watch_audit_trail
 
 
 class AuditVerification(BaseModel):

@@ -42,6 +42,10 @@ class ServiceSettings(BaseSettings):
         description="The service.name of its traces and metrics; spean-<service> if unset. Two instances of "
         "one service that report to one trace backend (Cambodia's and Viet Nam's repatriation) need two.",
     )
+    audit_check_seconds: float = Field(
+        default=3600,
+        description="How often the service verifies its own audit trail, against the last round's receipt.",
+    )
     outbox_batch_size: int = 500
     outbox_poll_seconds: float = 0.2
     consumer_max_attempts: int = 5

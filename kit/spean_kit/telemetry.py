@@ -126,6 +126,7 @@ class Telemetry:
     meter_provider: MeterProvider
     outbox_backlog: int = 0
     consumer_lag: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    audit_trails_intact: dict[str, bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.tracer = self.tracer_provider.get_tracer("spean_kit")
@@ -148,6 +149,11 @@ class Telemetry:
         meter.create_observable_gauge(
             "spean.consumer.lag", callbacks=[self._observe_lag], description="Records behind the partition's end"
         )
+        meter.create_observable_gauge(
+            "spean.audit.intact",
+            callbacks=[self._observe_audit_trails],
+            description="1 while the audit trail's last verification found it as written, 0 once it did not",
+        )
 
     def _observe_backlog(self, _: CallbackOptions) -> Iterable[Observation]:
         yield Observation(self.outbox_backlog)
@@ -155,6 +161,10 @@ class Telemetry:
     def _observe_lag(self, _: CallbackOptions) -> Iterable[Observation]:
         for (group, topic, partition), lag in self.consumer_lag.items():
             yield Observation(lag, {"consumer.group": group, "topic": topic, "partition": partition})
+
+    def _observe_audit_trails(self, _: CallbackOptions) -> Iterable[Observation]:
+        for trail, intact in self.audit_trails_intact.items():
+            yield Observation(int(intact), {"audit.trail": trail})
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()

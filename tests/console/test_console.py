@@ -148,6 +148,7 @@ async def test_the_api_answers_operators_only_and_shows_traces_breaches_and_flow
     assert flow["topics"]["spean.identification.v1"] == expected
     assert any(lag["group"] == "spean-referral" for lag in overview["consumer_lag"])
     assert isinstance(overview["certificates"], list), "the collector's metrics were read"
+    assert isinstance(overview["audit_trails"], list)
 
     bad = await console.api.post("/api/dead-letters/replay", json={"dlq": "elsewhere", "offset": -1}, headers=operator)
     assert bad.status_code == 422
@@ -234,6 +235,7 @@ async def test_an_operator_signs_in_sees_live_figures_replays_a_dead_letter_and_
             await expect(page.locator("#lag-bars .bar-row").first).to_be_visible()
             await expect(page.locator("#backlog-bars .bar-row").first).to_be_visible()
             await expect(page.get_by_role("heading", name="Cross-border certificates")).to_be_visible()
+            await expect(page.get_by_role("heading", name="Audit trails")).to_be_visible()
 
             row = page.locator(f'#dlq-rows tr[data-dlq="{dlq}"][data-offset="{offset}"]')
             await expect(row).to_contain_text(reason)

@@ -1,9 +1,9 @@
-"""What the console reads from the collector's metrics: each service's outbox backlog, and the days
-left on each certificate of the cross-border exchange."""
+"""What the console reads from the collector's metrics: each service's outbox backlog, the days left on
+each certificate of the cross-border exchange, and whether each audit trail is intact."""
 
 from __future__ import annotations
 
-from spean_operations.domain.metrics import certificate_validity, outbox_backlogs
+from spean_operations.domain.metrics import audit_trails, certificate_validity, outbox_backlogs
 
 
 def series(name: str, value: float, **labels: str) -> str:
@@ -46,3 +46,20 @@ def test_each_certificate_shows_the_fewest_days_any_instance_reports_the_soonest
 
 def test_each_service_s_outbox_backlog_sums_its_instances() -> None:
     assert outbox_backlogs(EXPOSITION) == {"identification": 0, "repatriation": 7}
+
+
+def test_a_trail_any_instance_found_tampered_with_is_shown_tampered_and_first() -> None:
+    def intact(value: int, trail: str, instance: str, service: str) -> str:
+        return series("spean_audit_intact", value, audit_trail=trail, instance=instance, service_name=service)
+
+    exposition = "\n".join(
+        [
+            intact(1, "access_audit", "a", "spean-identification"),
+            intact(1, "person_read", "b", "spean-repatriation"),
+            intact(0, "person_read", "c", "spean-repatriation"),
+        ]
+    )
+    assert audit_trails(exposition) == [
+        {"service": "repatriation", "trail": "person_read", "intact": False},
+        {"service": "identification", "trail": "access_audit", "intact": True},
+    ]

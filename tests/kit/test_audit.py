@@ -4,17 +4,20 @@ entry edited, deleted or slipped in behind the service's back is named by the ve
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
+import pytest
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from spean_kit.audit import GENESIS, Links, content, entry_hash
 from spean_kit.settings import ServiceSettings
 from spean_local.pytest_plugin import TokenFactory
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import SampleRead, build
-from tests.support.app import rows, running, scalar, tamper
+from tests.support.app import eventually, rows, running, scalar, tamper
 
 
 def _links(contents: list[dict[str, str]]) -> list[tuple[int, dict[str, str], str, str]]:
@@ -150,3 +153,53 @@ async def _rewritten_from(settings: ServiceSettings, case_id: str, instead: str)
             hash=entry.hash,
             id=entry.id,
         )
+
+
+def _intact(reader: InMemoryMetricReader) -> dict[str, int | float]:
+    data = reader.get_metrics_data()
+    assert data is not None
+    return {
+        str((point.attributes or {})["audit.trail"]): point.value
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "spean.audit.intact"
+        for point in metric.data.data_points
+        if isinstance(point, NumberDataPoint)
+    }
+
+
+async def test_the_service_finds_its_own_trail_rewritten_and_says_so_every_round(
+    make_settings: SettingsFactory, machine_token: TokenFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = await make_settings(audit_check_seconds=0.2)
+    reader = {"Authorization": f"Bearer {machine_token('moi-case-system')}"}
+    metrics = InMemoryMetricReader()
+
+    def logged(message: str) -> list[logging.LogRecord]:
+        return [record for record in caplog.records if record.getMessage() == message]
+
+    with caplog.at_level(logging.INFO, logger="spean_kit.audit"):
+        async with running(build(settings, metric_readers=(metrics,))) as client:
+            for number in range(5):
+                await client.get(f"/cases/case-{number:03d}", headers=reader)
+
+            async def verified_all() -> bool:
+                return any(record.__dict__["entries"] == 5 for record in logged("audit trail verified"))
+
+            await eventually(verified_all, what="the five reads verified")
+            before = _intact(metrics)
+            await _rewritten_from(settings, "case-002", "case-999")
+            tampered = "audit trail tampered with: entries edited, deleted or rewritten"
+
+            async def reported_twice() -> bool:
+                return len(logged(tampered)) >= 2
+
+            await eventually(reported_twice, what="the rewrite reported round after round")
+            after = _intact(metrics)
+
+    assert before == {"sample_read": 1}
+    assert after == {"sample_read": 0}
+    errors = logged(tampered)
+    assert {(record.levelno, record.__dict__["receipt_holds"]) for record in errors} == {(logging.ERROR, False)}
+    assert all(record.__dict__["first_broken_entry"] is None for record in errors), "every link was recomputed"

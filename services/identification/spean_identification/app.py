@@ -43,6 +43,7 @@ def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporte
                 periodic(reception_scan(settings.reception_screening_hours), settings.deadline_scan_seconds),
                 periodic(forgetting(settings.idempotency_key_days), settings.idempotency_sweep_seconds),
                 resealing(master_keys, [WRAPPED_KEYS]),
+                audit.watch(AccessAudit, settings.audit_check_seconds),
             ],
             span_exporters=span_exporters,
             extra_state={"case_keys": CaseKeys(master_keys)},

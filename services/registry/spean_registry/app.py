@@ -34,6 +34,7 @@ def build(settings: RegistrySettings, *, span_exporters: tuple[SpanExporter, ...
             routers=[router, audit.verification_router(AuditEntry, "registry")],
             owns=[PROSECUTION],
             subscriptions=[PROJECTION],
+            workers=[audit.watch(AuditEntry, settings.audit_check_seconds)],
             span_exporters=span_exporters,
         )
     )

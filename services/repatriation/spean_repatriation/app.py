@@ -49,6 +49,7 @@ def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter,
                 Courier(exchange).run,
                 periodic(deadline_scan(exchange), settings.deadline_scan_seconds),
                 resealing(exchange.sealer, SEALED),
+                audit.watch(PersonRead, settings.audit_check_seconds),
                 certificate_watch(
                     in_use, timedelta(days=settings.certificate_warning_days), settings.certificate_check_seconds
                 ),

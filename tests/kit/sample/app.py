@@ -110,6 +110,7 @@ def build(
             settings=settings,
             migrations=MIGRATIONS,
             routers=[router, audit.verification_router(SampleRead, "sample")],
+            workers=[audit.watch(SampleRead, settings.audit_check_seconds)],
             owns=[IDENTIFICATION],
             subscriptions=[Subscription((IDENTIFICATION.name,), apply, batch_handler=apply_many)],
             span_exporters=span_exporters,

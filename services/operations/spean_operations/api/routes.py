@@ -21,7 +21,7 @@ from spean_operations.adapters.tables import ObservedEvent, Replay
 from spean_operations.api.access import CurrentOperator, settings_of
 from spean_operations.domain.breaches import late
 from spean_operations.domain.flow import minute_of, per_minute
-from spean_operations.domain.metrics import certificate_validity, outbox_backlogs
+from spean_operations.domain.metrics import audit_trails, certificate_validity, outbox_backlogs
 from spean_operations.settings import OperationsSettings
 from spean_operations.watch import CASE_TOPICS
 
@@ -101,6 +101,7 @@ async def overview(request: Request, operator: CurrentOperator) -> dict[str, Any
         ],
         "outbox_backlog": None if metrics is None else outbox_backlogs(metrics),
         "certificates": None if metrics is None else certificate_validity(metrics),
+        "audit_trails": None if metrics is None else audit_trails(metrics),
         "dead_letters": {
             "totals": shelf.totals,
             "latest": await _with_replays(runtime, shelf.latest),

@@ -1,6 +1,7 @@
 """What the console reads from the collector's Prometheus exposition of the services' metrics: the
-outbox backlog of each service (the kit's `spean.outbox.backlog` gauge, one series per instance) and
-the time left on the cross-border exchange's certificates (repatriation's `spean.certificate.validity`)."""
+outbox backlog of each service (the kit's `spean.outbox.backlog` gauge, one series per instance), the
+time left on the cross-border exchange's certificates (repatriation's `spean.certificate.validity`) and
+whether each audit trail was last found as written (the kit's `spean.audit.intact`)."""
 
 from __future__ import annotations
 
@@ -41,4 +42,17 @@ def certificate_validity(exposition: str) -> list[dict[str, str | int]]:
     return [
         {"service": service, "holder": holder, "subject": subject, "days_left": int(seconds // DAY)}
         for (service, holder, subject), seconds in sorted(left.items(), key=lambda item: item[1])
+    ]
+
+
+def audit_trails(exposition: str) -> list[dict[str, str | bool]]:
+    """Each service's audit trail and whether it is intact: not if any instance last found it tampered
+    with. Tampered trails first."""
+    intact: dict[tuple[str, str], bool] = {}
+    for labels, value in _series(exposition, "spean_audit_intact"):
+        key = (_service(labels), labels.get("audit_trail", ""))
+        intact[key] = intact.get(key, True) and value == 1
+    return [
+        {"service": service, "trail": trail, "intact": whole}
+        for (service, trail), whole in sorted(intact.items(), key=lambda item: (item[1], item[0]))
     ]

@@ -174,6 +174,24 @@ function showCertificates(certificates) {
   }
 }
 
+function showAuditTrails(trails) {
+  const rows = $("audit-rows");
+  if (trails === null) {
+    const row = el("tr");
+    row.append(el("td", { colspan: "3", class: "muted" }, "metrics unavailable"));
+    rows.replaceChildren(row);
+    return;
+  }
+  rows.replaceChildren();
+  for (const trail of trails) {
+    const row = el("tr", trail.intact ? {} : { class: "ending" });
+    for (const text of [trail.service, trail.trail, trail.intact ? "intact" : "tampered with"]) {
+      row.append(el("td", {}, text));
+    }
+    rows.append(row);
+  }
+}
+
 async function refresh() {
   try {
     const overview = await api("/api/overview");
@@ -188,6 +206,7 @@ async function refresh() {
     }
     showBreaches(overview.deadline_breaches);
     showCertificates(overview.certificates);
+    showAuditTrails(overview.audit_trails);
     showDeadLetters(overview.dead_letters);
     $("updated").textContent = `updated ${new Date(overview.generated_at).toLocaleTimeString()}`;
   } catch (error) {
