@@ -121,6 +121,12 @@ async def append(session: AsyncSession, entry: ChainedEntry) -> None:
     session.add(entry)
 
 
+def amend(entry: ChainedEntry) -> None:
+    """Completes an entry appended earlier in the same transaction (what an action turned out to be
+    once done): still the trail's last, under the lock `append` took, its hash is computed again."""
+    entry.hash = entry_hash(entry.previous_hash, content(entry))
+
+
 async def verify(session: AsyncSession, trail: type[ChainedEntry], receipt: Receipt | None = None) -> Links:
     """Every entry of `trail` followed in order, a page of entries at a time."""
     links = Links(receipt)

@@ -277,6 +277,8 @@ async def test_an_operator_signs_in_sees_live_figures_replays_a_dead_letter_and_
     assert audit["agency"] == "MOSVY"
     assert len(audit["subject"]) > 0
     assert audit["event_id"] == dict(replayed.headers)["ce_id"].decode()
+    verified = (await console.api.get("/api/audit/verify", headers=operator)).json()
+    assert (verified["entries"], verified["valid"], verified["last_hash"]) == (1, True, audit["hash"])
     shelf = (await console.api.get("/api/dead-letters", headers=operator)).json()
     assert shelf["totals"][dlq] == offset + 1
     (letter,) = [letter for letter in shelf["latest"] if (letter["dlq"], letter["offset"]) == (dlq, offset)]

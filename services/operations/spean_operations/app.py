@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from spean_kit import audit
 from spean_kit.logs import configure_logging
 from spean_kit.service import ServiceDefinition, create_app
+from spean_operations.adapters.tables import Replay
 from spean_operations.api import console, routes, signin
 from spean_operations.settings import OperationsSettings
 from spean_operations.watch import WATCH
@@ -22,13 +24,17 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def build(settings: OperationsSettings, *, span_exporters: tuple[SpanExporter, ...] = ()) -> FastAPI:
+    # Beside the console's other API, for an auditor's bearer token.
+    replays_audited = APIRouter(prefix="/api")
+    replays_audited.include_router(audit.verification_router(Replay, "operations"))
     app = create_app(
         ServiceDefinition(
             title="Spean operations console",
             settings=settings,
             migrations=MIGRATIONS,
-            routers=[console.router, signin.router, routes.router],
+            routers=[console.router, signin.router, routes.router, replays_audited],
             subscriptions=[WATCH],
+            workers=[audit.watch(Replay, settings.audit_check_seconds)],
             span_exporters=span_exporters,
         )
     )

@@ -11,6 +11,8 @@ from sqlalchemy import Column, DateTime, LargeBinary
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from spean_kit.audit import ChainedEntry
+
 
 def _when(*, index: bool = False) -> Any:
     return Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=index))
@@ -33,11 +35,10 @@ class ObservedEvent(SQLModel, table=True):
     )
 
 
-class Replay(SQLModel, table=True):
+class Replay(ChainedEntry, table=True):
     """Who sent which dead letter back, when: an operator's action on case events is audited."""
 
     __tablename__ = "replay"
-    id: int | None = Field(default=None, primary_key=True)
     at: datetime = _when()
     subject: str = Field(max_length=64)
     agency: str | None = Field(default=None, max_length=40)

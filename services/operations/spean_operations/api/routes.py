@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from spean_kit import audit
 from spean_kit.errors import Problem, invalid_field
 from spean_kit.replay import DeadLetter, NoSuchDeadLetter, dead_letter_topics, dead_letters, replay
 from spean_kit.service import Runtime, runtime_of
@@ -170,7 +171,7 @@ async def replay_dead_letter(request: Request, body: ReplayRequest, operator: Cu
     if body.dlq not in await dead_letter_topics(settings.kafka, settings.topic_namespace):
         raise invalid_field("body.dlq", "dead-letter-topic", "not one of the platform's")
     async with runtime_of(request).sessions() as session:
-        audit = Replay(
+        entry = Replay(
             at=datetime.now(UTC),
             subject=operator.subject,
             agency=operator.agency,
@@ -180,14 +181,15 @@ async def replay_dead_letter(request: Request, body: ReplayRequest, operator: Cu
             event_id="",
             topic="",
         )
-        session.add(audit)
+        await audit.append(session, entry)
         await session.flush()
         try:
             letter = await replay(settings.kafka, body.dlq, body.offset, body.partition)
         except NoSuchDeadLetter as missing:
             raise Problem(404, "Not found", str(missing)) from None
-        audit.event_id, audit.topic = letter.event_id, letter.topic
-        session.add(audit)
+        entry.event_id, entry.topic = letter.event_id, letter.topic
+        audit.amend(entry)
+        session.add(entry)
         await session.commit()
     log.info("dead letter replayed", extra={"dlq": body.dlq, "offset": body.offset, "event_id": letter.event_id})
     return letter.as_dict() | {"replayed_to": letter.topic}
