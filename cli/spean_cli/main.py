@@ -326,13 +326,27 @@ def stats(
 
 @audit_app.command("verify")
 @one_line_failures
-def audit_verify(as_json: JsonOption = False) -> None:
+def audit_verify(
+    receipts: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--receipt",
+            help="A receipt an earlier verification printed, <service>:<entry>:<hash>: whether the trail up to "
+            "it was rewritten or cut since. Once per service.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     """Verify the hash-chained audit trails of identification, repatriation and the registry; names each
-    trail's first broken entry.
+    trail's first broken entry, and prints each trail's receipt to keep.
 
-    Example: spean audit verify
+    Example: spean audit verify --receipt registry:42:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
     """
-    answers = {service: _request("GET", service, "/audit/verify") for service in AUDITED_SERVICES}
+    given = _receipts(receipts or [])
+    answers = {
+        service: _request("GET", service, "/audit/verify", params=given.get(service, {}))
+        for service in AUDITED_SERVICES
+    }
     if as_json:
         _print(answers, True)
         return
@@ -340,9 +354,27 @@ def audit_verify(as_json: JsonOption = False) -> None:
         if answer["valid"]:
             receipt = f"receipt: entry {answer['last_entry']}, hash {answer['last_hash']}" if answer["entries"] else ""
             out.print(f"{service}: audit chain intact, {answer['entries']} entries; {receipt}".rstrip("; "))
-    broken = [f"{service} at entry {a['first_broken_entry']}" for service, a in answers.items() if not a["valid"]]
+    broken = [
+        f"{service} at entry {a['first_broken_entry']}"
+        if a["first_broken_entry"] is not None
+        else f"{service} rewritten or cut since its receipt"
+        for service, a in answers.items()
+        if not a["valid"]
+    ]
     if broken:
         raise Failure("audit chain broken: " + ", ".join(broken))
+
+
+def _receipts(given: list[str]) -> dict[str, dict[str, str]]:
+    """`<service>:<entry>:<hash>` receipts as each service's query parameters."""
+    receipts: dict[str, dict[str, str]] = {}
+    for receipt in given:
+        service, _, rest = receipt.partition(":")
+        entry, _, digest = rest.partition(":")
+        if service not in AUDITED_SERVICES or not entry.isdigit() or not digest:
+            raise Failure(f"a receipt is <service>:<entry>:<hash>, the service one of {', '.join(AUDITED_SERVICES)}")
+        receipts[service] = {"receipt_entry": entry, "receipt_hash": digest}
+    return receipts
 
 
 @events_app.command("tail")

@@ -179,7 +179,8 @@ def unchain(trail: type[ChainedEntry]) -> None:
 
 def watch(trail: type[ChainedEntry], every_seconds: float) -> Worker:
     """A worker that verifies `trail` every `every_seconds`, each round against the receipt of the round
-    before. Each round's receipt is logged: the log store keeps it outside the database, for auditors.
+    before. Each round's receipt is logged: where the platform's logs are kept, they hold it outside the
+    database, for auditors.
     A trail found tampered with is logged as an error and reported by the gauge `spean.audit.intact`; a
     broken receipt is kept, so that every following round reports it too."""
     name: str = trail.__tablename__  # type: ignore[assignment]
@@ -204,6 +205,14 @@ def watch(trail: type[ChainedEntry], every_seconds: float) -> Worker:
                 continue
 
     return watch_audit_trail
+
+
+class EntryLinks(BaseModel):
+    """What an audit trail's listing shows of each entry's links, so that an auditor finds the entry a
+    verification names, and may keep any entry's receipt."""
+
+    id: int = PydanticField(description="The entry's number: a verification names a broken entry by it.")
+    hash: str = PydanticField(description="The entry's hash: with its number, a receipt for a later verification.")
 
 
 class AuditVerification(BaseModel):

@@ -157,6 +157,24 @@ def test_a_failing_command_exits_non_zero_with_one_line(made_up: Endpoints, tmp_
         assert "Example: spean" in helped.stdout, command
 
 
+def test_a_receipt_the_trail_no_longer_matches_fails_the_verification(made_up: Endpoints, tmp_path: Path) -> None:
+    state = tmp_path / "cli.json"
+    assert run("spean login --client operations-console", state).returncode == 0
+
+    forged = run(f"spean audit verify --receipt registry:1:{'0' * 64}", state)
+    malformed = run("spean audit verify --receipt registry:first", state)
+
+    assert (forged.returncode, forged.stderr.strip()) == (
+        1,
+        "spean: audit chain broken: registry rewritten or cut since its receipt",
+    )
+    assert "identification: audit chain intact" in forged.stdout
+    assert (malformed.returncode, malformed.stderr.strip().splitlines()[0][:36]) == (
+        1,
+        "spean: a receipt is <service>:<entry",
+    )
+
+
 def test_a_screening_whose_answer_is_lost_is_sent_again_and_recorded_once(made_up: Endpoints, tmp_path: Path) -> None:
     state = tmp_path / "cli.json"
     assert run("spean login --client poipet-tc-system", state).returncode == 0

@@ -13,6 +13,7 @@ from spean_contracts.vocabulary import ConsentPurpose, Continuum, Encounter, Exp
 from spean_identification.domain.access import MANY_ORGANISATIONS
 from spean_identification.domain.indicators import Indicators
 from spean_identification.domain.person import Person
+from spean_kit.audit import EntryLinks
 
 
 class ScreeningIn(BaseModel):
@@ -160,7 +161,7 @@ class ConsentOut(BaseModel):
     recorded_at: datetime
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(EntryLinks):
     at: datetime
     subject: str
     agency: str

@@ -6,14 +6,19 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
+from sqlmodel import col, select
 
 from spean_contracts.fields import CaseId, LocalId
 from spean_kit.auth import Principal, require_roles
+from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
 from spean_registry import courts, records
+from spean_registry.adapters.tables import AuditEntry
 from spean_registry.api.schemas import (
+    AuditEntryOut,
     CourtOutcomeIn,
     MergeIn,
     Record,
@@ -28,6 +33,7 @@ from spean_registry.statistics import Dimension, Measure, count
 router = APIRouter(tags=["registry"])
 Clerk = Annotated[Principal, Depends(require_roles("court-clerk"))]
 Analyst = Annotated[Principal, Depends(require_roles("analyst"))]
+Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 Authenticated = Annotated[Principal, Depends(require_roles(*records.TIMELINE_ROLES, "provider", "analyst"))]
 
 
@@ -126,3 +132,24 @@ async def read_statistics(
         writer.writerow([*label, "suppressed" if result.total is None else result.total])
         return PlainTextResponse(out.getvalue(), media_type="text/csv")
     return result
+
+
+AUDITED = Keyset((col(AuditEntry.id),))
+
+
+@router.get("/audit", response_model=list[AuditEntryOut], responses={200: {"headers": PAGED_HEADERS}})
+async def read_audit(
+    request: Request,
+    response: Response,
+    auditor: Auditor,
+    page: PageOf,
+    case_id: Annotated[CaseId | None, Query(description="Only the entries about this case.")] = None,
+) -> list[AuditEntryOut]:
+    """Every entry of the registry's audit trail (timelines read, national records merged or split,
+    court decisions recorded), oldest first, a page at a time (follow the `Link` header)."""
+    query = select(AuditEntry)
+    if case_id is not None:
+        query = query.where(sa.literal(case_id) == sa.any_(sa.func.string_to_array(col(AuditEntry.target), ",")))
+    async with runtime_of(request).sessions() as session:
+        shown = await AUDITED.read(session, query, page, request, response)
+    return [AuditEntryOut.model_validate(row, from_attributes=True) for row in shown]

@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 from spean_contracts.events import Charge
 from spean_contracts.fields import CaseId, today_anywhere
 from spean_contracts.vocabulary import Province, Verdict
+from spean_kit.audit import EntryLinks
 
 
 class CourtOutcomeIn(BaseModel):
@@ -95,3 +96,15 @@ class Statistics(BaseModel):
     total: int | None
     suppressed_cells: int
     cells: list[StatisticsCell]
+
+
+class AuditEntryOut(EntryLinks):
+    """One entry of the registry's audit trail: who read a case's timeline, merged or split national
+    records, or recorded a court's decision, when, and why."""
+
+    at: datetime
+    subject: str
+    agency: str
+    action: str = Field(description="timeline-read, record-merge, record-split or court-outcome-recorded.")
+    target: str = Field(description="The case id, the case ids merged or split (comma-separated), or the court case.")
+    purpose: str | None

@@ -449,9 +449,22 @@ async def test_editing_one_audit_row_is_named_by_the_verification(
         second = await scalar(settings, "SELECT min(id) + 1 FROM audit_log")
         await tamper(settings, "UPDATE audit_log SET purpose = 'nothing to see' WHERE id = :id", id=second)
         broken = (await client.get("/audit/verify", headers=auth("operations-console"))).json()
+        listed = (await client.get("/audit", headers=auth("operations-console"))).json()
+        of_one_case = (
+            await client.get("/audit", params={"case_id": cases[1]}, headers=auth("operations-console"))
+        ).json()
+        refused = await client.get("/audit", headers=auth("mosvy-case-system"))
 
     assert (intact["entries"], intact["valid"], intact["first_broken_entry"]) == (3, True, None)
     assert (broken["entries"], broken["valid"], broken["first_broken_entry"]) == (3, False, second)
+    assert [(entry["id"], entry["target"], entry["purpose"]) for entry in listed][1] == (
+        second,
+        cases[1],
+        "nothing to see",
+    )
+    assert [entry["hash"] for entry in listed][-1] == intact["last_hash"]
+    assert [(entry["action"], entry["target"]) for entry in of_one_case] == [("timeline-read", cases[1])]
+    assert refused.status_code == 403
 
 
 EARLIER_REPORTS = """

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from spean_contracts.fields import CaseId, Happened, LocalId
 from spean_contracts.sop import Consent, Person, VerificationInformation
 from spean_contracts.vocabulary import BorderGate, Country, ExploitationType
+from spean_kit.audit import EntryLinks
 
 
 class _In(BaseModel):
@@ -61,7 +62,7 @@ class MessageOut(BaseModel):
     refusal_reason: str | None = None
 
 
-class PersonReadOut(BaseModel):
+class PersonReadOut(EntryLinks):
     """One read of a person's data: who, of which agency, why, when, and whether it was answered (not
     once the data was erased)."""
 
