@@ -15,6 +15,10 @@ from spean_registry.api.schemas import Link, Record, Timeline, TimelineItem
 from spean_registry.domain.decisions import Decision, Kind
 
 TIMELINE_ROLES = frozenset({"determiner", "case-worker", "court-clerk", "auditor", "repatriation-officer"})
+# Keyed hashes of a person's names and birth date serve the registry's linkage alone. Shown to every
+# reader of a timeline, they would let anyone who ever learns identification's secret test guessed names
+# against them.
+FOR_LINKAGE_ONLY = frozenset({"match_keys"})
 
 
 async def _links(session: AsyncSession, national_record_id: str) -> list[Link]:
@@ -47,7 +51,17 @@ async def timeline(session: AsyncSession, principal: Principal, case_id: str, pu
         case_id=case_id,
         national_record_id=facts.national_record_id,
         links=await _links(session, facts.national_record_id),
-        entries=[TimelineItem.model_validate(e, from_attributes=True) for e in entries],
+        entries=[
+            TimelineItem(
+                event_id=e.event_id,
+                type=e.type,
+                source=e.source,
+                at=e.at,
+                data={name: value for name, value in e.data.items() if name not in FOR_LINKAGE_ONLY},
+                trace_id=e.trace_id,
+            )
+            for e in entries
+        ],
     )
 
 

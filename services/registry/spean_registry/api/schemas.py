@@ -50,7 +50,9 @@ class TimelineItem(BaseModel):
     type: str
     source: str
     at: datetime
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(
+        description="The event's data as its schema has it, but for screenings' match keys: they serve linkage alone."
+    )
     trace_id: str | None = None
     """The trace of the request that caused the event: look it up in the trace backend."""
 

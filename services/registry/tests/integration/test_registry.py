@@ -73,6 +73,9 @@ async def test_three_agencies_reporting_one_person_make_one_record_and_one_victi
         timeline_by_analyst = await client.get(
             f"/cases/{police}/timeline", params={"purpose": "curiosity"}, headers=auth("ncct-statistics-system")
         )
+        timeline = await client.get(
+            f"/cases/{police}/timeline", params={"purpose": "determination review"}, headers=auth("mosvy-case-system")
+        )
 
     assert {(link["case_id"], link["certainty"]) for link in record["links"]} == {
         (police, "certain"),
@@ -81,6 +84,10 @@ async def test_three_agencies_reporting_one_person_make_one_record_and_one_victi
     }
     assert stats["total"] == 2
     assert timeline_by_analyst.status_code == 403
+    (screening,) = [e["data"] for e in timeline.json()["entries"] if e["type"].endswith("screening-recorded.v1")]
+    assert screening["agency"] == "MOI-AHTJP"
+    assert "match_keys" not in screening, "keyed hashes of name and birth date are for linkage, not for readers"
+    assert not any(key in timeline.text for key in person)
 
 
 async def test_small_cells_are_suppressed_and_differencing_two_queries_recovers_none(
