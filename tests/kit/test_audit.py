@@ -20,6 +20,14 @@ from tests.kit.sample.app import SampleRead, build
 from tests.support.app import eventually, rows, running, scalar, tamper
 
 
+def _bearers(machine_token: TokenFactory) -> tuple[dict[str, str], dict[str, str]]:
+    """Headers of a client whose reads are audited (a screener), and of an auditor."""
+    return (
+        {"Authorization": f"Bearer {machine_token('moi-case-system')}"},
+        {"Authorization": f"Bearer {machine_token('operations-console')}"},
+    )
+
+
 def _links(contents: list[dict[str, str]]) -> list[tuple[int, dict[str, str], str, str]]:
     chained, previous = [], GENESIS
     for number, entry in enumerate(contents, 1):
@@ -60,8 +68,7 @@ async def test_reads_on_two_replicas_chain_and_tampering_is_named(
     make_settings: SettingsFactory, machine_token: TokenFactory
 ) -> None:
     settings = await make_settings()
-    reader = {"Authorization": f"Bearer {machine_token('moi-case-system')}"}
-    auditor = {"Authorization": f"Bearer {machine_token('operations-console')}"}
+    reader, auditor = _bearers(machine_token)
 
     async def read(client: httpx.AsyncClient, number: int) -> None:
         assert (await client.get(f"/cases/case-{number:03d}", headers=reader)).status_code == 200
@@ -94,12 +101,10 @@ async def test_a_receipt_shows_a_trail_rewritten_or_cut_after_it_was_given(
     make_settings: SettingsFactory, machine_token: TokenFactory
 ) -> None:
     settings = await make_settings()
-    reader = {"Authorization": f"Bearer {machine_token('moi-case-system')}"}
-    auditor = {"Authorization": f"Bearer {machine_token('operations-console')}"}
+    reader, auditor = _bearers(machine_token)
 
     async with running(build(settings, background=False)) as client:
-        for number in range(10):
-            await client.get(f"/cases/case-{number:03d}", headers=reader)
+        await _read(client, reader, 10)
         first = await _verified(client, auditor)
         receipt = {"receipt_entry": first["last_entry"], "receipt_hash": first["last_hash"]}
         await client.get("/cases/case-010", headers=reader)
@@ -111,8 +116,7 @@ async def test_a_receipt_shows_a_trail_rewritten_or_cut_after_it_was_given(
 
     settings = await make_settings()
     async with running(build(settings, background=False)) as client:
-        for number in range(10):
-            await client.get(f"/cases/case-{number:03d}", headers=reader)
+        await _read(client, reader, 10)
         first = await _verified(client, auditor)
         receipt = {"receipt_entry": first["last_entry"], "receipt_hash": first["last_hash"]}
         await tamper(settings, "DELETE FROM sample_read WHERE id > :id", id=first["last_entry"] - 3)
@@ -123,6 +127,12 @@ async def test_a_receipt_shows_a_trail_rewritten_or_cut_after_it_was_given(
     assert half.status_code == 422
     assert half.json()["errors"][0]["path"] == "query.receipt_hash"
     assert (cut["entries"], cut["first_broken_entry"], cut["receipt_holds"], cut["valid"]) == (7, None, False, False)
+
+
+async def _read(client: httpx.AsyncClient, reader: dict[str, str], cases: int) -> None:
+    """Reads of cases case-000, case-001, ..., each audited."""
+    for number in range(cases):
+        assert (await client.get(f"/cases/case-{number:03d}", headers=reader)).status_code == 200
 
 
 async def _verified(client: httpx.AsyncClient, auditor: dict[str, str], **receipt: Any) -> dict[str, Any]:
@@ -173,7 +183,7 @@ async def test_the_service_finds_its_own_trail_rewritten_and_says_so_every_round
     make_settings: SettingsFactory, machine_token: TokenFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = await make_settings(audit_check_seconds=0.2)
-    reader = {"Authorization": f"Bearer {machine_token('moi-case-system')}"}
+    reader, _ = _bearers(machine_token)
     metrics = InMemoryMetricReader()
 
     def logged(message: str) -> list[logging.LogRecord]:
@@ -181,8 +191,7 @@ async def test_the_service_finds_its_own_trail_rewritten_and_says_so_every_round
 
     with caplog.at_level(logging.INFO, logger="spean_kit.audit"):
         async with running(build(settings, metric_readers=(metrics,))) as client:
-            for number in range(5):
-                await client.get(f"/cases/case-{number:03d}", headers=reader)
+            await _read(client, reader, 5)
 
             async def verified_all() -> bool:
                 return any(record.__dict__["entries"] == 5 for record in logged("audit trail verified"))

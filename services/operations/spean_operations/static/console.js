@@ -155,15 +155,21 @@ function showBreaches(breaches) {
 // Renewing takes the counterpart's part too: from this many days before the end, a certificate is flagged.
 const CERTIFICATE_WARNING_DAYS = 30;
 
-function showCertificates(certificates) {
-  const rows = $("certificate-rows");
-  if (certificates === null) {
-    const row = el("tr");
-    row.append(el("td", { colspan: "4", class: "muted" }, "metrics unavailable"));
-    rows.replaceChildren(row);
-    return;
-  }
+// A table fed by the collector's metrics: one row saying so while they cannot be read.
+function metricRows(id, columns, items) {
+  const rows = $(id);
   rows.replaceChildren();
+  if (items === null) {
+    const row = el("tr");
+    row.append(el("td", { colspan: String(columns), class: "muted" }, "metrics unavailable"));
+    rows.append(row);
+  }
+  return rows;
+}
+
+function showCertificates(certificates) {
+  const rows = metricRows("certificate-rows", 4, certificates);
+  if (certificates === null) return;
   for (const certificate of certificates) {
     const days = certificate.days_left < 0 ? `ended ${-certificate.days_left} days ago` : String(certificate.days_left);
     const row = el("tr", certificate.days_left < CERTIFICATE_WARNING_DAYS ? { class: "ending" } : {});
@@ -175,14 +181,8 @@ function showCertificates(certificates) {
 }
 
 function showAuditTrails(trails) {
-  const rows = $("audit-rows");
-  if (trails === null) {
-    const row = el("tr");
-    row.append(el("td", { colspan: "3", class: "muted" }, "metrics unavailable"));
-    rows.replaceChildren(row);
-    return;
-  }
-  rows.replaceChildren();
+  const rows = metricRows("audit-rows", 3, trails);
+  if (trails === null) return;
   for (const trail of trails) {
     const row = el("tr", trail.intact ? {} : { class: "ending" });
     for (const text of [trail.service, trail.trail, trail.intact ? "intact" : "tampered with"]) {

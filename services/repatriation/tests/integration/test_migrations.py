@@ -15,24 +15,30 @@ from tests.support.app import scalar
 from tests.support.migrations import written_at
 
 
-async def test_reads_recorded_before_refusals_were_kept_stay_granted(
-    servers: Endpoints, new_database: DatabaseFactory
-) -> None:
+async def _upgraded(servers: Endpoints, new_database: DatabaseFactory, revision: str, written: str) -> ServiceSettings:
+    """Repatriation's settings on a database of its own, `written` to as the release at `revision` left it,
+    then upgraded."""
     settings = ServiceSettings(
         service_name="repatriation",
         database_url=await new_database(),
         kafka_bootstrap=servers.kafka_bootstrap,
         keycloak_url=servers.keycloak_url,
     )
-    await written_at(
-        settings,
-        MIGRATIONS,
+    await written_at(settings, MIGRATIONS, revision, written)
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+    return settings
+
+
+async def test_reads_recorded_before_refusals_were_kept_stay_granted(
+    servers: Endpoints, new_database: DatabaseFactory
+) -> None:
+    settings = await _upgraded(
+        servers,
+        new_database,
         "0007",
         "INSERT INTO person_read (reference, subject, agency, purpose, read_at) "
         "VALUES ('KHM-1', 'officer', 'MOSVY', 'prepare the family tracing', now())",
     )
-
-    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
 
     assert await scalar(settings, "SELECT string_agg(granted::text, ',') FROM person_read") == "true"
     default = "SELECT column_default FROM information_schema.columns WHERE column_name = 'granted'"
@@ -42,22 +48,14 @@ async def test_reads_recorded_before_refusals_were_kept_stay_granted(
 async def test_reads_recorded_before_the_trail_was_chained_are_chained_in_the_order_written(
     servers: Endpoints, new_database: DatabaseFactory
 ) -> None:
-    settings = ServiceSettings(
-        service_name="repatriation",
-        database_url=await new_database(),
-        kafka_bootstrap=servers.kafka_bootstrap,
-        keycloak_url=servers.keycloak_url,
-    )
-    await written_at(
-        settings,
-        MIGRATIONS,
+    settings = await _upgraded(
+        servers,
+        new_database,
         "0009",
         "INSERT INTO person_read (reference, subject, agency, purpose, read_at, granted) VALUES "
         "('KHM-1', 'officer', 'MOSVY', 'prepare the family tracing', now(), true), "
         "('KHM-1', 'officer', 'MOSVY', 'plan the handover', now(), false)",
     )
-
-    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
     engine = create_engine(settings.database_url, settings.schema_name)
     async with session_factory(engine)() as session, session.begin():
         earlier = await audit.verify(session, PersonRead)
