@@ -36,6 +36,7 @@ class ServiceSettings(BaseSettings):
     jwks_max_age_seconds: float = Field(default=300, description="How long signing keys are trusted unrefreshed.")
     jwks_min_refresh_seconds: float = Field(default=10, description="Least interval between two key refreshes.")
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint for traces and metrics.")
+    metric_export_seconds: float = Field(default=60, description="How often metrics are sent to the OTLP endpoint.")
     console_telemetry: bool = Field(default=False, description="Print spans to the console (development).")
     telemetry_name: str | None = Field(
         default=None,

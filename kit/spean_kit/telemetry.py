@@ -185,7 +185,12 @@ def setup_telemetry(
     if settings.otlp_endpoint:
         endpoint = settings.otlp_endpoint.rstrip("/")
         exporters.append(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"))
-        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics")))
+        readers.append(
+            PeriodicExportingMetricReader(
+                OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics"),
+                export_interval_millis=settings.metric_export_seconds * 1000,
+            )
+        )
     if settings.console_telemetry:
         exporters.append(ConsoleSpanExporter())
     for exporter in exporters:

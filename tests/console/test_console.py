@@ -148,7 +148,12 @@ async def test_the_api_answers_operators_only_and_shows_traces_breaches_and_flow
     assert flow["topics"]["spean.identification.v1"] == expected
     assert any(lag["group"] == "spean-referral" for lag in overview["consumer_lag"])
     assert isinstance(overview["certificates"], list), "the collector's metrics were read"
-    assert isinstance(overview["audit_trails"], list)
+
+    async def trails_shown() -> bool:
+        overview = (await console.api.get("/api/overview", headers=operator)).json()
+        return {"service": "identification", "trail": "access_audit", "intact": True} in overview["audit_trails"]
+
+    await eventually(trails_shown, what="identification's audit trail on the console, verified")
 
     bad = await console.api.post("/api/dead-letters/replay", json={"dlq": "elsewhere", "offset": -1}, headers=operator)
     assert bad.status_code == 422

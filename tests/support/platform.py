@@ -110,6 +110,8 @@ async def national_platform(
         "keycloak_url": servers.keycloak_url,
         "topic_namespace": f"e2e-{uuid.uuid4().hex[:8]}.",
         "outbox_poll_seconds": 0.05,
+        # The console's panels read the collector's metrics: sent every second, not every minute.
+        "metric_export_seconds": 1,
     }
     apps = {
         "identification": identification(
