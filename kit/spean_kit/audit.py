@@ -19,7 +19,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import op
@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from spean_kit.auth import Principal, require_roles
 from spean_kit.database import hold_lock
@@ -213,6 +214,18 @@ class EntryLinks(BaseModel):
 
     id: int = PydanticField(description="The entry's number: a verification names a broken entry by it.")
     hash: str = PydanticField(description="The entry's hash: with its number, a receipt for a later verification.")
+
+
+E = TypeVar("E", bound=ChainedEntry)
+FromEntry = Annotated[
+    int | None,
+    Query(ge=1, description="Only this entry and those after it: where a verification named a broken link."),
+]
+
+
+def from_entry(query: SelectOfScalar[E], trail: type[E], entry: int | None) -> SelectOfScalar[E]:
+    """A listing of `trail` from `entry` on, if asked."""
+    return query if entry is None else query.where(col(trail.id) >= entry)
 
 
 class AuditVerification(BaseModel):

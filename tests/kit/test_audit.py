@@ -12,7 +12,7 @@ import httpx
 import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
-from spean_kit.audit import GENESIS, Links, content, entry_hash
+from spean_kit.audit import GENESIS, Links, Receipt, content, entry_hash
 from spean_kit.settings import ServiceSettings
 from spean_local.pytest_plugin import TokenFactory
 from tests.kit.conftest import SettingsFactory
@@ -54,6 +54,22 @@ def test_the_first_edited_removed_or_inserted_entry_is_named() -> None:
     assert _first_broken(entries[:1] + entries[2:]) == 3
     slipped_in = (9, {"case_id": "case-7", "subject": "officer-2"}, entries[1][3], entries[2][3])
     assert _first_broken([*entries[:2], slipped_in, *entries[2:]]) == 9
+
+
+def test_a_receipt_holds_while_its_entry_keeps_its_hash() -> None:
+    entries = _links([{"case_id": f"case-{i}"} for i in range(1, 4)])
+
+    def holds(receipt: Receipt, trail: list[tuple[int, dict[str, str], str, str]]) -> bool | None:
+        links = Links(receipt)
+        for entry in trail:
+            links.follow(*entry)
+        return links.receipt_holds
+
+    rewritten = _links([{"case_id": "case-1"}, {"case_id": "case-9"}, {"case_id": "case-3"}])
+    assert holds(Receipt(2, entries[1][3]), entries) is True
+    assert holds(Receipt(2, entries[1][3]), rewritten) is False, "every link holds, but not the receipt"
+    assert holds(Receipt(3, entries[2][3]), entries[:2]) is False, "the trail was cut before the receipt's entry"
+    assert Links().receipt_holds is None
 
 
 def test_an_entry_hashes_the_same_whatever_zone_its_time_was_written_in() -> None:

@@ -32,6 +32,7 @@ from spean_identification.api.schemas import (
 from spean_identification.idempotency import REPLAY_HEADER, answered, fingerprint_of, remember
 from spean_identification.returns import NotReceivable
 from spean_identification.settings import IdentificationSettings
+from spean_kit import audit
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import UNREADABLE_BODY, Problem
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
@@ -276,10 +277,11 @@ async def read_audit(
     principal: Auditor,
     page: PageOf,
     screening_id: Annotated[str | None, Query(max_length=64)] = None,
+    from_entry: audit.FromEntry = None,
 ) -> list[AuditEntry]:
     """Every read of personal data, granted or refused, oldest first, a page at a time (follow the `Link`
     header)."""
-    query = select(AccessAudit)
+    query = audit.from_entry(select(AccessAudit), AccessAudit, from_entry)
     if screening_id:
         query = query.where(AccessAudit.screening_id == screening_id)
     async with runtime_of(request).sessions() as session:

@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse
 from sqlmodel import col, select
 
 from spean_contracts.fields import CaseId, LocalId
+from spean_kit import audit
 from spean_kit.auth import Principal, require_roles
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
@@ -144,10 +145,11 @@ async def read_audit(
     auditor: Auditor,
     page: PageOf,
     case_id: Annotated[CaseId | None, Query(description="Only the entries about this case.")] = None,
+    from_entry: audit.FromEntry = None,
 ) -> list[AuditEntryOut]:
     """Every entry of the registry's audit trail (timelines read, national records merged or split,
     court decisions recorded), oldest first, a page at a time (follow the `Link` header)."""
-    query = select(AuditEntry)
+    query = audit.from_entry(select(AuditEntry), AuditEntry, from_entry)
     if case_id is not None:
         query = query.where(sa.literal(case_id) == sa.any_(sa.func.string_to_array(col(AuditEntry.target), ",")))
     async with runtime_of(request).sessions() as session:

@@ -245,10 +245,11 @@ async def read_audit(
     auditor: Auditor,
     page: PageOf,
     reference: Annotated[LocalId | None, Query()] = None,
+    from_entry: audit.FromEntry = None,
 ) -> list[PersonReadOut]:
     """Every read of a person's data exchanged for a return, oldest first, a page at a time (follow the
     `Link` header), of one return if asked."""
-    query = select(PersonRead)
+    query = audit.from_entry(select(PersonRead), PersonRead, from_entry)
     if reference is not None:
         query = query.where(PersonRead.reference == reference)
     async with runtime_of(request).sessions() as session:
