@@ -50,7 +50,9 @@ async def at_once(count: int, concurrency: int, work: Callable[[int], Awaitable[
 
 async def through_the_service(
     endpoints: Endpoints, database: str, entries: int, concurrency: int, *, chain: bool
-) -> Measured:
+) -> tuple[Measured, Measured]:
+    """The appends, and then the verification of the whole trail (as `GET /audit/verify` and the hourly
+    self-check make it)."""
     name = f"bench-{uuid.uuid4().hex[:8]}"
     settings = ServiceSettings(
         service_name=name,
@@ -71,12 +73,13 @@ async def through_the_service(
                 else:
                     session.add(read)
 
-        measured = await at_once(entries, concurrency, append)
+        appended = await at_once(entries, concurrency, append)
         async with runtime.sessions() as session:
-            links = await audit.verify(session, SampleRead)
+            with Stopwatch() as verifying:
+                links = await audit.verify(session, SampleRead)
     assert links.entries == entries
     assert (links.first_broken is None) == chain, "chained, every entry links onto the one before"
-    return measured
+    return appended, verifying.measured
 
 
 async def raw(database: str, entries: int, concurrency: int) -> Measured:
@@ -105,14 +108,17 @@ async def main(entries: int, concurrency: int) -> None:
     await asyncio.to_thread(start_all, all_servers(layout, ports))
     endpoints = Endpoints.local(layout, ports)
     async with Scratch(endpoints) as scratch:
-        spean = await through_the_service(endpoints, await scratch.database(), entries, concurrency, chain=True)
-        unchained = await through_the_service(endpoints, await scratch.database(), entries, concurrency, chain=False)
+        spean, verified = await through_the_service(
+            endpoints, await scratch.database(), entries, concurrency, chain=True
+        )
+        unchained, _ = await through_the_service(endpoints, await scratch.database(), entries, concurrency, chain=False)
         limit = await raw(await scratch.database(), entries, concurrency)
 
     print(f"entries: {entries}, {concurrency} at a time over {CONNECTIONS} connections")
     print(limit.line("raw asyncpg INSERT, one transaction each", entries))
     print(unchained.line("the service's sessions, unchained", entries))
     print(spean.line("spean audit.append (chained)", entries))
+    print(verified.line("verification of the whole trail", entries))
     print(f"ratio spean/raw       {limit.wall / spean.wall:.3f}")
     print(f"ratio spean/unchained {unchained.wall / spean.wall:.3f}")
 
