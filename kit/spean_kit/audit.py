@@ -12,7 +12,6 @@ the trail up to it is still the one that was verified.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -34,7 +33,7 @@ from spean_kit.auth import Principal, require_roles
 from spean_kit.database import hold_lock
 from spean_kit.errors import invalid_field
 from spean_kit.service import Runtime, runtime_of
-from spean_kit.workers import Worker
+from spean_kit.workers import Worker, periodic
 
 log = logging.getLogger(__name__)
 
@@ -185,27 +184,23 @@ def watch(trail: type[ChainedEntry], every_seconds: float) -> Worker:
     A trail found tampered with is logged as an error and reported by the gauge `spean.audit.intact`; a
     broken receipt is kept, so that every following round reports it too."""
     name: str = trail.__tablename__  # type: ignore[assignment]
+    receipt: Receipt | None = None
 
-    async def watch_audit_trail(runtime: Runtime, stop: asyncio.Event) -> None:
-        receipt: Receipt | None = None
-        while not stop.is_set():
-            async with runtime.sessions() as session:
-                links = await verify(session, trail, receipt)
-            fields = {"trail": name, "entries": links.entries, "last_entry": links.last_entry, "last_hash": links.last}
-            if links.valid:
-                log.info("audit trail verified", extra=fields)
-            else:
-                broken = {"first_broken_entry": links.first_broken, "receipt_holds": links.receipt_holds}
-                log.error("audit trail tampered with: entries edited, deleted or rewritten", extra=fields | broken)
-            runtime.telemetry.audit_trails_intact[name] = links.valid
-            if links.receipt_holds is not False and links.last_entry is not None:
-                receipt = Receipt(links.last_entry, links.last)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=every_seconds)
-            except TimeoutError:
-                continue
+    async def watch_audit_trail(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
+        nonlocal receipt
+        links = await verify(session, trail, receipt)
+        fields = {"trail": name, "entries": links.entries, "last_entry": links.last_entry, "last_hash": links.last}
+        if links.valid:
+            log.info("audit trail verified", extra=fields)
+        else:
+            broken = {"first_broken_entry": links.first_broken, "receipt_holds": links.receipt_holds}
+            log.error("audit trail tampered with: entries edited, deleted or rewritten", extra=fields | broken)
+        runtime.telemetry.audit_trails_intact[name] = links.valid
+        if links.receipt_holds is not False and links.last_entry is not None:
+            receipt = Receipt(links.last_entry, links.last)
+        return links.entries
 
-    return watch_audit_trail
+    return periodic(watch_audit_trail, every_seconds)
 
 
 class EntryLinks(BaseModel):

@@ -5,7 +5,6 @@ every few hours and in its metrics (`spean.certificate.validity`, seconds left, 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Iterable
@@ -15,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.service import Runtime
-from spean_kit.workers import Worker
+from spean_kit.workers import Worker, periodic
 from spean_repatriation.settings import RepatriationSettings
 
 log = logging.getLogger(__name__)
@@ -70,27 +70,23 @@ def ending(certificates: Iterable[Certificate], now: datetime, within: timedelta
 def certificate_watch(in_use: InUse, within: timedelta, every_seconds: float) -> Worker:
     """A worker that logs, every `every_seconds`, each certificate ending within `within` (an error once ended)."""
 
-    async def watch_certificates(runtime: Runtime, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            now = datetime.now(UTC)
-            for certificate in ending(in_use.certificates, now, within):
-                left = certificate.not_after - now
-                fields = {
-                    "holder": certificate.holder,
-                    "subject": certificate.subject,
-                    "not_after": certificate.not_after.isoformat(),
-                    "days_left": left.days,
-                }
-                if left <= timedelta(0):
-                    log.error("certificate has ended: the cross-border exchange fails its handshake", extra=fields)
-                else:
-                    log.warning("certificate ends soon: renew it and give the counterpart the new one", extra=fields)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=every_seconds)
-            except TimeoutError:
-                continue
+    async def watch_certificates(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
+        soon = ending(in_use.certificates, now, within)
+        for certificate in soon:
+            left = certificate.not_after - now
+            fields = {
+                "holder": certificate.holder,
+                "subject": certificate.subject,
+                "not_after": certificate.not_after.isoformat(),
+                "days_left": left.days,
+            }
+            if left <= timedelta(0):
+                log.error("certificate has ended: the cross-border exchange fails its handshake", extra=fields)
+            else:
+                log.warning("certificate ends soon: renew it and give the counterpart the new one", extra=fields)
+        return len(soon)
 
-    return watch_certificates
+    return periodic(watch_certificates, every_seconds)
 
 
 def report_validity(meter: Meter, in_use: InUse) -> None:
