@@ -64,6 +64,18 @@ class ScreeningRecorded(Profile):
     screened_at: datetime = none("When the screening was recorded.")
 
 
+class MatchKeysRenewed(EventData):
+    """The match keys of an earlier screening, made again under identification's new match-key secret: once
+    the secret is replaced, later screenings carry keys made under the new one, and the registry links
+    them with the earlier ones through these."""
+
+    screening_id: LocalId = none("The screening whose person the keys are of.")
+    match_keys: list[MatchKey] = quasi(
+        "Keyed hashes for linking records of the same person across agencies, under the new secret.", max_length=8
+    )
+    renewed_at: datetime = none("When the keys were made again.")
+
+
 class DeterminationMade(EventData):
     """The competent authority (MoSVY, optionally co-signed by MoI police) determined the case."""
 

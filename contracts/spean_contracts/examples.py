@@ -35,6 +35,14 @@ EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
             "screened_at": T,
         },
     ),
+    "identification.match-keys-renewed": (
+        {
+            "case_id": CASE,
+            "screening_id": "scr-0001-poipet",
+            "match_keys": ["Vq8dT0sLm2Xw9cJ4nB7yK1pR5hZ3aE6gU0fI8oW2tQe"],
+            "renewed_at": T,
+        },
+    ),
     "identification.determination-made": (
         {
             "case_id": CASE,

@@ -16,6 +16,7 @@ from spean_identification.api.routes import router
 from spean_identification.determinations import breach_scan
 from spean_identification.followed import on_case_event
 from spean_identification.idempotency import forgetting
+from spean_identification.match_key_renewal import Renewal
 from spean_identification.returns import reception_scan
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit
@@ -30,6 +31,10 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporter, ...] = ()) -> FastAPI:
     master_keys = settings.master_keys
+    case_keys = CaseKeys(master_keys)
+    renewal = Renewal(
+        settings.match_secret_bytes, settings.previous_match_secrets, case_keys, service=settings.service_name
+    )
     return create_app(
         ServiceDefinition(
             title="Spean identification",
@@ -44,9 +49,10 @@ def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporte
                 periodic(forgetting(settings.idempotency_key_days), settings.idempotency_sweep_seconds),
                 resealing(master_keys, [WRAPPED_KEYS]),
                 audit.watch(AccessAudit, settings.audit_check_seconds),
+                renewal.worker(),
             ],
             span_exporters=span_exporters,
-            extra_state={"case_keys": CaseKeys(master_keys)},
+            extra_state={"case_keys": case_keys},
             start_checks=[opening_stored_values(master_keys, [WRAPPED_KEYS])],
         )
     )

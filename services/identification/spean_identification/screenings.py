@@ -31,7 +31,7 @@ from spean_identification.domain.access import (
 from spean_identification.domain.assessment import assess
 from spean_identification.domain.deadlines import determination_due
 from spean_identification.domain.indicators import Indicators
-from spean_identification.domain.matchkeys import match_keys
+from spean_identification.domain.matchkeys import generation, match_keys, screening_day
 from spean_identification.domain.person import CHILD_UNTIL, Person, age_band
 from spean_identification.returns import NotReceivable, receivable, returnees
 from spean_identification.settings import IdentificationSettings
@@ -108,6 +108,7 @@ async def record_screenings(
                 suggested_outcome=assessment.suggested,
                 reasons=list(assessment.reasons),
                 personal_data=keys.encrypt(wrapped, case_id, json.dumps(private).encode()),
+                match_key_generation=generation(settings.match_secret_bytes),
                 determination_due=due,
                 recorded_at=now,
             )
@@ -126,7 +127,9 @@ async def record_screenings(
                 continuum=screening.continuum,
                 indicators_present=screening.indicators.count,
                 suggested_outcome=assessment.suggested,
-                match_keys=match_keys(person, settings.match_secret_bytes, screened_on=screening.encountered_at.date()),
+                match_keys=match_keys(
+                    person, settings.match_secret_bytes, screened_on=screening_day(screening.encountered_at)
+                ),
                 screened_at=now,
             )
         )

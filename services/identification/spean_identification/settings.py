@@ -19,7 +19,17 @@ class IdentificationSettings(ServiceSettings):
         "wrapped, which the service wraps again under `master_key`; remove them once it has logged that "
         "every sealed value opens with the current master key.",
     )
-    match_key_secret: str = Field(description="Base64 secret for match keys, shared by identification only.")
+    match_key_secret: str = Field(
+        description="Base64 secret for match keys, shared by identification only. A secret. To replace it, set "
+        "the new one here and list the old one under `previous_match_key_secrets`."
+    )
+    previous_match_key_secrets: list[str] = Field(
+        default=[],
+        description="Match-key secrets being replaced (base64, a JSON list): the service makes the keys of "
+        "each screening made under one of them (or before the secret of a screening was recorded) again "
+        "under `match_key_secret` and publishes them, so that the registry links earlier screenings with "
+        "later ones; remove them once it has logged that every screening's keys are renewed.",
+    )
     require_co_signature: bool = Field(default=False, description="Determinations need MoI police co-signature.")
     determination_deadline_hours: float = Field(default=72, description="From screening to determination.")
     reception_screening_hours: float = Field(
@@ -41,3 +51,7 @@ class IdentificationSettings(ServiceSettings):
     @property
     def match_secret_bytes(self) -> bytes:
         return base64.b64decode(self.match_key_secret)
+
+    @property
+    def previous_match_secrets(self) -> list[bytes]:
+        return [base64.b64decode(secret) for secret in self.previous_match_key_secrets]

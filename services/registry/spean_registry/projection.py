@@ -22,6 +22,9 @@ from spean_registry.domain.charges import most_serious
 from spean_registry.domain.linkage import Certainty, national_records, own_record
 
 BREACHES = (e.IdentificationDeadlineBreached, e.ReferralDeadlineBreached, e.RepatriationDeadlineBreached)
+# Events whose match keys link their case: a screening's, and the same screening's made again under a new
+# secret. The keys of an earlier secret are kept: cases not renewed yet still link through them.
+KEYED = (e.ScreeningRecorded, e.MatchKeysRenewed)
 
 
 _decided = insert(CourtYear)
@@ -77,7 +80,7 @@ async def project_batch(session: AsyncSession, events: list[CloudEvent], stage: 
     if decisions:
         await session.execute(COURT_YEAR, decisions)
     case_ids = sorted({event.subject for event in events})
-    if any(isinstance(event.data, e.ScreeningRecorded) and event.data.match_keys for event in events):
+    if any(isinstance(event.data, KEYED) and event.data.match_keys for event in events):
         # Before the cases' rows: a replica linking holds the lock and may write any case's row.
         await hold_linkage(session)
     locked = (await session.exec(select(CaseFacts).where(col(CaseFacts.case_id).in_(case_ids)).with_for_update())).all()
@@ -91,7 +94,7 @@ async def project_batch(session: AsyncSession, events: list[CloudEvent], stage: 
             session.add(facts[event.subject])
         case = facts[event.subject]
         apply_facts(case, event.data)
-        if isinstance(event.data, e.ScreeningRecorded):
+        if isinstance(event.data, KEYED):
             screenings.append((case.case_id, event.data.match_keys))
     for case in facts.values():
         session.add(case)

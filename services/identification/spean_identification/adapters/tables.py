@@ -37,6 +37,11 @@ class Screening(SQLModel, table=True):
     suggested_outcome: str = Field(max_length=30)
     reasons: list[str] = Field(sa_column=Column(JSONB, nullable=False))
     personal_data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    match_key_generation: str | None = Field(
+        default=None,
+        max_length=16,
+        description="Which match-key secret the published keys were made under (none: before this was recorded).",
+    )
     determination_due: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     deadline_breached: bool = False
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

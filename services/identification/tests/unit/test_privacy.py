@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -11,7 +11,7 @@ from cryptography.exceptions import InvalidTag
 from spean_contracts.vocabulary import AgeBand, Country, Sex
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.domain.access import ERASED, Grant, SharingConsent, may_read, unless_erased
-from spean_identification.domain.matchkeys import match_keys
+from spean_identification.domain.matchkeys import match_keys, screening_day
 from spean_identification.domain.person import Person, age_band
 from spean_kit.keyring import KeyRing, Unopenable
 
@@ -42,6 +42,17 @@ def test_keys_depend_on_the_secret_and_reveal_nothing_readable() -> None:
     other = match_keys(_person(["Sok Dara"]), b"t" * 32, screened_on=SCREENED)
     assert set(keys).isdisjoint(other)
     assert all(len(key) == 43 and "dara" not in key.lower() for key in keys)
+
+
+def test_a_screening_sent_in_utc_gets_the_keys_of_its_day_in_cambodia() -> None:
+    """An estimated age keys the birth year as the year of the encounter less the age: a New Year's night
+    encounter sent in UTC, or made again later from the stored moment, must count Cambodia's year."""
+    estimated = _person(["Sok Dara"], birth_date=None, estimated_age=28)
+    in_phnom_penh = datetime(2027, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=7)))
+    in_utc = in_phnom_penh.astimezone(UTC)
+    assert in_utc.date() == date(2026, 12, 31)
+    keys = [match_keys(estimated, SECRET, screened_on=screening_day(moment)) for moment in (in_phnom_penh, in_utc)]
+    assert keys[0] == keys[1] == match_keys(estimated, SECRET, screened_on=date(2027, 1, 1))
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ class TimelineItem(BaseModel):
     source: str
     at: datetime
     data: dict[str, Any] = Field(
-        description="The event's data as its schema has it, but for screenings' match keys: they serve linkage alone."
+        description="The event's data as its schema has it, but for match keys: they serve linkage alone."
     )
     trace_id: str | None = None
     """The trace of the request that caused the event: look it up in the trace backend."""
