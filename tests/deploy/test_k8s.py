@@ -23,6 +23,8 @@ from tests.support.kafka_acls import Acl, catalogue_acls, console_acls
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT.parent / "shared" / "k8s-crds"
+# The Prometheus Operator's, fetched by `make test` from its Go module.
+MONITORING_CRDS = ROOT / ".spean" / "tools" / "crds"
 KUBERNETES = "1.33"
 OVERLAYS = ("dev", "prod")
 
@@ -43,7 +45,7 @@ def built(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
 
 def _crd_schemas() -> dict[tuple[str, str, str], dict[str, Any]]:
     schemas = {}
-    for path in CRDS.rglob("*.y*ml"):
+    for path in [*CRDS.rglob("*.y*ml"), *MONITORING_CRDS.rglob("*.y*ml")]:
         for doc in yaml.safe_load_all(path.read_text()):
             if not doc or doc.get("kind") != "CustomResourceDefinition":
                 continue
@@ -109,6 +111,8 @@ def test_every_custom_resource_has_its_crd(built: tuple[str, list[dict[str, Any]
         "Keycloak",
         "KeycloakRealmImport",
         "Cluster",
+        "ServiceMonitor",
+        "PrometheusRule",
     }
 
 
