@@ -17,7 +17,7 @@ from spean_kit.settings import ServiceSettings
 from spean_local.pytest_plugin import TokenFactory
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import SampleRead, build
-from tests.support.app import eventually, rows, running, scalar, tamper
+from tests.support.app import eventually, rows, running, scalar, tamper, tamper_each
 
 
 def _bearers(machine_token: TokenFactory) -> tuple[dict[str, str], dict[str, str]]:
@@ -171,14 +171,11 @@ async def _rewritten_from(settings: ServiceSettings, case_id: str, instead: str)
             entry.case_id = instead
         entry.previous_hash, entry.hash = previous, entry_hash(previous, content(entry))
         previous = entry.hash
-        await tamper(
-            settings,
-            "UPDATE sample_read SET case_id = :case_id, previous_hash = :previous, hash = :hash WHERE id = :id",
-            case_id=entry.case_id,
-            previous=entry.previous_hash,
-            hash=entry.hash,
-            id=entry.id,
-        )
+    await tamper_each(
+        settings,
+        "UPDATE sample_read SET case_id = :case_id, previous_hash = :previous, hash = :hash WHERE id = :id",
+        [{"case_id": e.case_id, "previous": e.previous_hash, "hash": e.hash, "id": e.id} for e in entries],
+    )
 
 
 def _intact(reader: InMemoryMetricReader) -> dict[str, int | float]:

@@ -116,8 +116,14 @@ async def rows(settings: ServiceSettings, query: str | sa.Select[Any], **paramet
 
 async def tamper(settings: ServiceSettings, statement: str, **parameters: Any) -> None:
     """`statement` run and committed behind the service's back, as someone with database access could."""
+    await tamper_each(settings, statement, [parameters])
+
+
+async def tamper_each(settings: ServiceSettings, statement: str, each: list[dict[str, Any]]) -> None:
+    """`statement` run for each of `each` and committed at once, behind the service's back: the service
+    sees the trail before or after, never half done."""
     async with _connected(settings) as connection:
-        await connection.execute(sa.text(statement), parameters)
+        await connection.execute(sa.text(statement), each)
         await connection.commit()
 
 
