@@ -16,8 +16,12 @@ class Person(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     names: list[str] = Field(min_length=1, max_length=5, description="Names as the person gives them, any script.")
-    birth_date: BirthDate | None = Field(default=None, description="Exact birth date, when known.")
-    estimated_age: int | None = Field(default=None, ge=0, le=120, description="When the birth date is unknown.")
+    birth_date: BirthDate | None = Field(
+        default=None, description="Exact birth date, when known. It or `estimated_age` is required."
+    )
+    estimated_age: int | None = Field(
+        default=None, ge=0, le=120, description="When the birth date is unknown. It or `birth_date` is required."
+    )
     sex: Sex
     nationality: Country
     languages: list[str] = Field(default=[], max_length=10)

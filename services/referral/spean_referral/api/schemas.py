@@ -28,13 +28,13 @@ class ProviderIn(BaseModel):
     services: list[Service] = Field(min_length=1)
     sexes: list[Sex] = Field(min_length=1)
     gender_identities: list[str] = Field(default=[], max_length=10, description="e.g. transgender; empty: not stated")
-    age_min: int = Field(ge=0, le=120)
-    age_max: int = Field(ge=0, le=120)
+    age_min: int = Field(ge=0, le=120, description="At most `age_max`.")
+    age_max: int = Field(ge=0, le=120, description="At least `age_min`.")
     nationalities: list[Country] = Field(default=[], description="Empty: any nationality.")
     exploitation_types: list[ExploitationType] = Field(default=[], description="Empty: any.")
     provinces: list[Province] = Field(default=[], description="Empty: nationwide.")
     capacity: int = Field(ge=0, le=10_000)
-    occupancy: int = Field(default=0, ge=0)
+    occupancy: int = Field(default=0, ge=0, description="At most `capacity`.")
 
     @model_validator(mode="after")
     def _consistent(self) -> ProviderIn:

@@ -21,11 +21,11 @@ class CourtOutcomeIn(BaseModel):
     court_province: Province
     charges: list[Charge] = Field(min_length=1, max_length=20)
     verdict: Verdict
-    sentence_months: int | None = Field(default=None, ge=0, le=1200)
+    sentence_months: int | None = Field(default=None, ge=0, le=1200, description="Only with the verdict `convicted`.")
     settlement: bool = False
     # A thousand trillion riel: beyond any court's order, within what every consumer's integers hold.
     restitution_ordered_khr: int = Field(default=0, ge=0, le=10**15)
-    restitution_paid_khr: int = Field(default=0, ge=0, le=10**15)
+    restitution_paid_khr: int = Field(default=0, ge=0, le=10**15, description="At most `restitution_ordered_khr`.")
     defendant_absconded: bool = False
     decided_on: date = Field(description="From 2000-01-01 (the years case.prosecuted can tell) to today.")
 
