@@ -182,7 +182,8 @@ def watch(trail: type[ChainedEntry], every_seconds: float) -> Worker:
     before. Each round's receipt is logged: where the platform's logs are kept, they hold it outside the
     database, for auditors.
     A trail found tampered with is logged as an error and reported by the gauge `spean.audit.intact`; a
-    broken receipt is kept, so that every following round reports it too."""
+    broken receipt is kept, so that every following round reports it too. The gauge `spean.audit.entries`
+    reports how many entries each round found, for the metrics store to remember beyond a restart."""
     name: str = trail.__tablename__  # type: ignore[assignment]
     receipt: Receipt | None = None
 
@@ -196,6 +197,7 @@ def watch(trail: type[ChainedEntry], every_seconds: float) -> Worker:
             broken = {"first_broken_entry": links.first_broken, "receipt_holds": links.receipt_holds}
             log.error("audit trail tampered with: entries edited, deleted or rewritten", extra=fields | broken)
         runtime.telemetry.audit_trails_intact[name] = links.valid
+        runtime.telemetry.audit_trails_entries[name] = links.entries
         if links.receipt_holds is not False and links.last_entry is not None:
             receipt = Receipt(links.last_entry, links.last)
         return links.entries

@@ -127,6 +127,7 @@ class Telemetry:
     outbox_backlog: int = 0
     consumer_lag: dict[tuple[str, str, int], int] = field(default_factory=dict)
     audit_trails_intact: dict[str, bool] = field(default_factory=dict)
+    audit_trails_entries: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.tracer = self.tracer_provider.get_tracer("spean_kit")
@@ -154,6 +155,13 @@ class Telemetry:
             callbacks=[self._observe_audit_trails],
             description="1 while the audit trail's last verification found it as written, 0 once it did not",
         )
+        # Kept by the metrics store for as long as it keeps metrics: an anchor outside the database that a
+        # trail cut while its service was down (and its last receipt lost) cannot move.
+        meter.create_observable_gauge(
+            "spean.audit.entries",
+            callbacks=[self._observe_audit_entries],
+            description="Entries the audit trail held at its last verification: it only grows, so a drop is a cut",
+        )
 
     def _observe_backlog(self, _: CallbackOptions) -> Iterable[Observation]:
         yield Observation(self.outbox_backlog)
@@ -165,6 +173,10 @@ class Telemetry:
     def _observe_audit_trails(self, _: CallbackOptions) -> Iterable[Observation]:
         for trail, intact in self.audit_trails_intact.items():
             yield Observation(int(intact), {"audit.trail": trail})
+
+    def _observe_audit_entries(self, _: CallbackOptions) -> Iterable[Observation]:
+        for trail, entries in self.audit_trails_entries.items():
+            yield Observation(entries, {"audit.trail": trail})
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()

@@ -104,6 +104,28 @@ def test_a_tampered_audit_trail_pages_at_once(tmp_path: Path) -> None:
     )
 
 
+def test_a_trail_with_fewer_entries_than_before_pages_and_a_replica_behind_by_a_round_does_not(
+    tmp_path: Path,
+) -> None:
+    labels = {"service_name": "spean-registry", "audit_trail": "audit_log"}
+
+    def entries(instance: str, values: str) -> dict[str, str]:
+        return _series("spean_audit_entries", {**labels, "instance": instance}, values)
+
+    # The old process's series ends as the collector forgets it: Prometheus marks it stale.
+    restarted = [entries("a", "40 41 41 stale _ _"), entries("b", "_ _ _ 38 38 38")]
+    behind = [entries("a", "40 41 45 45 45 45"), entries("b", "40 40 40 41 41 45")]
+    summary = "spean-registry: audit trail audit_log holds fewer entries than it did"
+    _holds(
+        [
+            Case("SpeanAuditTrailShrank", restarted, 2),
+            Case("SpeanAuditTrailShrank", restarted, 4, [(labels, summary)]),
+            Case("SpeanAuditTrailShrank", behind, 4),
+        ],
+        tmp_path,
+    )
+
+
 @pytest.mark.parametrize("values", ["0 0 0 1 1 1", "_ _ _ 1 1 1"], ids=["counted-from-zero", "first-seen-at-one"])
 def test_a_dead_lettered_event_is_told_even_the_first_a_process_sends(values: str, tmp_path: Path) -> None:
     """A process's counter appears with its first dead letter: its first sample is already 1."""

@@ -178,7 +178,7 @@ async def _rewritten_from(settings: ServiceSettings, case_id: str, instead: str)
     )
 
 
-def _intact(reader: InMemoryMetricReader) -> dict[str, int | float]:
+def _intact(reader: InMemoryMetricReader, gauge: str = "spean.audit.intact") -> dict[str, int | float]:
     data = reader.get_metrics_data()
     assert data is not None
     return {
@@ -186,7 +186,7 @@ def _intact(reader: InMemoryMetricReader) -> dict[str, int | float]:
         for resource in data.resource_metrics
         for scope in resource.scope_metrics
         for metric in scope.metrics
-        if metric.name == "spean.audit.intact"
+        if metric.name == gauge
         for point in metric.data.data_points
         if isinstance(point, NumberDataPoint)
     }
@@ -225,3 +225,34 @@ async def test_the_service_finds_its_own_trail_rewritten_and_says_so_every_round
     errors = logged(tampered)
     assert {(record.levelno, record.__dict__["receipt_holds"]) for record in errors} == {(logging.ERROR, False)}
     assert all(record.__dict__["first_broken_entry"] is None for record in errors), "every link was recomputed"
+
+
+async def test_a_trail_cut_while_its_service_was_down_shows_in_its_count_of_entries(
+    make_settings: SettingsFactory, machine_token: TokenFactory
+) -> None:
+    """A restarted service has no receipt of its last round, and the links of a trail cut at its end all
+    hold: only the count of entries, which the metrics store keeps beyond the restart, has dropped."""
+    settings = await make_settings(audit_check_seconds=0.2)
+    reader, _ = _bearers(machine_token)
+    seen: list[dict[str, dict[str, int | float]]] = []
+
+    async def checked(metrics: InMemoryMetricReader, entries: int) -> None:
+        async def counted() -> bool:
+            return _intact(metrics, "spean.audit.entries") == {"sample_read": entries}
+
+        await eventually(counted, what=f"a round finding {entries} entries")
+        seen.append({gauge: _intact(metrics, gauge) for gauge in ("spean.audit.intact", "spean.audit.entries")})
+
+    metrics = InMemoryMetricReader()
+    async with running(build(settings, metric_readers=(metrics,))) as client:
+        await _read(client, reader, 5)
+        await checked(metrics, 5)
+    await tamper(settings, "DELETE FROM sample_read WHERE id > (SELECT min(id) + 2 FROM sample_read)")
+    metrics = InMemoryMetricReader()
+    async with running(build(settings, metric_readers=(metrics,))):
+        await checked(metrics, 3)
+
+    assert seen == [
+        {"spean.audit.intact": {"sample_read": 1}, "spean.audit.entries": {"sample_read": 5}},
+        {"spean.audit.intact": {"sample_read": 1}, "spean.audit.entries": {"sample_read": 3}},
+    ]
