@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import binascii
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from spean_kit.keyring import KeyRing
 from spean_kit.settings import ServiceSettings
+
+MATCH_SECRET_BYTES = 32
 
 
 class IdentificationSettings(ServiceSettings):
@@ -43,6 +46,20 @@ class IdentificationSettings(ServiceSettings):
         "again, a key sent again after it is a new request.",
     )
     idempotency_sweep_seconds: float = Field(default=3600, description="How often forgotten keys are deleted.")
+
+    @field_validator("match_key_secret", "previous_match_key_secrets")
+    @classmethod
+    def _strong_secrets(cls, value: str | list[str]) -> str | list[str]:
+        """A secret pasted wrong stops the service at its start, named, rather than keying every new
+        screening under something else; a short one would let a leaked key be searched for."""
+        for secret in [value] if isinstance(value, str) else value:
+            try:
+                raw = base64.b64decode(secret, validate=True)
+            except binascii.Error as error:
+                raise ValueError("not base64") from error
+            if len(raw) < MATCH_SECRET_BYTES:
+                raise ValueError(f"shorter than {MATCH_SECRET_BYTES} bytes")
+        return value
 
     @property
     def master_keys(self) -> KeyRing:

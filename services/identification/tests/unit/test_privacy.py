@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from cryptography.exceptions import InvalidTag
+from pydantic import ValidationError
 
 from spean_contracts.vocabulary import AgeBand, Country, Sex
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.domain.access import ERASED, Grant, SharingConsent, may_read, unless_erased
 from spean_identification.domain.matchkeys import match_keys, screening_day
 from spean_identification.domain.person import Person, age_band
+from spean_identification.settings import IdentificationSettings
 from spean_kit.keyring import KeyRing, Unopenable
 
 SECRET = b"s" * 32
@@ -122,3 +125,17 @@ def test_an_erased_person_is_read_by_nobody_and_the_erasure_is_told_only_to_who_
     assert after_erasure("MOI-AHTJP", None) == (False, ERASED)
     assert after_erasure("NGO", BY_CONSENT) == (False, ERASED)
     assert after_erasure("NGO", None) == (False, "not the owning agency and not shared with it")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("match_key_secret", "c2hvcnQ=", "shorter than 32 bytes"),
+        ("previous_match_key_secrets", ["not base64!"], "not base64"),
+    ],
+)
+def test_a_match_key_secret_pasted_wrong_stops_the_service_naming_it(field: str, value: object, rule: str) -> None:
+    secrets = {"match_key_secret": base64.b64encode(os.urandom(32)).decode(), field: value}
+    with pytest.raises(ValidationError) as refused:
+        IdentificationSettings.model_validate(secrets)
+    assert [error["msg"] for error in refused.value.errors() if error["loc"][0] == field] == [f"Value error, {rule}"]
