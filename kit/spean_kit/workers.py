@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,17 +15,23 @@ Job = Callable[[AsyncSession, Runtime, datetime], Awaitable[int]]
 Worker = Callable[[Runtime, asyncio.Event], Awaitable[None]]
 
 
+async def rounds(stop: asyncio.Event, every_seconds: float) -> AsyncIterator[None]:
+    """A round at once, then one every `every_seconds`, until `stop` is set (which cuts a wait short)."""
+    while not stop.is_set():
+        yield
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every_seconds)
+        except TimeoutError:
+            continue
+
+
 def periodic(job: Job, every_seconds: float) -> Worker:
     """A worker for `ServiceDefinition.workers` that runs `job` every `every_seconds` until stopped."""
 
     async def worker(runtime: Runtime, stop: asyncio.Event) -> None:
-        while not stop.is_set():
+        async for _ in rounds(stop, every_seconds):
             async with runtime.sessions() as session, session.begin():
                 await job(session, runtime, datetime.now(UTC))
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=every_seconds)
-            except TimeoutError:
-                continue
 
     worker.__name__ = getattr(job, "__name__", "periodic")
     return worker

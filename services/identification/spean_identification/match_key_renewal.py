@@ -29,7 +29,7 @@ from spean_kit import audit
 from spean_kit.database import hold_lock
 from spean_kit.keyring import Unopenable
 from spean_kit.service import Runtime
-from spean_kit.workers import Worker
+from spean_kit.workers import Worker, rounds
 
 log = logging.getLogger(__name__)
 
@@ -82,31 +82,33 @@ class Renewal:
         """Renews, while previous secrets are listed, `batch` screenings to a transaction, a pass a minute."""
 
         async def renew_match_keys(runtime: Runtime, stop: asyncio.Event) -> None:
-            first = True
-            while self.previous and not stop.is_set():
-                done = Pass()
-                while not stop.is_set():
-                    async with runtime.sessions() as session, session.begin():
-                        # Replicas renew one at a time: the second finds the first's work done.
-                        await hold_lock(session, RENEWAL_LOCK_NAMESPACE)
-                        read = await self.renew_batch(session, runtime, done)
-                    if read < self.batch:
-                        break
-                if first or done.renewed or done.erased:
-                    done.report(self.current)
-                first = False
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=PASS_SECONDS)
-                except TimeoutError:
-                    continue
+            if self.previous:
+                first = True
+                async for _ in rounds(stop, PASS_SECONDS):
+                    done = await self._pass(runtime, stop)
+                    if first or done.renewed or done.erased:
+                        done.report(self.current)
+                    first = False
             await stop.wait()
 
         return renew_match_keys
 
+    async def _pass(self, runtime: Runtime, stop: asyncio.Event) -> Pass:
+        """Every screening under an old secret, `batch` to a transaction."""
+        done = Pass()
+        while not stop.is_set():
+            async with runtime.sessions() as session, session.begin():
+                # Replicas renew one at a time: the second finds the first's work done.
+                await hold_lock(session, RENEWAL_LOCK_NAMESPACE)
+                read = await self.renew_batch(session, runtime, done)
+            if read < self.batch:
+                break
+        return done
+
     async def renew_batch(self, session: AsyncSession, runtime: Runtime, done: Pass) -> int:
         """The next screenings under an old secret after the last one read: each one's keys made again and
         staged, its read of the person's data audited, its secret recorded. Returns how many were read."""
-        made_under = col(Screening.match_key_generation)
+        made_under, current = col(Screening.match_key_generation), self.current
         old = [generation(secret) for secret in self.previous]
         rows = (
             await session.exec(
@@ -144,7 +146,7 @@ class Renewal:
                 )
                 await audit.append(session, self._audited(row.screening_id, now))
                 done.renewed += 1
-            row.match_key_generation = self.current
+            row.match_key_generation = current
             session.add(row)
         await runtime.stage(session, *events)
         return len(rows)

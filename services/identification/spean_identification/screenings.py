@@ -68,6 +68,8 @@ async def record_screenings(
     answers: list[ScreeningOut | NotReceivable] = []
     events: list[ScreeningRecorded] = []
     arrived = await returnees(session, {s.repatriation_id for s in screenings if s.repatriation_id is not None})
+    secret = settings.match_secret_bytes
+    made_under = generation(secret)
     for screening in screenings:
         case_id, screening_id = new_id("case"), new_id("scr")
         if screening.repatriation_id is not None:
@@ -108,7 +110,7 @@ async def record_screenings(
                 suggested_outcome=assessment.suggested,
                 reasons=list(assessment.reasons),
                 personal_data=keys.encrypt(wrapped, case_id, json.dumps(private).encode()),
-                match_key_generation=generation(settings.match_secret_bytes),
+                match_key_generation=made_under,
                 determination_due=due,
                 recorded_at=now,
             )
@@ -127,9 +129,7 @@ async def record_screenings(
                 continuum=screening.continuum,
                 indicators_present=screening.indicators.count,
                 suggested_outcome=assessment.suggested,
-                match_keys=match_keys(
-                    person, settings.match_secret_bytes, screened_on=screening_day(screening.encountered_at)
-                ),
+                match_keys=match_keys(person, secret, screened_on=screening_day(screening.encountered_at)),
                 screened_at=now,
             )
         )
