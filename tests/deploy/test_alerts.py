@@ -4,8 +4,6 @@ reads, and stays silent while things go well."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,15 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.deploy.tools import ROOT, installed
+
 ALERTS = ROOT / "deploy" / "k8s" / "base" / "alerts.yaml"
 REGISTRY = {"service_name": "spean-registry", "instance": "a"}
-
-
-def _promtool() -> str:
-    found = os.environ.get("PROMTOOL") or shutil.which("promtool", path=str(ROOT / ".spean" / "tools" / "bin"))
-    assert found, "promtool is installed by `make test` into .spean/tools/bin"
-    return found
 
 
 def _rules() -> dict[str, Any]:
@@ -74,7 +67,10 @@ def _holds(cases: list[Case], tmp_path: Path) -> None:
     tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [_case(c, rules) for c in cases]}
     (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests))
     result = subprocess.run(
-        [_promtool(), "test", "rules", str(tmp_path / "tests.yaml")], capture_output=True, text=True, check=False
+        [installed("promtool"), "test", "rules", str(tmp_path / "tests.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -82,7 +78,10 @@ def _holds(cases: list[Case], tmp_path: Path) -> None:
 def test_the_rules_are_valid_prometheus_rules(tmp_path: Path) -> None:
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(_rules()))
     result = subprocess.run(
-        [_promtool(), "check", "rules", str(tmp_path / "rules.yaml")], capture_output=True, text=True, check=False
+        [installed("promtool"), "check", "rules", str(tmp_path / "rules.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

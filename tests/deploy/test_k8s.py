@@ -5,11 +5,8 @@ Deployment is probed, bounded, unprivileged and covered by a NetworkPolicy."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -19,9 +16,9 @@ import yaml
 from jsonschema import Draft7Validator
 
 from spean_contracts.registry import Service
+from tests.deploy.tools import ROOT, installed
 from tests.support.kafka_acls import Acl, catalogue_acls, console_acls
 
-ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT.parent / "shared" / "k8s-crds"
 # The Prometheus Operator's, fetched by `make test` from its Go module.
 MONITORING_CRDS = ROOT / ".spean" / "tools" / "crds"
@@ -29,16 +26,12 @@ KUBERNETES = "1.33"
 OVERLAYS = ("dev", "prod")
 
 
-def _kustomize() -> str:
-    found = os.environ.get("KUSTOMIZE") or shutil.which("kustomize", path=str(ROOT / ".spean" / "tools" / "bin"))
-    assert found, "kustomize is installed by `make test` into .spean/tools/bin"
-    return found
-
-
 @pytest.fixture(scope="module", params=OVERLAYS)
 def built(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
     overlay = ROOT / "deploy" / "k8s" / "overlays" / request.param
-    result = subprocess.run([_kustomize(), "build", str(overlay)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [installed("kustomize"), "build", str(overlay)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     return request.param, [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
