@@ -58,7 +58,7 @@ async def refuse_unkeepable_text(request: Request) -> None:
     `body.person.names[0]`, or `body` for a body that is not JSON) when text breaks a rule above."""
     errors = [error for name, value in request.path_params.items() for error in _errors(value, ("path", name))]
     errors += [error for name, value in request.query_params.multi_items() for error in _errors(value, ("query", name))]
-    if request.method in ("POST", "PUT", "PATCH"):
+    if request.method in ("POST", "PUT", "PATCH") and holds_text(request.headers.get("content-type", "")):
         raw = await request.body()
         if ESCAPED.search(raw):  # rare: most bodies are not parsed a second time
             try:
@@ -68,6 +68,13 @@ async def refuse_unkeepable_text(request: Request) -> None:
                     errors.append(_error(("body",), RULES["nul"]))
     if errors:
         raise validation_problem(errors)
+
+
+def holds_text(content_type: str) -> bool:
+    """Whether a body of `content_type` may hold text: anything but bytes declared as such (an image, an
+    octet stream), in which a NUL byte is as common as any other."""
+    media = content_type.split(";")[0].strip().lower()
+    return not media.startswith(("image/", "application/octet-stream"))
 
 
 class BodyLimit:

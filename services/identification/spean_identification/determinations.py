@@ -16,7 +16,8 @@ from spean_contracts.events import (
     VulnerablePersonIdentified,
 )
 from spean_contracts.fields import EventData
-from spean_contracts.vocabulary import Agency, ExploitationType, Outcome
+from spean_contracts.vocabulary import Agency, ConsentPurpose, ExploitationType, Outcome
+from spean_identification import photos
 from spean_identification.adapters.tables import Consent, Determination, Screening
 from spean_identification.api.schemas import ConsentIn, ConsentOut, DeterminationIn, DeterminationOut
 from spean_identification.breaches import tell_breaches
@@ -153,6 +154,8 @@ async def record_consent(
     )
     session.add(consent)
     await session.flush()
+    if body.purpose == ConsentPurpose.IMAGES and not body.given:
+        await photos.withdrawn(session, principal, case_id)
     await runtime.stage(
         session,
         ConsentRecorded(

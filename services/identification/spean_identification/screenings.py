@@ -16,13 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts.events import PersonalDataErased, ScreeningRecorded
 from spean_contracts.vocabulary import Agency, ConsentPurpose, Continuum, Encounter, Outcome, Province
 from spean_identification.adapters.crypto import CaseKeys
-from spean_identification.adapters.tables import AccessAudit, CaseKey, Consent, Screening, Share
-from spean_identification.api.schemas import ScreeningIn, ScreeningOut, ScreeningRead
+from spean_identification.adapters.tables import AccessAudit, CaseKey, Consent, Photo, Screening, Share
+from spean_identification.api.schemas import PhotoOut, ScreeningIn, ScreeningOut, ScreeningRead
 from spean_identification.domain.access import (
     ERASED,
     MANY_ORGANISATIONS,
     Grant,
-    SharingConsent,
+    LatestConsent,
     consent_in_force,
     may_read,
     share_reason,
@@ -155,18 +155,20 @@ def contract_agency(agency: str) -> Agency:
         return Agency.NGO
 
 
-async def _screening(session: AsyncSession, screening_id: str) -> Screening:
+async def screening_of(session: AsyncSession, screening_id: str) -> Screening:
     found = await session.get(Screening, screening_id)
     if found is None:
         raise Problem(404, "Not found", "no such screening")
     return found
 
 
-async def read_screening(
-    session: AsyncSession, keys: CaseKeys, principal: Principal, screening_id: str, purpose: str | None
-) -> ScreeningRead:
-    """The whole screening with its personal data, if the access rule allows; audited either way."""
-    screening = await _screening(session, screening_id)
+async def opened(
+    session: AsyncSession, principal: Principal, screening_id: str, purpose: str | None, *, what: str = ""
+) -> tuple[Screening, CaseKey]:
+    """The screening and its case key, if the access rule lets the principal read its person's data for
+    `purpose`; audited either way (`what` names a part read on its own, such as the photo). A refusal is
+    committed before it is answered."""
+    screening = await screening_of(session, screening_id)
     share_row = await _share_with(session, screening_id, principal)
     decision = may_read(
         agency=principal.agency,
@@ -174,20 +176,29 @@ async def read_screening(
         purpose=purpose,
         owner=screening.agency,
         grant=None if share_row is None else Grant(share_row.shared_at, share_row.override_reason is not None),
-        consent=await sharing_consent(session, screening.case_id),
+        consent=await latest_consent(session, screening.case_id, ConsentPurpose.SHARING_AGENCIES),
     )
     wrapped = await session.get(CaseKey, screening.case_id)
     decision = unless_erased(decision, erased=wrapped is None)
-    entry = audited(principal, screening_id, datetime.now(UTC), purpose, decision.reason, granted=decision.granted)
+    reason = f"{decision.reason}{what}"
+    entry = audited(principal, screening_id, datetime.now(UTC), purpose, reason, granted=decision.granted)
     await audit.append(session, entry)
     if not decision.granted or wrapped is None:
-        # A refused read is audited too: commit it before answering.
         await session.commit()
         if decision.reason == ERASED:
             raise Problem(410, "Erased", "this case's personal data was erased")
         status = 400 if "purpose" in decision.reason else 403
         raise Problem(status, "Read refused", decision.reason, kind="read-refused")
+    return screening, wrapped
+
+
+async def read_screening(
+    session: AsyncSession, keys: CaseKeys, principal: Principal, screening_id: str, purpose: str | None
+) -> ScreeningRead:
+    """The whole screening with its personal data, if the access rule allows; audited either way."""
+    screening, wrapped = await opened(session, principal, screening_id, purpose)
     private = json.loads(keys.decrypt(wrapped.wrapped_key, screening.case_id, screening.personal_data))
+    photo = await session.get(Photo, screening_id)
     return ScreeningRead(
         screening_id=screening.screening_id,
         case_id=screening.case_id,
@@ -203,6 +214,7 @@ async def read_screening(
         indicators=Indicators.model_validate(screening.indicators),
         continuum=Continuum(screening.continuum),
         notes=private["notes"],
+        photo=None if photo is None else PhotoOut.model_validate(photo, from_attributes=True),
     )
 
 
@@ -221,16 +233,17 @@ def audited(
     )
 
 
-async def sharing_consent(session: AsyncSession, case_id: str) -> SharingConsent | None:
+async def latest_consent(session: AsyncSession, case_id: str, purpose: ConsentPurpose) -> LatestConsent | None:
+    """The victim's latest word on `purpose`: consent given, or withdrawn."""
     latest = (
         await session.exec(
             select(Consent)
-            .where(Consent.case_id == case_id, Consent.purpose == ConsentPurpose.SHARING_AGENCIES)
+            .where(Consent.case_id == case_id, Consent.purpose == purpose)
             .order_by(col(Consent.id).desc())
             .limit(1)
         )
     ).first()
-    return None if latest is None else SharingConsent(latest.given, latest.recorded_at)
+    return None if latest is None else LatestConsent(latest.given, latest.recorded_at)
 
 
 async def _share_with(session: AsyncSession, screening_id: str, principal: Principal) -> Share | None:
@@ -258,10 +271,10 @@ async def share(
 ) -> None:
     """Shares a screening's personal data with another agency: with the victim's consent to sharing between
     agencies, or by the competent authority overriding its absence, with a reason kept beside the share."""
-    screening = await _screening(session, screening_id)
+    screening = await screening_of(session, screening_id)
     if principal.agency != screening.agency and "determiner" not in principal.roles:
         raise Forbidden("only the owning agency or the competent authority shares a screening")
-    if consent_in_force(await sharing_consent(session, screening.case_id)):
+    if consent_in_force(await latest_consent(session, screening.case_id, ConsentPurpose.SHARING_AGENCIES)):
         override_reason = None
     elif override_reason is None:
         raise Problem(409, "Conflict", "no consent to share personal data between agencies", kind="consent-required")
@@ -295,6 +308,9 @@ async def erase(session: AsyncSession, stage: Stager, principal: Principal, case
     if key is None:
         return False
     await session.delete(key)
+    # The key's destruction already leaves the photos unreadable, backups included; the rows go too, as on a
+    # withdrawal of consent to images.
+    await session.exec(sa.delete(Photo).where(col(Photo.case_id) == case_id))
     now = datetime.now(UTC)
     for screening_id in (await session.exec(select(Screening.screening_id).where(Screening.case_id == case_id))).all():
         await audit.append(session, audited(principal, screening_id, now, legal_basis, "lawful erasure"))

@@ -47,6 +47,20 @@ class Screening(SQLModel, table=True):
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class Photo(SQLModel, table=True):
+    """A screening's photo, taken with the person's consent to images; sealed with the case's key like the
+    rest of the person's data, so that an erasure leaves it unreadable too."""
+
+    __tablename__ = "photo"
+    screening_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(index=True, max_length=64)
+    media_type: str = Field(max_length=20)
+    size: int = Field(description="Bytes of the image as kept (its metadata dropped).")
+    image: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    taken_by: str = Field(max_length=64, description="The officer's subject id (not a name).")
+    taken_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class Share(SQLModel, table=True):
     __tablename__ = "share"
     __table_args__ = (

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 
 from spean_contracts.fields import CaseId, LocalId
-from spean_identification import caseload, determinations, screenings
+from spean_identification import caseload, determinations, photos, screenings
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AccessAudit, Returnee, Screening
 from spean_identification.api.bulk import csv_rows, validate_rows
@@ -22,6 +22,7 @@ from spean_identification.api.schemas import (
     ConsentOut,
     DeterminationIn,
     DeterminationOut,
+    PhotoOut,
     ReturneeOut,
     ScreeningIn,
     ScreeningListed,
@@ -29,12 +30,14 @@ from spean_identification.api.schemas import (
     ScreeningRead,
     ShareIn,
 )
+from spean_identification.domain import photos as photo_rules
 from spean_identification.idempotency import REPLAY_HEADER, answered, fingerprint_of, remember
 from spean_identification.returns import NotReceivable
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import UNREADABLE_BODY, Problem
+from spean_kit.inputs import holds_text
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
 
@@ -53,6 +56,15 @@ IdempotencyKey = Annotated[
         max_length=200,
         description="Makes a retry safe: the same request sent again with the same key within 30 days (by "
         "default) is answered with the first answer, and recorded once.",
+    ),
+]
+
+ReadPurpose = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="Why the data is read, at least five characters; audited. Without it the read is "
+        "refused (400 `read-refused`), and the refusal audited too.",
     ),
 ]
 
@@ -101,6 +113,11 @@ async def record_screenings_in_bulk(
     with the same Idempotency-Key, the rows are recorded once and the first answer is returned again;
     the same key with a different body is refused (422)."""
     content_type = request.headers.get("content-type", "")
+    if not holds_text(content_type):
+        # Bytes the kit let through unread for NUL characters, which a screening may not hold.
+        message = "screenings come as text/csv or a JSON list"
+        error = {"path": "body", "rule": "media_type", "message": message}
+        raise Problem(415, "Unsupported media type", message, kind="bad-body", errors=[error])
     raw = await request.body()
     rows: list[Any]
     if content_type.startswith("text/csv"):
@@ -197,14 +214,7 @@ async def read_screening(
     screening_id: LocalId,
     request: Request,
     principal: SharedReader,
-    purpose: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            description="Why the data is read, at least five characters; audited. Without it the read is "
-            "refused (400 `read-refused`), and the refusal audited too.",
-        ),
-    ] = None,
+    purpose: ReadPurpose = None,
 ) -> ScreeningRead:
     async with runtime_of(request).sessions() as session, session.begin():
         return await screenings.read_screening(session, _keys(request), principal, screening_id, purpose)
@@ -218,6 +228,63 @@ async def share_screening(screening_id: LocalId, body: ShareIn, request: Request
         await screenings.share(
             session, principal, screening_id, body.agency, body.organisation, body.consent_override_reason
         )
+
+
+IMAGE = {"schema": {"type": "string", "format": "binary"}}
+PHOTO_BODY = {"requestBody": {"required": True, "content": dict.fromkeys(photo_rules.SIGNATURES, IMAGE)}}
+
+
+@router.put(
+    "/screenings/{screening_id}/photo",
+    status_code=201,
+    response_model=PhotoOut,
+    openapi_extra=PHOTO_BODY,
+    responses={
+        200: {"model": PhotoOut, "description": "The photo replaced the one taken before."},
+        409: {"description": "`consent-required`: the person has not consented to images (or withdrew)."},
+        410: {"description": "The case's personal data was erased."},
+        413: {"description": f"The photo is larger than {photo_rules.MAX_BYTES} bytes."},
+        415: {"description": "Not sent as `image/jpeg` or `image/png`."},
+        422: {"description": "The body is not an image of the type sent, or is cut short."},
+    },
+)
+async def keep_photo(screening_id: LocalId, request: Request, principal: Screener) -> JSONResponse:
+    """The screened person's photo, as the body (`image/jpeg` or `image/png`), with their consent to images
+    recorded (`POST /cases/{case_id}/consents`, purpose `images`); the agency that screened them takes it.
+    Its metadata (where and when it was taken, the device, comments) is dropped before it is kept, sealed
+    like the rest of the person's data. Withdrawing the consent deletes it."""
+    photo = photo_rules.kept(request.headers.get("content-type"), await request.body())
+    if isinstance(photo, photo_rules.Refusal):
+        error = {"path": "body", "rule": photo.rule, "message": photo.message}
+        raise Problem(photo.status, "Invalid photo", photo.message, kind="invalid-photo", errors=[error])
+    async with runtime_of(request).sessions() as session, session.begin():
+        kept, first = await photos.keep(session, _keys(request), principal, screening_id, photo)
+    return JSONResponse(kept.model_dump(mode="json"), status_code=201 if first else 200)
+
+
+@router.get(
+    "/screenings/{screening_id}/photo",
+    response_class=Response,
+    responses={
+        200: {"description": "The image, as kept.", "content": dict.fromkeys(photo_rules.SIGNATURES, IMAGE)},
+        404: {"description": "No such screening, or no photo of it kept."},
+        410: {"description": "The case's personal data was erased."},
+    },
+)
+async def read_photo(
+    screening_id: LocalId, request: Request, principal: SharedReader, purpose: ReadPurpose = None
+) -> Response:
+    """The person's photo, read under the rule of the rest of their data, for a purpose; audited either way."""
+    async with runtime_of(request).sessions() as session, session.begin():
+        media_type, image = await photos.read(session, _keys(request), principal, screening_id, purpose)
+    return Response(image, media_type=media_type, headers={"Cache-Control": "no-store"})
+
+
+@router.delete("/screenings/{screening_id}/photo", status_code=204)
+async def delete_photo(screening_id: LocalId, request: Request, principal: Reader) -> None:
+    """Delete the person's photo: the agency that screened them, or the competent authority. Audited."""
+    async with runtime_of(request).sessions() as session, session.begin():
+        await photos.remove(session, principal, screening_id)
 
 
 @router.post("/cases/{case_id}/determination", status_code=201, response_model=DeterminationOut)

@@ -77,6 +77,15 @@ class ReturneeOut(BaseModel):
     screening_id: str | None = Field(description="The screening on arrival, once made.")
 
 
+class PhotoOut(BaseModel):
+    """A screening's photo as kept: what it is, never the image (read it for a purpose, audited)."""
+
+    screening_id: str
+    media_type: Literal["image/jpeg", "image/png"]
+    size: int = Field(description="Bytes kept: the image without its metadata (location, device, comments).")
+    taken_at: datetime
+
+
 class ScreeningRead(ScreeningOut):
     agency: str
     encounter: Encounter
@@ -87,6 +96,9 @@ class ScreeningRead(ScreeningOut):
     indicators: Indicators
     continuum: Continuum
     notes: str | None
+    photo: PhotoOut | None = Field(
+        default=None, description="The person's photo, if one was taken: `GET /screenings/{screening_id}/photo`."
+    )
 
 
 class BulkRowResult(BaseModel):

@@ -24,8 +24,9 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class SharingConsent:
-    """The latest record of the victim's consent to sharing between agencies: given, or withdrawn."""
+class LatestConsent:
+    """The latest record of the victim's consent for one purpose (sharing between agencies, images): given,
+    or withdrawn."""
 
     given: bool
     recorded_at: datetime
@@ -40,11 +41,11 @@ class Grant:
     overrides_consent: bool
 
 
-def consent_in_force(consent: SharingConsent | None) -> bool:
+def consent_in_force(consent: LatestConsent | None) -> bool:
     return consent is not None and consent.given
 
 
-def grant_stands(grant: Grant, consent: SharingConsent | None) -> bool:
+def grant_stands(grant: Grant, consent: LatestConsent | None) -> bool:
     """A share holds while the victim consents. The competent authority's override holds against a consent
     missing or withdrawn before it, never against a withdrawal that came after: that is the victim's
     latest word."""
@@ -60,7 +61,7 @@ def may_read(
     purpose: str | None,
     owner: str,
     grant: Grant | None,
-    consent: SharingConsent | None,
+    consent: LatestConsent | None,
 ) -> Decision:
     if not READER_ROLES & set(roles):
         return Decision(False, "no role that reads screenings")

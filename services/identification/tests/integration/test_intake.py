@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -132,6 +133,30 @@ async def test_bulk_csv_keeps_the_good_rows_reports_the_bad_ones_and_records_a_r
     created = [row["screening"] for row in result["rows"] if row["status"] == 201]
     assert [c["suggested_outcome"] for c in created] == ["trafficking-victim"] * 3
     assert await scalar(settings, "SELECT count(*) FROM screening WHERE is_child") == 3
+
+
+async def test_a_bulk_upload_declared_as_bytes_is_refused_rather_than_let_past_the_text_rules(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    nul_in_a_name = {**screening(), "person": {**screening()["person"], "names": ["Sok\u0000Dara"]}}
+    body = json.dumps([nul_in_a_name]).encode()
+    async with running(build(settings)) as client:
+        as_bytes = await client.post(
+            "/screenings/bulk",
+            content=body,
+            headers={**auth("poipet-tc-system"), "Content-Type": "application/octet-stream"},
+        )
+        as_json = await client.post(
+            "/screenings/bulk", content=body, headers={**auth("poipet-tc-system"), "Content-Type": "application/json"}
+        )
+    assert as_bytes.status_code == 415
+    assert [(e["path"], e["rule"]) for e in as_bytes.json()["errors"]] == [("body", "media_type")]
+    assert as_json.status_code == 422
+    assert [(e["path"], e["rule"]) for e in as_json.json()["errors"]] == [
+        ("body[0].person.names[0]", "string_nul_character")
+    ]
+    assert await scalar(settings, "SELECT count(*) FROM screening") == 0
 
 
 async def test_an_idempotency_key_is_forgotten_after_its_retention(

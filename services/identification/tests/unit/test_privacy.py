@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from spean_contracts.vocabulary import AgeBand, Country, Sex
 from spean_identification.adapters.crypto import CaseKeys
-from spean_identification.domain.access import ERASED, Grant, SharingConsent, may_read, unless_erased
+from spean_identification.domain.access import ERASED, Grant, LatestConsent, may_read, unless_erased
 from spean_identification.domain.matchkeys import match_keys, screening_day
 from spean_identification.domain.person import Person, age_band
 from spean_identification.settings import IdentificationSettings
@@ -79,9 +79,9 @@ def test_personal_data_is_readable_only_with_its_case_key() -> None:
 
 SHARED_AT = datetime(2026, 11, 3, 9, tzinfo=UTC)
 BY_CONSENT, BY_OVERRIDE = Grant(SHARED_AT, overrides_consent=False), Grant(SHARED_AT, overrides_consent=True)
-GIVEN = SharingConsent(True, SHARED_AT - timedelta(days=1))
-WITHDRAWN_BEFORE = SharingConsent(False, SHARED_AT - timedelta(hours=1))
-WITHDRAWN_AFTER = SharingConsent(False, SHARED_AT + timedelta(hours=1))
+GIVEN = LatestConsent(True, SHARED_AT - timedelta(days=1))
+WITHDRAWN_BEFORE = LatestConsent(False, SHARED_AT - timedelta(hours=1))
+WITHDRAWN_AFTER = LatestConsent(False, SHARED_AT + timedelta(hours=1))
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_the_access_rule(
     roles: set[str],
     purpose: str | None,
     grant: Grant | None,
-    consent: SharingConsent | None,
+    consent: LatestConsent | None,
     granted: bool,
 ) -> None:
     decision = may_read(agency=agency, roles=roles, purpose=purpose, owner="MOI-AHTJP", grant=grant, consent=consent)
