@@ -4,6 +4,8 @@ comment, which no photo kept by Spean may carry."""
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from PIL import Image, ImageChops, PngImagePlugin
 from PIL.ExifTags import GPS, IFD, Base
@@ -12,6 +14,8 @@ from PIL.ExifTags import GPS, IFD, Base
 LATITUDE, LONGITUDE = (13.0, 39.0, 25.0), (102.0, 33.0, 52.0)
 DEVICE = "PhoneMaker X12"
 COMMENT = "taken at the shelter in Phum Kbal Spean"
+LOCATION = b"13.6570 N, 102.5644 E"
+MOTION = b"\x00\x00\x00\x18ftypmp42" + b"video around the picture" * 40
 
 
 def picture() -> Image.Image:
@@ -28,8 +32,9 @@ def jpeg_from_a_phone() -> bytes:
         {GPS.GPSLatitudeRef: "N", GPS.GPSLatitude: LATITUDE, GPS.GPSLongitudeRef: "E", GPS.GPSLongitude: LONGITUDE}
     )
     out = io.BytesIO()
-    picture().save(out, "JPEG", quality=95, exif=exif, comment=COMMENT.encode())
-    return out.getvalue()
+    picture().save(out, "JPEG", quality=95, progressive=True, exif=exif, comment=COMMENT.encode())
+    # A motion photo: the seconds around the picture, as a video after the image's end.
+    return out.getvalue() + MOTION
 
 
 def png_with_text() -> bytes:
@@ -38,7 +43,11 @@ def png_with_text() -> bytes:
     text.add_itxt("Location", "13.6570 N, 102.5644 E")
     out = io.BytesIO()
     picture().save(out, "PNG", pnginfo=text)
-    return out.getvalue()
+    png = out.getvalue()
+    private = b"prVt" + LOCATION
+    chunk = struct.pack(">I", len(LOCATION)) + private + struct.pack(">I", zlib.crc32(private))
+    # A private chunk before the pixels, and a trailer after the end.
+    return png[:33] + chunk + png[33:] + LOCATION
 
 
 def opened(data: bytes) -> Image.Image:

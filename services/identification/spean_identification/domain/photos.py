@@ -1,10 +1,11 @@
 """What a screening's photo may be, and what of it is kept.
 
 A photo is taken only with the person's consent to images (the 2009 minimum standards), and it is kept
-as the image alone: a phone's JPEG carries where and when it was taken (EXIF GPS), the device and often
-a thumbnail of the uncropped picture, and a PNG may carry text chunks. A photo taken in a shelter would
-otherwise tell its address to every reader. Those parts are dropped before the photo is stored, without
-decoding the image again (no quality is lost, and no image library parses what a caller sent).
+as the image alone: a phone's JPEG carries where and when it was taken (EXIF GPS), the device, often a
+thumbnail of the uncropped picture, sometimes a video appended after the image; a PNG may carry text
+chunks. A photo taken in a shelter would otherwise tell its address to every reader. Those parts are
+dropped before the photo is stored, without decoding the image again (no quality is lost, and no image
+library parses what a caller sent).
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ SIGNATURES = {JPEG: b"\xff\xd8\xff", PNG: b"\x89PNG\r\n\x1a\n"}
 MAX_BYTES = 512 * 1024
 """The size the SOP's verification information takes for a photo: one taken here may cross unchanged."""
 
-# JPEG segments kept before the scan: the frame, tables and restart interval a decoder needs, JFIF (APP0),
-# the colour profile (APP2) and Adobe's colour transform (APP14). Every other application segment (EXIF
-# and XMP in APP1, IPTC in APP13, makers' notes elsewhere) and comments (COM) go.
-JPEG_KEPT_APPS = frozenset({0xE0, 0xE2, 0xEE})
-JPEG_SOS, JPEG_COM, JPEG_EOI = 0xDA, 0xFE, 0xD9
+# What of a JPEG is kept: the segments a decoder needs (frame, tables, restart interval, scans), and of the
+# application segments only JFIF (APP0), a colour profile (APP2) and Adobe's colour transform (APP14).
+# EXIF and XMP (APP1), IPTC (APP13), makers' notes, a second picture (MPF), comments (COM), and whatever
+# follows the image's end (a phone's motion-photo video, a depth map) all go.
+JPEG_KEPT_APPLICATIONS = {0xE0: b"JFIF\x00", 0xE2: b"ICC_PROFILE\x00", 0xEE: b"Adobe"}
+JPEG_SOS, JPEG_EOI = 0xDA, 0xD9
 JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
-# PNG chunks that carry words or times rather than pixels.
-PNG_DROPPED = frozenset({b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"})
+# What of a PNG is kept: its critical chunks (upper-case first letter) and the ancillary ones that change how
+# its pixels look. Text, EXIF, times, private chunks and whatever follows IEND go.
+PNG_KEPT_ANCILLARY = frozenset({b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"bKGD", b"pHYs"})
 
 
 @dataclass(frozen=True)
@@ -66,19 +69,19 @@ def kept(content_type: str | None, data: bytes) -> Kept | Refusal:
 def _jpeg_without_metadata(data: bytes) -> bytes | None:
     kept_parts = [data[:2]]
     at = 2
-    while True:
-        if at + 2 > len(data) or data[at] != 0xFF:
+    while at + 2 <= len(data):
+        if data[at] != 0xFF:
             return None
         marker = data[at + 1]
-        if marker == 0xFF:  # fill byte before a marker
+        if marker == 0xFF:  # a fill byte before a marker
             at += 1
             continue
+        if marker == JPEG_EOI:
+            return b"".join(kept_parts) + data[at : at + 2]
         if marker in JPEG_STANDALONE:
             kept_parts.append(data[at : at + 2])
             at += 2
             continue
-        if marker == JPEG_EOI:
-            return b"".join(kept_parts) + data[at : at + 2]
         if at + 4 > len(data):
             return None
         (length,) = struct.unpack(">H", data[at + 2 : at + 4])
@@ -86,12 +89,37 @@ def _jpeg_without_metadata(data: bytes) -> bytes | None:
         if length < 2 or end > len(data):
             return None
         if marker == JPEG_SOS:
-            # Metadata comes before the first scan; the scans and the tables between them are the image.
-            return b"".join(kept_parts) + data[at:]
-        application = 0xE0 <= marker <= 0xEF
-        if not (marker == JPEG_COM or (application and marker not in JPEG_KEPT_APPS)):
+            scan_end = _scan_end(data, end)
+            if scan_end is None:
+                return None
+            kept_parts.append(data[at:scan_end])
+            end = scan_end
+        elif _jpeg_segment_kept(marker, data[at + 4 : end]):
             kept_parts.append(data[at:end])
         at = end
+    return None
+
+
+def _jpeg_segment_kept(marker: int, payload: bytes) -> bool:
+    if marker in JPEG_KEPT_APPLICATIONS:
+        return payload.startswith(JPEG_KEPT_APPLICATIONS[marker])
+    return not (0xE0 <= marker <= 0xEF or marker == 0xFE)
+
+
+def _scan_end(data: bytes, at: int) -> int | None:
+    """Where the entropy-coded data of a scan that starts at `at` ends: at the first marker that is neither
+    a stuffed 0xFF byte nor a restart."""
+    while True:
+        at = data.find(b"\xff", at)
+        if at < 0 or at + 1 >= len(data):
+            return None
+        following = data[at + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:
+            at += 2
+        elif following == 0xFF:
+            at += 1
+        else:
+            return at
 
 
 def _png_without_metadata(data: bytes) -> bytes | None:
@@ -103,7 +131,7 @@ def _png_without_metadata(data: bytes) -> bytes | None:
         end = at + 12 + length
         if end > len(data):
             return None
-        if kind not in PNG_DROPPED:
+        if kind[:1].isupper() or kind in PNG_KEPT_ANCILLARY:
             kept_parts.append(data[at:end])
         if kind == b"IEND":
             return b"".join(kept_parts)

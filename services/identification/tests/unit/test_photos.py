@@ -7,7 +7,16 @@ from __future__ import annotations
 import pytest
 
 from spean_identification.domain.photos import MAX_BYTES, Kept, Refusal, kept
-from tests.support.images import COMMENT, DEVICE, jpeg_from_a_phone, opened, png_with_text, same_pixels
+from tests.support.images import (
+    COMMENT,
+    DEVICE,
+    LOCATION,
+    MOTION,
+    jpeg_from_a_phone,
+    opened,
+    png_with_text,
+    same_pixels,
+)
 
 
 def _kept(content_type: str, data: bytes) -> Kept:
@@ -28,7 +37,8 @@ def test_a_jpeg_loses_its_location_device_and_comment_and_keeps_every_pixel() ->
     assert "comment" not in image.info
     assert DEVICE.encode() not in photo.image
     assert COMMENT.encode() not in photo.image
-    assert len(photo.image) < len(sent)
+    assert MOTION not in photo.image
+    assert photo.image.endswith(b"\xff\xd9")
 
 
 def test_a_png_loses_its_text_and_keeps_every_pixel() -> None:
@@ -40,6 +50,7 @@ def test_a_png_loses_its_text_and_keeps_every_pixel() -> None:
     assert same_pixels(photo.image, sent)
     assert opened(photo.image).info == {}
     assert COMMENT.encode() not in photo.image
+    assert LOCATION not in photo.image
 
 
 def test_a_photo_without_metadata_is_kept_as_sent() -> None:
@@ -58,7 +69,8 @@ def test_a_photo_without_metadata_is_kept_as_sent() -> None:
         ("image/jpeg", png_with_text(), 422, "image_mismatch"),
         ("image/png", b"", 422, "image_mismatch"),
         ("image/jpeg", jpeg_from_a_phone()[:40], 422, "image_unreadable"),
-        ("image/png", png_with_text()[:-12], 422, "image_unreadable"),
+        ("image/jpeg", jpeg_from_a_phone()[: -len(MOTION) - 40], 422, "image_unreadable"),
+        ("image/png", png_with_text()[:60], 422, "image_unreadable"),
     ],
 )
 def test_what_is_not_a_photo_kept_here_is_refused_with_its_rule(
