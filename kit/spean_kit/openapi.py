@@ -67,7 +67,9 @@ def problem_described(description: str) -> dict[str, Any]:
 
 
 KIT_REFUSALS = {
-    "422": "A field breaks a rule: `errors` names each field's path and rule.",
+    "422": "A field breaks a rule: `errors` names each field's path and rule. Besides the rules of the schema, "
+    "text anywhere (path, query, body) may not hold the NUL character (`string_nul_character`) or an unpaired "
+    "surrogate (`string_unpaired_surrogate`).",
     "401": "No bearer token, or one that is expired, not yet valid, of another issuer or audience, or badly signed.",
     "403": "The token's agency or roles do not allow this.",
     "413": "The body is larger than the service takes (16 MiB unless configured otherwise).",

@@ -46,7 +46,12 @@ class PageRequest:
 def page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows on this page.")] = DEFAULT_LIMIT,
     after: Annotated[
-        str | None, Query(max_length=400, description="Where the page starts: taken from the previous page's link.")
+        str | None,
+        Query(
+            max_length=400,
+            description="Where the page starts: the cursor in the previous page's `Link` header, as given. Any "
+            "other value is refused (422, `query.after`, rule `cursor_invalid`).",
+        ),
     ] = None,
 ) -> PageRequest:
     return PageRequest(limit, after)
