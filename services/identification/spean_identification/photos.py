@@ -64,7 +64,7 @@ async def read(
     session: AsyncSession, keys: CaseKeys, principal: Principal, screening_id: str, purpose: str | None
 ) -> tuple[str, bytes]:
     """The photo's media type and image, if the access rule lets the principal read the person's data."""
-    screening, wrapped = await opened(session, principal, screening_id, purpose, what=", photo")
+    screening, wrapped = await opened(session, principal, screening_id, purpose, what="photo")
     photo = await session.get(Photo, screening_id)
     if photo is None:
         raise Problem(404, "Not found", NO_PHOTO)

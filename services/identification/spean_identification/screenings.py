@@ -180,7 +180,7 @@ async def opened(
     )
     wrapped = await session.get(CaseKey, screening.case_id)
     decision = unless_erased(decision, erased=wrapped is None)
-    reason = f"{decision.reason}{what}"
+    reason = f"{decision.reason} ({what})" if what else decision.reason
     entry = audited(principal, screening_id, datetime.now(UTC), purpose, reason, granted=decision.granted)
     await audit.append(session, entry)
     if not decision.granted or wrapped is None:

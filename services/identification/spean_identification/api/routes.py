@@ -277,7 +277,9 @@ async def read_photo(
     """The person's photo, read under the rule of the rest of their data, for a purpose; audited either way."""
     async with runtime_of(request).sessions() as session, session.begin():
         media_type, image = await photos.read(session, _keys(request), principal, screening_id, purpose)
-    return Response(image, media_type=media_type, headers={"Cache-Control": "no-store"})
+    # Neither kept by a cache on the way nor taken by a browser for anything but the image it is.
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    return Response(image, media_type=media_type, headers=headers)
 
 
 @router.delete("/screenings/{screening_id}/photo", status_code=204)

@@ -58,6 +58,7 @@ async def test_a_photo_is_taken_with_consent_read_for_a_purpose_and_gone_when_co
     assert read.status_code == 200
     assert read.headers["content-type"] == "image/jpeg"
     assert read.headers["cache-control"] == "no-store"
+    assert read.headers["x-content-type-options"] == "nosniff"
     assert same_pixels(read.content, sent)
     assert not opened(read.content).getexif()
     assert DEVICE.encode() not in read.content
@@ -73,12 +74,12 @@ async def test_a_photo_is_taken_with_consent_read_for_a_purpose_and_gone_when_co
     assert await scalar(settings, "SELECT count(*) FROM photo") == 0
     assert [(e["agency"], e["granted"], e["reason"]) for e in trail.json()] == [
         ("MOI-AHTJP", True, "photo taken"),
-        ("MOI-AHTJP", True, "owning agency, photo"),
+        ("MOI-AHTJP", True, "owning agency (photo)"),
         ("MOI-AHTJP", True, "owning agency"),
-        ("MOI-AHTJP", False, "a purpose of at least five characters is required, photo"),
-        ("NGO", False, "not the owning agency and not shared with it, photo"),
+        ("MOI-AHTJP", False, "a purpose of at least five characters is required (photo)"),
+        ("NGO", False, "not the owning agency and not shared with it (photo)"),
         ("MOI-AHTJP", True, "photo replaced"),
-        ("MOI-AHTJP", True, "owning agency, photo"),
+        ("MOI-AHTJP", True, "owning agency (photo)"),
         ("MOI-AHTJP", True, "photo deleted: consent to images withdrawn"),
     ]
 
