@@ -30,6 +30,8 @@ dlq_app = typer.Typer(help="Dead-lettered events: what consumers could not proce
 app.add_typer(events_app, name="events")
 app.add_typer(audit_app, name="audit")
 app.add_typer(dlq_app, name="dlq")
+photo_app = typer.Typer(help="A screened person's photo, taken with their consent to images.", no_args_is_help=True)
+app.add_typer(photo_app, name="photo")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 # The services whose audit trails record who read or decided on a person's data.
@@ -39,6 +41,7 @@ F = TypeVar("F", bound=Callable[..., None])
 CHUNK = 500
 ATTEMPTS = 3
 MAX_WAIT_SECONDS = 60.0
+PHOTO_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 
 def one_line_failures(command: F) -> F:
@@ -322,6 +325,54 @@ def stats(
     total = "suppressed" if answer["total"] is None else str(answer["total"])
     table.add_row(*(["total"] + [""] * (len(answer["by"]) - 1) if answer["by"] else []), total)
     out.print(table)
+
+
+@photo_app.command("take")
+@one_line_failures
+def photo_take(
+    screening: Annotated[str, typer.Argument(help="The screening's id, or @screening for the last one named.")],
+    file: Annotated[Path, typer.Argument(help="The photo: a .jpg or .png file.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Keep the screened person's photo, once their consent to images is recorded; what the file says of
+    itself (where and when it was taken, the device) is dropped by the service.
+
+    Example: spean photo take @screening examples/walkthrough/photo.jpg
+    """
+    media_type = PHOTO_TYPES.get(file.suffix.lower())
+    if media_type is None:
+        raise Failure("a photo is a .jpg, .jpeg or .png file")
+    sent = file.read_bytes()
+    path = f"/screenings/{screening}/photo"
+    answer = _request("PUT", "identification", path, content=sent, headers={"Content-Type": media_type})
+    if as_json:
+        _print(answer, True)
+        return
+    dropped = len(sent) - answer["size"]
+    out.print(f"photo of {answer['screening_id']} kept: {answer['size']} bytes, {dropped} of metadata dropped")
+
+
+@photo_app.command("show")
+@one_line_failures
+def photo_show(
+    screening: Annotated[str, typer.Argument(help="The screening's id, or @screening for the last one named.")],
+    purpose: Annotated[str, typer.Option(help="Why the photo is read; audited.")],
+    into: Annotated[Path, typer.Option("--out", help="The file to write the image to (readable by you alone).")],
+) -> None:
+    """Read the screened person's photo for a purpose (audited, like every read of their data) into a file.
+
+    Example: spean photo show @screening --purpose "identify the person at the handover" --out person.jpg
+    """
+    state = State.load()
+    url = service_url("identification") + state.expand(f"/screenings/{screening}/photo")
+    response = httpx.get(url, params={"purpose": purpose}, headers=bearer(state), timeout=60)
+    if response.status_code >= 400:
+        _answer(response)
+    # A person's face: not left readable to other users of the machine.
+    into.touch(mode=0o600)
+    into.chmod(0o600)
+    into.write_bytes(response.content)
+    out.print(f"photo written to {into}: {len(response.content)} bytes, {response.headers['content-type']}")
 
 
 @audit_app.command("verify")

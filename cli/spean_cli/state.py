@@ -1,5 +1,5 @@
 """Where the command line keeps its sign-in and what it remembers between commands: the current
-token, and the ids the last answers named (`@case`, `@reference`, `@handover`, `@referral`), so a
+token, and the ids the last answers named (`@case`, `@screening`, `@reference`, `@handover`, `@referral`), so a
 walkthrough can chain commands without copying ids by hand. `@today+3` is the date three days on."""
 
 from __future__ import annotations
@@ -15,8 +15,14 @@ from typing import Any
 
 from spean_local.paths import Layout
 
-REMEMBERED = {"case_id": "case", "reference": "reference", "handover_id": "handover", "referral_id": "referral"}
-PLACEHOLDER = re.compile(r"@(case|reference|handover|referral)\b|@today\+(\d+)")
+REMEMBERED = {
+    "case_id": "case",
+    "screening_id": "screening",
+    "reference": "reference",
+    "handover_id": "handover",
+    "referral_id": "referral",
+}
+PLACEHOLDER = re.compile(r"@(case|screening|reference|handover|referral)\b|@today\+(\d+)")
 
 
 @dataclass
@@ -56,6 +62,7 @@ class State:
                 screening = item.get("screening")
                 if isinstance(screening, dict) and isinstance(screening.get("case_id"), str):
                     self.ids["case"] = screening["case_id"]
+                    self.ids["screening"] = screening["screening_id"]
 
     def expand(self, text: str) -> str:
         def value(match: re.Match[str]) -> str:

@@ -32,12 +32,14 @@ from spean_local.pytest_plugin import DatabaseFactory
 from spean_local.servers import Service, all_services
 from spean_local.starting import start_all
 from tests.support.app import free_port, served, service_settings
+from tests.support.images import DEVICE, same_pixels
 from tests.support.lossy import LossyProxy
 
 ROOT = Path(__file__).parents[2]
 SPEAN = str(Path(sys.executable).with_name("spean"))
 EXPECTED = {
     "spean screen examples/walkthrough/screening.json": "suggested trafficking-victim",
+    "spean photo take": "of metadata dropped",
     "spean login --as ngo-shelter/sreymom": "provider",
     "spean case @case": "case.identified",
     "spean case @case --purpose": "/zipkin/traces/",
@@ -151,7 +153,8 @@ def test_a_failing_command_exits_non_zero_with_one_line(made_up: Endpoints, tmp_
     assert result.returncode == 1
     assert result.stderr.startswith("spean: 403 Forbidden")
     assert len(result.stderr.strip().splitlines()) == 1
-    for command in ("login", "screen", "call", "wait", "case", "stats", "audit verify", "events tail", "dlq list"):
+    commands = ("login", "screen", "call", "wait", "case", "stats", "audit verify", "events tail", "dlq list")
+    for command in (*commands, "photo take", "photo show"):
         helped = run(f"spean {command} --help", state)
         assert helped.returncode == 0, command
         assert "Example: spean" in helped.stdout, command
@@ -295,3 +298,31 @@ async def test_a_terminal_sees_a_progress_bar(own_identification: str, tmp_path:
     assert code == 0
     assert "━".encode() in seen
     assert b"600 screenings created, 0 rows refused" in seen
+
+
+def test_a_photo_taken_from_the_command_line_is_read_back_into_a_file_only_its_reader_can_open(
+    made_up: Endpoints, tmp_path: Path
+) -> None:
+    state, into = tmp_path / "cli.json", tmp_path / "person.jpg"
+    for line in (
+        "spean login --client poipet-tc-system",
+        "spean screen examples/walkthrough/screening.json",
+        """spean call POST identification /cases/@case/consents -d '{"purpose": "images", "given": true}'""",
+        "spean photo take @screening examples/walkthrough/photo.jpg",
+    ):
+        result = run(line, state)
+        assert result.returncode == 0, f"{line}\n{result.stderr}"
+
+    not_a_photo = run("spean photo take @screening examples/walkthrough/screening.json", state)
+    without_purpose = run(f"spean photo show @screening --purpose x --out {into}", state)
+    written_before = into.exists()
+    shown = run(f"spean photo show @screening --purpose 'identify the person at the handover' --out {into}", state)
+
+    assert (not_a_photo.returncode, not_a_photo.stderr.strip()) == (1, "spean: a photo is a .jpg, .jpeg or .png file")
+    assert without_purpose.returncode == 1
+    assert without_purpose.stderr.startswith("spean: 400 Read refused")
+    assert not written_before
+    assert shown.returncode == 0, shown.stderr
+    assert same_pixels(into.read_bytes(), (ROOT / "examples/walkthrough/photo.jpg").read_bytes())
+    assert DEVICE.encode() not in into.read_bytes()
+    assert into.stat().st_mode & 0o777 == 0o600
