@@ -15,12 +15,14 @@ from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import CaseKey, Photo
 from spean_identification.api.schemas import PhotoOut
 from spean_identification.domain.access import consent_in_force
-from spean_identification.domain.photos import Kept
 from spean_identification.screenings import audited, latest_consent, opened, screening_of
 from spean_kit import audit
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem
+from spean_kit.images import Kept
 
+MAX_BYTES = 512 * 1024
+"""The size the SOP's verification information takes for a photo: one taken here may cross unchanged."""
 NO_PHOTO = "no photo of this screening is kept"
 WITHDRAWN = "photo deleted: consent to images withdrawn"
 

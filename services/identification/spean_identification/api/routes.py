@@ -30,11 +30,10 @@ from spean_identification.api.schemas import (
     ScreeningRead,
     ShareIn,
 )
-from spean_identification.domain import photos as photo_rules
 from spean_identification.idempotency import REPLAY_HEADER, answered, fingerprint_of, remember
 from spean_identification.returns import NotReceivable
 from spean_identification.settings import IdentificationSettings
-from spean_kit import audit
+from spean_kit import audit, images
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import UNREADABLE_BODY, Problem
 from spean_kit.inputs import holds_text
@@ -231,7 +230,7 @@ async def share_screening(screening_id: LocalId, body: ShareIn, request: Request
 
 
 IMAGE = {"schema": {"type": "string", "format": "binary"}}
-PHOTO_BODY = {"requestBody": {"required": True, "content": dict.fromkeys(photo_rules.SIGNATURES, IMAGE)}}
+PHOTO_BODY = {"requestBody": {"required": True, "content": dict.fromkeys(images.SIGNATURES, IMAGE)}}
 
 
 @router.put(
@@ -243,7 +242,7 @@ PHOTO_BODY = {"requestBody": {"required": True, "content": dict.fromkeys(photo_r
         200: {"model": PhotoOut, "description": "The photo replaced the one taken before."},
         409: {"description": "`consent-required`: the person has not consented to images (or withdrew)."},
         410: {"description": "The case's personal data was erased."},
-        413: {"description": f"The photo is larger than {photo_rules.MAX_BYTES} bytes."},
+        413: {"description": f"The photo is larger than {photos.MAX_BYTES} bytes."},
         415: {"description": "Not sent as `image/jpeg` or `image/png`."},
         422: {"description": "The body is not an image of the type sent, or is cut short."},
     },
@@ -253,8 +252,8 @@ async def keep_photo(screening_id: LocalId, request: Request, principal: Screene
     recorded (`POST /cases/{case_id}/consents`, purpose `images`); the agency that screened them takes it.
     Its metadata (where and when it was taken, the device, comments) is dropped before it is kept, sealed
     like the rest of the person's data. Withdrawing the consent deletes it."""
-    photo = photo_rules.kept(request.headers.get("content-type"), await request.body())
-    if isinstance(photo, photo_rules.Refusal):
+    photo = images.kept(request.headers.get("content-type"), await request.body(), max_bytes=photos.MAX_BYTES)
+    if isinstance(photo, images.Refusal):
         error = {"path": "body", "rule": photo.rule, "message": photo.message}
         raise Problem(photo.status, "Invalid photo", photo.message, kind="invalid-photo", errors=[error])
     async with runtime_of(request).sessions() as session, session.begin():
@@ -266,7 +265,7 @@ async def keep_photo(screening_id: LocalId, request: Request, principal: Screene
     "/screenings/{screening_id}/photo",
     response_class=Response,
     responses={
-        200: {"description": "The image, as kept.", "content": dict.fromkeys(photo_rules.SIGNATURES, IMAGE)},
+        200: {"description": "The image, as kept.", "content": dict.fromkeys(images.SIGNATURES, IMAGE)},
         404: {"description": "No such screening, or no photo of it kept."},
         410: {"description": "The case's personal data was erased."},
     },

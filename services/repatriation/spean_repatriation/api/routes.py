@@ -3,6 +3,8 @@ Each action signs a message, applies it here and queues it for the counterpart, 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import uuid
 from collections.abc import Sequence
@@ -23,6 +25,7 @@ from spean_contracts.sop import (
     HandoverProposal,
     Kind,
     Person,
+    Photo,
     ProtocolFault,
     Refusal,
     ReturnCertificate,
@@ -33,7 +36,7 @@ from spean_contracts.sop import (
     VerificationResult,
     Withdrawal,
 )
-from spean_kit import audit
+from spean_kit import audit, images
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem, invalid_field
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
@@ -273,9 +276,24 @@ async def send_verification_information(
     """SOP step 5, destination country: what the origin country asked for in its verification request (a
     statement, a family contact, documents, a photo with the person's consent to images), and nothing it
     did not ask for (409 `sop-not-asked`). It is the person's data: erased with it on a withdrawal or a
-    lawful erasure."""
+    lawful erasure. A photo crosses as its pixels alone: what the phone wrote into the file (where and when
+    it was taken, the device) is dropped before the message is signed."""
+    if body.photo is not None:
+        body = body.model_copy(update={"photo": _pixels_only(body.photo)})
     await _act(request, Kind.VERIFICATION_INFORMATION, [reference], body)
     return await _show(request, reference)
+
+
+def _pixels_only(photo: Photo) -> Photo:
+    try:
+        data = base64.b64decode(photo.data, validate=True)
+    except binascii.Error:
+        raise invalid_field("body.photo.data", "base64", "not base64 of whole bytes") from None
+    # The contract already bounds the photo's size, as base64 text.
+    image = images.kept(photo.media_type, data, max_bytes=len(data))
+    if isinstance(image, images.Refusal):
+        raise invalid_field("body.photo.data", image.rule, image.message)
+    return photo.model_copy(update={"data": base64.b64encode(image.image).decode()})
 
 
 @router.get("/repatriations/{reference}/verification-information", response_model=list[VerificationInformationOut])

@@ -8,6 +8,7 @@ import base64
 from collections.abc import Callable
 
 from tests.support.app import eventually
+from tests.support.images import DEVICE, jpeg_from_a_phone, opened, same_pixels
 from tests.support.repatriation import InstanceFactory, return_request
 from tests.support.telemetry import TelemetrySink
 
@@ -16,7 +17,7 @@ STATEMENT = "Recruited in Prey Veng with the promise of restaurant work in Ho Ch
 FAMILY = {"relationship": "parent", "names": ["Example Mother"], "phone": "+855 12 000 111", "place": "Prey Veng"}
 PHOTO = {
     "media_type": "image/jpeg",
-    "data": base64.b64encode(b"\xff\xd8\xff\xe0 not really a picture").decode(),
+    "data": base64.b64encode(jpeg_from_a_phone()).decode(),
     "consent": {"purpose": "images", "given_by": "person", "recorded_at": "2026-11-01T09:00:00+07:00"},
 }
 
@@ -73,3 +74,34 @@ async def test_the_destination_answers_what_the_origin_asked_and_it_is_erased_wi
     assert kinds.count("verification-information") == 1, "the digest stays in the chain"
     assert telemetry_sink.leaks([kh.app, vn.app], (STATEMENT, "Example Mother", "Prey Veng")) == []
     assert len(telemetry_sink) > 20, "the scan read the exchange's spans and log lines"
+
+
+async def test_a_photo_crosses_the_border_as_its_pixels_alone(countries: InstanceFactory) -> None:
+    kh, vn = await countries()
+    asked = await vn.api.post("/repatriations", json=return_request(origin="KHM"), headers=vn.officer)
+    reference = asked.json()["reference"]
+    await kh.reached(reference, "requested")
+    needs = {"needs": ["photo"]}
+    started = await kh.api.post(f"/repatriations/{reference}/verification-request", json=needs, headers=kh.officer)
+    assert started.status_code == 200, started.text
+    await vn.reached(reference, "verifying")
+    information = f"/repatriations/{reference}/verification-information"
+
+    cut_short = {**PHOTO, "data": base64.b64encode(jpeg_from_a_phone()[:40]).decode()}
+    refused = await vn.api.post(information, json={"photo": cut_short}, headers=vn.officer)
+    sent = await vn.api.post(information, json={"photo": PHOTO}, headers=vn.officer)
+    assert sent.status_code == 200, sent.text
+
+    async def crossed() -> bool:
+        return any(m["kind"] == "verification-information" for m in (await kh.show(reference))["messages"])
+
+    await eventually(crossed, what="the photo received in Cambodia")
+    read = await kh.api.get(information, params=PURPOSE, headers=kh.officer)
+
+    assert refused.status_code == 422
+    assert [(e["path"], e["rule"]) for e in refused.json()["errors"]] == [("body.photo.data", "image_unreadable")]
+    (answer,) = read.json()
+    received = base64.b64decode(answer["information"]["photo"]["data"])
+    assert same_pixels(received, jpeg_from_a_phone())
+    assert not opened(received).getexif()
+    assert DEVICE.encode() not in received

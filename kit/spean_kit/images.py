@@ -1,10 +1,9 @@
-"""What a screening's photo may be, and what of it is kept.
+"""An image as a service keeps it or sends it on: its pixels alone.
 
-A photo is taken only with the person's consent to images (the 2009 minimum standards), and it is kept
-as the image alone: a phone's JPEG carries where and when it was taken (EXIF GPS), the device, often a
-thumbnail of the uncropped picture, sometimes a video appended after the image; a PNG may carry text
-chunks. A photo taken in a shelter would otherwise tell its address to every reader. Those parts are
-dropped before the photo is stored, without decoding the image again (no quality is lost, and no image
+A phone's JPEG carries where and when it was taken (EXIF GPS), the device, often a thumbnail of the
+uncropped picture, sometimes a video appended after the image; a PNG may carry text chunks. A photo of a
+victim taken in a shelter would otherwise tell its address to whoever reads it, in Spean or across the
+border. Those parts are dropped without decoding the image again (no quality is lost, and no image
 library parses what a caller sent).
 """
 
@@ -15,8 +14,6 @@ from dataclasses import dataclass
 
 JPEG, PNG = "image/jpeg", "image/png"
 SIGNATURES = {JPEG: b"\xff\xd8\xff", PNG: b"\x89PNG\r\n\x1a\n"}
-MAX_BYTES = 512 * 1024
-"""The size the SOP's verification information takes for a photo: one taken here may cross unchanged."""
 
 # What of a JPEG is kept: the segments a decoder needs (frame, tables, restart interval, scans), and of the
 # application segments only JFIF (APP0), a colour profile (APP2) and Adobe's colour transform (APP14).
@@ -32,34 +29,34 @@ PNG_KEPT_ANCILLARY = frozenset({b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"s
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a body is not a photo kept here: the HTTP status, the rule broken, and the rule in words."""
+    """Why bytes are not an image kept here: the HTTP status, the rule broken, and the rule in words."""
 
     status: int
     rule: str
     message: str
 
 
-UNSUPPORTED = Refusal(415, "media_type", "a photo is sent as image/jpeg or image/png")
-TOO_LARGE = Refusal(413, "too_large", f"a photo is at most {MAX_BYTES} bytes")
+UNSUPPORTED = Refusal(415, "media_type", "an image is sent as image/jpeg or image/png")
 
 
 @dataclass(frozen=True)
 class Kept:
-    """A photo as it is kept: its media type and the image without its metadata."""
+    """An image as it is kept: its media type and its pixels, without its metadata."""
 
     media_type: str
     image: bytes
 
 
-def kept(content_type: str | None, data: bytes) -> Kept | Refusal:
-    """The photo sent as `data` with the request's Content-Type, as it is to be kept, or why it is refused."""
+def kept(content_type: str | None, data: bytes, *, max_bytes: int) -> Kept | Refusal:
+    """The image sent as `data` with `content_type` (a request's Content-Type, say), as it is to be kept, or
+    why it is refused."""
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type not in SIGNATURES:
         return UNSUPPORTED
-    if len(data) > MAX_BYTES:
-        return TOO_LARGE
+    if len(data) > max_bytes:
+        return Refusal(413, "too_large", f"an image is at most {max_bytes} bytes")
     if not data.startswith(SIGNATURES[media_type]):
-        return Refusal(422, "image_mismatch", f"the body is not a {media_type} image")
+        return Refusal(422, "image_mismatch", f"the data is not a {media_type} image")
     image = _jpeg_without_metadata(data) if media_type == JPEG else _png_without_metadata(data)
     if image is None:
         return Refusal(422, "image_unreadable", f"the {media_type} image is cut short")

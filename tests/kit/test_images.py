@@ -1,12 +1,12 @@
-"""A photo is kept as the image alone: a phone's photo tells where it was taken (a shelter's address) and on
-what device, and none of that may be kept with it. Whatever a caller sends that is not such an image is
-refused with the rule it breaks."""
+"""An image is kept as its pixels alone: a phone's photo tells where it was taken (a shelter's address) and
+on what device, and none of that may be kept with it or sent on. Whatever a caller sends that is not such
+an image is refused with the rule it breaks."""
 
 from __future__ import annotations
 
 import pytest
 
-from spean_identification.domain.photos import MAX_BYTES, Kept, Refusal, kept
+from spean_kit.images import Kept, Refusal, kept
 from tests.support.images import (
     COMMENT,
     DEVICE,
@@ -18,9 +18,11 @@ from tests.support.images import (
     same_pixels,
 )
 
+MAX_BYTES = 512 * 1024
+
 
 def _kept(content_type: str, data: bytes) -> Kept:
-    photo = kept(content_type, data)
+    photo = kept(content_type, data, max_bytes=MAX_BYTES)
     assert isinstance(photo, Kept), photo
     return photo
 
@@ -76,7 +78,7 @@ def test_a_photo_without_metadata_is_kept_as_sent() -> None:
 def test_what_is_not_a_photo_kept_here_is_refused_with_its_rule(
     content_type: str | None, data: bytes, status: int, rule: str
 ) -> None:
-    refused = kept(content_type, data)
+    refused = kept(content_type, data, max_bytes=MAX_BYTES)
 
     assert isinstance(refused, Refusal)
     assert (refused.status, refused.rule) == (status, rule)
