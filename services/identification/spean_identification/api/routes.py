@@ -208,7 +208,11 @@ async def list_returnees(
         return [ReturneeOut.model_validate(row, from_attributes=True) for row in shown]
 
 
-@router.get("/screenings/{screening_id}", response_model=ScreeningRead)
+READ_REFUSED = {"description": "`read-refused`: no purpose of at least five characters (the refusal is audited)."}
+ERASED = {"description": "The case's personal data was erased."}
+
+
+@router.get("/screenings/{screening_id}", response_model=ScreeningRead, responses={400: READ_REFUSED, 410: ERASED})
 async def read_screening(
     screening_id: LocalId,
     request: Request,
@@ -239,9 +243,10 @@ PHOTO_BODY = {"requestBody": {"required": True, "content": dict.fromkeys(images.
     response_model=PhotoOut,
     openapi_extra=PHOTO_BODY,
     responses={
+        201: {"description": "The screening's first photo, kept."},
         200: {"model": PhotoOut, "description": "The photo replaced the one taken before."},
         409: {"description": "`consent-required`: the person has not consented to images (or withdrew)."},
-        410: {"description": "The case's personal data was erased."},
+        410: ERASED,
         413: {"description": f"The photo is larger than {photos.MAX_BYTES} bytes."},
         415: {"description": "Not sent as `image/jpeg` or `image/png`."},
         422: {"description": "The body is not an image of the type sent, or is cut short."},
@@ -266,8 +271,9 @@ async def keep_photo(screening_id: LocalId, request: Request, principal: Screene
     response_class=Response,
     responses={
         200: {"description": "The image, as kept.", "content": dict.fromkeys(images.SIGNATURES, IMAGE)},
+        400: READ_REFUSED,
         404: {"description": "No such screening, or no photo of it kept."},
-        410: {"description": "The case's personal data was erased."},
+        410: ERASED,
     },
 )
 async def read_photo(
@@ -281,7 +287,11 @@ async def read_photo(
     return Response(image, media_type=media_type, headers=headers)
 
 
-@router.delete("/screenings/{screening_id}/photo", status_code=204)
+@router.delete(
+    "/screenings/{screening_id}/photo",
+    status_code=204,
+    responses={404: {"description": "No such screening, or no photo of it kept."}},
+)
 async def delete_photo(screening_id: LocalId, request: Request, principal: Reader) -> None:
     """Delete the person's photo: the agency that screened them, or the competent authority. Audited."""
     async with runtime_of(request).sessions() as session, session.begin():
