@@ -66,24 +66,17 @@ def _holds(cases: list[Case], tmp_path: Path) -> None:
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rules))
     tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [_case(c, rules) for c in cases]}
     (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests))
-    result = subprocess.run(
-        [installed("promtool"), "test", "rules", str(tmp_path / "tests.yaml")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    _promtool("test", "rules", tmp_path / "tests.yaml")
+
+
+def _promtool(*arguments: str | Path) -> None:
+    result = subprocess.run([installed("promtool"), *map(str, arguments)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_rules_are_valid_prometheus_rules(tmp_path: Path) -> None:
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(_rules()))
-    result = subprocess.run(
-        [installed("promtool"), "check", "rules", str(tmp_path / "rules.yaml")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    _promtool("check", "rules", tmp_path / "rules.yaml")
 
 
 def test_a_tampered_audit_trail_pages_at_once(tmp_path: Path) -> None:
