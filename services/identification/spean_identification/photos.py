@@ -14,8 +14,8 @@ from spean_contracts.vocabulary import ConsentPurpose
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import CaseKey, Photo
 from spean_identification.api.schemas import PhotoOut
-from spean_identification.domain.access import consent_in_force
-from spean_identification.screenings import audited, latest_consent, opened, screening_of
+from spean_identification.domain.access import consent_in_force, owner_or_authority
+from spean_identification.screenings import audited, erased, latest_consent, opened, screening_of
 from spean_kit import audit
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem
@@ -37,7 +37,7 @@ async def keep(
         raise Forbidden("only the agency that screened the person takes their photo")
     wrapped = await session.get(CaseKey, screening.case_id)
     if wrapped is None:
-        raise Problem(410, "Erased", "this case's personal data was erased")
+        raise erased()
     if not consent_in_force(await latest_consent(session, screening.case_id, ConsentPurpose.IMAGES)):
         raise Problem(
             409,
@@ -76,7 +76,7 @@ async def read(
 async def remove(session: AsyncSession, principal: Principal, screening_id: str) -> None:
     """Deletes the photo on the word of the agency that took it or of the competent authority."""
     screening = await screening_of(session, screening_id)
-    if principal.agency != screening.agency and "determiner" not in principal.roles:
+    if not owner_or_authority(agency=principal.agency, roles=principal.roles, owner=screening.agency):
         raise Forbidden("only the agency that screened the person or the competent authority deletes their photo")
     photo = await session.get(Photo, screening_id)
     if photo is None:

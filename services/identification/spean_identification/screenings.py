@@ -25,6 +25,7 @@ from spean_identification.domain.access import (
     LatestConsent,
     consent_in_force,
     may_read,
+    owner_or_authority,
     share_reason,
     unless_erased,
 )
@@ -155,6 +156,10 @@ def contract_agency(agency: str) -> Agency:
         return Agency.NGO
 
 
+def erased() -> Problem:
+    return Problem(410, "Erased", "this case's personal data was erased")
+
+
 async def screening_of(session: AsyncSession, screening_id: str) -> Screening:
     found = await session.get(Screening, screening_id)
     if found is None:
@@ -186,7 +191,7 @@ async def opened(
     if not decision.granted or wrapped is None:
         await session.commit()
         if decision.reason == ERASED:
-            raise Problem(410, "Erased", "this case's personal data was erased")
+            raise erased()
         status = 400 if "purpose" in decision.reason else 403
         raise Problem(status, "Read refused", decision.reason, kind="read-refused")
     return screening, wrapped
@@ -272,7 +277,7 @@ async def share(
     """Shares a screening's personal data with another agency: with the victim's consent to sharing between
     agencies, or by the competent authority overriding its absence, with a reason kept beside the share."""
     screening = await screening_of(session, screening_id)
-    if principal.agency != screening.agency and "determiner" not in principal.roles:
+    if not owner_or_authority(agency=principal.agency, roles=principal.roles, owner=screening.agency):
         raise Forbidden("only the owning agency or the competent authority shares a screening")
     if consent_in_force(await latest_consent(session, screening.case_id, ConsentPurpose.SHARING_AGENCIES)):
         override_reason = None

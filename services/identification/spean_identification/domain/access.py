@@ -82,6 +82,12 @@ def may_read(
     return Decision(True, "shared by the competent authority without the victim's consent")
 
 
+def owner_or_authority(*, agency: str | None, roles: Collection[str], owner: str) -> bool:
+    """Who decides over a screening's personal data (shares it, deletes its photo): the agency that screened
+    the person, or the competent authority."""
+    return agency == owner or "determiner" in roles
+
+
 def share_reason(agency: str, organisation: str | None, *, overrides_consent: bool, occasion: str = "") -> str:
     """The audit trail's words for a share: with whom, on what occasion, and whether without consent."""
     reader = f"{agency} ({organisation})" if organisation else agency
