@@ -81,10 +81,16 @@ def _answer(response: httpx.Response) -> Any:
     return body
 
 
-def _request(method: str, service: str, path: str, **kwargs: Any) -> Any:
+def _sent(method: str, service: str, path: str, **kwargs: Any) -> tuple[State, httpx.Response]:
+    """The request sent as the signed-in identity, `@case` and friends filled in; the state it was sent with."""
     state = State.load()
     headers = {**bearer(state), **kwargs.pop("headers", {})}
     response = httpx.request(method, service_url(service) + state.expand(path), headers=headers, timeout=60, **kwargs)
+    return state, response
+
+
+def _request(method: str, service: str, path: str, **kwargs: Any) -> Any:
+    state, response = _sent(method, service, path, **kwargs)
     answer = _answer(response)
     if "next" in response.links:  # stderr, so that --json output stays one document
         err.print(f"more: spean call {method} {service} '{response.links['next']['url']}'", highlight=False)
@@ -363,9 +369,7 @@ def photo_show(
 
     Example: spean photo show @screening --purpose "identify the person at the handover" --out person.jpg
     """
-    state = State.load()
-    url = service_url("identification") + state.expand(f"/screenings/{screening}/photo")
-    response = httpx.get(url, params={"purpose": purpose}, headers=bearer(state), timeout=60)
+    _, response = _sent("GET", "identification", f"/screenings/{screening}/photo", params={"purpose": purpose})
     if response.status_code >= 400:
         _answer(response)
     # A person's face: not left readable to other users of the machine.
