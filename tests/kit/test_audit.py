@@ -178,7 +178,7 @@ async def _rewritten_from(settings: ServiceSettings, case_id: str, instead: str)
     )
 
 
-def _intact(reader: InMemoryMetricReader, gauge: str = "spean.audit.intact") -> dict[str, int | float]:
+def _audit_gauge(reader: InMemoryMetricReader, gauge: str = "spean.audit.intact") -> dict[str, int | float]:
     data = reader.get_metrics_data()
     assert data is not None
     return {
@@ -210,7 +210,7 @@ async def test_the_service_finds_its_own_trail_rewritten_and_says_so_every_round
                 return any(record.__dict__["entries"] == 5 for record in logged("audit trail verified"))
 
             await eventually(verified_all, what="the five reads verified")
-            before = _intact(metrics)
+            before = _audit_gauge(metrics)
             await _rewritten_from(settings, "case-002", "case-999")
             tampered = "audit trail tampered with: entries edited, deleted or rewritten"
 
@@ -218,7 +218,7 @@ async def test_the_service_finds_its_own_trail_rewritten_and_says_so_every_round
                 return len(logged(tampered)) >= 2
 
             await eventually(reported_twice, what="the rewrite reported round after round")
-            after = _intact(metrics)
+            after = _audit_gauge(metrics)
 
     assert before == {"sample_read": 1}
     assert after == {"sample_read": 0}
@@ -238,10 +238,10 @@ async def test_a_trail_cut_while_its_service_was_down_shows_in_its_count_of_entr
 
     async def checked(metrics: InMemoryMetricReader, entries: int) -> None:
         async def counted() -> bool:
-            return _intact(metrics, "spean.audit.entries") == {"sample_read": entries}
+            return _audit_gauge(metrics, "spean.audit.entries") == {"sample_read": entries}
 
         await eventually(counted, what=f"a round finding {entries} entries")
-        seen.append({gauge: _intact(metrics, gauge) for gauge in ("spean.audit.intact", "spean.audit.entries")})
+        seen.append({gauge: _audit_gauge(metrics, gauge) for gauge in ("spean.audit.intact", "spean.audit.entries")})
 
     metrics = InMemoryMetricReader()
     async with running(build(settings, metric_readers=(metrics,))) as client:
