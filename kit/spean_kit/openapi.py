@@ -100,10 +100,13 @@ def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
                 refusals.append("503")
             for status in refusals:
                 described = responses.get(status, {}).get("description")
-                # A route's own words for a refusal (the listener's 422) are kept; only its shape is added.
-                responses[status] = problem_described(
-                    described if described and described != "Validation Error" else KIT_REFUSALS[status]
-                )
+                # A route's own words for a refusal (the listener's 422) are kept, after the kit's rules for a
+                # field, which hold on that route too.
+                if not described or described == "Validation Error":
+                    described = KIT_REFUSALS[status]
+                elif status == "422":
+                    described = f"{KIT_REFUSALS[status]} {described}"
+                responses[status] = problem_described(described)
             roles = sorted({role for requirement in security for needed in requirement.values() for role in needed})
             if roles:
                 responses["403"]["description"] = (

@@ -3,6 +3,7 @@ records, and the deadline scan."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from sqlmodel import col, select
@@ -18,11 +19,15 @@ from spean_contracts.events import (
 from spean_contracts.fields import EventData
 from spean_contracts.vocabulary import Agency, ConsentPurpose, ExploitationType, Outcome
 from spean_identification import photos
-from spean_identification.adapters.tables import Consent, Determination, Screening
+from spean_identification.adapters.crypto import CaseKeys
+from spean_identification.adapters.tables import CaseKey, Consent, Determination, Screening
 from spean_identification.api.schemas import ConsentIn, ConsentOut, DeterminationIn, DeterminationOut
 from spean_identification.breaches import tell_breaches
-from spean_identification.screenings import contract_agency, new_id
+from spean_identification.domain.access import needs_guardian
+from spean_identification.domain.person import CHILD_UNTIL, Person, day_in_cambodia
+from spean_identification.screenings import audited, contract_agency, new_id
 from spean_identification.settings import IdentificationSettings
+from spean_kit import audit
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem, invalid_field
 from spean_kit.service import Runtime
@@ -30,6 +35,7 @@ from spean_kit.service import Runtime
 FINAL = "final"
 AWAITING = "awaiting-co-signature"
 CO_SIGNING_AGENCY = "MOI-AHTJP"
+AGE_READ = "age read to tell whether a child's guardian must give the consent"
 
 
 async def _first_screening(session: AsyncSession, case_id: str) -> Screening:
@@ -140,17 +146,42 @@ async def co_sign(session: AsyncSession, runtime: Runtime, principal: Principal,
     return _answer(determination)
 
 
+async def _still_a_child(
+    session: AsyncSession, keys: CaseKeys, principal: Principal, screening: Screening, now: datetime
+) -> bool:
+    """Whether a person screened as a child is a child still: their birth date (or the estimated age) is read
+    for that alone, and the read is audited."""
+    wrapped = await session.get(CaseKey, screening.case_id)
+    if wrapped is None:
+        # Erased: the age at the screening is all that is left to go by.
+        return True
+    private = json.loads(keys.decrypt(wrapped.wrapped_key, screening.case_id, screening.personal_data))
+    person = Person.model_validate(private["person"])
+    entry = audited(principal, screening.screening_id, now, "who may give consent", AGE_READ)
+    await audit.append(session, entry)
+    return person.age_on(day_in_cambodia(now), met_on=day_in_cambodia(screening.encountered_at)) < CHILD_UNTIL
+
+
 async def record_consent(
-    session: AsyncSession, runtime: Runtime, principal: Principal, case_id: str, body: ConsentIn
+    session: AsyncSession, runtime: Runtime, keys: CaseKeys, principal: Principal, case_id: str, body: ConsentIn
 ) -> ConsentOut:
-    await _first_screening(session, case_id)
+    screening = await _first_screening(session, case_id)
+    now = datetime.now(UTC)
+    in_question = needs_guardian(
+        given=body.given, by_guardian=body.given_by == "guardian", screened_as_child=screening.is_child
+    )
+    if in_question and await _still_a_child(session, keys, principal, screening, now):
+        # The age read stays in the audit trail though the consent is refused.
+        await session.commit()
+        raise invalid_field("body.given_by", "guardian_required", "a child's consent is given by a parent or guardian")
     consent = Consent(
         case_id=case_id,
         purpose=body.purpose,
         given=body.given,
+        given_by=body.given_by,
         recorded_by=principal.subject,
         agency=principal.agency or "",
-        recorded_at=datetime.now(UTC),
+        recorded_at=now,
     )
     session.add(consent)
     await session.flush()

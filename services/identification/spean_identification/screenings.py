@@ -32,8 +32,8 @@ from spean_identification.domain.access import (
 from spean_identification.domain.assessment import assess
 from spean_identification.domain.deadlines import determination_due
 from spean_identification.domain.indicators import Indicators
-from spean_identification.domain.matchkeys import generation, match_keys, screening_day
-from spean_identification.domain.person import CHILD_UNTIL, Person, age_band
+from spean_identification.domain.matchkeys import generation, match_keys
+from spean_identification.domain.person import CHILD_UNTIL, Person, age_band, day_in_cambodia
 from spean_identification.returns import NotReceivable, receivable, returnees
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit
@@ -81,7 +81,8 @@ async def record_screenings(
             case_id, returnee.screening_id = returnee.case_id, screening_id
             session.add(returnee)
         person = screening.person
-        age = person.age_on(screening.encountered_at.date())
+        met_on = day_in_cambodia(screening.encountered_at)
+        age = person.age_on(met_on, met_on=met_on)
         is_child = age < CHILD_UNTIL
         band = age_band(age)
         assessment = assess(screening.indicators, is_child=is_child, continuum=screening.continuum)
@@ -130,7 +131,7 @@ async def record_screenings(
                 continuum=screening.continuum,
                 indicators_present=screening.indicators.count,
                 suggested_outcome=assessment.suggested,
-                match_keys=match_keys(person, secret, screened_on=screening_day(screening.encountered_at)),
+                match_keys=match_keys(person, secret, screened_on=met_on),
                 screened_at=now,
             )
         )

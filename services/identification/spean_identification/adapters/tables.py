@@ -102,6 +102,7 @@ class Consent(SQLModel, table=True):
     case_id: str = Field(max_length=64, index=True)
     purpose: str = Field(max_length=30)
     given: bool
+    given_by: str = Field(default="person", max_length=10, description="The person, or a child's guardian.")
     recorded_by: str = Field(max_length=64)
     agency: str = Field(max_length=40)
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -314,12 +314,24 @@ async def co_sign(case_id: CaseId, request: Request, principal: CoSigner) -> Det
         return await determinations.co_sign(session, runtime, principal, case_id)
 
 
-@router.post("/cases/{case_id}/consents", status_code=201, response_model=ConsentOut)
+@router.post(
+    "/cases/{case_id}/consents",
+    status_code=201,
+    response_model=ConsentOut,
+    responses={
+        422: {
+            "description": "A consent given by a child alone (a person screened under 18 who is under 18 still) "
+            "is refused as `body.given_by` `guardian_required`."
+        }
+    },
+)
 async def record_consent(case_id: CaseId, body: ConsentIn, request: Request, principal: Reader) -> ConsentOut:
-    """Record consent for one purpose, or its withdrawal (`given: false`)."""
+    """Record consent for one purpose, or its withdrawal (`given: false`), and who gave it: the person, or for a
+    child a parent or guardian (`given_by`). A person screened as a child is a child until their birth date
+    (or the estimated age) says 18; reading it for that is audited. Either may withdraw a consent."""
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
-        return await determinations.record_consent(session, runtime, principal, case_id, body)
+        return await determinations.record_consent(session, runtime, _keys(request), principal, case_id, body)
 
 
 @router.get("/cases/{case_id}/consents", response_model=list[ConsentOut])

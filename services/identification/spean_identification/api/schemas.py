@@ -159,15 +159,24 @@ class DeterminationOut(BaseModel):
     co_signed_by: str | None
 
 
+ConsentGiver = Literal["person", "guardian"]
+GIVER = (
+    "Who gave (or withdrew) it: the person, or for a child a parent or guardian, as the SOP's consent records "
+    "it. A child's consent (`given: true`) must be a guardian's: rule `guardian_required`."
+)
+
+
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     purpose: ConsentPurpose
     given: bool
+    given_by: ConsentGiver = Field(default="person", description=GIVER)
 
 
 class ConsentOut(BaseModel):
     purpose: ConsentPurpose
     given: bool
+    given_by: ConsentGiver = Field(description=GIVER)
     recorded_by: str
     agency: str
     recorded_at: datetime

@@ -82,6 +82,13 @@ def may_read(
     return Decision(True, "shared by the competent authority without the victim's consent")
 
 
+def needs_guardian(*, given: bool, by_guardian: bool, screened_as_child: bool) -> bool:
+    """Whether a consent is refused unless the person has come of age since their screening: a child's
+    consent is a parent's or guardian's to give, not the child's alone. A withdrawal is heard from either:
+    it only closes the person's data."""
+    return given and not by_guardian and screened_as_child
+
+
 def owner_or_authority(*, agency: str | None, roles: Collection[str], owner: str) -> bool:
     """Who decides over a screening's personal data (shares it, deletes its photo): the agency that screened
     the person, or the competent authority."""

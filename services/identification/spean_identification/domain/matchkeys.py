@@ -12,23 +12,14 @@ import base64
 import hashlib
 import hmac
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from spean_identification.domain.person import Person
-
-# Cambodia keeps UTC+07:00 all year.
-CAMBODIA = timezone(timedelta(hours=7))
 
 
 def generation(secret: bytes) -> str:
     """Which secret a screening's keys were made under, without revealing it."""
     return hmac.new(secret, b"spean match-key generation", hashlib.sha256).hexdigest()[:16]
-
-
-def screening_day(encountered_at: datetime) -> date:
-    """The day of the encounter in Cambodia: the same whatever UTC offset the screening was sent with, and
-    when its keys are made again from the stored moment (which comes back in UTC)."""
-    return encountered_at.astimezone(CAMBODIA).date()
 
 
 def normalise_name(name: str) -> str:
@@ -52,6 +43,6 @@ def match_keys(person: Person, secret: bytes, *, screened_on: date) -> list[str]
             _key(secret, "name+year", full, year),
         ]
     else:
-        year = str(screened_on.year - person.age_on(screened_on))
+        year = str(screened_on.year - person.age_on(screened_on, met_on=screened_on))
         keys = [_key(secret, "name+year", full, year)]
     return keys

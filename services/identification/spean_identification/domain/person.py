@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -10,6 +10,19 @@ from spean_contracts.fields import BirthDate
 from spean_contracts.vocabulary import AgeBand, Country, Sex
 
 CHILD_UNTIL = 18
+# Cambodia keeps UTC+07:00 all year.
+CAMBODIA = timezone(timedelta(hours=7))
+
+
+def day_in_cambodia(moment: datetime) -> date:
+    """The day a moment falls on in Cambodia: the same whatever UTC offset it was sent with, and when it
+    comes back from the database in UTC."""
+    return moment.astimezone(CAMBODIA).date()
+
+
+def _whole_years(start: date, end: date) -> int:
+    before_anniversary = (end.month, end.day) < (start.month, start.day)
+    return end.year - start.year - int(before_anniversary)
 
 
 class Person(BaseModel):
@@ -34,12 +47,13 @@ class Person(BaseModel):
             raise ValueError("either birth_date or estimated_age is required")
         return self
 
-    def age_on(self, day: date) -> int:
+    def age_on(self, day: date, *, met_on: date) -> int:
+        """The age on `day` of a person screened on `met_on`: an estimated age is the officer's estimate on
+        that day, and grows with the years since, as a birth date's does."""
         if self.birth_date is None:
             assert self.estimated_age is not None
-            return self.estimated_age
-        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
-        return day.year - self.birth_date.year - int(before_birthday)
+            return self.estimated_age + _whole_years(met_on, day)
+        return _whole_years(self.birth_date, day)
 
 
 def age_band(age: int) -> AgeBand:

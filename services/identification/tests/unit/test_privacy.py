@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from spean_contracts.vocabulary import AgeBand, Country, Sex
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.domain.access import ERASED, Grant, LatestConsent, may_read, unless_erased
-from spean_identification.domain.matchkeys import match_keys, screening_day
-from spean_identification.domain.person import Person, age_band
+from spean_identification.domain.matchkeys import match_keys
+from spean_identification.domain.person import Person, age_band, day_in_cambodia
 from spean_identification.settings import IdentificationSettings
 from spean_kit.keyring import KeyRing, Unopenable
 
@@ -54,7 +54,7 @@ def test_a_screening_sent_in_utc_gets_the_keys_of_its_day_in_cambodia() -> None:
     in_phnom_penh = datetime(2027, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=7)))
     in_utc = in_phnom_penh.astimezone(UTC)
     assert in_utc.date() == date(2026, 12, 31)
-    keys = [match_keys(estimated, SECRET, screened_on=screening_day(moment)) for moment in (in_phnom_penh, in_utc)]
+    keys = [match_keys(estimated, SECRET, screened_on=day_in_cambodia(moment)) for moment in (in_phnom_penh, in_utc)]
     assert keys[0] == keys[1] == match_keys(estimated, SECRET, screened_on=date(2027, 1, 1))
 
 

@@ -1,0 +1,96 @@
+"""Who gives consent: the person, or for a child a parent or guardian. A child is a child until their birth
+date (or the officer's estimate, grown by the years since) says 18; reading it for that is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from spean_identification.app import build
+from spean_identification.determinations import AGE_READ
+from spean_identification.domain.person import day_in_cambodia
+from spean_identification.settings import IdentificationSettings
+from tests.support.app import running
+
+Auth = Callable[[str], dict[str, str]]
+SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
+ScreeningFactory = Callable[..., dict[str, Any]]
+SCREENED_AS_A_CHILD = "under 18: act and purpose suffice, means are not needed"
+
+
+def _born_years_ago(years: int, *, days_more: int = 0) -> str:
+    today = day_in_cambodia(datetime.now(UTC))
+    return (date(today.year - years, today.month, min(today.day, 28)) - timedelta(days=days_more)).isoformat()
+
+
+def _person(**age: Any) -> dict[str, Any]:
+    return {"names": ["Srey Neang"], "sex": "female", "nationality": "KHM"} | age
+
+
+async def test_a_childs_consent_is_a_guardians_to_give_and_either_may_withdraw_it(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    centre = auth("poipet-tc-system")
+    async with running(build(settings)) as client:
+        child = (
+            await client.post(
+                "/screenings", json=screening(person=_person(birth_date=_born_years_ago(15))), headers=centre
+            )
+        ).json()
+        adult = (await client.post("/screenings", json=screening(), headers=centre)).json()
+        consents = f"/cases/{child['case_id']}/consents"
+
+        by_the_child = await client.post(consents, json={"purpose": "images", "given": True}, headers=centre)
+        recorded_after_refusal = await client.get(consents, headers=centre)
+        by_a_guardian = await client.post(
+            consents, json={"purpose": "images", "given": True, "given_by": "guardian"}, headers=centre
+        )
+        withdrawn_by_the_child = await client.post(consents, json={"purpose": "images", "given": False}, headers=centre)
+        by_an_adult = await client.post(
+            f"/cases/{adult['case_id']}/consents", json={"purpose": "images", "given": True}, headers=centre
+        )
+        current = await client.get(consents, headers=centre)
+        child_trail, adult_trail = [
+            await client.get("/audit", params={"screening_id": s["screening_id"]}, headers=auth("operations-console"))
+            for s in (child, adult)
+        ]
+
+    assert by_the_child.status_code == 422
+    assert [(e["path"], e["rule"]) for e in by_the_child.json()["errors"]] == [("body.given_by", "guardian_required")]
+    assert recorded_after_refusal.json() == []
+    assert by_a_guardian.status_code == 201
+    assert (by_a_guardian.json()["given"], by_a_guardian.json()["given_by"]) == (True, "guardian")
+    assert withdrawn_by_the_child.status_code == 201
+    assert by_an_adult.status_code == 201
+    assert by_an_adult.json()["given_by"] == "person"
+    assert [(c["purpose"], c["given"], c["given_by"]) for c in current.json()] == [("images", False, "person")]
+    # Only the refused consent needed the child's age; the guardian's did not, nor did the adult's.
+    assert [(e["agency"], e["reason"]) for e in child_trail.json()] == [("MOSVY-POIPET-TC", AGE_READ)]
+    assert adult_trail.json() == []
+
+
+async def test_a_person_screened_as_a_child_consents_alone_once_they_are_18(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    centre = auth("poipet-tc-system")
+    month_ago = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+    year_ago = (datetime.now(UTC) - timedelta(days=400)).isoformat()
+    people = [
+        screening(encountered_at=month_ago, person=_person(birth_date=_born_years_ago(18, days_more=1))),
+        screening(encountered_at=year_ago, person=_person(estimated_age=17)),
+        screening(encountered_at=month_ago, person=_person(estimated_age=17)),
+    ]
+    async with running(build(settings)) as client:
+        recorded = [(await client.post("/screenings", json=body, headers=centre)).json() for body in people]
+        answers = [
+            await client.post(
+                f"/cases/{r['case_id']}/consents", json={"purpose": "sharing-agencies", "given": True}, headers=centre
+            )
+            for r in recorded
+        ]
+
+    assert all(SCREENED_AS_A_CHILD in r["reasons"] for r in recorded)
+    assert [answer.status_code for answer in answers] == [201, 201, 422]

@@ -1,0 +1,41 @@
+"""Who may give a consent, and when a child comes of age."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from spean_identification.domain.access import needs_guardian
+from spean_identification.domain.person import Person
+
+
+def _person(**age: object) -> Person:
+    return Person.model_validate({"names": ["Srey Neang"], "sex": "female", "nationality": "KHM"} | age)
+
+
+@pytest.mark.parametrize(
+    ("given", "by_guardian", "screened_as_child", "needed"),
+    [
+        (True, False, True, True),
+        (True, True, True, False),
+        (False, False, True, False),
+        (True, False, False, False),
+    ],
+)
+def test_only_a_consent_given_by_a_child_alone_needs_a_guardian(
+    given: bool, by_guardian: bool, screened_as_child: bool, needed: bool
+) -> None:
+    assert needs_guardian(given=given, by_guardian=by_guardian, screened_as_child=screened_as_child) is needed
+
+
+def test_a_birth_date_gives_the_age_on_any_day_whenever_the_person_was_met() -> None:
+    person = _person(birth_date="2008-12-04")
+    met = date(2026, 1, 5)
+    assert [person.age_on(day, met_on=met) for day in (met, date(2026, 12, 3), date(2026, 12, 4))] == [17, 17, 18]
+
+
+def test_an_estimated_age_grows_with_the_years_since_the_screening() -> None:
+    person = _person(estimated_age=17)
+    met = date(2025, 12, 4)
+    assert [person.age_on(day, met_on=met) for day in (met, date(2026, 12, 3), date(2026, 12, 4))] == [17, 17, 18]
