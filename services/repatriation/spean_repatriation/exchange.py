@@ -58,6 +58,7 @@ from spean_repatriation.domain.procedure import (
     LocalStep,
     State,
     StepRefused,
+    check_child_consent,
     check_child_safeguards,
     local_step,
     next_state,
@@ -187,6 +188,10 @@ def _events(row: Repatriation, message: Message, exchange: Exchange, batch: int)
 
 def _check_rules(message: Message, rows: Sequence[Repatriation], counterpart: Counterpart) -> None:
     body = message.body
+    if message.kind is Kind.RETURN_REQUEST:
+        check_child_consent(rows[0].is_child, body["consent"]["given_by"])
+    if message.kind is Kind.VERIFICATION_INFORMATION and body.get("photo") is not None:
+        check_child_consent(rows[0].is_child, body["photo"]["consent"]["given_by"])
     if message.kind is Kind.ACCEPTANCE:
         check_child_safeguards(rows[0].is_child, body)
     if message.kind is Kind.HANDOVER_PROPOSAL and not notice_is_enough(

@@ -134,7 +134,12 @@ async def _show(request: Request, reference: LocalId) -> RepatriationOut:
     "/repatriations",
     status_code=201,
     response_model=RepatriationOut,
-    responses={409: {"description": "A return of the case is under way: its `reference` and `current` state"}},
+    responses={
+        409: {
+            "description": "`return-under-way`: a return of the case is under way (its `reference` and `current` "
+            "state); `sop-safeguards-missing`: a child's consent given by the child alone, not a guardian."
+        }
+    },
 )
 async def request_return(body: ReturnRequestIn, request: Request, officer: Officer) -> RepatriationOut:
     """SOP step 4, as the country where the person was found: ask the origin country to take them back."""
@@ -162,6 +167,8 @@ async def request_return(body: ReturnRequestIn, request: Request, officer: Offic
             reference = row.reference
     except ProtocolFault as fault:
         raise invalid_field("body.origin_country", "counterpart", fault.detail, detail=fault.detail) from None
+    except StepRefused as refused:
+        raise _refused(refused) from None
     except sop.ReturnUnderWay as under_way:
         # The reference lets a caller that retried find the return its first request started.
         raise Problem(
@@ -274,10 +281,11 @@ async def send_verification_information(
     reference: LocalId, body: VerificationInformation, request: Request, officer: Officer
 ) -> RepatriationOut:
     """SOP step 5, destination country: what the origin country asked for in its verification request (a
-    statement, a family contact, documents, a photo with the person's consent to images), and nothing it
-    did not ask for (409 `sop-not-asked`). It is the person's data: erased with it on a withdrawal or a
-    lawful erasure. A photo crosses as its pixels alone: what the phone wrote into the file (where and when
-    it was taken, the device) is dropped before the message is signed."""
+    statement, a family contact, documents, a photo with the person's consent to images, a guardian's for a
+    child, or 409 `sop-safeguards-missing`), and nothing it did not ask for (409 `sop-not-asked`). It is the
+    person's data: erased with it on a withdrawal or a lawful erasure. A photo crosses as its pixels alone:
+    what the phone wrote into the file (where and when it was taken, the device) is dropped before the
+    message is signed."""
     if body.photo is not None:
         body = body.model_copy(update={"photo": _pixels_only(body.photo)})
     await _act(request, Kind.VERIFICATION_INFORMATION, [reference], body)

@@ -28,7 +28,9 @@ class ReturnRequestIn(_In):
     origin_country: Country
     person: Person
     consent: ConsentIn | None = Field(
-        default=None, description="The person's (or guardian's) consent to share the data across the border."
+        default=None,
+        description="The person's consent to share the data across the border; for a child, a parent's or guardian's "
+        "(`given_by: guardian`).",
     )
     exploitation_types: list[ExploitationType] = Field(min_length=1, max_length=6)
 

@@ -111,6 +111,15 @@ def check_child_safeguards(is_child: bool, acceptance: Mapping[str, Any]) -> Non
         )
 
 
+def check_child_consent(is_child: bool, given_by: str) -> None:
+    """A child's data, or image, crosses the border only with a parent's or guardian's consent, not the
+    child's alone; both sides check it, the sender before signing and the receiver before storing."""
+    if is_child and given_by != "guardian":
+        raise StepRefused(
+            Reason.SAFEGUARDS_MISSING, "a child's data crosses the border only with a parent's or guardian's consent"
+        )
+
+
 def local_step(state: State, step: LocalStep, role: Role) -> State:
     before, after = LOCAL[step]
     if role is not Role.ORIGIN:

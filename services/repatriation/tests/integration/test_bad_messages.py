@@ -216,4 +216,6 @@ async def test_a_return_request_with_any_field_odd_or_missing_gets_a_signed_answ
             answers.append((place, response.status_code, outcome))
 
     assert [a for a in answers if a[1] >= 500 or a[2] == "unsigned"] == []
-    assert {outcome for _, _, outcome in answers} == {"stored", "malformed"}, "both kept and refused were tried"
+    assert {outcome for _, _, outcome in answers} == {"stored", "malformed", "safeguards-missing"}
+    # `is_child: true` is well formed, but the vector's consent is the person's own: no child's data crosses.
+    assert [place for place, _, outcome in answers if outcome == "safeguards-missing"] == [("person", "is_child")]

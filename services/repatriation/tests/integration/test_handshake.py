@@ -106,14 +106,15 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
     adult = await kh.api.post(
         "/repatriations", json=return_request(origin="VNM", claimed_nationality="VNM"), headers=kh.officer
     )
+    child_request = return_request(origin="VNM", claimed_nationality="VNM", is_child=True, birth_date="2011-06-01")
+    on_the_childs_word = await kh.api.post("/repatriations", json=child_request, headers=kh.officer)
     child = await kh.api.post(
-        "/repatriations",
-        json={
-            **return_request(origin="VNM", claimed_nationality="VNM", is_child=True, birth_date="2011-06-01"),
-            "consent": {**CONSENT, "given_by": "guardian"},
-        },
-        headers=kh.officer,
+        "/repatriations", json={**child_request, "consent": {**CONSENT, "given_by": "guardian"}}, headers=kh.officer
     )
+    # Refused before it was signed, the first request left no return of the case under way.
+    assert on_the_childs_word.status_code == 409
+    assert on_the_childs_word.json()["type"].endswith("sop-safeguards-missing")
+    assert child.status_code == 201, child.text
     references = [adult.json()["reference"], child.json()["reference"]]
     verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
     for reference in references:

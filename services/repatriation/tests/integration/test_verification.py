@@ -9,17 +9,14 @@ from collections.abc import Callable
 
 from tests.support.app import eventually
 from tests.support.images import DEVICE, jpeg_from_a_phone, opened, same_pixels
-from tests.support.repatriation import InstanceFactory, return_request
+from tests.support.repatriation import CONSENT, InstanceFactory, return_request
 from tests.support.telemetry import TelemetrySink
 
 PURPOSE = {"purpose": "trace the family in Prey Veng"}
 STATEMENT = "Recruited in Prey Veng with the promise of restaurant work in Ho Chi Minh City."
 FAMILY = {"relationship": "parent", "names": ["Example Mother"], "phone": "+855 12 000 111", "place": "Prey Veng"}
-PHOTO = {
-    "media_type": "image/jpeg",
-    "data": base64.b64encode(jpeg_from_a_phone()).decode(),
-    "consent": {"purpose": "images", "given_by": "person", "recorded_at": "2026-11-01T09:00:00+07:00"},
-}
+IMAGES_CONSENT = {"purpose": "images", "given_by": "person", "recorded_at": "2026-11-01T09:00:00+07:00"}
+PHOTO = {"media_type": "image/jpeg", "data": base64.b64encode(jpeg_from_a_phone()).decode(), "consent": IMAGES_CONSENT}
 
 
 async def test_the_destination_answers_what_the_origin_asked_and_it_is_erased_with_the_person(
@@ -105,3 +102,28 @@ async def test_a_photo_crosses_the_border_as_its_pixels_alone(countries: Instanc
     assert same_pixels(received, jpeg_from_a_phone())
     assert not opened(received).getexif()
     assert DEVICE.encode() not in received
+
+
+async def test_a_childs_photo_crosses_only_on_a_guardians_consent(countries: InstanceFactory) -> None:
+    kh, vn = await countries()
+    child = {**return_request(origin="KHM", is_child=True), "consent": {**CONSENT, "given_by": "guardian"}}
+    reference = (await vn.api.post("/repatriations", json=child, headers=vn.officer)).json()["reference"]
+    await kh.reached(reference, "requested")
+    needs = {"needs": ["photo"]}
+    started = await kh.api.post(f"/repatriations/{reference}/verification-request", json=needs, headers=kh.officer)
+    assert started.status_code == 200, started.text
+    await vn.reached(reference, "verifying")
+    information = f"/repatriations/{reference}/verification-information"
+
+    on_the_childs_word = await vn.api.post(information, json={"photo": PHOTO}, headers=vn.officer)
+    by_a_guardian = {**PHOTO, "consent": {**IMAGES_CONSENT, "given_by": "guardian"}}
+    sent = await vn.api.post(information, json={"photo": by_a_guardian}, headers=vn.officer)
+
+    assert on_the_childs_word.status_code == 409
+    assert on_the_childs_word.json()["type"].endswith("sop-safeguards-missing")
+    assert sent.status_code == 200, sent.text
+    assert [m["kind"] for m in (await vn.show(reference))["messages"]] == [
+        "return-request",
+        "verification-request",
+        "verification-information",
+    ]

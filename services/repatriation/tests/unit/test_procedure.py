@@ -12,6 +12,7 @@ from spean_repatriation.domain.procedure import (
     LocalStep,
     State,
     StepRefused,
+    check_child_consent,
     check_child_safeguards,
     local_step,
     next_state,
@@ -95,6 +96,14 @@ def test_a_child_needs_both_safeguards_an_adult_none() -> None:
         with pytest.raises(StepRefused) as refused:
             check_child_safeguards(True, partial)
         assert refused.value.reason is Reason.SAFEGUARDS_MISSING
+
+
+def test_a_childs_data_crosses_only_on_a_guardians_consent_an_adults_on_their_own() -> None:
+    check_child_consent(True, "guardian")
+    check_child_consent(False, "person")
+    with pytest.raises(StepRefused) as refused:
+        check_child_consent(True, "person")
+    assert refused.value.reason is Reason.SAFEGUARDS_MISSING
 
 
 def test_local_steps_happen_only_in_the_origin_country_and_in_order() -> None:
