@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from typing import Any
 
 from tests.support.app import eventually
 from tests.support.images import DEVICE, jpeg_from_a_phone, opened, same_pixels
-from tests.support.repatriation import CONSENT, InstanceFactory, return_request
+from tests.support.repatriation import CONSENT, Instance, InstanceFactory, return_request
 from tests.support.telemetry import TelemetrySink
 
 PURPOSE = {"purpose": "trace the family in Prey Veng"}
@@ -73,15 +74,20 @@ async def test_the_destination_answers_what_the_origin_asked_and_it_is_erased_wi
     assert len(telemetry_sink) > 20, "the scan read the exchange's spans and log lines"
 
 
-async def test_a_photo_crosses_the_border_as_its_pixels_alone(countries: InstanceFactory) -> None:
-    kh, vn = await countries()
-    asked = await vn.api.post("/repatriations", json=return_request(origin="KHM"), headers=vn.officer)
-    reference = asked.json()["reference"]
+async def _photo_asked_for(kh: Instance, vn: Instance, request: dict[str, Any]) -> str:
+    """Viet Nam asks Cambodia to take a person back, and Cambodia asks for their photo: the return's reference."""
+    reference: str = (await vn.api.post("/repatriations", json=request, headers=vn.officer)).json()["reference"]
     await kh.reached(reference, "requested")
     needs = {"needs": ["photo"]}
     started = await kh.api.post(f"/repatriations/{reference}/verification-request", json=needs, headers=kh.officer)
     assert started.status_code == 200, started.text
     await vn.reached(reference, "verifying")
+    return reference
+
+
+async def test_a_photo_crosses_the_border_as_its_pixels_alone(countries: InstanceFactory) -> None:
+    kh, vn = await countries()
+    reference = await _photo_asked_for(kh, vn, return_request(origin="KHM"))
     information = f"/repatriations/{reference}/verification-information"
 
     cut_short = {**PHOTO, "data": base64.b64encode(jpeg_from_a_phone()[:40]).decode()}
@@ -107,12 +113,7 @@ async def test_a_photo_crosses_the_border_as_its_pixels_alone(countries: Instanc
 async def test_a_childs_photo_crosses_only_on_a_guardians_consent(countries: InstanceFactory) -> None:
     kh, vn = await countries()
     child = {**return_request(origin="KHM", is_child=True), "consent": {**CONSENT, "given_by": "guardian"}}
-    reference = (await vn.api.post("/repatriations", json=child, headers=vn.officer)).json()["reference"]
-    await kh.reached(reference, "requested")
-    needs = {"needs": ["photo"]}
-    started = await kh.api.post(f"/repatriations/{reference}/verification-request", json=needs, headers=kh.officer)
-    assert started.status_code == 200, started.text
-    await vn.reached(reference, "verifying")
+    reference = await _photo_asked_for(kh, vn, child)
     information = f"/repatriations/{reference}/verification-information"
 
     on_the_childs_word = await vn.api.post(information, json={"photo": PHOTO}, headers=vn.officer)
