@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -27,6 +26,7 @@ from spean_kit.service import Runtime
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
+from spean_local.scratch import scratch_namespace
 from spean_local.servers import all_servers
 from spean_local.starting import start_all
 from tests.kit.sample.app import SampleRead, build
@@ -53,10 +53,10 @@ async def through_the_service(
 ) -> tuple[Measured, Measured]:
     """The appends, and then the verification of the whole trail (as `GET /audit/verify` and the hourly
     self-check make it)."""
-    name = f"bench-{uuid.uuid4().hex[:8]}"
+    namespace = scratch_namespace("bench")
     settings = ServiceSettings(
-        service_name=name,
-        topic_namespace=f"{name}.",
+        service_name=namespace.rstrip("."),
+        topic_namespace=namespace,
         database_url=database,
         kafka_bootstrap=endpoints.kafka_bootstrap,
         keycloak_url=endpoints.keycloak_url,

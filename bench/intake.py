@@ -16,7 +16,6 @@ import csv
 import io
 import os
 import time
-import uuid
 
 import asyncpg
 import httpx
@@ -26,6 +25,7 @@ from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
 from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
+from spean_local.scratch import scratch_namespace
 from spean_local.servers import all_servers
 from spean_local.starting import start_all
 
@@ -76,7 +76,7 @@ async def main(rows: int) -> None:
             database_url=await scratch.database(),
             kafka_bootstrap=endpoints.kafka_bootstrap,
             keycloak_url=endpoints.keycloak_url,
-            topic_namespace=f"bench-{uuid.uuid4().hex[:8]}.",
+            topic_namespace=scratch_namespace("bench"),
             master_key=base64.b64encode(os.urandom(32)).decode(),
             match_key_secret=base64.b64encode(os.urandom(32)).decode(),
         )

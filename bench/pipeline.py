@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import statistics
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -41,6 +40,7 @@ from spean_kit.service import Runtime
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
+from spean_local.scratch import scratch_namespace
 from spean_local.servers import all_servers
 from spean_local.starting import start_all
 from tests.kit.sample.app import MIGRATIONS, build, case_identified
@@ -147,10 +147,10 @@ async def latency(settings: ServiceSettings, rate: int, seconds: float) -> list[
 
 
 def _settings(endpoints: Endpoints, database: str) -> ServiceSettings:
-    name = f"bench-{uuid.uuid4().hex[:8]}"
+    namespace = scratch_namespace("bench")
     return ServiceSettings(
-        service_name=name,
-        topic_namespace=f"{name}.",
+        service_name=namespace.rstrip("."),
+        topic_namespace=namespace,
         database_url=database,
         kafka_bootstrap=endpoints.kafka_bootstrap,
         keycloak_url=endpoints.keycloak_url,

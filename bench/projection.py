@@ -26,6 +26,7 @@ from spean_contracts import source_of, to_kafka_record
 from spean_contracts.registry import CATALOGUE, TOPICS
 from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
+from spean_local.scratch import scratch_namespace
 from spean_local.servers import all_servers
 from spean_local.starting import start_all
 from spean_registry.rebuild import rebuild
@@ -111,7 +112,7 @@ async def main(events: int) -> None:
     layout, ports = Layout.from_env(), Ports()
     await asyncio.to_thread(start_all, all_servers(layout, ports))
     endpoints = Endpoints.local(layout, ports)
-    namespace = f"bench-projection-{uuid.uuid4().hex[:8]}."
+    namespace = scratch_namespace("bench-projection")
     async with Scratch(endpoints) as scratch:
         began = time.perf_counter()
         sent = await publish(endpoints.kafka_bootstrap, namespace, events)

@@ -27,12 +27,13 @@ from spean_kit.outbox import PUBLISHED, RELAY_LOCK_NAMESPACE, RELAYED, Partition
 from spean_kit.outbox import STAGE as KIT_STAGE
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
+from spean_local.scratch import scratch_namespace
 from tests.kit.sample.app import APPLY as SAMPLE_APPLY
 from tests.kit.sample.app import case_identified
 
 
 async def new_topic(endpoints: Endpoints) -> str:
-    topic = f"bench-{uuid.uuid4().hex[:8]}.raw"
+    topic = scratch_namespace("bench") + "raw"
     admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
     await admin.start()
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -11,6 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory
+from spean_local.scratch import scratch_namespace
 from tests.support.platform import Platform, national_platform
 from tests.support.repatriation import countries, pki
 from tests.support.telemetry import TelemetrySink, telemetry_sink
@@ -32,7 +32,7 @@ async def new_topic(servers: Endpoints) -> AsyncIterator[TopicFactory]:
     await admin.start()
 
     async def create(prefix: str) -> str:
-        name = f"{prefix}-{uuid.uuid4().hex[:8]}.records"
+        name = scratch_namespace(prefix) + "records"
         await admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])
         return name
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import logging
 import os
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,7 @@ from spean_identification.match_key_renewal import PURPOSE
 from spean_identification.settings import IdentificationSettings
 from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory
+from spean_local.scratch import scratch_namespace
 from spean_registry.app import build as registry
 from spean_registry.settings import RegistrySettings
 from tests.support.app import eventually, rows, running
@@ -45,7 +45,7 @@ async def test_a_replaced_match_key_secret_still_links_later_screenings_to_earli
     common: dict[str, Any] = {
         "kafka_bootstrap": servers.kafka_bootstrap,
         "keycloak_url": servers.keycloak_url,
-        "topic_namespace": f"e2e-{uuid.uuid4().hex[:8]}.",
+        "topic_namespace": scratch_namespace("e2e"),
         "outbox_poll_seconds": 0.05,
     }
     old, new = new_secret(), new_secret()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory, TokenFactory
+from spean_local.scratch import scratch_namespace
 from tests.support.app import service_settings
 
 SettingsFactory = Callable[..., Awaitable[ServiceSettings]]
@@ -19,11 +19,11 @@ SettingsFactory = Callable[..., Awaitable[ServiceSettings]]
 @pytest.fixture
 def make_settings(servers: Endpoints, new_database: DatabaseFactory) -> SettingsFactory:
     async def make(**overrides: Any) -> ServiceSettings:
-        name = f"kit-{uuid.uuid4().hex[:8]}"
+        namespace = scratch_namespace("kit")
         values: dict[str, Any] = {
-            "service_name": name,
+            "service_name": namespace.rstrip("."),
             # Topics of its own: a test never reads what earlier tests or runs left on the shared Kafka.
-            "topic_namespace": f"{name}.",
+            "topic_namespace": namespace,
             "audience": "spean-identification",
             "consumer_backoff_seconds": 0.01,
             "consumer_max_attempts": 3,

@@ -5,7 +5,6 @@ And a service's consumers start on them without an error in the log."""
 from __future__ import annotations
 
 import logging
-import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -15,6 +14,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from spean_contracts.registry import DEAD_LETTER_RETENTION_MS, REFERRAL, TOPICS
 from spean_kit.topics import ensure_topics
 from spean_local.endpoints import Endpoints
+from spean_local.scratch import scratch_namespace
 
 
 async def _retention(bootstrap: str, topic: str) -> int:
@@ -32,7 +32,7 @@ async def _retention(bootstrap: str, topic: str) -> int:
 async def test_a_created_case_topic_keeps_its_events_for_ever_and_its_dead_letters_thirty_days(
     servers: Endpoints,
 ) -> None:
-    namespace = f"topics-{uuid.uuid4().hex[:8]}."
+    namespace = scratch_namespace("topics")
     await ensure_topics(servers.kafka_bootstrap, [REFERRAL], namespace=namespace)
 
     assert await _retention(servers.kafka_bootstrap, namespace + REFERRAL.name) == -1
@@ -48,7 +48,7 @@ async def test_consumers_starting_right_after_their_topics_are_made_log_no_leade
     # one topic, here).
     with caplog.at_level(logging.ERROR, logger="aiokafka"):
         for _ in range(6):
-            namespace = f"topics-{uuid.uuid4().hex[:8]}."
+            namespace = scratch_namespace("topics")
             await ensure_topics(servers.kafka_bootstrap, TOPICS, namespace=namespace)
             consumer = AIOKafkaConsumer(
                 *(namespace + topic.name for topic in TOPICS),

@@ -11,7 +11,7 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from spean_local.endpoints import Endpoints
-from spean_local.scratch import ScratchDatabases, delete_scratch_topics, scratch_label, topic_names
+from spean_local.scratch import ScratchDatabases, ScratchTopics, scratch_label, topic_names
 from tests.support.app import eventually
 
 
@@ -24,27 +24,27 @@ async def _create(bootstrap: str, *names: str) -> None:
         await admin.close()
 
 
-async def test_a_run_deletes_the_topics_of_its_own_namespaces_made_since_it_began(servers: Endpoints) -> None:
+async def test_a_run_deletes_the_topics_of_its_own_namespaces_and_leaves_another_runs(servers: Endpoints) -> None:
     bootstrap = servers.kafka_bootstrap
-    older = f"kit-{uuid.uuid4().hex[:8]}.spean.identification.v1"
-    ours = f"bench-{uuid.uuid4().hex[:8]}.spean.identification.v1"
+    run, beside_it = ScratchTopics(), ScratchTopics()
+    ours = run.namespace("bench") + "spean.identification.v1"
+    # Another test session or a benchmark on the same servers, which made its topics while this run went on.
+    beside = beside_it.namespace("kit") + "spean.identification.v1"
     platform = f"spean.scratch-test-{uuid.uuid4().hex[:8]}.v1"
-    await _create(bootstrap, older)
-    before = await topic_names(bootstrap)
-    await _create(bootstrap, ours, platform)
+    await _create(bootstrap, ours, beside, platform)
     try:
-        assert await delete_scratch_topics(bootstrap, before) == [ours]
+        assert await run.delete(bootstrap) == [ours]
 
         async def gone() -> bool:
             return ours not in await topic_names(bootstrap)
 
         await eventually(gone, what=f"{ours} deleted")
-        assert {older, platform} <= await topic_names(bootstrap)
+        assert {beside, platform} <= await topic_names(bootstrap)
     finally:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         await admin.start()
         try:
-            await admin.delete_topics([older, platform])
+            await admin.delete_topics([beside, platform])
         finally:
             await admin.close()
 

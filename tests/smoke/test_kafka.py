@@ -9,10 +9,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from spean_local.endpoints import Endpoints
+from spean_local.scratch import scratch_namespace
 
 
 async def test_cloudevent_round_trip_through_the_broker(servers: Endpoints) -> None:
-    topic = f"smoke-{uuid.uuid4().hex[:8]}.records"
+    topic = scratch_namespace("smoke") + "records"
     admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap)
     await admin.start()
     try:

@@ -7,7 +7,6 @@ import contextlib
 import random
 import socket
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from spean_kit.database import async_url
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
+from spean_local.scratch import scratch_namespace
 from tests.support.conformance import Conformance
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -134,7 +134,7 @@ def service_settings(kind: type[S], servers: Endpoints, database_url: str, **ove
         "database_url": database_url,
         "kafka_bootstrap": servers.kafka_bootstrap,
         "keycloak_url": servers.keycloak_url,
-        "topic_namespace": f"{kind.__name__.lower()[:12]}-{uuid.uuid4().hex[:8]}.",
+        "topic_namespace": scratch_namespace(kind.__name__.lower()[:12]),
         "outbox_poll_seconds": 0.05,
         "jwks_min_refresh_seconds": 0,
     }

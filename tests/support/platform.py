@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from spean_identification.app import build as identification
 from spean_identification.settings import IdentificationSettings
 from spean_local.endpoints import Endpoints
 from spean_local.pytest_plugin import DatabaseFactory
+from spean_local.scratch import scratch_namespace
 from spean_referral.app import build as referral
 from spean_referral.settings import ReferralSettings
 from spean_registry.app import build as registry
@@ -108,7 +108,7 @@ async def national_platform(
         "otlp_endpoint": servers.otlp_endpoint,
         "kafka_bootstrap": servers.kafka_bootstrap,
         "keycloak_url": servers.keycloak_url,
-        "topic_namespace": f"e2e-{uuid.uuid4().hex[:8]}.",
+        "topic_namespace": scratch_namespace("e2e"),
         "outbox_poll_seconds": 0.05,
         # The console's panels read the collector's metrics: sent every second, not every minute.
         "metric_export_seconds": 1,

@@ -27,6 +27,7 @@ from spean_contracts.vocabulary import Country
 from spean_local.endpoints import Endpoints
 from spean_local.pki import CountryCredentials, country_credentials
 from spean_local.pytest_plugin import DatabaseFactory, TokenFactory
+from spean_local.scratch import scratch_namespace
 from spean_repatriation.app import build, crossborder_server
 from spean_repatriation.settings import Counterpart, RepatriationSettings
 from tests.support.app import eventually, free_port, running
@@ -169,7 +170,7 @@ async def two_countries(
                 keycloak_url=servers.keycloak_url,
                 otlp_endpoint=servers.otlp_endpoint,
                 realm=REALM[code],
-                topic_namespace=(namespaces or {}).get(code, f"{code.lower()}-{uuid.uuid4().hex[:8]}."),
+                topic_namespace=(namespaces or {}).get(code) or scratch_namespace(code.lower()),
                 outbox_poll_seconds=0.05,
                 jwks_min_refresh_seconds=0,
                 country=Country(code),

@@ -22,7 +22,7 @@ import pytest
 from spean_local.endpoints import Endpoints
 from spean_local.login import broker_sign_in
 from spean_local.paths import Layout, Ports
-from spean_local.scratch import ScratchDatabases, delete_scratch_topics, topic_names
+from spean_local.scratch import RUN_TOPICS, ScratchDatabases
 from spean_local.servers import Server, all_servers
 from spean_local.starting import start_all
 
@@ -67,9 +67,8 @@ def servers() -> Iterator[Endpoints]:
 
 def _leaving_no_topics(endpoints: Endpoints) -> Iterator[Endpoints]:
     """The servers, and at the end of the session the topics its tests made deleted (see `scratch`)."""
-    before = asyncio.run(topic_names(endpoints.kafka_bootstrap))
     yield endpoints
-    asyncio.run(delete_scratch_topics(endpoints.kafka_bootstrap, before))
+    asyncio.run(RUN_TOPICS.delete(endpoints.kafka_bootstrap))
 
 
 class TokenFactory(Protocol):

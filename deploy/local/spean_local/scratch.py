@@ -1,6 +1,8 @@
 """Databases and topics that test sessions and benchmarks make on the shared servers, removed when
 they end. Each run makes hundreds of topics under namespaces of its own (`kit-1a2b3c4d.`), and a
-developer's Kafka kept them all: 14,000 partition folders ran its heap out in the middle of a suite."""
+developer's Kafka kept them all: 14,000 partition folders ran its heap out in the middle of a suite.
+A run deletes only the namespaces it made itself: a benchmark or a second test session running beside it
+on the same servers keeps its topics."""
 
 from __future__ import annotations
 
@@ -12,9 +14,6 @@ import uuid
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
-# A run's own namespace: a word and eight hex digits. The platform's topics (`spean.…`) never match.
-SCRATCH_NAMESPACE = re.compile(r"^[a-z0-9-]+-[0-9a-f]{8}\.")
-
 
 async def topic_names(bootstrap: str) -> set[str]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -25,18 +24,35 @@ async def topic_names(bootstrap: str) -> set[str]:
         await admin.close()
 
 
-async def delete_scratch_topics(bootstrap: str, existing_before: set[str]) -> list[str]:
-    """Deletes the topics in a run's own namespaces made since `existing_before` was listed; returns them."""
-    made = sorted(t for t in await topic_names(bootstrap) - existing_before if SCRATCH_NAMESPACE.match(t))
-    if not made:
+class ScratchTopics:
+    """The topic namespaces one run makes (`kit-1a2b3c4d.`), and the deletion of their topics when it
+    ends."""
+
+    def __init__(self) -> None:
+        self.made: set[str] = set()
+
+    def namespace(self, word: str) -> str:
+        namespace = f"{word}-{uuid.uuid4().hex[:8]}."
+        self.made.add(namespace)
+        return namespace
+
+    async def delete(self, bootstrap: str) -> list[str]:
+        """Deletes the topics in this run's namespaces; returns them."""
+        made = sorted(t for t in await topic_names(bootstrap) if t[: t.find(".") + 1] in self.made)
+        if not made:
+            return made
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_topics(made)
+        finally:
+            await admin.close()
         return made
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.delete_topics(made)
-    finally:
-        await admin.close()
-    return made
+
+
+RUN_TOPICS = ScratchTopics()
+"""This process's run: test helpers and benchmarks name their topic namespaces through it."""
+scratch_namespace = RUN_TOPICS.namespace
 
 
 class ScratchDatabases:
