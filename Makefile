@@ -53,23 +53,23 @@ $(NODE_TOOLS): contracts/tools/package.json contracts/tools/package-lock.json
 	cd contracts/tools && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 	@touch $@
 
-KUSTOMIZE_CACHED := $(SPEAN_CACHE)/bin/kustomize-$(KUSTOMIZE_VERSION)
+# A Go tool, built once from the Go module proxy into the shared cache; each checkout copies it from there.
+# $(call go_tool,<command>,<module path of the command>,<version>)
+define go_tool
+test -x $(SPEAN_CACHE)/bin/$(1)-$(3) || { GOBIN=$(SPEAN_CACHE)/gobin go install $(2)@$(3) \
+	&& mkdir -p $(SPEAN_CACHE)/bin && mv $(SPEAN_CACHE)/gobin/$(1) $(SPEAN_CACHE)/bin/$(1)-$(3); }
+cp $(SPEAN_CACHE)/bin/$(1)-$(3) $@
+endef
 
-# Built once from the Go module proxy into the shared cache; each checkout copies it from there.
 $(KUSTOMIZE): | $(UV)
-	test -x $(KUSTOMIZE_CACHED) || { GOBIN=$(SPEAN_CACHE)/gobin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION) \
-		&& mkdir -p $(SPEAN_CACHE)/bin && mv $(SPEAN_CACHE)/gobin/kustomize $(KUSTOMIZE_CACHED); }
-	cp $(KUSTOMIZE_CACHED) $(KUSTOMIZE)
+	$(call go_tool,kustomize,sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
 
 # promtool checks and unit-tests the alerting rules; Prometheus's Go module versions are v0.<major><minor>.
 PROMTOOL_VERSION := v0.316.0
 PROMTOOL := $(TOOLS)/bin/promtool
-PROMTOOL_CACHED := $(SPEAN_CACHE)/bin/promtool-$(PROMTOOL_VERSION)
 
 $(PROMTOOL): | $(UV)
-	test -x $(PROMTOOL_CACHED) || { GOBIN=$(SPEAN_CACHE)/gobin go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION) \
-		&& mkdir -p $(SPEAN_CACHE)/bin && mv $(SPEAN_CACHE)/gobin/promtool $(PROMTOOL_CACHED); }
-	cp $(PROMTOOL_CACHED) $(PROMTOOL)
+	$(call go_tool,promtool,github.com/prometheus/prometheus/cmd/promtool,$(PROMTOOL_VERSION))
 
 # The Prometheus Operator's CRDs (ServiceMonitor, PrometheusRule), for the offline check of the manifests:
 # its Go module carries them.
