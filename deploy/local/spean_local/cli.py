@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import shlex
 import subprocess
 import sys
@@ -89,8 +88,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("service")
     run.add_argument("arguments", nargs="*")
     args = parser.parse_args(argv)
-    # Health checks poll Kafka before it listens; its client's connection errors are expected noise.
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
     layout, ports = Layout.from_env(), Ports()
     if args.command == "env":
