@@ -13,14 +13,24 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from spean_contracts.fields import BirthDate, Instant, LocalId
 from spean_contracts.vocabulary import BorderGate, Country, ExploitationType, RefusalReason, Sex, WithdrawalReason
@@ -90,6 +100,9 @@ class _Exact(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+ADULT_AT = 18
+
+
 class Person(_Exact):
     """The minimum about the person that crosses the border, and only with consent for it."""
 
@@ -99,7 +112,27 @@ class Person(_Exact):
     estimated_age: int | None = Field(default=None, ge=0, le=120)
     claimed_nationality: Country
     place_of_origin: Text = Field(description="Village, commune and province of origin, as the person told it.")
-    is_child: bool
+    is_child: bool = Field(
+        description="Under 18, or presumed so where the age is uncertain. A person whose birth date (or, without "
+        "one, estimated age) says under 18 is a child: `false` is refused (rule `child_by_age`), since a child's "
+        "return needs its safeguards."
+    )
+
+    @field_validator("is_child")
+    @classmethod
+    def _child_by_age(cls, is_child: bool, info: ValidationInfo) -> bool:
+        birth_date, estimated_age = info.data.get("birth_date"), info.data.get("estimated_age")
+        # The earliest date anywhere: a person not yet 18 somewhere is still a child.
+        today = (datetime.now(UTC) - timedelta(hours=12)).date()
+        if birth_date is not None:
+            age = today.year - birth_date.year - int((today.month, today.day) < (birth_date.month, birth_date.day))
+        else:
+            age = estimated_age
+        if not is_child and age is not None and age < ADULT_AT:
+            raise PydanticCustomError(
+                "child_by_age", "a person under 18 by their birth date or estimated age is a child"
+            )
+        return is_child
 
 
 class Consent(_Exact):

@@ -4,6 +4,7 @@ its signed test vectors verify, chain, and are refused when forged."""
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +78,37 @@ def test_a_message_whose_body_breaks_its_kind_names_the_field_and_rule() -> None
         sop.open_message(jws, {"k1": sop.public_jwk(key, "k1")})
     assert refused.value.reason is sop.Reason.MALFORMED
     assert refused.value.detail == "body.exploitation_types: too_short"
+
+
+TEN_YEARS_AGO = (date.today() - timedelta(days=3653)).isoformat()
+
+
+def _return_request_of(person: dict[str, Any]) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The example return request with the person changed, signed, and the key that opens it."""
+    first = sop.open_message(vector("01-return-request.jws"), keys())
+    changed = first.model_copy(update={"body": {**first.body, "person": {**first.body["person"], **person}}})
+    key = ec.generate_private_key(ec.SECP256R1())
+    return sop.sign(changed, key, "k1"), {"k1": sop.public_jwk(key, "k1")}
+
+
+@pytest.mark.parametrize("age", [{"birth_date": TEN_YEARS_AGO}, {"birth_date": None, "estimated_age": 16}])
+def test_a_person_under_18_by_their_age_does_not_cross_as_an_adult(age: dict[str, Any]) -> None:
+    jws, opening = _return_request_of(age | {"is_child": False})
+    with pytest.raises(sop.ProtocolFault) as refused:
+        sop.open_message(jws, opening)
+    assert (refused.value.reason, refused.value.detail) == (sop.Reason.MALFORMED, "body.person.is_child: child_by_age")
+
+
+@pytest.mark.parametrize(
+    ("age", "is_child"),
+    [
+        ({"birth_date": TEN_YEARS_AGO}, True),
+        # Presumed a child where the age is uncertain: an adult's age with `is_child` is not refused.
+        ({"birth_date": None, "estimated_age": 19}, True),
+        # A birth date outweighs an estimate.
+        ({"birth_date": "1999-04-02", "estimated_age": 16}, False),
+    ],
+)
+def test_a_child_by_age_or_by_presumption_and_an_adult_by_birth_date_cross(age: dict[str, Any], is_child: bool) -> None:
+    jws, opening = _return_request_of(age | {"is_child": is_child})
+    assert sop.open_message(jws, opening).body["person"]["is_child"] is is_child

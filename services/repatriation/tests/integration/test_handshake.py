@@ -107,10 +107,15 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
         "/repatriations", json=return_request(origin="VNM", claimed_nationality="VNM"), headers=kh.officer
     )
     child_request = return_request(origin="VNM", claimed_nationality="VNM", is_child=True, birth_date="2011-06-01")
+    as_an_adult = await kh.api.post(
+        "/repatriations", json=return_request(origin="VNM", birth_date="2011-06-01"), headers=kh.officer
+    )
     on_the_childs_word = await kh.api.post("/repatriations", json=child_request, headers=kh.officer)
     child = await kh.api.post(
         "/repatriations", json={**child_request, "consent": {**CONSENT, "given_by": "guardian"}}, headers=kh.officer
     )
+    assert as_an_adult.status_code == 422
+    assert [(e["path"], e["rule"]) for e in as_an_adult.json()["errors"]] == [("body.person.is_child", "child_by_age")]
     # Refused before it was signed, the first request left no return of the case under way.
     assert on_the_childs_word.status_code == 409
     assert on_the_childs_word.json()["type"].endswith("sop-safeguards-missing")
