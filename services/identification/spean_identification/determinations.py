@@ -3,7 +3,6 @@ records, and the deadline scan."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from sqlmodel import col, select
@@ -25,7 +24,7 @@ from spean_identification.api.schemas import ConsentIn, ConsentOut, Determinatio
 from spean_identification.breaches import tell_breaches
 from spean_identification.domain.access import needs_guardian
 from spean_identification.domain.person import CHILD_UNTIL, Person, day_in_cambodia
-from spean_identification.screenings import audited, contract_agency, new_id
+from spean_identification.screenings import audited, contract_agency, new_id, private_of
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit
 from spean_kit.auth import Forbidden, Principal
@@ -155,8 +154,7 @@ async def _still_a_child(
     if wrapped is None:
         # Erased: the age at the screening is all that is left to go by.
         return True
-    private = json.loads(keys.decrypt(wrapped.wrapped_key, screening.case_id, screening.personal_data))
-    person = Person.model_validate(private["person"])
+    person = Person.model_validate(private_of(keys, wrapped.wrapped_key, screening)["person"])
     entry = audited(principal, screening.screening_id, now, "who may give consent", AGE_READ)
     await audit.append(session, entry)
     return person.age_on(day_in_cambodia(now), met_on=day_in_cambodia(screening.encountered_at)) < CHILD_UNTIL

@@ -10,7 +10,6 @@ to make keys from: none are published, and no later screening links to it.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AccessAudit, CaseKey, Screening
 from spean_identification.domain.matchkeys import generation, match_keys
 from spean_identification.domain.person import Person, day_in_cambodia
+from spean_identification.screenings import private_of
 from spean_kit import audit
 from spean_kit.database import hold_lock
 from spean_kit.keyring import Unopenable
@@ -132,7 +132,7 @@ class Renewal:
                 done.erased += 1
             else:
                 try:
-                    private = json.loads(self.keys.decrypt(wrapped[row.case_id], row.case_id, row.personal_data))
+                    private = private_of(self.keys, wrapped[row.case_id], row)
                 except (Unopenable, InvalidTag):
                     done.unopenable += 1
                     continue

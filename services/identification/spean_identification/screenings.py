@@ -198,12 +198,18 @@ async def opened(
     return screening, wrapped
 
 
+def private_of(keys: CaseKeys, wrapped_key: bytes, screening: Screening) -> dict[str, Any]:
+    """The screening's sealed part (the person, the place, the notes), opened with its case's key."""
+    private: dict[str, Any] = json.loads(keys.decrypt(wrapped_key, screening.case_id, screening.personal_data))
+    return private
+
+
 async def read_screening(
     session: AsyncSession, keys: CaseKeys, principal: Principal, screening_id: str, purpose: str | None
 ) -> ScreeningRead:
     """The whole screening with its personal data, if the access rule allows; audited either way."""
     screening, wrapped = await opened(session, principal, screening_id, purpose)
-    private = json.loads(keys.decrypt(wrapped.wrapped_key, screening.case_id, screening.personal_data))
+    private = private_of(keys, wrapped.wrapped_key, screening)
     photo = await session.get(Photo, screening_id)
     return ScreeningRead(
         screening_id=screening.screening_id,
