@@ -63,6 +63,11 @@ def today_anywhere() -> date:
     return (datetime.now(UTC) + timedelta(hours=14)).date()
 
 
+def whole_years(start: date, end: date) -> int:
+    """Whole years from `start` to `end`: an age, from a birth date to a day."""
+    return end.year - start.year - int((end.month, end.day) < (start.month, start.day))
+
+
 def _born(value: date) -> date:
     if not EARLIEST.date() <= value <= today_anywhere():
         raise PydanticCustomError("date_range", "must lie between 1900-01-01 and today")

@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from spean_contracts.fields import BirthDate, Instant, LocalId
+from spean_contracts.fields import BirthDate, Instant, LocalId, whole_years
 from spean_contracts.vocabulary import BorderGate, Country, ExploitationType, RefusalReason, Sex, WithdrawalReason
 
 SPEC: Literal["spean-sop/1"] = "spean-sop/1"
@@ -124,10 +124,7 @@ class Person(_Exact):
         birth_date, estimated_age = info.data.get("birth_date"), info.data.get("estimated_age")
         # The earliest date anywhere: a person not yet 18 somewhere is still a child.
         today = (datetime.now(UTC) - timedelta(hours=12)).date()
-        if birth_date is not None:
-            age = today.year - birth_date.year - int((today.month, today.day) < (birth_date.month, birth_date.day))
-        else:
-            age = estimated_age
+        age = estimated_age if birth_date is None else whole_years(birth_date, today)
         if not is_child and age is not None and age < ADULT_AT:
             raise PydanticCustomError(
                 "child_by_age", "a person under 18 by their birth date or estimated age is a child"

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from spean_contracts.fields import BirthDate
+from spean_contracts.fields import BirthDate, whole_years
 from spean_contracts.vocabulary import AgeBand, Country, Sex
 
 CHILD_UNTIL = 18
@@ -18,11 +18,6 @@ def day_in_cambodia(moment: datetime) -> date:
     """The day a moment falls on in Cambodia: the same whatever UTC offset it was sent with, and when it
     comes back from the database in UTC."""
     return moment.astimezone(CAMBODIA).date()
-
-
-def _whole_years(start: date, end: date) -> int:
-    before_anniversary = (end.month, end.day) < (start.month, start.day)
-    return end.year - start.year - int(before_anniversary)
 
 
 class Person(BaseModel):
@@ -52,8 +47,8 @@ class Person(BaseModel):
         that day, and grows with the years since, as a birth date's does."""
         if self.birth_date is None:
             assert self.estimated_age is not None
-            return self.estimated_age + _whole_years(met_on, day)
-        return _whole_years(self.birth_date, day)
+            return self.estimated_age + whole_years(met_on, day)
+        return whole_years(self.birth_date, day)
 
 
 def age_band(age: int) -> AgeBand:
