@@ -157,7 +157,7 @@ async def _still_a_child(
     person = Person.model_validate(private_of(keys, wrapped.wrapped_key, screening)["person"])
     entry = audited(principal, screening.screening_id, now, "who may give consent", AGE_READ)
     await audit.append(session, entry)
-    return person.age_on(day_in_cambodia(now), met_on=day_in_cambodia(screening.encountered_at)) < CHILD_UNTIL
+    return person.age_taken_on(day_in_cambodia(now), met_on=day_in_cambodia(screening.encountered_at)) < CHILD_UNTIL
 
 
 async def record_consent(

@@ -82,7 +82,7 @@ async def record_screenings(
             session.add(returnee)
         person = screening.person
         met_on = day_in_cambodia(screening.encountered_at)
-        age = person.age_on(met_on, met_on=met_on)
+        age = person.age_taken_on(met_on, met_on=met_on)
         is_child = age < CHILD_UNTIL
         band = age_band(age)
         assessment = assess(screening.indicators, is_child=is_child, continuum=screening.continuum)

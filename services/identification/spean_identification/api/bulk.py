@@ -12,7 +12,17 @@ from spean_identification.api.schemas import ScreeningIn
 from spean_kit.errors import field_path
 
 LIST_SEPARATOR = ";"
-PERSON_FIELDS = ("names", "birth_date", "estimated_age", "sex", "nationality", "languages", "contacts", "documents")
+PERSON_FIELDS = (
+    "names",
+    "birth_date",
+    "estimated_age",
+    "sex",
+    "nationality",
+    "languages",
+    "contacts",
+    "documents",
+    "presumed_child",
+)
 LIST_FIELDS = frozenset({"names", "languages", "contacts", "documents", "acts", "means", "purposes"})
 INDICATOR_FIELDS = ("acts", "means", "purposes")
 COLUMNS = (

@@ -35,6 +35,12 @@ class Person(BaseModel):
     languages: list[str] = Field(default=[], max_length=10)
     contacts: list[str] = Field(default=[], max_length=10, description="Phone numbers, addresses, relatives.")
     documents: list[str] = Field(default=[], max_length=10, description="Document types and numbers.")
+    presumed_child: bool = Field(
+        default=False,
+        description="The officer has reasons to believe the person is under 18 though the age given (by papers "
+        "that may be forged, or by the estimate) says adult. The person is treated as a child, taken as 17 on the "
+        "day of the screening: act and purpose suffice, and a consent is a parent's or guardian's.",
+    )
 
     @model_validator(mode="after")
     def _age_known(self) -> Person:
@@ -49,6 +55,14 @@ class Person(BaseModel):
             assert self.estimated_age is not None
             return self.estimated_age + whole_years(met_on, day)
         return whole_years(self.birth_date, day)
+
+    def age_taken_on(self, day: date, *, met_on: date) -> int:
+        """The age Spean goes by on `day`: the age given, except that a person presumed a child whose age given
+        says adult is taken as 17, the oldest a child can be, on the day they were screened."""
+        at_screening = self.age_on(met_on, met_on=met_on)
+        if self.presumed_child and at_screening >= CHILD_UNTIL:
+            return CHILD_UNTIL - 1 + whole_years(met_on, day)
+        return self.age_on(day, met_on=met_on)
 
 
 def age_band(age: int) -> AgeBand:

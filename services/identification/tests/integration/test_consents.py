@@ -94,3 +94,33 @@ async def test_a_person_screened_as_a_child_consents_alone_once_they_are_18(
 
     assert all(SCREENED_AS_A_CHILD in r["reasons"] for r in recorded)
     assert [answer.status_code for answer in answers] == [201, 201, 422]
+
+
+async def test_a_person_presumed_a_child_is_treated_as_one_for_a_year_whatever_their_papers_say(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    centre = auth("poipet-tc-system")
+    month_ago = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+    year_ago = (datetime.now(UTC) - timedelta(days=400)).isoformat()
+    papers_say_19 = _born_years_ago(19)
+    people = [
+        screening(encountered_at=month_ago, person=_person(birth_date=papers_say_19, presumed_child=True)),
+        screening(encountered_at=year_ago, person=_person(birth_date=papers_say_19, presumed_child=True)),
+        screening(encountered_at=month_ago, person=_person(birth_date=papers_say_19)),
+    ]
+    async with running(build(settings)) as client:
+        recorded = [(await client.post("/screenings", json=body, headers=centre)).json() for body in people]
+        listed = {s["screening_id"]: s for s in (await client.get("/screenings", headers=centre)).json()}
+        answers = [
+            await client.post(
+                f"/cases/{r['case_id']}/consents", json={"purpose": "sharing-agencies", "given": True}, headers=centre
+            )
+            for r in recorded
+        ]
+
+    assert [SCREENED_AS_A_CHILD in r["reasons"] for r in recorded] == [True, True, False]
+    assert [listed[r["screening_id"]]["is_child"] for r in recorded] == [True, True, False]
+    # Taken as 17 on the day of the screening: a child still after forty days, of age after four hundred.
+    assert [answer.status_code for answer in answers] == [422, 201, 201]
+    assert answers[0].json()["errors"][0]["rule"] == "guardian_required"

@@ -115,8 +115,11 @@ async def test_bulk_csv_keeps_the_good_rows_reports_the_bad_ones_and_records_a_r
         "means": "",
         "purposes": "sexual",
         "continuum": "B",
+        "presumed_child": "",
     }
-    rows = [good, {**good, "sex": "unknown-value"}, {**good, "names": "Keo Vanna"}, {**good, "birth_date": ""}, good]
+    # Her papers say 26; the officer believes she is a child.
+    presumed = {**good, "names": "Keo Vanna", "birth_date": "2000-01-01", "presumed_child": "yes"}
+    rows = [good, {**good, "sex": "unknown-value"}, presumed, {**good, "birth_date": ""}, good]
     headers = {**auth("poipet-tc-system"), "content-type": "text/csv", "Idempotency-Key": "poipet-upload-0001"}
     async with running(build(settings)) as client:
         answer = await client.post("/screenings/bulk", content=_csv(rows), headers=headers)

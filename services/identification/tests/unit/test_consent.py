@@ -1,4 +1,4 @@
-"""Who may give a consent, and when a child comes of age."""
+"""Who may give a consent, when a child comes of age, and how long a presumption of childhood lasts."""
 
 from __future__ import annotations
 
@@ -39,3 +39,19 @@ def test_an_estimated_age_grows_with_the_years_since_the_screening() -> None:
     person = _person(estimated_age=17)
     met = date(2025, 12, 4)
     assert [person.age_on(day, met_on=met) for day in (met, date(2026, 12, 3), date(2026, 12, 4))] == [17, 17, 18]
+
+
+def test_a_person_presumed_a_child_whose_papers_say_adult_is_taken_as_17_on_the_day_of_the_screening() -> None:
+    person = _person(birth_date="2000-03-01", presumed_child=True)
+    met = date(2025, 12, 4)
+    days = (met, date(2026, 12, 3), date(2026, 12, 4))
+    assert [person.age_taken_on(day, met_on=met) for day in days] == [17, 17, 18]
+    assert [person.age_on(day, met_on=met) for day in days] == [25, 26, 26]
+
+
+def test_a_presumption_changes_nothing_for_a_person_whose_age_given_says_child() -> None:
+    presumed, stated = _person(estimated_age=15, presumed_child=True), _person(estimated_age=15)
+    met = date(2025, 12, 4)
+    days = (met, date(2028, 12, 3), date(2028, 12, 4))
+    assert [presumed.age_taken_on(day, met_on=met) for day in days] == [15, 17, 18]
+    assert [stated.age_taken_on(day, met_on=met) for day in days] == [15, 17, 18]
