@@ -66,11 +66,11 @@ async def read(
     session: AsyncSession, keys: CaseKeys, principal: Principal, screening_id: str, purpose: str | None
 ) -> tuple[str, bytes]:
     """The photo's media type and image, if the access rule lets the principal read the person's data."""
-    screening, wrapped = await opened(session, principal, screening_id, purpose, what="photo")
+    read = await opened(session, principal, screening_id, purpose, photo=True)
     photo = await session.get(Photo, screening_id)
     if photo is None:
         raise Problem(404, "Not found", NO_PHOTO)
-    return photo.media_type, keys.decrypt(wrapped.wrapped_key, screening.case_id, photo.image)
+    return photo.media_type, keys.decrypt(read.wrapped.wrapped_key, read.screening.case_id, photo.image)
 
 
 async def remove(session: AsyncSession, principal: Principal, screening_id: str) -> None:

@@ -40,6 +40,8 @@ async def share_for_referral(session: AsyncSession, shared: ReferralPersonalData
                 shared_at=shared.shared_at,
                 override_reason=override,
                 referral_id=shared.referral_id,
+                # The provider takes the person in; it meets them and needs no picture of them.
+                with_photo=False,
             )
             .on_conflict_do_nothing()
             .returning(col(Share.id))

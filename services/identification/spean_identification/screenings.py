@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from spean_identification.api.schemas import PhotoOut, ScreeningIn, ScreeningOut
 from spean_identification.domain.access import (
     ERASED,
     MANY_ORGANISATIONS,
+    Decision,
     Grant,
     LatestConsent,
     consent_in_force,
@@ -168,25 +170,44 @@ async def screening_of(session: AsyncSession, screening_id: str) -> Screening:
     return found
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A screening its reader may read the person's data of, the case's key, and whether the photo too."""
+
+    screening: Screening
+    wrapped: CaseKey
+    sees_photo: bool
+
+
 async def opened(
-    session: AsyncSession, principal: Principal, screening_id: str, purpose: str | None, *, what: str = ""
-) -> tuple[Screening, CaseKey]:
-    """The screening and its case key, if the access rule lets the principal read its person's data for
-    `purpose`; audited either way (`what` names a part read on its own, such as the photo). A refusal is
-    committed before it is answered."""
+    session: AsyncSession, principal: Principal, screening_id: str, purpose: str | None, *, photo: bool = False
+) -> Opened:
+    """The screening and its case key, if the access rule lets the principal read its person's data (with
+    `photo`, the photo on its own) for `purpose`; audited either way. A refusal is committed before it is
+    answered."""
     screening = await screening_of(session, screening_id)
     share_row = await _share_with(session, screening_id, principal)
-    decision = may_read(
-        agency=principal.agency,
-        roles=principal.roles,
-        purpose=purpose,
-        owner=screening.agency,
-        grant=None if share_row is None else Grant(share_row.shared_at, share_row.override_reason is not None),
-        consent=await latest_consent(session, screening.case_id, ConsentPurpose.SHARING_AGENCIES),
+    grant = (
+        None
+        if share_row is None
+        else Grant(share_row.shared_at, share_row.override_reason is not None, includes_photo=share_row.with_photo)
     )
+    consent = await latest_consent(session, screening.case_id, ConsentPurpose.SHARING_AGENCIES)
+
+    def rule(*, photo: bool) -> Decision:
+        return may_read(
+            agency=principal.agency,
+            roles=principal.roles,
+            purpose=purpose,
+            owner=screening.agency,
+            grant=grant,
+            consent=consent,
+            photo=photo,
+        )
+
     wrapped = await session.get(CaseKey, screening.case_id)
-    decision = unless_erased(decision, erased=wrapped is None)
-    reason = f"{decision.reason} ({what})" if what else decision.reason
+    decision = unless_erased(rule(photo=photo), erased=wrapped is None)
+    reason = f"{decision.reason} (photo)" if photo else decision.reason
     entry = audited(principal, screening_id, datetime.now(UTC), purpose, reason, granted=decision.granted)
     await audit.append(session, entry)
     if not decision.granted or wrapped is None:
@@ -195,7 +216,7 @@ async def opened(
             raise erased()
         status = 400 if "purpose" in decision.reason else 403
         raise Problem(status, "Read refused", decision.reason, kind="read-refused")
-    return screening, wrapped
+    return Opened(screening, wrapped, sees_photo=rule(photo=True).granted)
 
 
 def private_of(keys: CaseKeys, wrapped_key: bytes, screening: Screening) -> dict[str, Any]:
@@ -208,9 +229,10 @@ async def read_screening(
     session: AsyncSession, keys: CaseKeys, principal: Principal, screening_id: str, purpose: str | None
 ) -> ScreeningRead:
     """The whole screening with its personal data, if the access rule allows; audited either way."""
-    screening, wrapped = await opened(session, principal, screening_id, purpose)
-    private = private_of(keys, wrapped.wrapped_key, screening)
-    photo = await session.get(Photo, screening_id)
+    read = await opened(session, principal, screening_id, purpose)
+    screening = read.screening
+    private = private_of(keys, read.wrapped.wrapped_key, screening)
+    photo = await session.get(Photo, screening_id) if read.sees_photo else None
     return ScreeningRead(
         screening_id=screening.screening_id,
         case_id=screening.case_id,
@@ -280,6 +302,8 @@ async def share(
     agency: str,
     organisation: str | None,
     override_reason: str | None,
+    *,
+    with_photo: bool = False,
 ) -> None:
     """Shares a screening's personal data with another agency: with the victim's consent to sharing between
     agencies, or by the competent authority overriding its absence, with a reason kept beside the share."""
@@ -293,7 +317,12 @@ async def share(
     elif "determiner" not in principal.roles:
         raise Forbidden("only the competent authority may share without the victim's consent")
     now = datetime.now(UTC)
-    values = {"shared_by": principal.subject, "shared_at": now, "override_reason": override_reason}
+    values = {
+        "shared_by": principal.subject,
+        "shared_at": now,
+        "override_reason": override_reason,
+        "with_photo": with_photo,
+    }
     # The unique index's expressions: one share per screening and reader, a whole agency or one organisation.
     # The empty string is written into the statement, not bound: PostgreSQL matches the conflict target to
     # the index when planning, and a generic plan (a prepared statement's sixth run) sees only a parameter.
@@ -308,7 +337,7 @@ async def share(
         .on_conflict_do_update(index_elements=reader, set_=values)
     )
     # Auditors follow who opened the person's data to whom, and on whose word, in the same trail as the reads.
-    reason = share_reason(agency, organisation, overrides_consent=override_reason is not None)
+    reason = share_reason(agency, organisation, overrides_consent=override_reason is not None, with_photo=with_photo)
     await audit.append(session, audited(principal, screening_id, now, override_reason, reason))
 
 

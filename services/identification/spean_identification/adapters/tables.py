@@ -80,6 +80,7 @@ class Share(SQLModel, table=True):
     referral_id: str | None = Field(
         default=None, max_length=64, description="The referral whose provider it opens the data to, until it ends."
     )
+    with_photo: bool = Field(default=False, description="Whether the person's photo is shared with the rest.")
 
 
 class Determination(SQLModel, table=True):

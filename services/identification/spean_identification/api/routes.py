@@ -226,10 +226,17 @@ async def read_screening(
 @router.post("/screenings/{screening_id}/shares", status_code=204)
 async def share_screening(screening_id: LocalId, body: ShareIn, request: Request, principal: Reader) -> None:
     """Let another agency read this screening's personal data, while the victim consents to sharing between
-    agencies (409 `consent-required` without that consent, unless the competent authority overrides it)."""
+    agencies (409 `consent-required` without that consent, unless the competent authority overrides it). The
+    person's photo is shared only with `"photo": true`."""
     async with runtime_of(request).sessions() as session, session.begin():
         await screenings.share(
-            session, principal, screening_id, body.agency, body.organisation, body.consent_override_reason
+            session,
+            principal,
+            screening_id,
+            body.agency,
+            body.organisation,
+            body.consent_override_reason,
+            with_photo=body.photo,
         )
 
 

@@ -130,6 +130,11 @@ class ShareIn(BaseModel):
         description="Only for the competent authority, where the victim has not consented to sharing between "
         "agencies; kept beside the share and in the audit trail. A later withdrawal of consent still ends the share.",
     )
+    photo: bool = Field(
+        default=False,
+        description="Whether the reader may see the person's photo too. Without it they read the rest of the "
+        "person's data, and neither the photo nor that one was taken. Sharing again changes it.",
+    )
 
     @field_validator("organisation")
     @classmethod

@@ -34,11 +34,12 @@ class LatestConsent:
 
 @dataclass(frozen=True)
 class Grant:
-    """A screening shared with one agency: when, and whether the competent authority shared it without
-    the victim's consent."""
+    """A screening shared with one agency: when, whether the competent authority shared it without the
+    victim's consent, and whether the person's photo was shared with the rest."""
 
     at: datetime
     overrides_consent: bool
+    includes_photo: bool = False
 
 
 def consent_in_force(consent: LatestConsent | None) -> bool:
@@ -62,7 +63,9 @@ def may_read(
     owner: str,
     grant: Grant | None,
     consent: LatestConsent | None,
+    photo: bool = False,
 ) -> Decision:
+    """Whether the principal reads the person's data (with `photo`, the person's photo) for `purpose`."""
     if not READER_ROLES & set(roles):
         return Decision(False, "no role that reads screenings")
     if purpose is None or len(purpose.strip()) < MIN_PURPOSE:
@@ -77,6 +80,9 @@ def may_read(
         if consent is None:
             return Decision(False, "shared, but the victim has not consented to sharing between agencies")
         return Decision(False, "shared, but the victim no longer consents to sharing between agencies")
+    if photo and not grant.includes_photo:
+        # A photo identifies the person at a glance, beyond what a reader needs for most purposes.
+        return Decision(False, "shared without the photo")
     if consent_in_force(consent):
         return Decision(True, "shared with this agency")
     return Decision(True, "shared by the competent authority without the victim's consent")
@@ -95,10 +101,14 @@ def owner_or_authority(*, agency: str | None, roles: Collection[str], owner: str
     return agency == owner or "determiner" in roles
 
 
-def share_reason(agency: str, organisation: str | None, *, overrides_consent: bool, occasion: str = "") -> str:
-    """The audit trail's words for a share: with whom, on what occasion, and whether without consent."""
+def share_reason(
+    agency: str, organisation: str | None, *, overrides_consent: bool, occasion: str = "", with_photo: bool = False
+) -> str:
+    """The audit trail's words for a share: with whom, on what occasion, whether the photo with the rest, and
+    whether without consent."""
     reader = f"{agency} ({organisation})" if organisation else agency
-    return f"shared with {reader}{occasion}" + (" without the victim's consent" if overrides_consent else "")
+    photo = " with the photo" if with_photo else ""
+    return f"shared with {reader}{occasion}{photo}" + (" without the victim's consent" if overrides_consent else "")
 
 
 def unless_erased(decision: Decision, *, erased: bool) -> Decision:

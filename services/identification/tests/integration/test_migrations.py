@@ -1,4 +1,5 @@
-"""Databases deployed with an earlier outbox are upgraded without losing an unsent event."""
+"""Databases deployed by an earlier release are upgraded without losing an unsent event or changing what a
+share opens."""
 
 from __future__ import annotations
 
@@ -60,3 +61,25 @@ async def test_an_event_staged_before_the_headers_became_text_is_published_with_
 
     assert record.value == event.value
     assert [(name, value.decode()) for name, value in record.headers][: len(event.headers)] == list(event.headers)
+
+
+async def test_a_share_made_when_every_share_opened_the_photo_still_opens_it(
+    identification_settings: SettingsFactory,
+) -> None:
+    settings = await identification_settings()
+    await written_at(
+        settings,
+        MIGRATIONS,
+        "0015",
+        "INSERT INTO share (screening_id, agency, organisation, shared_by, shared_at) "
+        "VALUES ('scr-before-scopes', 'NGO', 'prov-ngo-shelter-01', 'officer', now())",
+    )
+
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+
+    assert await scalar(settings, "SELECT with_photo FROM share WHERE screening_id = 'scr-before-scopes'") is True
+    default = (
+        "SELECT column_default FROM information_schema.columns "
+        "WHERE table_name = 'share' AND column_name = 'with_photo'"
+    )
+    assert await scalar(settings, default) == "false"

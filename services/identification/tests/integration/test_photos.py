@@ -96,7 +96,7 @@ async def test_a_shared_reader_sees_the_photo_and_an_erasure_takes_it(
         for purpose in ("images", "sharing-agencies"):
             await client.post(consents, json={"purpose": purpose, "given": True}, headers=police)
         assert (await client.put(photo, content=jpeg_from_a_phone(), headers=police | JPEG)).status_code == 201
-        shared = {"agency": "NGO", "organisation": "prov-ngo-shelter-01"}
+        shared = {"agency": "NGO", "organisation": "prov-ngo-shelter-01", "photo": True}
         assert (await client.post(f"{photo[:-6]}/shares", json=shared, headers=police)).status_code == 204
         by_the_shelter = await client.get(photo, params=PURPOSE, headers=shelter)
         deleted_by_the_shelter = await client.delete(photo, headers=shelter)
@@ -135,3 +135,45 @@ async def test_the_agency_that_took_a_photo_deletes_it(
     assert deleted_again.status_code == 404
     assert read.status_code == 404
     assert read.json()["detail"] == "no photo of this screening is kept"
+
+
+async def test_a_share_opens_the_photo_only_when_it_says_so(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    police, shelter, auditor = auth("moi-case-system"), auth("ngo-shelter-system"), auth("operations-console")
+    async with running(build(settings)) as client:
+        recorded = (await client.post("/screenings", json=screening(), headers=police)).json()
+        path = f"/screenings/{recorded['screening_id']}"
+        consents = f"/cases/{recorded['case_id']}/consents"
+        for purpose in ("images", "sharing-agencies"):
+            await client.post(consents, json={"purpose": purpose, "given": True}, headers=police)
+        await client.put(f"{path}/photo", content=jpeg_from_a_phone(), headers=police | JPEG)
+        shelter_01 = {"agency": "NGO", "organisation": "prov-ngo-shelter-01"}
+
+        assert (await client.post(f"{path}/shares", json=shelter_01, headers=police)).status_code == 204
+        rest_without_photo = await client.get(path, params=PURPOSE, headers=shelter)
+        photo_refused = await client.get(f"{path}/photo", params=PURPOSE, headers=shelter)
+        assert (
+            await client.post(f"{path}/shares", json=shelter_01 | {"photo": True}, headers=police)
+        ).status_code == 204
+        rest_with_photo = await client.get(path, params=PURPOSE, headers=shelter)
+        photo_read = await client.get(f"{path}/photo", params=PURPOSE, headers=shelter)
+        trail = await client.get("/audit", params={"screening_id": recorded["screening_id"]}, headers=auditor)
+
+    assert rest_without_photo.status_code == 200
+    assert rest_without_photo.json()["person"]["names"] == ["Sok Dara"]
+    assert rest_without_photo.json()["photo"] is None
+    assert photo_refused.status_code == 403
+    assert photo_refused.json()["detail"] == "shared without the photo"
+    assert rest_with_photo.json()["photo"]["media_type"] == "image/jpeg"
+    assert photo_read.status_code == 200
+    assert same_pixels(photo_read.content, jpeg_from_a_phone())
+    assert [(e["agency"], e["granted"], e["reason"]) for e in trail.json()][-6:] == [
+        ("MOI-AHTJP", True, "shared with NGO (prov-ngo-shelter-01)"),
+        ("NGO", True, "shared with this agency"),
+        ("NGO", False, "shared without the photo (photo)"),
+        ("MOI-AHTJP", True, "shared with NGO (prov-ngo-shelter-01) with the photo"),
+        ("NGO", True, "shared with this agency"),
+        ("NGO", True, "shared with this agency (photo)"),
+    ]

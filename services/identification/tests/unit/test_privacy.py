@@ -114,6 +114,27 @@ def test_the_access_rule(
     assert decision.granted is granted
 
 
+@pytest.mark.parametrize(
+    ("agency", "roles", "grant", "photo_read"),
+    [
+        ("MOI-AHTJP", {"screener"}, None, True),
+        ("MOSVY", {"determiner"}, None, True),
+        ("NGO", {"provider"}, BY_CONSENT, False),
+        ("NGO", {"provider"}, Grant(SHARED_AT, overrides_consent=False, includes_photo=True), True),
+    ],
+)
+def test_a_reader_by_share_sees_the_photo_only_where_the_share_includes_it(
+    agency: str, roles: set[str], grant: Grant | None, photo_read: bool
+) -> None:
+    def rule(*, photo: bool) -> bool:
+        return may_read(
+            agency=agency, roles=roles, purpose="placement", owner="MOI-AHTJP", grant=grant, consent=GIVEN, photo=photo
+        ).granted
+
+    assert rule(photo=False) is True
+    assert rule(photo=True) is photo_read
+
+
 def test_an_erased_person_is_read_by_nobody_and_the_erasure_is_told_only_to_who_could_have_read() -> None:
     def after_erasure(agency: str, grant: Grant | None) -> tuple[bool, str]:
         decision = may_read(
