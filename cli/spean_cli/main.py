@@ -19,7 +19,6 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from spean_cli import kafka
 from spean_cli.connection import Failure, bearer, service_url, sign_in, trace_url
 from spean_cli.state import State
 
@@ -445,6 +444,10 @@ def events_tail(
 
     Example: spean events tail spean.identification.v1 --from-beginning --limit 5
     """
+    # Imported here alone: Kafka's client and the kit's replay take longer to import than the rest of `spean`,
+    # and every other command would wait for them.
+    from spean_cli import kafka
+
     for event in asyncio.run(kafka.tail(topic, limit=limit, from_beginning=from_beginning, wait=wait)):
         if as_json:
             out.print_json(json.dumps(event, default=str))
@@ -464,6 +467,8 @@ def dlq_list(
 
     Example: spean dlq list --limit 20
     """
+    from spean_cli import kafka
+
     shelf = asyncio.run(kafka.dead_letters(namespace, limit))
     if as_json:
         _print(shelf, True)
@@ -496,6 +501,8 @@ def dlq_replay(
 
     Example: spean dlq replay spean.identification.v1.dlq 0
     """
+    from spean_cli import kafka
+
     replayed = asyncio.run(kafka.replay(dlq, offset))
     if as_json:
         _print(replayed, True)

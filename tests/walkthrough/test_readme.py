@@ -29,7 +29,8 @@ from spean_local import demo
 from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
 from spean_local.pytest_plugin import DatabaseFactory
-from spean_local.servers import Service, all_services
+from spean_local.servers.lineup import all_services
+from spean_local.servers.services import Service
 from spean_local.starting import start_all
 from tests.support.app import free_port, served, service_settings
 from tests.support.images import DEVICE, same_pixels

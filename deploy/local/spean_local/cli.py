@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from spean_local import demo
 from spean_local.endpoints import Endpoints
 from spean_local.paths import Layout, Ports
-from spean_local.servers import Server, Service, all_servers, all_services
+from spean_local.servers import Server, all_servers
+from spean_local.servers.lineup import all_services
+from spean_local.servers.services import Service
 from spean_local.starting import start_all
 
 
