@@ -133,7 +133,7 @@ class ShareIn(BaseModel):
     photo: bool = Field(
         default=False,
         description="Whether the reader may see the person's photo too. Without it they read the rest of the "
-        "person's data, and neither the photo nor that one was taken. Sharing again changes it.",
+        "person's data, but neither the photo nor whether one was taken. Sharing again changes it.",
     )
 
     @field_validator("organisation")
