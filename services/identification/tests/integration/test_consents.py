@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
+
 from spean_identification.app import build
 from spean_identification.determinations import AGE_READ
 from spean_identification.domain.person import day_in_cambodia
@@ -26,6 +28,20 @@ def _born_years_ago(years: int, *, days_more: int = 0) -> str:
 
 def _person(**age: Any) -> dict[str, Any]:
     return {"names": ["Srey Neang"], "sex": "female", "nationality": "KHM"} | age
+
+
+def _days_ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+
+async def _screened_then_consenting(
+    client: httpx.AsyncClient, centre: dict[str, str], people: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[httpx.Response]]:
+    """Each person screened at the centre, then giving their own consent to sharing between agencies."""
+    recorded = [(await client.post("/screenings", json=body, headers=centre)).json() for body in people]
+    own = {"purpose": "sharing-agencies", "given": True}
+    answers = [await client.post(f"/cases/{r['case_id']}/consents", json=own, headers=centre) for r in recorded]
+    return recorded, answers
 
 
 async def test_a_childs_consent_is_a_guardians_to_give_and_either_may_withdraw_it(
@@ -75,22 +91,13 @@ async def test_a_person_screened_as_a_child_consents_alone_once_they_are_18(
     identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
 ) -> None:
     settings = await identification_settings()
-    centre = auth("poipet-tc-system")
-    month_ago = (datetime.now(UTC) - timedelta(days=40)).isoformat()
-    year_ago = (datetime.now(UTC) - timedelta(days=400)).isoformat()
     people = [
-        screening(encountered_at=month_ago, person=_person(birth_date=_born_years_ago(18, days_more=1))),
-        screening(encountered_at=year_ago, person=_person(estimated_age=17)),
-        screening(encountered_at=month_ago, person=_person(estimated_age=17)),
+        screening(encountered_at=_days_ago(40), person=_person(birth_date=_born_years_ago(18, days_more=1))),
+        screening(encountered_at=_days_ago(400), person=_person(estimated_age=17)),
+        screening(encountered_at=_days_ago(40), person=_person(estimated_age=17)),
     ]
     async with running(build(settings)) as client:
-        recorded = [(await client.post("/screenings", json=body, headers=centre)).json() for body in people]
-        answers = [
-            await client.post(
-                f"/cases/{r['case_id']}/consents", json={"purpose": "sharing-agencies", "given": True}, headers=centre
-            )
-            for r in recorded
-        ]
+        recorded, answers = await _screened_then_consenting(client, auth("poipet-tc-system"), people)
 
     assert all(SCREENED_AS_A_CHILD in r["reasons"] for r in recorded)
     assert [answer.status_code for answer in answers] == [201, 201, 422]
@@ -101,23 +108,15 @@ async def test_a_person_presumed_a_child_is_treated_as_one_for_a_year_whatever_t
 ) -> None:
     settings = await identification_settings()
     centre = auth("poipet-tc-system")
-    month_ago = (datetime.now(UTC) - timedelta(days=40)).isoformat()
-    year_ago = (datetime.now(UTC) - timedelta(days=400)).isoformat()
     papers_say_19 = _born_years_ago(19)
     people = [
-        screening(encountered_at=month_ago, person=_person(birth_date=papers_say_19, presumed_child=True)),
-        screening(encountered_at=year_ago, person=_person(birth_date=papers_say_19, presumed_child=True)),
-        screening(encountered_at=month_ago, person=_person(birth_date=papers_say_19)),
+        screening(encountered_at=_days_ago(40), person=_person(birth_date=papers_say_19, presumed_child=True)),
+        screening(encountered_at=_days_ago(400), person=_person(birth_date=papers_say_19, presumed_child=True)),
+        screening(encountered_at=_days_ago(40), person=_person(birth_date=papers_say_19)),
     ]
     async with running(build(settings)) as client:
-        recorded = [(await client.post("/screenings", json=body, headers=centre)).json() for body in people]
+        recorded, answers = await _screened_then_consenting(client, centre, people)
         listed = {s["screening_id"]: s for s in (await client.get("/screenings", headers=centre)).json()}
-        answers = [
-            await client.post(
-                f"/cases/{r['case_id']}/consents", json={"purpose": "sharing-agencies", "given": True}, headers=centre
-            )
-            for r in recorded
-        ]
 
     assert [SCREENED_AS_A_CHILD in r["reasons"] for r in recorded] == [True, True, False]
     assert [listed[r["screening_id"]]["is_child"] for r in recorded] == [True, True, False]

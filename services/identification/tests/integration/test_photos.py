@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
+
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
 from tests.support.app import running, scalar
@@ -84,18 +86,27 @@ async def test_a_photo_is_taken_with_consent_read_for_a_purpose_and_gone_when_co
     ]
 
 
+async def _photographed_with_consent_to_share(
+    client: httpx.AsyncClient, police: dict[str, str], body: dict[str, Any]
+) -> dict[str, Any]:
+    """A person screened by the police who consented to images and to sharing, and whose photo was taken."""
+    recorded: dict[str, Any] = (await client.post("/screenings", json=body, headers=police)).json()
+    consents = f"/cases/{recorded['case_id']}/consents"
+    for purpose in ("images", "sharing-agencies"):
+        await client.post(consents, json={"purpose": purpose, "given": True}, headers=police)
+    photo = f"/screenings/{recorded['screening_id']}/photo"
+    assert (await client.put(photo, content=jpeg_from_a_phone(), headers=police | JPEG)).status_code == 201
+    return recorded
+
+
 async def test_a_shared_reader_sees_the_photo_and_an_erasure_takes_it(
     identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
 ) -> None:
     settings = await identification_settings()
     police, shelter, authority = auth("moi-case-system"), auth("ngo-shelter-system"), auth("mosvy-case-system")
     async with running(build(settings)) as client:
-        recorded = (await client.post("/screenings", json=screening(), headers=police)).json()
+        recorded = await _photographed_with_consent_to_share(client, police, screening())
         photo = f"/screenings/{recorded['screening_id']}/photo"
-        consents = f"/cases/{recorded['case_id']}/consents"
-        for purpose in ("images", "sharing-agencies"):
-            await client.post(consents, json={"purpose": purpose, "given": True}, headers=police)
-        assert (await client.put(photo, content=jpeg_from_a_phone(), headers=police | JPEG)).status_code == 201
         shared = {"agency": "NGO", "organisation": "prov-ngo-shelter-01", "photo": True}
         assert (await client.post(f"{photo[:-6]}/shares", json=shared, headers=police)).status_code == 204
         by_the_shelter = await client.get(photo, params=PURPOSE, headers=shelter)
@@ -143,12 +154,8 @@ async def test_a_share_opens_the_photo_only_when_it_says_so(
     settings = await identification_settings()
     police, shelter, auditor = auth("moi-case-system"), auth("ngo-shelter-system"), auth("operations-console")
     async with running(build(settings)) as client:
-        recorded = (await client.post("/screenings", json=screening(), headers=police)).json()
+        recorded = await _photographed_with_consent_to_share(client, police, screening())
         path = f"/screenings/{recorded['screening_id']}"
-        consents = f"/cases/{recorded['case_id']}/consents"
-        for purpose in ("images", "sharing-agencies"):
-            await client.post(consents, json={"purpose": purpose, "given": True}, headers=police)
-        await client.put(f"{path}/photo", content=jpeg_from_a_phone(), headers=police | JPEG)
         shelter_01 = {"agency": "NGO", "organisation": "prov-ngo-shelter-01"}
 
         assert (await client.post(f"{path}/shares", json=shelter_01, headers=police)).status_code == 204
