@@ -38,6 +38,19 @@ COLUMNS = (
 )
 
 
+HELP = (
+    "Many screenings at once, as `text/csv` (one row a screening) or as a JSON list. Each row is validated "
+    "and answered on its own: a bad row never costs the good ones. Sent twice with the same Idempotency-Key, "
+    "the rows are recorded once and the first answer is returned again; the same key with a different body is "
+    "refused (422).\n\nA CSV file's first line names its columns, in any order, each a field of a screening "
+    "(the fields of `person` and `indicators` stand as columns of their own): "
+    + ", ".join(f"`{column}`" for column in COLUMNS)
+    + ". A list ("
+    + ", ".join(column for column in COLUMNS if column in LIST_FIELDS)
+    + f") is separated by `{LIST_SEPARATOR}`; an empty cell is a field left out. An unknown column is refused, named."
+)
+
+
 def _cell(name: str, value: str) -> Any:
     if name in LIST_FIELDS:
         return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]

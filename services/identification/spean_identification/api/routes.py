@@ -13,6 +13,7 @@ from spean_contracts.fields import CaseId, LocalId
 from spean_identification import caseload, determinations, photos, screenings
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AccessAudit, Returnee, Screening
+from spean_identification.api.bulk import HELP as BULK_HELP
 from spean_identification.api.bulk import csv_rows, validate_rows
 from spean_identification.api.schemas import (
     AuditEntry,
@@ -103,14 +104,16 @@ async def record_screening(
     return JSONResponse(payload, status_code=201)
 
 
-@router.post("/screenings/bulk", response_model=BulkResult, responses={200: {"headers": REPLAY_HEADER}})
+@router.post(
+    "/screenings/bulk",
+    response_model=BulkResult,
+    responses={200: {"headers": REPLAY_HEADER}},
+    # Built from the columns the parser knows, so the published list cannot drift from what it takes.
+    description=BULK_HELP,
+)
 async def record_screenings_in_bulk(
     request: Request, principal: Screener, idempotency_key: IdempotencyKey = None
 ) -> BulkResult | JSONResponse:
-    """Many screenings at once, as `text/csv` (one row a screening, lists separated by `;`) or as a JSON
-    list. Each row is validated and answered on its own: a bad row never costs the good ones. Sent twice
-    with the same Idempotency-Key, the rows are recorded once and the first answer is returned again;
-    the same key with a different body is refused (422)."""
     content_type = request.headers.get("content-type", "")
     if not holds_text(content_type):
         # Bytes the kit let through unread for NUL characters, which a screening may not hold.
