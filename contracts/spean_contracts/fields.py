@@ -63,6 +63,11 @@ def today_anywhere() -> date:
     return (datetime.now(UTC) + timedelta(hours=14)).date()
 
 
+def earliest_today() -> date:
+    """The earliest date it is anywhere now (UTC-12:00): a person not yet 18 somewhere is still a child."""
+    return (datetime.now(UTC) - timedelta(hours=12)).date()
+
+
 def whole_years(start: date, end: date) -> int:
     """Whole years from `start` to `end`: an age, from a birth date to a day."""
     return end.year - start.year - int((end.month, end.day) < (start.month, start.day))

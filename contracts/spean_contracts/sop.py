@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from spean_contracts.fields import BirthDate, Instant, LocalId, whole_years
+from spean_contracts.fields import BirthDate, Instant, LocalId, earliest_today, whole_years
 from spean_contracts.vocabulary import BorderGate, Country, ExploitationType, RefusalReason, Sex, WithdrawalReason
 
 SPEC: Literal["spean-sop/1"] = "spean-sop/1"
@@ -122,9 +122,7 @@ class Person(_Exact):
     @classmethod
     def _child_by_age(cls, is_child: bool, info: ValidationInfo) -> bool:
         birth_date, estimated_age = info.data.get("birth_date"), info.data.get("estimated_age")
-        # The earliest date anywhere: a person not yet 18 somewhere is still a child.
-        today = (datetime.now(UTC) - timedelta(hours=12)).date()
-        age = estimated_age if birth_date is None else whole_years(birth_date, today)
+        age = estimated_age if birth_date is None else whole_years(birth_date, earliest_today())
         if not is_child and age is not None and age < ADULT_AT:
             raise PydanticCustomError(
                 "child_by_age", "a person under 18 by their birth date or estimated age is a child"
