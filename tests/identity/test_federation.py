@@ -13,8 +13,9 @@ from spean_kit.auth import KeySet, TokenVerifier
 from spean_local.endpoints import Endpoints
 from spean_local.login import SignInFailed, broker_sign_in
 from spean_local.pytest_plugin import TokenFactory, UserTokenFactory
+from tests.support.app import eventually
 from tests.support.platform import Platform, screening
-from tests.support.repatriation import InstanceFactory
+from tests.support.repatriation import InstanceFactory, return_request
 
 SCREENING = screening("Federation Example", encounter="police-operation", province="KH-12")
 
@@ -57,6 +58,48 @@ async def test_an_ngo_worker_carries_the_organisation_her_agency_realm_vouches_f
     assert claims["agency"] == "NGO"
     assert claims["organisation"] == "prov-ngo-shelter-01"
     assert {"provider", "screener"} <= set(claims["realm_access"]["roles"])
+
+
+async def test_a_consul_signs_in_at_mofaic_and_verifies_a_cambodian_found_in_viet_nam_as_mofaic(
+    user_token: UserTokenFactory, machine_token: TokenFactory, platform: Platform, countries: InstanceFactory
+) -> None:
+    kh, vn = await countries()
+    token = user_token("mofaic", "pisey")
+    consul = {"Authorization": f"Bearer {token}"}
+    reference = (await vn.api.post("/repatriations", json=return_request(), headers=vn.officer)).json()["reference"]
+    await kh.reached(reference, "requested")
+    asked = await kh.api.post(
+        f"/repatriations/{reference}/verification-request", json={"needs": ["statement"]}, headers=consul
+    )
+    assert asked.status_code == 200, asked.text
+    await vn.reached(reference, "verifying")
+    information = f"/repatriations/{reference}/verification-information"
+    answered = await vn.api.post(information, json={"statement": "Recruited in Kampot."}, headers=vn.officer)
+    assert answered.status_code == 200, answered.text
+
+    async def crossed() -> bool:
+        return any(m["kind"] == "verification-information" for m in (await kh.show(reference))["messages"])
+
+    await eventually(crossed, what="the answer received in Cambodia")
+    read = await kh.api.get(information, params={"purpose": "consular interview"}, headers=consul)
+    verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
+    result = await kh.api.post(f"/repatriations/{reference}/verification-result", json=verified, headers=consul)
+    accepted = await kh.api.post(
+        f"/repatriations/{reference}/acceptance", json={"travel_document_issued": True}, headers=consul
+    )
+    await vn.reached(reference, "accepted")
+    auditor = {"Authorization": f"Bearer {machine_token('operations-console')}"}
+    audit = await kh.api.get("/audit", params={"reference": reference}, headers=auditor)
+    screened = await platform.identification.post("/screenings", json=SCREENING, headers=consul)
+    claims = jwt.decode(token, options={"verify_signature": False})
+
+    assert read.status_code == 200, read.text
+    assert read.json()[0]["information"]["statement"] == "Recruited in Kampot."
+    assert (result.status_code, accepted.status_code) == (200, 200)
+    assert [(entry["agency"], entry["purpose"]) for entry in audit.json()] == [("MOFAIC", "consular interview")]
+    assert claims["agency"] == "MOFAIC"
+    assert "repatriation-officer" in claims["realm_access"]["roles"]
+    assert screened.status_code == 403, "a consul screens no one in Cambodia"
 
 
 async def test_a_user_with_no_mapped_role_is_refused_by_every_protected_endpoint(
