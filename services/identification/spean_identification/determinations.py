@@ -37,7 +37,7 @@ CO_SIGNING_AGENCY = "MOI-AHTJP"
 AGE_READ = "age read to tell whether a child's guardian must give the consent"
 
 
-async def _first_screening(session: AsyncSession, case_id: str) -> Screening:
+async def first_screening(session: AsyncSession, case_id: str) -> Screening:
     found = (
         await session.exec(select(Screening).where(Screening.case_id == case_id).order_by(col(Screening.recorded_at)))
     ).first()
@@ -101,7 +101,7 @@ async def determine(
             "at least one",
             detail="a trafficking victim's determination names the exploitation",
         )
-    screening = await _first_screening(session, case_id)
+    screening = await first_screening(session, case_id)
     existing = await session.get(Determination, case_id)
     if existing is not None:
         raise Problem(
@@ -140,7 +140,7 @@ async def co_sign(session: AsyncSession, runtime: Runtime, principal: Principal,
     determination.co_signed_by = CO_SIGNING_AGENCY
     session.add(determination)
     await session.flush()
-    screening = await _first_screening(session, case_id)
+    screening = await first_screening(session, case_id)
     await runtime.stage(session, *_final_events(determination, screening, datetime.now(UTC)))
     return _answer(determination)
 
@@ -163,7 +163,7 @@ async def _still_a_child(
 async def record_consent(
     session: AsyncSession, runtime: Runtime, keys: CaseKeys, principal: Principal, case_id: str, body: ConsentIn
 ) -> ConsentOut:
-    screening = await _first_screening(session, case_id)
+    screening = await first_screening(session, case_id)
     now = datetime.now(UTC)
     in_question = needs_guardian(
         given=body.given, by_guardian=body.given_by == "guardian", screened_as_child=screening.is_child
@@ -200,7 +200,7 @@ async def record_consent(
 
 async def current_consents(session: AsyncSession, case_id: str) -> list[ConsentOut]:
     """The latest record per purpose: a withdrawal supersedes the consent before it."""
-    await _first_screening(session, case_id)
+    await first_screening(session, case_id)
     rows = (await session.exec(select(Consent).where(Consent.case_id == case_id).order_by(col(Consent.id)))).all()
     latest = {row.purpose: row for row in rows}
     return [ConsentOut.model_validate(row, from_attributes=True) for row in latest.values()]

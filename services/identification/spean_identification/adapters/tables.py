@@ -97,6 +97,20 @@ class Determination(SQLModel, table=True):
     decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class Letter(SQLModel, table=True):
+    """An identification letter given to a person determined a trafficking victim. Its code is kept only as a
+    digest; a letter issued again replaces the one before, which no longer holds."""
+
+    __tablename__ = "letter"
+    letter_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(index=True, max_length=64)
+    code_digest: str = Field(max_length=64, unique=True)
+    issued_by: str = Field(max_length=64, description="The competent authority's subject id (not a name).")
+    agency: str = Field(max_length=40)
+    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    replaced_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
 class Consent(SQLModel, table=True):
     __tablename__ = "consent"
     id: int | None = Field(default=None, primary_key=True)

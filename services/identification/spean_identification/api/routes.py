@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 
 from spean_contracts.fields import CaseId, LocalId
-from spean_identification import caseload, determinations, photos, screenings
+from spean_identification import caseload, determinations, letters, photos, screenings
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AccessAudit, Returnee, Screening
 from spean_identification.api.bulk import HELP as BULK_HELP
@@ -23,6 +23,9 @@ from spean_identification.api.schemas import (
     ConsentOut,
     DeterminationIn,
     DeterminationOut,
+    LetterCheck,
+    LetterCheckIn,
+    LetterIssued,
     PhotoOut,
     ReturneeOut,
     ScreeningIn,
@@ -49,6 +52,12 @@ SharedReader = Annotated[Principal, Depends(require_roles("screener", "determine
 Determiner = Annotated[Principal, Depends(require_roles("determiner"))]
 CoSigner = Annotated[Principal, Depends(require_roles("co-signer"))]
 Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
+# Those a victim may show their identification letter to: police and immigration, the competent authority,
+# courts, and the lawyers and shelters working for the victim.
+LetterChecker = Annotated[
+    Principal,
+    Depends(require_roles("screener", "co-signer", "determiner", "case-worker", "court-clerk", "provider")),
+]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -322,6 +331,38 @@ async def co_sign(case_id: CaseId, request: Request, principal: CoSigner) -> Det
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return await determinations.co_sign(session, runtime, principal, case_id)
+
+
+@router.post(
+    "/cases/{case_id}/letters",
+    status_code=201,
+    response_model=LetterIssued,
+    responses={409: {"description": "`not-identified`: no final determination as a trafficking victim."}},
+)
+async def issue_letter(case_id: CaseId, request: Request, principal: Determiner) -> JSONResponse:
+    """The person's identification letter: a code they carry, printed with their name, that shows a police
+    officer or a court that the competent authority identified them as a trafficking victim, so that they are
+    not punished for acts they were made to commit. Issued again, it replaces the letter before (lost, or
+    taken from the person), which then no longer holds. The code is shown in this answer only."""
+    async with runtime_of(request).sessions() as session, session.begin():
+        issued = await letters.issue(session, principal, case_id)
+    return JSONResponse(issued.model_dump(mode="json"), status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@router.post(
+    "/letters/check",
+    response_model=LetterCheck,
+    responses={
+        404: {"description": "`letter-unknown`: no letter has this code."},
+        410: {"description": "`letter-replaced`: the letter was replaced by a later one (the check is audited)."},
+    },
+)
+async def check_letter(body: LetterCheckIn, request: Request, principal: LetterChecker) -> LetterCheck:
+    """Whether the letter a person shows holds, and the determination it stands for; every check is in the
+    audit trail of the person's screening, with its purpose. The code travels in the body, not the address,
+    so that it stays out of access logs and traces."""
+    async with runtime_of(request).sessions() as session, session.begin():
+        return await letters.check(session, principal, body)
 
 
 @router.post(

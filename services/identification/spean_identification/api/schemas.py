@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from spean_contracts.fields import Happened, LocalId, ProviderId
 from spean_contracts.vocabulary import ConsentPurpose, Continuum, Encounter, ExploitationType, Outcome, Province
+from spean_identification.domain import letters
 from spean_identification.domain.access import MANY_ORGANISATIONS
 from spean_identification.domain.indicators import Indicators
 from spean_identification.domain.person import Person
@@ -162,6 +163,47 @@ class DeterminationOut(BaseModel):
     outcome: Outcome
     status: str
     co_signed_by: str | None
+
+
+class LetterIssued(BaseModel):
+    letter_id: str
+    case_id: str
+    code: str = Field(
+        description="What the person carries, printed on their letter. Shown this once: the service keeps only "
+        "its digest, and a lost code is replaced by issuing the letter again."
+    )
+    issued_at: datetime
+    replaces: list[str] = Field(description="The case's letters this one replaced: they no longer hold.")
+
+
+class LetterCheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(max_length=64, description=f"As printed on the letter: {letters.FORM}.")
+    purpose: str = Field(
+        min_length=5, max_length=200, description="Why the letter is checked (a court case, an arrest); audited."
+    )
+
+    @field_validator("code")
+    @classmethod
+    def _a_code(cls, value: str) -> str:
+        symbols = letters.canonical(value)
+        if symbols is None:
+            raise PydanticCustomError("letter_code", f"a letter's code is {letters.FORM}")
+        return symbols
+
+
+class LetterCheck(BaseModel):
+    """What a letter that holds says: the competent authority's determination, and nothing about the person
+    beyond the pseudonymous case, which a court's outcome names (`POST /court-outcomes` at the registry)."""
+
+    letter_id: str
+    case_id: str
+    outcome: Outcome
+    exploitation_types: list[ExploitationType]
+    determined_by: str = Field(description="The competent authority's agency.")
+    co_signed_by: str | None
+    determined_at: datetime
+    issued_at: datetime
 
 
 ConsentGiver = Literal["person", "guardian"]
