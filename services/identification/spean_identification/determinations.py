@@ -20,9 +20,15 @@ from spean_contracts.vocabulary import Agency, ConsentPurpose, ExploitationType,
 from spean_identification import photos
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import CaseKey, Consent, Determination, Screening
-from spean_identification.api.schemas import ConsentIn, ConsentOut, DeterminationIn, DeterminationOut
+from spean_identification.api.schemas import (
+    ConsentIn,
+    ConsentOut,
+    DeterminationIn,
+    DeterminationOut,
+    DeterminationRead,
+)
 from spean_identification.breaches import tell_breaches
-from spean_identification.domain.access import needs_guardian
+from spean_identification.domain.access import may_read_determination, needs_guardian
 from spean_identification.domain.person import CHILD_UNTIL, Person, day_in_cambodia
 from spean_identification.screenings import audited, contract_agency, new_id, private_of
 from spean_identification.settings import IdentificationSettings
@@ -143,6 +149,33 @@ async def co_sign(session: AsyncSession, runtime: Runtime, principal: Principal,
     screening = await first_screening(session, case_id)
     await runtime.stage(session, *_final_events(determination, screening, datetime.now(UTC)))
     return _answer(determination)
+
+
+async def read(session: AsyncSession, principal: Principal, case_id: str, purpose: str | None) -> DeterminationRead:
+    """The case's determination with its grounds, for a purpose; audited in its first screening's trail either
+    way. A refusal is committed before it is answered."""
+    screening = await first_screening(session, case_id)
+    determination = await session.get(Determination, case_id)
+    if determination is None:
+        raise Problem(404, "Not found", "the case is not determined yet")
+    decision = may_read_determination(
+        agency=principal.agency, roles=principal.roles, purpose=purpose, co_signing_agency=CO_SIGNING_AGENCY
+    )
+    entry = audited(
+        principal, screening.screening_id, datetime.now(UTC), purpose, decision.reason, granted=decision.granted
+    )
+    await audit.append(session, entry)
+    if not decision.granted:
+        await session.commit()
+        status = 400 if "purpose" in decision.reason else 403
+        raise Problem(status, "Read refused", decision.reason, kind="read-refused")
+    return DeterminationRead(
+        **_answer(determination).model_dump(),
+        reasons=determination.reasons,
+        exploitation_types=[ExploitationType(e) for e in determination.exploitation_types],
+        agency=determination.agency,
+        decided_at=determination.decided_at,
+    )
 
 
 async def _still_a_child(

@@ -23,6 +23,7 @@ from spean_identification.api.schemas import (
     ConsentOut,
     DeterminationIn,
     DeterminationOut,
+    DeterminationRead,
     LetterCheck,
     LetterCheckIn,
     LetterIssued,
@@ -51,6 +52,7 @@ Reader = Annotated[Principal, Depends(require_roles("screener", "determiner", "c
 SharedReader = Annotated[Principal, Depends(require_roles("screener", "determiner", "case-worker", "provider"))]
 Determiner = Annotated[Principal, Depends(require_roles("determiner"))]
 CoSigner = Annotated[Principal, Depends(require_roles("co-signer"))]
+DeterminationReader = Annotated[Principal, Depends(require_roles("determiner", "case-worker", "co-signer"))]
 Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 # Those a victim may show their identification letter to: police and immigration, the competent authority,
 # courts, and the lawyers and shelters working for the victim.
@@ -324,6 +326,21 @@ async def determine(
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return await determinations.determine(session, runtime, _settings(request), principal, case_id, body)
+
+
+@router.get(
+    "/cases/{case_id}/determination",
+    response_model=DeterminationRead,
+    responses={400: READ_REFUSED, 404: {"description": "No such case, or it is not determined yet."}},
+)
+async def read_determination(
+    case_id: CaseId, request: Request, principal: DeterminationReader, purpose: ReadPurpose = None
+) -> DeterminationRead:
+    """The case's determination with its grounds: for the competent authority, and for the anti-trafficking
+    police whose co-signature it may await, so that they see what they sign. Read for a purpose, audited
+    either way in the trail of the case's first screening."""
+    async with runtime_of(request).sessions() as session, session.begin():
+        return await determinations.read(session, principal, case_id, purpose)
 
 
 @router.post("/cases/{case_id}/determination/co-signature", response_model=DeterminationOut)

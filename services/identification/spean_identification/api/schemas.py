@@ -165,6 +165,18 @@ class DeterminationOut(BaseModel):
     co_signed_by: str | None
 
 
+class DeterminationRead(DeterminationOut):
+    """A case's determination as the competent authority made it, with its grounds."""
+
+    reasons: list[str] = Field(
+        description="The competent authority's grounds. Empty once the person's data was lawfully erased: "
+        "written in its own words, they may name the person, and went with the rest."
+    )
+    exploitation_types: list[ExploitationType]
+    agency: str = Field(description="The competent authority's agency.")
+    decided_at: datetime
+
+
 class LetterIssued(BaseModel):
     letter_id: str
     case_id: str

@@ -88,6 +88,23 @@ def may_read(
     return Decision(True, "shared by the competent authority without the victim's consent")
 
 
+def may_read_determination(
+    *, agency: str | None, roles: Collection[str], purpose: str | None, co_signing_agency: str
+) -> Decision:
+    """Whether the principal reads a case's determination, its grounds included, for `purpose`: the competent
+    authority and its case workers, and the police whose co-signature it may await, who must see what they
+    sign."""
+    if "determiner" in roles or "case-worker" in roles:
+        reader = "competent authority"
+    elif "co-signer" in roles and agency == co_signing_agency:
+        reader = "co-signing police"
+    else:
+        return Decision(False, "no role that reads determinations")
+    if purpose is None or len(purpose.strip()) < MIN_PURPOSE:
+        return Decision(False, "a purpose of at least five characters is required to read the determination")
+    return Decision(True, f"determination read by the {reader}")
+
+
 def needs_guardian(*, given: bool, by_guardian: bool, screened_as_child: bool) -> bool:
     """Whether a consent is refused unless the person has come of age since their screening: a child's
     consent is a parent's or guardian's to give, not the child's alone. A withdrawal is heard from either:

@@ -12,7 +12,14 @@ from pydantic import ValidationError
 
 from spean_contracts.vocabulary import AgeBand, Country, Sex
 from spean_identification.adapters.crypto import CaseKeys
-from spean_identification.domain.access import ERASED, Grant, LatestConsent, may_read, unless_erased
+from spean_identification.domain.access import (
+    ERASED,
+    Grant,
+    LatestConsent,
+    may_read,
+    may_read_determination,
+    unless_erased,
+)
 from spean_identification.domain.matchkeys import match_keys
 from spean_identification.domain.person import Person, age_band, day_in_cambodia
 from spean_identification.settings import IdentificationSettings
@@ -160,3 +167,26 @@ def test_a_match_key_secret_pasted_wrong_stops_the_service_naming_it(field: str,
     with pytest.raises(ValidationError) as refused:
         IdentificationSettings.model_validate(secrets)
     assert [error["msg"] for error in refused.value.errors() if error["loc"][0] == field] == [f"Value error, {rule}"]
+
+
+@pytest.mark.parametrize(
+    ("agency", "roles", "granted"),
+    [
+        ("MOSVY", {"determiner"}, True),
+        ("MOSVY", {"case-worker"}, True),
+        ("MOI-AHTJP", {"co-signer", "screener"}, True),
+        ("MOI-IMMIGRATION", {"co-signer"}, False),
+        ("MOI-AHTJP", {"screener"}, False),
+        ("MOJ", {"court-clerk"}, False),
+    ],
+)
+def test_a_determination_is_read_by_the_competent_authority_and_the_police_who_co_sign_it(
+    agency: str, roles: set[str], granted: bool
+) -> None:
+    decision = may_read_determination(
+        agency=agency, roles=roles, purpose="before co-signing", co_signing_agency="MOI-AHTJP"
+    )
+    without_purpose = may_read_determination(agency=agency, roles=roles, purpose="  ", co_signing_agency="MOI-AHTJP")
+
+    assert decision.granted is granted
+    assert not without_purpose.granted
