@@ -3,8 +3,12 @@ records, and the deadline scan."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +40,9 @@ from spean_kit import audit
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem, invalid_field
 from spean_kit.service import Runtime
+from spean_kit.workers import Worker
+
+log = logging.getLogger(__name__)
 
 FINAL = "final"
 AWAITING = "awaiting-co-signature"
@@ -92,10 +99,30 @@ def _final_events(determination: Determination, screening: Screening, now: datet
     return events
 
 
+def _sealed(keys: CaseKeys, wrapped: CaseKey | None, case_id: str, reasons: list[str]) -> bytes | None:
+    """The grounds sealed with the case's key; none kept where the person's data was erased, as they would
+    have been erased with it."""
+    return None if wrapped is None else keys.encrypt(wrapped.wrapped_key, case_id, json.dumps(reasons).encode())
+
+
+def _grounds(keys: CaseKeys, wrapped: CaseKey | None, determination: Determination) -> list[str]:
+    """The grounds as written: opened with the case's key, or as an earlier release kept them until the
+    service sealed them."""
+    if determination.sealed_reasons is None:
+        return determination.reasons
+    if wrapped is None:
+        return []
+    opened: list[str] = json.loads(
+        keys.decrypt(wrapped.wrapped_key, determination.case_id, determination.sealed_reasons)
+    )
+    return opened
+
+
 async def determine(
     session: AsyncSession,
     runtime: Runtime,
     settings: IdentificationSettings,
+    keys: CaseKeys,
     principal: Principal,
     case_id: str,
     body: DeterminationIn,
@@ -118,7 +145,8 @@ async def determine(
         case_id=case_id,
         determination_id=new_id("det"),
         outcome=body.outcome,
-        reasons=body.reasons,
+        reasons=[],
+        sealed_reasons=_sealed(keys, await session.get(CaseKey, case_id), case_id, body.reasons),
         exploitation_types=[str(e) for e in body.exploitation_types],
         determined_by=principal.subject,
         agency=principal.agency or "",
@@ -151,7 +179,9 @@ async def co_sign(session: AsyncSession, runtime: Runtime, principal: Principal,
     return _answer(determination)
 
 
-async def read(session: AsyncSession, principal: Principal, case_id: str, purpose: str | None) -> DeterminationRead:
+async def read(
+    session: AsyncSession, keys: CaseKeys, principal: Principal, case_id: str, purpose: str | None
+) -> DeterminationRead:
     """The case's determination with its grounds, for a purpose; audited in its first screening's trail either
     way. A refusal is committed before it is answered."""
     screening = await first_screening(session, case_id)
@@ -171,11 +201,38 @@ async def read(session: AsyncSession, principal: Principal, case_id: str, purpos
         raise Problem(status, "Read refused", decision.reason, kind="read-refused")
     return DeterminationRead(
         **_answer(determination).model_dump(),
-        reasons=determination.reasons,
+        reasons=_grounds(keys, await session.get(CaseKey, case_id), determination),
         exploitation_types=[ExploitationType(e) for e in determination.exploitation_types],
         agency=determination.agency,
         decided_at=determination.decided_at,
     )
+
+
+def sealing_written_grounds(keys: CaseKeys) -> Worker:
+    """A worker that, once per start, seals the grounds an earlier release kept in plain text with their
+    case's key, or empties them where the person's data was erased since."""
+
+    async def seal_written_grounds(runtime: Runtime, stop: asyncio.Event) -> None:
+        async with runtime.sessions() as session, session.begin():
+            # Replicas starting together seal different rows, not the same ones twice.
+            written = (
+                await session.exec(
+                    select(Determination)
+                    .where(col(Determination.sealed_reasons).is_(None))
+                    .where(sa.func.jsonb_array_length(col(Determination.reasons)) > 0)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for determination in written:
+                wrapped = await session.get(CaseKey, determination.case_id)
+                determination.sealed_reasons = _sealed(keys, wrapped, determination.case_id, determination.reasons)
+                determination.reasons = []
+                session.add(determination)
+        if written:
+            log.info("determination grounds kept in plain text are sealed", extra={"sealed": len(written)})
+        await stop.wait()
+
+    return seal_written_grounds
 
 
 async def _still_a_child(

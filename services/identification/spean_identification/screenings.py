@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts.events import PersonalDataErased, ScreeningRecorded
 from spean_contracts.vocabulary import Agency, ConsentPurpose, Continuum, Encounter, Outcome, Province
 from spean_identification.adapters.crypto import CaseKeys
-from spean_identification.adapters.tables import AccessAudit, CaseKey, Consent, Determination, Photo, Screening, Share
+from spean_identification.adapters.tables import AccessAudit, CaseKey, Consent, Photo, Screening, Share
 from spean_identification.api.schemas import PhotoOut, ScreeningIn, ScreeningOut, ScreeningRead
 from spean_identification.domain.access import (
     ERASED,
@@ -352,9 +352,6 @@ async def erase(session: AsyncSession, stage: Stager, principal: Principal, case
     # The key's destruction already leaves the photos unreadable, backups included; the rows go too, as on a
     # withdrawal of consent to images.
     await session.exec(sa.delete(Photo).where(col(Photo.case_id) == case_id))
-    # The determination stays (the case was decided, and a victim's letter still holds), but its grounds,
-    # written in the competent authority's own words, may name the person.
-    await session.exec(sa.update(Determination).where(col(Determination.case_id) == case_id).values(reasons=[]))
     now = datetime.now(UTC)
     for screening_id in (await session.exec(select(Screening.screening_id).where(Screening.case_id == case_id))).all():
         await audit.append(session, audited(principal, screening_id, now, legal_basis, "lawful erasure"))

@@ -88,7 +88,16 @@ class Determination(SQLModel, table=True):
     case_id: str = Field(primary_key=True, max_length=64)
     determination_id: str = Field(max_length=64, unique=True)
     outcome: str = Field(max_length=30)
-    reasons: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    reasons: list[str] = Field(
+        sa_column=Column(JSONB, nullable=False),
+        description="Grounds as an earlier release kept them, in plain text; empty once sealed.",
+    )
+    sealed_reasons: bytes | None = Field(
+        default=None,
+        sa_column=Column(LargeBinary, nullable=True),
+        description="The grounds (a JSON list), sealed with the case's key: written in the competent "
+        "authority's own words, they may name the person. None where the person's data was erased first.",
+    )
     exploitation_types: list[str] = Field(sa_column=Column(JSONB, nullable=False))
     determined_by: str = Field(max_length=64)
     agency: str = Field(max_length=40)

@@ -325,7 +325,9 @@ async def determine(
 ) -> DeterminationOut:
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
-        return await determinations.determine(session, runtime, _settings(request), principal, case_id, body)
+        return await determinations.determine(
+            session, runtime, _settings(request), _keys(request), principal, case_id, body
+        )
 
 
 @router.get(
@@ -340,7 +342,7 @@ async def read_determination(
     police whose co-signature it may await, so that they see what they sign. Read for a purpose, audited
     either way in the trail of the case's first screening."""
     async with runtime_of(request).sessions() as session, session.begin():
-        return await determinations.read(session, principal, case_id, purpose)
+        return await determinations.read(session, _keys(request), principal, case_id, purpose)
 
 
 @router.post("/cases/{case_id}/determination/co-signature", response_model=DeterminationOut)
