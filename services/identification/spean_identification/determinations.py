@@ -208,28 +208,34 @@ async def read(
     )
 
 
-def sealing_written_grounds(keys: CaseKeys) -> Worker:
+def sealing_written_grounds(keys: CaseKeys, *, batch: int = 500) -> Worker:
     """A worker that, once per start, seals the grounds an earlier release kept in plain text with their
-    case's key, or empties them where the person's data was erased since."""
+    case's key (or empties them where the person's data was erased since), `batch` rows to a transaction."""
 
     async def seal_written_grounds(runtime: Runtime, stop: asyncio.Event) -> None:
-        async with runtime.sessions() as session, session.begin():
-            # Replicas starting together seal different rows, not the same ones twice.
-            written = (
-                await session.exec(
-                    select(Determination)
-                    .where(col(Determination.sealed_reasons).is_(None))
-                    .where(sa.func.jsonb_array_length(col(Determination.reasons)) > 0)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            for determination in written:
-                wrapped = await session.get(CaseKey, determination.case_id)
-                determination.sealed_reasons = _sealed(keys, wrapped, determination.case_id, determination.reasons)
-                determination.reasons = []
-                session.add(determination)
-        if written:
-            log.info("determination grounds kept in plain text are sealed", extra={"sealed": len(written)})
+        sealed = 0
+        while not stop.is_set():
+            async with runtime.sessions() as session, session.begin():
+                # Replicas starting together seal different rows, not the same ones twice.
+                written = (
+                    await session.exec(
+                        select(Determination, CaseKey)
+                        .outerjoin(CaseKey, col(CaseKey.case_id) == col(Determination.case_id))
+                        .where(col(Determination.sealed_reasons).is_(None))
+                        .where(sa.func.jsonb_array_length(col(Determination.reasons)) > 0)
+                        .limit(batch)
+                        .with_for_update(of=Determination, skip_locked=True)
+                    )
+                ).all()
+                for determination, wrapped in written:
+                    determination.sealed_reasons = _sealed(keys, wrapped, determination.case_id, determination.reasons)
+                    determination.reasons = []
+                    session.add(determination)
+            sealed += len(written)
+            if len(written) < batch:
+                break
+        if sealed:
+            log.info("determination grounds kept in plain text are sealed", extra={"sealed": sealed})
         await stop.wait()
 
     return seal_written_grounds
