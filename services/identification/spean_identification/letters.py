@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.vocabulary import ExploitationType, Outcome
 from spean_identification.adapters.tables import Determination, Letter
-from spean_identification.api.schemas import LetterCheck, LetterCheckIn, LetterIssued
+from spean_identification.api.schemas import LetterCheck, LetterCheckIn, LetterIssued, LetterListed
 from spean_identification.determinations import FINAL, first_screening
 from spean_identification.domain.letters import digest, new_code
 from spean_identification.screenings import audited, new_id
@@ -59,6 +59,13 @@ async def issue(session: AsyncSession, principal: Principal, case_id: str) -> Le
         issued_at=now,
         replaces=sorted(replaced.scalars()),
     )
+
+
+async def issued(session: AsyncSession, case_id: str) -> list[LetterListed]:
+    """The case's letters, oldest first: the one that holds is the last, unless none is issued."""
+    await first_screening(session, case_id)
+    rows = (await session.exec(select(Letter).where(Letter.case_id == case_id).order_by(col(Letter.issued_at)))).all()
+    return [LetterListed.model_validate(row, from_attributes=True) for row in rows]
 
 
 async def check(session: AsyncSession, principal: Principal, body: LetterCheckIn) -> LetterCheck:

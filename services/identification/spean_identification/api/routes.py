@@ -27,6 +27,7 @@ from spean_identification.api.schemas import (
     LetterCheck,
     LetterCheckIn,
     LetterIssued,
+    LetterListed,
     PhotoOut,
     ReturneeOut,
     ScreeningIn,
@@ -52,6 +53,7 @@ Reader = Annotated[Principal, Depends(require_roles("screener", "determiner", "c
 SharedReader = Annotated[Principal, Depends(require_roles("screener", "determiner", "case-worker", "provider"))]
 Determiner = Annotated[Principal, Depends(require_roles("determiner"))]
 CoSigner = Annotated[Principal, Depends(require_roles("co-signer"))]
+CaseOfficer = Annotated[Principal, Depends(require_roles("determiner", "case-worker"))]
 DeterminationReader = Annotated[Principal, Depends(require_roles("determiner", "case-worker", "co-signer"))]
 Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 # Those a victim may show their identification letter to: police and immigration, the competent authority,
@@ -366,6 +368,13 @@ async def issue_letter(case_id: CaseId, request: Request, principal: Determiner)
     async with runtime_of(request).sessions() as session, session.begin():
         issued = await letters.issue(session, principal, case_id)
     return JSONResponse(issued.model_dump(mode="json"), status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/cases/{case_id}/letters", response_model=list[LetterListed])
+async def list_letters(case_id: CaseId, request: Request, principal: CaseOfficer) -> list[LetterListed]:
+    """The letters issued for the case, oldest first, and whether each still holds; never their codes."""
+    async with runtime_of(request).sessions() as session:
+        return await letters.issued(session, case_id)
 
 
 @router.post(

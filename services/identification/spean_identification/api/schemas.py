@@ -188,6 +188,15 @@ class LetterIssued(BaseModel):
     replaces: list[str] = Field(description="The case's letters this one replaced: they no longer hold.")
 
 
+class LetterListed(BaseModel):
+    """A letter issued for a case, as the competent authority lists them: never its code."""
+
+    letter_id: str
+    issued_at: datetime
+    agency: str = Field(description="The issuing agency.")
+    replaced_at: datetime | None = Field(description="When a later letter replaced it; null while it holds.")
+
+
 class LetterCheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(max_length=64, description=f"As printed on the letter: {letters.FORM}.")

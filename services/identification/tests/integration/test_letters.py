@@ -60,6 +60,8 @@ async def test_a_court_checks_a_victims_letter_and_a_replaced_letter_no_longer_h
         new = await client.post("/letters/check", json={"code": second.json()["code"], **ARREST}, headers=police)
         unknown = await client.post("/letters/check", json={"code": new_code(), **COURT}, headers=court)
         garbled = await client.post("/letters/check", json={"code": "1234-ABCD", **COURT}, headers=court)
+        listed = await client.get(f"/cases/{case_id}/letters", headers=mosvy)
+        listed_by_the_court = await client.get(f"/cases/{case_id}/letters", headers=court)
         trail = await client.get("/audit", params={"screening_id": screening_id}, headers=auth("operations-console"))
 
     assert first.status_code == 201, first.text
@@ -76,6 +78,12 @@ async def test_a_court_checks_a_victims_letter_and_a_replaced_letter_no_longer_h
     assert (old.status_code, old.json()["type"].rsplit(":", 1)[-1]) == (410, "letter-replaced")
     assert "case_id" not in old.json(), "a replaced letter, maybe taken from the person, says nothing of the case"
     assert new.json()["letter_id"] == second.json()["letter_id"]
+    assert [(letter["letter_id"], letter["replaced_at"] is None) for letter in listed.json()] == [
+        (first.json()["letter_id"], False),
+        (second.json()["letter_id"], True),
+    ]
+    assert code not in listed.text
+    assert listed_by_the_court.status_code == 403
     assert (unknown.status_code, unknown.json()["type"].rsplit(":", 1)[-1]) == (404, "letter-unknown")
     assert [(e["path"], e["rule"]) for e in garbled.json()["errors"]] == [("body.code", "letter_code")]
     checks = [(e["agency"], e["purpose"], e["granted"]) for e in trail.json() if "letter" in e["reason"]]
