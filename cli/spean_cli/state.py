@@ -1,6 +1,8 @@
 """Where the command line keeps its sign-in and what it remembers between commands: the current
 token, and the ids the last answers named (`@case`, `@screening`, `@reference`, `@handover`, `@referral`), so a
-walkthrough can chain commands without copying ids by hand. `@today+3` is the date three days on."""
+walkthrough can chain commands without copying ids by hand. `@today+3` is the date three days on. `@letter` is
+the code of the identification letter last issued from this command line: it is kept in this file, readable by
+its owner alone, as the token is."""
 
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ REMEMBERED = {
     "reference": "reference",
     "handover_id": "handover",
     "referral_id": "referral",
+    "code": "letter",
 }
-PLACEHOLDER = re.compile(r"@(case|screening|reference|handover|referral)\b|@today\+(\d+)")
+PLACEHOLDER = re.compile(r"@(case|screening|reference|handover|referral|letter)\b|@today\+(\d+)")
 
 
 @dataclass

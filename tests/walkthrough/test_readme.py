@@ -41,6 +41,7 @@ SPEAN = str(Path(sys.executable).with_name("spean"))
 EXPECTED = {
     "spean screen examples/walkthrough/screening.json": "suggested trafficking-victim",
     "spean photo take": "of metadata dropped",
+    "spean call POST identification /letters/check": "trafficking-victim",
     "spean login --as ngo-shelter/sreymom": "provider",
     "spean case @case": "case.identified",
     "spean case @case --purpose": "/zipkin/traces/",
