@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from spean_contracts.fields import Happened, LocalId, ProviderId
 from spean_contracts.vocabulary import ConsentPurpose, Continuum, Encounter, ExploitationType, Outcome, Province
 from spean_identification.domain import letters
-from spean_identification.domain.access import MANY_ORGANISATIONS
+from spean_identification.domain.access import MANY_ORGANISATIONS, MIN_PURPOSE
 from spean_identification.domain.indicators import Indicators
 from spean_identification.domain.person import Person
 from spean_kit.audit import EntryLinks
@@ -201,8 +201,18 @@ class LetterCheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(max_length=64, description=f"As printed on the letter: {letters.FORM}.")
     purpose: str = Field(
-        min_length=5, max_length=200, description="Why the letter is checked (a court case, an arrest); audited."
+        min_length=MIN_PURPOSE,
+        max_length=200,
+        description="Why the letter is checked (a court case, an arrest), at least five characters; audited.",
     )
+
+    @field_validator("purpose")
+    @classmethod
+    def _a_purpose(cls, value: str) -> str:
+        # Spaces alone say nothing an auditor could hold the reader to.
+        if len(value.strip()) < MIN_PURPOSE:
+            raise PydanticCustomError("purpose_required", "says why, in at least five characters")
+        return value
 
     @field_validator("code")
     @classmethod

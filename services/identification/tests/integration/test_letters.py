@@ -59,7 +59,7 @@ async def test_a_court_checks_a_victims_letter_and_a_replaced_letter_no_longer_h
         old = await client.post("/letters/check", json={"code": code, **ARREST}, headers=police)
         new = await client.post("/letters/check", json={"code": second.json()["code"], **ARREST}, headers=police)
         unknown = await client.post("/letters/check", json={"code": new_code(), **COURT}, headers=court)
-        garbled = await client.post("/letters/check", json={"code": "1234-ABCD", **COURT}, headers=court)
+        garbled = await client.post("/letters/check", json={"code": "1234-ABCD", "purpose": "      "}, headers=court)
         listed = await client.get(f"/cases/{case_id}/letters", headers=mosvy)
         listed_by_the_court = await client.get(f"/cases/{case_id}/letters", headers=court)
         trail = await client.get("/audit", params={"screening_id": screening_id}, headers=auth("operations-console"))
@@ -85,7 +85,10 @@ async def test_a_court_checks_a_victims_letter_and_a_replaced_letter_no_longer_h
     assert code not in listed.text
     assert listed_by_the_court.status_code == 403
     assert (unknown.status_code, unknown.json()["type"].rsplit(":", 1)[-1]) == (404, "letter-unknown")
-    assert [(e["path"], e["rule"]) for e in garbled.json()["errors"]] == [("body.code", "letter_code")]
+    assert [(e["path"], e["rule"]) for e in garbled.json()["errors"]] == [
+        ("body.code", "letter_code"),
+        ("body.purpose", "purpose_required"),
+    ]
     checks = [(e["agency"], e["purpose"], e["granted"]) for e in trail.json() if "letter" in e["reason"]]
     assert checks == [
         ("MOJ", COURT["purpose"], True),
