@@ -62,7 +62,7 @@ async def issue(session: AsyncSession, principal: Principal, case_id: str) -> Le
 
 
 async def issued(session: AsyncSession, case_id: str) -> list[LetterListed]:
-    """The case's letters, oldest first: the one that holds is the last, unless none is issued."""
+    """The case's letters, oldest first: only the last one holds."""
     await first_screening(session, case_id)
     rows = (await session.exec(select(Letter).where(Letter.case_id == case_id).order_by(col(Letter.issued_at)))).all()
     return [LetterListed.model_validate(row, from_attributes=True) for row in rows]
