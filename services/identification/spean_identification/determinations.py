@@ -34,7 +34,7 @@ from spean_identification.api.schemas import (
 from spean_identification.breaches import tell_breaches
 from spean_identification.domain.access import may_read_determination, needs_guardian
 from spean_identification.domain.person import CHILD_UNTIL, Person, day_in_cambodia
-from spean_identification.screenings import audited, contract_agency, new_id, private_of
+from spean_identification.screenings import audited, contract_agency, new_id, private_of, read_refused
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit
 from spean_kit.auth import Forbidden, Principal
@@ -197,8 +197,7 @@ async def read(
     await audit.append(session, entry)
     if not decision.granted:
         await session.commit()
-        status = 400 if "purpose" in decision.reason else 403
-        raise Problem(status, "Read refused", decision.reason, kind="read-refused")
+        raise read_refused(decision)
     return DeterminationRead(
         **_answer(determination).model_dump(),
         reasons=_grounds(keys, await session.get(CaseKey, case_id), determination),

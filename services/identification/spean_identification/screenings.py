@@ -214,8 +214,7 @@ async def opened(
         await session.commit()
         if decision.reason == ERASED:
             raise erased()
-        status = 400 if "purpose" in decision.reason else 403
-        raise Problem(status, "Read refused", decision.reason, kind="read-refused")
+        raise read_refused(decision)
     return Opened(screening, wrapped, sees_photo=rule(photo=True).granted)
 
 
@@ -265,6 +264,12 @@ def audited(
         granted=granted,
         reason=reason,
     )
+
+
+def read_refused(decision: Decision) -> Problem:
+    """The answer to a refused read: 400 for want of a stated purpose, 403 for a reader the rule turns away."""
+    status = 400 if "purpose" in decision.reason else 403
+    return Problem(status, "Read refused", decision.reason, kind="read-refused")
 
 
 async def latest_consent(session: AsyncSession, case_id: str, purpose: ConsentPurpose) -> LatestConsent | None:

@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from spean_contracts.fields import Happened, LocalId, ProviderId
 from spean_contracts.vocabulary import ConsentPurpose, Continuum, Encounter, ExploitationType, Outcome, Province
 from spean_identification.domain import letters
-from spean_identification.domain.access import MANY_ORGANISATIONS, MIN_PURPOSE
+from spean_identification.domain.access import MANY_ORGANISATIONS, MIN_PURPOSE, purpose_stated
 from spean_identification.domain.indicators import Indicators
 from spean_identification.domain.person import Person
 from spean_kit.audit import EntryLinks
@@ -210,7 +210,7 @@ class LetterCheckIn(BaseModel):
     @classmethod
     def _a_purpose(cls, value: str) -> str:
         # Spaces alone say nothing an auditor could hold the reader to.
-        if len(value.strip()) < MIN_PURPOSE:
+        if not purpose_stated(value):
             raise PydanticCustomError("purpose_required", "says why, in at least five characters")
         return value
 

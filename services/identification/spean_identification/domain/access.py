@@ -42,6 +42,11 @@ class Grant:
     includes_photo: bool = False
 
 
+def purpose_stated(purpose: str | None) -> bool:
+    """Whether a reader said why they read: at least five characters besides spaces."""
+    return purpose is not None and len(purpose.strip()) >= MIN_PURPOSE
+
+
 def consent_in_force(consent: LatestConsent | None) -> bool:
     return consent is not None and consent.given
 
@@ -68,7 +73,7 @@ def may_read(
     """Whether the principal reads the person's data (with `photo`, the person's photo) for `purpose`."""
     if not READER_ROLES & set(roles):
         return Decision(False, "no role that reads screenings")
-    if purpose is None or len(purpose.strip()) < MIN_PURPOSE:
+    if not purpose_stated(purpose):
         return Decision(False, "a purpose of at least five characters is required")
     if "determiner" in roles:
         return Decision(True, "competent authority")
@@ -100,7 +105,7 @@ def may_read_determination(
         reader = "co-signing police"
     else:
         return Decision(False, "no role that reads determinations")
-    if purpose is None or len(purpose.strip()) < MIN_PURPOSE:
+    if not purpose_stated(purpose):
         return Decision(False, "a purpose of at least five characters is required to read the determination")
     return Decision(True, f"determination read by the {reader}")
 
