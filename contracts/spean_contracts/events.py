@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from spean_contracts.fields import EventData, LocalId, MatchKey, none, quasi
 from spean_contracts.vocabulary import (
     AgeBand,
+    AgeMethod,
     Agency,
     BorderGate,
     CaseStatus,
@@ -100,6 +101,18 @@ class VulnerablePersonIdentified(Profile):
 
     screening_agency: Agency = none("The agency whose screening started the case.")
     identified_at: datetime = none("When the determination was made.")
+
+
+class AgeAssessed(EventData):
+    """The competent authority assessed the age of a person whose age was in doubt (papers that may be
+    forged, an estimate, a presumption of childhood). From then on the case's age band and whether the person
+    is a child are the assessment's, whatever the screening said, until an assessment replaces it."""
+
+    age_band: AgeBand = quasi("Age band of the assessed age.")
+    is_child: bool = quasi("Under 18 by the assessment.")
+    methods: list[AgeMethod] = none("How the age was assessed.", min_length=1, max_length=4)
+    agency: Agency = none("The assessing agency.")
+    assessed_at: datetime = none("When the assessment was recorded.")
 
 
 class ConsentRecorded(EventData):

@@ -79,6 +79,16 @@ EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
             "identified_at": T,
         },
     ),
+    "identification.age-assessed": (
+        {
+            "case_id": CASE,
+            "age_band": "12-17",
+            "is_child": True,
+            "methods": ["interview", "family-confirmed"],
+            "agency": "MOSVY",
+            "assessed_at": T,
+        },
+    ),
     "identification.consent-recorded": (
         {"case_id": CASE, "purpose": "sharing-agencies", "given": True, "agency": "MOSVY-POIPET-TC", "recorded_at": T},
     ),

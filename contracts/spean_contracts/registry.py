@@ -108,6 +108,7 @@ CATALOGUE: tuple[EventSpec, ...] = (
     _spec("identification.determination-made", e.DeterminationMade, IDENTIFICATION),
     _spec("case.identified", e.CaseIdentified, IDENTIFICATION),
     _spec("identification.vulnerable-person-identified", e.VulnerablePersonIdentified, IDENTIFICATION),
+    _spec("identification.age-assessed", e.AgeAssessed, IDENTIFICATION),
     _spec("identification.consent-recorded", e.ConsentRecorded, IDENTIFICATION),
     _spec("identification.personal-data-erased", e.PersonalDataErased, IDENTIFICATION),
     _spec("identification.deadline-breached", e.IdentificationDeadlineBreached, IDENTIFICATION),

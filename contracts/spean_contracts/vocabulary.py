@@ -199,6 +199,16 @@ class Verdict(StrEnum):
     PENDING = "pending"
 
 
+class AgeMethod(StrEnum):
+    """How an age assessment came to its age: the holistic ones first; a medical examination is the last
+    resort, and no method alone gives more than a range."""
+
+    DOCUMENTS_VERIFIED = "documents-verified"
+    FAMILY_CONFIRMED = "family-confirmed"
+    INTERVIEW = "interview"
+    MEDICAL_EXAMINATION = "medical-examination"
+
+
 class ConsentPurpose(StrEnum):
     SERVICES = "services"
     SHARING_AGENCIES = "sharing-agencies"

@@ -21,9 +21,9 @@ from spean_contracts.events import (
 )
 from spean_contracts.fields import EventData
 from spean_contracts.vocabulary import Agency, ConsentPurpose, ExploitationType, Outcome
-from spean_identification import photos
+from spean_identification import ages, photos
 from spean_identification.adapters.crypto import CaseKeys
-from spean_identification.adapters.tables import CaseKey, Consent, Determination, Screening
+from spean_identification.adapters.tables import AgeAssessment, CaseKey, Consent, Determination, Screening
 from spean_identification.api.schemas import (
     ConsentIn,
     ConsentOut,
@@ -34,7 +34,14 @@ from spean_identification.api.schemas import (
 from spean_identification.breaches import tell_breaches
 from spean_identification.domain.access import may_read_determination, needs_guardian
 from spean_identification.domain.person import CHILD_UNTIL, Person, day_in_cambodia
-from spean_identification.screenings import audited, contract_agency, new_id, private_of, read_refused
+from spean_identification.screenings import (
+    audited,
+    contract_agency,
+    first_screening,
+    new_id,
+    private_of,
+    read_refused,
+)
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit
 from spean_kit.auth import Forbidden, Principal
@@ -50,15 +57,6 @@ CO_SIGNING_AGENCY = "MOI-AHTJP"
 AGE_READ = "age read to tell whether a child's guardian must give the consent"
 
 
-async def first_screening(session: AsyncSession, case_id: str) -> Screening:
-    found = (
-        await session.exec(select(Screening).where(Screening.case_id == case_id).order_by(col(Screening.recorded_at)))
-    ).first()
-    if found is None:
-        raise Problem(404, "Not found", "no such case")
-    return found
-
-
 def _answer(determination: Determination) -> DeterminationOut:
     return DeterminationOut(
         case_id=determination.case_id,
@@ -69,7 +67,9 @@ def _answer(determination: Determination) -> DeterminationOut:
     )
 
 
-def _final_events(determination: Determination, screening: Screening, now: datetime) -> list[EventData]:
+def _final_events(
+    determination: Determination, screening: Screening, assessed: AgeAssessment | None, now: datetime
+) -> list[EventData]:
     exploitation = [ExploitationType(e) for e in determination.exploitation_types]
     events: list[EventData] = [
         DeterminationMade(
@@ -82,13 +82,15 @@ def _final_events(determination: Determination, screening: Screening, now: datet
             determined_at=now,
         )
     ]
+    # An age assessed since the screening is the case's age.
+    aged = assessed or screening
     profile = {
         "case_id": screening.case_id,
         "province": screening.province,
         "sex": screening.sex,
-        "age_band": screening.age_band,
+        "age_band": aged.age_band,
         "nationality": screening.nationality,
-        "is_child": screening.is_child,
+        "is_child": aged.is_child,
         "screening_agency": contract_agency(screening.agency),
         "identified_at": now,
     }
@@ -156,7 +158,7 @@ async def determine(
     session.add(determination)
     await session.flush()
     if determination.status == FINAL:
-        await runtime.stage(session, *_final_events(determination, screening, now))
+        await runtime.stage(session, *_final_events(determination, screening, await ages.latest(session, case_id), now))
     return _answer(determination)
 
 
@@ -175,7 +177,8 @@ async def co_sign(session: AsyncSession, runtime: Runtime, principal: Principal,
     session.add(determination)
     await session.flush()
     screening = await first_screening(session, case_id)
-    await runtime.stage(session, *_final_events(determination, screening, datetime.now(UTC)))
+    assessed = await ages.latest(session, case_id)
+    await runtime.stage(session, *_final_events(determination, screening, assessed, datetime.now(UTC)))
     return _answer(determination)
 
 
@@ -241,18 +244,25 @@ def sealing_written_grounds(keys: CaseKeys, *, batch: int = 500) -> Worker:
 
 
 async def _still_a_child(
-    session: AsyncSession, keys: CaseKeys, principal: Principal, screening: Screening, now: datetime
+    session: AsyncSession,
+    keys: CaseKeys,
+    principal: Principal,
+    screening: Screening,
+    assessment: AgeAssessment | None,
+    now: datetime,
 ) -> bool:
-    """Whether a person screened as a child is a child still: their birth date (or the estimated age) is read
-    for that alone, and the read is audited."""
+    """Whether a person last known a child is a child still: the age assessed, or else their birth date (or the
+    estimated age), is read for that alone, and the read is audited."""
     wrapped = await session.get(CaseKey, screening.case_id)
     if wrapped is None:
-        # Erased: the age at the screening is all that is left to go by.
+        # Erased: the age last known is all that is left to go by.
         return True
+    assessed = None if assessment is None else ages.assessed_age(keys, wrapped.wrapped_key, assessment)
     person = Person.model_validate(private_of(keys, wrapped.wrapped_key, screening)["person"])
     entry = audited(principal, screening.screening_id, now, "who may give consent", AGE_READ)
     await audit.append(session, entry)
-    return person.age_taken_on(day_in_cambodia(now), met_on=day_in_cambodia(screening.encountered_at)) < CHILD_UNTIL
+    met_on = day_in_cambodia(screening.encountered_at)
+    return person.age_taken_on(day_in_cambodia(now), met_on=met_on, assessed=assessed) < CHILD_UNTIL
 
 
 async def record_consent(
@@ -260,10 +270,13 @@ async def record_consent(
 ) -> ConsentOut:
     screening = await first_screening(session, case_id)
     now = datetime.now(UTC)
+    assessment = await ages.latest(session, case_id)
     in_question = needs_guardian(
-        given=body.given, by_guardian=body.given_by == "guardian", screened_as_child=screening.is_child
+        given=body.given,
+        by_guardian=body.given_by == "guardian",
+        known_as_child=(assessment or screening).is_child,
     )
-    if in_question and await _still_a_child(session, keys, principal, screening, now):
+    if in_question and await _still_a_child(session, keys, principal, screening, assessment, now):
         # The age read stays in the audit trail though the consent is refused.
         await session.commit()
         raise invalid_field("body.given_by", "guardian_required", "a child's consent is given by a parent or guardian")

@@ -12,9 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts.vocabulary import ExploitationType, Outcome
 from spean_identification.adapters.tables import Determination, Letter
 from spean_identification.api.schemas import LetterCheck, LetterCheckIn, LetterIssued, LetterListed
-from spean_identification.determinations import FINAL, first_screening
+from spean_identification.determinations import FINAL
 from spean_identification.domain.letters import digest, new_code
-from spean_identification.screenings import audited, new_id
+from spean_identification.screenings import audited, first_screening, new_id
 from spean_kit import audit
 from spean_kit.auth import Principal
 from spean_kit.errors import Problem

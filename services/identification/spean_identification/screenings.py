@@ -163,6 +163,15 @@ def erased() -> Problem:
     return Problem(410, "Erased", "this case's personal data was erased")
 
 
+async def first_screening(session: AsyncSession, case_id: str) -> Screening:
+    found = (
+        await session.exec(select(Screening).where(Screening.case_id == case_id).order_by(col(Screening.recorded_at)))
+    ).first()
+    if found is None:
+        raise Problem(404, "Not found", "no such case")
+    return found
+
+
 async def screening_of(session: AsyncSession, screening_id: str) -> Screening:
     found = await session.get(Screening, screening_id)
     if found is None:

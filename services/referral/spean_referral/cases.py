@@ -1,5 +1,5 @@
-"""What referral learns from the other services: from identification, a case to register and refer, and
-consent as recorded (a person declining services ends the offers still open for them); from
+"""What referral learns from the other services: from identification, a case to register and refer, its age
+as assessed, and consent as recorded (a person declining services ends the offers still open for them); from
 repatriation, that a person cared for here went home."""
 
 from __future__ import annotations
@@ -8,11 +8,12 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col
+from sqlmodel import col, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import CloudEvent
 from spean_contracts.events import (
+    AgeAssessed,
     CaseIdentified,
     CaseRepatriated,
     ConsentRecorded,
@@ -35,6 +36,14 @@ async def on_case_event(session: AsyncSession, event: CloudEvent, stage: Stager)
         await referrals.close_on_departure(session, stage, data)
     elif isinstance(data, CaseIdentified | VulnerablePersonIdentified):
         await open_case(session, data, stage)
+    elif isinstance(data, AgeAssessed):
+        # Providers are matched by age: a person found a child goes to a child's shelter, and one found an adult
+        # leaves a place meant for children.
+        await session.exec(
+            update(ReferralCase)
+            .where(col(ReferralCase.case_id) == data.case_id)
+            .values(age_band=data.age_band, is_child=data.is_child)
+        )
     elif isinstance(data, ConsentRecorded):
         latest = await session.exec(
             insert(ConsentState)

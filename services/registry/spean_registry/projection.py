@@ -117,6 +117,8 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.outcome = Outcome.TRAFFICKING_VICTIM if facts.identified else Outcome.VULNERABLE_PERSON
         if isinstance(data, e.CaseIdentified):
             facts.exploitation_types = [str(t) for t in data.exploitation_types]
+    elif isinstance(data, e.AgeAssessed):
+        facts.age_band, facts.is_child = data.age_band, data.is_child
     elif isinstance(data, e.DeterminationMade):
         facts.outcome = data.outcome
     elif isinstance(data, e.CaseReferred):

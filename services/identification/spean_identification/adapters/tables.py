@@ -106,6 +106,25 @@ class Determination(SQLModel, table=True):
     decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class AgeAssessment(SQLModel, table=True):
+    """The competent authority's assessment of an age in doubt; a case's latest one is its age from then on."""
+
+    __tablename__ = "age_assessment"
+    assessment_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(index=True, max_length=64)
+    age_band: str = Field(max_length=10)
+    is_child: bool = Field(description="Under 18 on the day of the assessment.")
+    methods: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    sealed: bytes = Field(
+        sa_column=Column(LargeBinary, nullable=False),
+        description="The age assessed and the grounds (JSON), sealed with the case's key: an exact age and the "
+        "assessor's words point at the person, and go with the rest of their data at an erasure.",
+    )
+    assessed_by: str = Field(max_length=64, description="The competent authority's subject id (not a name).")
+    agency: str = Field(max_length=40)
+    assessed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class Letter(SQLModel, table=True):
     """An identification letter given to a person determined a trafficking victim. Its code is kept only as a
     digest; a letter issued again replaces the one before, which no longer holds."""

@@ -10,12 +10,14 @@ from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 
 from spean_contracts.fields import CaseId, LocalId
-from spean_identification import caseload, determinations, letters, photos, screenings
+from spean_identification import ages, caseload, determinations, letters, photos, screenings
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AccessAudit, Returnee, Screening
 from spean_identification.api.bulk import HELP as BULK_HELP
 from spean_identification.api.bulk import csv_rows, validate_rows
 from spean_identification.api.schemas import (
+    AgeAssessmentIn,
+    AgeAssessmentOut,
     AuditEntry,
     BulkResult,
     BulkRowResult,
@@ -352,6 +354,25 @@ async def co_sign(case_id: CaseId, request: Request, principal: CoSigner) -> Det
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return await determinations.co_sign(session, runtime, principal, case_id)
+
+
+@router.post(
+    "/cases/{case_id}/age-assessments",
+    status_code=201,
+    response_model=AgeAssessmentOut,
+    responses={410: {"description": "The person's data was erased: there is no one left to assess."}},
+)
+async def assess_age(
+    case_id: CaseId, body: AgeAssessmentIn, request: Request, principal: Determiner
+) -> AgeAssessmentOut:
+    """Settle an age in doubt (papers that may be forged, an estimate, a presumption of childhood): from now on
+    the case's age is the assessed one, growing with the years, whatever the screening said. It decides who
+    gives the person's consents, and the age band and child status every service and the national statistics
+    hold; a later assessment replaces it. The age and the grounds are kept with the person's data; the event
+    carries only the age band and whether the person is a child."""
+    runtime = runtime_of(request)
+    async with runtime.sessions() as session, session.begin():
+        return await ages.assess(session, runtime, _keys(request), principal, case_id, body)
 
 
 @router.post(

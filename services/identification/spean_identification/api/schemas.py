@@ -9,7 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from spean_contracts.fields import Happened, LocalId, ProviderId
-from spean_contracts.vocabulary import ConsentPurpose, Continuum, Encounter, ExploitationType, Outcome, Province
+from spean_contracts.vocabulary import (
+    AgeBand,
+    AgeMethod,
+    ConsentPurpose,
+    Continuum,
+    Encounter,
+    ExploitationType,
+    Outcome,
+    Province,
+)
 from spean_identification.domain import letters
 from spean_identification.domain.access import MANY_ORGANISATIONS, MIN_PURPOSE, purpose_stated
 from spean_identification.domain.indicators import Indicators
@@ -175,6 +184,37 @@ class DeterminationRead(DeterminationOut):
     exploitation_types: list[ExploitationType]
     agency: str = Field(description="The competent authority's agency.")
     decided_at: datetime
+
+
+class AgeAssessmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    age: int = Field(
+        ge=0,
+        le=120,
+        description="The youngest age the assessment supports, in whole years on the day it is recorded: where "
+        "it gives a range, its lower end, so that a doubt goes the child's way.",
+    )
+    methods: list[AgeMethod] = Field(min_length=1, max_length=4, description="How the age was assessed.")
+    reasons: list[str] = Field(
+        min_length=1,
+        max_length=20,
+        description="The grounds, in the assessor's words: kept sealed with the person's data.",
+    )
+
+    @field_validator("methods")
+    @classmethod
+    def _once_each(cls, methods: list[AgeMethod]) -> list[AgeMethod]:
+        return list(dict.fromkeys(methods))
+
+
+class AgeAssessmentOut(BaseModel):
+    assessment_id: str
+    case_id: str
+    age: int
+    age_band: AgeBand
+    is_child: bool = Field(description="Under 18 by the assessment: the case's age from now on.")
+    methods: list[AgeMethod]
+    assessed_at: datetime
 
 
 class LetterIssued(BaseModel):

@@ -110,11 +110,11 @@ def may_read_determination(
     return Decision(True, f"determination read by the {reader}")
 
 
-def needs_guardian(*, given: bool, by_guardian: bool, screened_as_child: bool) -> bool:
-    """Whether a consent is refused unless the person has come of age since their screening: a child's
-    consent is a parent's or guardian's to give, not the child's alone. A withdrawal is heard from either:
-    it only closes the person's data."""
-    return given and not by_guardian and screened_as_child
+def needs_guardian(*, given: bool, by_guardian: bool, known_as_child: bool) -> bool:
+    """Whether a consent is refused unless the person has come of age since they were last known a child (at
+    their screening, or at the assessment of their age): a child's consent is a parent's or guardian's to give,
+    not the child's alone. A withdrawal is heard from either: it only closes the person's data."""
+    return given and not by_guardian and known_as_child
 
 
 def owner_or_authority(*, agency: str | None, roles: Collection[str], owner: str) -> bool:

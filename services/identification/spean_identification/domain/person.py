@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -18,6 +19,18 @@ def day_in_cambodia(moment: datetime) -> date:
     """The day a moment falls on in Cambodia: the same whatever UTC offset it was sent with, and when it
     comes back from the database in UTC."""
     return moment.astimezone(CAMBODIA).date()
+
+
+@dataclass(frozen=True)
+class AssessedAge:
+    """The competent authority's assessment of an age in doubt: the youngest age it supports, on the day it was
+    made. It settles the age from then on, over papers, estimates and presumptions."""
+
+    age: int
+    on: date
+
+    def age_on(self, day: date) -> int:
+        return self.age + whole_years(self.on, day)
 
 
 class Person(BaseModel):
@@ -56,9 +69,12 @@ class Person(BaseModel):
             return self.estimated_age + whole_years(met_on, day)
         return whole_years(self.birth_date, day)
 
-    def age_taken_on(self, day: date, *, met_on: date) -> int:
-        """The age Spean goes by on `day`: the age given, except that a person presumed a child whose age given
-        says adult is taken as 17, the oldest a child can be, on the day they were screened."""
+    def age_taken_on(self, day: date, *, met_on: date, assessed: AssessedAge | None = None) -> int:
+        """The age Spean goes by on `day`: the competent authority's assessment where there is one; otherwise
+        the age given, except that a person presumed a child whose age given says adult is taken as 17, the
+        oldest a child can be, on the day they were screened."""
+        if assessed is not None:
+            return assessed.age_on(day)
         at_screening = self.age_on(met_on, met_on=met_on)
         if self.presumed_child and at_screening >= CHILD_UNTIL:
             return CHILD_UNTIL - 1 + whole_years(met_on, day)

@@ -12,9 +12,15 @@ import asyncpg
 import httpx
 
 from spean_contracts import from_kafka_record, source_of
-from spean_contracts.events import CaseRepatriated, ConsentRecorded, ReferralDeclined, ReferralPersonalDataShared
+from spean_contracts.events import (
+    AgeAssessed,
+    CaseRepatriated,
+    ConsentRecorded,
+    ReferralDeclined,
+    ReferralPersonalDataShared,
+)
 from spean_contracts.registry import REFERRAL
-from spean_contracts.vocabulary import Agency, BorderGate, ConsentPurpose, Country
+from spean_contracts.vocabulary import AgeBand, AgeMethod, Agency, BorderGate, ConsentPurpose, Country
 from spean_local.endpoints import Endpoints
 from spean_referral.app import build
 from spean_referral.settings import ReferralSettings
@@ -107,6 +113,38 @@ async def test_an_identified_child_is_referred_and_followed_to_closure(
         e.data.model_dump()["status"] for e in events if e.type.endswith("stage-changed.v1") and e.subject == case_id
     ]
     assert [str(s) for s in statuses] == ["Active", "FollowUp", "Closed"]
+
+
+async def test_a_person_found_a_child_by_an_age_assessment_is_matched_to_a_childrens_shelter(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody, servers: Endpoints
+) -> None:
+    settings = await referral_settings()
+    mosvy, identification = auth("mosvy-case-system"), source_of("identification", "MOSVY")
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER))
+        case_id = await identify(settings, age_band="18-24", is_child=False)
+        await _opened(client, auth, case_id)
+        as_an_adult = (await client.get(f"/cases/{case_id}/matches", headers=mosvy)).json()
+        found_a_child = AgeAssessed(
+            case_id=case_id,
+            age_band=AgeBand.TEEN,
+            is_child=True,
+            methods=[AgeMethod.FAMILY_CONFIRMED],
+            agency=Agency.MOSVY,
+            assessed_at=datetime.now(UTC),
+        )
+        await publish(servers.kafka_bootstrap, settings.topic_namespace, found_a_child, source=identification)
+
+        async def a_child() -> bool:
+            return bool((await client.get(f"/cases/{case_id}", headers=mosvy)).json()["is_child"])
+
+        await eventually(a_child, what="the case's age as assessed")
+        as_a_child = (await client.get(f"/cases/{case_id}/matches", headers=mosvy)).json()
+
+    def sheltering(matches: list[dict[str, Any]]) -> list[str]:
+        return {m["need"]: [r["provider_id"] for r in m["ranked"]] for m in matches}["shelter"]
+
+    assert (sheltering(as_an_adult), sheltering(as_a_child)) == ([], [SHELTER])
 
 
 async def test_an_adult_man_with_no_shelter_produces_a_service_gap(

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from spean_contracts import from_kafka_record
-from spean_contracts.events import CaseRepatriated
+from spean_contracts.events import AgeAssessed, CaseRepatriated
 from spean_contracts.registry import PROSECUTION
-from spean_contracts.vocabulary import BorderGate, Country
+from spean_contracts.vocabulary import AgeBand, AgeMethod, Agency, BorderGate, Country
 from spean_kit.database import async_url
 from spean_kit.replay import read_topic
 from spean_registry.app import build
@@ -120,6 +120,35 @@ async def test_small_cells_are_suppressed_and_differencing_two_queries_recovers_
         "KH-2,suppressed",
         "total,38",
     ]
+
+
+async def test_persons_whose_age_was_assessed_are_counted_in_the_age_band_assessed(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    settings = await registry_settings(small_cell_threshold=2)
+    _, identified = events
+    cases = [_case() for _ in range(5)]
+    found_children = [
+        AgeAssessed(
+            case_id=case,
+            age_band=AgeBand.TEEN,
+            is_child=True,
+            methods=[AgeMethod.INTERVIEW],
+            agency=Agency.MOSVY,
+            assessed_at=datetime.now(UTC),
+        )
+        for case in cases[:3]
+    ]
+    await publish(
+        settings.kafka_bootstrap, settings.topic_namespace, *(identified(case) for case in cases), *found_children
+    )
+    async with running(build(settings)) as client:
+        await _projected(settings, 8)
+        by_age = (
+            await client.get("/statistics", params={"by": "age_band"}, headers=auth("ncct-statistics-system"))
+        ).json()
+
+    assert {cell["key"]["age_band"]: cell["count"] for cell in by_age["cells"]} == {"12-17": 3, "18-24": 2}
 
 
 def _returned(case_id: str, home: Country) -> CaseRepatriated:

@@ -1,0 +1,82 @@
+"""The competent authority's age assessments: an age in doubt settled, for the consents, the profile of the
+case and the national statistics."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spean_contracts.events import AgeAssessed
+from spean_contracts.vocabulary import AgeBand, AgeMethod
+from spean_identification.adapters.crypto import CaseKeys
+from spean_identification.adapters.tables import AgeAssessment, CaseKey
+from spean_identification.api.schemas import AgeAssessmentIn, AgeAssessmentOut
+from spean_identification.domain.person import CHILD_UNTIL, AssessedAge, age_band, day_in_cambodia
+from spean_identification.screenings import contract_agency, erased, first_screening, new_id
+from spean_kit.auth import Principal
+from spean_kit.service import Runtime
+
+
+async def assess(
+    session: AsyncSession, runtime: Runtime, keys: CaseKeys, principal: Principal, case_id: str, body: AgeAssessmentIn
+) -> AgeAssessmentOut:
+    """Record the case's age as assessed, replacing any assessment before; the event tells the other services
+    the case's new age band and whether the person is a child, never the age."""
+    await first_screening(session, case_id)
+    wrapped = await session.get(CaseKey, case_id)
+    if wrapped is None:
+        raise erased()
+    now = datetime.now(UTC)
+    is_child = body.age < CHILD_UNTIL
+    private = {"age": body.age, "reasons": body.reasons}
+    assessment = AgeAssessment(
+        assessment_id=new_id("age"),
+        case_id=case_id,
+        age_band=age_band(body.age),
+        is_child=is_child,
+        methods=[str(method) for method in body.methods],
+        sealed=keys.encrypt(wrapped.wrapped_key, case_id, json.dumps(private).encode()),
+        assessed_by=principal.subject,
+        agency=principal.agency or "",
+        assessed_at=now,
+    )
+    session.add(assessment)
+    await session.flush()
+    await runtime.stage(
+        session,
+        AgeAssessed(
+            case_id=case_id,
+            age_band=AgeBand(assessment.age_band),
+            is_child=is_child,
+            methods=body.methods,
+            agency=contract_agency(assessment.agency),
+            assessed_at=now,
+        ),
+    )
+    return AgeAssessmentOut(
+        assessment_id=assessment.assessment_id,
+        case_id=case_id,
+        age=body.age,
+        age_band=AgeBand(assessment.age_band),
+        is_child=is_child,
+        methods=[AgeMethod(method) for method in assessment.methods],
+        assessed_at=now,
+    )
+
+
+async def latest(session: AsyncSession, case_id: str) -> AgeAssessment | None:
+    return (
+        await session.exec(
+            select(AgeAssessment)
+            .where(AgeAssessment.case_id == case_id)
+            .order_by(col(AgeAssessment.assessed_at).desc())
+        )
+    ).first()
+
+
+def assessed_age(keys: CaseKeys, wrapped_key: bytes, assessment: AgeAssessment) -> AssessedAge:
+    opened = json.loads(keys.decrypt(wrapped_key, assessment.case_id, assessment.sealed))
+    return AssessedAge(age=int(opened["age"]), on=day_in_cambodia(assessment.assessed_at))
