@@ -40,6 +40,16 @@ class Principal:
         return bool(self.roles & set(roles))
 
 
+def acting_agency(agency: str | None, office: str | None) -> str | None:
+    """The agency a principal acts for: its office (claim `office`, from the agency's own identity provider)
+    where that is one of the agency's units (`MOSVY-POIPET-TC` of `MOSVY`), so that a transit centre's staff
+    are counted as the centre; otherwise the agency the national realm stamped. An office naming anything
+    else (another agency, another agency's unit) is ignored: an agency vouches only for its own units."""
+    if agency and office and office.startswith(f"{agency}-"):
+        return office
+    return agency
+
+
 class Unauthenticated(Problem):
     def __init__(self, detail: str) -> None:
         super().__init__(
@@ -151,7 +161,7 @@ class TokenVerifier:
         roles = claims.get("realm_access", {}).get("roles", [])
         return Principal(
             subject=str(claims["sub"]),
-            agency=claims.get("agency"),
+            agency=acting_agency(claims.get("agency"), claims.get("office")),
             roles=frozenset(str(role) for role in roles),
             client_id=claims.get("azp"),
             issuer=str(claims["iss"]),

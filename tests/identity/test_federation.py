@@ -60,6 +60,26 @@ async def test_an_ngo_worker_carries_the_organisation_her_agency_realm_vouches_f
     assert {"provider", "screener"} <= set(claims["realm_access"]["roles"])
 
 
+async def test_transit_centre_staff_signing_in_at_mosvy_screen_as_the_centre_and_head_office_staff_as_mosvy(
+    user_token: UserTokenFactory, platform: Platform
+) -> None:
+    at_poipet, at_head_office = user_token("mosvy", "kosal"), user_token("mosvy", "channy")
+    agencies = []
+    for token in (at_poipet, at_head_office):
+        staff = {"Authorization": f"Bearer {token}"}
+        screened = await platform.identification.post("/screenings", json=SCREENING, headers=staff)
+        assert screened.status_code == 201, screened.text
+        read = await platform.identification.get(
+            f"/screenings/{screened.json()['screening_id']}", params={"purpose": "record check"}, headers=staff
+        )
+        agencies.append(read.json()["agency"])
+    claims = jwt.decode(at_poipet, options={"verify_signature": False})
+
+    assert agencies == ["MOSVY-POIPET-TC", "MOSVY"]
+    # The national realm still stamps the ministry: the centre is MoSVY's own word for one of its units.
+    assert (claims["agency"], claims["office"]) == ("MOSVY", "MOSVY-POIPET-TC")
+
+
 async def test_a_consul_signs_in_at_mofaic_and_verifies_a_cambodian_found_in_viet_nam_as_mofaic(
     user_token: UserTokenFactory, machine_token: TokenFactory, platform: Platform, countries: InstanceFactory
 ) -> None:

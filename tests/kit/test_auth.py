@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from keycloak import KeycloakAdmin, KeycloakOpenID
 
+from spean_kit.auth import acting_agency
 from spean_local.endpoints import Endpoints
 from tests.kit.conftest import SettingsFactory
 from tests.kit.sample.app import build
@@ -241,3 +242,20 @@ async def test_a_token_shown_while_keycloak_is_out_of_reach_is_answered_503_not_
     assert answer.json()["type"] == "urn:kh:spean:problem:unavailable"
     assert int(answer.headers["retry-after"]) > 0
     assert "www-authenticate" not in answer.headers, "the token is not in doubt: no need to sign in again"
+
+
+@pytest.mark.parametrize(
+    ("agency", "office", "acting"),
+    [
+        ("MOSVY", "MOSVY-POIPET-TC", "MOSVY-POIPET-TC"),
+        ("MOSVY", None, "MOSVY"),
+        ("MOSVY", "MOJ", "MOSVY"),
+        ("MOSVY", "MOI-AHTJP", "MOSVY"),
+        ("MOSVY", "MOSVYX", "MOSVY"),
+        (None, "MOSVY-POIPET-TC", None),
+    ],
+)
+def test_an_office_stands_for_its_agency_only_when_it_is_one_of_the_agencys_units(
+    agency: str | None, office: str | None, acting: str | None
+) -> None:
+    assert acting_agency(agency, office) == acting

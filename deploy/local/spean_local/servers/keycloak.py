@@ -113,15 +113,20 @@ class Keycloak(Server):
 
     def _seed_users(self, admin: KeycloakAdmin) -> None:
         """The demo staff of each agency realm, with generated passwords kept outside git. Safe to
-        repeat: existing users keep their id and get their password and roles set again."""
+        repeat: existing users keep their id and get their password, attributes and roles set again."""
         passwords = self.user_passwords()
         for realm, users in self.demo_users().items():
             admin.change_current_realm(realm)
             for user in users:
-                user_id = admin.get_user_id(user["username"]) or admin.create_user(
-                    {key: user[key] for key in ("username", "firstName", "lastName", "email")}
-                    | {"enabled": True, "emailVerified": True}
-                )
+                # The whole representation: an update without the names would fail the realm's user profile.
+                wanted = {key: user[key] for key in ("username", "firstName", "lastName", "email")} | {
+                    "attributes": user.get("attributes", {})
+                }
+                user_id = admin.get_user_id(user["username"])
+                if user_id is None:
+                    user_id = admin.create_user(wanted | {"enabled": True, "emailVerified": True})
+                else:
+                    admin.update_user(user_id, wanted)
                 admin.set_user_password(user_id, passwords[f"{realm}/{user['username']}"], temporary=False)
                 if user["roles"]:
                     admin.assign_realm_roles(user_id, [admin.get_realm_role(role) for role in user["roles"]])
