@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,9 +14,18 @@ from spean_contracts.events import AgeAssessed
 from spean_contracts.vocabulary import AgeBand, AgeMethod
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AgeAssessment, CaseKey
-from spean_identification.api.schemas import AgeAssessmentIn, AgeAssessmentOut
+from spean_identification.api.schemas import AgeAssessmentIn, AgeAssessmentOut, AgeAssessmentRead
+from spean_identification.domain.access import may_read_age_assessments
 from spean_identification.domain.person import CHILD_UNTIL, AssessedAge, age_band, day_in_cambodia
-from spean_identification.screenings import contract_agency, erased, first_screening, new_id
+from spean_identification.screenings import (
+    audited,
+    contract_agency,
+    erased,
+    first_screening,
+    new_id,
+    read_refused,
+)
+from spean_kit import audit
 from spean_kit.auth import Principal
 from spean_kit.service import Runtime
 
@@ -77,6 +87,50 @@ async def latest(session: AsyncSession, case_id: str) -> AgeAssessment | None:
     ).first()
 
 
+def _opened(keys: CaseKeys, wrapped_key: bytes, assessment: AgeAssessment) -> dict[str, Any]:
+    opened: dict[str, Any] = json.loads(keys.decrypt(wrapped_key, assessment.case_id, assessment.sealed))
+    return opened
+
+
 def assessed_age(keys: CaseKeys, wrapped_key: bytes, assessment: AgeAssessment) -> AssessedAge:
-    opened = json.loads(keys.decrypt(wrapped_key, assessment.case_id, assessment.sealed))
-    return AssessedAge(age=int(opened["age"]), on=day_in_cambodia(assessment.assessed_at))
+    return AssessedAge(
+        age=int(_opened(keys, wrapped_key, assessment)["age"]), on=day_in_cambodia(assessment.assessed_at)
+    )
+
+
+async def read(
+    session: AsyncSession, keys: CaseKeys, principal: Principal, case_id: str, purpose: str | None
+) -> list[AgeAssessmentRead]:
+    """The case's age assessments, oldest first, with their ages and grounds, for a purpose; audited in its first
+    screening's trail either way. A refusal is committed before it is answered."""
+    screening = await first_screening(session, case_id)
+    decision = may_read_age_assessments(roles=principal.roles, purpose=purpose)
+    entry = audited(
+        principal, screening.screening_id, datetime.now(UTC), purpose, decision.reason, granted=decision.granted
+    )
+    await audit.append(session, entry)
+    if not decision.granted:
+        await session.commit()
+        raise read_refused(decision)
+    made = (
+        await session.exec(
+            select(AgeAssessment).where(AgeAssessment.case_id == case_id).order_by(col(AgeAssessment.assessed_at))
+        )
+    ).all()
+    wrapped = await session.get(CaseKey, case_id)
+    return [
+        AgeAssessmentRead(
+            assessment_id=row.assessment_id,
+            case_id=case_id,
+            age_band=AgeBand(row.age_band),
+            is_child=row.is_child,
+            methods=[AgeMethod(method) for method in row.methods],
+            assessed_at=row.assessed_at,
+            assessed_by=row.assessed_by,
+            agency=row.agency,
+            in_force=row is made[-1],
+            # The age and the grounds went with the case's key at an erasure.
+            **({"age": None, "reasons": []} if wrapped is None else _opened(keys, wrapped.wrapped_key, row)),
+        )
+        for row in made
+    ]

@@ -18,6 +18,7 @@ from spean_identification.api.bulk import csv_rows, validate_rows
 from spean_identification.api.schemas import (
     AgeAssessmentIn,
     AgeAssessmentOut,
+    AgeAssessmentRead,
     AuditEntry,
     BulkResult,
     BulkRowResult,
@@ -373,6 +374,21 @@ async def assess_age(
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         return await ages.assess(session, runtime, _keys(request), principal, case_id, body)
+
+
+@router.get(
+    "/cases/{case_id}/age-assessments",
+    response_model=list[AgeAssessmentRead],
+    responses={400: READ_REFUSED, 404: {"description": "No such case."}},
+)
+async def read_age_assessments(
+    case_id: CaseId, request: Request, principal: CaseOfficer, purpose: ReadPurpose = None
+) -> list[AgeAssessmentRead]:
+    """The case's age assessments, oldest first, with the ages and the grounds, and which one is in force: for
+    the competent authority. Read for a purpose, audited either way in the trail of the case's first
+    screening."""
+    async with runtime_of(request).sessions() as session, session.begin():
+        return await ages.read(session, _keys(request), principal, case_id, purpose)
 
 
 @router.post(

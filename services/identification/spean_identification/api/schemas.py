@@ -207,14 +207,31 @@ class AgeAssessmentIn(BaseModel):
         return list(dict.fromkeys(methods))
 
 
-class AgeAssessmentOut(BaseModel):
+class AgeAssessed(BaseModel):
+    """What any age assessment says in the open: the age band, whether a child, how and when assessed."""
+
     assessment_id: str
     case_id: str
-    age: int
     age_band: AgeBand
-    is_child: bool = Field(description="Under 18 by the assessment: the case's age from now on.")
+    is_child: bool = Field(description="Under 18 by the assessment.")
     methods: list[AgeMethod]
     assessed_at: datetime
+
+
+class AgeAssessmentOut(AgeAssessed):
+    age: int
+
+
+class AgeAssessmentRead(AgeAssessed):
+    """An age assessment as the competent authority made it, with its grounds."""
+
+    age: int | None = Field(
+        description="The youngest age the assessment supported; none once the person's data was lawfully erased."
+    )
+    reasons: list[str] = Field(description="The grounds; empty once the person's data was lawfully erased.")
+    assessed_by: str = Field(description="The assessor's subject id (not a name).")
+    agency: str
+    in_force: bool = Field(description="Whether it is the case's latest assessment, the age the case goes by.")
 
 
 class LetterIssued(BaseModel):

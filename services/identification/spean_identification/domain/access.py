@@ -136,3 +136,13 @@ def share_reason(
 def unless_erased(decision: Decision, *, erased: bool) -> Decision:
     """Nobody reads a person whose data was erased; whoever may not read learns nothing of the erasure."""
     return Decision(False, ERASED) if decision.granted and erased else decision
+
+
+def may_read_age_assessments(*, roles: Collection[str], purpose: str | None) -> Decision:
+    """Whether the principal reads a case's age assessments, the ages and the grounds, for `purpose`: the
+    competent authority that makes them and its case workers."""
+    if "determiner" not in roles and "case-worker" not in roles:
+        return Decision(False, "no role that reads age assessments")
+    if not purpose_stated(purpose):
+        return Decision(False, "a purpose of at least five characters is required to read age assessments")
+    return Decision(True, "age assessments read by the competent authority")

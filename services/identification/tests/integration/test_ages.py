@@ -138,3 +138,42 @@ async def test_only_the_competent_authority_assesses_an_age_and_a_bad_assessment
     assert sorted(e["path"] for e in bad.json()["errors"]) == ["body.age", "body.methods"]
     assert unknown.status_code == 404
     assert kept == 0
+
+
+async def test_the_competent_authority_reads_a_cases_assessments_for_a_purpose_and_an_erasure_takes_the_ages(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    centre, mosvy = auth("poipet-tc-system"), auth("mosvy-case-system")
+    first = {"age": 19, "methods": ["interview"], "reasons": ["her account of her schooling"]}
+    second = {"age": 16, "methods": ["documents-verified"], "reasons": [GROUNDS]}
+    async with running(build(settings)) as client:
+        recorded = (
+            await client.post("/screenings", json=_presumed_child(screening, days_ago=3), headers=centre)
+        ).json()
+        case = f"/cases/{recorded['case_id']}"
+        for assessment in (first, second):
+            assert (await client.post(f"{case}/age-assessments", json=assessment, headers=mosvy)).status_code == 201
+        read = await client.get(f"{case}/age-assessments", params={"purpose": "placement review"}, headers=mosvy)
+        without_purpose = await client.get(f"{case}/age-assessments", headers=mosvy)
+        by_the_centre = await client.get(f"{case}/age-assessments", params={"purpose": "curiosity"}, headers=centre)
+        erased = await client.delete(
+            f"{case}/personal-data", params={"legal_basis": "the person's request of 2026-12-01"}, headers=mosvy
+        )
+        after = await client.get(f"{case}/age-assessments", params={"purpose": "statistics check"}, headers=mosvy)
+        trail = await client.get(
+            "/audit", params={"screening_id": recorded["screening_id"]}, headers=auth("operations-console")
+        )
+
+    assert read.status_code == 200, read.text
+    assert [(a["age"], a["age_band"], a["reasons"], a["in_force"]) for a in read.json()] == [
+        (19, "18-24", first["reasons"], False),
+        (16, "12-17", [GROUNDS], True),
+    ]
+    assert read.json()[0]["agency"] == "MOSVY"
+    assert without_purpose.status_code == 400
+    assert by_the_centre.status_code == 403
+    assert erased.status_code == 204, erased.text
+    assert [(a["age"], a["age_band"], a["reasons"]) for a in after.json()] == [(None, "18-24", []), (None, "12-17", [])]
+    reads = [(e["purpose"], e["granted"]) for e in trail.json() if "age assessments" in e["reason"]]
+    assert reads == [("placement review", True), (None, False), ("statistics check", True)]
