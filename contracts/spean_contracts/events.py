@@ -21,6 +21,7 @@ from spean_contracts.vocabulary import (
     ChargeCategory,
     ConsentPurpose,
     Continuum,
+    CorrectionReason,
     Country,
     DeclineReason,
     Encounter,
@@ -75,6 +76,23 @@ class MatchKeysRenewed(EventData):
         "Keyed hashes for linking records of the same person across agencies, under the new secret.", max_length=8
     )
     renewed_at: datetime = none("When the keys were made again.")
+
+
+class ScreeningCorrected(Profile):
+    """The person's data of an earlier screening was corrected (a name mistyped, a birth date read from a
+    verified document): the case's profile and the screening's match keys are the corrected ones, and the keys
+    it was published with before no longer stand for the person. An age assessed by the competent authority
+    still decides the age band and whether the person is a child."""
+
+    screening_id: LocalId = none("The screening corrected.")
+    match_keys: list[MatchKey] = quasi(
+        "Keyed hashes for linking records of the same person, made from the corrected data; they replace the "
+        "case's keys.",
+        max_length=8,
+    )
+    reason: CorrectionReason = none("Why the data was corrected.")
+    agency: Agency = none("The agency that corrected it.")
+    corrected_at: datetime = none("When it was corrected.")
 
 
 class DeterminationMade(EventData):

@@ -43,6 +43,21 @@ EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
             "renewed_at": T,
         },
     ),
+    "identification.screening-corrected": (
+        {
+            "case_id": CASE,
+            "screening_id": "scr-0001-poipet",
+            "province": "KH-1",
+            "sex": "male",
+            "age_band": "18-24",
+            "nationality": "KHM",
+            "is_child": False,
+            "match_keys": ["Qm7rT2vXc9Lk4pW8sZ1nB6yH3dF0aJ5gU2eI7oR9tYw"],
+            "reason": "documents-verified",
+            "agency": "MOSVY-POIPET-TC",
+            "corrected_at": T,
+        },
+    ),
     "identification.determination-made": (
         {
             "case_id": CASE,

@@ -105,6 +105,7 @@ def _spec(name: str, model: type[EventData], topic: Topic) -> EventSpec:
 CATALOGUE: tuple[EventSpec, ...] = (
     _spec("identification.screening-recorded", e.ScreeningRecorded, IDENTIFICATION),
     _spec("identification.match-keys-renewed", e.MatchKeysRenewed, IDENTIFICATION),
+    _spec("identification.screening-corrected", e.ScreeningCorrected, IDENTIFICATION),
     _spec("identification.determination-made", e.DeterminationMade, IDENTIFICATION),
     _spec("case.identified", e.CaseIdentified, IDENTIFICATION),
     _spec("identification.vulnerable-person-identified", e.VulnerablePersonIdentified, IDENTIFICATION),

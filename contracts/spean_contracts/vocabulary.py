@@ -209,6 +209,15 @@ class AgeMethod(StrEnum):
     MEDICAL_EXAMINATION = "medical-examination"
 
 
+class CorrectionReason(StrEnum):
+    """Why a person's data was corrected: a coded reason, never free text, which could name the person."""
+
+    RECORDING_ERROR = "recording-error"
+    DOCUMENTS_VERIFIED = "documents-verified"
+    PERSON_CORRECTED = "person-corrected"
+    IDENTITY_ESTABLISHED = "identity-established"
+
+
 class ConsentPurpose(StrEnum):
     SERVICES = "services"
     SHARING_AGENCIES = "sharing-agencies"

@@ -1,6 +1,6 @@
 """What referral learns from the other services: from identification, a case to register and refer, its age
-as assessed, and consent as recorded (a person declining services ends the offers still open for them); from
-repatriation, that a person cared for here went home."""
+as assessed and its profile as corrected, and consent as recorded (a person declining services ends the offers
+still open for them); from repatriation, that a person cared for here went home."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from spean_contracts.events import (
     CaseRepatriated,
     ConsentRecorded,
     ReferralCaseOpened,
+    ScreeningCorrected,
     ServiceGapRecorded,
     VulnerablePersonIdentified,
 )
@@ -39,10 +40,15 @@ async def on_case_event(session: AsyncSession, event: CloudEvent, stage: Stager)
     elif isinstance(data, AgeAssessed):
         # Providers are matched by age: a person found a child goes to a child's shelter, and one found an adult
         # leaves a place meant for children.
-        await session.exec(
-            update(ReferralCase)
-            .where(col(ReferralCase.case_id) == data.case_id)
-            .values(age_band=data.age_band, is_child=data.is_child)
+        await _profile_changed(session, data.case_id, age_band=data.age_band, is_child=data.is_child)
+    elif isinstance(data, ScreeningCorrected):
+        await _profile_changed(
+            session,
+            data.case_id,
+            sex=data.sex,
+            age_band=data.age_band,
+            nationality=data.nationality,
+            is_child=data.is_child,
         )
     elif isinstance(data, ConsentRecorded):
         latest = await session.exec(
@@ -58,6 +64,11 @@ async def on_case_event(session: AsyncSession, event: CloudEvent, stage: Stager)
         # Only the person's latest word acts: a withdrawal that arrives after a later consent changes nothing.
         if latest.first() is not None and data.purpose == ConsentPurpose.SERVICES and not data.given:
             await referrals.decline_for_the_person(session, stage, data.case_id)
+
+
+async def _profile_changed(session: AsyncSession, case_id: str, **profile: object) -> None:
+    """The profile providers are matched by, as identification now knows it; nothing for a case not opened."""
+    await session.exec(update(ReferralCase).where(col(ReferralCase.case_id) == case_id).values(**profile))
 
 
 async def open_case(session: AsyncSession, data: CaseIdentified | VulnerablePersonIdentified, stage: Stager) -> None:

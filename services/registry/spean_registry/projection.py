@@ -22,9 +22,10 @@ from spean_registry.domain.charges import most_serious
 from spean_registry.domain.linkage import Certainty, national_records, own_record
 
 BREACHES = (e.IdentificationDeadlineBreached, e.ReferralDeadlineBreached, e.RepatriationDeadlineBreached)
-# Events whose match keys link their case: a screening's, and the same screening's made again under a new
-# secret. The keys of an earlier secret are kept: cases not renewed yet still link through them.
-KEYED = (e.ScreeningRecorded, e.MatchKeysRenewed)
+# Events whose match keys link their case: a screening's, the same screening's made again under a new secret,
+# and a corrected screening's. The keys of an earlier secret are kept: cases not renewed yet still link through
+# them. A correction's replace the case's keys.
+KEYED = (e.ScreeningRecorded, e.MatchKeysRenewed, e.ScreeningCorrected)
 
 
 _decided = insert(CourtYear)
@@ -86,6 +87,7 @@ async def project_batch(session: AsyncSession, events: list[CloudEvent], stage: 
     locked = (await session.exec(select(CaseFacts).where(col(CaseFacts.case_id).in_(case_ids)).with_for_update())).all()
     facts = {row.case_id: row for row in locked}
     screenings: list[tuple[str, list[str]]] = []
+    corrected: set[str] = set()
     for event in events:
         if event.subject not in facts:
             facts[event.subject] = CaseFacts(
@@ -94,12 +96,16 @@ async def project_batch(session: AsyncSession, events: list[CloudEvent], stage: 
             session.add(facts[event.subject])
         case = facts[event.subject]
         apply_facts(case, event.data)
+        if isinstance(event.data, e.ScreeningCorrected):
+            # The keys the case was linked by before came from wrong data: the corrected ones replace them all.
+            screenings = [(case_id, keys) for case_id, keys in screenings if case_id != case.case_id]
+            corrected.add(case.case_id)
         if isinstance(event.data, KEYED):
             screenings.append((case.case_id, event.data.match_keys))
     for case in facts.values():
         session.add(case)
     await session.flush()
-    await link(session, screenings)
+    await link(session, screenings, await _unkeyed(session, corrected))
 
 
 def apply_facts(facts: CaseFacts, data: EventData) -> None:
@@ -117,6 +123,9 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.outcome = Outcome.TRAFFICKING_VICTIM if facts.identified else Outcome.VULNERABLE_PERSON
         if isinstance(data, e.CaseIdentified):
             facts.exploitation_types = [str(t) for t in data.exploitation_types]
+    elif isinstance(data, e.ScreeningCorrected):
+        facts.province, facts.sex, facts.age_band = data.province, data.sex, data.age_band
+        facts.nationality, facts.is_child = data.nationality, data.is_child
     elif isinstance(data, e.AgeAssessed):
         facts.age_band, facts.is_child = data.age_band, data.is_child
     elif isinstance(data, e.DeterminationMade):
@@ -135,7 +144,22 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.convicted = Verdict.CONVICTED.value in facts.verdicts.values()
 
 
-async def link(session: AsyncSession, screened: list[tuple[str, list[str]]]) -> None:
+async def _unkeyed(session: AsyncSession, corrected: set[str]) -> set[str]:
+    """Forget the keys of the corrected cases; the other cases that held one of them, whose records must be
+    linked again without them."""
+    if not corrected:
+        return set()
+    await hold_linkage(session)
+    keys_of = select(MatchKey.key).where(among(col(MatchKey.case_id), corrected))
+    sharing = await session.exec(
+        select(MatchKey.case_id).where(col(MatchKey.key).in_(keys_of), sa.not_(among(col(MatchKey.case_id), corrected)))
+    )
+    others = set(sharing.all())
+    await session.execute(sa.delete(MatchKey).where(among(col(MatchKey.case_id), corrected)))
+    return others
+
+
+async def link(session: AsyncSession, screened: list[tuple[str, list[str]]], others: set[str] | None = None) -> None:
     """Link screened cases into their national records.
 
     A record is computed from the whole group of cases connected by shared keys, not from the order
@@ -146,13 +170,14 @@ async def link(session: AsyncSession, screened: list[tuple[str, list[str]]]) -> 
     rewriting them all at every new screening made each batch seconds of the event loop's time.
     """
     rows = [{"key": key, "case_id": case_id} for case_id, keys in screened for key in keys]
-    if not rows:
+    if not rows and not others:
         return
     await hold_linkage(session)
-    await session.execute(insert(MatchKey).on_conflict_do_nothing(), rows)
+    if rows:
+        await session.execute(insert(MatchKey).on_conflict_do_nothing(), rows)
     await session.flush()
     holders: dict[str, Sequence[str]] = {}
-    reached = {case_id for case_id, keys in screened if keys}
+    reached = {case_id for case_id, keys in screened if keys} | (others or set())
     frontier = set(reached)
     while frontier:
         keys_of = select(MatchKey.key).where(among(col(MatchKey.case_id), frontier))

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 
 from spean_contracts.fields import CaseId, LocalId
-from spean_identification import ages, caseload, determinations, letters, photos, screenings
+from spean_identification import ages, caseload, corrections, determinations, letters, photos, screenings
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AccessAudit, Returnee, Screening
 from spean_identification.api.bulk import HELP as BULK_HELP
@@ -31,6 +31,8 @@ from spean_identification.api.schemas import (
     LetterCheckIn,
     LetterIssued,
     LetterListed,
+    PersonCorrected,
+    PersonCorrection,
     PhotoOut,
     ReturneeOut,
     ScreeningIn,
@@ -240,6 +242,27 @@ async def read_screening(
 ) -> ScreeningRead:
     async with runtime_of(request).sessions() as session, session.begin():
         return await screenings.read_screening(session, _keys(request), principal, screening_id, purpose)
+
+
+@router.put(
+    "/screenings/{screening_id}/person",
+    response_model=PersonCorrected,
+    responses={410: {"description": "The case's personal data was erased."}},
+)
+async def correct_person(
+    screening_id: LocalId, body: PersonCorrection, request: Request, principal: Reader
+) -> PersonCorrected:
+    """Correct the person's data as recorded at the screening (a name mistyped, a birth date read from a
+    verified document): the agency that screened them, or the competent authority. The whole `person` is sent
+    and replaces it; the place and the notes stay. The case's profile (sex, nationality, age band, child) and
+    its match keys follow the correction in every service (`identification.screening-corrected`), so that the
+    registry links the person by the corrected data, not the wrong one. An age assessed by the competent
+    authority still decides the age. Audited, with its coded `reason`."""
+    runtime = runtime_of(request)
+    async with runtime.sessions() as session, session.begin():
+        return await corrections.correct(
+            session, runtime, _settings(request), _keys(request), principal, screening_id, body
+        )
 
 
 @router.post("/screenings/{screening_id}/shares", status_code=204)

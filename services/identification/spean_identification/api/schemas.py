@@ -14,10 +14,13 @@ from spean_contracts.vocabulary import (
     AgeMethod,
     ConsentPurpose,
     Continuum,
+    CorrectionReason,
+    Country,
     Encounter,
     ExploitationType,
     Outcome,
     Province,
+    Sex,
 )
 from spean_identification.domain import letters
 from spean_identification.domain.access import MANY_ORGANISATIONS, MIN_PURPOSE, purpose_stated
@@ -75,6 +78,25 @@ class ScreeningListed(ScreeningOut):
         default=None, description="Where the case's determination stands; null while none is made."
     )
     outcome: Outcome | None = Field(default=None, description="The determination's outcome, once made.")
+
+
+class PersonCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    person: Person = Field(description="The person's data as it should have been recorded, whole: it replaces it.")
+    reason: CorrectionReason = Field(description="Why: a coded reason, so that no free text names the person.")
+
+
+class PersonCorrected(BaseModel):
+    """The screening's profile after the correction, as the other services now hold it: pseudonymous."""
+
+    screening_id: str
+    case_id: str
+    sex: Sex
+    age_band: AgeBand
+    nationality: Country
+    is_child: bool = Field(description="Under 18, by an age assessment of the case where one was made.")
+    reason: CorrectionReason
+    corrected_at: datetime
 
 
 class ReturneeOut(BaseModel):

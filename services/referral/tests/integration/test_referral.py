@@ -18,9 +18,20 @@ from spean_contracts.events import (
     ConsentRecorded,
     ReferralDeclined,
     ReferralPersonalDataShared,
+    ScreeningCorrected,
 )
 from spean_contracts.registry import REFERRAL
-from spean_contracts.vocabulary import AgeBand, AgeMethod, Agency, BorderGate, ConsentPurpose, Country
+from spean_contracts.vocabulary import (
+    AgeBand,
+    AgeMethod,
+    Agency,
+    BorderGate,
+    ConsentPurpose,
+    CorrectionReason,
+    Country,
+    Province,
+    Sex,
+)
 from spean_local.endpoints import Endpoints
 from spean_referral.app import build
 from spean_referral.settings import ReferralSettings
@@ -64,6 +75,11 @@ async def _case_for_the_shelter(
     case_id = await identify(settings)
     await _opened(client, auth, case_id)
     return case_id
+
+
+def _sheltering(matches: list[dict[str, Any]]) -> list[str]:
+    """The providers ranked for the case's need of a shelter."""
+    return {m["need"]: [r["provider_id"] for r in m["ranked"]] for m in matches}["shelter"]
 
 
 async def _directory(client: httpx.AsyncClient, auth: Auth, *bodies: dict[str, Any]) -> None:
@@ -141,10 +157,49 @@ async def test_a_person_found_a_child_by_an_age_assessment_is_matched_to_a_child
         await eventually(a_child, what="the case's age as assessed")
         as_a_child = (await client.get(f"/cases/{case_id}/matches", headers=mosvy)).json()
 
-    def sheltering(matches: list[dict[str, Any]]) -> list[str]:
-        return {m["need"]: [r["provider_id"] for r in m["ranked"]] for m in matches}["shelter"]
+    assert (_sheltering(as_an_adult), _sheltering(as_a_child)) == ([], [SHELTER])
 
-    assert (sheltering(as_an_adult), sheltering(as_a_child)) == ([], [SHELTER])
+
+async def test_a_case_whose_screening_was_corrected_is_matched_by_the_corrected_profile(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody, servers: Endpoints
+) -> None:
+    settings = await referral_settings()
+    mosvy = auth("mosvy-case-system")
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER))
+        case_id = await identify(settings)
+        await _opened(client, auth, case_id)
+        as_recorded = (await client.get(f"/cases/{case_id}/matches", headers=mosvy)).json()
+        a_boy = ScreeningCorrected(
+            case_id=case_id,
+            screening_id=f"scr-{case_id.removeprefix('case-')}",
+            province=Province("KH-12"),
+            sex=Sex("male"),
+            age_band=AgeBand.TEEN,
+            nationality=Country.CAMBODIA,
+            is_child=True,
+            match_keys=[],
+            reason=CorrectionReason.RECORDING_ERROR,
+            agency=Agency.NGO,
+            corrected_at=datetime.now(UTC),
+        )
+        await publish(
+            servers.kafka_bootstrap, settings.topic_namespace, a_boy, source=source_of("identification", "NGO")
+        )
+
+        async def matches() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = (await client.get(f"/cases/{case_id}/matches", headers=mosvy)).json()
+            return found
+
+        async def corrected() -> bool:
+            return not _sheltering(await matches())
+
+        await eventually(corrected, what="the case matched by its profile as corrected")
+        excluded = {m["need"]: m["excluded"] for m in await matches()}["shelter"]
+
+    assert _sheltering(as_recorded) == [SHELTER]
+    # The demo shelter takes girls only.
+    assert excluded[SHELTER] == "does not take male clients"
 
 
 async def test_an_adult_man_with_no_shelter_produces_a_service_gap(

@@ -15,9 +15,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from spean_contracts import from_kafka_record
-from spean_contracts.events import AgeAssessed, CaseRepatriated
+from spean_contracts.events import AgeAssessed, CaseRepatriated, ScreeningCorrected
 from spean_contracts.registry import PROSECUTION
-from spean_contracts.vocabulary import AgeBand, AgeMethod, Agency, BorderGate, Country
+from spean_contracts.vocabulary import (
+    AgeBand,
+    AgeMethod,
+    Agency,
+    BorderGate,
+    CorrectionReason,
+    Country,
+    Province,
+    Sex,
+)
 from spean_kit.database import async_url
 from spean_kit.replay import read_topic
 from spean_registry.app import build
@@ -149,6 +158,57 @@ async def test_persons_whose_age_was_assessed_are_counted_in_the_age_band_assess
         ).json()
 
     assert {cell["key"]["age_band"]: cell["count"] for cell in by_age["cells"]} == {"12-17": 3, "18-24": 2}
+
+
+async def test_a_corrected_screening_leaves_the_record_its_wrong_data_linked_it_to_for_the_corrected_ones(
+    registry_settings: Settings, events: Events
+) -> None:
+    settings = await registry_settings()
+    screened, _ = events
+    wrong = [_key("sok dara|1998-04-01"), _key("sok dara|1998")]
+    right = [_key("sok dara|2011-04-01"), _key("sok dara|2011")]
+    adult, mistaken, child = _case(), _case(), _case()
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        screened(adult, wrong, "NGO"),
+        screened(mistaken, wrong, "MOSVY-POIPET-TC"),
+        screened(child, right, "MOI-AHTJP"),
+    )
+    correction = ScreeningCorrected(
+        case_id=mistaken,
+        screening_id=f"scr-{uuid.uuid4().hex}",
+        province=Province("KH-1"),
+        sex=Sex("female"),
+        age_band=AgeBand.TEEN,
+        nationality=Country.CAMBODIA,
+        is_child=True,
+        match_keys=right,
+        reason=CorrectionReason.DOCUMENTS_VERIFIED,
+        agency=Agency.POIPET_TRANSIT_CENTRE,
+        corrected_at=datetime.now(UTC),
+    )
+
+    async def records() -> list[str]:
+        return [
+            await scalar(settings, "SELECT national_record_id FROM case_facts WHERE case_id = :c", c=case)
+            for case in (adult, mistaken, child)
+        ]
+
+    async with running(build(settings)):
+        await _projected(settings, 3)
+        before = await records()
+        await publish(settings.kafka_bootstrap, settings.topic_namespace, correction)
+        await _projected(settings, 4)
+        after = await records()
+        profile = await scalar(settings, "SELECT age_band FROM case_facts WHERE case_id = :c", c=mistaken)
+    live = await _snapshot(settings)
+    await rebuild(settings)
+
+    assert before[0] == before[1] != before[2]
+    assert after[0] != after[1] == after[2]
+    assert profile == "12-17"
+    assert await _snapshot(settings) == live
 
 
 def _returned(case_id: str, home: Country) -> CaseRepatriated:
