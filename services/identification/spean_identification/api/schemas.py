@@ -229,7 +229,7 @@ class AgeAssessmentIn(BaseModel):
         return list(dict.fromkeys(methods))
 
 
-class AgeAssessed(BaseModel):
+class AgeAssessmentFacts(BaseModel):
     """What any age assessment says in the open: the age band, whether a child, how and when assessed."""
 
     assessment_id: str
@@ -240,11 +240,11 @@ class AgeAssessed(BaseModel):
     assessed_at: datetime
 
 
-class AgeAssessmentOut(AgeAssessed):
+class AgeAssessmentOut(AgeAssessmentFacts):
     age: int
 
 
-class AgeAssessmentRead(AgeAssessed):
+class AgeAssessmentRead(AgeAssessmentFacts):
     """An age assessment as the competent authority made it, with its grounds."""
 
     age: int | None = Field(
