@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from spean_identification.adapters.tables import Determination, Screening
+from spean_identification.adapters.tables import AgeAssessment, Determination, Screening
 from spean_identification.api.schemas import ScreeningListed
 from spean_identification.determinations import AWAITING
 from spean_identification.screenings import agency_of
@@ -41,17 +41,24 @@ def caseload(principal: Principal, agency: str | None, awaiting: Awaiting | None
 
 
 async def listed(session: AsyncSession, shown: Sequence[Screening]) -> list[ScreeningListed]:
-    """The page's screenings, each with where its case's determination stands (one query for the page)."""
+    """The page's screenings, each with where its case's determination stands and whether the person is a child
+    as last known (one query each for the page)."""
     cases = [screening.case_id for screening in shown]
     decisions = {
         d.case_id: d
         for d in (await session.exec(select(Determination).where(col(Determination.case_id).in_(cases)))).all()
     }
+    assessed = await session.exec(
+        select(AgeAssessment).where(col(AgeAssessment.case_id).in_(cases)).order_by(col(AgeAssessment.assessed_at))
+    )
+    # In order of assessment: a case's latest is the one kept.
+    child = {assessment.case_id: assessment.is_child for assessment in assessed.all()}
     answers = []
     for screening in shown:
         decision = decisions.get(screening.case_id)
         standing = {"determination": decision.status, "outcome": decision.outcome} if decision else {}
-        answers.append(ScreeningListed.model_validate({**_summary(screening), **standing}))
+        aged = {"is_child": child[screening.case_id]} if screening.case_id in child else {}
+        answers.append(ScreeningListed.model_validate({**_summary(screening), **standing, **aged}))
     return answers
 
 

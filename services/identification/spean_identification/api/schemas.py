@@ -71,7 +71,7 @@ class ScreeningListed(ScreeningOut):
     agency: str
     encounter: Encounter
     province: Province
-    is_child: bool
+    is_child: bool = Field(description="Under 18: as screened, or as the competent authority assessed since.")
     deadline_breached: bool
     recorded_at: datetime
     determination: Literal["awaiting-co-signature", "final"] | None = Field(

@@ -57,6 +57,7 @@ async def test_an_adult_presumed_a_child_is_an_adult_once_assessed_in_consents_a
             headers=mosvy,
         )
         after = await _consents_alone(client, case_id, centre)
+        listed = {s["screening_id"]: s["is_child"] for s in (await client.get("/screenings", headers=centre)).json()}
         await client.post(
             f"/cases/{case_id}/determination",
             json={
@@ -77,6 +78,8 @@ async def test_an_adult_presumed_a_child_is_an_adult_once_assessed_in_consents_a
     answer = assessed.json()
     assert (answer["age"], answer["age_band"], answer["is_child"]) == (24, "18-24", False)
     assert after == 201
+    # The centre's list shows the person as the assessment found them.
+    assert listed == {recorded["screening_id"]: False}
     # Only the consent before the assessment needed the person's age read: the assessment says adult.
     assert [e["reason"] for e in trail.json()] == [AGE_READ]
     events = {r.type: r.data.model_dump(mode="json") for r in (from_kafka_record(r.value, r.headers) for r in records)}
