@@ -40,7 +40,7 @@ from spean_identification.returns import NotReceivable, receivable, returnees
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit
 from spean_kit.auth import Forbidden, Principal
-from spean_kit.errors import Problem
+from spean_kit.errors import Problem, invalid_field
 from spean_kit.outbox import Stager
 from spean_kit.service import Runtime
 
@@ -309,8 +309,27 @@ async def _share_with(session: AsyncSession, screening_id: str, principal: Princ
     ).first()
 
 
+def _named_in_justification(
+    keys: CaseKeys, wrapped: CaseKey | None, screenings: Sequence[Screening], text: str, path: str
+) -> None:
+    """A justification is kept in the audit trail for as long as the trail, erasures included, in plain text for
+    those who account for what was done: it may not name the person it justifies an act on."""
+    if wrapped is None:
+        return
+    for screening in screenings:
+        person = Person.model_validate(private_of(keys, wrapped.wrapped_key, screening)["person"])
+        if person.named_in(text):
+            raise invalid_field(
+                path,
+                "names_the_person",
+                "name the person nowhere in it: it outlives their data",
+                detail="the justification names the person: it is kept in the audit trail after their data is gone",
+            )
+
+
 async def share(
     session: AsyncSession,
+    keys: CaseKeys,
     principal: Principal,
     screening_id: str,
     agency: str,
@@ -330,6 +349,9 @@ async def share(
         raise Problem(409, "Conflict", "no consent to share personal data between agencies", kind="consent-required")
     elif "determiner" not in principal.roles:
         raise Forbidden("only the competent authority may share without the victim's consent")
+    else:
+        wrapped = await session.get(CaseKey, screening.case_id)
+        _named_in_justification(keys, wrapped, [screening], override_reason, "body.consent_override_reason")
     now = datetime.now(UTC)
     values = {
         "shared_by": principal.subject,
@@ -355,19 +377,24 @@ async def share(
     await audit.append(session, audited(principal, screening_id, now, override_reason, reason))
 
 
-async def erase(session: AsyncSession, stage: Stager, principal: Principal, case_id: str, legal_basis: str) -> bool:
+async def erase(
+    session: AsyncSession, keys: CaseKeys, stage: Stager, principal: Principal, case_id: str, legal_basis: str
+) -> bool:
     """A lawful erasure: the case key goes, and with it every copy of the case's personal data held here;
     the event tells the other services holding a copy (repatriation) to erase theirs. The audit trail of
-    each of the case's screenings records who erased it, when, and on what legal basis."""
+    each of the case's screenings records who erased it, when, and on what legal basis, which may not name
+    the person."""
     key = await session.get(CaseKey, case_id)
     if key is None:
         return False
+    screened = (await session.exec(select(Screening).where(Screening.case_id == case_id))).all()
+    _named_in_justification(keys, key, screened, legal_basis, "query.legal_basis")
     await session.delete(key)
     # The key's destruction already leaves the photos unreadable, backups included; the rows go too, as on a
     # withdrawal of consent to images.
     await session.exec(sa.delete(Photo).where(col(Photo.case_id) == case_id))
     now = datetime.now(UTC)
-    for screening_id in (await session.exec(select(Screening.screening_id).where(Screening.case_id == case_id))).all():
-        await audit.append(session, audited(principal, screening_id, now, legal_basis, "lawful erasure"))
+    for screening in screened:
+        await audit.append(session, audited(principal, screening.screening_id, now, legal_basis, "lawful erasure"))
     await stage(session, PersonalDataErased(case_id=case_id, erased_at=now))
     return True

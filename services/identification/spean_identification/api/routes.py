@@ -273,6 +273,7 @@ async def share_screening(screening_id: LocalId, body: ShareIn, request: Request
     async with runtime_of(request).sessions() as session, session.begin():
         await screenings.share(
             session,
+            _keys(request),
             principal,
             screening_id,
             body.agency,
@@ -485,14 +486,20 @@ async def erase_personal_data(
     request: Request,
     principal: Determiner,
     legal_basis: Annotated[
-        str, Query(min_length=10, max_length=200, description="The order or request the erasure answers; audited.")
+        str,
+        Query(
+            min_length=10,
+            max_length=200,
+            description="The order or request the erasure answers; audited, and kept after the erasure, so it may "
+            "not name the person (422 `names_the_person`).",
+        ),
     ],
 ) -> None:
     """Lawful erasure: the case's key is destroyed, so its personal data can never be read again here, and
     the services holding a copy (repatriation) erase theirs. The audit trail names who erased it and why."""
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
-        if not await screenings.erase(session, runtime.stage, principal, case_id, legal_basis):
+        if not await screenings.erase(session, _keys(request), runtime.stage, principal, case_id, legal_basis):
             raise Problem(404, "Not found", "no personal data held for this case")
 
 

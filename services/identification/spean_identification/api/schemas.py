@@ -160,7 +160,9 @@ class ShareIn(BaseModel):
         min_length=20,
         max_length=200,
         description="Only for the competent authority, where the victim has not consented to sharing between "
-        "agencies; kept beside the share and in the audit trail. A later withdrawal of consent still ends the share.",
+        "agencies; kept beside the share and in the audit trail. A later withdrawal of consent still ends the share. "
+        "It may not name the person (their names, birth date, a document's number or a contact as recorded): 422 "
+        "`names_the_person`, since it outlives an erasure of their data.",
     )
     photo: bool = Field(
         default=False,

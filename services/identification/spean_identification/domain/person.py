@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -11,6 +12,8 @@ from spean_contracts.fields import BirthDate, whole_years
 from spean_contracts.vocabulary import AgeBand, Country, Sex
 
 CHILD_UNTIL = 18
+# Fewer digits than a phone number's subscriber part would match dates and counts as often as the number.
+MIN_DIALLED = 6
 # Cambodia keeps UTC+07:00 all year.
 CAMBODIA = timezone(timedelta(hours=7))
 
@@ -61,6 +64,22 @@ class Person(BaseModel):
             raise ValueError("either birth_date or estimated_age is required")
         return self
 
+    def named_in(self, text: str) -> bool:
+        """Whether `text` names the person: one of their names, their birth date, a document's number or a
+        contact's digits written in it, letter case and spacing aside. Only what staff write word for word is
+        caught, not a nickname or a misspelling."""
+        written = _plain(text)
+        digits = re.sub(r"\D", "", text)
+        names = [_plain(name) for name in self.names]
+        numbers = [token for document in self.documents for token in document.split() if _is_number(token)]
+        dialled = [re.sub(r"\D", "", contact) for contact in self.contacts]
+        birth = [self.birth_date.isoformat()] if self.birth_date else []
+        return (
+            any(name and name in written for name in names)
+            or any(_plain(number) in written for number in [*numbers, *birth])
+            or any(len(number) >= MIN_DIALLED and number in digits for number in dialled)
+        )
+
     def age_on(self, day: date, *, met_on: date) -> int:
         """The age on `day` of a person screened on `met_on`: an estimated age is the officer's estimate on
         that day, and grows with the years since, as a birth date's does."""
@@ -79,6 +98,16 @@ class Person(BaseModel):
         if self.presumed_child and at_screening >= CHILD_UNTIL:
             return CHILD_UNTIL - 1 + whole_years(met_on, day)
         return self.age_on(day, met_on=met_on)
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _is_number(token: str) -> bool:
+    """A document number, not a word of its description ("passport"): four characters or more, a digit among
+    them."""
+    return len(token) >= 4 and any(character.isdigit() for character in token)
 
 
 def age_band(age: int) -> AgeBand:

@@ -166,6 +166,41 @@ async def test_an_erased_case_can_no_longer_be_read_and_its_trail_says_who_erase
     assert [from_kafka_record(r.value, r.headers).subject for r in erasures] == [recorded["case_id"]]
 
 
+async def test_a_justification_that_names_the_person_is_refused_before_anything_is_shared_or_erased(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    mosvy = auth("mosvy-case-system")
+    naming = "Sok Dara asked for it at the Poipet transit centre"
+    async with running(build(settings)) as client:
+        recorded = (await client.post("/screenings", json=screening(), headers=auth("moi-case-system"))).json()
+        shared = await client.post(
+            f"/screenings/{recorded['screening_id']}/shares",
+            json={**SHELTER, "consent_override_reason": naming},
+            headers=mosvy,
+        )
+        erased = await client.delete(
+            f"/cases/{recorded['case_id']}/personal-data", params={"legal_basis": naming}, headers=mosvy
+        )
+        read = await client.get(
+            f"/screenings/{recorded['screening_id']}", params={"purpose": "court request"}, headers=mosvy
+        )
+        trail = await client.get(
+            "/audit", params={"screening_id": recorded["screening_id"]}, headers=auth("operations-console")
+        )
+
+    assert [(answer.status_code, answer.json()["errors"][0]["rule"]) for answer in (shared, erased)] == [
+        (422, "names_the_person"),
+        (422, "names_the_person"),
+    ]
+    assert [answer.json()["errors"][0]["path"] for answer in (shared, erased)] == [
+        "body.consent_override_reason",
+        "query.legal_basis",
+    ]
+    assert read.status_code == 200
+    assert naming not in trail.text
+
+
 async def test_consent_is_recorded_per_purpose_and_withdrawable(
     identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
 ) -> None:

@@ -190,3 +190,31 @@ def test_a_determination_is_read_by_the_competent_authority_and_the_police_who_c
 
     assert decision.granted is granted
     assert not without_purpose.granted
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("erasure at the request of SOK  dara, 2026-12-01", True),
+        ("the person's own request of 2026-12-01", False),
+        ("passport N0123456 seen by the court", True),
+        ("the passport was never found", False),
+        ("her brother on +855 12 345 678 cannot take her in", True),
+        ("born 1998-04-01, so the court ordered it", True),
+        ("Phnom Penh court order 123/2026", False),
+    ],
+)
+def test_a_justification_names_the_person_when_it_writes_their_name_birth_date_document_or_contact(
+    text: str, named: bool
+) -> None:
+    person = Person.model_validate(
+        {
+            "names": ["Sok Dara"],
+            "birth_date": "1998-04-01",
+            "sex": "male",
+            "nationality": "KHM",
+            "contacts": ["+855 12 345 678"],
+            "documents": ["passport N0123456"],
+        }
+    )
+    assert person.named_in(text) is named
