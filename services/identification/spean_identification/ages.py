@@ -18,14 +18,12 @@ from spean_identification.api.schemas import AgeAssessmentIn, AgeAssessmentOut, 
 from spean_identification.domain.access import may_read_age_assessments
 from spean_identification.domain.person import CHILD_UNTIL, AssessedAge, age_band, day_in_cambodia
 from spean_identification.screenings import (
-    audited,
+    audited_read,
     contract_agency,
     erased,
     first_screening,
     new_id,
-    read_refused,
 )
-from spean_kit import audit
 from spean_kit.auth import Principal
 from spean_kit.service import Runtime
 
@@ -105,13 +103,7 @@ async def read(
     screening's trail either way. A refusal is committed before it is answered."""
     screening = await first_screening(session, case_id)
     decision = may_read_age_assessments(roles=principal.roles, purpose=purpose)
-    entry = audited(
-        principal, screening.screening_id, datetime.now(UTC), purpose, decision.reason, granted=decision.granted
-    )
-    await audit.append(session, entry)
-    if not decision.granted:
-        await session.commit()
-        raise read_refused(decision)
+    await audited_read(session, principal, screening.screening_id, purpose, decision)
     made = (
         await session.exec(
             select(AgeAssessment).where(AgeAssessment.case_id == case_id).order_by(col(AgeAssessment.assessed_at))

@@ -36,11 +36,11 @@ from spean_identification.domain.access import may_read_determination, needs_gua
 from spean_identification.domain.person import CHILD_UNTIL, Person, day_in_cambodia
 from spean_identification.screenings import (
     audited,
+    audited_read,
     contract_agency,
     first_screening,
     new_id,
     private_of,
-    read_refused,
 )
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit
@@ -194,13 +194,7 @@ async def read(
     decision = may_read_determination(
         agency=principal.agency, roles=principal.roles, purpose=purpose, co_signing_agency=CO_SIGNING_AGENCY
     )
-    entry = audited(
-        principal, screening.screening_id, datetime.now(UTC), purpose, decision.reason, granted=decision.granted
-    )
-    await audit.append(session, entry)
-    if not decision.granted:
-        await session.commit()
-        raise read_refused(decision)
+    await audited_read(session, principal, screening.screening_id, purpose, decision)
     return DeterminationRead(
         **_answer(determination).model_dump(),
         reasons=_grounds(keys, await session.get(CaseKey, case_id), determination),

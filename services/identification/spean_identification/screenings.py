@@ -281,6 +281,18 @@ def read_refused(decision: Decision) -> Problem:
     return Problem(status, "Read refused", decision.reason, kind="read-refused")
 
 
+async def audited_read(
+    session: AsyncSession, principal: Principal, screening_id: str, purpose: str | None, decision: Decision
+) -> None:
+    """A read of a case's record decided: audited in the screening's trail either way, and a refusal committed
+    before it is answered, so that the trail keeps it."""
+    entry = audited(principal, screening_id, datetime.now(UTC), purpose, decision.reason, granted=decision.granted)
+    await audit.append(session, entry)
+    if not decision.granted:
+        await session.commit()
+        raise read_refused(decision)
+
+
 async def latest_consent(session: AsyncSession, case_id: str, purpose: ConsentPurpose) -> LatestConsent | None:
     """The victim's latest word on `purpose`: consent given, or withdrawn."""
     latest = (
