@@ -4,6 +4,7 @@ case and the national statistics."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,14 +76,17 @@ async def assess(
     )
 
 
+async def latest_of(session: AsyncSession, case_ids: Collection[str]) -> dict[str, AgeAssessment]:
+    """Each case's assessment in force, the latest made, for the cases that have one (one query)."""
+    made = await session.exec(
+        select(AgeAssessment).where(col(AgeAssessment.case_id).in_(case_ids)).order_by(col(AgeAssessment.assessed_at))
+    )
+    # In order of assessment: each case's last one written is its latest.
+    return {assessment.case_id: assessment for assessment in made.all()}
+
+
 async def latest(session: AsyncSession, case_id: str) -> AgeAssessment | None:
-    return (
-        await session.exec(
-            select(AgeAssessment)
-            .where(AgeAssessment.case_id == case_id)
-            .order_by(col(AgeAssessment.assessed_at).desc())
-        )
-    ).first()
+    return (await latest_of(session, [case_id])).get(case_id)
 
 
 def _opened(keys: CaseKeys, wrapped_key: bytes, assessment: AgeAssessment) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from spean_identification.adapters.tables import AgeAssessment, Determination, Screening
+from spean_identification import ages
+from spean_identification.adapters.tables import Determination, Screening
 from spean_identification.api.schemas import ScreeningListed
 from spean_identification.determinations import AWAITING
 from spean_identification.screenings import agency_of
@@ -48,16 +49,12 @@ async def listed(session: AsyncSession, shown: Sequence[Screening]) -> list[Scre
         d.case_id: d
         for d in (await session.exec(select(Determination).where(col(Determination.case_id).in_(cases)))).all()
     }
-    assessed = await session.exec(
-        select(AgeAssessment).where(col(AgeAssessment.case_id).in_(cases)).order_by(col(AgeAssessment.assessed_at))
-    )
-    # In order of assessment: a case's latest is the one kept.
-    child = {assessment.case_id: assessment.is_child for assessment in assessed.all()}
+    assessed = await ages.latest_of(session, cases)
     answers = []
     for screening in shown:
         decision = decisions.get(screening.case_id)
         standing = {"determination": decision.status, "outcome": decision.outcome} if decision else {}
-        aged = {"is_child": child[screening.case_id]} if screening.case_id in child else {}
+        aged = {"is_child": assessed[screening.case_id].is_child} if screening.case_id in assessed else {}
         answers.append(ScreeningListed.model_validate({**_summary(screening), **standing, **aged}))
     return answers
 

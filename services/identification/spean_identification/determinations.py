@@ -33,14 +33,14 @@ from spean_identification.api.schemas import (
 )
 from spean_identification.breaches import tell_breaches
 from spean_identification.domain.access import may_read_determination, needs_guardian
-from spean_identification.domain.person import CHILD_UNTIL, Person, day_in_cambodia
+from spean_identification.domain.person import CHILD_UNTIL, day_in_cambodia
 from spean_identification.screenings import (
     audited,
     audited_read,
     contract_agency,
     first_screening,
     new_id,
-    private_of,
+    person_of,
 )
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit
@@ -252,7 +252,7 @@ async def _still_a_child(
         # Erased: the age last known is all that is left to go by.
         return True
     assessed = None if assessment is None else ages.assessed_age(keys, wrapped.wrapped_key, assessment)
-    person = Person.model_validate(private_of(keys, wrapped.wrapped_key, screening)["person"])
+    person = person_of(keys, wrapped.wrapped_key, screening)
     entry = audited(principal, screening.screening_id, now, "who may give consent", AGE_READ)
     await audit.append(session, entry)
     met_on = day_in_cambodia(screening.encountered_at)

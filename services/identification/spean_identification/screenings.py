@@ -233,6 +233,11 @@ def private_of(keys: CaseKeys, wrapped_key: bytes, screening: Screening) -> dict
     return private
 
 
+def person_of(keys: CaseKeys, wrapped_key: bytes, screening: Screening) -> Person:
+    """The person the screening recorded, opened with its case's key."""
+    return Person.model_validate(private_of(keys, wrapped_key, screening)["person"])
+
+
 async def read_screening(
     session: AsyncSession, keys: CaseKeys, principal: Principal, screening_id: str, purpose: str | None
 ) -> ScreeningRead:
@@ -329,8 +334,7 @@ def _named_in_justification(
     if wrapped is None:
         return
     for screening in screenings:
-        person = Person.model_validate(private_of(keys, wrapped.wrapped_key, screening)["person"])
-        if person.named_in(text):
+        if person_of(keys, wrapped.wrapped_key, screening).named_in(text):
             raise invalid_field(
                 path,
                 "names_the_person",
