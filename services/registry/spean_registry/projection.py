@@ -81,7 +81,11 @@ async def project_batch(session: AsyncSession, events: list[CloudEvent], stage: 
     if decisions:
         await session.execute(COURT_YEAR, decisions)
     case_ids = sorted({event.subject for event in events})
-    if any(isinstance(event.data, KEYED) and event.data.match_keys for event in events):
+    # A correction relinks even with no keys: it forgets the ones its case held.
+    if any(
+        isinstance(event.data, e.ScreeningCorrected) or (isinstance(event.data, KEYED) and event.data.match_keys)
+        for event in events
+    ):
         # Before the cases' rows: a replica linking holds the lock and may write any case's row.
         await hold_linkage(session)
     locked = (await session.exec(select(CaseFacts).where(col(CaseFacts.case_id).in_(case_ids)).with_for_update())).all()
@@ -145,21 +149,21 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
 
 
 async def _unkeyed(session: AsyncSession, corrected: set[str]) -> set[str]:
-    """Forget the keys of the corrected cases; the other cases that held one of them, whose records must be
-    linked again without them."""
+    """Forget the keys of the corrected cases; the cases whose records must be linked again without them: the
+    corrected ones and every other that held one of their keys. The caller holds the linkage lock, taken
+    before the cases' rows."""
     if not corrected:
         return set()
-    await hold_linkage(session)
     keys_of = select(MatchKey.key).where(among(col(MatchKey.case_id), corrected))
     sharing = await session.exec(
         select(MatchKey.case_id).where(col(MatchKey.key).in_(keys_of), sa.not_(among(col(MatchKey.case_id), corrected)))
     )
     others = set(sharing.all())
     await session.execute(sa.delete(MatchKey).where(among(col(MatchKey.case_id), corrected)))
-    return others
+    return others | corrected
 
 
-async def link(session: AsyncSession, screened: list[tuple[str, list[str]]], others: set[str] | None = None) -> None:
+async def link(session: AsyncSession, screened: list[tuple[str, list[str]]], relinked: set[str] | None = None) -> None:
     """Link screened cases into their national records.
 
     A record is computed from the whole group of cases connected by shared keys, not from the order
@@ -168,16 +172,17 @@ async def link(session: AsyncSession, screened: list[tuple[str, list[str]]], oth
     screenings of a batch are linked together, in a handful of statements, and only the cases whose
     record or certainty changed are written: a person screened n times is n cases to relink, and
     rewriting them all at every new screening made each batch seconds of the event loop's time.
+    `relinked` are cases linked again though they bring no new key: their keys changed.
     """
     rows = [{"key": key, "case_id": case_id} for case_id, keys in screened for key in keys]
-    if not rows and not others:
+    if not rows and not relinked:
         return
     await hold_linkage(session)
     if rows:
         await session.execute(insert(MatchKey).on_conflict_do_nothing(), rows)
     await session.flush()
     holders: dict[str, Sequence[str]] = {}
-    reached = {case_id for case_id, keys in screened if keys} | (others or set())
+    reached = {case_id for case_id, keys in screened if keys} | (relinked or set())
     frontier = set(reached)
     while frontier:
         keys_of = select(MatchKey.key).where(among(col(MatchKey.case_id), frontier))
@@ -192,5 +197,7 @@ async def link(session: AsyncSession, screened: list[tuple[str, list[str]]], oth
         frontier = {case for _, cases in found for case in cases} - reached
         reached |= frontier
     linked = national_records(holders)
+    # A case left holding no key (corrected into none) stands alone.
+    linked |= {case: (own_record(case), Certainty.CERTAIN) for case in reached - linked.keys()}
     await write_links(session, linked)
     await reapply_decisions(session)

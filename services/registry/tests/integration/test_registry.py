@@ -30,6 +30,7 @@ from spean_contracts.vocabulary import (
 from spean_kit.database import async_url
 from spean_kit.replay import read_topic
 from spean_registry.app import build
+from spean_registry.domain.linkage import own_record
 from spean_registry.projection import link
 from spean_registry.rebuild import rebuild
 from spean_registry.settings import RegistrySettings
@@ -209,6 +210,44 @@ async def test_a_corrected_screening_leaves_the_record_its_wrong_data_linked_it_
     assert after[0] != after[1] == after[2]
     assert profile == "12-17"
     assert await _snapshot(settings) == live
+
+
+async def test_a_screening_corrected_into_no_keys_leaves_the_record_it_was_linked_to(
+    registry_settings: Settings, events: Events
+) -> None:
+    settings = await registry_settings()
+    screened, _ = events
+    keys = [_key("chan sophea|2001-01-01"), _key("chan sophea|2001")]
+    first, mistaken = sorted((_case(), _case()))
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        screened(first, keys, "NGO"),
+        screened(mistaken, keys, "MOI-AHTJP"),
+    )
+    unkeyed = ScreeningCorrected(
+        case_id=mistaken,
+        screening_id=f"scr-{uuid.uuid4().hex}",
+        province=Province("KH-1"),
+        sex=Sex("female"),
+        age_band=AgeBand.YOUNG_ADULT,
+        nationality=Country.CAMBODIA,
+        is_child=False,
+        match_keys=[],
+        reason=CorrectionReason.RECORDING_ERROR,
+        agency=Agency.MOI_POLICE,
+        corrected_at=datetime.now(UTC),
+    )
+    record = "SELECT national_record_id FROM case_facts WHERE case_id = :c"
+    async with running(build(settings)):
+        await _projected(settings, 2)
+        before = await scalar(settings, record, c=mistaken)
+        await publish(settings.kafka_bootstrap, settings.topic_namespace, unkeyed)
+        await _projected(settings, 3)
+        after = await scalar(settings, record, c=mistaken)
+
+    assert before == await scalar(settings, record, c=first)
+    assert after == own_record(mistaken)
 
 
 def _returned(case_id: str, home: Country) -> CaseRepatriated:
