@@ -33,7 +33,15 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from spean_contracts.fields import BirthDate, Instant, LocalId, earliest_today, whole_years
-from spean_contracts.vocabulary import BorderGate, Country, ExploitationType, RefusalReason, Sex, WithdrawalReason
+from spean_contracts.vocabulary import (
+    BorderGate,
+    CorrectionReason,
+    Country,
+    ExploitationType,
+    RefusalReason,
+    Sex,
+    WithdrawalReason,
+)
 
 SPEC: Literal["spean-sop/1"] = "spean-sop/1"
 JWS_TYPE = "spean-sop+jws"
@@ -66,6 +74,9 @@ class Kind(StrEnum):
     Both sides erase the person's data the return request carried."""
     VERIFICATION_INFORMATION = "verification-information"
     """D answers O's verification request with what it asked for: personal data, erased with the person's."""
+    IDENTITY_CORRECTION = "identity-correction"
+    """D corrects the person's data its return request carried, while O has not yet given its verification
+    result: O verifies the corrected person. Personal data, erased with the person's."""
 
 
 STEP: Mapping[Kind, int] = {
@@ -80,6 +91,7 @@ STEP: Mapping[Kind, int] = {
     Kind.FEEDBACK: 11,
     Kind.WITHDRAWAL: 4,
     Kind.VERIFICATION_INFORMATION: 5,
+    Kind.IDENTITY_CORRECTION: 4,
 }
 SENDER: Mapping[Kind, Role] = {
     Kind.RETURN_REQUEST: Role.DESTINATION,
@@ -93,6 +105,7 @@ SENDER: Mapping[Kind, Role] = {
     Kind.FEEDBACK: Role.ORIGIN,
     Kind.WITHDRAWAL: Role.DESTINATION,
     Kind.VERIFICATION_INFORMATION: Role.DESTINATION,
+    Kind.IDENTITY_CORRECTION: Role.DESTINATION,
 }
 
 
@@ -154,6 +167,16 @@ class ReturnRequest(_Exact):
 
 
 Need = Literal["photo", "statement", "family-contact", "documents"]
+
+
+class IdentityCorrection(_Exact):
+    """The whole corrected person, replacing the one the return request carried, with the consent under which
+    it crosses (a guardian's, if the correction makes the person a child) and why it was corrected (a code,
+    never free text about the person)."""
+
+    person: Person
+    consent: Consent
+    reason: CorrectionReason
 
 
 class VerificationRequest(_Exact):
@@ -272,8 +295,9 @@ BODY: Mapping[Kind, type[_Exact]] = {
     Kind.FEEDBACK: Feedback,
     Kind.WITHDRAWAL: Withdrawal,
     Kind.VERIFICATION_INFORMATION: VerificationInformation,
+    Kind.IDENTITY_CORRECTION: IdentityCorrection,
 }
-PERSONAL_KINDS = frozenset({Kind.RETURN_REQUEST, Kind.VERIFICATION_INFORMATION})
+PERSONAL_KINDS = frozenset({Kind.RETURN_REQUEST, Kind.VERIFICATION_INFORMATION, Kind.IDENTITY_CORRECTION})
 """Kinds whose body carries the person's data: erased with the person's, their digest kept for the chain."""
 BATCH_KINDS = frozenset({Kind.HANDOVER_PROPOSAL, Kind.HANDOVER_MINUTES, Kind.RETURN_CERTIFICATE})
 """Kinds that may name many cases: one handover, one gate, one date, signed once as a whole."""

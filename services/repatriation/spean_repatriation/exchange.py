@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,6 +29,7 @@ from spean_contracts.sop import (
     STEP,
     CaseLink,
     ErrorDocument,
+    IdentityCorrection,
     Kind,
     Message,
     ProtocolFault,
@@ -190,6 +191,10 @@ def _check_rules(message: Message, rows: Sequence[Repatriation], counterpart: Co
     body = message.body
     if message.kind is Kind.RETURN_REQUEST:
         check_child_consent(rows[0].is_child, body["consent"]["given_by"])
+    if message.kind is Kind.IDENTITY_CORRECTION:
+        if rows[0].sealed_person is None:
+            raise StepRefused(Reason.STEP_NOT_ALLOWED, "the person's data was erased: nothing more of them crosses")
+        check_child_consent(body["person"]["is_child"], body["consent"]["given_by"])
     if message.kind is Kind.VERIFICATION_INFORMATION and body.get("photo") is not None:
         check_child_consent(rows[0].is_child, body["photo"]["consent"]["given_by"])
     if message.kind is Kind.ACCEPTANCE:
@@ -260,6 +265,8 @@ async def _apply(
             row.verification_due_at = add_working_days(
                 message.sent_at, counterpart.verification_working_days, counterpart.holidays
             )
+        if message.kind is Kind.IDENTITY_CORRECTION:
+            _correct(row, message.typed_body(), exchange)
         if message.kind is Kind.HANDOVER_PROPOSAL:
             proposal = message.typed_body()
             row.handover_id, row.border_gate, row.handover_date = (
@@ -274,6 +281,16 @@ async def _apply(
     if staged:
         await stage(session, *staged)
     await session.flush()
+
+
+def _correct(row: Repatriation, correction: IdentityCorrection, exchange: Exchange) -> None:
+    """Both sides hold the corrected person in place of the one the request carried; the request's signed
+    copy stays, erased with the person's data."""
+    row.is_child = correction.person.is_child
+    row.sealed_person = exchange.sealer.seal(correction.person.model_dump_json().encode(), row.reference)
+    if row.role == Role.DESTINATION:
+        row.consent_recorded_at = correction.consent.recorded_at
+        row.identity_changed_at = None
 
 
 async def stored_messages(session: AsyncSession, exchange: Exchange, row: Repatriation, kind: Kind) -> list[Message]:
@@ -291,6 +308,22 @@ async def stored_messages(session: AsyncSession, exchange: Exchange, row: Repatr
         for message_id, sealed in stored
         if sealed is not None
     ]
+
+
+async def identity_sent_at(session: AsyncSession, row: Repatriation) -> datetime:
+    """When the person as the counterpart holds them was signed: the return request, or its latest identity
+    correction."""
+    sent = (
+        await session.exec(
+            select(func.max(SopMessage.sent_at))
+            .join(ChainLink, col(ChainLink.message_id) == col(SopMessage.message_id))
+            .where(
+                ChainLink.reference == row.reference,
+                col(SopMessage.kind).in_([Kind.RETURN_REQUEST.value, Kind.IDENTITY_CORRECTION.value]),
+            )
+        )
+    ).one()
+    return sent or row.created_at
 
 
 async def _check_asked(session: AsyncSession, exchange: Exchange, message: Message, row: Repatriation) -> None:
@@ -317,7 +350,7 @@ async def _forget(session: AsyncSession, rows: Sequence[Repatriation]) -> None:
 
 async def _erase_person(session: AsyncSession, rows: Sequence[Repatriation]) -> None:
     """The sealed person, and the signed messages that carried their data (the return request, any
-    verification information), whose digests stay so that the chain still verifies."""
+    verification information or identity correction), whose digests stay so that the chain still verifies."""
     for row in rows:
         row.sealed_person = None
         session.add(row)

@@ -6,7 +6,9 @@ taken after the withdrawal goes on. A lawful erasure of the case's personal data
 copies too: those of returns from this country, and that of a return to it whose person identification
 screened on arrival (the screening continues the return's case). That screening at the transit centre is
 the reception of SOP step 9: a return certified here moves on to `received` by itself, and one whose
-certificate is recorded after the screening moves on with the certificate."""
+certificate is recorded after the screening moves on with the certificate. A correction of the person's
+data, or an age assessed otherwise than a return request says, marks the case's returns still awaiting the
+counterpart's verification, so that the officer sends it the corrected person."""
 
 from __future__ import annotations
 
@@ -16,17 +18,30 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import CloudEvent
-from spean_contracts.events import ConsentRecorded, PersonalDataErased, ScreeningRecorded
+from spean_contracts.events import (
+    AgeAssessed,
+    ConsentRecorded,
+    PersonalDataErased,
+    ScreeningCorrected,
+    ScreeningRecorded,
+)
 from spean_contracts.sop import Role, Withdrawal
 from spean_contracts.vocabulary import ConsentPurpose, Encounter, WithdrawalReason
 from spean_kit.consumer import Handler
 from spean_kit.outbox import Stager
 from spean_repatriation.adapters.tables import Repatriation
-from spean_repatriation.domain.procedure import BEFORE_HANDOVER, LocalStep, State, local_step
-from spean_repatriation.exchange import Exchange, erase, locked, withdraw
+from spean_repatriation.domain.procedure import (
+    AWAITING_VERIFICATION,
+    BEFORE_HANDOVER,
+    LocalStep,
+    State,
+    local_step,
+)
+from spean_repatriation.exchange import Exchange, erase, identity_sent_at, locked, withdraw
 
 WITHDRAWN = Withdrawal(reason=WithdrawalReason.CONSENT_WITHDRAWN)
 GOING = [state.value for state in BEFORE_HANDOVER]
+AWAITING = [state.value for state in AWAITING_VERIFICATION]
 
 
 def follow_identification(exchange: Exchange) -> Handler:
@@ -44,6 +59,15 @@ def follow_identification(exchange: Exchange) -> Handler:
         elif isinstance(data, PersonalDataErased):
             for row in (await _returns(session, data.case_id, roles=tuple(Role))).values():
                 await erase(session, stage, exchange, row, now=datetime.now(UTC))
+        elif isinstance(data, ScreeningCorrected | AgeAssessed):
+            changed = data.corrected_at if isinstance(data, ScreeningCorrected) else data.assessed_at
+            for row in (await _returns(session, data.case_id, AWAITING)).values():
+                # A change the person sent across already took in (this event came late) is no news.
+                if (isinstance(data, ScreeningCorrected) or row.is_child != data.is_child) and changed > (
+                    row.identity_changed_at or await identity_sent_at(session, row)
+                ):
+                    row.identity_changed_at = changed
+                    session.add(row)
         elif (
             isinstance(data, ConsentRecorded) and not data.given and data.purpose == ConsentPurpose.SHARING_CROSS_BORDER
         ):

@@ -47,6 +47,13 @@ class Repatriation(SQLModel, table=True):
         description="When the transit centre screened the returned person, if before the return certificate "
         "(origin side): the certificate then finds her already received.",
     )
+    identity_changed_at: datetime | None = Field(
+        default=None,
+        sa_column=_when(nullable=True),
+        description="When identification corrected the person's data, or assessed their age otherwise than the "
+        "return request says, after the request was signed (destination side): what the counterpart verifies may "
+        "be wrong. Cleared by the identity correction sent for it.",
+    )
     created_at: datetime = Field(sa_column=_when())
     updated_at: datetime = Field(sa_column=_when())
 

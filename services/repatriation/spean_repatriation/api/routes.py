@@ -23,6 +23,7 @@ from spean_contracts.sop import (
     Feedback,
     HandoverMinutes,
     HandoverProposal,
+    IdentityCorrection,
     Kind,
     Person,
     Photo,
@@ -49,6 +50,7 @@ from spean_repatriation.api.schemas import (
     HandoverOut,
     MessageOut,
     MinutesIn,
+    PersonCorrectionIn,
     PersonReadOut,
     RepatriationOut,
     ReturnRequestIn,
@@ -186,12 +188,23 @@ LISTED = Keyset((col(Repatriation.created_at), col(Repatriation.reference)))
 
 @router.get("/repatriations", response_model=list[RepatriationOut], responses={200: {"headers": PAGED_HEADERS}})
 async def list_repatriations(
-    request: Request, response: Response, reader: Reader, page: PageOf, state: Annotated[State | None, Query()] = None
+    request: Request,
+    response: Response,
+    reader: Reader,
+    page: PageOf,
+    state: Annotated[State | None, Query()] = None,
+    identity_changed: Annotated[
+        bool | None,
+        Query(description="`true`: only the returns whose person identification changed since it was sent across."),
+    ] = None,
 ) -> list[RepatriationOut]:
     """Returns in the order they began, a page at a time (follow the `Link` header), in one state if asked."""
     query = select(Repatriation)
     if state is not None:
         query = query.where(Repatriation.state == state.value)
+    if identity_changed is not None:
+        changed = col(Repatriation.identity_changed_at)
+        query = query.where(changed.is_not(None) if identity_changed else changed.is_(None))
     async with runtime_of(request).sessions() as session:
         return await _outs(session, await LISTED.read(session, query, page, request, response))
 
@@ -209,7 +222,8 @@ async def read_person(
     officer: Officer,
     purpose: Annotated[str, Query(min_length=5, max_length=200, description="Why the data is read; audited.")],
 ) -> dict[str, Any]:
-    """The minimum personal data exchanged for this return; every read is recorded with its purpose."""
+    """The minimum personal data exchanged for this return, as last corrected; every read is recorded with its
+    purpose."""
     runtime, exchange = runtime_of(request), _exchange(request)
     async with runtime.sessions() as session, session.begin():
         row = await _read_of_person(session, reference, officer, purpose)
@@ -243,6 +257,30 @@ async def _read_of_person(session: AsyncSession, reference: str, officer: Princi
             410, "Erased", "the person's data was erased here: the return was withdrawn, or the data lawfully erased"
         )
     return row
+
+
+@router.put(
+    "/repatriations/{reference}/person",
+    response_model=RepatriationOut,
+    responses={
+        409: {
+            "description": "`sop-step-not-allowed`: the counterpart has given its verification result (withdraw the "
+            "return and ask again), or the person's data was erased; `sop-safeguards-missing`: a child's "
+            "data on the child's own consent, not a guardian's."
+        }
+    },
+)
+async def correct_person(
+    reference: LocalId, body: PersonCorrectionIn, request: Request, officer: Officer
+) -> RepatriationOut:
+    """Destination country, until the counterpart gives its verification result: the person's data the
+    return request carried was wrong (a name mistyped, a birth date read from a verified document). The
+    whole corrected person crosses, and the counterpart verifies it instead."""
+    correction = IdentityCorrection(
+        person=body.person, consent=Consent.model_validate(body.consent.model_dump()), reason=body.reason
+    )
+    await _act(request, Kind.IDENTITY_CORRECTION, [reference], correction)
+    return await _show(request, reference)
 
 
 READS = Keyset((col(PersonRead.id),))

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from spean_contracts.fields import CaseId, Happened, LocalId
 from spean_contracts.sop import Consent, Person, VerificationInformation
-from spean_contracts.vocabulary import BorderGate, Country, ExploitationType
+from spean_contracts.vocabulary import BorderGate, CorrectionReason, Country, ExploitationType
 from spean_kit.audit import EntryLinks
 
 
@@ -33,6 +33,15 @@ class ReturnRequestIn(_In):
         "(`given_by: guardian`).",
     )
     exploitation_types: list[ExploitationType] = Field(min_length=1, max_length=6)
+
+
+class PersonCorrectionIn(_In):
+    person: Person = Field(description="The whole corrected person, replacing the one the return request carried.")
+    consent: ConsentIn = Field(
+        description="The consent under which the corrected data crosses; a parent's or guardian's if the person "
+        "is a child."
+    )
+    reason: CorrectionReason
 
 
 class HandoverIn(_In):
@@ -87,6 +96,12 @@ class RepatriationOut(BaseModel):
     border_gate: str | None
     handover_date: date | None
     verification_due_at: datetime | None
+    identity_changed_at: datetime | None = Field(
+        description="When identification corrected the person's data, or assessed their age otherwise than the "
+        "request says, after the person was sent across (destination side): the counterpart may be verifying "
+        "the wrong person. Send the corrected person (`PUT /repatriations/{reference}/person`) while it "
+        "verifies; that clears it."
+    )
     messages: list[MessageOut] = []
 
 

@@ -58,6 +58,9 @@ ALLOWED: Mapping[Kind, tuple[State | None, ...]] = {
     Kind.WITHDRAWAL: BEFORE_HANDOVER,
     # What O asked for while verifying, in as many answers as D needs to gather it.
     Kind.VERIFICATION_INFORMATION: (State.VERIFYING,),
+    # Once O has given its result, it verified the person as they were: a correction would come too late, and
+    # D withdraws the return and asks again.
+    Kind.IDENTITY_CORRECTION: AWAITING_VERIFICATION,
 }
 LOCAL: Mapping[LocalStep, tuple[State, State]] = {
     LocalStep.RECEPTION: (State.CERTIFIED, State.RECEIVED),
@@ -99,6 +102,9 @@ def next_state(state: State | None, kind: Kind, body: Mapping[str, Any], *, send
             return State.CLOSED
         case Kind.WITHDRAWAL:
             return State.WITHDRAWN
+        case Kind.IDENTITY_CORRECTION:
+            # It leaves the case where it was (requested or verifying): O verifies the corrected person.
+            return State.VERIFYING if state is State.VERIFYING else State.REQUESTED
 
 
 def check_child_safeguards(is_child: bool, acceptance: Mapping[str, Any]) -> None:

@@ -60,6 +60,11 @@ def test_the_whole_procedure_in_order() -> None:
         (State.REQUESTED, Kind.VERIFICATION_INFORMATION, D),
         (State.VERIFIED, Kind.VERIFICATION_INFORMATION, D),
         (State.VERIFYING, Kind.VERIFICATION_INFORMATION, ORIGIN),
+        # A correction comes before O's verification result, and from D.
+        (State.VERIFIED, Kind.IDENTITY_CORRECTION, D),
+        (State.NOT_VERIFIED, Kind.IDENTITY_CORRECTION, D),
+        (State.ACCEPTED, Kind.IDENTITY_CORRECTION, D),
+        (State.VERIFYING, Kind.IDENTITY_CORRECTION, ORIGIN),
     ],
 )
 def test_a_step_out_of_place_or_from_the_wrong_side_is_refused(state: State | None, kind: Kind, sender: Role) -> None:
@@ -79,6 +84,11 @@ def test_the_destination_country_may_withdraw_a_return_until_the_handover(state:
 def test_the_destination_may_answer_a_verification_request_more_than_once_while_verifying() -> None:
     answered = next_state(State.VERIFYING, Kind.VERIFICATION_INFORMATION, {"statement": "..."}, sender=D)
     assert next_state(answered, Kind.VERIFICATION_INFORMATION, {"statement": "..."}, sender=D) is State.VERIFYING
+
+
+@pytest.mark.parametrize("state", [State.REQUESTED, State.VERIFYING])
+def test_a_correction_of_the_person_leaves_the_verification_where_it_was(state: State) -> None:
+    assert next_state(state, Kind.IDENTITY_CORRECTION, {"reason": "recording-error"}, sender=D) is state
 
 
 def test_an_unverified_person_can_only_be_refused() -> None:

@@ -1,0 +1,155 @@
+"""A person's data the return request carried, found wrong while the origin country verifies it, is
+corrected across the border: the origin country then verifies the corrected person. Identification's own
+corrections mark the returns whose person the counterpart holds out of date."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from spean_contracts.events import AgeAssessed, PersonalDataErased, ScreeningCorrected
+from spean_contracts.vocabulary import AgeBand, AgeMethod, Agency, CorrectionReason, Country, Province, Sex
+from spean_local.endpoints import Endpoints
+from tests.support.app import eventually
+from tests.support.kafka import publish
+from tests.support.repatriation import CONSENT, Instance, InstanceFactory, person, return_request
+from tests.support.telemetry import TelemetrySink
+
+PURPOSE = {"purpose": "verify the person's identity"}
+GUARDIAN = {**CONSENT, "given_by": "guardian"}
+RIGHT_NAME = "Nguyen Thi Corrected"
+
+
+async def ask(kh: Instance) -> tuple[str, str]:
+    """Cambodia asks Viet Nam to take a person back: the case id and the return's reference."""
+    asked = return_request(origin="VNM", claimed_nationality="VNM")
+    answer = await kh.api.post("/repatriations", json=asked, headers=kh.officer)
+    assert answer.status_code == 201, answer.text
+    return asked["case_id"], answer.json()["reference"]
+
+
+def correction(consent: dict[str, str] = CONSENT, **person_overrides: object) -> dict[str, object]:
+    return {
+        "person": person(claimed_nationality="VNM", **person_overrides),
+        "consent": consent,
+        "reason": "documents-verified",
+    }
+
+
+async def test_a_corrected_person_crosses_and_is_verified_instead_until_the_verification_result(
+    countries: InstanceFactory, telemetry_sink: TelemetrySink
+) -> None:
+    kh, vn = await countries(span_exporters=(telemetry_sink.spans,))
+    _, reference = await ask(kh)
+    await vn.reached(reference, "requested")
+    corrected = f"/repatriations/{reference}/person"
+
+    named = await kh.api.put(corrected, json=correction(names=[RIGHT_NAME]), headers=kh.officer)
+    assert named.status_code == 200, named.text
+    # Documents show her 16: a child, whose data crosses on a guardian's consent only.
+    sixteen = (datetime.now(UTC) - timedelta(days=16 * 365 + 100)).date().isoformat()
+    on_her_word = await kh.api.put(
+        corrected, json=correction(names=[RIGHT_NAME], birth_date=sixteen, is_child=True), headers=kh.officer
+    )
+    a_child = await kh.api.put(
+        corrected,
+        json=correction(GUARDIAN, names=[RIGHT_NAME], birth_date=sixteen, is_child=True),
+        headers=kh.officer,
+    )
+    assert a_child.status_code == 200, a_child.text
+    from_origin = await vn.api.put(corrected, json=correction(), headers=vn.officer)
+
+    async def both_crossed() -> bool:
+        kinds = [m["kind"] for m in (await vn.show(reference))["messages"]]
+        return kinds.count("identity-correction") == 2
+
+    await eventually(both_crossed, what="both corrections received in Viet Nam")
+    read_there = await vn.api.get(corrected, params=PURPOSE, headers=vn.officer)
+    shown_there = await vn.show(reference)
+    # Viet Nam verifies the corrected person: a child's return now needs the child's safeguards.
+    verified = await vn.api.post(
+        f"/repatriations/{reference}/verification-result",
+        json={"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True},
+        headers=vn.officer,
+    )
+    assert verified.status_code == 200, verified.text
+    await kh.reached(reference, "verified")
+    too_late = await kh.api.put(corrected, json=correction(GUARDIAN, names=["Another Name"]), headers=kh.officer)
+    as_an_adult = await vn.api.post(
+        f"/repatriations/{reference}/acceptance", json={"travel_document_issued": True}, headers=vn.officer
+    )
+
+    assert (on_her_word.status_code, on_her_word.json()["type"].rsplit(":", 1)[-1]) == (409, "sop-safeguards-missing")
+    assert from_origin.status_code == 409
+    assert read_there.json()["names"] == [RIGHT_NAME]
+    assert (read_there.json()["birth_date"], read_there.json()["is_child"]) == (sixteen, True)
+    assert (shown_there["state"], shown_there["is_child"]) == ("requested", True)
+    assert (too_late.status_code, too_late.json()["type"].rsplit(":", 1)[-1]) == (409, "sop-step-not-allowed")
+    assert (as_an_adult.status_code, as_an_adult.json()["type"].rsplit(":", 1)[-1]) == (409, "sop-safeguards-missing")
+    assert telemetry_sink.leaks([kh.app, vn.app], (RIGHT_NAME, sixteen)) == []
+
+
+def assessed_a_child(case_id: str, at: datetime) -> AgeAssessed:
+    return AgeAssessed(
+        case_id=case_id,
+        age_band=AgeBand.TEEN,
+        is_child=True,
+        methods=[AgeMethod.DOCUMENTS_VERIFIED],
+        agency=Agency.MOSVY,
+        assessed_at=at,
+    )
+
+
+async def test_identifications_correction_marks_the_return_until_the_corrected_person_is_sent(
+    countries: InstanceFactory, servers: Endpoints
+) -> None:
+    kh, vn = await countries()
+    case_id, reference = await ask(kh)
+    _, untouched = await ask(kh)
+    await vn.reached(reference, "requested")
+    assessed_at = datetime.now(UTC)
+    await publish(servers.kafka_bootstrap, kh.settings.topic_namespace, assessed_a_child(case_id, assessed_at))
+
+    async def marked() -> bool:
+        return (await kh.show(reference))["identity_changed_at"] is not None
+
+    await eventually(marked, what="the return marked by MoSVY's age assessment")
+    marked_list = await kh.api.get("/repatriations", params={"identity_changed": "true"}, headers=kh.officer)
+    mark = (await kh.show(reference))["identity_changed_at"]
+    sixteen = (datetime.now(UTC) - timedelta(days=16 * 365 + 100)).date().isoformat()
+    sent = await kh.api.put(
+        f"/repatriations/{reference}/person",
+        json=correction(GUARDIAN, birth_date=sixteen, is_child=True),
+        headers=kh.officer,
+    )
+    assert sent.status_code == 200, sent.text
+    # Identification's correction of before the person was sent across comes late, and an assessment agrees
+    # with what was sent: neither is news. The erasure after them shows they were read.
+    late = ScreeningCorrected(
+        case_id=case_id,
+        screening_id=f"scr-{uuid.uuid4().hex}",
+        province=Province("KH-12"),
+        sex=Sex("female"),
+        age_band=AgeBand.TEEN,
+        nationality=Country.VIET_NAM,
+        is_child=True,
+        match_keys=[],
+        reason=CorrectionReason.DOCUMENTS_VERIFIED,
+        agency=Agency.MOSVY,
+        corrected_at=assessed_at,
+    )
+    agreeing = assessed_a_child(case_id, datetime.now(UTC))
+    erased = PersonalDataErased(case_id=case_id, erased_at=datetime.now(UTC))
+    await publish(servers.kafka_bootstrap, kh.settings.topic_namespace, late, agreeing, erased)
+
+    async def erased_here() -> bool:
+        read = await kh.api.get(f"/repatriations/{reference}/person", params=PURPOSE, headers=kh.officer)
+        return read.status_code == 410
+
+    await eventually(erased_here, what="the erasure after the late correction")
+
+    assert datetime.fromisoformat(mark) == assessed_at
+    assert [r["reference"] for r in marked_list.json()] == [reference]
+    assert sent.json()["identity_changed_at"] is None
+    assert (await kh.show(reference))["identity_changed_at"] is None
+    assert (await kh.show(untouched))["identity_changed_at"] is None
