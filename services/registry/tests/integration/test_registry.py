@@ -161,6 +161,23 @@ async def test_persons_whose_age_was_assessed_are_counted_in_the_age_band_assess
     assert {cell["key"]["age_band"]: cell["count"] for cell in by_age["cells"]} == {"12-17": 3, "18-24": 2}
 
 
+def _corrected(case_id: str, keys: list[str], *, child: bool, reason: CorrectionReason) -> ScreeningCorrected:
+    """A Cambodian woman's screening corrected: a teenager's or a young adult's, linked by `keys`."""
+    return ScreeningCorrected(
+        case_id=case_id,
+        screening_id=f"scr-{uuid.uuid4().hex}",
+        province=Province("KH-1"),
+        sex=Sex("female"),
+        age_band=AgeBand.TEEN if child else AgeBand.YOUNG_ADULT,
+        nationality=Country.CAMBODIA,
+        is_child=child,
+        match_keys=keys,
+        reason=reason,
+        agency=Agency.MOSVY,
+        corrected_at=datetime.now(UTC),
+    )
+
+
 async def test_a_corrected_screening_leaves_the_record_its_wrong_data_linked_it_to_for_the_corrected_ones(
     registry_settings: Settings, events: Events
 ) -> None:
@@ -176,19 +193,7 @@ async def test_a_corrected_screening_leaves_the_record_its_wrong_data_linked_it_
         screened(mistaken, wrong, "MOSVY-POIPET-TC"),
         screened(child, right, "MOI-AHTJP"),
     )
-    correction = ScreeningCorrected(
-        case_id=mistaken,
-        screening_id=f"scr-{uuid.uuid4().hex}",
-        province=Province("KH-1"),
-        sex=Sex("female"),
-        age_band=AgeBand.TEEN,
-        nationality=Country.CAMBODIA,
-        is_child=True,
-        match_keys=right,
-        reason=CorrectionReason.DOCUMENTS_VERIFIED,
-        agency=Agency.POIPET_TRANSIT_CENTRE,
-        corrected_at=datetime.now(UTC),
-    )
+    correction = _corrected(mistaken, right, child=True, reason=CorrectionReason.DOCUMENTS_VERIFIED)
 
     async def records() -> list[str]:
         return [
@@ -225,19 +230,7 @@ async def test_a_screening_corrected_into_no_keys_leaves_the_record_it_was_linke
         screened(first, keys, "NGO"),
         screened(mistaken, keys, "MOI-AHTJP"),
     )
-    unkeyed = ScreeningCorrected(
-        case_id=mistaken,
-        screening_id=f"scr-{uuid.uuid4().hex}",
-        province=Province("KH-1"),
-        sex=Sex("female"),
-        age_band=AgeBand.YOUNG_ADULT,
-        nationality=Country.CAMBODIA,
-        is_child=False,
-        match_keys=[],
-        reason=CorrectionReason.RECORDING_ERROR,
-        agency=Agency.MOI_POLICE,
-        corrected_at=datetime.now(UTC),
-    )
+    unkeyed = _corrected(mistaken, [], child=False, reason=CorrectionReason.RECORDING_ERROR)
     record = "SELECT national_record_id FROM case_facts WHERE case_id = :c"
     async with running(build(settings)):
         await _projected(settings, 2)
