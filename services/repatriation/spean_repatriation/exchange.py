@@ -32,6 +32,7 @@ from spean_contracts.sop import (
     IdentityCorrection,
     Kind,
     Message,
+    Person,
     ProtocolFault,
     Reason,
     Receipt,
@@ -426,6 +427,33 @@ async def request_return(
     )
     await send(session, stage, exchange, Kind.RETURN_REQUEST, [row], request, now=now)
     return row
+
+
+async def correct(
+    session: AsyncSession,
+    stage: Stager,
+    exchange: Exchange,
+    row: Repatriation,
+    correction: IdentityCorrection,
+    *,
+    now: datetime,
+) -> None:
+    """The destination country corrects the person it sent across. Sent again (an officer's retry), with
+    the counterpart already holding that person on that consent and nothing changed in identification since,
+    it is not sent twice."""
+    held = (
+        None
+        if row.sealed_person is None
+        else Person.model_validate_json(exchange.sealer.open(row.sealed_person, row.reference))
+    )
+    if (
+        row.role == Role.DESTINATION
+        and held == correction.person
+        and row.consent_recorded_at == correction.consent.recorded_at
+        and row.identity_changed_at is None
+    ):
+        return
+    await send(session, stage, exchange, Kind.IDENTITY_CORRECTION, [row], correction, now=now)
 
 
 async def withdraw(

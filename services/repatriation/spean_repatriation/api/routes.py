@@ -275,11 +275,17 @@ async def correct_person(
 ) -> RepatriationOut:
     """Destination country, until the counterpart gives its verification result: the person's data the
     return request carried was wrong (a name mistyped, a birth date read from a verified document). The
-    whole corrected person crosses, and the counterpart verifies it instead."""
+    whole corrected person crosses, and the counterpart verifies it instead. Sent again, it is not sent twice."""
     correction = IdentityCorrection(
         person=body.person, consent=Consent.model_validate(body.consent.model_dump()), reason=body.reason
     )
-    await _act(request, Kind.IDENTITY_CORRECTION, [reference], correction)
+    runtime = runtime_of(request)
+    try:
+        async with runtime.sessions() as session, session.begin():
+            (row,) = await _cases(session, [reference])
+            await sop.correct(session, runtime.stage, _exchange(request), row, correction, now=datetime.now(UTC))
+    except (StepRefused, ProtocolFault) as refused:
+        raise _refused(refused) from None
     return await _show(request, reference)
 
 

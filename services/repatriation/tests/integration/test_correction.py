@@ -57,6 +57,11 @@ async def test_a_corrected_person_crosses_and_is_verified_instead_until_the_veri
         headers=kh.officer,
     )
     assert a_child.status_code == 200, a_child.text
+    retried = await kh.api.put(
+        corrected,
+        json=correction(GUARDIAN, names=[RIGHT_NAME], birth_date=sixteen, is_child=True),
+        headers=kh.officer,
+    )
     from_origin = await vn.api.put(corrected, json=correction(), headers=vn.officer)
 
     async def both_crossed() -> bool:
@@ -81,6 +86,8 @@ async def test_a_corrected_person_crosses_and_is_verified_instead_until_the_veri
 
     assert (on_her_word.status_code, on_her_word.json()["type"].rsplit(":", 1)[-1]) == (409, "sop-safeguards-missing")
     assert from_origin.status_code == 409
+    assert retried.status_code == 200
+    assert [m["kind"] for m in retried.json()["messages"]].count("identity-correction") == 2, "a retry is sent once"
     assert read_there.json()["names"] == [RIGHT_NAME]
     assert (read_there.json()["birth_date"], read_there.json()["is_child"]) == (sixteen, True)
     assert (shown_there["state"], shown_there["is_child"]) == ("requested", True)
