@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts.events import AgeAssessed
 from spean_contracts.vocabulary import AgeBand, AgeMethod
 from spean_identification.adapters.crypto import CaseKeys
-from spean_identification.adapters.tables import AgeAssessment, CaseKey
+from spean_identification.adapters.tables import AgeAssessment, CaseKey, Screening
 from spean_identification.api.schemas import AgeAssessmentIn, AgeAssessmentOut, AgeAssessmentRead
 from spean_identification.domain.access import may_read_age_assessments
 from spean_identification.domain.person import CHILD_UNTIL, AssessedAge, age_band, day_in_cambodia
@@ -24,6 +24,7 @@ from spean_identification.screenings import (
     erased,
     first_screening,
     new_id,
+    suggest_again,
 )
 from spean_kit.auth import Principal
 from spean_kit.service import Runtime
@@ -33,7 +34,8 @@ async def assess(
     session: AsyncSession, runtime: Runtime, keys: CaseKeys, principal: Principal, case_id: str, body: AgeAssessmentIn
 ) -> AgeAssessmentOut:
     """Record the case's age as assessed, replacing any assessment before; the event tells the other services
-    the case's new age band and whether the person is a child, never the age."""
+    the case's new age band and whether the person is a child, never the age. Each of the case's screenings
+    suggests its outcome again, by the assessed age on the day the person was met."""
     await first_screening(session, case_id)
     wrapped = await session.get(CaseKey, case_id)
     if wrapped is None:
@@ -53,6 +55,10 @@ async def assess(
         assessed_at=now,
     )
     session.add(assessment)
+    settled = AssessedAge(age=body.age, on=day_in_cambodia(now))
+    for screening in (await session.exec(select(Screening).where(Screening.case_id == case_id))).all():
+        suggest_again(screening, child_when_met=settled.age_on(day_in_cambodia(screening.encountered_at)) < CHILD_UNTIL)
+        session.add(screening)
     await session.flush()
     await runtime.stage(
         session,

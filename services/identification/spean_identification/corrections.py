@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.events import ScreeningCorrected
-from spean_contracts.vocabulary import AgeBand, Country, Province, Sex
+from spean_contracts.vocabulary import AgeBand, Country, Outcome, Province, Sex
 from spean_identification import ages
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import CaseKey
@@ -18,7 +18,14 @@ from spean_identification.api.schemas import PersonCorrected, PersonCorrection
 from spean_identification.domain.access import owner_or_authority
 from spean_identification.domain.matchkeys import generation, match_keys
 from spean_identification.domain.person import CHILD_UNTIL, age_band, day_in_cambodia
-from spean_identification.screenings import audited, contract_agency, erased, private_of, screening_of
+from spean_identification.screenings import (
+    audited,
+    contract_agency,
+    erased,
+    private_of,
+    screening_of,
+    suggest_again,
+)
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit
 from spean_kit.auth import Forbidden, Principal
@@ -38,7 +45,8 @@ async def correct(
 ) -> PersonCorrected:
     """Replace the screening's person with the corrected one, sealed as before; the place and the notes stay.
     The profile follows the correction, except that an age the competent authority assessed still decides
-    the age. The suggested outcome stays the officer's at the time. Audited with its coded reason."""
+    the age; so does the suggested outcome, by the person's age when they were met. Audited with its coded
+    reason."""
     screening = await screening_of(session, screening_id)
     if not owner_or_authority(agency=principal.agency, roles=principal.roles, owner=screening.agency):
         raise Forbidden("the person's data is corrected by the agency that screened them, or the competent authority")
@@ -55,9 +63,13 @@ async def correct(
     screening.age_band, screening.is_child = age_band(age), age < CHILD_UNTIL
     secret = settings.match_secret_bytes
     screening.match_key_generation = generation(secret)
-    session.add(screening)
     assessed = await ages.latest(session, screening.case_id)
     aged = assessed or screening
+    by_assessment = None if assessed is None else ages.assessed_age(keys, wrapped.wrapped_key, assessed)
+    suggest_again(
+        screening, child_when_met=person.age_taken_on(met_on, met_on=met_on, assessed=by_assessment) < CHILD_UNTIL
+    )
+    session.add(screening)
     await audit.append(session, audited(principal, screening_id, now, str(body.reason), CORRECTED))
     corrected = ScreeningCorrected(
         case_id=screening.case_id,
@@ -80,6 +92,8 @@ async def correct(
         age_band=corrected.age_band,
         nationality=corrected.nationality,
         is_child=corrected.is_child,
+        suggested_outcome=Outcome(screening.suggested_outcome),
+        reasons=screening.reasons,
         reason=body.reason,
         corrected_at=now,
     )

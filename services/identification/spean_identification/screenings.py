@@ -172,6 +172,18 @@ async def first_screening(session: AsyncSession, case_id: str) -> Screening:
     return found
 
 
+def suggest_again(screening: Screening, *, child_when_met: bool) -> None:
+    """The preliminary assessment made again for what is now known of the person's age on the day they were
+    met (a correction, an age assessment): for a child, act and purpose suffice, and the suggestion and its
+    reasons say so. It stays a suggestion: the determination is MoSVY's."""
+    again = assess(
+        Indicators.model_validate(screening.indicators),
+        is_child=child_when_met,
+        continuum=Continuum(screening.continuum),
+    )
+    screening.suggested_outcome, screening.reasons = again.suggested, list(again.reasons)
+
+
 async def screening_of(session: AsyncSession, screening_id: str) -> Screening:
     found = await session.get(Screening, screening_id)
     if found is None:

@@ -95,6 +95,10 @@ class PersonCorrected(BaseModel):
     age_band: AgeBand
     nationality: Country
     is_child: bool = Field(description="Under 18, by an age assessment of the case where one was made.")
+    suggested_outcome: Outcome = Field(
+        description="The preliminary assessment made again by the person's age when they were met, as now known."
+    )
+    reasons: list[str]
     reason: CorrectionReason
     corrected_at: datetime
 
