@@ -9,7 +9,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
@@ -40,6 +40,7 @@ from spean_contracts.sop import (
 from spean_kit import audit, images
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem, invalid_field
+from spean_kit.outbox import Stager
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
 from spean_repatriation import exchange as sop
@@ -90,6 +91,33 @@ async def _act(request: Request, kind: Kind, references: Sequence[str], body: Ba
     except (StepRefused, ProtocolFault) as refused:
         raise _refused(refused) from None
     return message.message_id
+
+
+class CaseStep(Protocol):
+    async def __call__(
+        self,
+        session: AsyncSession,
+        stage: Stager,
+        exchange: sop.Exchange,
+        row: Repatriation,
+        body: Any,
+        /,
+        *,
+        now: datetime,
+    ) -> None: ...
+
+
+async def _on_case(request: Request, reference: str, step: CaseStep, body: BaseModel) -> RepatriationOut:
+    """A step on one return that is more than a message signed (a withdrawal, a correction), in one
+    transaction: 409 if the SOP refuses it."""
+    runtime = runtime_of(request)
+    try:
+        async with runtime.sessions() as session, session.begin():
+            (row,) = await _cases(session, [reference])
+            await step(session, runtime.stage, _exchange(request), row, body, now=datetime.now(UTC))
+    except (StepRefused, ProtocolFault) as refused:
+        raise _refused(refused) from None
+    return await _show(request, reference)
 
 
 async def _outs(session: AsyncSession, rows: Sequence[Repatriation]) -> list[RepatriationOut]:
@@ -279,14 +307,7 @@ async def correct_person(
     correction = IdentityCorrection(
         person=body.person, consent=Consent.model_validate(body.consent.model_dump()), reason=body.reason
     )
-    runtime = runtime_of(request)
-    try:
-        async with runtime.sessions() as session, session.begin():
-            (row,) = await _cases(session, [reference])
-            await sop.correct(session, runtime.stage, _exchange(request), row, correction, now=datetime.now(UTC))
-    except (StepRefused, ProtocolFault) as refused:
-        raise _refused(refused) from None
-    return await _show(request, reference)
+    return await _on_case(request, reference, sop.correct, correction)
 
 
 READS = Keyset((col(PersonRead.id),))
@@ -397,14 +418,7 @@ async def withdraw_return(reference: LocalId, body: Withdrawal, request: Request
     """Destination country, until the handover: the person withdrew consent to cross-border sharing, or no
     longer wishes to return. The counterpart is told, and both sides erase the person's data; if the
     return request never reached the counterpart, it is not sent at all."""
-    runtime = runtime_of(request)
-    try:
-        async with runtime.sessions() as session, session.begin():
-            (row,) = await _cases(session, [reference])
-            await sop.withdraw(session, runtime.stage, _exchange(request), row, body, now=datetime.now(UTC))
-    except (StepRefused, ProtocolFault) as refused:
-        raise _refused(refused) from None
-    return await _show(request, reference)
+    return await _on_case(request, reference, sop.withdraw, body)
 
 
 @router.post("/handovers", status_code=201, response_model=HandoverOut)
