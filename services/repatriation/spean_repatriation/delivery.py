@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from spean_contracts.sop import MEDIA_TYPE, ErrorDocument, ProtocolFault, Receipt, digest, open_answer
 from spean_kit.service import Runtime
 from spean_repatriation.adapters.tables import CrossBorderOutbox, SopMessage
-from spean_repatriation.exchange import Exchange, hold_courier
+from spean_repatriation.exchange import Exchange, erase_delivered, hold_courier
 from spean_repatriation.settings import Counterpart
 from spean_repatriation.tls import client_context
 
@@ -95,11 +95,13 @@ class Courier:
             if entry is None or entry.next_attempt_at > now:
                 return False
             stored = await session.get(SopMessage, entry.message_id)
-            # Written in the same transaction as the outbox row; erased only once it can no longer be sent.
+            # Written in the same transaction as the outbox row; erased only once it left the queue.
             assert stored is not None
             assert stored.sealed_jws is not None
             jws = self.exchange.sealer.open(stored.sealed_jws, stored.message_id).decode()
             outcome = await self._post(client, counterpart, jws)
+            if not isinstance(outcome, str):
+                await erase_delivered(session, stored)
             if isinstance(outcome, Receipt):
                 entry.status, entry.delivered_at = "delivered", datetime.now(UTC)
                 entry.sealed_answer = self.exchange.sealer.seal(outcome.model_dump_json().encode(), entry.message_id)

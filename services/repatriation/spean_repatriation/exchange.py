@@ -351,18 +351,40 @@ async def _forget(session: AsyncSession, rows: Sequence[Repatriation]) -> None:
 
 async def _erase_person(session: AsyncSession, rows: Sequence[Repatriation]) -> None:
     """The sealed person, and the signed messages that carried their data (the return request, any
-    verification information or identity correction), whose digests stay so that the chain still verifies."""
+    verification information or identity correction), whose digests stay so that the chain still verifies.
+    One still queued for the counterpart is erased once delivered (`erase_delivered`): the counterpart holds
+    the messages before it, and any message after it names it as the one before."""
     for row in rows:
         row.sealed_person = None
         session.add(row)
     carried = select(ChainLink.message_id).where(col(ChainLink.reference).in_([row.reference for row in rows]))
+    queued = select(CrossBorderOutbox.message_id).where(CrossBorderOutbox.status == "pending")
     await session.exec(
         update(SopMessage)
         .where(
-            col(SopMessage.message_id).in_(carried), col(SopMessage.kind).in_([kind.value for kind in PERSONAL_KINDS])
+            col(SopMessage.message_id).in_(carried),
+            col(SopMessage.message_id).not_in(queued),
+            col(SopMessage.kind).in_([kind.value for kind in PERSONAL_KINDS]),
         )
         .values(sealed_jws=None)
     )
+
+
+async def erase_delivered(session: AsyncSession, message: SopMessage) -> None:
+    """A message that carried a person's data, delivered (or refused) after the data was erased here: its
+    signed copy goes now."""
+    if message.kind not in PERSONAL_KINDS:
+        return
+    erased = (
+        await session.exec(
+            select(Repatriation.reference)
+            .join(ChainLink, col(ChainLink.reference) == col(Repatriation.reference))
+            .where(ChainLink.message_id == message.message_id, col(Repatriation.sealed_person).is_(None))
+        )
+    ).first()
+    if erased is not None:
+        message.sealed_jws = None
+        session.add(message)
 
 
 async def locked(session: AsyncSession, references: Sequence[str]) -> dict[str, Repatriation]:
@@ -461,13 +483,13 @@ async def withdraw(
 ) -> None:
     """The destination country ends a return before the handover. If the counterpart never received the
     return request (it was down, or refused the message), nothing of the person has crossed and nothing
-    will: the request is taken off the queue and the withdrawal stays here. Otherwise the withdrawal
-    follows the chain, and both sides erase the person's data."""
+    will: the request, and any message queued behind it, is taken off the queue and the withdrawal stays
+    here. Otherwise the withdrawal follows the chain, and both sides erase the person's data."""
     request = await _held_request(session, row)
     if request is None or request.status == "delivered":
         await send(session, stage, exchange, Kind.WITHDRAWAL, [row], body, now=now)
         return
-    await _withdraw_here(session, stage, exchange, row, request, body.reason, now)
+    await _withdraw_here(session, stage, exchange, row, body.reason, now)
 
 
 async def erase(session: AsyncSession, stage: Stager, exchange: Exchange, row: Repatriation, *, now: datetime) -> None:
@@ -476,7 +498,7 @@ async def erase(session: AsyncSession, stage: Stager, exchange: Exchange, row: R
     withdrawn here. A return under way goes on with what the counterpart holds."""
     request = await _held_request(session, row)
     if request is not None and request.status == "pending" and row.state in BEFORE_HANDOVER:
-        await _withdraw_here(session, stage, exchange, row, request, WithdrawalReason.OTHER, now)
+        await _withdraw_here(session, stage, exchange, row, WithdrawalReason.OTHER, now)
     else:
         await _erase_person(session, [row])
 
@@ -500,16 +522,19 @@ async def _withdraw_here(
     stage: Stager,
     exchange: Exchange,
     row: Repatriation,
-    request: CrossBorderOutbox,
     reason: WithdrawalReason,
     now: datetime,
 ) -> None:
-    """A withdrawal of a return whose request never reached the counterpart: nothing to tell it."""
+    """A withdrawal of a return whose request never reached the counterpart: nothing to tell it, nor any
+    message queued behind the request (a correction)."""
     row.state = next_state(State(row.state), Kind.WITHDRAWAL, {"reason": reason}, sender=Role(row.role)).value
     row.updated_at = now
-    if request.status == "pending":
-        request.status = "withdrawn"
-        session.add(request)
+    chain = select(ChainLink.message_id).where(ChainLink.reference == row.reference)
+    await session.exec(
+        update(CrossBorderOutbox)
+        .where(col(CrossBorderOutbox.message_id).in_(chain), col(CrossBorderOutbox.status) == "pending")
+        .values(status="withdrawn")
+    )
     await _forget(session, [row])
     await stage(session, e.RepatriationWithdrawn(**_step(row, exchange, STEP[Kind.WITHDRAWAL], now), reason=reason))
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from spean_contracts.events import AgeAssessed, PersonalDataErased, ScreeningCorrected
 from spean_contracts.vocabulary import AgeBand, AgeMethod, Agency, CorrectionReason, Country, Province, Sex
 from spean_local.endpoints import Endpoints
-from tests.support.app import eventually
+from tests.support.app import eventually, scalar
 from tests.support.kafka import publish
 from tests.support.repatriation import CONSENT, Instance, InstanceFactory, person, return_request
 from tests.support.telemetry import TelemetrySink
@@ -160,3 +160,60 @@ async def test_identifications_correction_marks_the_return_until_the_corrected_p
     assert sent.json()["identity_changed_at"] is None
     assert (await kh.show(reference))["identity_changed_at"] is None
     assert (await kh.show(untouched))["identity_changed_at"] is None
+
+
+async def test_a_correction_queued_behind_a_request_that_never_crossed_is_withdrawn_with_it(
+    countries: InstanceFactory,
+) -> None:
+    kh, vn = await countries(borders=("KHM",))
+    _, reference = await ask(kh)
+    corrected = await kh.api.put(
+        f"/repatriations/{reference}/person", json=correction(names=[RIGHT_NAME]), headers=kh.officer
+    )
+    withdrawn = await kh.api.post(
+        f"/repatriations/{reference}/withdrawal", json={"reason": "return-declined"}, headers=kh.officer
+    )
+    await vn.open_border()
+    # The courier sends in order: once a later return has arrived, the withdrawn one was passed over.
+    _, later = await ask(kh)
+    await vn.reached(later, "requested")
+
+    assert (corrected.status_code, withdrawn.status_code) == (200, 200)
+    assert [(m["kind"], m["delivery"]) for m in (await kh.show(reference))["messages"]] == [
+        ("return-request", "withdrawn"),
+        ("identity-correction", "withdrawn"),
+    ]
+    assert await vn.state_of(reference) is None
+
+
+async def test_a_correction_queued_behind_a_request_the_counterpart_holds_crosses_before_the_withdrawal(
+    countries: InstanceFactory,
+) -> None:
+    kh, vn = await countries()
+    _, reference = await ask(kh)
+    await vn.reached(reference, "requested")
+    await vn.close_border()
+    corrected = await kh.api.put(
+        f"/repatriations/{reference}/person", json=correction(names=[RIGHT_NAME]), headers=kh.officer
+    )
+    withdrawn = await kh.api.post(
+        f"/repatriations/{reference}/withdrawal", json={"reason": "consent-withdrawn"}, headers=kh.officer
+    )
+    await vn.open_border()
+    await vn.reached(reference, "withdrawn")
+
+    async def all_delivered() -> bool:
+        return all(m["delivery"] == "delivered" for m in (await kh.show(reference))["messages"])
+
+    await eventually(all_delivered, what="the correction and the withdrawal delivered")
+    personal = "SELECT count(*) FROM sop_message WHERE kind IN ('return-request', 'identity-correction')"
+
+    assert (corrected.status_code, withdrawn.status_code) == (200, 200)
+    assert [m["kind"] for m in (await kh.show(reference))["messages"]] == [
+        "return-request",
+        "identity-correction",
+        "withdrawal",
+    ]
+    for side in (kh, vn):
+        assert await scalar(side.settings, personal) == 2
+        assert await scalar(side.settings, personal + " AND sealed_jws IS NOT NULL") == 0, side.country
