@@ -343,9 +343,11 @@ async def _check_asked(session: AsyncSession, exchange: Exchange, message: Messa
 
 async def _forget(session: AsyncSession, rows: Sequence[Repatriation]) -> None:
     """A withdrawn return: the person's data it carried is erased here, and the person leaves the handover
-    they were listed for, so that its minutes name only those who cross."""
+    they were listed for, so that its minutes name only those who cross. Nothing of the person is left to
+    correct."""
     for row in rows:
         row.handover_id, row.border_gate, row.handover_date = None, None, None
+        row.identity_changed_at = None
     await _erase_person(session, rows)
 
 

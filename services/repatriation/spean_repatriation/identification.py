@@ -7,8 +7,8 @@ copies too: those of returns from this country, and that of a return to it whose
 screened on arrival (the screening continues the return's case). That screening at the transit centre is
 the reception of SOP step 9: a return certified here moves on to `received` by itself, and one whose
 certificate is recorded after the screening moves on with the certificate. A correction of the person's
-data, or an age assessed otherwise than a return request says, marks the case's returns still awaiting the
-counterpart's verification, so that the officer sends it the corrected person."""
+data, or an age assessed otherwise than a return request says, marks the case's returns not yet handed over:
+the officer sends the counterpart the corrected person while it verifies, or withdraws the return after."""
 
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ from spean_kit.consumer import Handler
 from spean_kit.outbox import Stager
 from spean_repatriation.adapters.tables import Repatriation
 from spean_repatriation.domain.procedure import (
-    AWAITING_VERIFICATION,
     BEFORE_HANDOVER,
     LocalStep,
     State,
@@ -41,7 +40,6 @@ from spean_repatriation.exchange import Exchange, erase, identity_sent_at, locke
 
 WITHDRAWN = Withdrawal(reason=WithdrawalReason.CONSENT_WITHDRAWN)
 GOING = [state.value for state in BEFORE_HANDOVER]
-AWAITING = [state.value for state in AWAITING_VERIFICATION]
 
 
 def follow_identification(exchange: Exchange) -> Handler:
@@ -61,7 +59,7 @@ def follow_identification(exchange: Exchange) -> Handler:
                 await erase(session, stage, exchange, row, now=datetime.now(UTC))
         elif isinstance(data, ScreeningCorrected | AgeAssessed):
             changed = data.corrected_at if isinstance(data, ScreeningCorrected) else data.assessed_at
-            for row in (await _returns(session, data.case_id, AWAITING)).values():
+            for row in (await _returns(session, data.case_id, GOING)).values():
                 # A change the person sent across already took in (this event came late) is no news.
                 if (isinstance(data, ScreeningCorrected) or row.is_child != data.is_child) and changed > (
                     row.identity_changed_at or await identity_sent_at(session, row)

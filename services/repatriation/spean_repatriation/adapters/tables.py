@@ -51,8 +51,8 @@ class Repatriation(SQLModel, table=True):
         default=None,
         sa_column=_when(nullable=True),
         description="When identification corrected the person's data, or assessed their age otherwise than the "
-        "return request says, after the request was signed (destination side): what the counterpart verifies may "
-        "be wrong. Cleared by the identity correction sent for it.",
+        "return request says, after the request was signed and before the handover (destination side): what "
+        "the counterpart verifies may be wrong. Cleared by the identity correction sent for it, or a withdrawal.",
     )
     created_at: datetime = Field(sa_column=_when())
     updated_at: datetime = Field(sa_column=_when())

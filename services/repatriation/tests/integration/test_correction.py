@@ -217,3 +217,34 @@ async def test_a_correction_queued_behind_a_request_the_counterpart_holds_crosse
     for side in (kh, vn):
         assert await scalar(side.settings, personal) == 2
         assert await scalar(side.settings, personal + " AND sealed_jws IS NOT NULL") == 0, side.country
+
+
+async def test_a_return_verified_before_identifications_correction_is_marked_until_withdrawn(
+    countries: InstanceFactory, servers: Endpoints
+) -> None:
+    kh, vn = await countries()
+    case_id, reference = await ask(kh)
+    await vn.reached(reference, "requested")
+    verified = await vn.api.post(
+        f"/repatriations/{reference}/verification-result",
+        json={"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True},
+        headers=vn.officer,
+    )
+    assert verified.status_code == 200, verified.text
+    await kh.reached(reference, "verified")
+    await publish(servers.kafka_bootstrap, kh.settings.topic_namespace, assessed_a_child(case_id, datetime.now(UTC)))
+
+    async def marked() -> bool:
+        return (await kh.show(reference))["identity_changed_at"] is not None
+
+    await eventually(marked, what="the verified return marked by MoSVY's age assessment")
+    too_late = await kh.api.put(
+        f"/repatriations/{reference}/person", json=correction(GUARDIAN, is_child=True), headers=kh.officer
+    )
+    withdrawn = await kh.api.post(
+        f"/repatriations/{reference}/withdrawal", json={"reason": "other"}, headers=kh.officer
+    )
+
+    assert (too_late.status_code, too_late.json()["type"].rsplit(":", 1)[-1]) == (409, "sop-step-not-allowed")
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert (withdrawn.json()["state"], withdrawn.json()["identity_changed_at"]) == ("withdrawn", None)
