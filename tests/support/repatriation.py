@@ -252,6 +252,14 @@ def return_request(case_id: str | None = None, origin: str = "KHM", **person_ove
     }
 
 
+async def asked_of_viet_nam(kh: Instance) -> tuple[str, str]:
+    """Cambodia asks Viet Nam to take a Vietnamese person back: the case id and the return's reference."""
+    asked = return_request(origin="VNM", claimed_nationality="VNM")
+    answer = await kh.api.post("/repatriations", json=asked, headers=kh.officer)
+    assert answer.status_code == 201, answer.text
+    return asked["case_id"], answer.json()["reference"]
+
+
 async def post_jws(client: httpx.AsyncClient, url: str, jws: str, token: str) -> httpx.Response:
     return await client.post(
         f"{url}/sop/v1/messages",

@@ -12,7 +12,7 @@ from spean_contracts.vocabulary import AgeBand, AgeMethod, Agency, CorrectionRea
 from spean_local.endpoints import Endpoints
 from tests.support.app import eventually, scalar
 from tests.support.kafka import publish
-from tests.support.repatriation import CONSENT, Instance, InstanceFactory, person, return_request
+from tests.support.repatriation import CONSENT, Instance, InstanceFactory, asked_of_viet_nam, person
 from tests.support.telemetry import TelemetrySink
 
 PURPOSE = {"purpose": "verify the person's identity"}
@@ -20,12 +20,14 @@ GUARDIAN = {**CONSENT, "given_by": "guardian"}
 RIGHT_NAME = "Nguyen Thi Corrected"
 
 
-async def ask(kh: Instance) -> tuple[str, str]:
-    """Cambodia asks Viet Nam to take a person back: the case id and the return's reference."""
-    asked = return_request(origin="VNM", claimed_nationality="VNM")
-    answer = await kh.api.post("/repatriations", json=asked, headers=kh.officer)
-    assert answer.status_code == 201, answer.text
-    return asked["case_id"], answer.json()["reference"]
+async def verified_by_viet_nam(kh: Instance, vn: Instance, reference: str) -> None:
+    verified = await vn.api.post(
+        f"/repatriations/{reference}/verification-result",
+        json={"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True},
+        headers=vn.officer,
+    )
+    assert verified.status_code == 200, verified.text
+    await kh.reached(reference, "verified")
 
 
 def correction(consent: dict[str, str] = CONSENT, **person_overrides: object) -> dict[str, object]:
@@ -40,7 +42,7 @@ async def test_a_corrected_person_crosses_and_is_verified_instead_until_the_veri
     countries: InstanceFactory, telemetry_sink: TelemetrySink
 ) -> None:
     kh, vn = await countries(span_exporters=(telemetry_sink.spans,))
-    _, reference = await ask(kh)
+    _, reference = await asked_of_viet_nam(kh)
     await vn.reached(reference, "requested")
     corrected = f"/repatriations/{reference}/person"
 
@@ -72,13 +74,7 @@ async def test_a_corrected_person_crosses_and_is_verified_instead_until_the_veri
     read_there = await vn.api.get(corrected, params=PURPOSE, headers=vn.officer)
     shown_there = await vn.show(reference)
     # Viet Nam verifies the corrected person: a child's return now needs the child's safeguards.
-    verified = await vn.api.post(
-        f"/repatriations/{reference}/verification-result",
-        json={"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True},
-        headers=vn.officer,
-    )
-    assert verified.status_code == 200, verified.text
-    await kh.reached(reference, "verified")
+    await verified_by_viet_nam(kh, vn, reference)
     too_late = await kh.api.put(corrected, json=correction(GUARDIAN, names=["Another Name"]), headers=kh.officer)
     as_an_adult = await vn.api.post(
         f"/repatriations/{reference}/acceptance", json={"travel_document_issued": True}, headers=vn.officer
@@ -111,8 +107,8 @@ async def test_identifications_correction_marks_the_return_until_the_corrected_p
     countries: InstanceFactory, servers: Endpoints
 ) -> None:
     kh, vn = await countries()
-    case_id, reference = await ask(kh)
-    _, untouched = await ask(kh)
+    case_id, reference = await asked_of_viet_nam(kh)
+    _, untouched = await asked_of_viet_nam(kh)
     await vn.reached(reference, "requested")
     assessed_at = datetime.now(UTC)
     await publish(servers.kafka_bootstrap, kh.settings.topic_namespace, assessed_a_child(case_id, assessed_at))
@@ -166,7 +162,7 @@ async def test_a_correction_queued_behind_a_request_that_never_crossed_is_withdr
     countries: InstanceFactory,
 ) -> None:
     kh, vn = await countries(borders=("KHM",))
-    _, reference = await ask(kh)
+    _, reference = await asked_of_viet_nam(kh)
     corrected = await kh.api.put(
         f"/repatriations/{reference}/person", json=correction(names=[RIGHT_NAME]), headers=kh.officer
     )
@@ -175,7 +171,7 @@ async def test_a_correction_queued_behind_a_request_that_never_crossed_is_withdr
     )
     await vn.open_border()
     # The courier sends in order: once a later return has arrived, the withdrawn one was passed over.
-    _, later = await ask(kh)
+    _, later = await asked_of_viet_nam(kh)
     await vn.reached(later, "requested")
 
     assert (corrected.status_code, withdrawn.status_code) == (200, 200)
@@ -190,7 +186,7 @@ async def test_a_correction_queued_behind_a_request_the_counterpart_holds_crosse
     countries: InstanceFactory,
 ) -> None:
     kh, vn = await countries()
-    _, reference = await ask(kh)
+    _, reference = await asked_of_viet_nam(kh)
     await vn.reached(reference, "requested")
     await vn.close_border()
     corrected = await kh.api.put(
@@ -223,15 +219,9 @@ async def test_a_return_verified_before_identifications_correction_is_marked_unt
     countries: InstanceFactory, servers: Endpoints
 ) -> None:
     kh, vn = await countries()
-    case_id, reference = await ask(kh)
+    case_id, reference = await asked_of_viet_nam(kh)
     await vn.reached(reference, "requested")
-    verified = await vn.api.post(
-        f"/repatriations/{reference}/verification-result",
-        json={"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True},
-        headers=vn.officer,
-    )
-    assert verified.status_code == 200, verified.text
-    await kh.reached(reference, "verified")
+    await verified_by_viet_nam(kh, vn, reference)
     await publish(servers.kafka_bootstrap, kh.settings.topic_namespace, assessed_a_child(case_id, datetime.now(UTC)))
 
     async def marked() -> bool:

@@ -9,16 +9,9 @@ from spean_contracts.events import PersonalDataErased
 from spean_local.endpoints import Endpoints
 from tests.support.app import eventually
 from tests.support.kafka import publish
-from tests.support.repatriation import Instance, InstanceFactory, return_request
+from tests.support.repatriation import Instance, InstanceFactory, asked_of_viet_nam
 
 PURPOSE = {"purpose": "prepare the family tracing"}
-
-
-async def ask(kh: Instance) -> tuple[str, str]:
-    asked = return_request(origin="VNM", claimed_nationality="VNM")
-    answer = await kh.api.post("/repatriations", json=asked, headers=kh.officer)
-    assert answer.status_code == 201, answer.text
-    return asked["case_id"], answer.json()["reference"]
 
 
 async def person_read(instance: Instance, reference: str) -> int:
@@ -30,7 +23,7 @@ async def test_an_erasure_in_identification_erases_this_sides_copy_and_the_retur
     countries: InstanceFactory, servers: Endpoints
 ) -> None:
     kh, vn = await countries()
-    case_id, reference = await ask(kh)
+    case_id, reference = await asked_of_viet_nam(kh)
     await vn.reached(reference, "requested")
     before = await person_read(kh, reference)
 
@@ -50,14 +43,14 @@ async def test_an_erasure_before_the_request_crossed_withdraws_it_unsent(
     countries: InstanceFactory, servers: Endpoints
 ) -> None:
     kh, vn = await countries(borders=("KHM",))
-    case_id, reference = await ask(kh)
+    case_id, reference = await asked_of_viet_nam(kh)
 
     erased = PersonalDataErased(case_id=case_id, erased_at=datetime.now(UTC))
     await publish(servers.kafka_bootstrap, kh.settings.topic_namespace, erased)
     await kh.reached(reference, "withdrawn")
     await vn.open_border()
     # The courier sends in order: once a later return has arrived, the erased one was passed over.
-    _, later = await ask(kh)
+    _, later = await asked_of_viet_nam(kh)
     await vn.reached(later, "requested")
 
     assert [(m["kind"], m["delivery"]) for m in (await kh.show(reference))["messages"]] == [
