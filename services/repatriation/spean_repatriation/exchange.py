@@ -193,8 +193,7 @@ def _check_rules(message: Message, rows: Sequence[Repatriation], counterpart: Co
     if message.kind is Kind.RETURN_REQUEST:
         check_child_consent(rows[0].is_child, body["consent"]["given_by"])
     if message.kind is Kind.IDENTITY_CORRECTION:
-        if rows[0].sealed_person is None:
-            raise StepRefused(Reason.STEP_NOT_ALLOWED, "the person's data was erased: nothing more of them crosses")
+        _check_person_held(rows[0])
         check_child_consent(body["person"]["is_child"], body["consent"]["given_by"])
     if message.kind is Kind.VERIFICATION_INFORMATION and body.get("photo") is not None:
         check_child_consent(rows[0].is_child, body["photo"]["consent"]["given_by"])
@@ -327,11 +326,16 @@ async def identity_sent_at(session: AsyncSession, row: Repatriation) -> datetime
     return sent or row.created_at
 
 
+def _check_person_held(row: Repatriation) -> None:
+    """Nothing more of a person whose data was erased crosses: no verification information, no correction."""
+    if row.sealed_person is None:
+        raise StepRefused(Reason.STEP_NOT_ALLOWED, "the person's data was erased: nothing more of them crosses")
+
+
 async def _check_asked(session: AsyncSession, exchange: Exchange, message: Message, row: Repatriation) -> None:
     """Verification information crosses only for a person whose data is still held, and only what O asked
     for in the case's verification request. Both sides check it: D before signing, O before storing."""
-    if row.sealed_person is None:
-        raise StepRefused(Reason.STEP_NOT_ALLOWED, "the person's data was erased: nothing more of them crosses")
+    _check_person_held(row)
     requests = await stored_messages(session, exchange, row, Kind.VERIFICATION_REQUEST)
     asked = {need for request in requests for need in VerificationRequest.model_validate(request.body).needs}
     unasked = VerificationInformation.model_validate(message.body).provided() - asked
