@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import events as e
-from spean_contracts.fields import EventData
+from spean_contracts.fields import EventData, earliest_today
 from spean_contracts.sop import (
     PERSONAL_KINDS,
     SENDER,
@@ -53,6 +53,8 @@ from spean_kit.database import hold_lock
 from spean_kit.keyring import KeyRing
 from spean_kit.outbox import Stager
 from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, ParkedMessage, Repatriation, SopMessage
+from spean_repatriation.case_ages import known_age
+from spean_repatriation.domain.ages import KnownAge, presumed_child
 from spean_repatriation.domain.calendar import add_working_days, notice_is_enough
 from spean_repatriation.domain.procedure import (
     BEFORE_HANDOVER,
@@ -413,6 +415,25 @@ class ReturnUnderWay(Exception):
         self.state = state
 
 
+class PresumedChild(Exception):
+    """The person sent as an adult, on no birth date, is one identification knows as a child."""
+
+    def __init__(self, known: KnownAge) -> None:
+        super().__init__(
+            f"identification knows the person as {known.how()}, and they may still be one: send them as a child "
+            "(`is_child` true, on a guardian's consent), give the birth date a document shows, or have "
+            "identification correct the age first"
+        )
+
+
+async def _check_child_status(session: AsyncSession, case_id: str, person: Person) -> None:
+    """Refuses the person sent as an adult whom identification knows as a child who may still be one
+    (`PresumedChild`)."""
+    known = await known_age(session, case_id)
+    if known is not None and presumed_child(known, person, earliest_today()):
+        raise PresumedChild(known)
+
+
 # Sending ----------------------------------------------------------------------------------------
 
 
@@ -427,7 +448,8 @@ async def request_return(
     now: datetime,
 ) -> Repatriation:
     """SOP step 4 from the destination country: a new repatriation and its return request, unless a
-    return of the case is under way (`ReturnUnderWay`)."""
+    return of the case is under way (`ReturnUnderWay`) or the person sent as an adult is one identification
+    knows as a child (`PresumedChild`)."""
     exchange.counterpart(origin)
     under_way = (
         await session.exec(
@@ -440,6 +462,7 @@ async def request_return(
     ).first()
     if under_way is not None:
         raise ReturnUnderWay(under_way.reference, under_way.state)
+    await _check_child_status(session, case_id, request.person)
     reference = f"rep-{exchange.country.value.lower()}-{uuid.uuid4().hex[:20]}"
     row = Repatriation(
         reference=reference,
@@ -469,6 +492,7 @@ async def correct(
     """The destination country corrects the person it sent across. Sent again (an officer's retry), with
     the counterpart already holding that person on that consent and nothing changed in identification since,
     it is not sent twice."""
+    await _check_child_status(session, row.case_id, correction.person)
     held = (
         None
         if row.sealed_person is None

@@ -8,7 +8,9 @@ screened on arrival (the screening continues the return's case). That screening 
 the reception of SOP step 9: a return certified here moves on to `received` by itself, and one whose
 certificate is recorded after the screening moves on with the certificate. A correction of the person's
 data, or an age assessed otherwise than a return request says, marks the case's returns not yet handed over:
-the officer sends the counterpart the corrected person while it verifies, or withdraws the return after."""
+the officer sends the counterpart the corrected person while it verifies, or withdraws the return after.
+What the screenings, corrections and assessments say of the case's age is kept (case_ages.py): a return
+request sending as an adult a child identification knows is refused, or marked if the event came after it."""
 
 from __future__ import annotations
 
@@ -25,11 +27,14 @@ from spean_contracts.events import (
     ScreeningCorrected,
     ScreeningRecorded,
 )
-from spean_contracts.sop import Role, Withdrawal
+from spean_contracts.fields import earliest_today
+from spean_contracts.sop import Person, Role, Withdrawal
 from spean_contracts.vocabulary import ConsentPurpose, Encounter, WithdrawalReason
 from spean_kit.consumer import Handler
 from spean_kit.outbox import Stager
 from spean_repatriation.adapters.tables import Repatriation
+from spean_repatriation.case_ages import known_age, learn
+from spean_repatriation.domain.ages import KnownAge, presumed_child
 from spean_repatriation.domain.procedure import (
     BEFORE_HANDOVER,
     LocalStep,
@@ -45,6 +50,8 @@ GOING = [state.value for state in BEFORE_HANDOVER]
 def follow_identification(exchange: Exchange) -> Handler:
     async def on_identification_event(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
         data = event.data
+        if isinstance(data, ScreeningRecorded | ScreeningCorrected | AgeAssessed):
+            await learn(session, data)
         if isinstance(data, ScreeningRecorded) and data.encounter == Encounter.REPATRIATION:
             home = [State.HANDED_OVER.value, State.CERTIFIED.value]
             for row in (await _returns(session, data.case_id, home, roles=(Role.ORIGIN,))).values():
@@ -59,10 +66,13 @@ def follow_identification(exchange: Exchange) -> Handler:
                 await erase(session, stage, exchange, row, now=datetime.now(UTC))
         elif isinstance(data, ScreeningCorrected | AgeAssessed):
             changed = data.corrected_at if isinstance(data, ScreeningCorrected) else data.assessed_at
+            known = await known_age(session, data.case_id)
             for row in (await _returns(session, data.case_id, GOING)).values():
-                # A change the person sent across already took in (this event came late) is no news.
-                if (isinstance(data, ScreeningCorrected) or row.is_child != data.is_child) and changed > (
-                    row.identity_changed_at or await identity_sent_at(session, row)
+                # A change the person sent across already took in (this event came late) is no news, unless
+                # what was sent makes an adult of a child it would have refused, had it come in time.
+                news = isinstance(data, ScreeningCorrected) or row.is_child != data.is_child
+                if (news and changed > (row.identity_changed_at or await identity_sent_at(session, row))) or (
+                    row.identity_changed_at is None and _presumed_child(exchange, row, known)
                 ):
                     row.identity_changed_at = changed
                     session.add(row)
@@ -76,6 +86,13 @@ def follow_identification(exchange: Exchange) -> Handler:
                     await withdraw(session, stage, exchange, row, WITHDRAWN, now=datetime.now(UTC))
 
     return on_identification_event
+
+
+def _presumed_child(exchange: Exchange, row: Repatriation, known: KnownAge | None) -> bool:
+    if row.sealed_person is None:
+        return False
+    held = Person.model_validate_json(exchange.sealer.open(row.sealed_person, row.reference))
+    return presumed_child(known, held, earliest_today())
 
 
 async def _returns(

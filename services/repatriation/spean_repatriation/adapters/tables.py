@@ -51,11 +51,25 @@ class Repatriation(SQLModel, table=True):
         default=None,
         sa_column=_when(nullable=True),
         description="When identification corrected the person's data, or assessed their age otherwise than the "
-        "return request says, after the request was signed and before the handover (destination side): what "
-        "the counterpart verifies may be wrong. Cleared by the identity correction sent for it, or a withdrawal.",
+        "return request says, after the request was signed and before the handover, or when an assessment or "
+        "correction it had made before shows a child sent as an adult (destination side): what the counterpart "
+        "verifies may be wrong. Cleared by the identity correction sent for it, or a withdrawal.",
     )
     created_at: datetime = Field(sa_column=_when())
     updated_at: datetime = Field(sa_column=_when())
+
+
+class CaseAge(SQLModel, table=True):
+    """Identification's latest word on a case's age, from its events (as a screening, a correction or MoSVY's
+    age assessment said it): a return request or correction sending as an adult a person it knows as a child
+    is refused. One row per case identification screened since this table began."""
+
+    __tablename__ = "case_age"
+    case_id: str = Field(primary_key=True, max_length=64)
+    is_child: bool
+    age_band: str = Field(max_length=10)
+    as_of: datetime = Field(sa_column=_when(), description="When the age was so: screened or assessed.")
+    assessed: bool = Field(description="By MoSVY's age assessment, which a later screening does not overrule.")
 
 
 class SopMessage(SQLModel, table=True):

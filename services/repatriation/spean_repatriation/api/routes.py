@@ -74,6 +74,10 @@ def _refused(refused: StepRefused | ProtocolFault) -> Problem:
     return Problem(409, "Step not allowed", refused.detail, kind=f"sop-{refused.reason.value}")
 
 
+def _presumed_child(presumed: sop.PresumedChild) -> Problem:
+    return invalid_field("body.person.is_child", "child_by_identification", str(presumed), detail=str(presumed))
+
+
 async def _cases(session: AsyncSession, references: Sequence[str]) -> list[Repatriation]:
     found = await sop.locked(session, references)
     missing = [reference for reference in references if reference not in found]
@@ -117,6 +121,8 @@ async def _on_case(request: Request, reference: str, step: CaseStep, body: BaseM
             await step(session, runtime.stage, _exchange(request), row, body, now=datetime.now(UTC))
     except (StepRefused, ProtocolFault) as refused:
         raise _refused(refused) from None
+    except sop.PresumedChild as presumed:
+        raise _presumed_child(presumed) from None
     return await _show(request, reference)
 
 
@@ -172,7 +178,9 @@ async def _show(request: Request, reference: LocalId) -> RepatriationOut:
     },
 )
 async def request_return(body: ReturnRequestIn, request: Request, officer: Officer) -> RepatriationOut:
-    """SOP step 4, as the country where the person was found: ask the origin country to take them back."""
+    """SOP step 4, as the country where the person was found: ask the origin country to take them back. A
+    person identification knows as a child, who may still be one, goes as a child with a child's safeguards
+    (422, rule `child_by_identification`), unless the birth date a document shows makes them an adult."""
     if body.consent is None:
         raise invalid_field(
             "body.consent",
@@ -199,6 +207,8 @@ async def request_return(body: ReturnRequestIn, request: Request, officer: Offic
         raise invalid_field("body.origin_country", "counterpart", fault.detail, detail=fault.detail) from None
     except StepRefused as refused:
         raise _refused(refused) from None
+    except sop.PresumedChild as presumed:
+        raise _presumed_child(presumed) from None
     except sop.ReturnUnderWay as under_way:
         # The reference lets a caller that retried find the return its first request started.
         raise Problem(
@@ -303,7 +313,8 @@ async def correct_person(
 ) -> RepatriationOut:
     """Destination country, until the counterpart gives its verification result: the person's data the
     return request carried was wrong (a name mistyped, a birth date read from a verified document). The
-    whole corrected person crosses, and the counterpart verifies it instead. Sent again, it is not sent twice."""
+    whole corrected person crosses, and the counterpart verifies it instead. Sent again, it is not sent twice.
+    Identification's knowledge of a child holds as for the request (422, rule `child_by_identification`)."""
     correction = IdentityCorrection(
         person=body.person, consent=Consent.model_validate(body.consent.model_dump()), reason=body.reason
     )

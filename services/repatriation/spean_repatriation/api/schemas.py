@@ -98,8 +98,9 @@ class RepatriationOut(BaseModel):
     verification_due_at: datetime | None
     identity_changed_at: datetime | None = Field(
         description="When identification corrected the person's data, or assessed their age otherwise than the "
-        "request says, after the person was sent across and before the handover (destination side): the "
-        "counterpart may be verifying, or have verified, the wrong person. Until its verification result, send "
+        "request says, after the person was sent across and before the handover, or when it had known as a child "
+        "the person sent as an adult (its event came after the request; destination side): the counterpart may "
+        "be verifying, or have verified, the wrong person. Until its verification result, send "
         "the corrected person (`PUT /repatriations/{reference}/person`); after it, withdraw the return and ask "
         "again. Either clears it."
     )
