@@ -524,10 +524,10 @@ async def withdraw(
 
 async def erase(session: AsyncSession, stage: Stager, exchange: Exchange, row: Repatriation, *, now: datetime) -> None:
     """The person's data was lawfully erased in identification: this side's copies go too. A return request
-    the counterpart has not received yet is not sent, since it would carry the erased data: that return is
-    withdrawn here. A return under way goes on with what the counterpart holds."""
+    the counterpart does not hold (not received yet, since it would carry the erased data, or refused) is
+    withdrawn here, as a withdrawal would. A return under way goes on with what the counterpart holds."""
     request = await _held_request(session, row)
-    if request is not None and request.status == "pending" and row.state in BEFORE_HANDOVER:
+    if request is not None and request.status != "delivered" and row.state in BEFORE_HANDOVER:
         await _withdraw_here(session, stage, exchange, row, WithdrawalReason.OTHER, now)
     else:
         await _erase_person(session, [row])
