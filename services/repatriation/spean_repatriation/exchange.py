@@ -224,7 +224,10 @@ async def _apply(
     *,
     direction: str,
     now: datetime,
+    after_head: bool = False,
 ) -> None:
+    """Applies a message to the cases it names, at the place in their chains it was signed for, or after
+    their heads (`after_head`: a withdrawal that crossed the counterpart's messages)."""
     counterpart = exchange.counterpart(rows[0].counterpart)
     sender = SENDER[message.kind]
     new_states = [
@@ -251,16 +254,16 @@ async def _apply(
     await session.flush()
     staged: list[EventData] = []
     for row, link, state in zip(rows, message.cases, new_states, strict=True):
+        sequence = row.head_sequence + 1 if after_head else link.sequence
+        # `previous` stays as signed: where a withdrawal crossed, it names what the sender had last seen.
         session.add(
-            ChainLink(
-                reference=row.reference, sequence=link.sequence, message_id=message.message_id, previous=link.previous
-            )
+            ChainLink(reference=row.reference, sequence=sequence, message_id=message.message_id, previous=link.previous)
         )
         if message.kind is Kind.RETURN_CERTIFICATE and row.screened_on_arrival_at is not None:
             # The transit centre screened her before the certificate was recorded: that was her reception.
             state = local_step(state, LocalStep.RECEPTION, Role(row.role))
         row.state = state.value
-        row.head_sequence = link.sequence
+        row.head_sequence = sequence
         row.head_hash = hashed
         row.updated_at = now
         if message.kind is Kind.RETURN_REQUEST:
@@ -629,7 +632,8 @@ async def receive(
     session: AsyncSession, stage: Stager, exchange: Exchange, counterpart: Counterpart, jws: str, *, now: datetime
 ) -> Received:
     """Verify, check and apply one message from `counterpart`; ProtocolFault or StepRefused if refused
-    (the caller rolls back). A message whose predecessor has not arrived is parked."""
+    (the caller rolls back). A message whose predecessor has not arrived is parked; a withdrawal that
+    crossed this side's messages is applied after them."""
     message = open_message(jws, counterpart.keys)
     if message.sender is not counterpart.country or message.receiver is not exchange.country:
         raise ProtocolFault(Reason.WRONG_PARTY, "the message is not from this counterpart to this country")
@@ -639,6 +643,12 @@ async def receive(
             raise ProtocolFault(Reason.CONFLICTING_DUPLICATE, "another message was already received with this id")
         return Received(message, ReceiptStatus.DUPLICATE)
     rows = await _rows_for(session, exchange, message, counterpart, now)
+    if message.kind is Kind.WITHDRAWAL and not _follows(message.cases[0], rows[0]):
+        # The two sides signed messages at the same place in the case's chain (they crossed), and the chains
+        # parted: nothing later could follow them. A withdrawal ends the case whatever it crossed, so it
+        # is applied after what this side holds; the messages it crossed are refused where it was sent.
+        await _apply(session, stage, exchange, message, jws, rows, direction="in", now=now, after_head=True)
+        return Received(message, ReceiptStatus.STORED)
     waiting = [
         link.reference for link, row in zip(message.cases, rows, strict=True) if link.sequence > row.head_sequence + 1
     ]
@@ -655,11 +665,15 @@ async def receive(
         await session.flush()
         return Received(message, ReceiptStatus.PARKED)
     for link, row in zip(message.cases, rows, strict=True):
-        if link.sequence != row.head_sequence + 1 or link.previous != row.head_hash:
+        if not _follows(link, row):
             raise ProtocolFault(Reason.BROKEN_CHAIN, f"the message does not follow the chain of {link.reference}")
     await _apply(session, stage, exchange, message, jws, rows, direction="in", now=now)
     await _release_parked(session, stage, exchange, counterpart, now)
     return Received(message, ReceiptStatus.STORED)
+
+
+def _follows(link: CaseLink, row: Repatriation) -> bool:
+    return link.sequence == row.head_sequence + 1 and link.previous == row.head_hash
 
 
 async def _stored_digest(session: AsyncSession, exchange: Exchange, message_id: str) -> str | None:
@@ -721,10 +735,7 @@ async def _release_parked(
             jws = exchange.sealer.open(held.sealed_jws, held.message_id).decode()
             message = open_message(jws, counterpart.keys)
             rows = await _rows_for(session, exchange, message, counterpart, now)
-            ready = all(
-                link.sequence == row.head_sequence + 1 and link.previous == row.head_hash
-                for link, row in zip(message.cases, rows, strict=True)
-            )
+            ready = all(_follows(link, row) for link, row in zip(message.cases, rows, strict=True))
             if not ready:
                 continue
             await session.delete(held)

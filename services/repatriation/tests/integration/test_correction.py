@@ -238,3 +238,44 @@ async def test_a_return_verified_before_identifications_correction_is_marked_unt
     assert (too_late.status_code, too_late.json()["type"].rsplit(":", 1)[-1]) == (409, "sop-step-not-allowed")
     assert withdrawn.status_code == 200, withdrawn.text
     assert (withdrawn.json()["state"], withdrawn.json()["identity_changed_at"]) == ("withdrawn", None)
+
+
+async def test_a_correction_that_crossed_the_verification_result_is_refused_and_a_withdrawal_still_ends_both(
+    countries: InstanceFactory,
+) -> None:
+    kh, vn = await countries()
+    _, reference = await asked_of_viet_nam(kh)
+    await vn.reached(reference, "requested")
+    # Viet Nam's verification result and Cambodia's correction are signed at the same place in the chain,
+    # each side before it knew of the other's: each refuses the other's, and the chains part.
+    await kh.close_border()
+    verified = await vn.api.post(
+        f"/repatriations/{reference}/verification-result",
+        json={"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True},
+        headers=vn.officer,
+    )
+    assert verified.status_code == 200, verified.text
+    corrected = await kh.api.put(
+        f"/repatriations/{reference}/person", json=correction(names=[RIGHT_NAME]), headers=kh.officer
+    )
+    assert corrected.status_code == 200, corrected.text
+
+    async def refused_there() -> bool:
+        return bool((await kh.show(reference))["messages"][-1]["delivery"] == "refused")
+
+    await eventually(refused_there, what="Cambodia's correction refused by Viet Nam")
+    await kh.open_border()
+
+    async def refused_here() -> bool:
+        return bool((await vn.show(reference))["messages"][-1]["delivery"] == "refused")
+
+    await eventually(refused_here, what="Viet Nam's verification result refused by Cambodia")
+    # The officer's way out: withdraw, and ask again.
+    withdrawn = await kh.api.post(
+        f"/repatriations/{reference}/withdrawal", json={"reason": "other"}, headers=kh.officer
+    )
+    await vn.reached(reference, "withdrawn")
+    read_there = await vn.api.get(f"/repatriations/{reference}/person", params=PURPOSE, headers=vn.officer)
+
+    assert withdrawn.json()["state"] == "withdrawn"
+    assert (corrected.json()["messages"][-1]["kind"], read_there.status_code) == ("identity-correction", 410)

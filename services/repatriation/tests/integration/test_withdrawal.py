@@ -169,3 +169,37 @@ async def test_consent_withdrawn_in_identification_ends_a_return_asked_with_an_e
     assert state_after_those == "requested"
     assert await kh.state_of(reference) == "withdrawn"
     assert [e["reason"] for e in await withdrawn_events(servers, kh)] == ["consent-withdrawn"]
+
+
+async def test_a_withdrawal_that_crossed_the_counterparts_verification_still_ends_the_return_on_both_sides(
+    countries: InstanceFactory,
+) -> None:
+    kh, vn = await countries()
+    asked = return_request(origin="VNM", claimed_nationality="VNM")
+    reference = (await kh.api.post("/repatriations", json=asked, headers=kh.officer)).json()["reference"]
+    await vn.reached(reference, "requested")
+    # Cambodia's listener is down: Viet Nam's verification result waits in its outbox while the person, in
+    # Cambodia, withdraws her consent. Both messages take the same place in the case's chain.
+    await kh.close_border()
+    verified = await vn.api.post(f"/repatriations/{reference}/verification-result", json=VERIFIED, headers=vn.officer)
+    assert verified.status_code == 200, verified.text
+    withdrawn = await kh.api.post(
+        f"/repatriations/{reference}/withdrawal", json={"reason": "consent-withdrawn"}, headers=kh.officer
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    await vn.reached(reference, "withdrawn")
+    await kh.open_border()
+
+    async def verification_refused() -> bool:
+        return bool([m["delivery"] for m in (await vn.show(reference))["messages"]][-2] == "refused")
+
+    await eventually(verification_refused, what="Viet Nam's verification result refused by Cambodia")
+    read_there = await vn.api.get(f"/repatriations/{reference}/person", params=PURPOSE, headers=vn.officer)
+
+    assert [m["kind"] for m in (await vn.show(reference))["messages"]] == [
+        "return-request",
+        "verification-result",
+        "withdrawal",
+    ]
+    assert await kh.state_of(reference) == "withdrawn"
+    assert read_there.status_code == 410, "Viet Nam erased her data"
