@@ -89,7 +89,7 @@ def follow_identification(exchange: Exchange) -> Handler:
 
 
 def _presumed_child(exchange: Exchange, row: Repatriation, known: KnownAge | None) -> bool:
-    if row.sealed_person is None:
+    if known is None or row.sealed_person is None:
         return False
     held = Person.model_validate_json(exchange.sealer.open(row.sealed_person, row.reference))
     return presumed_child(known, held, earliest_today())

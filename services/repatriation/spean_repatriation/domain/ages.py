@@ -44,7 +44,7 @@ class KnownAge:
         return f"a child (age band {self.age_band.value}) by {by} of {self.as_of.isoformat()}"
 
 
-def presumed_child(known: KnownAge | None, person: Person, today: date) -> bool:
+def presumed_child(known: KnownAge, person: Person, today: date) -> bool:
     """The person sent as an adult on no birth date, whom identification knows as a child who may still be
     one: the return must treat them as a child, with a child's safeguards."""
-    return known is not None and not person.is_child and person.birth_date is None and known.may_still_be_child(today)
+    return not person.is_child and person.birth_date is None and known.may_still_be_child(today)

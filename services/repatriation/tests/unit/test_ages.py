@@ -52,4 +52,3 @@ def test_an_adult_sent_on_an_estimate_is_presumed_a_child_identification_knows()
     assert not presumed_child(child, sent(is_child=True, estimated_age=16), TODAY)
     assert not presumed_child(child, sent(birth_date=date(2007, 6, 1), estimated_age=None), TODAY), "a document"
     assert not presumed_child(known(AgeBand.YOUNG_ADULT, date(2026, 10, 1), is_child=False), sent(), TODAY)
-    assert not presumed_child(None, sent(), TODAY)
