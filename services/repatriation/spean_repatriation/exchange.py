@@ -17,7 +17,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects.postgresql import array
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -353,11 +354,15 @@ async def _check_asked(session: AsyncSession, exchange: Exchange, message: Messa
 async def _forget(session: AsyncSession, rows: Sequence[Repatriation]) -> None:
     """A withdrawn return: the person's data it carried is erased here, and the person leaves the handover
     they were listed for, so that its minutes name only those who cross. Nothing of the person is left to
-    correct."""
+    correct, and a received message still waiting for one before it on the case (which may carry the
+    person's data) never applies now: it goes too."""
     for row in rows:
         row.handover_id, row.border_gate, row.handover_date = None, None, None
         row.identity_changed_at = None
     await _erase_person(session, rows)
+    references = [row.reference for row in rows]
+    waits_for: Any = ParkedMessage.__table__.c.waits_for  # type: ignore[attr-defined]
+    await session.exec(delete(ParkedMessage).where(waits_for.has_any(array(references))))
 
 
 async def _erase_person(session: AsyncSession, rows: Sequence[Repatriation]) -> None:

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from spean_contracts.sop import STEP, CaseLink, ErrorDocument, Kind, Message, Receipt, digest, open_answer, sign
 from spean_contracts.vocabulary import Country
 from spean_local.pytest_plugin import TokenFactory
+from tests.support.app import scalar
 from tests.support.repatriation import Instance, InstanceFactory, post_jws, return_request, tls_client
 
 
@@ -219,3 +220,33 @@ async def test_a_return_request_with_any_field_odd_or_missing_gets_a_signed_answ
     assert {outcome for _, _, outcome in answers} == {"stored", "malformed", "safeguards-missing"}
     # `is_child: true` is well formed, but the vector's consent is the person's own: no child's data crosses.
     assert [place for place, _, outcome in answers if outcome == "safeguards-missing"] == [("person", "is_child")]
+
+
+async def test_a_withdrawal_off_the_chain_ends_the_case_and_drops_the_message_that_waited_on_it(
+    fake: FakeVietNam,
+) -> None:
+    published = (Path(__file__).parents[4] / "contracts/repatriation/vectors/01-return-request.jws").read_text()
+    asked: dict[str, Any] = json.loads(
+        jwt.api_jws.decode_complete(published.strip(), options={"verify_signature": False})["payload"]
+    )["body"]
+    reference = f"rep-vnm-{uuid.uuid4().hex[:20]}"
+    request = await fake.post(fake.signed(fake.message(Kind.RETURN_REQUEST, [(reference, 1, None)], asked)))
+    assert request.json()["status"] == "stored", request.text
+    # Viet Nam's second message crossed one of Cambodia's and was refused: its third, the person's data
+    # corrected, waits here for the second for ever.
+    correction = fake.signed(
+        fake.message(
+            Kind.IDENTITY_CORRECTION,
+            [(reference, 3, "sha256:" + "1" * 64)],
+            {"person": asked["person"], "consent": asked["consent"], "reason": "documents-verified"},
+        )
+    )
+    waiting = await fake.post(correction)
+    withdrawal = fake.message(Kind.WITHDRAWAL, [(reference, 4, digest(correction))], {"reason": "consent-withdrawn"})
+    withdrawn = await fake.post(fake.signed(withdrawal))
+
+    shown = await fake.kh.show(reference)
+    assert (waiting.status_code, withdrawn.status_code) == (202, 200)
+    assert (shown["state"], [m["kind"] for m in shown["messages"]]) == ("withdrawn", ["return-request", "withdrawal"])
+    assert await scalar(fake.kh.settings, "SELECT count(*) FROM parked_message") == 0
+    assert await scalar(fake.kh.settings, "SELECT count(*) FROM repatriation WHERE sealed_person IS NULL") == 1
