@@ -155,6 +155,15 @@ async def test_broken_chain_unknown_case_and_wrong_step_are_refused_and_change_n
     assert [m["kind"] for m in shown["messages"]] == ["return-request"]
 
 
+def vector_request() -> dict[str, Any]:
+    """The body of the published test vector's return request."""
+    published = (Path(__file__).parents[4] / "contracts/repatriation/vectors/01-return-request.jws").read_text()
+    body: dict[str, Any] = json.loads(
+        jwt.api_jws.decode_complete(published.strip(), options={"verify_signature": False})["payload"]
+    )["body"]
+    return body
+
+
 # Values a counterpart's system may put anywhere in a body: wrong types, extremes, text no column keeps.
 ODD_VALUES: tuple[Any, ...] = (
     None,
@@ -202,10 +211,7 @@ def _with(body: dict[str, Any], place: tuple[str | int, ...], new: Any) -> dict[
 async def test_a_return_request_with_any_field_odd_or_missing_gets_a_signed_answer_never_a_server_error(
     fake: FakeVietNam,
 ) -> None:
-    published = (Path(__file__).parents[4] / "contracts/repatriation/vectors/01-return-request.jws").read_text()
-    body: dict[str, Any] = json.loads(
-        jwt.api_jws.decode_complete(published.strip(), options={"verify_signature": False})["payload"]
-    )["body"]
+    body = vector_request()
     answers: list[tuple[tuple[str | int, ...], int, str]] = []
     for place in _places(body):
         for new in (REMOVED, *ODD_VALUES):
@@ -225,10 +231,7 @@ async def test_a_return_request_with_any_field_odd_or_missing_gets_a_signed_answ
 async def test_a_withdrawal_off_the_chain_ends_the_case_and_drops_the_message_that_waited_on_it(
     fake: FakeVietNam,
 ) -> None:
-    published = (Path(__file__).parents[4] / "contracts/repatriation/vectors/01-return-request.jws").read_text()
-    asked: dict[str, Any] = json.loads(
-        jwt.api_jws.decode_complete(published.strip(), options={"verify_signature": False})["payload"]
-    )["body"]
+    asked = vector_request()
     reference = f"rep-vnm-{uuid.uuid4().hex[:20]}"
     request = await fake.post(fake.signed(fake.message(Kind.RETURN_REQUEST, [(reference, 1, None)], asked)))
     assert request.json()["status"] == "stored", request.text

@@ -18,12 +18,13 @@ from tests.support.telemetry import TelemetrySink
 PURPOSE = {"purpose": "verify the person's identity"}
 GUARDIAN = {**CONSENT, "given_by": "guardian"}
 RIGHT_NAME = "Nguyen Thi Corrected"
+VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
 
 
 async def verified_by_viet_nam(kh: Instance, vn: Instance, reference: str) -> None:
     verified = await vn.api.post(
         f"/repatriations/{reference}/verification-result",
-        json={"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True},
+        json=VERIFIED,
         headers=vn.officer,
     )
     assert verified.status_code == 200, verified.text
@@ -251,7 +252,7 @@ async def test_a_correction_that_crossed_the_verification_result_is_refused_and_
     await kh.close_border()
     verified = await vn.api.post(
         f"/repatriations/{reference}/verification-result",
-        json={"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True},
+        json=VERIFIED,
         headers=vn.officer,
     )
     assert verified.status_code == 200, verified.text
