@@ -1,7 +1,8 @@
 """A Vietnamese woman found in Cambodia: screened by the police, determined by MoSVY, sheltered by an
 NGO, returned to Viet Nam through the SOP handshake between the two countries' instances, and her
 trafficker convicted in Cambodia. The national registry tells it as one ordered timeline with each
-source, and no event on any topic, no span and no log line carries her personal data."""
+source, and no event on any topic, no span and no log line carries her personal data. A person MoSVY
+assessed a child cannot be sent across as an adult."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from datetime import date
 from spean_contracts.registry import TOPICS
 from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
-from tests.support.app import eventually
+from tests.support.app import eventually, scalar
 from tests.support.kafka import published_text
-from tests.support.platform import Platform
+from tests.support.platform import Platform, screening
 from tests.support.repatriation import CONSENT, InstanceFactory, hand_over
 from tests.support.telemetry import TelemetrySink
 
@@ -33,7 +34,7 @@ async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_time
     def auth(client_id: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {machine_token(client_id)}"}
 
-    screening = {
+    found = {
         "encountered_at": "2026-11-02T07:30:00+07:00",
         "encounter": "police-operation",
         "province": "KH-12",
@@ -41,7 +42,7 @@ async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_time
         "indicators": {"acts": ["recruitment", "transport"], "means": ["deception"], "purposes": ["sexual"]},
         "continuum": "B",
     }
-    case_id = await platform.identify_and_shelter(screening, screener="moi-case-system", auth=auth)
+    case_id = await platform.identify_and_shelter(found, screener="moi-case-system", auth=auth)
 
     returned = await kh.api.post(
         "/repatriations",
@@ -134,3 +135,57 @@ async def test_a_case_from_screening_through_repatriation_to_verdict_is_one_time
         assert value not in published
     assert telemetry_sink.leaks([*platform.apps.values(), kh.app, vn.app], personal) == []
     assert len(telemetry_sink) > 100, "the scan read the journey's spans and log lines"
+
+
+async def test_a_person_mosvy_assessed_a_child_cannot_be_sent_across_as_an_adult(
+    platform: Platform, countries: InstanceFactory, machine_token: Callable[[str], str]
+) -> None:
+    kh, vn = await countries(namespaces={"KHM": platform.namespace})
+    mosvy = {"Authorization": f"Bearer {machine_token('mosvy-case-system')}"}
+    police = {"Authorization": f"Bearer {machine_token('moi-case-system')}"}
+    # She told the police she was 24; MoSVY's age assessment, from her documents, finds her 16.
+    screened = await platform.identification.post(
+        "/screenings", json=screening("Tran Thi Example", encounter="police-operation"), headers=police
+    )
+    assert screened.status_code == 201, screened.text
+    case_id = screened.json()["case_id"]
+    assessed = await platform.identification.post(
+        f"/cases/{case_id}/age-assessments",
+        json={"age": 16, "methods": ["documents-verified"], "reasons": ["her birth certificate"]},
+        headers=mosvy,
+    )
+    assert assessed.status_code == 201, assessed.text
+
+    async def assessment_read() -> bool:
+        known = "SELECT assessed FROM case_age WHERE case_id = :case_id"
+        return bool(await scalar(kh.settings, known, case_id=case_id))
+
+    await eventually(assessment_read, what="repatriation reading MoSVY's assessment")
+    as_screened = {
+        "names": ["Tran Thi Example"],
+        "sex": "female",
+        "estimated_age": 24,
+        "claimed_nationality": "VNM",
+        "place_of_origin": "An Giang",
+        "is_child": False,
+    }
+
+    def asked(person: dict[str, object], consent: dict[str, str]) -> dict[str, object]:
+        return {
+            "case_id": case_id,
+            "origin_country": "VNM",
+            "person": person,
+            "consent": consent,
+            "exploitation_types": ["sexual"],
+        }
+
+    as_an_adult = await kh.api.post("/repatriations", json=asked(as_screened, CONSENT), headers=kh.officer)
+    as_a_child = await kh.api.post(
+        "/repatriations",
+        json=asked(as_screened | {"estimated_age": 16, "is_child": True}, CONSENT | {"given_by": "guardian"}),
+        headers=kh.officer,
+    )
+
+    assert (as_an_adult.status_code, as_an_adult.json()["errors"][0]["rule"]) == (422, "child_by_identification")
+    assert as_a_child.status_code == 201, as_a_child.text
+    await vn.reached(as_a_child.json()["reference"], "requested")
