@@ -133,6 +133,31 @@ def test_a_dead_lettered_event_is_told_even_the_first_a_process_sends(values: st
     )
 
 
+# Silent again once nothing more was refused for 15 minutes.
+@pytest.mark.parametrize("values", ["_x3 1x30", "_x3 2 3x30"], ids=["first-seen-at-one", "counted-on"])
+def test_a_message_the_counterpart_refused_is_told_even_the_first_a_process_sees(values: str, tmp_path: Path) -> None:
+    labels = {
+        "service_name": "spean-repatriation",
+        "counterpart": "VNM",
+        "kind": "verification-result",
+        "reason": "broken-chain",
+    }
+    refused = _series("spean_crossborder_refused_total", {**labels, "instance": "a"}, values)
+    _holds(
+        [
+            Case("SpeanCrossBorderRefused", [refused], 2),
+            Case(
+                "SpeanCrossBorderRefused",
+                [refused],
+                5,
+                [(labels, "VNM refused a verification-result message (broken-chain)")],
+            ),
+            Case("SpeanCrossBorderRefused", [refused], 25),
+        ],
+        tmp_path,
+    )
+
+
 def test_an_outbox_that_stops_draining_pages_after_ten_minutes_and_a_busy_one_does_not(tmp_path: Path) -> None:
     stuck = _series("spean_outbox_backlog", REGISTRY, "0 5 6 7 8 9 10 11 12 13 14 15 16 17")
     busy = _series("spean_outbox_backlog", REGISTRY, "0 40 0 35 0 0 50 0 20 0 0 30 0 0")

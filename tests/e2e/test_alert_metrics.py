@@ -4,7 +4,8 @@ runs. A rule naming a metric nobody exports never fires, and says nothing.
 
 The two certificate rules read repatriation's gauge (`spean_certificate_validity_seconds`, by
 `certificate_holder` and `certificate_subject`), which this platform does not run; the console's
-certificate panel reads the same series."""
+certificate panel reads the same series. The rule on refused cross-border messages reads repatriation's
+counter too: its export is checked where a counterpart refuses one (repatriation's withdrawal tests)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from tests.support.app import eventually
 from tests.support.platform import Platform, screening
 
 ALERTS = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "base" / "alerts.yaml"
-ELSEWHERE = {"SpeanCertificateEnding", "SpeanCertificateEndingSoon"}
+ELSEWHERE = {"SpeanCertificateEnding", "SpeanCertificateEndingSoon", "SpeanCrossBorderRefused"}
 METRIC = re.compile(r"\b(spean_\w+|http_server_\w+|target_info)\b")
 GROUPED_BY = re.compile(r"\bby \(([^)]*)\)")
 SELECTOR = re.compile(r"\b(\w+)\{([^}]*)\}")

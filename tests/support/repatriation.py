@@ -169,6 +169,7 @@ async def two_countries(
                 kafka_bootstrap=servers.kafka_bootstrap,
                 keycloak_url=servers.keycloak_url,
                 otlp_endpoint=servers.otlp_endpoint,
+                metric_export_seconds=1,
                 realm=REALM[code],
                 topic_namespace=(namespaces or {}).get(code) or scratch_namespace(code.lower()),
                 outbox_poll_seconds=0.05,

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from opentelemetry.metrics import Counter
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -22,6 +23,14 @@ from spean_repatriation.settings import Counterpart
 from spean_repatriation.tls import client_context
 
 log = logging.getLogger(__name__)
+
+
+def _refusals(runtime: Runtime) -> Counter:
+    # The meter hands back the same counter each time: a refusal is rare, so it is looked up when one comes.
+    return runtime.telemetry.meter_provider.get_meter("spean_repatriation").create_counter(
+        "spean.crossborder.refused",
+        description="Messages a counterpart refused with a signed error, by counterpart, kind and reason",
+    )
 
 
 class Courier:
@@ -112,6 +121,8 @@ class Courier:
                     "counterpart refused a message",
                     extra={"message_id": entry.message_id, "counterpart": entry.counterpart, "reason": outcome.reason},
                 )
+                refused = {"counterpart": entry.counterpart, "kind": stored.kind, "reason": outcome.reason.value}
+                _refusals(runtime).add(1, refused)
             else:
                 entry.attempts += 1
                 entry.last_error = outcome[:200]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
+
 from spean_contracts import from_kafka_record
 from spean_contracts.events import ConsentRecorded
 from spean_contracts.registry import IDENTIFICATION, REPATRIATION
@@ -172,7 +174,7 @@ async def test_consent_withdrawn_in_identification_ends_a_return_asked_with_an_e
 
 
 async def test_a_withdrawal_that_crossed_the_counterparts_verification_still_ends_the_return_on_both_sides(
-    countries: InstanceFactory,
+    countries: InstanceFactory, servers: Endpoints
 ) -> None:
     kh, vn = await countries()
     asked = return_request(origin="VNM", claimed_nationality="VNM")
@@ -195,6 +197,18 @@ async def test_a_withdrawal_that_crossed_the_counterparts_verification_still_end
 
     await eventually(verification_refused, what="Viet Nam's verification result refused by Cambodia")
     read_there = await vn.api.get(f"/repatriations/{reference}/person", params=PURPOSE, headers=vn.officer)
+    # The operators' alert counts it: the metric its rule reads, with the labels it groups by.
+    counted = ('counterpart="KHM"', 'kind="verification-result"', 'reason="broken-chain"', 'service_name="')
+
+    async def refusal_counted() -> bool:
+        async with httpx.AsyncClient() as client:
+            exposition = (await client.get(servers.metrics_url)).text
+        return any(
+            line.startswith("spean_crossborder_refused_total{") and all(label in line for label in counted)
+            for line in exposition.splitlines()
+        )
+
+    await eventually(refusal_counted, what="the refusal counted for the operators' alert")
 
     assert [m["kind"] for m in (await vn.show(reference))["messages"]] == [
         "return-request",
