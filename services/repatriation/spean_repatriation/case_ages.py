@@ -3,9 +3,6 @@ the person is checked against it (see domain/ages.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.events import AgeAssessed, ScreeningCorrected, ScreeningRecorded
@@ -16,35 +13,35 @@ from spean_repatriation.domain.ages import KnownAge
 
 async def known_age(session: AsyncSession, case_id: str) -> KnownAge | None:
     row = await session.get(CaseAge, case_id)
-    if row is None:
-        return None
-    return KnownAge(
-        is_child=row.is_child, age_band=AgeBand(row.age_band), as_of=row.as_of.date(), assessed=row.assessed
-    )
+    return None if row is None else _known(row)
 
 
-async def learn(session: AsyncSession, data: ScreeningRecorded | ScreeningCorrected | AgeAssessed) -> None:
+async def learn(session: AsyncSession, data: ScreeningRecorded | ScreeningCorrected | AgeAssessed) -> KnownAge:
     """Keeps what the event says of the case's age unless an assessment already said more: only a later
     assessment overrules one (a correction carries the assessment's age when there is one). A correction
-    keeps the time the age was screened, since it corrects the age the person had then."""
+    keeps the time the age was screened, since it corrects the age the person had then. Returns the case's
+    age as now known."""
     row = await session.get(CaseAge, data.case_id, with_for_update=True)
     if isinstance(data, AgeAssessed):
-        if row is None or not row.assessed or row.as_of < data.assessed_at:
-            await _keep(session, data.case_id, data.is_child, data.age_band, data.assessed_at, assessed=True)
+        as_of, assessed = data.assessed_at, True
+        newer = row is None or not row.assessed or row.as_of < as_of
     elif isinstance(data, ScreeningRecorded):
-        if row is None or (not row.assessed and row.as_of <= data.screened_at):
-            await _keep(session, data.case_id, data.is_child, data.age_band, data.screened_at, assessed=False)
-    elif row is None or not row.assessed:
-        as_of = data.corrected_at if row is None else row.as_of
-        await _keep(session, data.case_id, data.is_child, data.age_band, as_of, assessed=False)
+        as_of, assessed = data.screened_at, False
+        newer = row is None or (not row.assessed and row.as_of <= as_of)
+    else:
+        as_of, assessed = (data.corrected_at if row is None else row.as_of), False
+        newer = row is None or not row.assessed
+    if row is None:
+        row = CaseAge(
+            case_id=data.case_id, is_child=data.is_child, age_band=data.age_band.value, as_of=as_of, assessed=assessed
+        )
+    elif newer:
+        row.is_child, row.age_band, row.as_of, row.assessed = data.is_child, data.age_band.value, as_of, assessed
+    session.add(row)
+    return _known(row)
 
 
-async def _keep(
-    session: AsyncSession, case_id: str, is_child: bool, band: AgeBand, as_of: datetime, *, assessed: bool
-) -> None:
-    values = {"is_child": is_child, "age_band": band.value, "as_of": as_of, "assessed": assessed}
-    await session.exec(
-        insert(CaseAge)
-        .values(case_id=case_id, **values)
-        .on_conflict_do_update(index_elements=[CaseAge.case_id], set_=values)
+def _known(row: CaseAge) -> KnownAge:
+    return KnownAge(
+        is_child=row.is_child, age_band=AgeBand(row.age_band), as_of=row.as_of.date(), assessed=row.assessed
     )

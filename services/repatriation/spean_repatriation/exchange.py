@@ -434,6 +434,15 @@ class PresumedChild(Exception):
         )
 
 
+def held_person(exchange: Exchange, row: Repatriation) -> Person | None:
+    """The person as this side holds them for the return: None once erased."""
+    return (
+        None
+        if row.sealed_person is None
+        else Person.model_validate_json(exchange.sealer.open(row.sealed_person, row.reference))
+    )
+
+
 async def _check_child_status(session: AsyncSession, case_id: str, person: Person) -> None:
     """Refuses the person sent as an adult whom identification knows as a child who may still be one
     (`PresumedChild`)."""
@@ -501,11 +510,7 @@ async def correct(
     the counterpart already holding that person on that consent and nothing changed in identification since,
     it is not sent twice."""
     await _check_child_status(session, row.case_id, correction.person)
-    held = (
-        None
-        if row.sealed_person is None
-        else Person.model_validate_json(exchange.sealer.open(row.sealed_person, row.reference))
-    )
+    held = held_person(exchange, row)
     if (
         row.role == Role.DESTINATION
         and held == correction.person

@@ -28,12 +28,12 @@ from spean_contracts.events import (
     ScreeningRecorded,
 )
 from spean_contracts.fields import earliest_today
-from spean_contracts.sop import Person, Role, Withdrawal
+from spean_contracts.sop import Role, Withdrawal
 from spean_contracts.vocabulary import ConsentPurpose, Encounter, WithdrawalReason
 from spean_kit.consumer import Handler
 from spean_kit.outbox import Stager
 from spean_repatriation.adapters.tables import Repatriation
-from spean_repatriation.case_ages import known_age, learn
+from spean_repatriation.case_ages import learn
 from spean_repatriation.domain.ages import KnownAge, presumed_child
 from spean_repatriation.domain.procedure import (
     BEFORE_HANDOVER,
@@ -41,7 +41,7 @@ from spean_repatriation.domain.procedure import (
     State,
     local_step,
 )
-from spean_repatriation.exchange import Exchange, erase, identity_sent_at, locked, withdraw
+from spean_repatriation.exchange import Exchange, erase, held_person, identity_sent_at, locked, withdraw
 
 WITHDRAWN = Withdrawal(reason=WithdrawalReason.CONSENT_WITHDRAWN)
 GOING = [state.value for state in BEFORE_HANDOVER]
@@ -50,8 +50,11 @@ GOING = [state.value for state in BEFORE_HANDOVER]
 def follow_identification(exchange: Exchange) -> Handler:
     async def on_identification_event(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:
         data = event.data
-        if isinstance(data, ScreeningRecorded | ScreeningCorrected | AgeAssessed):
+        known = (
             await learn(session, data)
+            if isinstance(data, ScreeningRecorded | ScreeningCorrected | AgeAssessed)
+            else None
+        )
         if isinstance(data, ScreeningRecorded) and data.encounter == Encounter.REPATRIATION:
             home = [State.HANDED_OVER.value, State.CERTIFIED.value]
             for row in (await _returns(session, data.case_id, home, roles=(Role.ORIGIN,))).values():
@@ -66,7 +69,6 @@ def follow_identification(exchange: Exchange) -> Handler:
                 await erase(session, stage, exchange, row, now=datetime.now(UTC))
         elif isinstance(data, ScreeningCorrected | AgeAssessed):
             changed = data.corrected_at if isinstance(data, ScreeningCorrected) else data.assessed_at
-            known = await known_age(session, data.case_id)
             for row in (await _returns(session, data.case_id, GOING)).values():
                 # A change the person sent across already took in (this event came late) is no news, unless
                 # what was sent makes an adult of a child it would have refused, had it come in time.
@@ -89,10 +91,10 @@ def follow_identification(exchange: Exchange) -> Handler:
 
 
 def _presumed_child(exchange: Exchange, row: Repatriation, known: KnownAge | None) -> bool:
-    if known is None or row.sealed_person is None:
+    if known is None:
         return False
-    held = Person.model_validate_json(exchange.sealer.open(row.sealed_person, row.reference))
-    return presumed_child(known, held, earliest_today())
+    held = held_person(exchange, row)
+    return held is not None and presumed_child(known, held, earliest_today())
 
 
 async def _returns(

@@ -39,8 +39,8 @@ def assessed(case_id: str, *, at: datetime, child: bool = True) -> AgeAssessed:
     )
 
 
-def screened(case_id: str, *, at: datetime) -> ScreeningRecorded:
-    """A 12-to-17-year-old screened at the border."""
+def screened(case_id: str, *, at: datetime, child: bool = True) -> ScreeningRecorded:
+    """A 12-to-17-year-old screened at the border, or an adult (`child` false)."""
     return ScreeningRecorded(
         case_id=case_id,
         screening_id=f"scr-{uuid.uuid4().hex}",
@@ -53,9 +53,9 @@ def screened(case_id: str, *, at: datetime) -> ScreeningRecorded:
         screened_at=at,
         province=Province("KH-1"),
         sex=Sex.FEMALE,
-        age_band=AgeBand.TEEN,
+        age_band=AgeBand.TEEN if child else AgeBand.YOUNG_ADULT,
         nationality=Country.VIET_NAM,
-        is_child=True,
+        is_child=child,
     )
 
 
@@ -121,9 +121,13 @@ async def test_an_assessment_come_after_the_request_marks_it_and_the_correction_
     countries: InstanceFactory, servers: Endpoints
 ) -> None:
     kh, vn = await countries()
-    # MoSVY assessed her a child before the request; its event reaches repatriation only after.
+    # Screened as an adult; MoSVY assessed her a child before the request, but its event reaches
+    # repatriation only after.
     before = datetime.now(UTC)
     asked = ask()
+    as_screened = screened(str(asked["case_id"]), at=before - timedelta(days=1), child=False)
+    await publish(servers.kafka_bootstrap, kh.settings.topic_namespace, as_screened)
+    await known_here(kh, str(asked["case_id"]), assessed=False)
     answer = await kh.api.post("/repatriations", json=asked, headers=kh.officer)
     assert answer.status_code == 201, answer.text
     reference, case_id = answer.json()["reference"], str(asked["case_id"])

@@ -17,7 +17,7 @@ from spean_kit.topics import group_caught_up
 from spean_local.endpoints import Endpoints
 from tests.support.app import eventually, scalar
 from tests.support.kafka import publish
-from tests.support.repatriation import Instance, InstanceFactory, return_request
+from tests.support.repatriation import Instance, InstanceFactory, asked_of_viet_nam, return_request
 
 VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
 PURPOSE = {"purpose": "prepare the family tracing"}
@@ -177,8 +177,7 @@ async def test_a_withdrawal_that_crossed_the_counterparts_verification_still_end
     countries: InstanceFactory, servers: Endpoints
 ) -> None:
     kh, vn = await countries()
-    asked = return_request(origin="VNM", claimed_nationality="VNM")
-    reference = (await kh.api.post("/repatriations", json=asked, headers=kh.officer)).json()["reference"]
+    _, reference = await asked_of_viet_nam(kh)
     await vn.reached(reference, "requested")
     # Cambodia's listener is down: Viet Nam's verification result waits in its outbox while the person, in
     # Cambodia, withdraws her consent. Both messages take the same place in the case's chain.
