@@ -32,6 +32,11 @@ from spean_repatriation.settings import RepatriationSettings
 from spean_repatriation.tls import server_context
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# How long a stopping listener lets a message under way finish. A counterpart's courier keeps its TLS
+# connection open between messages and does not answer the listener's close, which TLS would wait 30 s
+# for: all the time Kubernetes gives a stopping pod. A message cut short is answered with no receipt,
+# and its sender sends it again.
+LISTENER_STOP_SECONDS = 3
 
 
 def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter, ...] = ()) -> FastAPI:
@@ -73,6 +78,7 @@ def crossborder_server(national: FastAPI) -> uvicorn.Server:
         port=settings.crossborder_port,
         log_config=None,
         lifespan="off",
+        timeout_graceful_shutdown=LISTENER_STOP_SECONDS,
     )
     config.load()
     config.ssl = server_context(settings)

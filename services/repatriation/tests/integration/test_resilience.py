@@ -1,5 +1,6 @@
 """A counterpart down for the middle of the exchange loses and doubles nothing, nor do two replicas'
-couriers; deadlines that pass are announced; nothing about the person reaches Kafka."""
+couriers; a listener stops within a pod's grace period; deadlines that pass are announced; nothing about
+the person reaches Kafka."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from spean_local.endpoints import Endpoints
 from spean_repatriation.delivery import Courier
 from tests.support.app import eventually, scalar
 from tests.support.kafka import published_text
-from tests.support.repatriation import InstanceFactory, return_request
+from tests.support.repatriation import InstanceFactory, asked_of_viet_nam, return_request
 
 VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
+# Kubernetes kills a pod still running 30 s after it was told to stop; the national API's own shutdown
+# (consumers, relay, courier) needs its share of that time too.
+LISTENER_STOP_SECONDS = 10
 
 
 async def test_a_counterpart_down_mid_exchange_gets_every_step_once_when_it_returns(
@@ -59,6 +63,21 @@ async def test_a_counterpart_down_mid_exchange_gets_every_step_once_when_it_retu
     kinds = [m["kind"] for m in (await kh.show(reference))["messages"]]
     assert kinds == ["return-request", "verification-request", "verification-result", "acceptance"]
     assert await scalar(kh.settings, "SELECT count(*) FROM sop_message") == 4
+
+
+async def test_a_listener_told_to_stop_does_not_wait_on_a_counterparts_idle_connection(
+    countries: InstanceFactory,
+) -> None:
+    kh, vn = await countries()
+    _, reference = await asked_of_viet_nam(kh)
+    await vn.reached(reference, "requested")
+    assert vn.border is not None
+    assert vn.border.server_state.connections, "Cambodia's courier keeps its connection to Viet Nam open"
+
+    try:
+        await asyncio.wait_for(vn.close_border(), timeout=LISTENER_STOP_SECONDS)
+    except TimeoutError:
+        raise AssertionError(f"the listener was still stopping after {LISTENER_STOP_SECONDS} s") from None
 
 
 async def test_two_replicas_couriers_send_a_message_once(countries: InstanceFactory) -> None:
