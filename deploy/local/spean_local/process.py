@@ -95,13 +95,25 @@ def stop(pid: int, *, graceful: signal.Signals, timeout: float) -> None:
         return
     except ProcessLookupError:
         return
-    _, alive = psutil.wait_procs([process], timeout=timeout)
-    for straggler in [*alive, *children]:
+    stragglers = [*_outlasting([process], timeout), *children]
+    for straggler in stragglers:
         try:
             straggler.kill()
         except psutil.NoSuchProcess:
             continue
-    psutil.wait_procs([*alive, *children], timeout=5)
+    _outlasting(stragglers, 5)
+
+
+def _outlasting(processes: Sequence[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Those of `processes` still running after up to `timeout` seconds. An exited process is done with,
+    though it stays a zombie until its parent reaps it: a server `make up` started belongs to the system's
+    first process by then, which may take a second or two."""
+    deadline = time.monotonic() + timeout
+    while True:
+        running = [p for p in processes if alive(p.pid) and p.is_running()]
+        if not running or time.monotonic() >= deadline:
+            return running
+        time.sleep(0.05)
 
 
 def wait_until(check: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.25) -> None:
