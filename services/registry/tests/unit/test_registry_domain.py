@@ -14,6 +14,34 @@ def test_cells_below_k_are_suppressed_and_so_is_enough_to_stop_differencing() ->
     assert hidden_mass >= 11
 
 
+def test_a_small_cell_of_a_two_way_table_is_not_its_rows_total_less_its_shown_cells() -> None:
+    """The rows' totals are published too, by the one-way table: each row and column that hides a cell hides
+    at least two, together k or more."""
+    counts: dict[tuple[str, ...], int] = {
+        ("KH-2", "female"): 12,
+        ("KH-2", "male"): 3,
+        ("KH-9", "female"): 40,
+        ("KH-9", "male"): 11,
+        ("KH-12", "female"): 25,
+        ("KH-12", "male"): 30,
+    }
+    published = suppress(counts, k=11)
+    rows = suppress(
+        {(province,): sum(n for (p, _), n in counts.items() if p == province) for province, _ in counts}, k=11
+    )
+    columns = suppress({(sex,): sum(n for (_, s), n in counts.items() if s == sex) for _, sex in counts}, k=11)
+
+    for axis, margins in ((0, rows), (1, columns)):
+        for (value,), margin in margins.cells.items():
+            line = {cell: count for cell, count in published.cells.items() if cell[axis] == value}
+            unknown = [cell for cell, count in line.items() if count is None]
+            if margin is not None and unknown:
+                assert len(unknown) >= 2, f"{unknown} is {value}'s total less its shown cells"
+                assert sum(counts[cell] for cell in unknown) >= 11
+    assert published.cells[("KH-2", "male")] is None
+    assert published.cells[("KH-12", "male")] == 30, "only as much is hidden as protecting the small cell needs"
+
+
 def test_a_table_with_nothing_small_is_published_whole() -> None:
     published = suppress({("2025",): 421, ("2026",): 125}, k=11)
     assert published.cells == {("2025",): 421, ("2026",): 125}
