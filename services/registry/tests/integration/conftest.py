@@ -50,12 +50,12 @@ def screened(case_id: str, keys: list[str], agency: str, province: str = "KH-1")
     )
 
 
-def identified(case_id: str, agency: str = "MOSVY", province: str = "KH-1") -> CaseIdentified:
+def identified(case_id: str, agency: str = "MOSVY", province: str = "KH-1", sex: str = "female") -> CaseIdentified:
     return CaseIdentified.model_validate(
         {
             "case_id": case_id,
             "province": province,
-            "sex": "female",
+            "sex": sex,
             "age_band": "18-24",
             "nationality": "KHM",
             "is_child": False,

@@ -132,6 +132,34 @@ async def test_small_cells_are_suppressed_and_differencing_two_queries_recovers_
     ]
 
 
+async def test_a_provinces_total_less_its_cells_shown_by_sex_recovers_no_small_cell(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    settings = await registry_settings()
+    _, identified = events
+    people = {("KH-2", "female"): 12, ("KH-2", "male"): 3, ("KH-9", "female"): 40, ("KH-9", "male"): 11}
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        *(identified(_case(), province=p, sex=sex) for (p, sex), n in people.items() for _ in range(n)),
+    )
+    analyst = auth("ncct-statistics-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, sum(people.values()))
+        by_province = (await client.get("/statistics", params={"by": "province"}, headers=analyst)).json()
+        by_sex = (await client.get("/statistics", params={"by": ["province", "sex"]}, headers=analyst)).json()
+
+    provinces = {cell["key"]["province"]: cell["count"] for cell in by_province["cells"]}
+    cells = {(cell["key"]["province"], cell["key"]["sex"]): cell["count"] for cell in by_sex["cells"]}
+    assert provinces == {"KH-2": 15, "KH-9": 51}
+    assert cells[("KH-2", "male")] is None
+    for province, total in provinces.items():
+        hidden = [cell for cell, count in cells.items() if cell[0] == province and count is None]
+        shown = sum(count for cell, count in cells.items() if cell[0] == province and count is not None)
+        assert len(hidden) != 1, f"{hidden} is {province}'s total less the cells shown"
+        assert not hidden or total - shown >= by_sex["k"]
+
+
 async def test_persons_whose_age_was_assessed_are_counted_in_the_age_band_assessed(
     registry_settings: Settings, auth: Auth, events: Events
 ) -> None:
