@@ -20,7 +20,7 @@ from tests.support.repatriation import InstanceFactory, asked_of_viet_nam, retur
 VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
 # Kubernetes kills a pod still running 30 s after it was told to stop; the national API's own shutdown
 # (consumers, relay, courier) needs its share of that time too.
-LISTENER_STOP_SECONDS = 10
+STOPPED_WITHIN_SECONDS = 10
 
 
 async def test_a_counterpart_down_mid_exchange_gets_every_step_once_when_it_returns(
@@ -75,9 +75,9 @@ async def test_a_listener_told_to_stop_does_not_wait_on_a_counterparts_idle_conn
     assert vn.border.server_state.connections, "Cambodia's courier keeps its connection to Viet Nam open"
 
     try:
-        await asyncio.wait_for(vn.close_border(), timeout=LISTENER_STOP_SECONDS)
+        await asyncio.wait_for(vn.close_border(), timeout=STOPPED_WITHIN_SECONDS)
     except TimeoutError:
-        raise AssertionError(f"the listener was still stopping after {LISTENER_STOP_SECONDS} s") from None
+        raise AssertionError(f"the listener was still stopping after {STOPPED_WITHIN_SECONDS} s") from None
 
 
 async def test_two_replicas_couriers_send_a_message_once(countries: InstanceFactory) -> None:
