@@ -4,6 +4,7 @@ with mutual TLS, the cross-border listener, in one process."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,24 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # for: all the time Kubernetes gives a stopping pod. A message cut short is answered with no receipt,
 # and its sender sends it again.
 LISTENER_STOP_SECONDS = 3
+_CUT_SHORT = "Cancel %s running task(s), timeout graceful shutdown exceeded"
+
+
+class ListenerStopLog(logging.Filter):
+    """uvicorn logs the end of the listener's stop time at ERROR, though a stop that outlasts it is the
+    rule (an idle courier's connection) and a message it cuts short is sent again: a log-based alert would
+    page operators at every rollout. Retold at INFO, or WARNING when messages were cut short."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == _CUT_SHORT and isinstance(record.args, tuple) and isinstance(record.args[0], int):
+            cut_short = record.args[0]
+            record.levelno = logging.WARNING if cut_short else logging.INFO
+            record.levelname = logging.getLevelName(record.levelno)
+            record.msg = (
+                "cross-border listener stopped after %s s; %s message(s) cut short, sent again by their senders"
+            )
+            record.args = (LISTENER_STOP_SECONDS, cut_short)
+        return True
 
 
 def build(settings: RepatriationSettings, *, span_exporters: tuple[SpanExporter, ...] = ()) -> FastAPI:
@@ -82,6 +101,9 @@ def crossborder_server(national: FastAPI) -> uvicorn.Server:
     )
     config.load()
     config.ssl = server_context(settings)
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, ListenerStopLog) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(ListenerStopLog())
     return uvicorn.Server(config)
 
 
