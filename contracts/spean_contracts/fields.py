@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints
@@ -55,6 +55,21 @@ Happened = Annotated[
 ]
 """A moment something already happened (an encounter, a consent, a handover): an `Instant` not in the
 future, give or take a caller's clock running five minutes fast."""
+
+
+# Cambodia and Viet Nam both keep UTC+07:00 all year: their days, years, working days and notice periods.
+INDOCHINA = timezone(timedelta(hours=7))
+
+
+def local_day(moment: datetime) -> date:
+    """The day a moment falls on in Cambodia and Viet Nam, whatever UTC offset it was given with and when it
+    comes back from the database in UTC: for seven hours of every day it is a day ahead of UTC's."""
+    return moment.astimezone(INDOCHINA).date()
+
+
+def local_today() -> date:
+    """Today in Cambodia and Viet Nam."""
+    return local_day(datetime.now(UTC))
 
 
 def today_anywhere() -> date:

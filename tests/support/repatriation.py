@@ -12,7 +12,7 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import uvicorn
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from spean_contracts.fields import local_today
 from spean_contracts.sop import MEDIA_TYPE
 from spean_contracts.vocabulary import Country
 from spean_local.endpoints import Endpoints
@@ -106,7 +107,7 @@ async def hand_over(destination: Instance, origin: Instance, reference: str) -> 
         json={
             "references": [reference],
             "border_gate": "moc-bai-bavet",
-            "handover_date": (date.today() + timedelta(days=4)).isoformat(),
+            "handover_date": (local_today() + timedelta(days=4)).isoformat(),
         },
         headers=destination.officer,
     )

@@ -5,11 +5,12 @@ agencies' machine clients. Safe to run again: every step is idempotent."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from spean_contracts.fields import local_today
 from spean_local.endpoints import Endpoints
 
 PROVIDERS: list[dict[str, Any]] = [
@@ -257,7 +258,7 @@ class Demo:
             handover = {
                 "references": [reference],
                 "border_gate": "moc-bai-bavet",
-                "handover_date": (date.today() + timedelta(days=3)).isoformat(),
+                "handover_date": (local_today() + timedelta(days=3)).isoformat(),
             }
             self.call("POST", "repatriation-vn", "/handovers", vn[1], json=handover)
         if self.state(*vn, reference) < STATES.index("handed-over"):

@@ -12,12 +12,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.events import AgeAssessed
+from spean_contracts.fields import local_day
 from spean_contracts.vocabulary import AgeBand, AgeMethod
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AgeAssessment, CaseKey, Screening
 from spean_identification.api.schemas import AgeAssessmentIn, AgeAssessmentOut, AgeAssessmentRead
 from spean_identification.domain.access import may_read_age_assessments
-from spean_identification.domain.person import CHILD_UNTIL, AssessedAge, age_band, day_in_cambodia
+from spean_identification.domain.person import CHILD_UNTIL, AssessedAge, age_band
 from spean_identification.screenings import (
     audited_read,
     contract_agency,
@@ -55,9 +56,9 @@ async def assess(
         assessed_at=now,
     )
     session.add(assessment)
-    settled = AssessedAge(age=body.age, on=day_in_cambodia(now))
+    settled = AssessedAge(age=body.age, on=local_day(now))
     for screening in (await session.exec(select(Screening).where(Screening.case_id == case_id))).all():
-        suggest_again(screening, child_when_met=settled.age_on(day_in_cambodia(screening.encountered_at)) < CHILD_UNTIL)
+        suggest_again(screening, child_when_met=settled.age_on(local_day(screening.encountered_at)) < CHILD_UNTIL)
         session.add(screening)
     await session.flush()
     await runtime.stage(
@@ -101,9 +102,7 @@ def _opened(keys: CaseKeys, wrapped_key: bytes, assessment: AgeAssessment) -> di
 
 
 def assessed_age(keys: CaseKeys, wrapped_key: bytes, assessment: AgeAssessment) -> AssessedAge:
-    return AssessedAge(
-        age=int(_opened(keys, wrapped_key, assessment)["age"]), on=day_in_cambodia(assessment.assessed_at)
-    )
+    return AssessedAge(age=int(_opened(keys, wrapped_key, assessment)["age"]), on=local_day(assessment.assessed_at))
 
 
 async def read(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.events import ScreeningCorrected
+from spean_contracts.fields import local_day
 from spean_contracts.vocabulary import AgeBand, Country, Outcome, Province, Sex
 from spean_identification import ages
 from spean_identification.adapters.crypto import CaseKeys
@@ -17,7 +18,7 @@ from spean_identification.adapters.tables import CaseKey
 from spean_identification.api.schemas import PersonCorrected, PersonCorrection
 from spean_identification.domain.access import owner_or_authority
 from spean_identification.domain.matchkeys import generation, match_keys
-from spean_identification.domain.person import CHILD_UNTIL, age_band, day_in_cambodia
+from spean_identification.domain.person import CHILD_UNTIL, age_band
 from spean_identification.screenings import (
     audited,
     contract_agency,
@@ -55,7 +56,7 @@ async def correct(
         raise erased()
     now = datetime.now(UTC)
     person = body.person
-    met_on = day_in_cambodia(screening.encountered_at)
+    met_on = local_day(screening.encountered_at)
     age = person.age_taken_on(met_on, met_on=met_on)
     private = private_of(keys, wrapped.wrapped_key, screening) | {"person": person.model_dump(mode="json")}
     screening.personal_data = keys.encrypt(wrapped.wrapped_key, screening.case_id, json.dumps(private).encode())

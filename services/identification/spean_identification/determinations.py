@@ -19,7 +19,7 @@ from spean_contracts.events import (
     IdentificationDeadlineBreached,
     VulnerablePersonIdentified,
 )
-from spean_contracts.fields import EventData
+from spean_contracts.fields import EventData, local_day
 from spean_contracts.vocabulary import Agency, ConsentPurpose, ExploitationType, Outcome
 from spean_identification import ages, photos
 from spean_identification.adapters.crypto import CaseKeys
@@ -33,7 +33,7 @@ from spean_identification.api.schemas import (
 )
 from spean_identification.breaches import tell_breaches
 from spean_identification.domain.access import may_read_determination, needs_guardian
-from spean_identification.domain.person import CHILD_UNTIL, day_in_cambodia
+from spean_identification.domain.person import CHILD_UNTIL
 from spean_identification.screenings import (
     audited,
     audited_read,
@@ -255,8 +255,8 @@ async def _still_a_child(
     person = person_of(keys, wrapped.wrapped_key, screening)
     entry = audited(principal, screening.screening_id, now, "who may give consent", AGE_READ)
     await audit.append(session, entry)
-    met_on = day_in_cambodia(screening.encountered_at)
-    return person.age_taken_on(day_in_cambodia(now), met_on=met_on, assessed=assessed) < CHILD_UNTIL
+    met_on = local_day(screening.encountered_at)
+    return person.age_taken_on(local_day(now), met_on=met_on, assessed=assessed) < CHILD_UNTIL
 
 
 async def record_consent(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from spean_contracts.fields import local_day
 from spean_contracts.vocabulary import ExploitationType, Outcome
 from spean_identification.adapters.tables import Determination, Letter
 from spean_identification.api.schemas import LetterCheck, LetterCheckIn, LetterIssued, LetterListed
@@ -93,7 +94,7 @@ async def check(session: AsyncSession, principal: Principal, body: LetterCheckIn
         raise Problem(
             410,
             "Gone",
-            f"this letter was replaced on {letter.replaced_at.date().isoformat()}; ask for the one issued since",
+            f"this letter was replaced on {local_day(letter.replaced_at).isoformat()}; ask for the one issued since",
             kind="letter-replaced",
         )
     return LetterCheck(

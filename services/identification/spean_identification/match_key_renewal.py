@@ -20,10 +20,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.events import MatchKeysRenewed
+from spean_contracts.fields import local_day
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AccessAudit, CaseKey, Screening
 from spean_identification.domain.matchkeys import generation, match_keys
-from spean_identification.domain.person import Person, day_in_cambodia
+from spean_identification.domain.person import Person
 from spean_identification.screenings import private_of
 from spean_kit import audit
 from spean_kit.database import hold_lock
@@ -137,7 +138,7 @@ class Renewal:
                     done.unopenable += 1
                     continue
                 person = Person.model_validate(private["person"])
-                day = day_in_cambodia(row.encountered_at)
+                day = local_day(row.encountered_at)
                 renewed = match_keys(person, self.secret, screened_on=day)
                 events.append(
                     MatchKeysRenewed(

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.events import PersonalDataErased, ScreeningRecorded
+from spean_contracts.fields import local_day
 from spean_contracts.vocabulary import Agency, ConsentPurpose, Continuum, Encounter, Outcome, Province
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.adapters.tables import AccessAudit, CaseKey, Consent, Photo, Screening, Share
@@ -35,7 +36,7 @@ from spean_identification.domain.assessment import assess
 from spean_identification.domain.deadlines import determination_due
 from spean_identification.domain.indicators import Indicators
 from spean_identification.domain.matchkeys import generation, match_keys
-from spean_identification.domain.person import CHILD_UNTIL, Person, age_band, day_in_cambodia
+from spean_identification.domain.person import CHILD_UNTIL, Person, age_band
 from spean_identification.returns import NotReceivable, receivable, returnees
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit
@@ -83,7 +84,7 @@ async def record_screenings(
             case_id, returnee.screening_id = returnee.case_id, screening_id
             session.add(returnee)
         person = screening.person
-        met_on = day_in_cambodia(screening.encountered_at)
+        met_on = local_day(screening.encountered_at)
         age = person.age_taken_on(met_on, met_on=met_on)
         is_child = age < CHILD_UNTIL
         band = age_band(age)

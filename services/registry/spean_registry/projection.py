@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import CloudEvent
 from spean_contracts import events as e
-from spean_contracts.fields import EventData
+from spean_contracts.fields import EventData, local_day
 from spean_contracts.vocabulary import Outcome, Verdict
 from spean_kit.outbox import Stager
 from spean_registry.adapters.sql import among
@@ -117,12 +117,12 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
     if isinstance(data, e.ScreeningRecorded):
         facts.province, facts.sex, facts.age_band = data.province, data.sex, data.age_band
         facts.nationality, facts.is_child, facts.agency = data.nationality, data.is_child, data.agency
-        facts.year = data.screened_at.year
+        facts.year = local_day(data.screened_at).year
         facts.screened = True
     elif isinstance(data, e.CaseIdentified | e.VulnerablePersonIdentified):
         facts.province, facts.sex, facts.age_band = data.province, data.sex, data.age_band
         facts.nationality, facts.is_child, facts.agency = data.nationality, data.is_child, data.screening_agency
-        facts.year = data.identified_at.year
+        facts.year = local_day(data.identified_at).year
         facts.identified = isinstance(data, e.CaseIdentified)
         facts.outcome = Outcome.TRAFFICKING_VICTIM if facts.identified else Outcome.VULNERABLE_PERSON
         if isinstance(data, e.CaseIdentified):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.events import AgeAssessed, ScreeningCorrected, ScreeningRecorded
+from spean_contracts.fields import local_day
 from spean_contracts.vocabulary import AgeBand
 from spean_repatriation.adapters.tables import CaseAge
 from spean_repatriation.domain.ages import KnownAge
@@ -43,5 +44,5 @@ async def learn(session: AsyncSession, data: ScreeningRecorded | ScreeningCorrec
 
 def _known(row: CaseAge) -> KnownAge:
     return KnownAge(
-        is_child=row.is_child, age_band=AgeBand(row.age_band), as_of=row.as_of.date(), assessed=row.assessed
+        is_child=row.is_child, age_band=AgeBand(row.age_band), as_of=local_day(row.as_of), assessed=row.assessed
     )

@@ -203,7 +203,7 @@ def _check_rules(message: Message, rows: Sequence[Repatriation], counterpart: Co
     if message.kind is Kind.ACCEPTANCE:
         check_child_safeguards(rows[0].is_child, body)
     if message.kind is Kind.HANDOVER_PROPOSAL and not notice_is_enough(
-        message.sent_at.date(), message.typed_body().handover_date, counterpart.handover_notice_days
+        message.sent_at, message.typed_body().handover_date, counterpart.handover_notice_days
     ):
         raise StepRefused(
             Reason.NOTICE_TOO_SHORT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -14,14 +14,6 @@ from spean_contracts.vocabulary import AgeBand, Country, Sex
 CHILD_UNTIL = 18
 # Fewer digits than a phone number's subscriber part would match dates and counts as often as the number.
 MIN_DIALLED = 6
-# Cambodia keeps UTC+07:00 all year.
-CAMBODIA = timezone(timedelta(hours=7))
-
-
-def day_in_cambodia(moment: datetime) -> date:
-    """The day a moment falls on in Cambodia: the same whatever UTC offset it was sent with, and when it
-    comes back from the database in UTC."""
-    return moment.astimezone(CAMBODIA).date()
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 
 from spean_contracts import from_kafka_record
+from spean_contracts.fields import local_today
 from spean_contracts.registry import IDENTIFICATION
 from spean_identification.app import build
 from spean_identification.determinations import AGE_READ
-from spean_identification.domain.person import day_in_cambodia
 from spean_identification.settings import IdentificationSettings
 from tests.support.app import running, scalar
 from tests.support.kafka import published, published_text
@@ -26,7 +26,7 @@ GROUNDS = "Sok Dara's school record from Battambang gives her year of birth"
 
 def _presumed_child(screening: ScreeningFactory, *, days_ago: int) -> dict[str, Any]:
     """A person whose papers say 19 but whom the officer believes a child."""
-    today = day_in_cambodia(datetime.now(UTC))
+    today = local_today()
     papers_say_19 = date(today.year - 19, today.month, min(today.day, 28)).isoformat()
     person = {"names": ["Sok Dara"], "sex": "female", "nationality": "KHM"}
     return screening(

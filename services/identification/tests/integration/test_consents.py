@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
+from spean_contracts.fields import local_today
 from spean_identification.app import build
 from spean_identification.determinations import AGE_READ
-from spean_identification.domain.person import day_in_cambodia
 from spean_identification.settings import IdentificationSettings
 from tests.support.app import running
 
@@ -22,7 +22,7 @@ SCREENED_AS_A_CHILD = "under 18: act and purpose suffice, means are not needed"
 
 
 def _born_years_ago(years: int, *, days_more: int = 0) -> str:
-    today = day_in_cambodia(datetime.now(UTC))
+    today = local_today()
     return (date(today.year - years, today.month, min(today.day, 28)) - timedelta(days=days_more)).isoformat()
 
 

@@ -4,14 +4,14 @@ the sealed record, the case's profile and its match keys follow, and the correct
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from spean_contracts import from_kafka_record
+from spean_contracts.fields import local_today
 from spean_contracts.registry import IDENTIFICATION
 from spean_identification.app import build
 from spean_identification.corrections import CORRECTED
-from spean_identification.domain.person import day_in_cambodia
 from spean_identification.settings import IdentificationSettings
 from tests.support.app import running
 from tests.support.kafka import published, published_text
@@ -73,7 +73,7 @@ async def test_only_the_screening_agency_or_the_competent_authority_corrects_and
     centre, police, mosvy = auth("poipet-tc-system"), auth("moi-case-system"), auth("mosvy-case-system")
     recorded_body = screening()
     child = recorded_body["person"] | {"birth_date": _fifteen_years_before(recorded_body["encountered_at"])}
-    today = day_in_cambodia(datetime.now(UTC))
+    today = local_today()
     async with running(build(settings)) as client:
         recorded = (await client.post("/screenings", json=recorded_body, headers=centre)).json()
         path = f"/screenings/{recorded['screening_id']}/person"

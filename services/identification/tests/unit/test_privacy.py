@@ -10,6 +10,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from pydantic import ValidationError
 
+from spean_contracts.fields import local_day
 from spean_contracts.vocabulary import AgeBand, Country, Sex
 from spean_identification.adapters.crypto import CaseKeys
 from spean_identification.domain.access import (
@@ -21,7 +22,7 @@ from spean_identification.domain.access import (
     unless_erased,
 )
 from spean_identification.domain.matchkeys import match_keys
-from spean_identification.domain.person import Person, age_band, day_in_cambodia
+from spean_identification.domain.person import Person, age_band
 from spean_identification.settings import IdentificationSettings
 from spean_kit.keyring import KeyRing, Unopenable
 
@@ -54,14 +55,14 @@ def test_keys_depend_on_the_secret_and_reveal_nothing_readable() -> None:
     assert all(len(key) == 43 and "dara" not in key.lower() for key in keys)
 
 
-def test_a_screening_sent_in_utc_gets_the_keys_of_its_day_in_cambodia() -> None:
+def test_a_screening_sent_in_utc_gets_the_keys_of_its_local_day() -> None:
     """An estimated age keys the birth year as the year of the encounter less the age: a New Year's night
     encounter sent in UTC, or made again later from the stored moment, must count Cambodia's year."""
     estimated = _person(["Sok Dara"], birth_date=None, estimated_age=28)
     in_phnom_penh = datetime(2027, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=7)))
     in_utc = in_phnom_penh.astimezone(UTC)
     assert in_utc.date() == date(2026, 12, 31)
-    keys = [match_keys(estimated, SECRET, screened_on=day_in_cambodia(moment)) for moment in (in_phnom_penh, in_utc)]
+    keys = [match_keys(estimated, SECRET, screened_on=local_day(moment)) for moment in (in_phnom_penh, in_utc)]
     assert keys[0] == keys[1] == match_keys(estimated, SECRET, screened_on=date(2027, 1, 1))
 
 

@@ -1,5 +1,6 @@
 """A registry deployed before the court figures counted by year takes them from the decisions its
-timeline already holds, every one of them, not only each court case's latest."""
+timeline already holds, every one of them, not only each court case's latest; one deployed before cases
+were counted by their year in Cambodia counts them again so."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 
+from spean_contracts.examples import EXAMPLES
 from spean_kit.database import migrate
 from spean_registry.app import MIGRATIONS
 from spean_registry.settings import RegistrySettings
@@ -62,3 +64,29 @@ async def test_upgrading_counts_each_court_case_by_the_years_of_its_decisions(
     # Each year keeps its last decision, under the most serious charge.
     expected = "2024 pending 2024-10-01 trafficking t t, 2025 convicted 2025-02-01 trafficking f t"
     assert await scalar(settings, counted) == expected
+
+
+SCREENED_IN_UTC = (
+    "WITH screening AS ("
+    "  INSERT INTO timeline_entry (event_id, case_id, type, source, at, data)"
+    "  VALUES ('evt-0001-new-year', 'case-0001-new-year', 'kh.spean.identification.screening-recorded.v1',"
+    "    '/spean/identification/MOSVY-POIPET-TC', '2025-12-31T18:30:00Z', $1::jsonb) RETURNING case_id"
+    ") INSERT INTO case_facts (case_id, national_record_id, certainty, exploitation_types, year, screened,"
+    "  identified, referred, repatriated, prosecuted, convicted, service_gaps, deadline_breaches)"
+    " SELECT case_id, 'nr-0001-new-year', 'own', '[]', 2025, true, false, false, false, false, false, 0, 0"
+    " FROM screening"
+)
+
+
+async def test_upgrading_counts_a_person_screened_on_new_years_night_in_cambodia_in_the_new_year(
+    registry_settings: Callable[..., Awaitable[RegistrySettings]],
+) -> None:
+    """01:30 on 1 January in Phnom Penh, 18:30 on 31 December in UTC: an older release counted 2025."""
+    settings = await registry_settings()
+    screening = EXAMPLES["identification.screening-recorded"][0] | {"case_id": "case-0001-new-year"}
+    at_new_year = orjson.dumps(screening | {"screened_at": "2025-12-31T18:30:00Z"}).decode()
+    await written_at(settings, MIGRATIONS, "0008", SCREENED_IN_UTC, at_new_year)
+
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+
+    assert await scalar(settings, "SELECT year FROM case_facts WHERE case_id = 'case-0001-new-year'") == 2026

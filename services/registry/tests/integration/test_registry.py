@@ -8,7 +8,7 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from spean_contracts import from_kafka_record
 from spean_contracts.events import AgeAssessed, CaseRepatriated, ScreeningCorrected
+from spean_contracts.fields import local_today
 from spean_contracts.registry import PROSECUTION
 from spean_contracts.vocabulary import (
     AgeBand,
@@ -484,7 +485,7 @@ async def test_court_figures_count_court_cases_by_the_year_of_the_courts_decisio
     assert (ordered, paid) == ({"2025": 3}, {"2025": None}), "restitution paid in full once in three"
     assert by_charge == {"trafficking": 2, "rape": 2}
     assert by_court == {"KH-1": 2, "KH-12": 2}
-    assert persons == {str(date.today().year): 4}, "persons prosecuted stay counted by the year identified"
+    assert persons == {str(local_today().year): 4}, "persons prosecuted stay counted by the year identified"
     assert [(e["path"], e["rule"]) for e in unknown.json()["errors"]] == [("query.by", "dimension_of_measure")]
 
 

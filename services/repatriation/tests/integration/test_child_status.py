@@ -5,9 +5,10 @@ request marks the return instead."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from spean_contracts.events import AgeAssessed, ScreeningRecorded
+from spean_contracts.fields import INDOCHINA, local_today
 from spean_contracts.vocabulary import (
     AgeBand,
     AgeMethod,
@@ -82,11 +83,13 @@ async def test_a_child_identification_knows_goes_as_a_child_unless_a_document_sa
 ) -> None:
     kh, vn = await countries()
     now = datetime.now(UTC)
+    # At 02:00 in Phnom Penh, still the day before in UTC.
+    assessed_on = local_today() - timedelta(days=1)
     child, grown_up, overruled = (f"case-{uuid.uuid4().hex}" for _ in range(3))
     await publish(
         servers.kafka_bootstrap,
         kh.settings.topic_namespace,
-        assessed(child, at=now),
+        assessed(child, at=datetime.combine(assessed_on, time(2), INDOCHINA)),
         # Screened at 12 to 17 seven years ago: 19 at the youngest today.
         screened(grown_up, at=now - timedelta(days=7 * 366)),
         screened(overruled, at=now - timedelta(days=30)),
@@ -110,7 +113,7 @@ async def test_a_child_identification_knows_goes_as_a_child_unless_a_document_sa
         "body.person.is_child",
         "child_by_identification",
     )
-    assert "MoSVY's age assessment" in refusal["detail"]
+    assert f"by MoSVY's age assessment of {assessed_on.isoformat()}" in refusal["detail"]
     assert by_document.status_code == 201, by_document.text
     assert [answer.status_code for answer in others] == [201, 201]
     assert await scalar(kh.settings, "SELECT count(*) FROM repatriation WHERE case_id = :c", c=child) == 1

@@ -4,10 +4,11 @@ country's real Keycloak tokens and mutual TLS, ending in `case.repatriated` on K
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from spean_contracts import from_kafka_record
+from spean_contracts.fields import local_today
 from spean_contracts.registry import REPATRIATION
 from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
@@ -27,7 +28,7 @@ async def test_viet_nam_returns_a_cambodian_and_both_sides_hold_the_same_chain(
     countries: InstanceFactory, servers: Endpoints
 ) -> None:
     kh, vn = await countries()
-    handover_day = (date.today() + timedelta(days=5)).isoformat()
+    handover_day = (local_today() + timedelta(days=5)).isoformat()
 
     requested = await vn.api.post("/repatriations", json=return_request(origin="KHM"), headers=vn.officer)
     assert requested.status_code == 201, requested.text
@@ -150,7 +151,7 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
 
     too_soon = await kh.api.post(
         "/handovers",
-        json={"references": references, "border_gate": "xa-mat", "handover_date": date.today().isoformat()},
+        json={"references": references, "border_gate": "xa-mat", "handover_date": local_today().isoformat()},
         headers=kh.officer,
     )
     assert too_soon.status_code == 409
@@ -160,7 +161,7 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
         json={
             "references": references,
             "border_gate": "xa-mat",
-            "handover_date": (date.today() + timedelta(days=3)).isoformat(),
+            "handover_date": (local_today() + timedelta(days=3)).isoformat(),
         },
         headers=kh.officer,
     )

@@ -3,13 +3,14 @@ the counterpart is told, and neither side keeps the person's data; what never cr
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from spean_contracts import from_kafka_record
 from spean_contracts.events import ConsentRecorded
+from spean_contracts.fields import local_today
 from spean_contracts.registry import IDENTIFICATION, REPATRIATION
 from spean_contracts.vocabulary import Agency, ConsentPurpose
 from spean_kit.replay import read_topic
@@ -114,7 +115,7 @@ async def test_a_person_withdrawn_from_a_scheduled_handover_is_left_out_of_its_m
             f"/repatriations/{reference}/acceptance", json={"travel_document_issued": True}, headers=vn.officer
         )
         await kh.reached(reference, "accepted")
-    handover_day = (date.today() + timedelta(days=3)).isoformat()
+    handover_day = (local_today() + timedelta(days=3)).isoformat()
     proposal = await kh.api.post(
         "/handovers",
         json={"references": references, "border_gate": "xa-mat", "handover_date": handover_day},

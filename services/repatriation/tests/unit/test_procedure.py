@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -131,6 +131,21 @@ def test_working_days_skip_weekends_and_holidays() -> None:
     assert add_working_days(friday, 0) == friday
 
 
+def test_working_days_are_those_of_cambodia_and_viet_nam_not_of_utc() -> None:
+    # 03:00 on Saturday in Phnom Penh and Hanoi, still Friday in UTC: the first working day is Monday.
+    saturday_early = datetime(2026, 11, 20, 20, tzinfo=UTC)
+    monday_early = datetime(2026, 11, 22, 20, tzinfo=UTC)
+    assert add_working_days(saturday_early, 1) == monday_early
+    assert add_working_days(saturday_early, 1, {date(2026, 11, 23)}) == monday_early + timedelta(days=1)
+
+
 def test_handover_notice_counts_whole_days() -> None:
-    assert notice_is_enough(date(2026, 11, 20), date(2026, 11, 23), 3)
-    assert not notice_is_enough(date(2026, 11, 20), date(2026, 11, 22), 3)
+    assert notice_is_enough(datetime(2026, 11, 20, 3, tzinfo=UTC), date(2026, 11, 23), 3)
+    assert not notice_is_enough(datetime(2026, 11, 20, 3, tzinfo=UTC), date(2026, 11, 22), 3)
+
+
+def test_handover_notice_counts_from_the_day_at_the_border_not_in_utc() -> None:
+    # Sent at 06:00 on 10 March at the border, 23:00 on 9 March in UTC: 12 March is two days on.
+    sent_at = datetime(2026, 3, 9, 23, tzinfo=UTC)
+    assert not notice_is_enough(sent_at, date(2026, 3, 12), 3)
+    assert notice_is_enough(sent_at, date(2026, 3, 13), 3)
