@@ -117,7 +117,9 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
     if isinstance(data, e.ScreeningRecorded):
         facts.province, facts.sex, facts.age_band = data.province, data.sex, data.age_band
         facts.nationality, facts.is_child, facts.agency = data.nationality, data.is_child, data.agency
-        facts.year = local_day(data.screened_at).year
+        facts.year = year = local_day(data.screened_at).year
+        # The first screening's: a year's screenings stay counted in it, whatever came later.
+        facts.screened_year = year if facts.screened_year is None else min(year, facts.screened_year)
         facts.screened = True
     elif isinstance(data, e.CaseIdentified | e.VulnerablePersonIdentified):
         facts.province, facts.sex, facts.age_band = data.province, data.sex, data.age_band

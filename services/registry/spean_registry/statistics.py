@@ -62,6 +62,8 @@ _COLUMN = {
     Dimension.AGENCY: "f.agency",
     Dimension.RETURNED_TO: "f.returned_to",
 }
+# A year's screenings are counted in it, even of persons identified the year after.
+_COLUMN_OF = {Measure.SCREENED: {Dimension.YEAR: "f.screened_year::text"}}
 _FILTER = {
     Measure.SCREENED: "f.screened",
     Measure.IDENTIFIED: "f.identified",
@@ -99,7 +101,7 @@ async def count(session: AsyncSession, measure: Measure, by: Sequence[Dimension]
         source = f"case_facts f{join}"
         value = f"sum({_SUM[measure]})" if measure in _SUM else "count(DISTINCT f.national_record_id)"
         where = "true" if measure in _SUM else _FILTER[measure]
-        columns = [_dimension(_COLUMN, d, "of persons") for d in by]
+        columns = [_dimension(_COLUMN | _COLUMN_OF.get(measure, {}), d, "of persons") for d in by]
     selected = ", ".join([*(f"coalesce({c}, 'unknown')" for c in columns), value])
     grouping = f" GROUP BY {', '.join(str(i) for i in range(1, len(columns) + 1))}" if columns else ""
     # Only whitelisted column expressions are interpolated; nothing from the request reaches the SQL text.

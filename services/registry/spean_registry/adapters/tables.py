@@ -41,7 +41,12 @@ class CaseFacts(SQLModel, table=True):
     agency: str | None = Field(default=None, max_length=40)
     outcome: str | None = Field(default=None, max_length=30)
     exploitation_types: list[str] = Field(default=[], sa_column=Column(JSONB, nullable=False))
-    year: int | None = None
+    year: int | None = Field(
+        default=None, description="The year, in Cambodia, the person was identified, or else screened."
+    )
+    screened_year: int | None = Field(
+        default=None, description="The year, in Cambodia, of the case's first screening: the screened count's."
+    )
     screened: bool = Field(
         default=False,
         sa_column_kwargs={"server_default": "false"},

@@ -106,10 +106,11 @@ async def read_statistics(
 ) -> Statistics | PlainTextResponse:
     """Counts of persons (distinct national records), suppressed below k in every cell and total, and so
     is a cell that the total and the cells shown would give away, or a row's total (by fewer dimensions)
-    and the row's cells shown; their `year` is the year the person was screened or identified, in
-    Cambodia (UTC+07:00). The court figures, `court_cases` (before a court that year) and
-    `court_convictions`, count court cases by the year of the court's decision, by `year`, `court_province`
-    or `charge_category` (the most serious charge)."""
+    and the row's cells shown; their `year` is the year, in Cambodia (UTC+07:00), the person was identified,
+    or else screened, but `screened` counts persons by the year of their first screening. The court
+    figures, `court_cases` (before a court that year) and `court_convictions`, count court cases by the
+    year of the court's decision, by `year`, `court_province` or `charge_category` (the most serious
+    charge)."""
     settings: RegistrySettings = request.app.state.settings
     async with runtime_of(request).sessions() as session:
         published = await count(session, measure, by, settings.small_cell_threshold)

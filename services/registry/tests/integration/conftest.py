@@ -29,7 +29,9 @@ def auth(machine_token: Callable[[str], str]) -> Callable[[str], dict[str, str]]
     return lambda client_id: {"Authorization": f"Bearer {machine_token(client_id)}"}
 
 
-def screened(case_id: str, keys: list[str], agency: str, province: str = "KH-1") -> ScreeningRecorded:
+def screened(
+    case_id: str, keys: list[str], agency: str, province: str = "KH-1", at: datetime | None = None
+) -> ScreeningRecorded:
     return ScreeningRecorded.model_validate(
         {
             "case_id": case_id,
@@ -45,7 +47,7 @@ def screened(case_id: str, keys: list[str], agency: str, province: str = "KH-1")
             "indicators_present": 5,
             "suggested_outcome": "trafficking-victim",
             "match_keys": keys,
-            "screened_at": datetime.now(UTC).isoformat(),
+            "screened_at": (at or datetime.now(UTC)).isoformat(),
         }
     )
 

@@ -1,6 +1,6 @@
 """A registry deployed before the court figures counted by year takes them from the decisions its
 timeline already holds, every one of them, not only each court case's latest; one deployed before cases
-were counted by their year in Cambodia counts them again so."""
+were counted by their year in Cambodia, and screenings by the year of the first, counts them again so."""
 
 from __future__ import annotations
 
@@ -89,4 +89,5 @@ async def test_upgrading_counts_a_person_screened_on_new_years_night_in_cambodia
 
     await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
 
-    assert await scalar(settings, "SELECT year FROM case_facts WHERE case_id = 'case-0001-new-year'") == 2026
+    counted = "SELECT concat_ws(' ', year, screened_year) FROM case_facts WHERE case_id = 'case-0001-new-year'"
+    assert await scalar(settings, counted) == "2026 2026", "as the person's year, and as the screenings' year"

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from spean_contracts import from_kafka_record
 from spean_contracts.events import AgeAssessed, CaseRepatriated, ScreeningCorrected
-from spean_contracts.fields import local_today
+from spean_contracts.fields import INDOCHINA, local_today
 from spean_contracts.registry import PROSECUTION
 from spean_contracts.vocabulary import (
     AgeBand,
@@ -310,6 +310,36 @@ async def test_returnees_are_not_counted_as_screened_and_returns_are_counted_by_
 
     assert screenings["total"] == 2
     assert {cell["key"]["returned_to"]: cell["count"] for cell in returns["cells"]} == {"KHM": 2, "VNM": 2}
+
+
+async def test_a_years_screenings_stay_counted_in_it_when_the_persons_are_identified_the_year_after(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    """Poipet's screenings of a year are reported for that year, and do not move to the next one with the
+    persons identified in it."""
+    settings = await registry_settings(small_cell_threshold=2)
+    screened, identified = events
+    last_year = local_today().year - 1
+    in_december = datetime(last_year, 12, 20, 10, tzinfo=INDOCHINA)
+    cases = [_case() for _ in range(3)]
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        *(screened(case, [_key(case)], "MOSVY-POIPET-TC", at=in_december) for case in cases),
+        *(identified(case) for case in cases),
+    )
+    analyst = auth("ncct-statistics-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, 6)
+
+        async def by_year(measure: str) -> dict[str, int | None]:
+            answer = await client.get("/statistics", params={"measure": measure, "by": "year"}, headers=analyst)
+            return {cell["key"]["year"]: cell["count"] for cell in answer.json()["cells"]}
+
+        screenings, identifications = await by_year("screened"), await by_year("identified")
+
+    assert screenings == {str(last_year): 3}
+    assert identifications == {str(last_year + 1): 3}
 
 
 async def _prosecution_event_types(settings: RegistrySettings) -> list[str]:

@@ -28,3 +28,15 @@ def test_a_person_met_on_new_years_night_in_cambodia_counts_in_the_new_year(
     facts = CaseFacts(case_id="case-0001-new-year", national_record_id="nr-0001-new-year", certainty="own")
     apply_facts(facts, model.model_validate(EXAMPLES[name][0] | {at: NEW_YEARS_NIGHT}))
     assert facts.year == 2026
+
+
+def test_a_case_is_counted_screened_in_the_year_of_its_first_screening_and_otherwise_when_identified() -> None:
+    facts = CaseFacts(case_id="case-0002-screened", national_record_id="nr-0002-screened", certainty="own")
+    screening = EXAMPLES["identification.screening-recorded"][0]
+    for data in (
+        e.ScreeningRecorded.model_validate(screening | {"screened_at": "2025-12-20T03:00:00Z"}),
+        e.CaseIdentified.model_validate(EXAMPLES["case.identified"][0] | {"identified_at": "2026-01-05T03:00:00Z"}),
+        e.ScreeningRecorded.model_validate(screening | {"screened_at": "2026-02-01T03:00:00Z"}),
+    ):
+        apply_facts(facts, data)
+    assert (facts.screened_year, facts.year) == (2025, 2026)
