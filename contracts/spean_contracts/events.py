@@ -216,6 +216,16 @@ class ReferralDeadlineBreached(EventData):
     breached_at: datetime = none("When the breach was noticed.")
 
 
+class FollowUpDeadlineBreached(EventData):
+    """A case stayed in follow-up (the monitoring stage) longer than its configured length without being
+    closed: MoSVY reviews whether to close it or go on."""
+
+    referral_id: LocalId = none("The referral under which care is given.")
+    provider_id: LocalId = none("The provider following the case up.")
+    due_at: datetime = none("When the follow-up was due to end.")
+    breached_at: datetime = none("When the breach was noticed.")
+
+
 class ReintegrationStageChanged(EventData):
     """A case in care moved to another reintegration stage."""
 

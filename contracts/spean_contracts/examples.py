@@ -171,6 +171,15 @@ EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
             "breached_at": "2026-11-04T08:16:00Z",
         },
     ),
+    "referral.follow-up-deadline-breached": (
+        {
+            "case_id": CASE,
+            "referral_id": "ref-0001-offer",
+            "provider_id": "prov-shelter-bb-02",
+            "due_at": "2027-11-04T08:15:00Z",
+            "breached_at": "2027-11-04T08:16:00Z",
+        },
+    ),
     "referral.reintegration-stage-changed": (
         {
             "case_id": CASE,

@@ -14,7 +14,12 @@ from spean_kit.outbox import Stager
 from spean_operations.adapters.tables import ObservedEvent
 
 CASE_TOPICS = (IDENTIFICATION, REFERRAL, REPATRIATION, PROSECUTION)
-BREACHES = (e.IdentificationDeadlineBreached, e.ReferralDeadlineBreached, e.RepatriationDeadlineBreached)
+BREACHES = (
+    e.IdentificationDeadlineBreached,
+    e.ReferralDeadlineBreached,
+    e.FollowUpDeadlineBreached,
+    e.RepatriationDeadlineBreached,
+)
 
 
 async def observe(session: AsyncSession, event: CloudEvent, stage: Stager) -> None:

@@ -16,7 +16,7 @@ from spean_kit.service import ServiceDefinition, create_app
 from spean_kit.workers import periodic
 from spean_referral.api.routes import router
 from spean_referral.cases import on_case_event
-from spean_referral.referrals import expire_overdue
+from spean_referral.referrals import expire_overdue, follow_up_overdue
 from spean_referral.settings import ReferralSettings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -31,7 +31,10 @@ def build(settings: ReferralSettings, *, span_exporters: tuple[SpanExporter, ...
             routers=[router],
             owns=[REFERRAL],
             subscriptions=[Subscription((IDENTIFICATION.name, REPATRIATION.name), on_case_event)],
-            workers=[periodic(expire_overdue, settings.deadline_scan_seconds)],
+            workers=[
+                periodic(expire_overdue, settings.deadline_scan_seconds),
+                periodic(follow_up_overdue, settings.deadline_scan_seconds),
+            ],
             span_exporters=span_exporters,
         )
     )

@@ -18,6 +18,7 @@ from spean_contracts.events import (
     CaseClosed,
     CaseReferred,
     CaseRepatriated,
+    FollowUpDeadlineBreached,
     ReferralAccepted,
     ReferralClosed,
     ReferralDeadlineBreached,
@@ -271,7 +272,7 @@ async def _hand_over(session: AsyncSession, previous_id: str, now: datetime) -> 
 async def _refer_on(session: AsyncSession, referral: Referral, now: datetime) -> ReferralClosed:
     """The referral ends as ClosedReferred: others take the person's care over; a bed held is freed."""
     _move(referral, Action.HAND_OVER)
-    referral.status = CaseStatus.CLOSED_REFERRED
+    referral.status, referral.follow_up_until = CaseStatus.CLOSED_REFERRED, None
     await _release_bed(session, referral)
     session.add(referral)
     return ReferralClosed(
@@ -304,12 +305,22 @@ def _declined(session: AsyncSession, referral: Referral, reason: DeclineReason, 
 
 
 async def change_stage(
-    session: AsyncSession, runtime: Runtime, principal: Principal, referral_id: str, stage: ReintegrationStage
+    session: AsyncSession,
+    runtime: Runtime,
+    settings: ReferralSettings,
+    principal: Principal,
+    referral_id: str,
+    stage: ReintegrationStage,
 ) -> Referral:
     referral = await visible_referral(session, principal, referral_id, lock=True)
     now = datetime.now(UTC)
     status = STATUS_OF_STAGE[stage]
     _move(referral, Action.CLOSE if stage == ReintegrationStage.CLOSURE else Action.STAGE)
+    if stage != referral.stage:
+        # Follow-up runs from the day monitoring began; a case taken back to an earlier stage starts it again.
+        following_up = stage == ReintegrationStage.MONITORING
+        referral.follow_up_until = now + timedelta(days=settings.follow_up_days) if following_up else None
+        referral.follow_up_breached = False
     referral.stage, referral.status = stage, status
     events: list[EventData] = [
         ReintegrationStageChanged(
@@ -350,6 +361,39 @@ async def expire_overdue(session: AsyncSession, runtime: Runtime, now: datetime)
                 referral_id=referral.referral_id,
                 provider_id=referral.provider_id,
                 due_at=referral.respond_by,
+                breached_at=now,
+            )
+        )
+    await runtime.stage(session, *events)
+    return len(overdue)
+
+
+async def follow_up_overdue(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
+    """Cases followed up past their length and not closed, told once each: MoSVY reviews them."""
+    overdue = (
+        await session.exec(
+            select(Referral)
+            .where(
+                Referral.state == ReferralState.IN_CARE,
+                Referral.stage == ReintegrationStage.MONITORING,
+                col(Referral.follow_up_until) < now,
+                col(Referral.follow_up_breached).is_(False),
+            )
+            .with_for_update(skip_locked=True)
+            .limit(500)
+        )
+    ).all()
+    events: list[EventData] = []
+    for referral in overdue:
+        assert referral.follow_up_until is not None
+        referral.follow_up_breached = True
+        session.add(referral)
+        events.append(
+            FollowUpDeadlineBreached(
+                case_id=referral.case_id,
+                referral_id=referral.referral_id,
+                provider_id=referral.provider_id,
+                due_at=referral.follow_up_until,
                 breached_at=now,
             )
         )

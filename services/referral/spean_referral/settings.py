@@ -10,4 +10,9 @@ from spean_kit.settings import ServiceSettings
 class ReferralSettings(ServiceSettings):
     service_name: str = "referral"
     offer_response_hours: float = Field(default=48, description="How long a provider has to answer an offer.")
+    follow_up_days: float = Field(
+        default=365,
+        gt=0,
+        description="How long a case is followed up (the monitoring stage) before MoSVY reviews it, if not closed.",
+    )
     deadline_scan_seconds: float = 30

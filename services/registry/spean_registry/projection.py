@@ -21,7 +21,12 @@ from spean_registry.decisions import hold_linkage, reapply_decisions, write_link
 from spean_registry.domain.charges import most_serious
 from spean_registry.domain.linkage import Certainty, national_records, own_record
 
-BREACHES = (e.IdentificationDeadlineBreached, e.ReferralDeadlineBreached, e.RepatriationDeadlineBreached)
+BREACHES = (
+    e.IdentificationDeadlineBreached,
+    e.ReferralDeadlineBreached,
+    e.FollowUpDeadlineBreached,
+    e.RepatriationDeadlineBreached,
+)
 # Events whose match keys link their case: a screening's, the same screening's made again under a new secret,
 # and a corrected screening's. The keys of an earlier secret are kept: cases not renewed yet still link through
 # them. A correction's replace the case's keys.

@@ -113,7 +113,7 @@ async def overview(request: Request, operator: CurrentOperator) -> dict[str, Any
                 {
                     "case_id": row.case_id,
                     "type": row.type.removeprefix("kh.spean.").removesuffix(".v1"),
-                    "late": late(row.breach or {}),
+                    "late": late(row.type, row.breach or {}),
                     "due_at": (row.breach or {}).get("due_at"),
                     "at": row.at.isoformat(),
                     "trace_url": trace_url(settings, row.trace_id),

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+FOLLOW_UP = "kh.spean.referral.follow-up-deadline-breached."
 
-def late(data: dict[str, Any]) -> str:
-    """Identification names the late stage, repatriation the SOP deadline; a referral breach is always
-    a provider's answer to an offer."""
+
+def late(event_type: str, data: dict[str, Any]) -> str:
+    """Identification names the late stage, repatriation the SOP deadline; referral's breaches are a
+    provider's answer to an offer, or a case's follow-up run past its length."""
     if "deadline" in data:
         return str(data["deadline"])
     if "stage" in data:
         return str(data["stage"])
+    if event_type.startswith(FOLLOW_UP):
+        return "follow-up"
     return "provider response" if "referral_id" in data else "deadline"

@@ -61,6 +61,12 @@ class Referral(SQLModel, table=True):
     replaces: str | None = Field(default=None, max_length=64)
     decline_reason: str | None = Field(default=None, max_length=30)
     respond_by: datetime = Field(sa_column=_when())
+    follow_up_until: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=True),
+        description="While the case is followed up (monitoring): when MoSVY reviews it, if not closed by then.",
+    )
+    follow_up_breached: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
     offered_by: str = Field(max_length=64)
     offered_at: datetime = Field(sa_column=_when())
 

@@ -203,8 +203,10 @@ async def change_referral_stage(
     referral_id: LocalId, body: StageIn, request: Request, principal: CareGiver
 ) -> ReferralOut:
     runtime = runtime_of(request)
+    settings: ReferralSettings = request.app.state.settings
     async with runtime.sessions() as session, session.begin():
-        return referrals.out(await referrals.change_stage(session, runtime, principal, referral_id, body.stage))
+        changed = await referrals.change_stage(session, runtime, settings, principal, referral_id, body.stage)
+        return referrals.out(changed)
 
 
 @router.post("/referrals/{referral_id}/transfer", status_code=201, response_model=ReferralOut)

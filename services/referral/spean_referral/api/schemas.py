@@ -130,6 +130,11 @@ class ReferralOut(BaseModel):
     stage: ReintegrationStage | None
     status: CaseStatus
     respond_by: datetime
+    follow_up_until: datetime | None = Field(
+        default=None,
+        description="While the case is followed up (monitoring): when MoSVY reviews it, if it is not closed by then "
+        "(`referral.follow-up-deadline-breached`).",
+    )
     shares_personal_data: bool
     decline_reason: DeclineReason | None = Field(
         default=None, description="Why the offer was declined: the provider's reason, or victim-declined."

@@ -131,6 +131,60 @@ async def test_an_identified_child_is_referred_and_followed_to_closure(
     assert [str(s) for s in statuses] == ["Active", "FollowUp", "Closed"]
 
 
+async def _published_of(settings: ReferralSettings, case_id: str) -> list[str]:
+    """The types of the case's referral events on the topic, in order."""
+    events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
+    return [e.type.removeprefix("kh.spean.") for e in events if e.subject == case_id]
+
+
+async def test_an_offer_left_unanswered_past_its_deadline_expires_and_is_escalated_once(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings(offer_response_hours=1 / 3600, deadline_scan_seconds=0.2)
+    async with running(build(settings)) as client:
+        case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
+        referral = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
+
+        async def expired() -> bool:
+            answer = await client.get(referral, headers=auth("mosvy-case-system"))
+            return bool(answer.json()["state"] == "expired")
+
+        await eventually(expired, what="the unanswered offer expired")
+        late = await client.post(f"{referral}/accept", headers=auth("ngo-shelter-system"))
+        await asyncio.sleep(1)  # five more scans, which must find nothing more to escalate
+
+        breaches = [t for t in await _published_of(settings, case_id) if "deadline-breached" in t]
+
+    assert (late.status_code, late.json()["current"]) == (409, "expired")
+    assert breaches == ["referral.deadline-breached.v1"]
+
+
+async def test_a_case_followed_up_past_its_length_is_told_to_mosvy_once_and_closure_ends_it(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings(follow_up_days=1 / 86400, deadline_scan_seconds=0.2)
+    shelter = auth("ngo-shelter-system")
+    async with running(build(settings)) as client:
+        case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
+        referral = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
+        assert (await client.post(f"{referral}/accept", headers=shelter)).status_code == 200
+        integration = (await client.post(f"{referral}/stage", json={"stage": "integration"}, headers=shelter)).json()
+        monitoring = (await client.post(f"{referral}/stage", json={"stage": "monitoring"}, headers=shelter)).json()
+
+        async def told() -> bool:
+            return "referral.follow-up-deadline-breached.v1" in await _published_of(settings, case_id)
+
+        await eventually(told, what="the follow-up run past its length told")
+        await asyncio.sleep(1)  # five more scans, which must not tell it again
+        closed = (await client.post(f"{referral}/stage", json={"stage": "closure"}, headers=shelter)).json()
+        breaches = [t for t in await _published_of(settings, case_id) if "deadline-breached" in t]
+
+    assert integration["follow_up_until"] is None
+    assert datetime.fromisoformat(monitoring["follow_up_until"]) <= datetime.now(UTC)
+    assert closed["follow_up_until"] is None
+    assert breaches == ["referral.follow-up-deadline-breached.v1"]
+
+
 async def test_a_person_found_a_child_by_an_age_assessment_is_matched_to_a_childrens_shelter(
     referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody, servers: Endpoints
 ) -> None:
