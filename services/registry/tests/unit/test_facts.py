@@ -7,6 +7,7 @@ import pytest
 from spean_contracts import events as e
 from spean_contracts.examples import EXAMPLES
 from spean_contracts.fields import EventData
+from spean_contracts.registry import CATALOGUE
 from spean_registry.adapters.tables import CaseFacts
 from spean_registry.projection import apply_facts
 
@@ -40,3 +41,12 @@ def test_a_case_is_counted_screened_in_the_year_of_its_first_screening_and_other
     ):
         apply_facts(facts, data)
     assert (facts.screened_year, facts.year) == (2025, 2026)
+
+
+def test_every_deadline_breach_the_services_publish_is_counted() -> None:
+    facts = CaseFacts(case_id="case-0003-breached", national_record_id="nr-0003-breached", certainty="own")
+    breaches = [spec for spec in CATALOGUE if spec.name.endswith("deadline-breached")]
+    for spec in breaches:
+        apply_facts(facts, spec.model.model_validate(EXAMPLES[spec.name][0]))
+    assert [spec.name.split(".")[0] for spec in breaches] == ["identification", "referral", "referral", "repatriation"]
+    assert facts.deadline_breaches == len(breaches)
