@@ -7,10 +7,11 @@ succeed, and occupancy never goes negative (a check constraint backs this up).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -55,6 +56,8 @@ from spean_referral.domain.lifecycle import (
 from spean_referral.settings import ReferralSettings
 
 CASE_ROLES = frozenset({"case-worker", "determiner"})
+# Referrals a deadline scan handles in one transaction; the next scan takes the rest.
+SCAN_BATCH = 500
 
 
 def out(referral: Referral) -> ReferralOut:
@@ -343,60 +346,58 @@ async def change_stage(
 
 
 async def expire_overdue(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
-    overdue = (
-        await session.exec(
-            select(Referral)
-            .where(Referral.state == ReferralState.OFFERED, col(Referral.respond_by) < now)
-            .with_for_update(skip_locked=True)
-            .limit(500)
-        )
-    ).all()
-    events: list[EventData] = []
-    for referral in overdue:
+    """Offers not answered in time expire, each escalated to MoSVY once."""
+
+    def expired(referral: Referral) -> EventData:
         _move(referral, Action.EXPIRE)
-        session.add(referral)
-        events.append(
-            ReferralDeadlineBreached(
-                case_id=referral.case_id,
-                referral_id=referral.referral_id,
-                provider_id=referral.provider_id,
-                due_at=referral.respond_by,
-                breached_at=now,
-            )
+        return ReferralDeadlineBreached(
+            case_id=referral.case_id,
+            referral_id=referral.referral_id,
+            provider_id=referral.provider_id,
+            due_at=referral.respond_by,
+            breached_at=now,
         )
-    await runtime.stage(session, *events)
-    return len(overdue)
+
+    passed = (Referral.state == ReferralState.OFFERED, col(Referral.respond_by) < now)
+    return await _tell_overdue(session, runtime, passed, expired)
 
 
 async def follow_up_overdue(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
     """Cases followed up past their length and not closed, told once each: MoSVY reviews them."""
-    overdue = (
-        await session.exec(
-            select(Referral)
-            .where(
-                Referral.state == ReferralState.IN_CARE,
-                Referral.stage == ReintegrationStage.MONITORING,
-                col(Referral.follow_up_until) < now,
-                col(Referral.follow_up_breached).is_(False),
-            )
-            .with_for_update(skip_locked=True)
-            .limit(500)
-        )
-    ).all()
-    events: list[EventData] = []
-    for referral in overdue:
+
+    def told(referral: Referral) -> EventData:
         assert referral.follow_up_until is not None
         referral.follow_up_breached = True
-        session.add(referral)
-        events.append(
-            FollowUpDeadlineBreached(
-                case_id=referral.case_id,
-                referral_id=referral.referral_id,
-                provider_id=referral.provider_id,
-                due_at=referral.follow_up_until,
-                breached_at=now,
-            )
+        return FollowUpDeadlineBreached(
+            case_id=referral.case_id,
+            referral_id=referral.referral_id,
+            provider_id=referral.provider_id,
+            due_at=referral.follow_up_until,
+            breached_at=now,
         )
+
+    passed = (
+        Referral.state == ReferralState.IN_CARE,
+        Referral.stage == ReintegrationStage.MONITORING,
+        col(Referral.follow_up_until) < now,
+        col(Referral.follow_up_breached).is_(False),
+    )
+    return await _tell_overdue(session, runtime, passed, told)
+
+
+async def _tell_overdue(
+    session: AsyncSession,
+    runtime: Runtime,
+    passed: Sequence[ColumnElement[bool] | bool],
+    breach: Callable[[Referral], EventData],
+) -> int:
+    """Up to a batch of the referrals whose deadline `passed`, locked (another replica's scan skips them),
+    each marked as told and its breach staged by `breach`. How many."""
+    overdue = (
+        await session.exec(select(Referral).where(*passed).with_for_update(skip_locked=True).limit(SCAN_BATCH))
+    ).all()
+    events = [breach(referral) for referral in overdue]
+    session.add_all(overdue)
     await runtime.stage(session, *events)
     return len(overdue)
 
