@@ -47,14 +47,14 @@ class ListenerStopLog(logging.Filter):
     page operators at every rollout. Retold at INFO, or WARNING when messages were cut short."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg == _CUT_SHORT and isinstance(record.args, tuple) and isinstance(record.args[0], int):
-            cut_short = record.args[0]
-            record.levelno = logging.WARNING if cut_short else logging.INFO
-            record.levelname = logging.getLevelName(record.levelno)
-            record.msg = (
-                "cross-border listener stopped after %s s; %s message(s) cut short, sent again by their senders"
-            )
-            record.args = (LISTENER_STOP_SECONDS, cut_short)
+        match record.args:
+            case (int() as cut_short,) if record.msg == _CUT_SHORT:
+                record.levelno = logging.WARNING if cut_short else logging.INFO
+                record.levelname = logging.getLevelName(record.levelno)
+                record.msg = (
+                    "cross-border listener stopped after %s s; %s message(s) cut short, sent again by their senders"
+                )
+                record.args = (LISTENER_STOP_SECONDS, cut_short)
         return True
 
 
