@@ -199,7 +199,7 @@ def _check_rules(message: Message, rows: Sequence[Repatriation], counterpart: Co
         _check_person_held(rows[0])
         check_child_consent(body["person"]["is_child"], body["consent"]["given_by"])
     if message.kind is Kind.VERIFICATION_INFORMATION and body.get("photo") is not None:
-        check_child_consent(rows[0].is_child, body["photo"]["consent"]["given_by"])
+        check_child_consent(rows[0].is_child, body["photo"]["consent"]["given_by"], field="photo.consent.given_by")
     if message.kind is Kind.ACCEPTANCE:
         check_child_safeguards(rows[0].is_child, body)
     if message.kind is Kind.HANDOVER_PROPOSAL and not notice_is_enough(
@@ -208,6 +208,7 @@ def _check_rules(message: Message, rows: Sequence[Repatriation], counterpart: Co
         raise StepRefused(
             Reason.NOTICE_TOO_SHORT,
             f"a handover needs at least {counterpart.handover_notice_days} days' notice",
+            field="handover_date",
         )
     if message.kind in (Kind.HANDOVER_MINUTES, Kind.RETURN_CERTIFICATE):
         handovers = {row.handover_id for row in rows}
@@ -347,7 +348,9 @@ async def _check_asked(session: AsyncSession, exchange: Exchange, message: Messa
     unasked = VerificationInformation.model_validate(message.body).provided() - asked
     if unasked:
         raise StepRefused(
-            Reason.NOT_ASKED, f"only what the origin country asked for crosses; not asked: {', '.join(sorted(unasked))}"
+            Reason.NOT_ASKED,
+            f"only what the origin country asked for crosses; not asked: {', '.join(sorted(unasked))}",
+            field=min(unasked).replace("-", "_"),
         )
 
 

@@ -71,7 +71,12 @@ def _exchange(request: Request) -> sop.Exchange:
 
 
 def _refused(refused: StepRefused | ProtocolFault) -> Problem:
-    return Problem(409, "Step not allowed", refused.detail, kind=f"sop-{refused.reason.value}")
+    """409: the SOP does not allow the step now, or as asked; where a field of the request breaks its rule,
+    the answer names it as a validation error does."""
+    field = refused.field if isinstance(refused, StepRefused) else None
+    rule = refused.reason.value.replace("-", "_")
+    errors = [] if field is None else [{"path": f"body.{field}", "rule": rule, "message": refused.detail}]
+    return Problem(409, "Step not allowed", refused.detail, kind=f"sop-{refused.reason.value}", errors=errors)
 
 
 def _presumed_child(presumed: sop.PresumedChild) -> Problem:

@@ -69,10 +69,14 @@ LOCAL: Mapping[LocalStep, tuple[State, State]] = {
 
 
 class StepRefused(Exception):
-    def __init__(self, reason: Reason, detail: str) -> None:
+    """A step the SOP does not allow; `field`, when a field of the message (and of the officer's request that
+    makes it) breaks the rule, is its path."""
+
+    def __init__(self, reason: Reason, detail: str, *, field: str | None = None) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+        self.field = field
 
 
 def next_state(state: State | None, kind: Kind, body: Mapping[str, Any], *, sender: Role) -> State:
@@ -110,19 +114,24 @@ def next_state(state: State | None, kind: Kind, body: Mapping[str, Any], *, send
 def check_child_safeguards(is_child: bool, acceptance: Mapping[str, Any]) -> None:
     """A child is accepted for return only with a recorded best-interest assessment and a carer's
     agreement; both sides check it, the sender before signing and the receiver before storing."""
-    if is_child and (acceptance.get("best_interest_assessment") is None or acceptance.get("carer_agreement") is None):
+    missing = [name for name in ("best_interest_assessment", "carer_agreement") if acceptance.get(name) is None]
+    if is_child and missing:
         raise StepRefused(
             Reason.SAFEGUARDS_MISSING,
             "a child's return is accepted only with a best-interest assessment and a carer's agreement",
+            field=missing[0],
         )
 
 
-def check_child_consent(is_child: bool, given_by: str) -> None:
+def check_child_consent(is_child: bool, given_by: str, *, field: str = "consent.given_by") -> None:
     """A child's data, or image, crosses the border only with a parent's or guardian's consent, not the
-    child's alone; both sides check it, the sender before signing and the receiver before storing."""
+    child's alone; both sides check it, the sender before signing and the receiver before storing. `field`
+    is where the consent's giver is named."""
     if is_child and given_by != "guardian":
         raise StepRefused(
-            Reason.SAFEGUARDS_MISSING, "a child's data crosses the border only with a parent's or guardian's consent"
+            Reason.SAFEGUARDS_MISSING,
+            "a child's data crosses the border only with a parent's or guardian's consent",
+            field=field,
         )
 
 

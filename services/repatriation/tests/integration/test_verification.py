@@ -60,6 +60,7 @@ async def test_the_destination_answers_what_the_origin_asked_and_it_is_erased_wi
 
     assert (unasked.status_code, unasked.json()["type"].rsplit(":", 1)[-1]) == (409, "sop-not-asked")
     assert "photo" in unasked.json()["detail"]
+    assert [(e["path"], e["rule"]) for e in unasked.json()["errors"]] == [("body.photo", "not_asked")]
     assert [(e["path"], e["rule"]) for e in empty.json()["errors"]] == [("body", "value_error")]
     assert from_origin.status_code == 409
     (answer,) = read.json()
