@@ -32,6 +32,12 @@ HTTP_TITLES = {404: "Not found", 405: "Method not allowed", 413: "Content too la
 RETRY_AFTER_SECONDS = 5
 EVENT_MODELS = frozenset(spec.model.__name__ for spec in CATALOGUE)
 UNREADABLE_BODY = {"path": "body", "rule": "body_unreadable", "message": "the body could not be parsed as JSON"}
+# A read of what the audit trail guards states why, in more than a word or two: the trail keeps the purpose.
+PURPOSE_REQUIRED = {
+    "path": "query.purpose",
+    "rule": "purpose_required",
+    "message": "says why, in five characters or more",
+}
 
 
 class Problem(Exception):

@@ -89,6 +89,11 @@ async def pages(client: httpx.AsyncClient, path: str, headers: dict[str, str], *
     return answers
 
 
+def broken(answer: httpx.Response) -> list[tuple[str, str]]:
+    """The fields a problem+json answer names, and the rule each broke."""
+    return [(error["path"], error["rule"]) for error in answer.json()["errors"]]
+
+
 @contextlib.asynccontextmanager
 async def _connected(settings: ServiceSettings) -> AsyncIterator[AsyncConnection]:
     """A connection to the service's database, in its schema."""

@@ -13,6 +13,17 @@ from spean_referral.api.schemas import ProviderIn
 from spean_referral.domain.matching import CaseProfile, NeedMatch, ProviderProfile, match
 
 
+def _below_occupancy(provider: Provider) -> Problem:
+    """A capacity below the beds in use would leave people without the bed they sleep in: 409, naming the
+    field and the beds in use."""
+    message = f"must not be below the {provider.occupancy} bed(s) in use"
+    errors = [{"path": "body.capacity", "rule": "capacity_below_occupancy", "message": message}]
+    detail = "capacity below the beds in use"
+    return Problem(
+        409, "Conflict", detail, kind="capacity-below-occupancy", errors=errors, extra={"occupancy": provider.occupancy}
+    )
+
+
 async def upsert(session: AsyncSession, body: ProviderIn) -> Provider:
     provider = await session.get(Provider, body.provider_id)
     values = body.model_dump(mode="json")
@@ -21,7 +32,7 @@ async def upsert(session: AsyncSession, body: ProviderIn) -> Provider:
     else:
         values["occupancy"] = provider.occupancy  # beds in use are the provider's to report, not the directory's
         if values["capacity"] < provider.occupancy:
-            raise Problem(409, "Conflict", "capacity below the beds in use", extra={"occupancy": provider.occupancy})
+            raise _below_occupancy(provider)
         for name, value in values.items():
             setattr(provider, name, value)
     session.add(provider)
@@ -35,7 +46,7 @@ async def set_capacity(session: AsyncSession, principal: Principal, provider_id:
     if provider is None:
         raise Problem(404, "Not found", "no such provider")
     if capacity < provider.occupancy:
-        raise Problem(409, "Conflict", "capacity below the beds in use", extra={"occupancy": provider.occupancy})
+        raise _below_occupancy(provider)
     provider.capacity = capacity
     session.add(provider)
     return provider

@@ -11,7 +11,7 @@ from typing import Any
 
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
-from tests.support.app import eventually, running, scalar, tamper
+from tests.support.app import broken, eventually, running, scalar, tamper
 
 Auth = Callable[[str], dict[str, str]]
 SettingsFactory = Callable[..., Awaitable[IdentificationSettings]]
@@ -64,6 +64,7 @@ async def test_the_police_read_the_grounds_they_co_sign_and_an_erasure_takes_the
     assert "Sok Dara" not in stored, "the grounds are sealed at rest"
     assert "debt bondage" not in stored
     assert (without_purpose.status_code, without_purpose.json()["type"].rsplit(":", 1)[-1]) == (400, "read-refused")
+    assert broken(without_purpose) == [("query.purpose", "purpose_required")]
     assert (by_the_court.status_code, by_the_centre.status_code) == (403, 403)
     assert not_yet.status_code == 404
     assert (signed.status_code, erased.status_code) == (200, 204)

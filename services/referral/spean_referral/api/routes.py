@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import col, select
@@ -41,7 +41,12 @@ ProviderStaff = Annotated[Principal, Depends(require_roles("provider"))]
 CareGiver = Annotated[Principal, Depends(require_roles("provider", "case-worker"))]
 
 
-@router.put("/providers/{provider_id}", response_model=ProviderOut)
+BELOW_OCCUPANCY: dict[int | str, dict[str, Any]] = {
+    409: {"description": "`capacity-below-occupancy`: fewer beds than are in use (`occupancy`), at `body.capacity`"}
+}
+
+
+@router.put("/providers/{provider_id}", response_model=ProviderOut, responses=BELOW_OCCUPANCY)
 async def put_provider(provider_id: ProviderId, body: ProviderIn, request: Request, principal: Manager) -> ProviderOut:
     if body.provider_id != provider_id:
         raise invalid_field(
@@ -63,7 +68,7 @@ async def list_providers(request: Request, principal: Anyone) -> list[ProviderOu
     return [ProviderOut.model_validate(row, from_attributes=True) for row in rows]
 
 
-@router.put("/providers/{provider_id}/capacity", response_model=ProviderOut)
+@router.put("/providers/{provider_id}/capacity", response_model=ProviderOut, responses=BELOW_OCCUPANCY)
 async def put_capacity(
     provider_id: ProviderId, body: CapacityIn, request: Request, principal: CareGiver
 ) -> ProviderOut:

@@ -35,7 +35,7 @@ from spean_contracts.vocabulary import (
 from spean_local.endpoints import Endpoints
 from spean_referral.app import build
 from spean_referral.settings import ReferralSettings
-from tests.support.app import eventually, pages, running, scalar
+from tests.support.app import broken, eventually, pages, running, scalar
 from tests.support.kafka import publish, published
 
 Auth = Callable[[str], dict[str, str]]
@@ -332,9 +332,19 @@ async def test_two_acceptances_of_the_last_bed_at_once_one_succeeds(
         shelter = auth("ngo-shelter-system")
         answers = await asyncio.gather(*(client.post(f"/referrals/{o}/accept", headers=shelter) for o in offers))
         occupancy = (await client.get("/providers", headers=shelter)).json()[0]["occupancy"]
+        # The bed taken cannot be given up under its sleeper, by the shelter nor by the directory.
+        no_beds = [
+            await client.put(f"/providers/{SHELTER}/capacity", json={"capacity": 0}, headers=shelter),
+            await client.put(
+                f"/providers/{SHELTER}", json=provider_body(SHELTER, capacity=0), headers=auth("mosvy-case-system")
+            ),
+        ]
     assert sorted(a.status_code for a in answers) == [200, 409]
     assert next(a for a in answers if a.status_code == 409).json()["type"].endswith("no-capacity")
     assert occupancy == 1
+    assert [(a.status_code, a.json()["occupancy"], broken(a)) for a in no_beds] == [
+        (409, 1, [("body.capacity", "capacity_below_occupancy")])
+    ] * 2
 
 
 async def test_a_late_accept_after_a_decline_answers_409_with_the_current_state(

@@ -50,12 +50,18 @@ async def record_court_outcome(body: CourtOutcomeIn, request: Request, principal
     return {"court_case_id": body.court_case_id, "case_id": body.case_id}
 
 
-@router.get("/cases/{case_id}/timeline", response_model=Timeline)
+@router.get(
+    "/cases/{case_id}/timeline",
+    response_model=Timeline,
+    responses={400: {"description": "`purpose-required`: no purpose of five characters or more, at `query.purpose`"}},
+)
 async def read_timeline(
     case_id: CaseId,
     request: Request,
     principal: Authenticated,
-    purpose: Annotated[str | None, Query(max_length=200)] = None,
+    purpose: Annotated[
+        str | None, Query(max_length=200, description="Why the timeline is read, in five characters or more; audited.")
+    ] = None,
 ) -> Timeline:
     async with runtime_of(request).sessions() as session, session.begin():
         return await records.timeline(session, principal, case_id, purpose)

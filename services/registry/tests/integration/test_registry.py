@@ -35,7 +35,7 @@ from spean_registry.domain.linkage import own_record
 from spean_registry.projection import link
 from spean_registry.rebuild import rebuild
 from spean_registry.settings import RegistrySettings
-from tests.support.app import eventually, running, scalar, tamper
+from tests.support.app import broken, eventually, running, scalar, tamper
 from tests.support.kafka import publish
 
 Auth = Callable[[str], dict[str, str]]
@@ -87,6 +87,10 @@ async def test_three_agencies_reporting_one_person_make_one_record_and_one_victi
         timeline = await client.get(
             f"/cases/{police}/timeline", params={"purpose": "determination review"}, headers=auth("mosvy-case-system")
         )
+        without_purpose = [
+            await client.get(f"/cases/{police}/timeline", params=params, headers=auth("mosvy-case-system"))
+            for params in ({}, {"purpose": "  ok  "})
+        ]
 
     assert {(link["case_id"], link["certainty"]) for link in record["links"]} == {
         (police, "certain"),
@@ -95,6 +99,9 @@ async def test_three_agencies_reporting_one_person_make_one_record_and_one_victi
     }
     assert stats["total"] == 2
     assert timeline_by_analyst.status_code == 403
+    assert [(answer.status_code, broken(answer)) for answer in without_purpose] == [
+        (400, [("query.purpose", "purpose_required")])
+    ] * 2
     (screening,) = [e["data"] for e in timeline.json()["entries"] if e["type"].endswith("screening-recorded.v1")]
     assert screening["agency"] == "MOI-AHTJP"
     assert "match_keys" not in screening, "keyed hashes of name and birth date are for linkage, not for readers"

@@ -7,19 +7,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from spean_contracts import from_kafka_record
 from spean_contracts.fields import local_today
 from spean_contracts.registry import REPATRIATION
 from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
+from tests.support.app import broken
 from tests.support.repatriation import CONSENT, Instance, InstanceFactory, return_request
-
-
-def _broken(answer: httpx.Response) -> list[tuple[str, str]]:
-    """The fields a refusal names, and the rule each broke."""
-    return [(e["path"], e["rule"]) for e in answer.json()["errors"]]
 
 
 async def case_events(servers: Endpoints, instance: Instance) -> list[tuple[str, dict[str, Any]]]:
@@ -127,7 +121,7 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
     # Refused before it was signed, the first request left no return of the case under way.
     assert on_the_childs_word.status_code == 409
     assert on_the_childs_word.json()["type"].endswith("sop-safeguards-missing")
-    assert _broken(on_the_childs_word) == [("body.consent.given_by", "safeguards_missing")]
+    assert broken(on_the_childs_word) == [("body.consent.given_by", "safeguards_missing")]
     assert child.status_code == 201, child.text
     references = [adult.json()["reference"], child.json()["reference"]]
     verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
@@ -142,7 +136,7 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
     )
     assert unsafe.status_code == 409
     assert unsafe.json()["type"].endswith("sop-safeguards-missing")
-    assert _broken(unsafe) == [("body.best_interest_assessment", "safeguards_missing")]
+    assert broken(unsafe) == [("body.best_interest_assessment", "safeguards_missing")]
     assert (await vn.show(references[1]))["state"] == "verified"
     safeguards = {
         "travel_document_issued": True,
@@ -165,7 +159,7 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
     )
     assert too_soon.status_code == 409
     assert too_soon.json()["type"].endswith("sop-notice-too-short")
-    assert _broken(too_soon) == [("body.handover_date", "notice_too_short")]
+    assert broken(too_soon) == [("body.handover_date", "notice_too_short")]
     proposal = await kh.api.post(
         "/handovers",
         json={
