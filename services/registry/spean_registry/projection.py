@@ -149,6 +149,8 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.deadline_breaches += 1
     elif isinstance(data, e.CaseRepatriated):
         facts.repatriated, facts.returned_to = True, data.to_country
+        year = local_day(data.repatriated_at).year
+        facts.repatriated_year = year if facts.repatriated_year is None else min(year, facts.repatriated_year)
     elif isinstance(data, e.CaseProsecuted):
         facts.prosecuted = True
         facts.verdicts = {**facts.verdicts, data.court_case_id: data.verdict.value}

@@ -62,8 +62,11 @@ _COLUMN = {
     Dimension.AGENCY: "f.agency",
     Dimension.RETURNED_TO: "f.returned_to",
 }
-# A year's screenings are counted in it, even of persons identified the year after.
-_COLUMN_OF = {Measure.SCREENED: {Dimension.YEAR: "f.screened_year::text"}}
+# A year's screenings and returns are counted in it, whenever the persons were identified.
+_COLUMN_OF = {
+    Measure.SCREENED: {Dimension.YEAR: "f.screened_year::text"},
+    Measure.REPATRIATED: {Dimension.YEAR: "f.repatriated_year::text"},
+}
 _FILTER = {
     Measure.SCREENED: "f.screened",
     Measure.IDENTIFIED: "f.identified",

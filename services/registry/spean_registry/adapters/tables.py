@@ -47,6 +47,9 @@ class CaseFacts(SQLModel, table=True):
     screened_year: int | None = Field(
         default=None, description="The year, in Cambodia, of the case's first screening: the screened count's."
     )
+    repatriated_year: int | None = Field(
+        default=None, description="The year, in Cambodia, the person was first handed over: the repatriated count's."
+    )
     screened: bool = Field(
         default=False,
         sa_column_kwargs={"server_default": "false"},

@@ -113,7 +113,8 @@ async def read_statistics(
     """Counts of persons (distinct national records), suppressed below k in every cell and total, and so
     is a cell that the total and the cells shown would give away, or a row's total (by fewer dimensions)
     and the row's cells shown; their `year` is the year, in Cambodia (UTC+07:00), the person was identified,
-    or else screened, but `screened` counts persons by the year of their first screening. The court
+    or else screened, but `screened` counts persons by the year of their first screening and `repatriated`
+    by the year they were first handed over. The court
     figures, `court_cases` (before a court that year) and `court_convictions`, count court cases by the
     year of the court's decision, by `year`, `court_province` or `charge_category` (the most serious
     charge)."""

@@ -1,6 +1,7 @@
 """A registry deployed before the court figures counted by year takes them from the decisions its
 timeline already holds, every one of them, not only each court case's latest; one deployed before cases
-were counted by their year in Cambodia, and screenings by the year of the first, counts them again so."""
+were counted by their year in Cambodia, screenings by the year of the first and returns by the year of
+the first handover, counts them again so."""
 
 from __future__ import annotations
 
@@ -91,3 +92,31 @@ async def test_upgrading_counts_a_person_screened_on_new_years_night_in_cambodia
 
     counted = "SELECT concat_ws(' ', year, screened_year) FROM case_facts WHERE case_id = 'case-0001-new-year'"
     assert await scalar(settings, counted) == "2026 2026", "as the person's year, and as the screenings' year"
+
+
+RETURNED = (
+    "WITH returned AS ("
+    "  INSERT INTO timeline_entry (event_id, case_id, type, source, at, data)"
+    "  VALUES ('evt-0002-returned', 'case-0002-returned', 'kh.spean.case.repatriated.v1',"
+    "    '/spean/repatriation/MOSVY', '2025-12-31T18:30:00Z', $1::jsonb) RETURNING case_id"
+    ") INSERT INTO case_facts (case_id, national_record_id, certainty, exploitation_types, screened,"
+    "  identified, referred, repatriated, returned_to, prosecuted, convicted, service_gaps, deadline_breaches)"
+    " SELECT case_id, 'nr-0002-returned', 'own', '[]', false, false, false, true, 'KHM', false, false, 0, 0"
+    " FROM returned"
+)
+
+
+async def test_upgrading_counts_a_person_returned_by_the_year_of_the_return(
+    registry_settings: Callable[..., Awaitable[RegistrySettings]],
+) -> None:
+    """A Cambodian handed over at 01:30 on 1 January, never identified here: counted in no year before."""
+    settings = await registry_settings()
+    returned = EXAMPLES["case.repatriated"][0] | {"case_id": "case-0002-returned"}
+    at_new_year = orjson.dumps(returned | {"repatriated_at": "2025-12-31T18:30:00Z"}).decode()
+    await written_at(settings, MIGRATIONS, "0010", RETURNED, at_new_year)
+
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+
+    assert (
+        await scalar(settings, "SELECT repatriated_year FROM case_facts WHERE case_id = 'case-0002-returned'") == 2026
+    )

@@ -292,7 +292,7 @@ def _returned(case_id: str, home: Country) -> CaseRepatriated:
     )
 
 
-async def test_returnees_are_not_counted_as_screened_and_returns_are_counted_by_the_country_returned_to(
+async def test_returnees_are_not_counted_as_screened_and_returns_are_counted_by_country_and_year_of_return(
     registry_settings: Settings, auth: Auth, events: Events
 ) -> None:
     settings = await registry_settings(small_cell_threshold=2)
@@ -300,10 +300,12 @@ async def test_returnees_are_not_counted_as_screened_and_returns_are_counted_by_
     found_here = [_case(), _case()]
     # Cambodians returned from Viet Nam: their cases open with the origin side's repatriation, unscreened.
     came_home = [_case(), _case()]
+    this_year = local_today().year
+    last_december = datetime(this_year - 1, 12, 20, 10, tzinfo=INDOCHINA)
     await publish(
         settings.kafka_bootstrap,
         settings.topic_namespace,
-        *(screened(case, [_key(case)], "MOI-AHTJP") for case in found_here),
+        *(screened(case, [_key(case)], "MOI-AHTJP", at=last_december) for case in found_here),
         *(_returned(case, Country.VIET_NAM) for case in found_here),
         *(_returned(case, Country.CAMBODIA) for case in came_home),
     )
@@ -314,9 +316,14 @@ async def test_returnees_are_not_counted_as_screened_and_returns_are_counted_by_
         returns = (
             await client.get("/statistics", params={"measure": "repatriated", "by": "returned_to"}, headers=analyst)
         ).json()
+        by_year = (
+            await client.get("/statistics", params={"measure": "repatriated", "by": "year"}, headers=analyst)
+        ).json()
 
     assert screenings["total"] == 2
     assert {cell["key"]["returned_to"]: cell["count"] for cell in returns["cells"]} == {"KHM": 2, "VNM": 2}
+    # A year's returns are those handed over in it, screened here the year before or never.
+    assert {cell["key"]["year"]: cell["count"] for cell in by_year["cells"]} == {str(this_year): 4}
 
 
 async def test_a_years_screenings_stay_counted_in_it_when_the_persons_are_identified_the_year_after(

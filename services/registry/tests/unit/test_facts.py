@@ -50,3 +50,11 @@ def test_every_deadline_breach_the_services_publish_is_counted() -> None:
         apply_facts(facts, spec.model.model_validate(EXAMPLES[spec.name][0]))
     assert [spec.name.split(".")[0] for spec in breaches] == ["identification", "referral", "referral", "repatriation"]
     assert facts.deadline_breaches == len(breaches)
+
+
+def test_a_person_is_counted_returned_in_the_year_of_the_first_handover() -> None:
+    facts = CaseFacts(case_id="case-0004-returned", national_record_id="nr-0004-returned", certainty="own")
+    returned = EXAMPLES["case.repatriated"][0]
+    for at in ("2026-12-31T18:30:00Z", "2028-03-01T03:00:00Z"):
+        apply_facts(facts, e.CaseRepatriated.model_validate(returned | {"repatriated_at": at}))
+    assert (facts.repatriated_year, facts.year) == (2027, None)
