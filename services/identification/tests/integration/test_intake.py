@@ -15,7 +15,7 @@ import asyncpg
 from spean_contracts.registry import IDENTIFICATION
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
-from tests.support.app import eventually, running, scalar
+from tests.support.app import broken, eventually, running, scalar
 from tests.support.kafka import names_of, published
 
 Auth = Callable[[str], dict[str, str]]
@@ -154,11 +154,9 @@ async def test_a_bulk_upload_declared_as_bytes_is_refused_rather_than_let_past_t
             "/screenings/bulk", content=body, headers={**auth("poipet-tc-system"), "Content-Type": "application/json"}
         )
     assert as_bytes.status_code == 415
-    assert [(e["path"], e["rule"]) for e in as_bytes.json()["errors"]] == [("body", "media_type")]
+    assert broken(as_bytes) == [("body", "media_type")]
     assert as_json.status_code == 422
-    assert [(e["path"], e["rule"]) for e in as_json.json()["errors"]] == [
-        ("body[0].person.names[0]", "string_nul_character")
-    ]
+    assert broken(as_json) == [("body[0].person.names[0]", "string_nul_character")]
     assert await scalar(settings, "SELECT count(*) FROM screening") == 0
 
 

@@ -13,7 +13,7 @@ import httpx
 from spean_identification.app import build
 from spean_identification.domain.letters import new_code
 from spean_identification.settings import IdentificationSettings
-from tests.support.app import running
+from tests.support.app import broken, running
 from tests.support.telemetry import TelemetrySink, telemetry_sink
 
 __all__ = ["telemetry_sink"]
@@ -85,7 +85,7 @@ async def test_a_court_checks_a_victims_letter_and_a_replaced_letter_no_longer_h
     assert code not in listed.text
     assert listed_by_the_court.status_code == 403
     assert (unknown.status_code, unknown.json()["type"].rsplit(":", 1)[-1]) == (404, "letter-unknown")
-    assert [(e["path"], e["rule"]) for e in garbled.json()["errors"]] == [
+    assert broken(garbled) == [
         ("body.code", "letter_code"),
         ("body.purpose", "purpose_required"),
     ]

@@ -11,7 +11,7 @@ import httpx
 
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
-from tests.support.app import running, scalar
+from tests.support.app import broken, running, scalar
 from tests.support.images import DEVICE, jpeg_from_a_phone, opened, png_with_text, same_pixels
 
 Auth = Callable[[str], dict[str, str]]
@@ -54,7 +54,7 @@ async def test_a_photo_is_taken_with_consent_read_for_a_purpose_and_gone_when_co
     assert without_consent.json()["type"].endswith("consent-required")
     assert by_another_agency.status_code == 403
     assert as_bytes.status_code == 415
-    assert [(e["path"], e["rule"]) for e in as_bytes.json()["errors"]] == [("body", "media_type")]
+    assert broken(as_bytes) == [("body", "media_type")]
     assert taken.status_code == 201
     assert (taken.json()["media_type"], taken.json()["size"]) == ("image/jpeg", len(read.content))
     assert read.status_code == 200
