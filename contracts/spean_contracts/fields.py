@@ -57,6 +57,15 @@ Happened = Annotated[
 future, give or take a caller's clock running five minutes fast."""
 
 
+MIN_PURPOSE = 5
+"""A read the audit trail keeps says why in this many characters or more, besides spaces."""
+
+
+def purpose_stated(purpose: str | None) -> bool:
+    """Whether a reader said why they read: at least five characters besides spaces."""
+    return purpose is not None and len(purpose.strip()) >= MIN_PURPOSE
+
+
 # Cambodia and Viet Nam both keep UTC+07:00 all year: their days, years, working days and notice periods.
 INDOCHINA = timezone(timedelta(hours=7))
 

@@ -36,7 +36,7 @@ UNREADABLE_BODY = {"path": "body", "rule": "body_unreadable", "message": "the bo
 PURPOSE_REQUIRED = {
     "path": "query.purpose",
     "rule": "purpose_required",
-    "message": "says why, in five characters or more",
+    "message": "says why, in at least five characters",
 }
 
 

@@ -124,7 +124,7 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.nationality, facts.is_child, facts.agency = data.nationality, data.is_child, data.agency
         facts.year = year = local_day(data.screened_at).year
         # The first screening's: a year's screenings stay counted in it, whatever came later.
-        facts.screened_year = year if facts.screened_year is None else min(year, facts.screened_year)
+        facts.screened_year = _earliest(facts.screened_year, year)
         facts.screened = True
     elif isinstance(data, e.CaseIdentified | e.VulnerablePersonIdentified):
         facts.province, facts.sex, facts.age_band = data.province, data.sex, data.age_band
@@ -149,12 +149,16 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.deadline_breaches += 1
     elif isinstance(data, e.CaseRepatriated):
         facts.repatriated, facts.returned_to = True, data.to_country
-        year = local_day(data.repatriated_at).year
-        facts.repatriated_year = year if facts.repatriated_year is None else min(year, facts.repatriated_year)
+        facts.repatriated_year = _earliest(facts.repatriated_year, local_day(data.repatriated_at).year)
     elif isinstance(data, e.CaseProsecuted):
         facts.prosecuted = True
         facts.verdicts = {**facts.verdicts, data.court_case_id: data.verdict.value}
         facts.convicted = Verdict.CONVICTED.value in facts.verdicts.values()
+
+
+def _earliest(known: int | None, year: int) -> int:
+    """The earlier of a year already known (if any) and `year`: events of a case may come in any order."""
+    return year if known is None else min(known, year)
 
 
 async def _unkeyed(session: AsyncSession, corrected: set[str]) -> set[str]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from spean_contracts.fields import purpose_stated
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import PURPOSE_REQUIRED, Problem
 from spean_registry import audit, decisions
@@ -15,8 +16,6 @@ from spean_registry.api.schemas import Link, Record, Timeline, TimelineItem
 from spean_registry.domain.decisions import Decision, Kind
 
 TIMELINE_ROLES = frozenset({"determiner", "case-worker", "court-clerk", "auditor", "repatriation-officer"})
-# A read states why it reads, in more than a word or two: the audit trail keeps it.
-MIN_PURPOSE = 5
 # Keyed hashes of a person's names and birth date serve the registry's linkage alone. Shown to every
 # reader of a timeline, they would let anyone who ever learns identification's secret test guessed names
 # against them.
@@ -39,7 +38,7 @@ async def timeline(session: AsyncSession, principal: Principal, case_id: str, pu
     provider_of_case = "provider" in principal.roles and facts.provider_id == principal.organisation
     if not (TIMELINE_ROLES & principal.roles or provider_of_case):
         raise Forbidden("case timelines are for the roles that work on cases, and for the provider of the case")
-    if purpose is None or len(purpose.strip()) < MIN_PURPOSE:
+    if not purpose_stated(purpose):
         detail = "state why the timeline is read (purpose)"
         raise Problem(400, "Purpose required", detail, kind="purpose-required", errors=[PURPOSE_REQUIRED])
     entries = (

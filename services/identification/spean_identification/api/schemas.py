@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from spean_contracts.fields import Happened, LocalId, ProviderId
+from spean_contracts.fields import MIN_PURPOSE, Happened, LocalId, ProviderId, purpose_stated
 from spean_contracts.vocabulary import (
     AgeBand,
     AgeMethod,
@@ -23,10 +23,11 @@ from spean_contracts.vocabulary import (
     Sex,
 )
 from spean_identification.domain import letters
-from spean_identification.domain.access import MANY_ORGANISATIONS, MIN_PURPOSE, purpose_stated
+from spean_identification.domain.access import MANY_ORGANISATIONS
 from spean_identification.domain.indicators import Indicators
 from spean_identification.domain.person import Person
 from spean_kit.audit import EntryLinks
+from spean_kit.errors import PURPOSE_REQUIRED
 
 
 class ScreeningIn(BaseModel):
@@ -296,7 +297,7 @@ class LetterCheckIn(BaseModel):
     def _a_purpose(cls, value: str) -> str:
         # Spaces alone say nothing an auditor could hold the reader to.
         if not purpose_stated(value):
-            raise PydanticCustomError("purpose_required", "says why, in at least five characters")
+            raise PydanticCustomError(PURPOSE_REQUIRED["rule"], PURPOSE_REQUIRED["message"])
         return value
 
     @field_validator("code")

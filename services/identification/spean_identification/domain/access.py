@@ -9,8 +9,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from spean_contracts.fields import purpose_stated
+
 READER_ROLES = frozenset({"screener", "determiner", "case-worker", "provider"})
-MIN_PURPOSE = 5
 ERASED = "the person's data was lawfully erased"
 MANY_ORGANISATIONS = frozenset({"NGO"})
 """Agencies that stand for many organisations: a share with one of them names the organisation, or it
@@ -40,11 +41,6 @@ class Grant:
     at: datetime
     overrides_consent: bool
     includes_photo: bool = False
-
-
-def purpose_stated(purpose: str | None) -> bool:
-    """Whether a reader said why they read: at least five characters besides spaces."""
-    return purpose is not None and len(purpose.strip()) >= MIN_PURPOSE
 
 
 def consent_in_force(consent: LatestConsent | None) -> bool:
