@@ -1,6 +1,7 @@
 """Where the command line keeps its sign-in and what it remembers between commands: the current
 token, and the ids the last answers named (`@case`, `@screening`, `@reference`, `@handover`, `@referral`), so a
-walkthrough can chain commands without copying ids by hand. `@today+3` is the date three days on. `@letter` is
+walkthrough can chain commands without copying ids by hand. `@today+3` is the date three days on at the border
+(UTC+07:00), and `@now` the moment the command runs. `@letter` is
 the code of the identification letter last issued from this command line: it is kept in this file, readable by
 its owner alone, as the token is."""
 
@@ -11,7 +12,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ REMEMBERED = {
     "referral_id": "referral",
     "code": "letter",
 }
-PLACEHOLDER = re.compile(r"@(case|screening|reference|handover|referral|letter)\b|@today\+(\d+)")
+PLACEHOLDER = re.compile(r"@(case|screening|reference|handover|referral|letter)\b|@today\+(\d+)|(@now)\b")
 
 
 @dataclass
@@ -69,6 +70,8 @@ class State:
 
     def expand(self, text: str) -> str:
         def value(match: re.Match[str]) -> str:
+            if match.group(3) is not None:
+                return datetime.now(UTC).isoformat(timespec="seconds")
             if match.group(2) is not None:
                 # Imported here: the contracts take 0.4 s to import, and few commands name a date.
                 from spean_contracts.fields import local_today

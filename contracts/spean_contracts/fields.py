@@ -107,6 +107,21 @@ BirthDate = Annotated[date, AfterValidator(_born)]
 """A birth date a caller gives: not in the future, and not before 1900."""
 
 
+def _dated(value: date) -> date:
+    if not EARLIEST.date() <= value <= local_day(datetime.now(UTC) + CLOCK_SKEW):
+        raise PydanticCustomError("date_range", "must lie between 1900-01-01 and today at the border (UTC+07:00)")
+    return value
+
+
+PastDay = Annotated[
+    date,
+    AfterValidator(_dated),
+    Field(description="A day at the border (UTC+07:00), from 1900-01-01 to today: rule date_range."),
+]
+"""The day something was done at the border (a certificate issued, an assessment completed): not a day still
+to come there, give or take a clock running five minutes fast."""
+
+
 def none(description: str, **constraints: Any) -> Any:
     """A field that says nothing about a person (an id of a record, a timestamp of an operation)."""
     return Field(description=description, json_schema_extra={"x-spean-pii": "none"}, **constraints)

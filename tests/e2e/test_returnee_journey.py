@@ -6,8 +6,8 @@ erased, goes from every service that holds it, the return's copy included."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
+from spean_contracts.fields import local_today
 from tests.support.app import eventually
 from tests.support.platform import Platform, screening
 from tests.support.repatriation import InstanceFactory, hand_over, return_request
@@ -30,7 +30,7 @@ async def test_a_returnee_screened_on_arrival_is_one_case_from_the_request_to_he
     handover_id = await hand_over(vn, kh, reference)
     certificate = await kh.api.post(
         f"/handovers/{handover_id}/certificate",
-        json={"issued_on": date.today().isoformat()},
+        json={"issued_on": local_today().isoformat()},
         headers=kh.officer,
     )
     assert certificate.status_code == 200, certificate.text

@@ -16,13 +16,13 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bench.intake import screenings_csv
+from spean_contracts.fields import local_today
 from spean_identification.app import build as build_identification
 from spean_identification.settings import IdentificationSettings
 from spean_local import demo
@@ -135,7 +135,7 @@ def test_make_up_seeds_again_over_a_demo_return_taken_further(made_up: Endpoints
     reference = seeding.call("GET", "repatriation-vn", "/repatriations", "vn-mps-system").json()[0]["reference"]
     shown = seeding.call("GET", "repatriation", f"/repatriations/{reference}", "mosvy-case-system").json()
     if shown["state"] == "handed-over":
-        certificate = {"issued_on": date.today().isoformat()}
+        certificate = {"issued_on": local_today().isoformat()}
         path = f"/handovers/{shown['handover_id']}/certificate"
         seeding.call("POST", "repatriation", path, "mosvy-case-system", json=certificate)
 

@@ -63,8 +63,10 @@ from spean_repatriation.domain.procedure import (
     LocalStep,
     State,
     StepRefused,
+    check_certificate_day,
     check_child_consent,
     check_child_safeguards,
+    check_minutes_time,
     local_step,
     next_state,
 )
@@ -239,6 +241,7 @@ async def _apply(
     _check_rules(message, rows, counterpart)
     if message.kind is Kind.VERIFICATION_INFORMATION:
         await _check_asked(session, exchange, message, rows[0])
+    await _check_handover_times(session, exchange, message, rows[0])
     hashed = digest(jws)
     session.add(
         SopMessage(
@@ -317,20 +320,36 @@ async def stored_messages(session: AsyncSession, exchange: Exchange, row: Repatr
     ]
 
 
-async def identity_sent_at(session: AsyncSession, row: Repatriation) -> datetime:
-    """When the person as the counterpart holds them was signed: the return request, or its latest identity
-    correction."""
-    sent = (
+async def _last_sent_at(session: AsyncSession, row: Repatriation, *kinds: Kind) -> datetime | None:
+    """When the case's latest message of one of `kinds` was signed, if it has one."""
+    sent: datetime | None = (
         await session.exec(
             select(func.max(SopMessage.sent_at))
             .join(ChainLink, col(ChainLink.message_id) == col(SopMessage.message_id))
-            .where(
-                ChainLink.reference == row.reference,
-                col(SopMessage.kind).in_([Kind.RETURN_REQUEST.value, Kind.IDENTITY_CORRECTION.value]),
-            )
+            .where(ChainLink.reference == row.reference, col(SopMessage.kind).in_([kind.value for kind in kinds]))
         )
     ).one()
-    return sent or row.created_at
+    return sent
+
+
+async def identity_sent_at(session: AsyncSession, row: Repatriation) -> datetime:
+    """When the person as the counterpart holds them was signed: the return request, or its latest identity
+    correction."""
+    return await _last_sent_at(session, row, Kind.RETURN_REQUEST, Kind.IDENTITY_CORRECTION) or row.created_at
+
+
+async def _check_handover_times(session: AsyncSession, exchange: Exchange, message: Message, row: Repatriation) -> None:
+    """A handover's minutes are not timed before it was proposed, nor its certificates dated before its minutes'
+    day. Both sides hold the same chain, so both judge a message alike: the sender before signing, the receiver
+    before storing."""
+    if message.kind is Kind.HANDOVER_MINUTES:
+        proposed_at = await _last_sent_at(session, row, Kind.HANDOVER_PROPOSAL)
+        if proposed_at is not None:
+            check_minutes_time(message.typed_body().handed_over_at, proposed_at)
+    if message.kind is Kind.RETURN_CERTIFICATE:
+        minutes = await stored_messages(session, exchange, row, Kind.HANDOVER_MINUTES)
+        if minutes:
+            check_certificate_day(message.typed_body().issued_on, minutes[-1].typed_body().handed_over_at)
 
 
 def _check_person_held(row: Repatriation) -> None:

@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.fields import LocalId
 from spean_contracts.sop import (
-    Acceptance,
     Consent,
     Feedback,
     HandoverMinutes,
@@ -46,6 +45,7 @@ from spean_kit.service import runtime_of
 from spean_repatriation import exchange as sop
 from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, PersonRead, Repatriation, SopMessage
 from spean_repatriation.api.schemas import (
+    AcceptanceIn,
     CertificateIn,
     HandoverIn,
     HandoverOut,
@@ -73,9 +73,9 @@ def _exchange(request: Request) -> sop.Exchange:
 def _refused(refused: StepRefused | ProtocolFault) -> Problem:
     """409: the SOP does not allow the step now, or as asked; where a field of the request breaks its rule,
     the answer names it as a validation error does."""
-    field = refused.field if isinstance(refused, StepRefused) else None
-    rule = refused.reason.value.replace("-", "_")
-    errors = [] if field is None else [{"path": f"body.{field}", "rule": rule, "message": refused.detail}]
+    errors = []
+    if isinstance(refused, StepRefused) and refused.field is not None:
+        errors = [{"path": f"body.{refused.field}", "rule": refused.rule, "message": refused.detail}]
     return Problem(409, "Step not allowed", refused.detail, kind=f"sop-{refused.reason.value}", errors=errors)
 
 
@@ -417,7 +417,7 @@ async def record_verification_result(
 
 
 @router.post("/repatriations/{reference}/acceptance", response_model=RepatriationOut)
-async def accept_return(reference: LocalId, body: Acceptance, request: Request, officer: Officer) -> RepatriationOut:
+async def accept_return(reference: LocalId, body: AcceptanceIn, request: Request, officer: Officer) -> RepatriationOut:
     """SOP step 6, origin country. A child's return needs a best-interest assessment and a carer's agreement."""
     await _act(request, Kind.ACCEPTANCE, [reference], body)
     return await _show(request, reference)

@@ -6,8 +6,15 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spean_contracts.fields import CaseId, Happened, LocalId
-from spean_contracts.sop import Consent, Person, VerificationInformation
+from spean_contracts.fields import CaseId, Happened, LocalId, PastDay
+from spean_contracts.sop import (
+    Acceptance,
+    BestInterestAssessment,
+    CarerAgreement,
+    Consent,
+    Person,
+    VerificationInformation,
+)
 from spean_contracts.vocabulary import BorderGate, CorrectionReason, Country, ExploitationType
 from spean_kit.audit import EntryLinks
 
@@ -21,6 +28,23 @@ class ConsentIn(Consent):
     own `Consent`, which the counterpart's clock stamps, is not held to this clock.)"""
 
     recorded_at: Happened
+
+
+class BestInterestAssessmentIn(BestInterestAssessment):
+    completed_on: PastDay
+
+
+class CarerAgreementIn(CarerAgreement):
+    agreed_on: PastDay
+
+
+class AcceptanceIn(Acceptance):
+    """The acceptance as this country's officer records it: a child's safeguards were completed and agreed on a
+    day already past, not on a day to come (the SOP's own `Acceptance`, which the counterpart dates, is not held
+    to this calendar)."""
+
+    best_interest_assessment: BestInterestAssessmentIn | None = None
+    carer_agreement: CarerAgreementIn | None = None
 
 
 class ReturnRequestIn(_In):
@@ -52,11 +76,17 @@ class HandoverIn(_In):
 
 
 class MinutesIn(_In):
-    handed_over_at: Happened
+    handed_over_at: Happened = Field(
+        description="With its UTC offset, and not in the future (5 minutes allowed): rule datetime_past; not before "
+        "the handover was proposed (409, rule before_proposal)."
+    )
 
 
 class CertificateIn(_In):
-    issued_on: date
+    issued_on: PastDay = Field(
+        description="The day the certificates were issued at the border (UTC+07:00): from 1900-01-01 to today, rule "
+        "date_range; not before the day of the handover's minutes (409, rule before_handover)."
+    )
 
 
 class MessageOut(BaseModel):

@@ -7,9 +7,11 @@ order (the chain). Steps 9 and 10 happen in the origin country alone and never c
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from spean_contracts.fields import local_day
 from spean_contracts.sop import SENDER, Kind, Reason, Role
 
 
@@ -70,13 +72,14 @@ LOCAL: Mapping[LocalStep, tuple[State, State]] = {
 
 class StepRefused(Exception):
     """A step the SOP does not allow; `field`, when a field of the message (and of the officer's request that
-    makes it) breaks the rule, is its path."""
+    makes it) breaks the rule, is its path, and `rule` the rule's name (the reason's, unless given)."""
 
-    def __init__(self, reason: Reason, detail: str, *, field: str | None = None) -> None:
+    def __init__(self, reason: Reason, detail: str, *, field: str | None = None, rule: str | None = None) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
         self.field = field
+        self.rule = rule or reason.value.replace("-", "_")
 
 
 def next_state(state: State | None, kind: Kind, body: Mapping[str, Any], *, sender: Role) -> State:
@@ -132,6 +135,29 @@ def check_child_consent(is_child: bool, given_by: str, *, field: str = "consent.
             Reason.SAFEGUARDS_MISSING,
             "a child's data crosses the border only with a parent's or guardian's consent",
             field=field,
+        )
+
+
+def check_minutes_time(handed_over_at: datetime, proposed_at: datetime) -> None:
+    """Persons are handed over on a date both sides agreed: not before the destination country proposed it."""
+    if handed_over_at < proposed_at:
+        raise StepRefused(
+            Reason.STEP_NOT_ALLOWED,
+            "the handover minutes are timed before the handover was proposed",
+            field="handed_over_at",
+            rule="before_proposal",
+        )
+
+
+def check_certificate_day(issued_on: date, handed_over_at: datetime) -> None:
+    """A return certificate is issued on the spot, at the handover or after it: never on a day before it, at
+    the border (UTC+07:00)."""
+    if issued_on < local_day(handed_over_at):
+        raise StepRefused(
+            Reason.STEP_NOT_ALLOWED,
+            "a return certificate is not issued before the handover its minutes record",
+            field="issued_on",
+            rule="before_handover",
         )
 
 

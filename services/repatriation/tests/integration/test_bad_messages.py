@@ -10,7 +10,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from spean_contracts.fields import local_today
 from spean_contracts.sop import STEP, CaseLink, ErrorDocument, Kind, Message, Receipt, digest, open_answer, sign
 from spean_contracts.vocabulary import Country
 from spean_local.pytest_plugin import TokenFactory
@@ -153,6 +154,46 @@ async def test_broken_chain_unknown_case_and_wrong_step_are_refused_and_change_n
     shown = await fake.kh.show(reference)
     assert shown["state"] == "requested"
     assert [m["kind"] for m in shown["messages"]] == ["return-request"]
+
+
+async def test_a_certificate_dated_before_the_handover_it_certifies_is_refused_where_it_arrives(
+    fake: FakeVietNam,
+) -> None:
+    reference, head = await khmer_request(fake)
+    for sequence, kind, body in (
+        (2, Kind.VERIFICATION_RESULT, VERIFIED),
+        (3, Kind.ACCEPTANCE, {"travel_document_issued": True}),
+    ):
+        jws = fake.signed(fake.message(kind, [(reference, sequence, head)], body))
+        assert (await fake.post(jws)).status_code == 200
+        head = digest(jws)
+    handover_date = (local_today() + timedelta(days=4)).isoformat()
+    proposal = await fake.kh.api.post(
+        "/handovers",
+        json={"references": [reference], "border_gate": "moc-bai-bavet", "handover_date": handover_date},
+        headers=fake.kh.officer,
+    )
+    assert proposal.status_code == 201, proposal.text
+    handover_id = proposal.json()["handover_id"]
+    minutes = await fake.kh.api.post(
+        f"/handovers/{handover_id}/minutes",
+        json={"handed_over_at": datetime.now(UTC).isoformat()},
+        headers=fake.kh.officer,
+    )
+    assert minutes.status_code == 200, minutes.text
+    head = (await fake.kh.show(reference))["messages"][-1]["digest"]
+
+    def certificate(day: date) -> str:
+        body = {"handover_id": handover_id, "issued_on": day.isoformat()}
+        return fake.signed(fake.message(Kind.RETURN_CERTIFICATE, [(reference, 6, head)], body))
+
+    early = await fake.post(certificate(local_today() - timedelta(days=1)))
+    on_the_day = await fake.post(certificate(local_today()))
+
+    assert (early.status_code, early.json()["reason"]) == (409, "step-not-allowed"), early.text
+    assert "before the handover" in early.json()["detail"]
+    assert (on_the_day.status_code, on_the_day.json()["status"]) == (200, "stored"), on_the_day.text
+    assert (await fake.kh.show(reference))["state"] == "certified"
 
 
 def vector_request() -> dict[str, Any]:

@@ -59,7 +59,7 @@ async def test_viet_nam_returns_a_cambodian_and_both_sides_hold_the_same_chain(
     assert minutes.status_code == 200, minutes.text
     await kh.reached(reference, "handed-over")
     certificate = await kh.api.post(
-        f"/handovers/{handover_id}/certificate", json={"issued_on": handover_day}, headers=kh.officer
+        f"/handovers/{handover_id}/certificate", json={"issued_on": local_today().isoformat()}, headers=kh.officer
     )
     assert certificate.status_code == 200, certificate.text
     for step in ("reception", "reintegration"):
@@ -138,15 +138,17 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
     assert unsafe.json()["type"].endswith("sop-safeguards-missing")
     assert broken(unsafe) == [("body.best_interest_assessment", "safeguards_missing")]
     assert (await vn.show(references[1]))["state"] == "verified"
+    assessment = {"completed_on": "2026-11-10", "by_agency": "VN-MOLISA", "return_in_best_interest": True}
     safeguards = {
         "travel_document_issued": True,
-        "best_interest_assessment": {
-            "completed_on": "2026-11-10",
-            "by_agency": "VN-MOLISA",
-            "return_in_best_interest": True,
-        },
+        "best_interest_assessment": assessment,
         "carer_agreement": {"agreed_on": "2026-11-12", "carer_relationship": "parent"},
     }
+    tomorrow = (local_today() + timedelta(days=1)).isoformat()
+    assessed_ahead = {**safeguards, "best_interest_assessment": {**assessment, "completed_on": tomorrow}}
+    ahead = await vn.api.post(f"/repatriations/{references[1]}/acceptance", json=assessed_ahead, headers=vn.officer)
+    assert ahead.status_code == 422, ahead.text
+    assert broken(ahead) == [("body.best_interest_assessment.completed_on", "date_range")]
     for reference, body in zip(references, [{"travel_document_issued": True}, safeguards], strict=True):
         answer = await vn.api.post(f"/repatriations/{reference}/acceptance", json=body, headers=vn.officer)
         assert answer.status_code == 200, answer.text
@@ -173,17 +175,34 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
     for reference in references:
         await vn.reached(reference, "handover-scheduled")
     handover_id = proposal.json()["handover_id"]
+    before_proposal = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    early = await kh.api.post(
+        f"/handovers/{handover_id}/minutes", json={"handed_over_at": before_proposal}, headers=kh.officer
+    )
+    assert early.status_code == 409, early.text
+    assert broken(early) == [("body.handed_over_at", "before_proposal")]
     minutes = await kh.api.post(
         f"/handovers/{handover_id}/minutes", json={"handed_over_at": datetime.now(UTC).isoformat()}, headers=kh.officer
     )
     assert sorted(minutes.json()["references"]) == sorted(references)
     for reference in references:
         await vn.reached(reference, "handed-over")
+    certificates = [
+        await vn.api.post(f"/handovers/{handover_id}/certificate", json={"issued_on": day}, headers=vn.officer)
+        for day in ((local_today() - timedelta(days=1)).isoformat(), tomorrow, local_today().isoformat())
+    ]
+    assert [(a.status_code, broken(a)) for a in certificates[:2]] == [
+        (409, [("body.issued_on", "before_handover")]),
+        (422, [("body.issued_on", "date_range")]),
+    ]
+    assert certificates[2].status_code == 200, certificates[2].text
+    for reference in references:
+        await kh.reached(reference, "certified")
 
     shared = {m["message_id"] for m in (await kh.show(references[0]))["messages"]} & {
         m["message_id"] for m in (await kh.show(references[1]))["messages"]
     }
-    assert len(shared) == 2  # the proposal and the minutes: signed once for the whole batch
+    assert len(shared) == 3  # the proposal, the minutes and the certificates: signed once for the whole batch
     events = await case_events(servers, kh)
     repatriated = [data for kind, data in events if kind == "case.repatriated"]
     assert sorted(d["repatriation_id"] for d in repatriated) == sorted(references)

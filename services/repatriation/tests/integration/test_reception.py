@@ -3,10 +3,11 @@ after the return certificate is recorded or before."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from spean_contracts import spec_for_model
 from spean_contracts.events import ScreeningRecorded
+from spean_contracts.fields import local_today
 from spean_contracts.vocabulary import Encounter
 from spean_local.endpoints import Endpoints
 from tests.support.app import eventually, scalar
@@ -40,7 +41,7 @@ async def test_a_certificate_recorded_after_the_screening_on_arrival_finds_the_r
     await eventually(noted, what="the screening on arrival noted in Cambodia")
     state_before_certificate = await kh.state_of(reference)
     certificate = await kh.api.post(
-        f"/handovers/{handover_id}/certificate", json={"issued_on": date.today().isoformat()}, headers=kh.officer
+        f"/handovers/{handover_id}/certificate", json={"issued_on": local_today().isoformat()}, headers=kh.officer
     )
 
     assert certificate.status_code == 200, certificate.text

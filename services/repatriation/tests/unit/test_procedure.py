@@ -12,8 +12,10 @@ from spean_repatriation.domain.procedure import (
     LocalStep,
     State,
     StepRefused,
+    check_certificate_day,
     check_child_consent,
     check_child_safeguards,
+    check_minutes_time,
     local_step,
     next_state,
 )
@@ -114,6 +116,25 @@ def test_a_childs_data_crosses_only_on_a_guardians_consent_an_adults_on_their_ow
     with pytest.raises(StepRefused) as refused:
         check_child_consent(True, "person")
     assert refused.value.reason is Reason.SAFEGUARDS_MISSING
+
+
+def test_a_handover_is_not_recorded_before_it_was_proposed_nor_certified_before_its_day() -> None:
+    proposed = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+    check_minutes_time(proposed, proposed)
+    with pytest.raises(StepRefused) as early:
+        check_minutes_time(proposed - timedelta(seconds=1), proposed)
+    assert (early.value.reason, early.value.field, early.value.rule) == (
+        Reason.STEP_NOT_ALLOWED,
+        "handed_over_at",
+        "before_proposal",
+    )
+    # Handed over at 23:30 UTC on 12 March: 06:30 on 13 March at the border, the certificates' day.
+    handed_over = datetime(2026, 3, 12, 23, 30, tzinfo=UTC)
+    check_certificate_day(date(2026, 3, 13), handed_over)
+    check_certificate_day(date(2026, 3, 14), handed_over)
+    with pytest.raises(StepRefused) as before:
+        check_certificate_day(date(2026, 3, 12), handed_over)
+    assert (before.value.field, before.value.rule) == ("issued_on", "before_handover")
 
 
 def test_local_steps_happen_only_in_the_origin_country_and_in_order() -> None:
