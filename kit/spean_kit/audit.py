@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypeVar
 import sqlalchemy as sa
 from alembic import op
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -214,15 +214,61 @@ class EntryLinks(BaseModel):
 
 
 E = TypeVar("E", bound=ChainedEntry)
-FromEntry = Annotated[
-    int | None,
-    Query(ge=1, description="Only this entry and those after it: where a verification named a broken link."),
-]
 
 
-def from_entry(query: SelectOfScalar[E], trail: type[E], entry: int | None) -> SelectOfScalar[E]:
-    """A listing of `trail` from `entry` on, if asked."""
-    return query if entry is None else query.where(col(trail.id) >= entry)
+@dataclass(frozen=True)
+class Narrowing:
+    """What an auditor narrows a trail's listing to: from an entry on, one reader, one agency, a period."""
+
+    from_entry: int | None = None
+    subject: str | None = None
+    agency: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def narrowing(
+    from_entry: Annotated[
+        int | None,
+        Query(ge=1, description="Only this entry and those after it: where a verification named a broken link."),
+    ] = None,
+    subject: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Only the entries of this reader (`subject`).")
+    ] = None,
+    agency: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Z][A-Z0-9-]{1,39}$", description="Only the entries of readers acting for this agency."),
+    ] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Only the entries written at this moment or later (with its offset).")
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None,
+        Query(description="Only the entries written before this moment, after `since` (rule `after_since`)."),
+    ] = None,
+) -> Narrowing:
+    if since is not None and until is not None and until <= since:
+        raise invalid_field("query.until", "after_since", "the period ends after it begins")
+    return Narrowing(from_entry, subject, agency, since, until)
+
+
+Narrowed = Annotated[Narrowing, Depends(narrowing)]
+
+
+def narrowed(query: SelectOfScalar[E], trail: type[E], asked: Narrowing, *, at: str = "at") -> SelectOfScalar[E]:
+    """A listing of `trail` narrowed as asked; `at` names the column that says when an entry was written."""
+    table: sa.Table = trail.__table__  # type: ignore[attr-defined]
+    if asked.from_entry is not None:
+        query = query.where(table.c.id >= asked.from_entry)
+    if asked.subject is not None:
+        query = query.where(table.c.subject == asked.subject)
+    if asked.agency is not None:
+        query = query.where(table.c.agency == asked.agency)
+    if asked.since is not None:
+        query = query.where(table.c[at] >= asked.since)
+    if asked.until is not None:
+        query = query.where(table.c[at] < asked.until)
+    return query
 
 
 class AuditVerification(BaseModel):

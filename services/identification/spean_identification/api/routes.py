@@ -512,12 +512,12 @@ async def read_audit(
     response: Response,
     principal: Auditor,
     page: PageOf,
+    narrowing: audit.Narrowed,
     screening_id: Annotated[str | None, Query(max_length=64)] = None,
-    from_entry: audit.FromEntry = None,
 ) -> list[AuditEntry]:
     """Every read of personal data, granted or refused, oldest first, a page at a time (follow the `Link`
     header)."""
-    query = audit.from_entry(select(AccessAudit), AccessAudit, from_entry)
+    query = audit.narrowed(select(AccessAudit), AccessAudit, narrowing)
     if screening_id:
         query = query.where(AccessAudit.screening_id == screening_id)
     async with runtime_of(request).sessions() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from spean_contracts import from_kafka_record
@@ -245,6 +246,48 @@ async def test_the_audit_trail_is_read_a_page_at_a_time_to_its_latest_entry_and_
     assert [len(page.json()) for page in trail] == [2, 2, 1]
     assert [entry["purpose"] for page in trail for entry in page.json()] == purposes
     assert (verified.json()["entries"], verified.json()["valid"]) == (5, True)
+
+
+async def test_an_auditor_narrows_the_trail_to_one_reader_one_agency_or_a_period(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings()
+    auditor = auth("operations-console")
+    async with running(build(settings)) as client:
+        recorded = (await client.post("/screenings", json=screening(), headers=auth("moi-case-system"))).json()
+        path = f"/screenings/{recorded['screening_id']}"
+        for purpose in ("investigation file", "court request"):
+            read = await client.get(path, params={"purpose": purpose}, headers=auth("moi-case-system"))
+            assert read.status_code == 200
+        between = datetime.now(UTC)
+        refused = await client.get(path, params={"purpose": "arrange shelter"}, headers=auth("ngo-shelter-system"))
+        read = await client.get(path, params={"purpose": "prosecutor asked"}, headers=auth("moi-case-system"))
+        whole = (await client.get("/audit", headers=auditor)).json()
+        officer = whole[0]["subject"]
+
+        async def listed(**narrowing: Any) -> list[str]:
+            return [
+                e["purpose"]
+                for page in await pages(client, "/audit", auditor, limit=1, **narrowing)
+                for e in page.json()
+            ]
+
+        by_officer = await listed(subject=officer)
+        by_agency = await listed(agency="NGO")
+        since = await listed(since=between.isoformat())
+        before = await listed(until=between.isoformat(), agency="MOI-AHTJP")
+        backwards = await client.get(
+            "/audit", params={"since": between.isoformat(), "until": between.isoformat()}, headers=auditor
+        )
+
+    assert (refused.status_code, read.status_code) == (403, 200)
+    assert len(whole) == 4
+    assert by_officer == ["investigation file", "court request", "prosecutor asked"]
+    assert by_agency == ["arrange shelter"]
+    assert since == ["arrange shelter", "prosecutor asked"]
+    assert before == ["investigation file", "court request"]
+    assert backwards.status_code == 422
+    assert broken(backwards) == [("query.until", "after_since")]
 
 
 async def test_sharing_keeps_working_after_postgresql_settles_on_a_generic_plan(

@@ -154,12 +154,12 @@ async def read_audit(
     response: Response,
     auditor: Auditor,
     page: PageOf,
+    narrowing: audit.Narrowed,
     case_id: Annotated[CaseId | None, Query(description="Only the entries about this case.")] = None,
-    from_entry: audit.FromEntry = None,
 ) -> list[AuditEntryOut]:
     """Every entry of the registry's audit trail (timelines read, national records merged or split,
     court decisions recorded), oldest first, a page at a time (follow the `Link` header)."""
-    query = audit.from_entry(select(AuditEntry), AuditEntry, from_entry)
+    query = audit.narrowed(select(AuditEntry), AuditEntry, narrowing)
     if case_id is not None:
         query = query.where(sa.literal(case_id) == sa.any_(sa.func.string_to_array(col(AuditEntry.target), ",")))
     async with runtime_of(request).sessions() as session:

@@ -656,6 +656,10 @@ async def test_editing_one_audit_row_is_named_by_the_verification(
             await client.get("/audit", params={"case_id": cases[1]}, headers=auth("operations-console"))
         ).json()
         refused = await client.get("/audit", headers=auth("mosvy-case-system"))
+        by_agency = [
+            len((await client.get("/audit", params={"agency": a}, headers=auth("operations-console"))).json())
+            for a in ("MOSVY", "MOI-AHTJP")
+        ]
         from_broken = await client.get("/audit", params={"from_entry": second}, headers=auth("operations-console"))
 
     assert (intact["entries"], intact["valid"], intact["first_broken_entry"]) == (3, True, None)
@@ -668,6 +672,7 @@ async def test_editing_one_audit_row_is_named_by_the_verification(
     assert [entry["hash"] for entry in listed][-1] == intact["last_hash"]
     assert [(entry["action"], entry["target"]) for entry in of_one_case] == [("timeline-read", cases[1])]
     assert refused.status_code == 403
+    assert by_agency == [3, 0]
     assert [(entry["id"], entry["purpose"]) for entry in from_broken.json()] == [
         (second, "nothing to see"),
         (second + 1, "determination review"),

@@ -335,12 +335,12 @@ async def read_audit(
     response: Response,
     auditor: Auditor,
     page: PageOf,
+    narrowing: audit.Narrowed,
     reference: Annotated[LocalId | None, Query()] = None,
-    from_entry: audit.FromEntry = None,
 ) -> list[PersonReadOut]:
     """Every read of a person's data exchanged for a return, oldest first, a page at a time (follow the
     `Link` header), of one return if asked."""
-    query = audit.from_entry(select(PersonRead), PersonRead, from_entry)
+    query = audit.narrowed(select(PersonRead), PersonRead, narrowing, at="read_at")
     if reference is not None:
         query = query.where(PersonRead.reference == reference)
     async with runtime_of(request).sessions() as session:

@@ -4,6 +4,7 @@ open the cross-border listener only, and personal data crosses only with consent
 from __future__ import annotations
 
 import ssl
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -90,6 +91,7 @@ async def test_no_personal_data_crosses_without_consent_and_every_read_names_its
         "is_child",
     }
     assert await scalar(vn.settings, "SELECT purpose FROM person_read") == "identity verification"
+    before_read = datetime.now(UTC).isoformat()
     kh_read = await kh.api.get(
         f"/repatriations/{reference}/person", params={"purpose": "shelter placement"}, headers=kh.officer
     )
@@ -99,6 +101,11 @@ async def test_no_personal_data_crosses_without_consent_and_every_read_names_its
     assert [(r["reference"], r["agency"], r["purpose"]) for r in trail.json()] == [
         (reference, "MOSVY", "shelter placement")
     ]
+    since, until = [
+        (await kh.api.get("/audit", params={moment: before_read, "agency": "MOSVY"}, headers=auditor)).json()
+        for moment in ("since", "until")
+    ]
+    assert ([r["purpose"] for r in since], until) == (["shelter placement"], [])
     assert (await kh.api.get("/audit", headers=kh.officer)).status_code == 403
     verified = await kh.api.get("/audit/verify", headers=auditor)
     assert (verified.json()["entries"], verified.json()["valid"]) == (1, True)
