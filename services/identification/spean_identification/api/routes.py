@@ -514,12 +514,15 @@ async def read_audit(
     page: PageOf,
     narrowing: audit.Narrowed,
     screening_id: Annotated[str | None, Query(max_length=64)] = None,
+    granted: Annotated[bool | None, Query(description="`false`: only the reads refused.")] = None,
 ) -> list[AuditEntry]:
     """Every read of personal data, granted or refused, oldest first, a page at a time (follow the `Link`
     header)."""
     query = audit.narrowed(select(AccessAudit), AccessAudit, narrowing)
     if screening_id:
         query = query.where(AccessAudit.screening_id == screening_id)
+    if granted is not None:
+        query = query.where(AccessAudit.granted == granted)
     async with runtime_of(request).sessions() as session:
         shown = await AUDITED.read(session, query, page, request, response)
     return [AuditEntry.model_validate(row, from_attributes=True) for row in shown]

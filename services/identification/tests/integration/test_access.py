@@ -276,6 +276,7 @@ async def test_an_auditor_narrows_the_trail_to_one_reader_one_agency_or_a_period
         by_agency = await listed(agency="NGO")
         since = await listed(since=between.isoformat())
         before = await listed(until=between.isoformat(), agency="MOI-AHTJP")
+        refusals = await listed(granted="false")
         backwards = await client.get(
             "/audit", params={"since": between.isoformat(), "until": between.isoformat()}, headers=auditor
         )
@@ -286,6 +287,7 @@ async def test_an_auditor_narrows_the_trail_to_one_reader_one_agency_or_a_period
     assert by_agency == ["arrange shelter"]
     assert since == ["arrange shelter", "prosecutor asked"]
     assert before == ["investigation file", "court request"]
+    assert refusals == ["arrange shelter"]
     assert backwards.status_code == 422
     assert broken(backwards) == [("query.until", "after_since")]
 

@@ -337,12 +337,15 @@ async def read_audit(
     page: PageOf,
     narrowing: audit.Narrowed,
     reference: Annotated[LocalId | None, Query()] = None,
+    granted: Annotated[bool | None, Query(description="`false`: only the reads refused.")] = None,
 ) -> list[PersonReadOut]:
     """Every read of a person's data exchanged for a return, oldest first, a page at a time (follow the
     `Link` header), of one return if asked."""
     query = audit.narrowed(select(PersonRead), PersonRead, narrowing, at="read_at")
     if reference is not None:
         query = query.where(PersonRead.reference == reference)
+    if granted is not None:
+        query = query.where(PersonRead.granted == granted)
     async with runtime_of(request).sessions() as session:
         shown = await READS.read(session, query, page, request, response)
     return [PersonReadOut.model_validate(row, from_attributes=True) for row in shown]

@@ -57,6 +57,7 @@ async def test_the_destination_answers_what_the_origin_asked_and_it_is_erased_wi
     after = await kh.api.get(information, params=PURPOSE, headers=kh.officer)
     after_here = await vn.api.get(information, params=PURPOSE, headers=vn.officer)
     audit_after = await kh.api.get("/audit", params={"reference": reference}, headers=auditor)
+    refusals = await kh.api.get("/audit", params={"reference": reference, "granted": "false"}, headers=auditor)
 
     assert (unasked.status_code, unasked.json()["type"].rsplit(":", 1)[-1]) == (409, "sop-not-asked")
     assert "photo" in unasked.json()["detail"]
@@ -69,6 +70,7 @@ async def test_the_destination_answers_what_the_origin_asked_and_it_is_erased_wi
     assert PURPOSE["purpose"] in [entry["purpose"] for entry in audit.json()]
     assert (after.status_code, after_here.status_code) == (410, 410)
     assert [entry["granted"] for entry in audit_after.json()][len(audit.json()) :] == [False], "a refused read is kept"
+    assert [entry["id"] for entry in refusals.json()] == [audit_after.json()[-1]["id"]]
     kinds = [m["kind"] for m in (await kh.show(reference))["messages"]]
     assert kinds.count("verification-information") == 1, "the digest stays in the chain"
     assert telemetry_sink.leaks([kh.app, vn.app], (STATEMENT, "Example Mother", "Prey Veng")) == []
