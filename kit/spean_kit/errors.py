@@ -15,12 +15,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spean_contracts import ContractViolation
+from spean_contracts.fields import purpose_stated
 from spean_contracts.registry import CATALOGUE
 from spean_kit.database import unreachable
 from spean_kit.telemetry import current_trace_ids
@@ -38,6 +40,14 @@ PURPOSE_REQUIRED = {
     "rule": "purpose_required",
     "message": "says why, in at least five characters",
 }
+
+
+def stated_purpose(purpose: str) -> str:
+    """A field validator: a purpose the audit trail can hold its reader to, or rule `purpose_required`. Spaces
+    alone say nothing."""
+    if not purpose_stated(purpose):
+        raise PydanticCustomError(PURPOSE_REQUIRED["rule"], PURPOSE_REQUIRED["message"])
+    return purpose
 
 
 class Problem(Exception):

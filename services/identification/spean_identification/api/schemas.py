@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from spean_contracts.fields import MIN_PURPOSE, Happened, LocalId, ProviderId, purpose_stated
+from spean_contracts.fields import MIN_PURPOSE, Happened, LocalId, ProviderId
 from spean_contracts.vocabulary import (
     AgeBand,
     AgeMethod,
@@ -27,7 +27,7 @@ from spean_identification.domain.access import MANY_ORGANISATIONS
 from spean_identification.domain.indicators import Indicators
 from spean_identification.domain.person import Person
 from spean_kit.audit import EntryLinks
-from spean_kit.errors import PURPOSE_REQUIRED
+from spean_kit.errors import stated_purpose
 
 
 class ScreeningIn(BaseModel):
@@ -292,13 +292,7 @@ class LetterCheckIn(BaseModel):
         description="Why the letter is checked (a court case, an arrest), at least five characters; audited.",
     )
 
-    @field_validator("purpose")
-    @classmethod
-    def _a_purpose(cls, value: str) -> str:
-        # Spaces alone say nothing an auditor could hold the reader to.
-        if not purpose_stated(value):
-            raise PydanticCustomError(PURPOSE_REQUIRED["rule"], PURPOSE_REQUIRED["message"])
-        return value
+    _a_purpose = field_validator("purpose")(stated_purpose)
 
     @field_validator("code")
     @classmethod

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,7 +38,7 @@ from spean_contracts.sop import (
 )
 from spean_kit import audit, images
 from spean_kit.auth import Principal, require_roles
-from spean_kit.errors import Problem, invalid_field
+from spean_kit.errors import Problem, invalid_field, stated_purpose
 from spean_kit.outbox import Stager
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
@@ -63,6 +63,11 @@ router = APIRouter(tags=["repatriation"])
 Officer = Annotated[Principal, Depends(require_roles("repatriation-officer"))]
 Reader = Annotated[Principal, Depends(require_roles("repatriation-officer", "auditor"))]
 Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
+Purpose = Annotated[
+    str,
+    Query(max_length=200, description="Why the data is read, in five characters or more besides spaces; audited."),
+    AfterValidator(stated_purpose),
+]
 
 
 def _exchange(request: Request) -> sop.Exchange:
@@ -263,7 +268,7 @@ async def read_person(
     reference: LocalId,
     request: Request,
     officer: Officer,
-    purpose: Annotated[str, Query(min_length=5, max_length=200, description="Why the data is read; audited.")],
+    purpose: Purpose,
 ) -> dict[str, Any]:
     """The minimum personal data exchanged for this return, as last corrected; every read is recorded with its
     purpose."""
@@ -393,7 +398,7 @@ async def read_verification_information(
     reference: LocalId,
     request: Request,
     officer: Officer,
-    purpose: Annotated[str, Query(min_length=5, max_length=200, description="Why the data is read; audited.")],
+    purpose: Purpose,
 ) -> list[VerificationInformationOut]:
     """What the destination country answered to the verification request, oldest first; every read is
     recorded with its purpose, as a read of the person's data."""

@@ -12,7 +12,7 @@ import pytest
 
 from spean_local.pki import country_credentials
 from spean_local.pytest_plugin import TokenFactory
-from tests.support.app import scalar
+from tests.support.app import broken, scalar
 from tests.support.repatriation import InstanceFactory, post_jws, return_request, tls_client
 
 
@@ -77,6 +77,8 @@ async def test_no_personal_data_crosses_without_consent_and_every_read_names_its
     await vn.reached(reference, "requested")
     unstated = await vn.api.get(f"/repatriations/{reference}/person", headers=vn.officer)
     assert unstated.status_code == 422
+    blank = await vn.api.get(f"/repatriations/{reference}/person", params={"purpose": " " * 8}, headers=vn.officer)
+    assert (blank.status_code, broken(blank)) == (422, [("query.purpose", "purpose_required")])
     read = await vn.api.get(
         f"/repatriations/{reference}/person", params={"purpose": "identity verification"}, headers=vn.officer
     )
