@@ -9,14 +9,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Request
+from pydantic import StringConstraints
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spean_kit.errors import HTTP_TITLES, Problem, problem_response, validation_problem
+
+Stripped = Annotated[str, StringConstraints(strip_whitespace=True)]
+"""Free text a person writes to account for an act (a consent override, a merge, an erasure): the spaces around
+it are dropped before its minimum length is counted, since spaces alone say nothing an auditor could hold its
+writer to."""
 
 UNKEEPABLE = re.compile("[\x00\ud800-\udfff]")
 # How such text arrives in a body: escaped in JSON (a raw NUL makes the JSON invalid), or raw in CSV.

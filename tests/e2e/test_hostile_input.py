@@ -160,6 +160,41 @@ async def test_a_consent_or_a_handover_in_the_future_is_refused_before_anything_
     assert listed.json() == []
 
 
+async def test_a_reason_of_spaces_alone_is_refused_wherever_an_act_must_be_accounted_for(
+    platform: Platform, machine_token: Callable[[str], str]
+) -> None:
+    def bearer(client_id: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {machine_token(client_id)}"}
+
+    case = "case-0000000000000000"
+    spaces = " " * 40
+    erasure = await platform.identification.delete(
+        f"/cases/{case}/personal-data", params={"legal_basis": spaces}, headers=bearer("mosvy-case-system")
+    )
+    share = await platform.identification.post(
+        "/screenings/screening-00000000/shares",
+        json={"agency": "MOSVY", "consent_override_reason": spaces},
+        headers=bearer("mosvy-case-system"),
+    )
+    offer = await platform.referral.post(
+        f"/cases/{case}/offers",
+        json={"provider_id": "prov-ngo-shelter-01", "services": ["shelter"], "consent_override_reason": spaces},
+        headers=bearer("mosvy-case-system"),
+    )
+    merge = await platform.registry.post(
+        "/records/merge",
+        json={"case_ids": [case, "case-0000000000000001"], "reason": spaces},
+        headers=bearer("ncct-statistics-system"),
+    )
+
+    assert [(a.status_code, broken(a)) for a in (erasure, share, offer, merge)] == [
+        (422, [("query.legal_basis", "string_too_short")]),
+        (422, [("body.consent_override_reason", "string_too_short")]),
+        (422, [("body.consent_override_reason", "string_too_short")]),
+        (422, [("body.reason", "string_too_short")]),
+    ]
+
+
 # Checks of every generated request's answer: never a 5xx, and the status, media type and body the
 # operation's OpenAPI document lists. Rejecting a request the schema allows is not a failure here: some
 # rules (a cursor this list gave, a purpose for a read) are beyond what the document can say.

@@ -47,7 +47,7 @@ from spean_identification.settings import IdentificationSettings
 from spean_kit import audit, images
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import UNREADABLE_BODY, Problem
-from spean_kit.inputs import holds_text
+from spean_kit.inputs import Stripped, holds_text
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
 
@@ -486,7 +486,7 @@ async def erase_personal_data(
     request: Request,
     principal: Determiner,
     legal_basis: Annotated[
-        str,
+        Stripped,
         Query(
             min_length=10,
             max_length=200,

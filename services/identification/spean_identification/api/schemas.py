@@ -28,6 +28,7 @@ from spean_identification.domain.indicators import Indicators
 from spean_identification.domain.person import Person
 from spean_kit.audit import EntryLinks
 from spean_kit.errors import stated_purpose
+from spean_kit.inputs import Stripped
 
 
 class ScreeningIn(BaseModel):
@@ -160,7 +161,7 @@ class ShareIn(BaseModel):
         description="The one organisation of the agency that may read (its id in the directory, e.g. "
         "`prov-ngo-shelter-01`). Required for NGO, which stands for every NGO.",
     )
-    consent_override_reason: str | None = Field(
+    consent_override_reason: Stripped | None = Field(
         default=None,
         min_length=20,
         max_length=200,

@@ -18,6 +18,7 @@ from spean_contracts.vocabulary import (
     Service,
     Sex,
 )
+from spean_kit.inputs import Stripped
 
 
 class ProviderIn(BaseModel):
@@ -91,7 +92,7 @@ class OfferIn(BaseModel):
         description="Open the person's screenings in identification to the provider once it accepts, until the "
         "referral closes. Needs consent for sharing between agencies, or the competent authority's override.",
     )
-    consent_override_reason: str | None = Field(
+    consent_override_reason: Stripped | None = Field(
         default=None, min_length=20, max_length=2000, description="Only for the competent authority; audited."
     )
 
@@ -110,7 +111,7 @@ class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     provider_id: ProviderId
     services: list[Service] = Field(min_length=1)
-    consent_override_reason: str | None = Field(
+    consent_override_reason: Stripped | None = Field(
         default=None,
         min_length=20,
         max_length=2000,

@@ -12,6 +12,7 @@ from spean_contracts.events import Charge
 from spean_contracts.fields import CaseId, today_anywhere
 from spean_contracts.vocabulary import Province, Verdict
 from spean_kit.audit import EntryLinks
+from spean_kit.inputs import Stripped
 
 
 class CourtOutcomeIn(BaseModel):
@@ -72,13 +73,13 @@ class Timeline(BaseModel):
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     case_ids: list[CaseId] = Field(min_length=2, max_length=20)
-    reason: str = Field(min_length=10, max_length=2000)
+    reason: Stripped = Field(min_length=10, max_length=2000)
 
 
 class SplitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     case_id: CaseId
-    reason: str = Field(min_length=10, max_length=2000)
+    reason: Stripped = Field(min_length=10, max_length=2000)
 
 
 class Record(BaseModel):
