@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from spean_contracts.fields import BirthDate, Instant, LocalId, earliest_today, whole_years
+from spean_contracts.fields import CLOCK_SKEW, BirthDate, Instant, LocalId, earliest_today, local_day, whole_years
 from spean_contracts.vocabulary import (
     BorderGate,
     CorrectionReason,
@@ -301,6 +301,16 @@ PERSONAL_KINDS = frozenset({Kind.RETURN_REQUEST, Kind.VERIFICATION_INFORMATION, 
 """Kinds whose body carries the person's data: erased with the person's, their digest kept for the chain."""
 BATCH_KINDS = frozenset({Kind.HANDOVER_PROPOSAL, Kind.HANDOVER_MINUTES, Kind.RETURN_CERTIFICATE})
 """Kinds that may name many cases: one handover, one gate, one date, signed once as a whole."""
+DONE: Mapping[Kind, tuple[tuple[str, ...], ...]] = {
+    Kind.RETURN_REQUEST: (("consent", "recorded_at"),),
+    Kind.IDENTITY_CORRECTION: (("consent", "recorded_at"),),
+    Kind.VERIFICATION_INFORMATION: (("photo", "consent", "recorded_at"),),
+    Kind.ACCEPTANCE: (("best_interest_assessment", "completed_on"), ("carer_agreement", "agreed_on")),
+    Kind.HANDOVER_MINUTES: (("handed_over_at",),),
+    Kind.RETURN_CERTIFICATE: (("issued_on",),),
+}
+"""Where a body says when something was done (a consent given, a handover made, a certificate issued): never
+after the message saying so was sent, by the sender's own clock."""
 
 
 class CaseLink(_Exact):
@@ -437,6 +447,9 @@ def open_message(jws: str, keys: Mapping[str, Mapping[str, Any]]) -> Message:
         message.typed_body()
     except ValidationError as error:
         raise ProtocolFault(Reason.MALFORMED, _problems(error, "body.")) from None
+    late = _dated_after_sending(message)
+    if late is not None:
+        raise ProtocolFault(Reason.MALFORMED, f"body.{late}: dated_after_sending")
     if message.sop_step != STEP[message.kind]:
         raise ProtocolFault(Reason.MALFORMED, f"sop_step: a {message.kind} is step {STEP[message.kind]}")
     if len(message.cases) > 1 and message.kind not in BATCH_KINDS:
@@ -444,6 +457,20 @@ def open_message(jws: str, keys: Mapping[str, Mapping[str, Any]]) -> Message:
     if len({link.reference for link in message.cases}) != len(message.cases):
         raise ProtocolFault(Reason.MALFORMED, "cases: a case is named twice")
     return message
+
+
+def _dated_after_sending(message: Message) -> str | None:
+    """The path of a moment or day (at the border) the body gives as done after the message was sent, if any,
+    give or take a clock running five minutes fast where the sender took them."""
+    latest = message.sent_at + CLOCK_SKEW
+    body = message.typed_body()
+    for path in DONE.get(message.kind, ()):
+        value: Any = body
+        for name in path:
+            value = getattr(value, name) if value is not None else None
+        if (isinstance(value, datetime) and value > latest) or (type(value) is date and value > local_day(latest)):
+            return ".".join(path)
+    return None
 
 
 def stored_message(jws: str) -> Message:

@@ -4,7 +4,7 @@ its signed test vectors verify, chain, and are refused when forged."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,38 @@ def test_a_message_whose_body_breaks_its_kind_names_the_field_and_rule() -> None
         sop.open_message(jws, {"k1": sop.public_jwk(key, "k1")})
     assert refused.value.reason is sop.Reason.MALFORMED
     assert refused.value.detail == "body.exploitation_types: too_short"
+
+
+def _signed_anew(name: str, sent_at: str, body: dict[str, Any]) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The example message `name` sent at another moment with its body changed, signed, and the key that opens it."""
+    message = sop.open_message(vector(name), keys())
+    changed = message.model_copy(update={"sent_at": datetime.fromisoformat(sent_at), "body": {**message.body, **body}})
+    key = ec.generate_private_key(ec.SECP256R1())
+    return sop.sign(changed, key, "k1"), {"k1": sop.public_jwk(key, "k1")}
+
+
+def test_nothing_is_said_done_after_the_message_saying_so_was_sent() -> None:
+    minutes_before = _signed_anew("06-handover-minutes.jws", "2026-11-08T02:00:00Z", {})
+    minutes_after = _signed_anew("06-handover-minutes.jws", "2026-11-20T02:56:00Z", {})
+    # 18:00 UTC on 20 November is 01:00 on 21 November at the border.
+    certificate = _signed_anew("07-return-certificate.jws", "2026-11-20T18:00:00Z", {"issued_on": "2026-11-21"})
+    certificate_ahead = _signed_anew("07-return-certificate.jws", "2026-11-20T18:00:00Z", {"issued_on": "2026-11-22"})
+    assessment = {"completed_on": "2026-11-07", "by_agency": "VN-MOLISA", "return_in_best_interest": True}
+    acceptance_ahead = _signed_anew(
+        "04-acceptance.jws", "2026-11-06T02:00:00Z", {"best_interest_assessment": assessment}
+    )
+
+    for refused, path in (
+        (minutes_before, "handed_over_at"),
+        (certificate_ahead, "issued_on"),
+        (acceptance_ahead, "best_interest_assessment.completed_on"),
+    ):
+        with pytest.raises(sop.ProtocolFault) as fault:
+            sop.open_message(*refused)
+        assert (fault.value.reason, fault.value.detail) == (sop.Reason.MALFORMED, f"body.{path}: dated_after_sending")
+    # Four minutes ahead of the sender's own clock: within a clock's usual drift.
+    assert sop.open_message(*minutes_after).body["handed_over_at"] == "2026-11-20T03:00:00Z"
+    assert sop.open_message(*certificate).body["issued_on"] == "2026-11-21"
 
 
 TEN_YEARS_AGO = (date.today() - timedelta(days=3653)).isoformat()
