@@ -55,6 +55,7 @@ from spean_repatriation.api.schemas import (
     PersonReadOut,
     RepatriationOut,
     ReturnRequestIn,
+    VerificationInformationIn,
     VerificationInformationOut,
 )
 from spean_repatriation.domain.procedure import LocalStep, State, StepRefused, local_step
@@ -367,7 +368,7 @@ async def start_verification(
 
 @router.post("/repatriations/{reference}/verification-information", response_model=RepatriationOut)
 async def send_verification_information(
-    reference: LocalId, body: VerificationInformation, request: Request, officer: Officer
+    reference: LocalId, body: VerificationInformationIn, request: Request, officer: Officer
 ) -> RepatriationOut:
     """SOP step 5, destination country: what the origin country asked for in its verification request (a
     statement, a family contact, documents, a photo with the person's consent to images, a guardian's for a

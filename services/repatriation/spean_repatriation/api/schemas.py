@@ -12,7 +12,9 @@ from spean_contracts.sop import (
     BestInterestAssessment,
     CarerAgreement,
     Consent,
+    ImagesConsent,
     Person,
+    Photo,
     VerificationInformation,
 )
 from spean_contracts.vocabulary import BorderGate, CorrectionReason, Country, ExploitationType
@@ -28,6 +30,20 @@ class ConsentIn(Consent):
     own `Consent`, which the counterpart's clock stamps, is not held to this clock.)"""
 
     recorded_at: Happened
+
+
+class ImagesConsentIn(ImagesConsent):
+    recorded_at: Happened
+
+
+class PhotoIn(Photo):
+    consent: ImagesConsentIn = Field(description="An image crosses only with the person's consent to images.")
+
+
+class VerificationInformationIn(VerificationInformation):
+    """The answer as this country's officer records it: a photo's consent given already, not at a time to come."""
+
+    photo: PhotoIn | None = None
 
 
 class BestInterestAssessmentIn(BestInterestAssessment):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.support.app import broken, eventually
@@ -95,6 +96,9 @@ async def test_a_photo_crosses_the_border_as_its_pixels_alone(countries: Instanc
 
     cut_short = {**PHOTO, "data": base64.b64encode(jpeg_from_a_phone()[:40]).decode()}
     refused = await vn.api.post(information, json={"photo": cut_short}, headers=vn.officer)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    consent_ahead = {**PHOTO, "consent": {**IMAGES_CONSENT, "recorded_at": tomorrow}}
+    not_yet = await vn.api.post(information, json={"photo": consent_ahead}, headers=vn.officer)
     sent = await vn.api.post(information, json={"photo": PHOTO}, headers=vn.officer)
     assert sent.status_code == 200, sent.text
 
@@ -106,6 +110,7 @@ async def test_a_photo_crosses_the_border_as_its_pixels_alone(countries: Instanc
 
     assert refused.status_code == 422
     assert broken(refused) == [("body.photo.data", "image_unreadable")]
+    assert (not_yet.status_code, broken(not_yet)) == (422, [("body.photo.consent.recorded_at", "datetime_past")])
     (answer,) = read.json()
     received = base64.b64decode(answer["information"]["photo"]["data"])
     assert same_pixels(received, jpeg_from_a_phone())
