@@ -220,11 +220,11 @@ E = TypeVar("E", bound=ChainedEntry)
 class Narrowing:
     """What an auditor narrows a trail's listing to: from an entry on, one reader, one agency, a period."""
 
-    from_entry: int | None = None
-    subject: str | None = None
-    agency: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    from_entry: int | None
+    subject: str | None
+    agency: str | None
+    since: datetime | None
+    until: datetime | None
 
 
 def narrowing(
