@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts import events as e
-from spean_contracts.fields import EventData, earliest_today
+from spean_contracts.fields import CLOCK_SKEW, EventData, earliest_today
 from spean_contracts.sop import (
     PERSONAL_KINDS,
     SENDER,
@@ -241,6 +241,7 @@ async def _apply(
     _check_rules(message, rows, counterpart)
     if message.kind is Kind.VERIFICATION_INFORMATION:
         await _check_asked(session, exchange, message, rows[0])
+    await _check_sent_in_order(session, message)
     await _check_handover_times(session, exchange, message, rows[0])
     hashed = digest(jws)
     session.add(
@@ -336,6 +337,21 @@ async def identity_sent_at(session: AsyncSession, row: Repatriation) -> datetime
     """When the person as the counterpart holds them was signed: the return request, or its latest identity
     correction."""
     return await _last_sent_at(session, row, Kind.RETURN_REQUEST, Kind.IDENTITY_CORRECTION) or row.created_at
+
+
+async def _check_sent_in_order(session: AsyncSession, message: Message) -> None:
+    """A message is not sent before the ones it follows, as its sender had last seen them (a crossed withdrawal
+    follows what its sender had seen, not what it is applied after), give or take the two countries' clocks
+    drifting five minutes apart: deadlines and notice count from `sent_at`, so a message dated back would
+    move them."""
+    previous = [link.previous for link in message.cases if link.previous is not None]
+    if not previous:
+        return
+    latest: datetime | None = (
+        await session.exec(select(func.max(SopMessage.sent_at)).where(col(SopMessage.digest).in_(previous)))
+    ).one()
+    if latest is not None and message.sent_at + CLOCK_SKEW < latest:
+        raise StepRefused(Reason.MALFORMED, "sent_at: before_previous (dated before the message it follows)")
 
 
 async def _check_handover_times(session: AsyncSession, exchange: Exchange, message: Message, row: Repatriation) -> None:
@@ -674,6 +690,9 @@ async def receive(
         if stored != digest(jws):
             raise ProtocolFault(Reason.CONFLICTING_DUPLICATE, "another message was already received with this id")
         return Received(message, ReceiptStatus.DUPLICATE)
+    if message.sent_at > now + CLOCK_SKEW:
+        # A sender whose clock runs ahead (local time sent as UTC is seven hours ahead) would move deadlines.
+        raise ProtocolFault(Reason.MALFORMED, "sent_at: after_receipt (the sender's clock runs ahead)")
     rows = await _rows_for(session, exchange, message, counterpart, now)
     if message.kind is Kind.WITHDRAWAL and not _follows(message.cases[0], rows[0]):
         # The two sides signed messages at the same place in the case's chain (they crossed), and the chains

@@ -196,6 +196,26 @@ async def test_a_certificate_dated_before_the_handover_it_certifies_is_refused_w
     assert (await fake.kh.show(reference))["state"] == "certified"
 
 
+async def test_a_message_dated_ahead_of_its_receipt_or_before_what_it_follows_is_refused(fake: FakeVietNam) -> None:
+    reference, head = await khmer_request(fake)
+    asked_at = datetime.fromisoformat((await fake.kh.show(reference))["messages"][0]["sent_at"])
+
+    def dated(sent_at: datetime) -> str:
+        message = fake.message(Kind.VERIFICATION_REQUEST, [(reference, 2, head)], {"needs": []})
+        return fake.signed(message.model_copy(update={"sent_at": sent_at}))
+
+    # A server writing its local time as UTC runs seven hours ahead.
+    ahead = await fake.post(dated(datetime.now(UTC) + timedelta(hours=7)))
+    backdated = await fake.post(dated(asked_at - timedelta(hours=1)))
+    drifting = await fake.post(dated(asked_at - timedelta(minutes=4)))
+
+    assert (ahead.status_code, ahead.json()["reason"]) == (400, "malformed"), ahead.text
+    assert ahead.json()["detail"].startswith("sent_at: after_receipt")
+    assert (backdated.status_code, backdated.json()["reason"]) == (400, "malformed"), backdated.text
+    assert backdated.json()["detail"].startswith("sent_at: before_previous")
+    assert (drifting.status_code, drifting.json()["status"]) == (200, "stored"), drifting.text
+
+
 def vector_request() -> dict[str, Any]:
     """The body of the published test vector's return request."""
     published = (Path(__file__).parents[4] / "contracts/repatriation/vectors/01-return-request.jws").read_text()
