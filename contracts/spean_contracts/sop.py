@@ -444,10 +444,10 @@ def open_message(jws: str, keys: Mapping[str, Mapping[str, Any]]) -> Message:
     except ValidationError as error:
         raise ProtocolFault(Reason.MALFORMED, _problems(error, "")) from None
     try:
-        message.typed_body()
+        body = message.typed_body()
     except ValidationError as error:
         raise ProtocolFault(Reason.MALFORMED, _problems(error, "body.")) from None
-    late = _dated_after_sending(message)
+    late = _dated_after_sending(message, body)
     if late is not None:
         raise ProtocolFault(Reason.MALFORMED, f"body.{late}: dated_after_sending")
     if message.sop_step != STEP[message.kind]:
@@ -459,11 +459,10 @@ def open_message(jws: str, keys: Mapping[str, Mapping[str, Any]]) -> Message:
     return message
 
 
-def _dated_after_sending(message: Message) -> str | None:
-    """The path of a moment or day (at the border) the body gives as done after the message was sent, if any,
-    give or take a clock running five minutes fast where the sender took them."""
+def _dated_after_sending(message: Message, body: BaseModel) -> str | None:
+    """The path of a moment or day (at the border) `body`, the message's typed body, gives as done after the
+    message was sent, if any, give or take a clock running five minutes fast where the sender took them."""
     latest = message.sent_at + CLOCK_SKEW
-    body = message.typed_body()
     for path in DONE.get(message.kind, ()):
         value: Any = body
         for name in path:
