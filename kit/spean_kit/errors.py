@@ -111,6 +111,12 @@ def invalid_field(path: str, rule: str, message: str, *, detail: str | None = No
     return Problem(422, "Invalid request", detail or "1 field(s) break the rules", kind="validation", errors=errors)
 
 
+def purpose_required(detail: str) -> Problem:
+    """A read without a purpose the audit trail can hold its reader to: 422 at `query.purpose`, as the
+    services whose purpose is checked by its parameter's validator (`stated_purpose`) answer it."""
+    return invalid_field(PURPOSE_REQUIRED["path"], PURPOSE_REQUIRED["rule"], PURPOSE_REQUIRED["message"], detail=detail)
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method the routes on the request's path take."""
     methods: set[str] = set()

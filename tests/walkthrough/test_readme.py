@@ -322,7 +322,8 @@ def test_a_photo_taken_from_the_command_line_is_read_back_into_a_file_only_its_r
 
     assert (not_a_photo.returncode, not_a_photo.stderr.strip()) == (1, "spean: a photo is a .jpg, .jpeg or .png file")
     assert without_purpose.returncode == 1
-    assert without_purpose.stderr.startswith("spean: 400 Read refused")
+    assert without_purpose.stderr.startswith("spean: 422 Invalid request")
+    assert "query.purpose: purpose_required" in without_purpose.stderr
     assert not written_before
     assert shown.returncode == 0, shown.stderr
     assert same_pixels(into.read_bytes(), (ROOT / "examples/walkthrough/photo.jpg").read_bytes())

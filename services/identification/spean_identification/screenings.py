@@ -41,7 +41,7 @@ from spean_identification.returns import NotReceivable, receivable, returnees
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit
 from spean_kit.auth import Forbidden, Principal
-from spean_kit.errors import PURPOSE_REQUIRED, Problem, invalid_field
+from spean_kit.errors import Problem, invalid_field, purpose_required
 from spean_kit.outbox import Stager
 from spean_kit.service import Runtime
 
@@ -294,9 +294,9 @@ def audited(
 
 
 def read_refused(decision: Decision) -> Problem:
-    """The answer to a refused read: 400 for want of a stated purpose, 403 for a reader the rule turns away."""
+    """The answer to a refused read: 422 for want of a stated purpose, 403 for a reader the rule turns away."""
     if "purpose" in decision.reason:
-        return Problem(400, "Read refused", decision.reason, kind="read-refused", errors=[PURPOSE_REQUIRED])
+        return purpose_required(decision.reason)
     return Problem(403, "Read refused", decision.reason, kind="read-refused")
 
 

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.fields import purpose_stated
 from spean_kit.auth import Forbidden, Principal
-from spean_kit.errors import PURPOSE_REQUIRED, Problem
+from spean_kit.errors import Problem, purpose_required
 from spean_registry import audit, decisions
 from spean_registry.adapters.tables import AnalystDecision, CaseFacts, TimelineEntry
 from spean_registry.api.schemas import Link, Record, Timeline, TimelineItem
@@ -39,8 +39,7 @@ async def timeline(session: AsyncSession, principal: Principal, case_id: str, pu
     if not (TIMELINE_ROLES & principal.roles or provider_of_case):
         raise Forbidden("case timelines are for the roles that work on cases, and for the provider of the case")
     if not purpose_stated(purpose):
-        detail = "state why the timeline is read (purpose)"
-        raise Problem(400, "Purpose required", detail, kind="purpose-required", errors=[PURPOSE_REQUIRED])
+        raise purpose_required("state why the timeline is read (purpose)")
     entries = (
         await session.exec(
             select(TimelineEntry)

@@ -82,7 +82,7 @@ ReadPurpose = Annotated[
     Query(
         max_length=200,
         description="Why the data is read, at least five characters; audited. Without it the read is "
-        "refused (400 `read-refused`), and the refusal audited too.",
+        "refused (422 `purpose_required`), and the refusal audited too.",
     ),
 ]
 
@@ -229,11 +229,14 @@ async def list_returnees(
         return [ReturneeOut.model_validate(row, from_attributes=True) for row in shown]
 
 
-READ_REFUSED = {"description": "`read-refused`: no purpose of at least five characters (the refusal is audited)."}
+READ_REFUSED = {
+    "description": "Without a purpose of at least five characters: `query.purpose`, rule `purpose_required` "
+    "(the refused read is audited)."
+}
 ERASED = {"description": "The case's personal data was erased."}
 
 
-@router.get("/screenings/{screening_id}", response_model=ScreeningRead, responses={400: READ_REFUSED, 410: ERASED})
+@router.get("/screenings/{screening_id}", response_model=ScreeningRead, responses={422: READ_REFUSED, 410: ERASED})
 async def read_screening(
     screening_id: LocalId,
     request: Request,
@@ -321,7 +324,7 @@ async def keep_photo(screening_id: LocalId, request: Request, principal: Screene
     response_class=Response,
     responses={
         200: {"description": "The image, as kept.", "content": dict.fromkeys(images.SIGNATURES, IMAGE)},
-        400: READ_REFUSED,
+        422: READ_REFUSED,
         404: {"description": "No such screening, or no photo of it kept."},
         410: ERASED,
     },
@@ -362,7 +365,7 @@ async def determine(
 @router.get(
     "/cases/{case_id}/determination",
     response_model=DeterminationRead,
-    responses={400: READ_REFUSED, 404: {"description": "No such case, or it is not determined yet."}},
+    responses={422: READ_REFUSED, 404: {"description": "No such case, or it is not determined yet."}},
 )
 async def read_determination(
     case_id: CaseId, request: Request, principal: DeterminationReader, purpose: ReadPurpose = None
@@ -403,7 +406,7 @@ async def assess_age(
 @router.get(
     "/cases/{case_id}/age-assessments",
     response_model=list[AgeAssessmentRead],
-    responses={400: READ_REFUSED, 404: {"description": "No such case."}},
+    responses={422: READ_REFUSED, 404: {"description": "No such case."}},
 )
 async def read_age_assessments(
     case_id: CaseId, request: Request, principal: CaseOfficer, purpose: ReadPurpose = None

@@ -15,7 +15,7 @@ from spean_contracts.registry import IDENTIFICATION
 from spean_identification.app import build
 from spean_identification.determinations import AGE_READ
 from spean_identification.settings import IdentificationSettings
-from tests.support.app import running, scalar
+from tests.support.app import broken, running, scalar
 from tests.support.kafka import published, published_text
 
 Auth = Callable[[str], dict[str, str]]
@@ -174,7 +174,7 @@ async def test_the_competent_authority_reads_a_cases_assessments_for_a_purpose_a
         (16, "12-17", [GROUNDS], True),
     ]
     assert read.json()[0]["agency"] == "MOSVY"
-    assert without_purpose.status_code == 400
+    assert (without_purpose.status_code, broken(without_purpose)) == (422, [("query.purpose", "purpose_required")])
     assert by_the_centre.status_code == 403
     assert erased.status_code == 204, erased.text
     assert [(a["age"], a["age_band"], a["reasons"]) for a in after.json()] == [(None, "18-24", []), (None, "12-17", [])]

@@ -63,7 +63,7 @@ async def test_the_police_read_the_grounds_they_co_sign_and_an_erasure_takes_the
     assert before_signing.json()["agency"] == "MOSVY"
     assert "Sok Dara" not in stored, "the grounds are sealed at rest"
     assert "debt bondage" not in stored
-    assert (without_purpose.status_code, without_purpose.json()["type"].rsplit(":", 1)[-1]) == (400, "read-refused")
+    assert (without_purpose.status_code, without_purpose.json()["type"].rsplit(":", 1)[-1]) == (422, "validation")
     assert broken(without_purpose) == [("query.purpose", "purpose_required")]
     assert (by_the_court.status_code, by_the_centre.status_code) == (403, 403)
     assert not_yet.status_code == 404

@@ -53,7 +53,7 @@ async def record_court_outcome(body: CourtOutcomeIn, request: Request, principal
 @router.get(
     "/cases/{case_id}/timeline",
     response_model=Timeline,
-    responses={400: {"description": "`purpose-required`: no purpose of five characters or more, at `query.purpose`"}},
+    responses={422: {"description": "Without a purpose of five characters or more: rule `purpose_required`."}},
 )
 async def read_timeline(
     case_id: CaseId,

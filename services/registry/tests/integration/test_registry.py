@@ -100,7 +100,7 @@ async def test_three_agencies_reporting_one_person_make_one_record_and_one_victi
     assert stats["total"] == 2
     assert timeline_by_analyst.status_code == 403
     assert [(answer.status_code, broken(answer)) for answer in without_purpose] == [
-        (400, [("query.purpose", "purpose_required")])
+        (422, [("query.purpose", "purpose_required")])
     ] * 2
     (screening,) = [e["data"] for e in timeline.json()["entries"] if e["type"].endswith("screening-recorded.v1")]
     assert screening["agency"] == "MOI-AHTJP"
