@@ -1,17 +1,18 @@
 """Referral use cases: offer, accept, decline, expire, reintegration stages, closure, transfer.
 
 Capacity is a row-level guarded counter: two providers accepting the last bed at once cannot both
-succeed, and occupancy never goes negative (a check constraint backs this up).
+succeed, and occupancy never goes negative (a check constraint backs this up). A change to a referral
+locks its case first, then the referral: one order everywhere, so that two changes never deadlock, and
+the change that ends a case's last open referral sees the others' outcome and closes the case.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,13 +68,32 @@ def out(referral: Referral) -> ReferralOut:
 async def visible_referral(
     session: AsyncSession, principal: Principal, referral_id: str, *, lock: bool = False
 ) -> Referral:
-    """Need-to-know: a provider sees only referrals addressed to it; others are as if they did not exist."""
-    referral = await session.get(Referral, referral_id, with_for_update=lock)
+    """Need-to-know: a provider sees only referrals addressed to it; others are as if they did not exist.
+    With `lock`, the referral's case and then the referral are locked for the change to come."""
+    referral = await session.get(Referral, referral_id)
     if referral is None:
         raise Problem(404, "Not found", "no such referral")
     if not CASE_ROLES & principal.roles and referral.provider_id != principal.organisation:
         raise Problem(404, "Not found", "no such referral")
+    if lock:
+        await session.get(ReferralCase, referral.case_id, with_for_update=True)
+        await session.refresh(referral, with_for_update=True)
     return referral
+
+
+async def _close_if_care_ended(session: AsyncSession, case_id: str, now: datetime) -> list[CaseClosed]:
+    """The case, locked by the caller, closes once a referral of it was closed at the last stage and none is
+    left open: a shelter's closure does not close a case a legal-aid provider still works on, nor one
+    offered to a provider still to answer. The offer's decline or expiry then closes it."""
+    case = await session.get(ReferralCase, case_id)
+    if case is None or case.status in CLOSED_CASE:
+        return []
+    states = set((await session.exec(select(Referral.state).where(Referral.case_id == case_id))).all())
+    if ReferralState.CLOSED not in states or states & set(OPEN):
+        return []
+    case.status = CaseStatus.CLOSED
+    session.add(case)
+    return [CaseClosed(case_id=case_id, status=CaseStatus.CLOSED, closed_at=now)]
 
 
 def _move(referral: Referral, action: Action) -> None:
@@ -93,7 +113,7 @@ async def offer(
     *,
     replaces: str | None = None,
 ) -> Referral:
-    case = await session.get(ReferralCase, case_id)
+    case = await session.get(ReferralCase, case_id, with_for_update=True)
     if case is None:
         raise Problem(404, "Not found", "no referral case for this case id")
     if case.status in CLOSED_CASE:
@@ -289,7 +309,9 @@ async def decline(
     referral = await visible_referral(session, principal, referral_id, lock=True)
     if referral.provider_id != principal.organisation:
         raise Forbidden("only the provider the referral is addressed to declines it")
-    await runtime.stage(session, _declined(session, referral, reason, datetime.now(UTC)))
+    now = datetime.now(UTC)
+    declined = _declined(session, referral, reason, now)
+    await runtime.stage(session, declined, *await _close_if_care_ended(session, referral.case_id, now))
     return referral
 
 
@@ -335,69 +357,82 @@ async def change_stage(
         events.append(
             ReferralClosed(case_id=referral.case_id, referral_id=referral_id, status=CaseStatus.CLOSED, closed_at=now)
         )
-        case = await session.get(ReferralCase, referral.case_id)
-        assert case is not None
-        case.status = CaseStatus.CLOSED
-        session.add(case)
-        events.append(CaseClosed(case_id=referral.case_id, status=CaseStatus.CLOSED, closed_at=now))
     session.add(referral)
+    if stage == ReintegrationStage.CLOSURE:
+        events += await _close_if_care_ended(session, referral.case_id, now)
     await runtime.stage(session, *events)
     return referral
 
 
 async def expire_overdue(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
-    """Offers not answered in time expire, each escalated to MoSVY once."""
-
-    def expired(referral: Referral) -> EventData:
-        _move(referral, Action.EXPIRE)
-        return ReferralDeadlineBreached(
-            case_id=referral.case_id,
-            referral_id=referral.referral_id,
-            provider_id=referral.provider_id,
-            due_at=referral.respond_by,
-            breached_at=now,
-        )
-
+    """Offers not answered in time expire, each escalated to MoSVY once; a case whose care ended while its
+    last offer waited closes with it. Up to a batch of cases, locked before their offers as every change
+    to a referral locks them (another replica's scan skips them; the next scan takes the rest). How many
+    offers expired."""
     passed = (Referral.state == ReferralState.OFFERED, col(Referral.respond_by) < now)
-    return await _tell_overdue(session, runtime, passed, expired)
+    of_the_case = select(Referral.referral_id).where(Referral.case_id == ReferralCase.case_id, *passed)
+    cases = (
+        await session.exec(
+            select(ReferralCase.case_id)
+            .where(of_the_case.exists())
+            .order_by(col(ReferralCase.case_id))
+            .with_for_update(skip_locked=True)
+            .limit(SCAN_BATCH)
+        )
+    ).all()
+    overdue = (
+        await session.exec(
+            select(Referral)
+            .where(col(Referral.case_id).in_(cases), *passed)
+            .order_by(col(Referral.referral_id))
+            .with_for_update()
+        )
+    ).all()
+    events: list[EventData] = []
+    for referral in overdue:
+        _move(referral, Action.EXPIRE)
+        session.add(referral)
+        events.append(
+            ReferralDeadlineBreached(
+                case_id=referral.case_id,
+                referral_id=referral.referral_id,
+                provider_id=referral.provider_id,
+                due_at=referral.respond_by,
+                breached_at=now,
+            )
+        )
+    for case_id in cases:
+        events += await _close_if_care_ended(session, case_id, now)
+    await runtime.stage(session, *events)
+    return len(overdue)
 
 
 async def follow_up_overdue(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
-    """Cases followed up past their length and not closed, told once each: MoSVY reviews them."""
-
-    def told(referral: Referral) -> EventData:
-        assert referral.follow_up_until is not None
-        referral.follow_up_breached = True
-        return FollowUpDeadlineBreached(
-            case_id=referral.case_id,
-            referral_id=referral.referral_id,
-            provider_id=referral.provider_id,
-            due_at=referral.follow_up_until,
-            breached_at=now,
-        )
-
+    """Cases followed up past their length and not closed, told once each: MoSVY reviews them. Up to a batch
+    of referrals, locked (another replica's scan skips them; the next scan takes the rest). How many."""
     passed = (
         Referral.state == ReferralState.IN_CARE,
         Referral.stage == ReintegrationStage.MONITORING,
         col(Referral.follow_up_until) < now,
         col(Referral.follow_up_breached).is_(False),
     )
-    return await _tell_overdue(session, runtime, passed, told)
-
-
-async def _tell_overdue(
-    session: AsyncSession,
-    runtime: Runtime,
-    passed: Sequence[ColumnElement[bool] | bool],
-    breach: Callable[[Referral], EventData],
-) -> int:
-    """Up to a batch of the referrals whose deadline `passed`, locked (another replica's scan skips them),
-    each marked as told and its breach staged by `breach`. How many."""
     overdue = (
         await session.exec(select(Referral).where(*passed).with_for_update(skip_locked=True).limit(SCAN_BATCH))
     ).all()
-    events = [breach(referral) for referral in overdue]
-    session.add_all(overdue)
+    events: list[EventData] = []
+    for referral in overdue:
+        assert referral.follow_up_until is not None
+        referral.follow_up_breached = True
+        session.add(referral)
+        events.append(
+            FollowUpDeadlineBreached(
+                case_id=referral.case_id,
+                referral_id=referral.referral_id,
+                provider_id=referral.provider_id,
+                due_at=referral.follow_up_until,
+                breached_at=now,
+            )
+        )
     await runtime.stage(session, *events)
     return len(overdue)
 
@@ -406,8 +441,10 @@ async def decline_for_the_person(session: AsyncSession, stage: Stager, case_id: 
     """The person declined services: the offers still open for them end as declined by the victim, so that
     no provider takes them in against their word, nor is blamed for an answer nobody needs any more."""
     now = datetime.now(UTC)
+    await session.get(ReferralCase, case_id, with_for_update=True)
     still_open = await _referrals_of(session, case_id, (ReferralState.OFFERED,))
-    await stage(session, *(_declined(session, r, DeclineReason.VICTIM_DECLINED, now) for r in still_open))
+    declined = [_declined(session, r, DeclineReason.VICTIM_DECLINED, now) for r in still_open]
+    await stage(session, *declined, *await _close_if_care_ended(session, case_id, now))
 
 
 async def _referrals_of(session: AsyncSession, case_id: str, states: Sequence[ReferralState]) -> Sequence[Referral]:

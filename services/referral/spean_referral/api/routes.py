@@ -207,6 +207,9 @@ async def decline_referral(
 async def change_referral_stage(
     referral_id: LocalId, body: StageIn, request: Request, principal: CareGiver
 ) -> ReferralOut:
+    """Move a case the provider cares for through the reintegration stages. `closure` ends the referral and
+    frees its bed; the case closes with it unless another of its referrals is still in care or awaiting an
+    answer, in which case the last of those to end closes it."""
     runtime = runtime_of(request)
     settings: ReferralSettings = request.app.state.settings
     async with runtime.sessions() as session, session.begin():

@@ -35,7 +35,7 @@ from spean_contracts.vocabulary import (
 from spean_local.endpoints import Endpoints
 from spean_referral.app import build
 from spean_referral.settings import ReferralSettings
-from tests.support.app import broken, eventually, pages, running, scalar
+from tests.support.app import broken, eventually, pages, running, scalar, tamper
 from tests.support.kafka import publish, published
 
 Auth = Callable[[str], dict[str, str]]
@@ -183,6 +183,66 @@ async def test_a_case_followed_up_past_its_length_is_told_to_mosvy_once_and_clos
     assert datetime.fromisoformat(monitoring["follow_up_until"]) <= datetime.now(UTC)
     assert closed["follow_up_until"] is None
     assert breaches == ["referral.follow-up-deadline-breached.v1"]
+
+
+async def test_a_case_closes_when_the_last_provider_caring_for_the_person_closes_not_the_first(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    shelter, legal, mosvy = auth("ngo-shelter-system"), auth("ngo-legal-system"), auth("mosvy-case-system")
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL, services=["legal"]))
+        case_id = await identify(settings)
+        await _opened(client, auth, case_id)
+        sheltered = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
+        defended = f"/referrals/{await _offer(client, auth, case_id, LEGAL, 'legal')}"
+        assert (await client.post(f"{sheltered}/accept", headers=shelter)).status_code == 200
+        assert (await client.post(f"{defended}/accept", headers=legal)).status_code == 200
+        closed = await client.post(f"{sheltered}/stage", json={"stage": "closure"}, headers=shelter)
+        after_the_shelter = (await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"]
+        events_then = await _published_of(settings, case_id)
+        still_advised = await client.post(f"{defended}/stage", json={"stage": "integration"}, headers=legal)
+        assert (await client.post(f"{defended}/stage", json={"stage": "closure"}, headers=legal)).status_code == 200
+        after_both = (await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"]
+        events = await _published_of(settings, case_id)
+
+    assert (closed.status_code, closed.json()["state"], after_the_shelter) == (200, "closed", "Active")
+    assert "case.closed.v1" not in events_then
+    assert still_advised.status_code == 200
+    assert after_both == "Closed"
+    assert events.count("referral.closed.v1") == 2
+    assert (events[-1], events.count("case.closed.v1")) == ("case.closed.v1", 1)
+
+
+async def test_a_case_whose_care_ended_while_an_offer_waited_closes_when_the_offer_expires(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings(deadline_scan_seconds=0.2)
+    shelter, mosvy = auth("ngo-shelter-system"), auth("mosvy-case-system")
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL, services=["legal"]))
+        case_id = await identify(settings)
+        await _opened(client, auth, case_id)
+        sheltered = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
+        assert (await client.post(f"{sheltered}/accept", headers=shelter)).status_code == 200
+        unanswered = await _offer(client, auth, case_id, LEGAL, "legal")
+        assert (await client.post(f"{sheltered}/stage", json={"stage": "closure"}, headers=shelter)).status_code == 200
+        while_offered = (await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"]
+        # The provider lets its 48 hours pass.
+        await tamper(
+            settings,
+            "UPDATE referral SET respond_by = now() - interval '1 minute' WHERE referral_id = :r",
+            r=unanswered,
+        )
+
+        async def closed() -> bool:
+            return bool((await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"] == "Closed")
+
+        await eventually(closed, what="the case closed with its last offer")
+        events = await _published_of(settings, case_id)
+
+    assert while_offered == "Active"
+    assert events[-2:] == ["referral.deadline-breached.v1", "case.closed.v1"]
 
 
 async def test_a_person_found_a_child_by_an_age_assessment_is_matched_to_a_childrens_shelter(
