@@ -214,6 +214,38 @@ async def test_a_case_closes_when_the_last_provider_caring_for_the_person_closes
     assert (events[-1], events.count("case.closed.v1")) == ("case.closed.v1", 1)
 
 
+async def test_two_providers_closing_a_case_s_referrals_at_once_close_the_case_once(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    shelter, legal, mosvy = auth("ngo-shelter-system"), auth("ngo-legal-system"), auth("mosvy-case-system")
+    closure = {"stage": "closure"}
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL, services=["legal"]))
+        pairs: dict[str, tuple[str, str]] = {}
+        for _ in range(4):
+            case_id = await identify(settings)
+            await _opened(client, auth, case_id)
+            pairs[case_id] = (
+                await _offer(client, auth, case_id, SHELTER, "shelter"),
+                await _offer(client, auth, case_id, LEGAL, "legal"),
+            )
+            assert (await client.post(f"/referrals/{pairs[case_id][0]}/accept", headers=shelter)).status_code == 200
+            assert (await client.post(f"/referrals/{pairs[case_id][1]}/accept", headers=legal)).status_code == 200
+        answers = await asyncio.gather(
+            *(
+                client.post(f"/referrals/{referral}/stage", json=closure, headers=provider)
+                for sheltered, defended in pairs.values()
+                for referral, provider in ((sheltered, shelter), (defended, legal))
+            )
+        )
+        statuses = {(await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"] for case_id in pairs}
+        closings = [(await _published_of(settings, case_id)).count("case.closed.v1") for case_id in pairs]
+
+    assert {answer.status_code for answer in answers} == {200}
+    assert (statuses, closings) == ({"Closed"}, [1] * 4)
+
+
 async def test_a_case_whose_care_ended_while_an_offer_waited_closes_when_the_offer_expires(
     referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
 ) -> None:
