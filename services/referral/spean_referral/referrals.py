@@ -286,9 +286,12 @@ async def _release_bed(session: AsyncSession, referral: Referral) -> None:
 
 
 async def _hand_over(session: AsyncSession, previous_id: str, now: datetime) -> list[EventData]:
-    """The receiving provider accepted a transfer: the previous placement ends as ClosedReferred."""
+    """The receiving provider accepted a transfer: the previous placement ends as ClosedReferred, unless its
+    provider closed it meanwhile, its care completed."""
     previous = await session.get(Referral, previous_id, with_for_update=True)
     assert previous is not None
+    if previous.state != ReferralState.IN_CARE:
+        return []
     return [await _refer_on(session, previous, now)]
 
 

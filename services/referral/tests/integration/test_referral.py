@@ -214,6 +214,29 @@ async def test_a_case_closes_when_the_last_provider_caring_for_the_person_closes
     assert (events[-1], events.count("case.closed.v1")) == ("case.closed.v1", 1)
 
 
+async def test_a_transfer_is_taken_up_though_the_placement_it_replaces_closed_meanwhile(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    shelter, legal, mosvy = auth("ngo-shelter-system"), auth("ngo-legal-system"), auth("mosvy-case-system")
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL, services=["legal"]))
+        case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
+        sheltered = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
+        assert (await client.post(f"{sheltered}/accept", headers=shelter)).status_code == 200
+        moved = await client.post(
+            f"{sheltered}/transfer", json={"provider_id": LEGAL, "services": ["legal"]}, headers=mosvy
+        )
+        assert moved.status_code == 201, moved.text
+        assert (await client.post(f"{sheltered}/stage", json={"stage": "closure"}, headers=shelter)).status_code == 200
+        taken_up = await client.post(f"/referrals/{moved.json()['referral_id']}/accept", headers=legal)
+        shelter_s = (await client.get(sheltered, headers=mosvy)).json()["state"]
+        case = (await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"]
+
+    assert (taken_up.status_code, taken_up.json()["state"]) == (200, "in-care")
+    assert (shelter_s, case) == ("closed", "Active")
+
+
 async def test_two_providers_closing_a_case_s_referrals_at_once_close_the_case_once(
     referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
 ) -> None:
