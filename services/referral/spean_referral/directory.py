@@ -25,7 +25,7 @@ def _below_occupancy(provider: Provider) -> Problem:
 
 
 async def upsert(session: AsyncSession, body: ProviderIn) -> Provider:
-    provider = await session.get(Provider, body.provider_id)
+    provider = await session.get(Provider, body.provider_id, with_for_update=True)
     values = body.model_dump(mode="json")
     if provider is None:
         provider = Provider(**values)
