@@ -13,7 +13,7 @@ from spean_contracts.registry import IDENTIFICATION, REFERRAL, REPATRIATION
 from spean_identification.adapters.crypto import WRAPPED_KEYS, CaseKeys
 from spean_identification.adapters.tables import AccessAudit
 from spean_identification.api.routes import router
-from spean_identification.determinations import breach_scan, sealing_written_grounds
+from spean_identification.determinations import breach_scan, co_signature_scan, sealing_written_grounds
 from spean_identification.followed import on_case_event
 from spean_identification.idempotency import forgetting
 from spean_identification.match_key_renewal import Renewal
@@ -46,6 +46,7 @@ def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporte
             workers=[
                 periodic(breach_scan, settings.deadline_scan_seconds),
                 periodic(reception_scan(settings.reception_screening_hours), settings.deadline_scan_seconds),
+                periodic(co_signature_scan(settings.co_signature_deadline_hours), settings.deadline_scan_seconds),
                 periodic(forgetting(settings.idempotency_key_days), settings.idempotency_sweep_seconds),
                 resealing(master_keys, [WRAPPED_KEYS]),
                 sealing_written_grounds(case_keys),

@@ -1,4 +1,5 @@
-"""A deadline passed: each overdue screening or returnee marked, so that its breach is told once."""
+"""A deadline passed: each overdue screening, returnee or determination awaiting co-signature marked, so that
+its breach is told once."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from spean_contracts.events import IdentificationDeadlineBreached
-from spean_identification.adapters.tables import Returnee, Screening
+from spean_identification.adapters.tables import Determination, Returnee, Screening
 from spean_kit.service import Runtime
 
-Overdue = TypeVar("Overdue", Screening, Returnee)
+Overdue = TypeVar("Overdue", Screening, Returnee, Determination)
 BATCH = 500
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -47,7 +47,7 @@ from spean_kit import audit
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem, invalid_field
 from spean_kit.service import Runtime
-from spean_kit.workers import Worker
+from spean_kit.workers import Job, Worker
 
 log = logging.getLogger(__name__)
 
@@ -309,12 +309,12 @@ async def current_consents(session: AsyncSession, case_id: str) -> list[ConsentO
 
 
 async def breach_scan(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
-    """Screenings past their determination deadline and still undetermined: one breach event each."""
+    """Screenings past their determination deadline and still undetermined: one breach event each, MoSVY's."""
     overdue = (
         select(Screening)
         .where(col(Screening.determination_due) < now)
         .where(col(Screening.deadline_breached).is_(False))
-        .where(col(Screening.case_id).not_in(select(Determination.case_id).where(Determination.status == FINAL)))
+        .where(col(Screening.case_id).not_in(select(Determination.case_id)))
     )
     return await tell_breaches(
         session,
@@ -324,3 +324,31 @@ async def breach_scan(session: AsyncSession, runtime: Runtime, now: datetime) ->
             case_id=s.case_id, stage="determination", agency=Agency.MOSVY, due_at=s.determination_due, breached_at=now
         ),
     )
+
+
+def co_signature_scan(hours: float) -> Job:
+    """A periodic job: determinations awaiting the police's co-signature `hours` after they were made, one
+    breach event each, the police's. Until then the person is not identified, and no service acts for them."""
+    wait = timedelta(hours=hours)
+
+    async def co_signature_breach_scan(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
+        overdue = (
+            select(Determination)
+            .where(Determination.status == AWAITING)
+            .where(col(Determination.decided_at) < now - wait)
+            .where(col(Determination.deadline_breached).is_(False))
+        )
+        return await tell_breaches(
+            session,
+            runtime,
+            overdue,
+            lambda d: IdentificationDeadlineBreached(
+                case_id=d.case_id,
+                stage="co-signature",
+                agency=Agency.MOI_POLICE,
+                due_at=d.decided_at + wait,
+                breached_at=now,
+            ),
+        )
+
+    return co_signature_breach_scan

@@ -35,6 +35,9 @@ class IdentificationSettings(ServiceSettings):
     )
     require_co_signature: bool = Field(default=False, description="Determinations need MoI police co-signature.")
     determination_deadline_hours: float = Field(default=72, description="From screening to determination.")
+    co_signature_deadline_hours: float = Field(
+        default=48, description="From the determination to the police's co-signature, where one is required."
+    )
     reception_screening_hours: float = Field(
         default=48, description="From a returnee's handover to Cambodia to their screening on arrival."
     )

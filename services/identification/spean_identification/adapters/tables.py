@@ -104,6 +104,11 @@ class Determination(SQLModel, table=True):
     co_signed_by: str | None = Field(default=None, max_length=40)
     status: str = Field(max_length=30, description="awaiting-co-signature or final")
     decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    deadline_breached: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": "false"},
+        description="Whether the co-signature's lateness was told.",
+    )
 
 
 class AgeAssessment(SQLModel, table=True):

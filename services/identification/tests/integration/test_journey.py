@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -9,7 +10,7 @@ from spean_contracts import from_kafka_record
 from spean_contracts.registry import IDENTIFICATION
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
-from tests.support.app import eventually, running, scalar
+from tests.support.app import eventually, running, scalar, tamper
 from tests.support.kafka import names_of, published, published_text
 
 Auth = Callable[[str], dict[str, str]]
@@ -108,3 +109,37 @@ async def test_a_missed_determination_deadline_is_published(
 
         await eventually(breached, within=20, what="a deadline-breached event")
         assert await scalar(settings, "SELECT count(*) FROM screening WHERE deadline_breached") == 1
+
+
+async def test_a_co_signature_left_waiting_past_its_deadline_is_the_police_s_breach_not_mosvy_s(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    settings = await identification_settings(
+        require_co_signature=True, co_signature_deadline_hours=0.0003, deadline_scan_seconds=0.2
+    )
+
+    async def breaches() -> list[tuple[str, str]]:
+        events = [from_kafka_record(r.value, r.headers) for r in await published(settings, IDENTIFICATION)]
+        data = [e.data.model_dump() for e in events if e.type.endswith("deadline-breached.v1")]
+        return [(d["stage"], str(d["agency"])) for d in data]
+
+    async with running(build(settings)) as client:
+        case_id = (await client.post("/screenings", json=screening(), headers=auth("moi-case-system"))).json()[
+            "case_id"
+        ]
+        body = {"outcome": "vulnerable-person", "reasons": ["migrant worker, no means of coercion found"]}
+        determined = await client.post(f"/cases/{case_id}/determination", json=body, headers=auth("mosvy-case-system"))
+        # MoSVY decided in time; the determination's own deadline passes while the police have not signed.
+        await tamper(settings, "UPDATE screening SET determination_due = now() - interval '1 hour'")
+
+        async def told() -> bool:
+            return bool(await breaches())
+
+        await eventually(told, within=20, what="the late co-signature told")
+        await asyncio.sleep(1)  # five more scans, which must tell nothing more
+        late = await breaches()
+        signed = await client.post(f"/cases/{case_id}/determination/co-signature", headers=auth("moi-case-system"))
+
+    assert determined.json()["status"] == "awaiting-co-signature"
+    assert late == [("co-signature", "MOI-AHTJP")]
+    assert signed.json()["status"] == "final"
