@@ -448,7 +448,9 @@ async def withdraw_return(reference: LocalId, body: Withdrawal, request: Request
 
 @router.post("/handovers", status_code=201, response_model=HandoverOut)
 async def propose_handover(body: HandoverIn, request: Request, officer: Officer) -> HandoverOut:
-    """SOP step 7, destination country: one date, one gate, a batch of persons, signed once."""
+    """SOP step 7, destination country: one date, one gate, a batch of persons, signed once. Persons whose
+    handover is already scheduled move to this one (a postponement, another gate), with the same notice;
+    their earlier handover goes on for the persons it still names."""
     handover_id = f"handover-{uuid.uuid4().hex[:16]}"
     proposal = HandoverProposal(
         handover_id=handover_id, border_gate=body.border_gate, handover_date=body.handover_date, escorts=body.escorts

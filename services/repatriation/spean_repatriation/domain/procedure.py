@@ -53,7 +53,9 @@ ALLOWED: Mapping[Kind, tuple[State | None, ...]] = {
     Kind.VERIFICATION_RESULT: AWAITING_VERIFICATION,
     Kind.ACCEPTANCE: (State.VERIFIED,),
     Kind.REFUSAL: BEFORE_DECISION,
-    Kind.HANDOVER_PROPOSAL: (State.ACCEPTED,),
+    # A later proposal replaces the earlier for the persons it names: a handover postponed, or moved to another
+    # gate, without erasing the person's data and verifying them again, as a withdrawal would.
+    Kind.HANDOVER_PROPOSAL: (State.ACCEPTED, State.HANDOVER_SCHEDULED),
     Kind.HANDOVER_MINUTES: (State.HANDOVER_SCHEDULED,),
     Kind.RETURN_CERTIFICATE: (State.HANDED_OVER,),
     Kind.FEEDBACK: (State.CERTIFIED, State.RECEIVED, State.REINTEGRATING),

@@ -12,8 +12,8 @@ from spean_contracts.fields import local_today
 from spean_contracts.registry import REPATRIATION
 from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
-from tests.support.app import broken
-from tests.support.repatriation import CONSENT, Instance, InstanceFactory, return_request
+from tests.support.app import broken, eventually
+from tests.support.repatriation import CONSENT, Instance, InstanceFactory, asked_of_viet_nam, return_request
 
 
 async def case_events(servers: Endpoints, instance: Instance) -> list[tuple[str, dict[str, Any]]]:
@@ -209,6 +209,53 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
     assert {(d["from_country"], d["to_country"]) for d in repatriated} == {("KHM", "VNM")}
     scheduled = [data for kind, data in events if kind == "repatriation.handover-scheduled"]
     assert {d["batch_size"] for d in scheduled} == {2}
+
+
+async def test_a_handover_postponed_for_one_person_goes_on_for_the_others_and_hers_follows_later(
+    countries: InstanceFactory, servers: Endpoints
+) -> None:
+    kh, vn = await countries()
+    references = [(await asked_of_viet_nam(kh))[1] for _ in range(2)]
+    verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
+    for reference in references:
+        await vn.reached(reference, "requested")
+        for path, body in (("verification-result", verified), ("acceptance", {"travel_document_issued": True})):
+            assert (await vn.api.post(f"/repatriations/{reference}/{path}", json=body, headers=vn.officer)).is_success
+        await kh.reached(reference, "accepted")
+
+    def handover(names: list[str], gate: str, days: int) -> dict[str, Any]:
+        day = (local_today() + timedelta(days=days)).isoformat()
+        return {"references": names, "border_gate": gate, "handover_date": day}
+
+    first = await kh.api.post("/handovers", json=handover(references, "xa-mat", 3), headers=kh.officer)
+    assert first.status_code == 201, first.text
+    for reference in references:
+        await vn.reached(reference, "handover-scheduled")
+    # She fell ill: her handover moves a week on, to another gate, without verifying her again.
+    too_soon = await kh.api.post("/handovers", json=handover(references[1:], "moc-bai-bavet", 2), headers=kh.officer)
+    later = await kh.api.post("/handovers", json=handover(references[1:], "moc-bai-bavet", 7), headers=kh.officer)
+    assert later.status_code == 201, later.text
+
+    async def moved() -> bool:
+        return bool((await vn.show(references[1]))["handover_id"] == later.json()["handover_id"])
+
+    await eventually(moved, what="Viet Nam knows her handover moved")
+    now = {"handed_over_at": datetime.now(UTC).isoformat()}
+    minutes = await kh.api.post(f"/handovers/{first.json()['handover_id']}/minutes", json=now, headers=kh.officer)
+    await vn.reached(references[0], "handed-over")
+    waiting = await vn.show(references[1])
+    now = {"handed_over_at": datetime.now(UTC).isoformat()}
+    hers = await kh.api.post(f"/handovers/{later.json()['handover_id']}/minutes", json=now, headers=kh.officer)
+    await vn.reached(references[1], "handed-over")
+    scheduled = [d for kind, d in await case_events(servers, vn) if kind == "repatriation.handover-scheduled"]
+
+    assert broken(too_soon) == [("body.handover_date", "notice_too_short")]
+    assert minutes.json()["references"] == references[:1]
+    assert (waiting["state"], waiting["border_gate"]) == ("handover-scheduled", "moc-bai-bavet")
+    assert hers.json()["references"] == references[1:]
+    assert sorted((d["repatriation_id"], d["border_gate"]) for d in scheduled) == sorted(
+        [(references[0], "xa-mat"), (references[1], "xa-mat"), (references[1], "moc-bai-bavet")]
+    )
 
 
 async def test_a_return_asked_twice_reaches_the_counterpart_once_and_may_be_asked_again_once_refused(

@@ -53,6 +53,8 @@ def test_the_whole_procedure_in_order() -> None:
         (State.REQUESTED, Kind.RETURN_REQUEST, D),
         (State.VERIFIED, Kind.ACCEPTANCE, D),
         (State.ACCEPTED, Kind.HANDOVER_PROPOSAL, ORIGIN),
+        (State.HANDOVER_SCHEDULED, Kind.HANDOVER_PROPOSAL, ORIGIN),
+        (State.HANDED_OVER, Kind.HANDOVER_PROPOSAL, D),
         (State.VERIFYING, Kind.WITHDRAWAL, ORIGIN),
         (State.HANDED_OVER, Kind.WITHDRAWAL, D),
         (State.REFUSED, Kind.WITHDRAWAL, D),
@@ -81,6 +83,10 @@ def test_a_step_out_of_place_or_from_the_wrong_side_is_refused(state: State | No
 )
 def test_the_destination_country_may_withdraw_a_return_until_the_handover(state: State) -> None:
     assert next_state(state, Kind.WITHDRAWAL, {"reason": "return-declined"}, sender=D) is State.WITHDRAWN
+
+
+def test_the_destination_may_propose_a_scheduled_handover_again_until_it_happens() -> None:
+    assert next_state(State.HANDOVER_SCHEDULED, Kind.HANDOVER_PROPOSAL, {}, sender=D) is State.HANDOVER_SCHEDULED
 
 
 def test_the_destination_may_answer_a_verification_request_more_than_once_while_verifying() -> None:
