@@ -328,9 +328,10 @@ class RepatriationWithdrawn(RepatriationStep):
 
 
 class RepatriationDeadlineBreached(RepatriationStep):
-    """A deadline of the SOP passed (verification, handover notice)."""
+    """A deadline of the SOP passed: verification, a message's receipt, or a handover's day (gone by without
+    its minutes; since 1.1)."""
 
-    deadline: str = none("The deadline that passed.", pattern="^(verification|handover-notice|receipt)$")
+    deadline: str = none("The deadline that passed.", pattern="^(verification|handover-notice|receipt|handover)$")
     due_at: datetime = none("When it was due.")
 
 

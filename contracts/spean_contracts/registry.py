@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -132,7 +132,7 @@ CATALOGUE: tuple[EventSpec, ...] = (
     _spec("repatriation.handover-scheduled", e.HandoverScheduled, REPATRIATION),
     _spec("repatriation.handed-over", e.HandedOver, REPATRIATION),
     _spec("repatriation.withdrawn", e.RepatriationWithdrawn, REPATRIATION),
-    _spec("repatriation.deadline-breached", e.RepatriationDeadlineBreached, REPATRIATION),
+    replace(_spec("repatriation.deadline-breached", e.RepatriationDeadlineBreached, REPATRIATION), minor=1),
     _spec("case.repatriated", e.CaseRepatriated, REPATRIATION),
     _spec("prosecution.court-outcome-recorded", e.CourtOutcomeRecorded, PROSECUTION),
     _spec("case.prosecuted", e.CaseProsecuted, PROSECUTION),

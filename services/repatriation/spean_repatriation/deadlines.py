@@ -1,18 +1,20 @@
-"""Deadlines of the SOP made visible: verification not answered in time, and messages the counterpart
-has not acknowledged within the receipt deadline. Each breach is announced once."""
+"""Deadlines of the SOP made visible: verification not answered in time, a scheduled handover's day gone by
+without its minutes, and messages the counterpart has not acknowledged within the receipt deadline. Each
+breach is announced once."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.events import RepatriationDeadlineBreached
+from spean_contracts.fields import INDOCHINA, local_day
 from spean_kit.service import Runtime
 from spean_repatriation.adapters.tables import ChainLink, CrossBorderOutbox, Repatriation, SopMessage
-from spean_repatriation.domain.procedure import AWAITING_VERIFICATION
+from spean_repatriation.domain.procedure import AWAITING_VERIFICATION, State
 from spean_repatriation.exchange import Exchange, countries
 
 
@@ -33,6 +35,23 @@ def deadline_scan(exchange: Exchange) -> Callable[[AsyncSession, Runtime, dateti
             row.verification_breached = True
             session.add(row)
             breaches.append(_breach(exchange, row, "verification", row.verification_due_at, 5, now))
+        # Minutes are signed at the gate on the day: once that day is over at the border, the persons are still
+        # waiting in the destination country's care, and both sides are told.
+        missed = (
+            await session.exec(
+                select(Repatriation)
+                .where(Repatriation.state == State.HANDOVER_SCHEDULED)
+                .where(col(Repatriation.handover_date) < local_day(now))
+                .where(col(Repatriation.handover_breached).is_(False))
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in missed:
+            assert row.handover_date is not None
+            row.handover_breached = True
+            session.add(row)
+            day_over = datetime.combine(row.handover_date + timedelta(days=1), time(), INDOCHINA)
+            breaches.append(_breach(exchange, row, "handover", day_over, 8, now))
         receipt_due = now - timedelta(hours=exchange.settings.receipt_deadline_hours)
         unacknowledged = (
             await session.exec(

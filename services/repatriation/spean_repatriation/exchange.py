@@ -285,6 +285,7 @@ async def _apply(
                 proposal.border_gate.value,
                 proposal.handover_date,
             )
+            row.handover_breached = False
         session.add(row)
         staged += _events(row, message, exchange, len(rows))
     if message.kind is Kind.WITHDRAWAL:

@@ -41,6 +41,9 @@ class Repatriation(SQLModel, table=True):
     )
     verification_due_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     verification_breached: bool = False
+    handover_breached: bool = Field(
+        default=False, description="Whether the scheduled handover's day went by without minutes, told once."
+    )
     screened_on_arrival_at: datetime | None = Field(
         default=None,
         sa_column=_when(nullable=True),

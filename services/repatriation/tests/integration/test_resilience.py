@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from spean_contracts import from_kafka_record
+from spean_contracts.fields import local_today
 from spean_contracts.registry import REPATRIATION
 from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
 from spean_repatriation.app import LISTENER_STOP_SECONDS
 from spean_repatriation.delivery import Courier
-from tests.support.app import eventually, scalar
+from tests.support.app import eventually, scalar, tamper
 from tests.support.kafka import published_text
-from tests.support.repatriation import InstanceFactory, asked_of_viet_nam, return_request
+from tests.support.repatriation import Instance, InstanceFactory, asked_of_viet_nam, return_request
 
 VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
 # Kubernetes kills a pod still running 30 s after it was told to stop; the national API's own shutdown
@@ -141,6 +143,55 @@ async def test_passed_verification_and_receipt_deadlines_are_announced_once(
     await eventually(both, within=30, what="the verification and receipt deadlines announced")
     assert (await kh.show(reference))["state"] == "requested"
     await eventually(both, within=1, what="no second announcement")
+
+
+async def test_a_handover_day_gone_by_without_minutes_is_announced_on_both_sides_once_per_day_set(
+    countries: InstanceFactory, servers: Endpoints
+) -> None:
+    kh, vn = await countries()
+    _, reference = await asked_of_viet_nam(kh)
+    await vn.reached(reference, "requested")
+    for path, body in (("verification-result", VERIFIED), ("acceptance", {"travel_document_issued": True})):
+        assert (await vn.api.post(f"/repatriations/{reference}/{path}", json=body, headers=vn.officer)).is_success
+    await kh.reached(reference, "accepted")
+
+    async def schedule(days: int) -> None:
+        day = (local_today() + timedelta(days=days)).isoformat()
+        handover = {"references": [reference], "border_gate": "xa-mat", "handover_date": day}
+        assert (await kh.api.post("/handovers", json=handover, headers=kh.officer)).status_code == 201
+
+        async def known() -> bool:
+            return bool((await vn.show(reference))["handover_date"] == day)
+
+        await eventually(known, what="Viet Nam knows the handover's day")
+
+    async def missed(instance: Instance) -> list[str]:
+        records = await read_topic(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
+        events = [from_kafka_record(r.value, r.headers) for r in records]
+        data = [e.data.model_dump(mode="json") for e in events if e.type.endswith("repatriation.deadline-breached.v1")]
+        return [d["due_at"] for d in data if d["deadline"] == "handover"]
+
+    async def told(times: int) -> None:
+        async def both() -> bool:
+            return [len(await missed(kh)), len(await missed(vn))] == [times, times]
+
+        await eventually(both, within=30, what=f"the missed handover told {times} time(s) on both sides")
+
+    await schedule(3)
+    # The day comes and goes at the border without the minutes being signed.
+    gone_by = local_today() - timedelta(days=1)
+    for instance in (kh, vn):
+        await tamper(instance.settings, "UPDATE repatriation SET handover_date = :day", day=gone_by)
+    await told(1)
+    await asyncio.sleep(1)  # five more scans, which must tell nothing more
+    await told(1)
+    await schedule(4)  # moved to another day, which goes by too
+    for instance in (kh, vn):
+        await tamper(instance.settings, "UPDATE repatriation SET handover_date = :day", day=gone_by)
+    await told(2)
+
+    assert (await missed(kh))[0] == f"{local_today().isoformat()}T00:00:00+07:00"
+    assert (await kh.show(reference))["state"] == "handover-scheduled"
 
 
 async def test_nothing_about_the_person_reaches_kafka(countries: InstanceFactory, servers: Endpoints) -> None:
