@@ -328,10 +328,13 @@ class RepatriationWithdrawn(RepatriationStep):
 
 
 class RepatriationDeadlineBreached(RepatriationStep):
-    """A deadline of the SOP passed: verification, a message's receipt, or a handover's day (gone by without
-    its minutes; since 1.1)."""
+    """A deadline of the SOP passed: verification, a message's receipt, and since 1.1 a handover's day gone
+    by without its minutes (`handover`) or the return certificate not issued on the handover's day
+    (`certificate`)."""
 
-    deadline: str = none("The deadline that passed.", pattern="^(verification|handover-notice|receipt|handover)$")
+    deadline: str = none(
+        "The deadline that passed.", pattern="^(verification|handover-notice|receipt|handover|certificate)$"
+    )
     due_at: datetime = none("When it was due.")
 
 

@@ -1,6 +1,6 @@
 """Deadlines of the SOP made visible: verification not answered in time, a scheduled handover's day gone by
-without its minutes, and messages the counterpart has not acknowledged within the receipt deadline. Each
-breach is announced once."""
+without its minutes or without the return certificate, and messages the counterpart has not acknowledged
+within the receipt deadline. Each breach is announced once."""
 
 from __future__ import annotations
 
@@ -52,6 +52,22 @@ def deadline_scan(exchange: Exchange) -> Callable[[AsyncSession, Runtime, dateti
             session.add(row)
             day_over = datetime.combine(row.handover_date + timedelta(days=1), time(), INDOCHINA)
             breaches.append(_breach(exchange, row, "handover", day_over, 8, now))
+        # The return certificate is issued on the spot: by the end of the handover's day at the border.
+        uncertified = (
+            await session.exec(
+                select(Repatriation)
+                .where(Repatriation.state == State.HANDED_OVER)
+                .where(col(Repatriation.handed_over_at) < datetime.combine(local_day(now), time(), INDOCHINA))
+                .where(col(Repatriation.certificate_breached).is_(False))
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in uncertified:
+            assert row.handed_over_at is not None
+            row.certificate_breached = True
+            session.add(row)
+            day_over = datetime.combine(local_day(row.handed_over_at) + timedelta(days=1), time(), INDOCHINA)
+            breaches.append(_breach(exchange, row, "certificate", day_over, 8, now))
         receipt_due = now - timedelta(hours=exchange.settings.receipt_deadline_hours)
         unacknowledged = (
             await session.exec(

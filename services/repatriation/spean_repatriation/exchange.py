@@ -286,6 +286,8 @@ async def _apply(
                 proposal.handover_date,
             )
             row.handover_breached = False
+        if message.kind is Kind.HANDOVER_MINUTES:
+            row.handed_over_at = message.typed_body().handed_over_at
         session.add(row)
         staged += _events(row, message, exchange, len(rows))
     if message.kind is Kind.WITHDRAWAL:

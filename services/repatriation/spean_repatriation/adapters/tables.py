@@ -44,6 +44,12 @@ class Repatriation(SQLModel, table=True):
     handover_breached: bool = Field(
         default=False, description="Whether the scheduled handover's day went by without minutes, told once."
     )
+    handed_over_at: datetime | None = Field(
+        default=None, sa_column=_when(nullable=True), description="When the minutes say the person crossed."
+    )
+    certificate_breached: bool = Field(
+        default=False, description="Whether the handover's day went by without a return certificate, told once."
+    )
     screened_on_arrival_at: datetime | None = Field(
         default=None,
         sa_column=_when(nullable=True),

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from typing import Any
 
 import httpx
 import pytest
 
 from spean_contracts import from_kafka_record
-from spean_contracts.fields import local_today
+from spean_contracts.fields import INDOCHINA, local_today
 from spean_contracts.registry import REPATRIATION
 from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
@@ -20,7 +21,7 @@ from spean_repatriation.app import LISTENER_STOP_SECONDS
 from spean_repatriation.delivery import Courier
 from tests.support.app import eventually, scalar, tamper
 from tests.support.kafka import published_text
-from tests.support.repatriation import Instance, InstanceFactory, asked_of_viet_nam, return_request
+from tests.support.repatriation import Instance, InstanceFactory, asked_of_viet_nam, hand_over, return_request
 
 VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
 # Kubernetes kills a pod still running 30 s after it was told to stop; the national API's own shutdown
@@ -145,6 +146,13 @@ async def test_passed_verification_and_receipt_deadlines_are_announced_once(
     await eventually(both, within=1, what="no second announcement")
 
 
+async def breaches_of(servers: Endpoints, instance: Instance) -> list[dict[str, Any]]:
+    """The deadline breaches `instance` published, as JSON."""
+    records = await read_topic(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
+    events = [from_kafka_record(r.value, r.headers) for r in records]
+    return [e.data.model_dump(mode="json") for e in events if e.type.endswith("repatriation.deadline-breached.v1")]
+
+
 async def test_a_handover_day_gone_by_without_minutes_is_announced_on_both_sides_once_per_day_set(
     countries: InstanceFactory, servers: Endpoints
 ) -> None:
@@ -166,10 +174,7 @@ async def test_a_handover_day_gone_by_without_minutes_is_announced_on_both_sides
         await eventually(known, what="Viet Nam knows the handover's day")
 
     async def missed(instance: Instance) -> list[str]:
-        records = await read_topic(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
-        events = [from_kafka_record(r.value, r.headers) for r in records]
-        data = [e.data.model_dump(mode="json") for e in events if e.type.endswith("repatriation.deadline-breached.v1")]
-        return [d["due_at"] for d in data if d["deadline"] == "handover"]
+        return [d["due_at"] for d in await breaches_of(servers, instance) if d["deadline"] == "handover"]
 
     async def told(times: int) -> None:
         async def both() -> bool:
@@ -192,6 +197,36 @@ async def test_a_handover_day_gone_by_without_minutes_is_announced_on_both_sides
 
     assert (await missed(kh))[0] == f"{local_today().isoformat()}T00:00:00+07:00"
     assert (await kh.show(reference))["state"] == "handover-scheduled"
+
+
+async def test_a_handover_day_gone_by_without_a_return_certificate_is_announced_on_both_sides_once(
+    countries: InstanceFactory, servers: Endpoints
+) -> None:
+    kh, vn = await countries()
+    _, reference = await asked_of_viet_nam(kh)
+    await hand_over(kh, vn, reference)
+
+    async def late(instance: Instance) -> list[str]:
+        return [d["due_at"] for d in await breaches_of(servers, instance) if d["deadline"] == "certificate"]
+
+    on_the_day = [await late(kh), await late(vn)]
+    # The minutes were signed yesterday at the border, and Viet Nam has issued no certificate since.
+    yesterday = datetime.combine(local_today() - timedelta(days=1), time(10), INDOCHINA)
+    for instance in (kh, vn):
+        await tamper(instance.settings, "UPDATE repatriation SET handed_over_at = :at", at=yesterday)
+
+    async def told() -> bool:
+        return [len(await late(kh)), len(await late(vn))] == [1, 1]
+
+    await eventually(told, within=30, what="the missing certificate told on both sides")
+    await asyncio.sleep(1)  # five more scans, which must tell nothing more
+    certificate = {"issued_on": local_today().isoformat()}
+    handover_id = (await vn.show(reference))["handover_id"]
+    issued = await vn.api.post(f"/handovers/{handover_id}/certificate", json=certificate, headers=vn.officer)
+
+    assert on_the_day == [[], []]
+    assert [await late(kh), await late(vn)] == [[f"{local_today().isoformat()}T00:00:00+07:00"]] * 2
+    assert issued.status_code == 200, issued.text
 
 
 async def test_nothing_about_the_person_reaches_kafka(countries: InstanceFactory, servers: Endpoints) -> None:
