@@ -81,19 +81,27 @@ async def visible_referral(
     return referral
 
 
-async def _close_if_care_ended(session: AsyncSession, case_id: str, now: datetime) -> list[CaseClosed]:
-    """The case, locked by the caller, closes once a referral of it was closed at the last stage and none is
-    left open: a shelter's closure does not close a case a legal-aid provider still works on, nor one
-    offered to a provider still to answer. The offer's decline or expiry then closes it."""
+async def _settle_case(session: AsyncSession, case_id: str, now: datetime) -> list[CaseClosed]:
+    """The case's status (locked by the caller) as its referrals now stand. It closes once a referral of it was
+    closed at the last stage and none is left open: a shelter's closure does not close a case a legal-aid
+    provider still works on, nor one offered to a provider still to answer (the offer's decline or expiry
+    then closes it). It is followed up (FollowUp) while every provider caring for the person is at
+    monitoring and no offer waits; else Active."""
     case = await session.get(ReferralCase, case_id)
     if case is None or case.status in CLOSED_CASE:
         return []
-    states = set((await session.exec(select(Referral.state).where(Referral.case_id == case_id))).all())
-    if ReferralState.CLOSED not in states or states & set(OPEN):
-        return []
-    case.status = CaseStatus.CLOSED
+    referrals = (await session.exec(select(Referral.state, Referral.stage).where(Referral.case_id == case_id))).all()
+    states = {state for state, _ in referrals}
+    if ReferralState.CLOSED in states and not states & set(OPEN):
+        case.status = CaseStatus.CLOSED
+        session.add(case)
+        return [CaseClosed(case_id=case_id, status=CaseStatus.CLOSED, closed_at=now)]
+    in_care = [stage for state, stage in referrals if state == ReferralState.IN_CARE]
+    following_up = bool(in_care) and ReferralState.OFFERED not in states
+    following_up = following_up and all(stage == ReintegrationStage.MONITORING for stage in in_care)
+    case.status = CaseStatus.FOLLOW_UP if following_up else CaseStatus.ACTIVE
     session.add(case)
-    return [CaseClosed(case_id=case_id, status=CaseStatus.CLOSED, closed_at=now)]
+    return []
 
 
 def _move(referral: Referral, action: Action) -> None:
@@ -172,6 +180,7 @@ async def offer(
     if body.share_personal_data:
         await _consent_gate(session, principal, referral, body.consent_override_reason, now)
     session.add(referral)
+    await _settle_case(session, case_id, now)  # an offer waits: the case is Active, and cannot close now
     await runtime.stage(
         session,
         ReferralOffered(
@@ -249,6 +258,8 @@ async def accept(session: AsyncSession, runtime: Runtime, principal: Principal, 
         events.append(await _share_with_provider(session, referral, principal, now))
     if referral.replaces:
         events += await _hand_over(session, referral.replaces, now)
+    session.add(referral)
+    events += await _settle_case(session, referral.case_id, now)
     await runtime.stage(session, *events)
     return referral
 
@@ -314,7 +325,7 @@ async def decline(
         raise Forbidden("only the provider the referral is addressed to declines it")
     now = datetime.now(UTC)
     declined = _declined(session, referral, reason, now)
-    await runtime.stage(session, declined, *await _close_if_care_ended(session, referral.case_id, now))
+    await runtime.stage(session, declined, *await _settle_case(session, referral.case_id, now))
     return referral
 
 
@@ -361,8 +372,7 @@ async def change_stage(
             ReferralClosed(case_id=referral.case_id, referral_id=referral_id, status=CaseStatus.CLOSED, closed_at=now)
         )
     session.add(referral)
-    if stage == ReintegrationStage.CLOSURE:
-        events += await _close_if_care_ended(session, referral.case_id, now)
+    events += await _settle_case(session, referral.case_id, now)
     await runtime.stage(session, *events)
     return referral
 
@@ -405,7 +415,7 @@ async def expire_overdue(session: AsyncSession, runtime: Runtime, now: datetime)
             )
         )
     for case_id in cases:
-        events += await _close_if_care_ended(session, case_id, now)
+        events += await _settle_case(session, case_id, now)
     await runtime.stage(session, *events)
     return len(overdue)
 
@@ -447,7 +457,7 @@ async def decline_for_the_person(session: AsyncSession, stage: Stager, case_id: 
     await session.get(ReferralCase, case_id, with_for_update=True)
     still_open = await _referrals_of(session, case_id, (ReferralState.OFFERED,))
     declined = [_declined(session, r, DeclineReason.VICTIM_DECLINED, now) for r in still_open]
-    await stage(session, *declined, *await _close_if_care_ended(session, case_id, now))
+    await stage(session, *declined, *await _settle_case(session, case_id, now))
 
 
 async def _referrals_of(session: AsyncSession, case_id: str, states: Sequence[ReferralState]) -> Sequence[Referral]:

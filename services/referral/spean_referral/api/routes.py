@@ -94,7 +94,13 @@ async def list_cases(
     response: Response,
     principal: CaseWorker,
     page: PageOf,
-    status: Annotated[CaseStatus | None, Query()] = None,
+    status: Annotated[
+        CaseStatus | None,
+        Query(
+            description="Active (to place, or in care), FollowUp (every provider caring for the person at "
+            "monitoring, no offer waiting), Closed (care ended), ClosedReferred (returned to their country)."
+        ),
+    ] = None,
     unplaced: Annotated[
         bool, Query(description="Only cases with no referral offered or in care: those waiting to be placed.")
     ] = False,

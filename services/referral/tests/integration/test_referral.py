@@ -269,6 +269,36 @@ async def test_two_providers_closing_a_case_s_referrals_at_once_close_the_case_o
     assert (statuses, closings) == ({"Closed"}, [1] * 4)
 
 
+async def test_a_case_is_followed_up_while_every_provider_caring_for_the_person_is_monitoring(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    shelter, legal, mosvy = auth("ngo-shelter-system"), auth("ngo-legal-system"), auth("mosvy-case-system")
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL, services=["legal"]))
+        case_id = await identify(settings)
+        await _opened(client, auth, case_id)
+        sheltered = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
+        defended = f"/referrals/{await _offer(client, auth, case_id, LEGAL, 'legal')}"
+        assert (await client.post(f"{sheltered}/accept", headers=shelter)).status_code == 200
+        assert (await client.post(f"{defended}/accept", headers=legal)).status_code == 200
+
+        async def status(referral: str, stage: str, provider: dict[str, str]) -> str:
+            moved = await client.post(f"{referral}/stage", json={"stage": stage}, headers=provider)
+            assert moved.status_code == 200, moved.text
+            return str((await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"])
+
+        statuses = [
+            await status(sheltered, "monitoring", shelter),
+            await status(defended, "monitoring", legal),
+        ]
+        followed = (await client.get("/cases", params={"status": "FollowUp"}, headers=mosvy)).json()
+        statuses.append(await status(defended, "integration", legal))
+
+    assert statuses == ["Active", "FollowUp", "Active"]
+    assert [c["case_id"] for c in followed] == [case_id]
+
+
 async def test_a_case_whose_care_ended_while_an_offer_waited_closes_when_the_offer_expires(
     referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
 ) -> None:
