@@ -1,5 +1,6 @@
-"""The screenings an agency lists: its caseload, and the competent authority's queue of cases awaiting a
-determination, earliest deadline first. Pseudonymous: listing them reads no personal data."""
+"""The screenings an agency lists: its caseload, the competent authority's queue of cases awaiting a
+determination and the police's of those awaiting their co-signature, earliest deadline first.
+Pseudonymous: listing them reads no personal data."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from spean_identification import ages
 from spean_identification.adapters.tables import Determination, Screening
 from spean_identification.api.schemas import ScreeningListed
-from spean_identification.determinations import AWAITING
+from spean_identification.determinations import AWAITING, CO_SIGNING_AGENCY
 from spean_identification.screenings import agency_of
 from spean_kit.auth import Forbidden, Principal
 
@@ -24,9 +25,12 @@ SUMMARY = [name for name in ScreeningListed.model_fields if name not in ("determ
 
 def caseload(principal: Principal, agency: str | None, awaiting: Awaiting | None) -> SelectOfScalar[Screening]:
     """The screenings an agency sees in its list: its own, or any agency's for the competent authority;
-    those whose case awaits a determination, or its co-signature, if asked."""
+    those whose case awaits a determination, or its co-signature, if asked. The police who co-sign list
+    every agency's cases awaiting their co-signature: a transit centre's or an NGO's screening waits for
+    them as much as their own."""
     own = agency_of(principal)
-    if "determiner" not in principal.roles:
+    co_signing = awaiting == "co-signature" and "co-signer" in principal.roles and own == CO_SIGNING_AGENCY
+    if "determiner" not in principal.roles and not co_signing:
         if agency not in (None, own):
             raise Forbidden("an agency lists its own screenings; the competent authority lists any agency's")
         agency = own

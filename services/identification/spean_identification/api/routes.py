@@ -197,7 +197,8 @@ async def list_screenings(
     ] = None,
 ) -> list[ScreeningListed]:
     """An agency's screenings, or for the competent authority any agency's, earliest determination deadline
-    first, a page at a time (follow the `Link` header): `?awaiting=determination` is MoSVY's queue.
+    first, a page at a time (follow the `Link` header): `?awaiting=determination` is MoSVY's queue, and
+    `?awaiting=co-signature` the anti-trafficking police's, of every agency's cases awaiting their co-signature.
     Pseudonymous: the person's data is read one screening at a time, for a purpose."""
     query = caseload.caseload(principal, agency, awaiting)
     async with runtime_of(request).sessions() as session:

@@ -1,5 +1,6 @@
 """An agency lists its own screenings; the competent authority lists any agency's and works its queue
-of cases awaiting a determination, earliest deadline first, a page at a time, with no personal data."""
+of cases awaiting a determination, earliest deadline first, a page at a time, with no personal data; the
+police work theirs of cases awaiting their co-signature, whoever screened them."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ async def test_the_competent_authority_works_its_queue_and_an_agency_sees_its_ow
         queued = await pages(client, "/screenings", mosvy, awaiting="determination", limit=1)
         co_signing = await client.get("/screenings", params={"awaiting": "co-signature"}, headers=mosvy)
         own = await client.get("/screenings", headers=police)
+        to_co_sign = await client.get("/screenings", params={"awaiting": "co-signature"}, headers=police)
         others = await client.get("/screenings", params={"agency": "MOSVY-POIPET-TC"}, headers=police)
         for_mosvy = await client.get("/screenings", params={"agency": "MOSVY-POIPET-TC"}, headers=mosvy)
 
@@ -51,6 +53,7 @@ async def test_the_competent_authority_works_its_queue_and_an_agency_sees_its_ow
         (recorded[2]["case_id"], None, None),
     ]
     assert others.status_code == 403
+    assert [row["case_id"] for row in to_co_sign.json()] == [awaiting]
     assert {row["agency"] for row in for_mosvy.json()} == {"MOSVY-POIPET-TC"}
     assert len(for_mosvy.json()) == 2
     listed = own.text + for_mosvy.text + "".join(page.text for page in queued)
