@@ -4,9 +4,10 @@ within the receipt deadline. Each breach is announced once."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime, time, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,53 +22,40 @@ from spean_repatriation.exchange import Exchange, countries
 def deadline_scan(exchange: Exchange) -> Callable[[AsyncSession, Runtime, datetime], Awaitable[int]]:
     async def scan_deadlines(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
         breaches: list[RepatriationDeadlineBreached] = []
-        late = (
-            await session.exec(
-                select(Repatriation)
-                .where(col(Repatriation.state).in_([s.value for s in AWAITING_VERIFICATION]))
-                .where(col(Repatriation.verification_due_at) < now)
-                .where(col(Repatriation.verification_breached).is_(False))
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
+        late = await _unannounced(
+            session,
+            col(Repatriation.state).in_([s.value for s in AWAITING_VERIFICATION]),
+            col(Repatriation.verification_due_at) < now,
+            col(Repatriation.verification_breached).is_(False),
+        )
         for row in late:
             assert row.verification_due_at is not None
             row.verification_breached = True
-            session.add(row)
             breaches.append(_breach(exchange, row, "verification", row.verification_due_at, 5, now))
         # Minutes are signed at the gate on the day: once that day is over at the border, the persons are still
         # waiting in the destination country's care, and both sides are told.
-        missed = (
-            await session.exec(
-                select(Repatriation)
-                .where(Repatriation.state == State.HANDOVER_SCHEDULED)
-                .where(col(Repatriation.handover_date) < local_day(now))
-                .where(col(Repatriation.handover_breached).is_(False))
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
+        missed = await _unannounced(
+            session,
+            Repatriation.state == State.HANDOVER_SCHEDULED,
+            col(Repatriation.handover_date) < local_day(now),
+            col(Repatriation.handover_breached).is_(False),
+        )
         for row in missed:
             assert row.handover_date is not None
             row.handover_breached = True
-            session.add(row)
-            day_over = datetime.combine(row.handover_date + timedelta(days=1), time(), INDOCHINA)
-            breaches.append(_breach(exchange, row, "handover", day_over, 8, now))
+            breaches.append(_breach(exchange, row, "handover", _day_over(row.handover_date), 8, now))
         # The return certificate is issued on the spot: by the end of the handover's day at the border.
-        uncertified = (
-            await session.exec(
-                select(Repatriation)
-                .where(Repatriation.state == State.HANDED_OVER)
-                .where(col(Repatriation.handed_over_at) < datetime.combine(local_day(now), time(), INDOCHINA))
-                .where(col(Repatriation.certificate_breached).is_(False))
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
+        uncertified = await _unannounced(
+            session,
+            Repatriation.state == State.HANDED_OVER,
+            col(Repatriation.handed_over_at) < _day_over(local_day(now) - timedelta(days=1)),
+            col(Repatriation.certificate_breached).is_(False),
+        )
         for row in uncertified:
             assert row.handed_over_at is not None
             row.certificate_breached = True
-            session.add(row)
-            day_over = datetime.combine(local_day(row.handed_over_at) + timedelta(days=1), time(), INDOCHINA)
-            breaches.append(_breach(exchange, row, "certificate", day_over, 8, now))
+            breaches.append(_breach(exchange, row, "certificate", _day_over(local_day(row.handed_over_at)), 8, now))
+        session.add_all([*late, *missed, *uncertified])
         receipt_due = now - timedelta(hours=exchange.settings.receipt_deadline_hours)
         unacknowledged = (
             await session.exec(
@@ -94,6 +82,16 @@ def deadline_scan(exchange: Exchange) -> Callable[[AsyncSession, Runtime, dateti
         return len(breaches)
 
     return scan_deadlines
+
+
+async def _unannounced(session: AsyncSession, *passed: ColumnElement[bool] | bool) -> Sequence[Repatriation]:
+    """The returns whose deadline `passed` and is not announced yet, locked: another replica's scan skips them."""
+    return (await session.exec(select(Repatriation).where(*passed).with_for_update(skip_locked=True))).all()
+
+
+def _day_over(day: date) -> datetime:
+    """The moment `day` ends at the border."""
+    return datetime.combine(day + timedelta(days=1), time(), INDOCHINA)
 
 
 def _breach(
