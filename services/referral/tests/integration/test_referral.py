@@ -185,19 +185,28 @@ async def test_a_case_followed_up_past_its_length_is_told_to_mosvy_once_and_clos
     assert breaches == ["referral.follow-up-deadline-breached.v1"]
 
 
+async def _in_care_of_both(
+    client: httpx.AsyncClient, settings: ReferralSettings, auth: Auth, identify: Identify, provider_body: ProviderBody
+) -> tuple[str, str, str]:
+    """An identified case taken in by the shelter and by the legal-aid provider: the case id and the two
+    referrals' paths."""
+    await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL, services=["legal"]))
+    case_id = await identify(settings)
+    await _opened(client, auth, case_id)
+    sheltered = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
+    defended = f"/referrals/{await _offer(client, auth, case_id, LEGAL, 'legal')}"
+    assert (await client.post(f"{sheltered}/accept", headers=auth("ngo-shelter-system"))).status_code == 200
+    assert (await client.post(f"{defended}/accept", headers=auth("ngo-legal-system"))).status_code == 200
+    return case_id, sheltered, defended
+
+
 async def test_a_case_closes_when_the_last_provider_caring_for_the_person_closes_not_the_first(
     referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
 ) -> None:
     settings = await referral_settings()
     shelter, legal, mosvy = auth("ngo-shelter-system"), auth("ngo-legal-system"), auth("mosvy-case-system")
     async with running(build(settings)) as client:
-        await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL, services=["legal"]))
-        case_id = await identify(settings)
-        await _opened(client, auth, case_id)
-        sheltered = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
-        defended = f"/referrals/{await _offer(client, auth, case_id, LEGAL, 'legal')}"
-        assert (await client.post(f"{sheltered}/accept", headers=shelter)).status_code == 200
-        assert (await client.post(f"{defended}/accept", headers=legal)).status_code == 200
+        case_id, sheltered, defended = await _in_care_of_both(client, settings, auth, identify, provider_body)
         closed = await client.post(f"{sheltered}/stage", json={"stage": "closure"}, headers=shelter)
         after_the_shelter = (await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"]
         events_then = await _published_of(settings, case_id)
@@ -244,20 +253,13 @@ async def test_two_providers_closing_a_case_s_referrals_at_once_close_the_case_o
     shelter, legal, mosvy = auth("ngo-shelter-system"), auth("ngo-legal-system"), auth("mosvy-case-system")
     closure = {"stage": "closure"}
     async with running(build(settings)) as client:
-        await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL, services=["legal"]))
         pairs: dict[str, tuple[str, str]] = {}
         for _ in range(4):
-            case_id = await identify(settings)
-            await _opened(client, auth, case_id)
-            pairs[case_id] = (
-                await _offer(client, auth, case_id, SHELTER, "shelter"),
-                await _offer(client, auth, case_id, LEGAL, "legal"),
-            )
-            assert (await client.post(f"/referrals/{pairs[case_id][0]}/accept", headers=shelter)).status_code == 200
-            assert (await client.post(f"/referrals/{pairs[case_id][1]}/accept", headers=legal)).status_code == 200
+            case_id, sheltered, defended = await _in_care_of_both(client, settings, auth, identify, provider_body)
+            pairs[case_id] = (sheltered, defended)
         answers = await asyncio.gather(
             *(
-                client.post(f"/referrals/{referral}/stage", json=closure, headers=provider)
+                client.post(f"{referral}/stage", json=closure, headers=provider)
                 for sheltered, defended in pairs.values()
                 for referral, provider in ((sheltered, shelter), (defended, legal))
             )
@@ -275,13 +277,7 @@ async def test_a_case_is_followed_up_while_every_provider_caring_for_the_person_
     settings = await referral_settings()
     shelter, legal, mosvy = auth("ngo-shelter-system"), auth("ngo-legal-system"), auth("mosvy-case-system")
     async with running(build(settings)) as client:
-        await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL, services=["legal"]))
-        case_id = await identify(settings)
-        await _opened(client, auth, case_id)
-        sheltered = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
-        defended = f"/referrals/{await _offer(client, auth, case_id, LEGAL, 'legal')}"
-        assert (await client.post(f"{sheltered}/accept", headers=shelter)).status_code == 200
-        assert (await client.post(f"{defended}/accept", headers=legal)).status_code == 200
+        case_id, sheltered, defended = await _in_care_of_both(client, settings, auth, identify, provider_body)
 
         async def status(referral: str, stage: str, provider: dict[str, str]) -> str:
             moved = await client.post(f"{referral}/stage", json={"stage": stage}, headers=provider)
