@@ -10,6 +10,7 @@ reason. `contracts/repatriation-protocol.md` explains it for a team building its
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -330,7 +331,10 @@ class Message(_Exact):
     cases: list[CaseLink] = Field(min_length=1, max_length=300)
     body: dict[str, Any]
 
+    @functools.cached_property
     def typed_body(self) -> Any:
+        """The body as its kind's model, validated once per message (a photo's answer holds up to 700,000
+        characters, and a message is checked in several places before it is stored): raises ValidationError."""
         return BODY[self.kind].model_validate(self.body)
 
 
@@ -444,7 +448,7 @@ def open_message(jws: str, keys: Mapping[str, Mapping[str, Any]]) -> Message:
     except ValidationError as error:
         raise ProtocolFault(Reason.MALFORMED, _problems(error, "")) from None
     try:
-        body = message.typed_body()
+        body = message.typed_body
     except ValidationError as error:
         raise ProtocolFault(Reason.MALFORMED, _problems(error, "body.")) from None
     late = _dated_after_sending(message, body)

@@ -205,7 +205,7 @@ def _check_rules(message: Message, rows: Sequence[Repatriation], counterpart: Co
     if message.kind is Kind.ACCEPTANCE:
         check_child_safeguards(rows[0].is_child, body)
     if message.kind is Kind.HANDOVER_PROPOSAL and not notice_is_enough(
-        message.sent_at, message.typed_body().handover_date, counterpart.handover_notice_days
+        message.sent_at, message.typed_body.handover_date, counterpart.handover_notice_days
     ):
         raise StepRefused(
             Reason.NOTICE_TOO_SHORT,
@@ -277,9 +277,9 @@ async def _apply(
                 message.sent_at, counterpart.verification_working_days, counterpart.holidays
             )
         if message.kind is Kind.IDENTITY_CORRECTION:
-            _correct(row, message.typed_body(), exchange)
+            _correct(row, message.typed_body, exchange)
         if message.kind is Kind.HANDOVER_PROPOSAL:
-            proposal = message.typed_body()
+            proposal = message.typed_body
             row.handover_id, row.border_gate, row.handover_date = (
                 proposal.handover_id,
                 proposal.border_gate.value,
@@ -287,7 +287,7 @@ async def _apply(
             )
             row.handover_breached = False
         if message.kind is Kind.HANDOVER_MINUTES:
-            row.handed_over_at = message.typed_body().handed_over_at
+            row.handed_over_at = message.typed_body.handed_over_at
         session.add(row)
         staged += _events(row, message, exchange, len(rows))
     if message.kind is Kind.WITHDRAWAL:
@@ -364,11 +364,11 @@ async def _check_handover_times(session: AsyncSession, exchange: Exchange, messa
     if message.kind is Kind.HANDOVER_MINUTES:
         proposed_at = await _last_sent_at(session, row, Kind.HANDOVER_PROPOSAL)
         if proposed_at is not None:
-            check_minutes_time(message.typed_body().handed_over_at, proposed_at)
+            check_minutes_time(message.typed_body.handed_over_at, proposed_at)
     if message.kind is Kind.RETURN_CERTIFICATE:
         minutes = await stored_messages(session, exchange, row, Kind.HANDOVER_MINUTES)
         if minutes:
-            check_certificate_day(message.typed_body().issued_on, minutes[-1].typed_body().handed_over_at)
+            check_certificate_day(message.typed_body.issued_on, minutes[-1].typed_body.handed_over_at)
 
 
 def _check_person_held(row: Repatriation) -> None:
@@ -383,7 +383,8 @@ async def _check_asked(session: AsyncSession, exchange: Exchange, message: Messa
     _check_person_held(row)
     requests = await stored_messages(session, exchange, row, Kind.VERIFICATION_REQUEST)
     asked = {need for request in requests for need in VerificationRequest.model_validate(request.body).needs}
-    unasked = VerificationInformation.model_validate(message.body).provided() - asked
+    information: VerificationInformation = message.typed_body
+    unasked = information.provided() - asked
     if unasked:
         raise StepRefused(
             Reason.NOT_ASKED,
@@ -749,7 +750,7 @@ async def _rows_for(
         link = message.cases[0]
         if found or link.sequence != 1 or link.previous is not None:
             raise ProtocolFault(Reason.BROKEN_CHAIN, "a return request opens a new case's chain")
-        request = ReturnRequest.model_validate(message.body)
+        request: ReturnRequest = message.typed_body
         return [
             Repatriation(
                 reference=link.reference,
