@@ -22,9 +22,12 @@ import uvicorn
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from spean_contracts import from_kafka_record
 from spean_contracts.fields import local_today
+from spean_contracts.registry import REPATRIATION
 from spean_contracts.sop import MEDIA_TYPE
 from spean_contracts.vocabulary import Country
+from spean_kit.replay import read_topic
 from spean_local.endpoints import Endpoints
 from spean_local.pki import CountryCredentials, country_credentials
 from spean_local.pytest_plugin import DatabaseFactory, TokenFactory
@@ -90,6 +93,13 @@ class Instance:
             return await self.state_of(reference) == state
 
         await eventually(check, within=30, what=f"{self.country} sees {reference} {state}")
+
+
+async def published_data(servers: Endpoints, instance: Instance, event: str) -> list[dict[str, Any]]:
+    """The data, as JSON, of each `event` (`repatriation.withdrawn`) `instance` published, oldest first."""
+    records = await read_topic(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
+    events = [from_kafka_record(r.value, r.headers) for r in records]
+    return [e.data.model_dump(mode="json") for e in events if e.type == f"kh.spean.{event}.v1"]
 
 
 async def hand_over(destination: Instance, origin: Instance, reference: str) -> str:

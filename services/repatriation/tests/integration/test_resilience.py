@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, time, timedelta
-from typing import Any
 
 import httpx
 import pytest
 
-from spean_contracts import from_kafka_record
 from spean_contracts.fields import INDOCHINA, local_today
 from spean_contracts.registry import REPATRIATION
 from spean_kit.replay import read_topic
@@ -21,8 +19,16 @@ from spean_repatriation.app import LISTENER_STOP_SECONDS
 from spean_repatriation.delivery import Courier
 from tests.support.app import eventually, scalar, tamper
 from tests.support.kafka import published_text
-from tests.support.repatriation import Instance, InstanceFactory, asked_of_viet_nam, hand_over, return_request
+from tests.support.repatriation import (
+    Instance,
+    InstanceFactory,
+    asked_of_viet_nam,
+    hand_over,
+    published_data,
+    return_request,
+)
 
+BREACHED = "repatriation.deadline-breached"
 VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
 # Kubernetes kills a pod still running 30 s after it was told to stop; the national API's own shutdown
 # (consumers, relay, courier) needs its share of that time too.
@@ -132,11 +138,7 @@ async def test_passed_verification_and_receipt_deadlines_are_announced_once(
     reference = answer.json()["reference"]
 
     async def breaches() -> list[str]:
-        records = await read_topic(servers.kafka_bootstrap, kh.settings.topic_namespace + REPATRIATION.name)
-        events = [from_kafka_record(r.value, r.headers) for r in records]
-        return sorted(
-            e.data.model_dump()["deadline"] for e in events if e.type.endswith("repatriation.deadline-breached.v1")
-        )
+        return sorted(d["deadline"] for d in await published_data(servers, kh, BREACHED))
 
     async def both() -> bool:
         return await breaches() == ["receipt", "verification"]
@@ -144,13 +146,6 @@ async def test_passed_verification_and_receipt_deadlines_are_announced_once(
     await eventually(both, within=30, what="the verification and receipt deadlines announced")
     assert (await kh.show(reference))["state"] == "requested"
     await eventually(both, within=1, what="no second announcement")
-
-
-async def breaches_of(servers: Endpoints, instance: Instance) -> list[dict[str, Any]]:
-    """The deadline breaches `instance` published, as JSON."""
-    records = await read_topic(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
-    events = [from_kafka_record(r.value, r.headers) for r in records]
-    return [e.data.model_dump(mode="json") for e in events if e.type.endswith("repatriation.deadline-breached.v1")]
 
 
 async def test_a_handover_day_gone_by_without_minutes_is_announced_on_both_sides_once_per_day_set(
@@ -174,7 +169,7 @@ async def test_a_handover_day_gone_by_without_minutes_is_announced_on_both_sides
         await eventually(known, what="Viet Nam knows the handover's day")
 
     async def missed(instance: Instance) -> list[str]:
-        return [d["due_at"] for d in await breaches_of(servers, instance) if d["deadline"] == "handover"]
+        return [d["due_at"] for d in await published_data(servers, instance, BREACHED) if d["deadline"] == "handover"]
 
     async def told(times: int) -> None:
         async def both() -> bool:
@@ -207,7 +202,9 @@ async def test_a_handover_day_gone_by_without_a_return_certificate_is_announced_
     await hand_over(kh, vn, reference)
 
     async def late(instance: Instance) -> list[str]:
-        return [d["due_at"] for d in await breaches_of(servers, instance) if d["deadline"] == "certificate"]
+        return [
+            d["due_at"] for d in await published_data(servers, instance, BREACHED) if d["deadline"] == "certificate"
+        ]
 
     on_the_day = [await late(kh), await late(vn)]
     # The minutes were signed yesterday at the border, and Viet Nam has issued no certificate since.

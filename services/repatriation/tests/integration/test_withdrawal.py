@@ -4,31 +4,23 @@ the counterpart is told, and neither side keeps the person's data; what never cr
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 
-from spean_contracts import from_kafka_record
 from spean_contracts.events import ConsentRecorded
 from spean_contracts.fields import local_today
-from spean_contracts.registry import IDENTIFICATION, REPATRIATION
+from spean_contracts.registry import IDENTIFICATION
 from spean_contracts.vocabulary import Agency, ConsentPurpose
-from spean_kit.replay import read_topic
 from spean_kit.topics import group_caught_up
 from spean_local.endpoints import Endpoints
 from tests.support.app import eventually, scalar
 from tests.support.kafka import publish
-from tests.support.repatriation import Instance, InstanceFactory, asked_of_viet_nam, return_request
+from tests.support.repatriation import InstanceFactory, asked_of_viet_nam, published_data, return_request
 
+WITHDRAWN = "repatriation.withdrawn"
 VERIFIED = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
 PURPOSE = {"purpose": "prepare the family tracing"}
 ERASED_REQUESTS = "SELECT count(*) FROM sop_message WHERE kind = 'return-request' AND sealed_jws IS NULL"
-
-
-async def withdrawn_events(servers: Endpoints, instance: Instance) -> list[dict[str, Any]]:
-    records = await read_topic(servers.kafka_bootstrap, instance.settings.topic_namespace + REPATRIATION.name)
-    events = [from_kafka_record(r.value, r.headers) for r in records]
-    return [e.data.model_dump(mode="json") for e in events if e.type.endswith("repatriation.withdrawn.v1")]
 
 
 async def test_a_withdrawn_return_ends_on_both_sides_and_neither_keeps_the_persons_data(
@@ -64,7 +56,7 @@ async def test_a_withdrawn_return_ends_on_both_sides_and_neither_keeps_the_perso
         read = await instance.api.get(f"/repatriations/{reference}/person", params=PURPOSE, headers=instance.officer)
         assert read.status_code == 410
         assert await scalar(instance.settings, ERASED_REQUESTS) == 1
-        assert [e["reason"] for e in await withdrawn_events(servers, instance)] == ["consent-withdrawn"]
+        assert [e["reason"] for e in await published_data(servers, instance, WITHDRAWN)] == ["consent-withdrawn"]
     assert accepted_after.status_code == 409
     assert accepted_after.json()["type"].endswith("sop-step-not-allowed")
     assert asked_again.status_code == 201, asked_again.text
@@ -97,7 +89,7 @@ async def test_a_return_withdrawn_before_the_counterpart_received_it_never_cross
     assert await vn.state_of(unsent) is None
     assert await scalar(vn.settings, "SELECT count(*) FROM sop_message") == 1
     assert await scalar(kh.settings, ERASED_REQUESTS) == 1
-    assert [e["repatriation_id"] for e in await withdrawn_events(servers, kh)] == [unsent]
+    assert [e["repatriation_id"] for e in await published_data(servers, kh, WITHDRAWN)] == [unsent]
 
 
 async def test_a_person_withdrawn_from_a_scheduled_handover_is_left_out_of_its_minutes(
@@ -171,7 +163,7 @@ async def test_consent_withdrawn_in_identification_ends_a_return_asked_with_an_e
 
     assert state_after_those == "requested"
     assert await kh.state_of(reference) == "withdrawn"
-    assert [e["reason"] for e in await withdrawn_events(servers, kh)] == ["consent-withdrawn"]
+    assert [e["reason"] for e in await published_data(servers, kh, WITHDRAWN)] == ["consent-withdrawn"]
 
 
 async def test_a_withdrawal_that_crossed_the_counterparts_verification_still_ends_the_return_on_both_sides(
