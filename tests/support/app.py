@@ -39,16 +39,23 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 # a port the system hands out (bind to 0) lies in that range, where a server killed and restarted by a
 # test can find its port taken meanwhile, even by its own clients reconnecting (TCP self-connect).
 TEST_PORTS = range(20_000, 26_000)
+# A port is free only until its server binds it: two asked for at once (Cambodia's and Viet Nam's listeners,
+# Kafka's broker and controller) could otherwise be the same, and the second server would find it taken.
+_HANDED_OUT: set[int] = set()
 
 
 def free_port() -> int:
-    """A loopback port no server listens on, outside the ephemeral range."""
+    """A loopback port no server listens on, outside the ephemeral range, and not handed out before in this
+    test session."""
     for port in random.sample(TEST_PORTS, 100):
+        if port in _HANDED_OUT:
+            continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _HANDED_OUT.add(port)
             return port
     raise RuntimeError(f"no free loopback port in {TEST_PORTS}")
 
