@@ -226,6 +226,15 @@ class FollowUpDeadlineBreached(EventData):
     breached_at: datetime = none("When the breach was noticed.")
 
 
+class PlacementDeadlineBreached(EventData):
+    """A person registered for referral was not in any provider's care by the configured deadline after
+    the case opened (nor declining services): MoSVY, who sanctions placements, is told once."""
+
+    referral_case_id: LocalId = none("The referral case's id.")
+    due_at: datetime = none("When the person was due to be in care.")
+    breached_at: datetime = none("When the breach was noticed.")
+
+
 class ReintegrationStageChanged(EventData):
     """A case in care moved to another reintegration stage."""
 

@@ -180,6 +180,14 @@ EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
             "breached_at": "2027-11-04T08:16:00Z",
         },
     ),
+    "referral.placement-deadline-breached": (
+        {
+            "case_id": CASE,
+            "referral_case_id": "rc-0001-mosvy",
+            "due_at": "2026-11-11T08:15:00Z",
+            "breached_at": "2026-11-11T08:15:30Z",
+        },
+    ),
     "referral.reintegration-stage-changed": (
         {
             "case_id": CASE,

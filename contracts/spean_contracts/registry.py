@@ -121,6 +121,7 @@ CATALOGUE: tuple[EventSpec, ...] = (
     _spec("referral.deadline-breached", e.ReferralDeadlineBreached, REFERRAL),
     _spec("referral.reintegration-stage-changed", e.ReintegrationStageChanged, REFERRAL),
     _spec("referral.follow-up-deadline-breached", e.FollowUpDeadlineBreached, REFERRAL),
+    _spec("referral.placement-deadline-breached", e.PlacementDeadlineBreached, REFERRAL),
     _spec("referral.service-gap-recorded", e.ServiceGapRecorded, REFERRAL),
     _spec("referral.closed", e.ReferralClosed, REFERRAL),
     _spec("case.referred", e.CaseReferred, REFERRAL),

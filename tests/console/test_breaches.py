@@ -18,5 +18,6 @@ def test_each_breach_names_what_was_late() -> None:
         "identification.deadline-breached": "determination",
         "referral.deadline-breached": "provider response",
         "referral.follow-up-deadline-breached": "follow-up",
+        "referral.placement-deadline-breached": "placement",
         "repatriation.deadline-breached": "verification",
     }

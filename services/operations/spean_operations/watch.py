@@ -18,6 +18,7 @@ BREACHES = (
     e.IdentificationDeadlineBreached,
     e.ReferralDeadlineBreached,
     e.FollowUpDeadlineBreached,
+    e.PlacementDeadlineBreached,
     e.RepatriationDeadlineBreached,
 )
 

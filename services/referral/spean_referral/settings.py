@@ -15,4 +15,9 @@ class ReferralSettings(ServiceSettings):
         gt=0,
         description="How long a case is followed up (the monitoring stage) before MoSVY reviews it, if not closed.",
     )
+    placement_days: float = Field(
+        default=7,
+        gt=0,
+        description="How long after the referral case opened the person should be in a provider's care.",
+    )
     deadline_scan_seconds: float = 30

@@ -25,6 +25,7 @@ BREACHES = (
     e.IdentificationDeadlineBreached,
     e.ReferralDeadlineBreached,
     e.FollowUpDeadlineBreached,
+    e.PlacementDeadlineBreached,
     e.RepatriationDeadlineBreached,
 )
 # Events whose match keys link their case: a screening's, the same screening's made again under a new secret,

@@ -45,6 +45,7 @@ class ReferralCase(SQLModel, table=True):
     outcome: str = Field(max_length=30)
     status: str = Field(max_length=20)
     opened_at: datetime = Field(sa_column=_when())
+    placement_breached: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
 
 
 class Referral(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -117,12 +118,19 @@ async def list_cases(
         query = query.where(~placed.exists())
     async with runtime_of(request).sessions() as session:
         shown = await CASES.read(session, query, page, request, response)
-    return [ReferralCaseOut.model_validate(row, from_attributes=True) for row in shown]
+    return [_case_out(request, row) for row in shown]
 
 
 @router.get("/cases/{case_id}", response_model=ReferralCaseOut)
 async def read_case(case_id: CaseId, request: Request, principal: CaseWorker) -> ReferralCaseOut:
-    return ReferralCaseOut.model_validate(await _case(request, case_id), from_attributes=True)
+    return _case_out(request, await _case(request, case_id))
+
+
+def _case_out(request: Request, case: ReferralCase) -> ReferralCaseOut:
+    settings: ReferralSettings = request.app.state.settings
+    return ReferralCaseOut.model_validate(
+        {**case.model_dump(), "place_by": case.opened_at + timedelta(days=settings.placement_days)}
+    )
 
 
 @router.get("/cases/{case_id}/matches", response_model=list[NeedMatchOut])

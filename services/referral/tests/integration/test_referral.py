@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -16,6 +16,7 @@ from spean_contracts.events import (
     AgeAssessed,
     CaseRepatriated,
     ConsentRecorded,
+    PlacementDeadlineBreached,
     ReferralDeclined,
     ReferralPersonalDataShared,
     ScreeningCorrected,
@@ -131,6 +132,24 @@ async def test_an_identified_child_is_referred_and_followed_to_closure(
     assert [str(s) for s in statuses] == ["Active", "FollowUp", "Closed"]
 
 
+async def _services_consent(servers: Endpoints, settings: ReferralSettings, case_id: str, *, given: bool) -> None:
+    """The person's consent to services as identification records it, once referral has taken it in."""
+    recorded = ConsentRecorded(
+        case_id=case_id,
+        purpose=ConsentPurpose.SERVICES,
+        given=given,
+        agency=Agency.MOSVY,
+        recorded_at=datetime.now(UTC),
+    )
+    await publish(servers.kafka_bootstrap, settings.topic_namespace, recorded)
+
+    async def seen() -> bool:
+        query = "SELECT given FROM consent_state WHERE case_id = :case_id AND purpose = 'services'"
+        return await scalar(settings, query, case_id=case_id) is given
+
+    await eventually(seen, what="the consent as identification recorded it")
+
+
 async def _published_of(settings: ReferralSettings, case_id: str) -> list[str]:
     """The types of the case's referral events on the topic, in order."""
     events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
@@ -183,6 +202,44 @@ async def test_a_case_followed_up_past_its_length_is_told_to_mosvy_once_and_clos
     assert datetime.fromisoformat(monitoring["follow_up_until"]) <= datetime.now(UTC)
     assert closed["follow_up_until"] is None
     assert breaches == ["referral.follow-up-deadline-breached.v1"]
+
+
+async def test_a_person_nobody_has_taken_in_by_the_placement_deadline_is_told_to_mosvy_once(
+    servers: Endpoints, referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings(placement_days=1, deadline_scan_seconds=0.2)
+    mosvy, shelter = auth("mosvy-case-system"), auth("ngo-shelter-system")
+    async with running(build(settings)) as client:
+        waiting = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
+        turned_away, placed, declining = [await identify(settings) for _ in range(3)]
+        for case_id in (turned_away, placed, declining):
+            await _opened(client, auth, case_id)
+        refused = f"/referrals/{await _offer(client, auth, turned_away, SHELTER, 'shelter')}"
+        assert (await client.post(f"{refused}/decline", json={"reason": "no-capacity"}, headers=shelter)).is_success
+        taken_in = f"/referrals/{await _offer(client, auth, placed, SHELTER, 'shelter')}"
+        assert (await client.post(f"{taken_in}/accept", headers=shelter)).is_success
+        await _services_consent(servers, settings, declining, given=False)
+        on_time = (await client.get(f"/cases/{waiting}", headers=mosvy)).json()
+        await tamper(settings, "UPDATE referral_case SET opened_at = opened_at - interval '2 days'")
+
+        async def told() -> bool:
+            seen = [await _published_of(settings, c) for c in (waiting, turned_away)]
+            return all("referral.placement-deadline-breached.v1" in types for types in seen)
+
+        await eventually(told, what="the two persons nobody took in told late")
+        await asyncio.sleep(1)  # five more scans, which must not tell them again
+        late = (await client.get(f"/cases/{waiting}", headers=mosvy)).json()
+        events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
+
+    breaches = {
+        c: [e.data for e in events if e.subject == c and isinstance(e.data, PlacementDeadlineBreached)]
+        for c in (waiting, turned_away, placed, declining)
+    }
+    assert [len(told) for told in breaches.values()] == [1, 1, 0, 0]
+    opened = datetime.fromisoformat(on_time["opened_at"])
+    assert datetime.fromisoformat(on_time["place_by"]) == opened + timedelta(days=1)
+    assert datetime.fromisoformat(late["place_by"]) == opened - timedelta(days=1) == breaches[waiting][0].due_at
+    assert breaches[waiting][0].referral_case_id == on_time["referral_case_id"]
 
 
 async def _in_care_of_both(
@@ -536,31 +593,14 @@ async def test_a_person_who_declines_services_is_offered_nothing_and_the_offers_
     async with running(build(settings)) as client:
         case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
         offers, body = f"/cases/{case_id}/offers", {"provider_id": SHELTER, "services": ["shelter"]}
-
-        async def services_consent(given: bool) -> None:
-            recorded = ConsentRecorded(
-                case_id=case_id,
-                purpose=ConsentPurpose.SERVICES,
-                given=given,
-                agency=Agency.MOSVY,
-                recorded_at=datetime.now(UTC),
-            )
-            await publish(servers.kafka_bootstrap, settings.topic_namespace, recorded)
-
-            async def seen() -> bool:
-                query = "SELECT given FROM consent_state WHERE case_id = :case_id AND purpose = 'services'"
-                return await scalar(settings, query, case_id=case_id) is given
-
-            await eventually(seen, what="the consent as identification recorded it")
-
         offered = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
-        await services_consent(False)
+        await _services_consent(servers, settings, case_id, given=False)
         ended = await client.get(f"/referrals/{offered.json()['referral_id']}", headers=auth("mosvy-case-system"))
         refused = await client.post(
             f"/referrals/{offered.json()['referral_id']}/accept", headers=auth("ngo-shelter-system")
         )
         declined = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
-        await services_consent(True)
+        await _services_consent(servers, settings, case_id, given=True)
         again = await client.post(offers, json=body, headers=auth("mosvy-case-system"))
         events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
     assert offered.status_code == 201, offered.text

@@ -48,7 +48,13 @@ def test_every_deadline_breach_the_services_publish_is_counted() -> None:
     breaches = [spec for spec in CATALOGUE if spec.name.endswith("deadline-breached")]
     for spec in breaches:
         apply_facts(facts, spec.model.model_validate(EXAMPLES[spec.name][0]))
-    assert [spec.name.split(".")[0] for spec in breaches] == ["identification", "referral", "referral", "repatriation"]
+    assert [spec.name.split(".")[0] for spec in breaches] == [
+        "identification",
+        "referral",
+        "referral",
+        "referral",
+        "repatriation",
+    ]
     assert facts.deadline_breaches == len(breaches)
 
 
