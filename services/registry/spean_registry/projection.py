@@ -20,6 +20,7 @@ from spean_registry.adapters.tables import CaseFacts, CourtYear, MatchKey, Timel
 from spean_registry.decisions import hold_linkage, reapply_decisions, write_links
 from spean_registry.domain.charges import most_serious
 from spean_registry.domain.linkage import Certainty, national_records, own_record
+from spean_registry.domain.sentences import sentence_band
 
 BREACHES = (
     e.IdentificationDeadlineBreached,
@@ -57,6 +58,7 @@ def _court_year(decided: e.CourtOutcomeRecorded) -> dict[str, object]:
         "restitution_ordered": decided.restitution_ordered_khr > 0,
         # Paid in full: restitution ordered and partly paid is not yet the victim's.
         "restitution_paid": 0 < decided.restitution_ordered_khr <= decided.restitution_paid_khr,
+        "sentence": sentence_band(decided.sentence_months).value,
     }
 
 

@@ -32,6 +32,8 @@ class Dimension(StrEnum):
     """Of court cases: the province of the court."""
     CHARGE_CATEGORY = "charge_category"
     """Of court cases: the most serious charge, trafficking, rape or other."""
+    SENTENCE = "sentence"
+    """Of court cases: the prison sentence's band, against the law's ranges (domain/sentences.py)."""
 
 
 class Measure(StrEnum):
@@ -80,6 +82,7 @@ _COURT_COLUMN = {
     Dimension.YEAR: "c.year::text",
     Dimension.COURT_PROVINCE: "c.court_province",
     Dimension.CHARGE_CATEGORY: "c.category",
+    Dimension.SENTENCE: "c.sentence",
 }
 _COURT_FILTER = {
     Measure.COURT_CASES: "true",

@@ -112,7 +112,8 @@ class AuditEntry(ChainedEntry, table=True):
 class CourtYear(SQLModel, table=True):
     """A court case as the yearly court figures count it: its last decision in a calendar year (a case
     before the courts that year, a conviction, a settlement, an absconded defendant, restitution ordered
-    and paid), under its most serious charge, so that trafficking is never counted with rape."""
+    and paid, the sentence's band), under its most serious charge, so that trafficking is never counted
+    with rape."""
 
     __tablename__ = "court_year"
     court_case_id: str = Field(primary_key=True, max_length=64)
@@ -125,6 +126,9 @@ class CourtYear(SQLModel, table=True):
     absconded: bool = Field(description="A defendant absconded, as the year's last decision records.")
     restitution_ordered: bool = Field(description="Restitution was ordered.")
     restitution_paid: bool = Field(description="Restitution ordered was paid in full.")
+    sentence: str | None = Field(
+        default=None, max_length=20, description="The prison sentence's band (domain/sentences.py)."
+    )
 
 
 PROJECTION = (TimelineEntry, CaseFacts, MatchKey, CourtYear)

@@ -116,8 +116,10 @@ async def read_statistics(
     or else screened, but `screened` counts persons by the year of their first screening and `repatriated`
     by the year they were first handed over. The court
     figures, `court_cases` (before a court that year) and `court_convictions`, count court cases by the
-    year of the court's decision, by `year`, `court_province` or `charge_category` (the most serious
-    charge)."""
+    year of the court's decision, by `year`, `court_province`, `charge_category` (the most serious
+    charge) or `sentence`: `none` (no prison), `under-7-years` (below the least the 2008 law sets for
+    trafficking), `7-to-15-years` (its range for an adult victim), `15-to-20-years` (for a child, 15 years
+    exactly included) or `over-20-years`."""
     settings: RegistrySettings = request.app.state.settings
     async with runtime_of(request).sessions() as session:
         published = await count(session, measure, by, settings.small_cell_threshold)

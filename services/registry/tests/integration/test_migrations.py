@@ -1,7 +1,7 @@
-"""A registry deployed before the court figures counted by year takes them from the decisions its
-timeline already holds, every one of them, not only each court case's latest; one deployed before cases
-were counted by their year in Cambodia, screenings by the year of the first and returns by the year of
-the first handover, counts them again so."""
+"""A registry deployed before the court figures counted by year (or by sentence) takes them from the
+decisions its timeline already holds, every one of them, not only each court case's latest; one deployed
+before cases were counted by their year in Cambodia, screenings by the year of the first and returns by
+the year of the first handover, counts them again so."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ RECORDED = (
 )
 
 
-def _decision(verdict: str, decided_on: str) -> str:
+def _decision(verdict: str, decided_on: str, **more: object) -> str:
     charges = [
         {"law_article": "Criminal Code art. 239", "category": "rape"},
         {"law_article": "2008 LSHTSE art. 15", "category": "trafficking"},
@@ -40,6 +40,7 @@ def _decision(verdict: str, decided_on: str) -> str:
             "restitution_paid_khr": 0,
             "defendant_absconded": verdict == "pending",
             "decided_on": decided_on,
+            **more,
         }
     ).decode()
 
@@ -51,7 +52,7 @@ async def test_upgrading_counts_each_court_case_by_the_years_of_its_decisions(
     decisions = [
         _decision("pending", "2024-03-01"),
         _decision("pending", "2024-10-01"),
-        _decision("convicted", "2025-02-01"),
+        _decision("convicted", "2025-02-01", sentence_months=96),
     ]
     event_ids = [f"evt-000{n}-court-decision" for n in range(len(decisions))]
     await written_at(settings, MIGRATIONS, "0007", RECORDED, event_ids, decisions)
@@ -59,11 +60,11 @@ async def test_upgrading_counts_each_court_case_by_the_years_of_its_decisions(
     await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
 
     counted = (
-        "SELECT string_agg(concat_ws(' ', year, verdict, decided_on, category, absconded, restitution_ordered),"
-        " ', ' ORDER BY year) FROM court_year"
+        "SELECT string_agg(concat_ws(' ', year, verdict, decided_on, category, absconded, restitution_ordered,"
+        " sentence), ', ' ORDER BY year) FROM court_year"
     )
-    # Each year keeps its last decision, under the most serious charge.
-    expected = "2024 pending 2024-10-01 trafficking t t, 2025 convicted 2025-02-01 trafficking f t"
+    # Each year keeps its last decision, under the most serious charge, with its sentence's band.
+    expected = "2024 pending 2024-10-01 trafficking t t none, 2025 convicted 2025-02-01 trafficking f t 7-to-15-years"
     assert await scalar(settings, counted) == expected
 
 

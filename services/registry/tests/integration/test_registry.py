@@ -533,6 +533,32 @@ async def test_court_figures_count_court_cases_by_the_year_of_the_courts_decisio
     assert broken(unknown) == [("query.by", "dimension_of_measure")]
 
 
+async def test_convictions_are_counted_by_the_sentences_band_in_the_law(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    """Two trafficking convictions sentenced within the law's range for an adult victim (8 years), two below
+    its least (5 years): the year's figures show both, where a count of convictions alone hides them."""
+    settings = await registry_settings(small_cell_threshold=2)
+    _, identified = events
+    cases = [_case() for _ in range(4)]
+    await publish(settings.kafka_bootstrap, settings.topic_namespace, *(identified(case) for case in cases))
+    decisions = [
+        _decision(case, f"court-bmc-2025-000{n}", "trafficking", "convicted", "2025-06-01", sentence_months=months)
+        for n, (case, months) in enumerate(zip(cases, (96, 96, 60, 60), strict=True))
+    ]
+    async with running(build(settings)) as client:
+        await _projected(settings, len(cases))
+        for decision in decisions:
+            answer = await client.post("/court-outcomes", json=decision, headers=auth("moj-court-system"))
+            assert answer.status_code == 201, answer.text
+        await _projected(settings, len(cases) + 2 * len(decisions))
+        params = {"measure": "court_convictions", "by": ["year", "sentence"]}
+        answer = await client.get("/statistics", params=params, headers=auth("ncct-statistics-system"))
+
+    cells = {(cell["key"]["year"], cell["key"]["sentence"]): cell["count"] for cell in answer.json()["cells"]}
+    assert cells == {("2025", "7-to-15-years"): 2, ("2025", "under-7-years"): 2}
+
+
 SENTENCED = {"sentence_months": 96, "restitution_ordered_khr": 8_000_000}
 PAID = {"restitution_paid_khr": 8_000_000}
 
