@@ -228,10 +228,11 @@ class FollowUpDeadlineBreached(EventData):
 
 class PlacementDeadlineBreached(EventData):
     """A person registered for referral was not in any provider's care by the configured deadline after
-    the case opened (nor declining services): MoSVY, who sanctions placements, is told once."""
+    the case opened, or after their latest agreement to services where it came later (nor declining
+    services): MoSVY, who sanctions placements, is told once."""
 
     referral_case_id: LocalId = none("The referral case's id.")
-    due_at: datetime = none("When the person was due to be in care.")
+    due_at: datetime = none("When the person was due to be in a provider's care.")
     breached_at: datetime = none("When the breach was noticed.")
 
 

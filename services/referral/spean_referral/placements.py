@@ -1,13 +1,16 @@
 """The placement deadline: a person registered for referral should be in a provider's care within the
-configured days of the case's opening. One who is not (nobody accepted them, every offer was declined or
-expired, or none was made) is the victim lost between agencies that the referral mechanism exists to
-prevent, so MoSVY, who sanctions placements, is told once. A person who declines services is not waiting
-to be placed, and a case already over (returned home) is not either."""
+configured days of the case's opening, or of their latest agreement to services where that came later (a
+person who declined services and agreed again is not late the moment they agree). One who is not (nobody
+accepted them, every offer was declined or expired, or none was made) is the victim lost between agencies
+that the referral mechanism exists to prevent, so MoSVY, who sanctions placements, is told once. A person
+who declines services is not waiting to be placed, and a case already over (returned home) is not either."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,34 +25,56 @@ from spean_referral.domain.lifecycle import ReferralState
 SCAN_BATCH = 500
 # A referral in one of these states means a provider took the person in.
 TAKEN_IN = (ReferralState.IN_CARE, ReferralState.CLOSED)
+SERVICES = (ConsentState.case_id == ReferralCase.case_id, ConsentState.purpose == ConsentPurpose.SERVICES.value)
+
+
+def waiting_since(opened_at: datetime, agreed_at: datetime | None) -> datetime:
+    """When the person began to wait for a placement: the case's opening, or their agreement to services
+    recorded after it."""
+    return opened_at if agreed_at is None else max(opened_at, agreed_at)
+
+
+async def places_by(session: AsyncSession, cases: Sequence[ReferralCase], days: float) -> dict[str, datetime]:
+    """When each case's person is due to be in a provider's care."""
+    agreed = dict(
+        (
+            await session.exec(
+                select(ConsentState.case_id, ConsentState.recorded_at).where(
+                    col(ConsentState.case_id).in_([case.case_id for case in cases]),
+                    ConsentState.purpose == ConsentPurpose.SERVICES.value,
+                    col(ConsentState.given).is_(True),
+                )
+            )
+        ).all()
+    )
+    wait = timedelta(days=days)
+    return {case.case_id: waiting_since(case.opened_at, agreed.get(case.case_id)) + wait for case in cases}
 
 
 def placement_scan(days: float) -> Job:
-    """A periodic job: cases still waiting for a placement `days` after they opened, one breach each."""
+    """A periodic job: cases still waiting for a placement `days` after they began to, one breach each."""
     wait = timedelta(days=days)
 
     async def placement_breach_scan(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
         taken_in = select(Referral.referral_id).where(
             Referral.case_id == ReferralCase.case_id, col(Referral.state).in_([state.value for state in TAKEN_IN])
         )
-        declining = select(ConsentState.case_id).where(
-            ConsentState.case_id == ReferralCase.case_id,
-            ConsentState.purpose == ConsentPurpose.SERVICES.value,
-            col(ConsentState.given).is_(False),
-        )
+        agreed_at = select(ConsentState.recorded_at).where(*SERVICES, col(ConsentState.given).is_(True))
+        declining = select(ConsentState.case_id).where(*SERVICES, col(ConsentState.given).is_(False))
+        since = sa.func.greatest(ReferralCase.opened_at, agreed_at.scalar_subquery())
         overdue = (
             await session.exec(
-                select(ReferralCase)
+                select(ReferralCase, since)
                 .where(ReferralCase.status == CaseStatus.ACTIVE.value)
-                .where(col(ReferralCase.opened_at) < now - wait)
+                .where(since < now - wait)
                 .where(col(ReferralCase.placement_breached).is_(False))
                 .where(~taken_in.exists(), ~declining.exists())
                 .order_by(col(ReferralCase.opened_at))
-                .with_for_update(skip_locked=True)
+                .with_for_update(of=ReferralCase, skip_locked=True)
                 .limit(SCAN_BATCH)
             )
         ).all()
-        for case in overdue:
+        for case, _ in overdue:
             case.placement_breached = True
             session.add(case)
         await runtime.stage(
@@ -58,10 +83,10 @@ def placement_scan(days: float) -> Job:
                 PlacementDeadlineBreached(
                     case_id=case.case_id,
                     referral_case_id=case.referral_case_id,
-                    due_at=case.opened_at + wait,
+                    due_at=began + wait,
                     breached_at=now,
                 )
-                for case in overdue
+                for case, began in overdue
             ),
         )
         return len(overdue)

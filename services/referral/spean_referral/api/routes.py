@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.fields import CaseId, LocalId, ProviderId
 from spean_contracts.vocabulary import CaseStatus, Service
@@ -30,6 +31,7 @@ from spean_referral.api.schemas import (
     TransferIn,
 )
 from spean_referral.domain.lifecycle import OPEN, ReferralState
+from spean_referral.placements import places_by
 from spean_referral.settings import ReferralSettings
 
 router = APIRouter(tags=["referral"])
@@ -118,19 +120,21 @@ async def list_cases(
         query = query.where(~placed.exists())
     async with runtime_of(request).sessions() as session:
         shown = await CASES.read(session, query, page, request, response)
-    return [_case_out(request, row) for row in shown]
+        return await _cases_out(request, session, shown)
 
 
 @router.get("/cases/{case_id}", response_model=ReferralCaseOut)
 async def read_case(case_id: CaseId, request: Request, principal: CaseWorker) -> ReferralCaseOut:
-    return _case_out(request, await _case(request, case_id))
+    case = await _case(request, case_id)
+    async with runtime_of(request).sessions() as session:
+        (shown,) = await _cases_out(request, session, [case])
+    return shown
 
 
-def _case_out(request: Request, case: ReferralCase) -> ReferralCaseOut:
+async def _cases_out(request: Request, session: AsyncSession, cases: Sequence[ReferralCase]) -> list[ReferralCaseOut]:
     settings: ReferralSettings = request.app.state.settings
-    return ReferralCaseOut.model_validate(
-        {**case.model_dump(), "place_by": case.opened_at + timedelta(days=settings.placement_days)}
-    )
+    due = await places_by(session, cases, settings.placement_days)
+    return [ReferralCaseOut.model_validate({**case.model_dump(), "place_by": due[case.case_id]}) for case in cases]
 
 
 @router.get("/cases/{case_id}/matches", response_model=list[NeedMatchOut])

@@ -82,9 +82,10 @@ class ReferralCaseOut(BaseModel):
     is_child: bool
     opened_at: datetime
     place_by: datetime = Field(
-        description="When the person is due to be in a provider's care (`SPEAN_PLACEMENT_DAYS` after the case "
-        "opened). An active case that nobody has taken in by then, whose person does not decline services, is "
-        "told to MoSVY once (`referral.placement-deadline-breached`)."
+        description="When the person is due to be in a provider's care: `SPEAN_PLACEMENT_DAYS` after the case "
+        "opened, or after the person's latest agreement to services where it came later. An active case that "
+        "nobody has taken in by then, whose person does not decline services, is told to MoSVY once "
+        "(`referral.placement-deadline-breached`)."
     )
 
 

@@ -211,14 +211,16 @@ async def test_a_person_nobody_has_taken_in_by_the_placement_deadline_is_told_to
     mosvy, shelter = auth("mosvy-case-system"), auth("ngo-shelter-system")
     async with running(build(settings)) as client:
         waiting = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
-        turned_away, placed, declining = [await identify(settings) for _ in range(3)]
-        for case_id in (turned_away, placed, declining):
+        turned_away, placed, declining, agreeing_again = [await identify(settings) for _ in range(4)]
+        for case_id in (turned_away, placed, declining, agreeing_again):
             await _opened(client, auth, case_id)
         refused = f"/referrals/{await _offer(client, auth, turned_away, SHELTER, 'shelter')}"
         assert (await client.post(f"{refused}/decline", json={"reason": "no-capacity"}, headers=shelter)).is_success
         taken_in = f"/referrals/{await _offer(client, auth, placed, SHELTER, 'shelter')}"
         assert (await client.post(f"{taken_in}/accept", headers=shelter)).is_success
         await _services_consent(servers, settings, declining, given=False)
+        await _services_consent(servers, settings, agreeing_again, given=False)
+        await _services_consent(servers, settings, agreeing_again, given=True)
         on_time = (await client.get(f"/cases/{waiting}", headers=mosvy)).json()
         await tamper(settings, "UPDATE referral_case SET opened_at = opened_at - interval '2 days'")
 
@@ -229,17 +231,19 @@ async def test_a_person_nobody_has_taken_in_by_the_placement_deadline_is_told_to
         await eventually(told, what="the two persons nobody took in told late")
         await asyncio.sleep(1)  # five more scans, which must not tell them again
         late = (await client.get(f"/cases/{waiting}", headers=mosvy)).json()
+        again = (await client.get(f"/cases/{agreeing_again}", headers=mosvy)).json()
         events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
 
     breaches = {
         c: [e.data for e in events if e.subject == c and isinstance(e.data, PlacementDeadlineBreached)]
-        for c in (waiting, turned_away, placed, declining)
+        for c in (waiting, turned_away, placed, declining, agreeing_again)
     }
-    assert [len(told) for told in breaches.values()] == [1, 1, 0, 0]
+    assert [len(told) for told in breaches.values()] == [1, 1, 0, 0, 0]
     opened = datetime.fromisoformat(on_time["opened_at"])
     assert datetime.fromisoformat(on_time["place_by"]) == opened + timedelta(days=1)
     assert datetime.fromisoformat(late["place_by"]) == opened - timedelta(days=1) == breaches[waiting][0].due_at
     assert breaches[waiting][0].referral_case_id == on_time["referral_case_id"]
+    assert datetime.fromisoformat(again["place_by"]) > datetime.now(UTC) + timedelta(hours=23), "a day from agreeing"
 
 
 async def _in_care_of_both(
