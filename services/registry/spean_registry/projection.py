@@ -19,16 +19,10 @@ from spean_registry.adapters.sql import among
 from spean_registry.adapters.tables import CaseFacts, CourtYear, MatchKey, TimelineEntry
 from spean_registry.decisions import hold_linkage, reapply_decisions, write_links
 from spean_registry.domain.charges import most_serious
+from spean_registry.domain.deadlines import missed_deadline
 from spean_registry.domain.linkage import Certainty, national_records, own_record
 from spean_registry.domain.sentences import sentence_band
 
-BREACHES = (
-    e.IdentificationDeadlineBreached,
-    e.ReferralDeadlineBreached,
-    e.FollowUpDeadlineBreached,
-    e.PlacementDeadlineBreached,
-    e.RepatriationDeadlineBreached,
-)
 # Events whose match keys link their case: a screening's, the same screening's made again under a new secret,
 # and a corrected screening's. The keys of an earlier secret are kept: cases not renewed yet still link through
 # them. A correction's replace the case's keys.
@@ -148,8 +142,10 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.referred, facts.provider_id = True, data.provider_id
     elif isinstance(data, e.ServiceGapRecorded):
         facts.service_gaps += 1
-    elif isinstance(data, BREACHES):
+    elif (missed := missed_deadline(data)) is not None:
         facts.deadline_breaches += 1
+        # A new list: the column is JSON, and a list changed in place would not be written.
+        facts.breached_deadlines = [*facts.breached_deadlines, missed]
     elif isinstance(data, e.CaseRepatriated):
         facts.repatriated, facts.returned_to = True, data.to_country
         facts.repatriated_year = _earliest(facts.repatriated_year, local_day(data.repatriated_at).year)

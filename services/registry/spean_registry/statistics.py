@@ -28,6 +28,8 @@ class Dimension(StrEnum):
     AGENCY = "agency"
     RETURNED_TO = "returned_to"
     """Of repatriated persons: the country returned to (Cambodians home, or others home from Cambodia)."""
+    DEADLINE = "deadline"
+    """Of deadline breaches: the deadline missed (domain/deadlines.py)."""
     COURT_PROVINCE = "court_province"
     """Of court cases: the province of the court."""
     CHARGE_CATEGORY = "charge_category"
@@ -68,6 +70,7 @@ _COLUMN = {
 _COLUMN_OF = {
     Measure.SCREENED: {Dimension.YEAR: "f.screened_year::text"},
     Measure.REPATRIATED: {Dimension.YEAR: "f.repatriated_year::text"},
+    Measure.DEADLINE_BREACHES: {Dimension.DEADLINE: "d.deadline"},
 }
 _FILTER = {
     Measure.SCREENED: "f.screened",
@@ -104,8 +107,12 @@ async def count(session: AsyncSession, measure: Measure, by: Sequence[Dimension]
             if Dimension.EXPLOITATION_TYPE in by
             else ""
         )
+        # By deadline, each breach is a row of its own, counted once.
+        by_deadline = Dimension.DEADLINE in by and measure == Measure.DEADLINE_BREACHES
+        if by_deadline:
+            join += " CROSS JOIN LATERAL jsonb_array_elements_text(f.breached_deadlines) AS d(deadline)"
         source = f"case_facts f{join}"
-        value = f"sum({_SUM[measure]})" if measure in _SUM else "count(DISTINCT f.national_record_id)"
+        value = "count(*)" if by_deadline else _persons_value(measure)
         where = "true" if measure in _SUM else _FILTER[measure]
         columns = [_dimension(_COLUMN | _COLUMN_OF.get(measure, {}), d, "of persons") for d in by]
     selected = ", ".join([*(f"coalesce({c}, 'unknown')" for c in columns), value])
@@ -115,6 +122,10 @@ async def count(session: AsyncSession, measure: Measure, by: Sequence[Dimension]
     rows = (await session.execute(query)).all()
     counts = {tuple(str(v) for v in row[:-1]): int(row[-1] or 0) for row in rows}
     return suppress(counts, k)
+
+
+def _persons_value(measure: Measure) -> str:
+    return f"sum({_SUM[measure]})" if measure in _SUM else "count(DISTINCT f.national_record_id)"
 
 
 def _dimension(columns: dict[Dimension, str], dimension: Dimension, counted: str) -> str:

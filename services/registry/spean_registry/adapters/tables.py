@@ -71,6 +71,11 @@ class CaseFacts(SQLModel, table=True):
     )
     service_gaps: int = 0
     deadline_breaches: int = 0
+    breached_deadlines: list[str] = Field(
+        default=[],
+        sa_column=Column(JSONB, nullable=False, server_default="[]"),
+        description="The deadline each breach missed (domain/deadlines.py), in the order they were told.",
+    )
 
 
 class MatchKey(SQLModel, table=True):

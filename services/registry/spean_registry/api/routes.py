@@ -114,7 +114,10 @@ async def read_statistics(
     is a cell that the total and the cells shown would give away, or a row's total (by fewer dimensions)
     and the row's cells shown; their `year` is the year, in Cambodia (UTC+07:00), the person was identified,
     or else screened, but `screened` counts persons by the year of their first screening and `repatriated`
-    by the year they were first handed over. The court
+    by the year they were first handed over. `deadline_breaches` counts breaches, and `by=deadline` says
+    which deadline each missed: identification's `screening`, `determination` and `co-signature`,
+    referral's `provider-response`, `follow-up` and `placement`, the SOP's `verification`, `handover-notice`,
+    `receipt`, `handover` and `certificate`. The court
     figures, `court_cases` (before a court that year) and `court_convictions`, count court cases by the
     year of the court's decision, by `year`, `court_province`, `charge_category` (the most serious
     charge) or `sentence`: `none` (no prison), `under-7-years` (below the least the 2008 law sets for

@@ -1,7 +1,8 @@
 """A registry deployed before the court figures counted by year (or by sentence) takes them from the
 decisions its timeline already holds, every one of them, not only each court case's latest; one deployed
 before cases were counted by their year in Cambodia, screenings by the year of the first and returns by
-the year of the first handover, counts them again so."""
+the year of the first handover, counts them again so, and the deadline breaches by the deadline each
+missed."""
 
 from __future__ import annotations
 
@@ -121,3 +122,42 @@ async def test_upgrading_counts_a_person_returned_by_the_year_of_the_return(
     assert (
         await scalar(settings, "SELECT repatriated_year FROM case_facts WHERE case_id = 'case-0002-returned'") == 2026
     )
+
+
+BREACHED = (
+    "WITH breached AS ("
+    "  INSERT INTO timeline_entry (event_id, case_id, type, source, at, data)"
+    "  SELECT event_id, 'case-0003-breached', type, '/spean/test/MOSVY', at::timestamptz, data::jsonb"
+    "  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS told(event_id, type, at, data)"
+    "  RETURNING case_id"
+    ") INSERT INTO case_facts (case_id, national_record_id, certainty, exploitation_types, screened,"
+    "  identified, referred, repatriated, prosecuted, convicted, service_gaps, deadline_breaches)"
+    " SELECT DISTINCT case_id, 'nr-0003-breached', 'own', '[]'::jsonb, true, true, false, false, false, false, 0, 3"
+    " FROM breached"
+)
+
+
+async def test_upgrading_counts_the_breaches_told_before_by_the_deadline_missed(
+    registry_settings: Callable[..., Awaitable[RegistrySettings]],
+) -> None:
+    settings = await registry_settings()
+    told = [
+        ("kh.spean.repatriation.deadline-breached.v1", "2026-03-01T00:00:00Z", {"deadline": "verification"}),
+        ("kh.spean.identification.deadline-breached.v1", "2026-01-01T00:00:00Z", {"stage": "determination"}),
+        ("kh.spean.referral.deadline-breached.v1", "2026-02-01T00:00:00Z", {"referral_id": "ref-0001-offer"}),
+    ]
+    await written_at(
+        settings,
+        MIGRATIONS,
+        "0012",
+        BREACHED,
+        [f"evt-000{n}-breach" for n in range(len(told))],
+        [event_type for event_type, _, _ in told],
+        [at for _, at, _ in told],
+        [orjson.dumps(data).decode() for _, _, data in told],
+    )
+
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+
+    missed = await scalar(settings, "SELECT breached_deadlines FROM case_facts WHERE case_id = 'case-0003-breached'")
+    assert missed == ["determination", "provider-response", "verification"], "in the order they were told"

@@ -15,8 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from spean_contracts import from_kafka_record
-from spean_contracts.events import AgeAssessed, CaseRepatriated, ScreeningCorrected
-from spean_contracts.fields import INDOCHINA, local_today
+from spean_contracts.events import (
+    AgeAssessed,
+    CaseRepatriated,
+    IdentificationDeadlineBreached,
+    PlacementDeadlineBreached,
+    ScreeningCorrected,
+)
+from spean_contracts.examples import EXAMPLES
+from spean_contracts.fields import INDOCHINA, EventData, local_today
 from spean_contracts.registry import PROSECUTION
 from spean_contracts.vocabulary import (
     AgeBand,
@@ -557,6 +564,39 @@ async def test_convictions_are_counted_by_the_sentences_band_in_the_law(
 
     cells = {(cell["key"]["year"], cell["key"]["sentence"]): cell["count"] for cell in answer.json()["cells"]}
     assert cells == {("2025", "7-to-15-years"): 2, ("2025", "under-7-years"): 2}
+
+
+async def test_deadline_breaches_are_counted_by_the_deadline_missed(registry_settings: Settings, auth: Auth) -> None:
+    """Three persons placed late, two determinations late: where the mechanism loses time, which a count
+    of breaches alone does not tell. A count of persons has no such dimension."""
+    settings = await registry_settings(small_cell_threshold=2)
+    cases = [_case() for _ in range(4)]
+
+    placed_late, determined_late = (
+        EXAMPLES["referral.placement-deadline-breached"][0],
+        EXAMPLES["identification.deadline-breached"][0],
+    )
+    late: list[EventData] = [
+        *(PlacementDeadlineBreached.model_validate(placed_late | {"case_id": c}) for c in cases[:3]),
+        *(IdentificationDeadlineBreached.model_validate(determined_late | {"case_id": c}) for c in cases[2:]),
+    ]
+    await publish(settings.kafka_bootstrap, settings.topic_namespace, *late)
+    analyst = auth("ncct-statistics-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, len(late))
+        by_deadline = await client.get(
+            "/statistics", params={"measure": "deadline_breaches", "by": "deadline"}, headers=analyst
+        )
+        of_persons = await client.get(
+            "/statistics", params={"measure": "identified", "by": "deadline"}, headers=analyst
+        )
+
+    assert {cell["key"]["deadline"]: cell["count"] for cell in by_deadline.json()["cells"]} == {
+        "placement": 3,
+        "determination": 2,
+    }
+    assert by_deadline.json()["total"] == len(late)
+    assert broken(of_persons) == [("query.by", "dimension_of_measure")]
 
 
 SENTENCED = {"sentence_months": 96, "restitution_ordered_khr": 8_000_000}

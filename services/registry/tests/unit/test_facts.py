@@ -56,6 +56,7 @@ def test_every_deadline_breach_the_services_publish_is_counted() -> None:
         "repatriation",
     ]
     assert facts.deadline_breaches == len(breaches)
+    assert facts.breached_deadlines == ["determination", "provider-response", "follow-up", "placement", "verification"]
 
 
 def test_a_person_is_counted_returned_in_the_year_of_the_first_handover() -> None:
