@@ -115,7 +115,8 @@ async def project_batch(session: AsyncSession, events: list[CloudEvent], stage: 
 
 
 def apply_facts(facts: CaseFacts, data: EventData) -> None:
-    """What one event tells the statistics about its case."""
+    """What one event tells the statistics about its case. A JSON column takes a new list or mapping: one
+    changed in place would not be written."""
     if isinstance(data, e.ScreeningRecorded):
         facts.province, facts.sex, facts.age_band = data.province, data.sex, data.age_band
         facts.nationality, facts.is_child, facts.agency = data.nationality, data.is_child, data.agency
@@ -142,9 +143,9 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.referred, facts.provider_id = True, data.provider_id
     elif isinstance(data, e.ServiceGapRecorded):
         facts.service_gaps += 1
+        facts.gap_needs = [*facts.gap_needs, data.need.value]
     elif (missed := missed_deadline(data)) is not None:
         facts.deadline_breaches += 1
-        # A new list: the column is JSON, and a list changed in place would not be written.
         facts.breached_deadlines = [*facts.breached_deadlines, missed]
     elif isinstance(data, e.CaseRepatriated):
         facts.repatriated, facts.returned_to = True, data.to_country

@@ -30,6 +30,8 @@ class Dimension(StrEnum):
     """Of repatriated persons: the country returned to (Cambodians home, or others home from Cambodia)."""
     DEADLINE = "deadline"
     """Of deadline breaches: the deadline missed (domain/deadlines.py)."""
+    NEED = "need"
+    """Of service gaps: the service nobody in the directory could provide."""
     COURT_PROVINCE = "court_province"
     """Of court cases: the province of the court."""
     CHARGE_CATEGORY = "charge_category"
@@ -70,7 +72,13 @@ _COLUMN = {
 _COLUMN_OF = {
     Measure.SCREENED: {Dimension.YEAR: "f.screened_year::text"},
     Measure.REPATRIATED: {Dimension.YEAR: "f.repatriated_year::text"},
-    Measure.DEADLINE_BREACHES: {Dimension.DEADLINE: "d.deadline"},
+    Measure.DEADLINE_BREACHES: {Dimension.DEADLINE: "l.item"},
+    Measure.SERVICE_GAPS: {Dimension.NEED: "l.item"},
+}
+# Summed measures whose every unit is listed on the person's facts: by its dimension, each is a row.
+_LISTED = {
+    Measure.DEADLINE_BREACHES: (Dimension.DEADLINE, "f.breached_deadlines"),
+    Measure.SERVICE_GAPS: (Dimension.NEED, "f.gap_needs"),
 }
 _FILTER = {
     Measure.SCREENED: "f.screened",
@@ -107,12 +115,12 @@ async def count(session: AsyncSession, measure: Measure, by: Sequence[Dimension]
             if Dimension.EXPLOITATION_TYPE in by
             else ""
         )
-        # By deadline, each breach is a row of its own, counted once.
-        by_deadline = Dimension.DEADLINE in by and measure == Measure.DEADLINE_BREACHES
-        if by_deadline:
-            join += " CROSS JOIN LATERAL jsonb_array_elements_text(f.breached_deadlines) AS d(deadline)"
+        dimension, listed = _LISTED.get(measure, (None, ""))
+        itemised = dimension in by
+        if itemised:
+            join += f" CROSS JOIN LATERAL jsonb_array_elements_text({listed}) AS l(item)"
         source = f"case_facts f{join}"
-        value = "count(*)" if by_deadline else _persons_value(measure)
+        value = "count(*)" if itemised else _persons_value(measure)
         where = "true" if measure in _SUM else _FILTER[measure]
         columns = [_dimension(_COLUMN | _COLUMN_OF.get(measure, {}), d, "of persons") for d in by]
     selected = ", ".join([*(f"coalesce({c}, 'unknown')" for c in columns), value])

@@ -71,6 +71,11 @@ class CaseFacts(SQLModel, table=True):
     )
     service_gaps: int = 0
     deadline_breaches: int = 0
+    gap_needs: list[str] = Field(
+        default=[],
+        sa_column=Column(JSONB, nullable=False, server_default="[]"),
+        description="The need of each service gap, in the order they were found.",
+    )
     breached_deadlines: list[str] = Field(
         default=[],
         sa_column=Column(JSONB, nullable=False, server_default="[]"),

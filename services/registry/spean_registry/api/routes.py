@@ -117,7 +117,8 @@ async def read_statistics(
     by the year they were first handed over. `deadline_breaches` counts breaches, and `by=deadline` says
     which deadline each missed: identification's `screening`, `determination` and `co-signature`,
     referral's `provider-response`, `follow-up` and `placement`, the SOP's `verification`, `handover-notice`,
-    `receipt`, `handover` and `certificate`. The court
+    `receipt`, `handover` and `certificate`; `service_gaps` counts needs nobody in the directory could meet,
+    and `by=need` says which (`shelter`, `legal`, ...). The court
     figures, `court_cases` (before a court that year) and `court_convictions`, count court cases by the
     year of the court's decision, by `year`, `court_province`, `charge_category` (the most serious
     charge) or `sentence`: `none` (no prison), `under-7-years` (below the least the 2008 law sets for

@@ -1,8 +1,8 @@
 """A registry deployed before the court figures counted by year (or by sentence) takes them from the
 decisions its timeline already holds, every one of them, not only each court case's latest; one deployed
 before cases were counted by their year in Cambodia, screenings by the year of the first and returns by
-the year of the first handover, counts them again so, and the deadline breaches by the deadline each
-missed."""
+the year of the first handover, counts them again so, and the deadline breaches and service gaps by the
+deadline each missed and the need."""
 
 from __future__ import annotations
 
@@ -132,12 +132,12 @@ BREACHED = (
     "  RETURNING case_id"
     ") INSERT INTO case_facts (case_id, national_record_id, certainty, exploitation_types, screened,"
     "  identified, referred, repatriated, prosecuted, convicted, service_gaps, deadline_breaches)"
-    " SELECT DISTINCT case_id, 'nr-0003-breached', 'own', '[]'::jsonb, true, true, false, false, false, false, 0, 3"
+    " SELECT DISTINCT case_id, 'nr-0003-breached', 'own', '[]'::jsonb, true, true, false, false, false, false, 1, 3"
     " FROM breached"
 )
 
 
-async def test_upgrading_counts_the_breaches_told_before_by_the_deadline_missed(
+async def test_upgrading_counts_the_breaches_and_gaps_told_before_by_the_deadline_missed_and_the_need(
     registry_settings: Callable[..., Awaitable[RegistrySettings]],
 ) -> None:
     settings = await registry_settings()
@@ -145,6 +145,7 @@ async def test_upgrading_counts_the_breaches_told_before_by_the_deadline_missed(
         ("kh.spean.repatriation.deadline-breached.v1", "2026-03-01T00:00:00Z", {"deadline": "verification"}),
         ("kh.spean.identification.deadline-breached.v1", "2026-01-01T00:00:00Z", {"stage": "determination"}),
         ("kh.spean.referral.deadline-breached.v1", "2026-02-01T00:00:00Z", {"referral_id": "ref-0001-offer"}),
+        ("kh.spean.referral.service-gap-recorded.v1", "2026-02-02T00:00:00Z", {"need": "shelter"}),
     ]
     await written_at(
         settings,
@@ -159,5 +160,9 @@ async def test_upgrading_counts_the_breaches_told_before_by_the_deadline_missed(
 
     await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
 
-    missed = await scalar(settings, "SELECT breached_deadlines FROM case_facts WHERE case_id = 'case-0003-breached'")
+    facts = (
+        "SELECT jsonb_build_array(breached_deadlines, gap_needs) FROM case_facts WHERE case_id = 'case-0003-breached'"
+    )
+    missed, unmet = await scalar(settings, facts)
     assert missed == ["determination", "provider-response", "verification"], "in the order they were told"
+    assert unmet == ["shelter"]

@@ -21,6 +21,7 @@ from spean_contracts.events import (
     IdentificationDeadlineBreached,
     PlacementDeadlineBreached,
     ScreeningCorrected,
+    ServiceGapRecorded,
 )
 from spean_contracts.examples import EXAMPLES
 from spean_contracts.fields import INDOCHINA, EventData, local_today
@@ -566,9 +567,12 @@ async def test_convictions_are_counted_by_the_sentences_band_in_the_law(
     assert cells == {("2025", "7-to-15-years"): 2, ("2025", "under-7-years"): 2}
 
 
-async def test_deadline_breaches_are_counted_by_the_deadline_missed(registry_settings: Settings, auth: Auth) -> None:
-    """Three persons placed late, two determinations late: where the mechanism loses time, which a count
-    of breaches alone does not tell. A count of persons has no such dimension."""
+async def test_breaches_are_counted_by_the_deadline_missed_and_gaps_by_the_need_unmet(
+    registry_settings: Settings, auth: Auth
+) -> None:
+    """Three persons placed late, two determinations late; three persons no shelter takes, two no legal aid
+    reaches: where the mechanism loses time and what the directory lacks, which counts of breaches and gaps
+    alone do not tell. A count of persons has no such dimension."""
     settings = await registry_settings(small_cell_threshold=2)
     cases = [_case() for _ in range(4)]
 
@@ -576,14 +580,20 @@ async def test_deadline_breaches_are_counted_by_the_deadline_missed(registry_set
         EXAMPLES["referral.placement-deadline-breached"][0],
         EXAMPLES["identification.deadline-breached"][0],
     )
+    gap = EXAMPLES["referral.service-gap-recorded"][0]
     late: list[EventData] = [
         *(PlacementDeadlineBreached.model_validate(placed_late | {"case_id": c}) for c in cases[:3]),
         *(IdentificationDeadlineBreached.model_validate(determined_late | {"case_id": c}) for c in cases[2:]),
     ]
-    await publish(settings.kafka_bootstrap, settings.topic_namespace, *late)
+    unmet = [
+        *(ServiceGapRecorded.model_validate(gap | {"case_id": c, "need": "shelter"}) for c in cases[:3]),
+        *(ServiceGapRecorded.model_validate(gap | {"case_id": c, "need": "legal"}) for c in cases[2:]),
+    ]
+    await publish(settings.kafka_bootstrap, settings.topic_namespace, *late, *unmet)
     analyst = auth("ncct-statistics-system")
     async with running(build(settings)) as client:
-        await _projected(settings, len(late))
+        await _projected(settings, len(late) + len(unmet))
+        by_need = await client.get("/statistics", params={"measure": "service_gaps", "by": "need"}, headers=analyst)
         by_deadline = await client.get(
             "/statistics", params={"measure": "deadline_breaches", "by": "deadline"}, headers=analyst
         )
@@ -596,6 +606,7 @@ async def test_deadline_breaches_are_counted_by_the_deadline_missed(registry_set
         "determination": 2,
     }
     assert by_deadline.json()["total"] == len(late)
+    assert {cell["key"]["need"]: cell["count"] for cell in by_need.json()["cells"]} == {"shelter": 3, "legal": 2}
     assert broken(of_persons) == [("query.by", "dimension_of_measure")]
 
 

@@ -59,6 +59,14 @@ def test_every_deadline_breach_the_services_publish_is_counted() -> None:
     assert facts.breached_deadlines == ["determination", "provider-response", "follow-up", "placement", "verification"]
 
 
+def test_every_service_gap_is_counted_under_the_need_unmet() -> None:
+    facts = CaseFacts(case_id="case-0005-unmet", national_record_id="nr-0005-unmet", certainty="own")
+    gap = EXAMPLES["referral.service-gap-recorded"][0]
+    for need in ("shelter", "legal", "shelter"):
+        apply_facts(facts, e.ServiceGapRecorded.model_validate(gap | {"need": need}))
+    assert (facts.service_gaps, facts.gap_needs) == (3, ["shelter", "legal", "shelter"])
+
+
 def test_a_person_is_counted_returned_in_the_year_of_the_first_handover() -> None:
     facts = CaseFacts(case_id="case-0004-returned", national_record_id="nr-0004-returned", certainty="own")
     returned = EXAMPLES["case.repatriated"][0]
