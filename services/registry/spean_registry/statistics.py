@@ -32,6 +32,8 @@ class Dimension(StrEnum):
     """Of deadline breaches: the deadline missed (domain/deadlines.py)."""
     NEED = "need"
     """Of service gaps: the service nobody in the directory could provide."""
+    DAYS_TO_PLACEMENT = "days_to_placement"
+    """Of referred persons: whole days from identification to the first placement, in bands (domain/waits.py)."""
     COURT_PROVINCE = "court_province"
     """Of court cases: the province of the court."""
     CHARGE_CATEGORY = "charge_category"
@@ -72,6 +74,7 @@ _COLUMN = {
 _COLUMN_OF = {
     Measure.SCREENED: {Dimension.YEAR: "f.screened_year::text"},
     Measure.REPATRIATED: {Dimension.YEAR: "f.repatriated_year::text"},
+    Measure.REFERRED: {Dimension.DAYS_TO_PLACEMENT: "f.placement_wait"},
     Measure.DEADLINE_BREACHES: {Dimension.DEADLINE: "l.item"},
     Measure.SERVICE_GAPS: {Dimension.NEED: "l.item"},
 }

@@ -69,6 +69,19 @@ class CaseFacts(SQLModel, table=True):
         sa_column=Column(JSONB, nullable=False, server_default="{}"),
         description="Each court case's latest verdict: an appeal's acquittal undoes a conviction.",
     )
+    identified_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=True),
+        description="When the person was first identified (or found a vulnerable person).",
+    )
+    referred_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=True),
+        description="When a provider first accepted the person.",
+    )
+    placement_wait: str | None = Field(
+        default=None, max_length=10, description="The band of whole days between the two (domain/waits.py)."
+    )
     service_gaps: int = 0
     deadline_breaches: int = 0
     gap_needs: list[str] = Field(

@@ -118,7 +118,9 @@ async def read_statistics(
     which deadline each missed: identification's `screening`, `determination` and `co-signature`,
     referral's `provider-response`, `follow-up` and `placement`, the SOP's `verification`, `handover-notice`,
     `receipt`, `handover` and `certificate`; `service_gaps` counts needs nobody in the directory could meet,
-    and `by=need` says which (`shelter`, `legal`, ...). The court
+    and `by=need` says which (`shelter`, `legal`, ...); `referred` by `days_to_placement` says how long
+    persons waited between identification and the first provider's acceptance, in whole days: `0-2`, `3-7`,
+    `8-30` or `over-30`. The court
     figures, `court_cases` (before a court that year) and `court_convictions`, count court cases by the
     year of the court's decision, by `year`, `court_province`, `charge_category` (the most serious
     charge) or `sentence`: `none` (no prison), `under-7-years` (below the least the 2008 law sets for

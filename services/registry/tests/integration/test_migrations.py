@@ -1,8 +1,8 @@
 """A registry deployed before the court figures counted by year (or by sentence) takes them from the
 decisions its timeline already holds, every one of them, not only each court case's latest; one deployed
 before cases were counted by their year in Cambodia, screenings by the year of the first and returns by
-the year of the first handover, counts them again so, and the deadline breaches and service gaps by the
-deadline each missed and the need."""
+the year of the first handover, counts them again so, and the deadline breaches, service gaps and referred
+persons by the deadline missed, the need unmet and the wait for care."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ BREACHED = (
 )
 
 
-async def test_upgrading_counts_the_breaches_and_gaps_told_before_by_the_deadline_missed_and_the_need(
+async def test_upgrading_counts_what_was_told_before_by_the_deadline_missed_the_need_unmet_and_the_wait(
     registry_settings: Callable[..., Awaitable[RegistrySettings]],
 ) -> None:
     settings = await registry_settings()
@@ -146,6 +146,8 @@ async def test_upgrading_counts_the_breaches_and_gaps_told_before_by_the_deadlin
         ("kh.spean.identification.deadline-breached.v1", "2026-01-01T00:00:00Z", {"stage": "determination"}),
         ("kh.spean.referral.deadline-breached.v1", "2026-02-01T00:00:00Z", {"referral_id": "ref-0001-offer"}),
         ("kh.spean.referral.service-gap-recorded.v1", "2026-02-02T00:00:00Z", {"need": "shelter"}),
+        ("kh.spean.case.identified.v1", "2025-12-30T00:00:00Z", {"identified_at": "2025-12-30T00:00:00Z"}),
+        ("kh.spean.case.referred.v1", "2026-01-09T00:00:00Z", {"referred_at": "2026-01-09T00:00:00Z"}),
     ]
     await written_at(
         settings,
@@ -161,8 +163,10 @@ async def test_upgrading_counts_the_breaches_and_gaps_told_before_by_the_deadlin
     await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
 
     facts = (
-        "SELECT jsonb_build_array(breached_deadlines, gap_needs) FROM case_facts WHERE case_id = 'case-0003-breached'"
+        "SELECT jsonb_build_array(breached_deadlines, gap_needs, placement_wait) FROM case_facts"
+        " WHERE case_id = 'case-0003-breached'"
     )
-    missed, unmet = await scalar(settings, facts)
+    missed, unmet, waited = await scalar(settings, facts)
     assert missed == ["determination", "provider-response", "verification"], "in the order they were told"
     assert unmet == ["shelter"]
+    assert waited == "8-30", "ten days from identification to care"

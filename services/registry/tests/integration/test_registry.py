@@ -8,7 +8,7 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from spean_contracts import from_kafka_record
 from spean_contracts.events import (
     AgeAssessed,
+    CaseReferred,
     CaseRepatriated,
     IdentificationDeadlineBreached,
     PlacementDeadlineBreached,
@@ -608,6 +609,40 @@ async def test_breaches_are_counted_by_the_deadline_missed_and_gaps_by_the_need_
     assert by_deadline.json()["total"] == len(late)
     assert {cell["key"]["need"]: cell["count"] for cell in by_need.json()["cells"]} == {"shelter": 3, "legal": 2}
     assert broken(of_persons) == [("query.by", "dimension_of_measure")]
+
+
+async def test_referred_persons_are_counted_by_how_long_they_waited_for_care(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    """Two persons placed within the hour, two after ten days: a count of referrals alone does not say how
+    long victims wait between identification and care."""
+    settings = await registry_settings(small_cell_threshold=2)
+    _, identified = events
+    cases = [_case() for _ in range(4)]
+    at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    waits = [timedelta(hours=1), timedelta(hours=1), timedelta(days=10), timedelta(days=10)]
+    referred = EXAMPLES["case.referred"][0]
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        *(
+            CaseReferred.model_validate(referred | {"case_id": case_id, "referred_at": at + wait})
+            for case_id, wait in zip(cases, waits, strict=True)
+        ),
+        *(identified(case_id).model_copy(update={"identified_at": at}) for case_id in cases),
+    )
+    async with running(build(settings)) as client:
+        await _projected(settings, 2 * len(cases))
+        answer = await client.get(
+            "/statistics",
+            params={"measure": "referred", "by": "days_to_placement"},
+            headers=auth("ncct-statistics-system"),
+        )
+
+    assert {cell["key"]["days_to_placement"]: cell["count"] for cell in answer.json()["cells"]} == {
+        "0-2": 2,
+        "8-30": 2,
+    }
 
 
 SENTENCED = {"sentence_months": 96, "restitution_ordered_khr": 8_000_000}

@@ -67,6 +67,18 @@ def test_every_service_gap_is_counted_under_the_need_unmet() -> None:
     assert (facts.service_gaps, facts.gap_needs) == (3, ["shelter", "legal", "shelter"])
 
 
+def test_a_persons_wait_for_care_is_known_whichever_of_its_ends_is_told_first() -> None:
+    facts = CaseFacts(case_id="case-0006-placed", national_record_id="nr-0006-placed", certainty="own")
+    apply_facts(
+        facts, e.CaseReferred.model_validate(EXAMPLES["case.referred"][0] | {"referred_at": "2026-03-12T03:00:00Z"})
+    )
+    apply_facts(
+        facts,
+        e.CaseIdentified.model_validate(EXAMPLES["case.identified"][0] | {"identified_at": "2026-03-02T03:00:00Z"}),
+    )
+    assert facts.placement_wait == "8-30"
+
+
 def test_a_person_is_counted_returned_in_the_year_of_the_first_handover() -> None:
     facts = CaseFacts(case_id="case-0004-returned", national_record_id="nr-0004-returned", certainty="own")
     returned = EXAMPLES["case.repatriated"][0]

@@ -1,0 +1,32 @@
+"""A person's wait for care falls in the band of the whole days it lasted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from spean_registry.domain.waits import placement_wait
+
+IDENTIFIED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("waited", "band"),
+    [
+        (timedelta(hours=1), "0-2"),
+        (timedelta(days=2, hours=23), "0-2"),
+        (timedelta(days=3), "3-7"),
+        (timedelta(days=7, hours=23), "3-7"),
+        (timedelta(days=8), "8-30"),
+        (timedelta(days=30, hours=23), "8-30"),
+        (timedelta(days=31), "over-30"),
+        (-timedelta(minutes=5), "0-2"),
+    ],
+)
+def test_a_wait_is_banded_by_its_whole_days(waited: timedelta, band: str) -> None:
+    assert placement_wait(IDENTIFIED, IDENTIFIED + waited) == band
+
+
+def test_a_wait_is_not_banded_until_both_ends_are_known() -> None:
+    assert (placement_wait(IDENTIFIED, None), placement_wait(None, IDENTIFIED)) == (None, None)
