@@ -22,7 +22,7 @@ from spean_registry.domain.charges import most_serious
 from spean_registry.domain.deadlines import missed_deadline
 from spean_registry.domain.linkage import Certainty, national_records, own_record
 from spean_registry.domain.sentences import sentence_band
-from spean_registry.domain.waits import placement_wait
+from spean_registry.domain.waits import PLACEMENT, RETURN
 
 # Events whose match keys link their case: a screening's, the same screening's made again under a new secret,
 # and a corrected screening's. The keys of an earlier secret are kept: cases not renewed yet still link through
@@ -131,7 +131,7 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.year = local_day(data.identified_at).year
         facts.identified = isinstance(data, e.CaseIdentified)
         facts.identified_at = min(facts.identified_at or data.identified_at, data.identified_at)
-        facts.placement_wait = placement_wait(facts.identified_at, facts.referred_at)
+        facts.placement_wait = PLACEMENT.of(facts.identified_at, facts.referred_at)
         facts.outcome = Outcome.TRAFFICKING_VICTIM if facts.identified else Outcome.VULNERABLE_PERSON
         if isinstance(data, e.CaseIdentified):
             facts.exploitation_types = [str(t) for t in data.exploitation_types]
@@ -145,7 +145,7 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
     elif isinstance(data, e.CaseReferred):
         facts.referred, facts.provider_id = True, data.provider_id
         facts.referred_at = min(facts.referred_at or data.referred_at, data.referred_at)
-        facts.placement_wait = placement_wait(facts.identified_at, facts.referred_at)
+        facts.placement_wait = PLACEMENT.of(facts.identified_at, facts.referred_at)
     elif isinstance(data, e.ServiceGapRecorded):
         facts.service_gaps += 1
         facts.gap_needs = [*facts.gap_needs, data.need.value]
@@ -155,6 +155,11 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
     elif isinstance(data, e.CaseRepatriated):
         facts.repatriated, facts.returned_to = True, data.to_country
         facts.repatriated_year = _earliest(facts.repatriated_year, local_day(data.repatriated_at).year)
+        facts.repatriated_at = min(facts.repatriated_at or data.repatriated_at, data.repatriated_at)
+        facts.return_wait = RETURN.of(facts.requested_at, facts.repatriated_at)
+    elif isinstance(data, e.RepatriationRequested):
+        facts.requested_at = min(facts.requested_at or data.at, data.at)
+        facts.return_wait = RETURN.of(facts.requested_at, facts.repatriated_at)
     elif isinstance(data, e.CaseProsecuted):
         facts.prosecuted = True
         facts.verdicts = {**facts.verdicts, data.court_case_id: data.verdict.value}

@@ -34,6 +34,8 @@ class Dimension(StrEnum):
     """Of service gaps: the service nobody in the directory could provide."""
     DAYS_TO_PLACEMENT = "days_to_placement"
     """Of referred persons: whole days from identification to the first placement, in bands (domain/waits.py)."""
+    DAYS_TO_RETURN = "days_to_return"
+    """Of repatriated persons: whole days from the first return request to the handover, in bands."""
     COURT_PROVINCE = "court_province"
     """Of court cases: the province of the court."""
     CHARGE_CATEGORY = "charge_category"
@@ -73,7 +75,7 @@ _COLUMN = {
 # A year's screenings and returns are counted in it, whenever the persons were identified.
 _COLUMN_OF = {
     Measure.SCREENED: {Dimension.YEAR: "f.screened_year::text"},
-    Measure.REPATRIATED: {Dimension.YEAR: "f.repatriated_year::text"},
+    Measure.REPATRIATED: {Dimension.YEAR: "f.repatriated_year::text", Dimension.DAYS_TO_RETURN: "f.return_wait"},
     Measure.REFERRED: {Dimension.DAYS_TO_PLACEMENT: "f.placement_wait"},
     Measure.DEADLINE_BREACHES: {Dimension.DEADLINE: "l.item"},
     Measure.SERVICE_GAPS: {Dimension.NEED: "l.item"},

@@ -82,6 +82,19 @@ class CaseFacts(SQLModel, table=True):
     placement_wait: str | None = Field(
         default=None, max_length=10, description="The band of whole days between the two (domain/waits.py)."
     )
+    requested_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=True),
+        description="When the person's return was first requested (SOP step 4).",
+    )
+    repatriated_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=True),
+        description="When the person was first handed over (SOP step 8).",
+    )
+    return_wait: str | None = Field(
+        default=None, max_length=10, description="The band of whole days between the two (domain/waits.py)."
+    )
     service_gaps: int = 0
     deadline_breaches: int = 0
     gap_needs: list[str] = Field(

@@ -1,8 +1,9 @@
 """A registry deployed before the court figures counted by year (or by sentence) takes them from the
 decisions its timeline already holds, every one of them, not only each court case's latest; one deployed
 before cases were counted by their year in Cambodia, screenings by the year of the first and returns by
-the year of the first handover, counts them again so, and the deadline breaches, service gaps and referred
-persons by the deadline missed, the need unmet and the wait for care."""
+the year of the first handover, counts them again so; and it counts the deadline breaches by the deadline
+missed, the service gaps by the need unmet, and the referred and repatriated persons by their waits for
+care and for the return."""
 
 from __future__ import annotations
 
@@ -137,7 +138,7 @@ BREACHED = (
 )
 
 
-async def test_upgrading_counts_what_was_told_before_by_the_deadline_missed_the_need_unmet_and_the_wait(
+async def test_upgrading_counts_what_was_told_before_by_the_deadline_missed_the_need_unmet_and_the_waits(
     registry_settings: Callable[..., Awaitable[RegistrySettings]],
 ) -> None:
     settings = await registry_settings()
@@ -148,6 +149,8 @@ async def test_upgrading_counts_what_was_told_before_by_the_deadline_missed_the_
         ("kh.spean.referral.service-gap-recorded.v1", "2026-02-02T00:00:00Z", {"need": "shelter"}),
         ("kh.spean.case.identified.v1", "2025-12-30T00:00:00Z", {"identified_at": "2025-12-30T00:00:00Z"}),
         ("kh.spean.case.referred.v1", "2026-01-09T00:00:00Z", {"referred_at": "2026-01-09T00:00:00Z"}),
+        ("kh.spean.repatriation.requested.v1", "2026-01-10T00:00:00Z", {"at": "2026-01-10T00:00:00Z"}),
+        ("kh.spean.case.repatriated.v1", "2026-03-01T00:00:00Z", {"repatriated_at": "2026-03-01T00:00:00Z"}),
     ]
     await written_at(
         settings,
@@ -163,10 +166,11 @@ async def test_upgrading_counts_what_was_told_before_by_the_deadline_missed_the_
     await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
 
     facts = (
-        "SELECT jsonb_build_array(breached_deadlines, gap_needs, placement_wait) FROM case_facts"
+        "SELECT jsonb_build_array(breached_deadlines, gap_needs, placement_wait, return_wait) FROM case_facts"
         " WHERE case_id = 'case-0003-breached'"
     )
-    missed, unmet, waited = await scalar(settings, facts)
+    missed, unmet, waited, returned = await scalar(settings, facts)
     assert missed == ["determination", "provider-response", "verification"], "in the order they were told"
     assert unmet == ["shelter"]
     assert waited == "8-30", "ten days from identification to care"
+    assert returned == "31-60", "50 days from the request to the handover"

@@ -21,6 +21,7 @@ from spean_contracts.events import (
     CaseRepatriated,
     IdentificationDeadlineBreached,
     PlacementDeadlineBreached,
+    RepatriationRequested,
     ScreeningCorrected,
     ServiceGapRecorded,
 )
@@ -642,6 +643,38 @@ async def test_referred_persons_are_counted_by_how_long_they_waited_for_care(
     assert {cell["key"]["days_to_placement"]: cell["count"] for cell in answer.json()["cells"]} == {
         "0-2": 2,
         "8-30": 2,
+    }
+
+
+async def test_repatriated_persons_are_counted_by_how_long_their_return_took(
+    registry_settings: Settings, auth: Auth
+) -> None:
+    """Two persons handed over 20 days after their return was requested, two after 75: how long the SOP's
+    procedure takes, from the request to the handover."""
+    settings = await registry_settings(small_cell_threshold=2)
+    cases = [_case() for _ in range(4)]
+    at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    requested, returned = EXAMPLES["repatriation.requested"][0], EXAMPLES["case.repatriated"][0]
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        *(RepatriationRequested.model_validate(requested | {"case_id": case_id, "at": at}) for case_id in cases),
+        *(
+            CaseRepatriated.model_validate(returned | {"case_id": case_id, "repatriated_at": at + timedelta(days=days)})
+            for case_id, days in zip(cases, (20, 20, 75, 75), strict=True)
+        ),
+    )
+    async with running(build(settings)) as client:
+        await _projected(settings, 2 * len(cases))
+        answer = await client.get(
+            "/statistics",
+            params={"measure": "repatriated", "by": "days_to_return"},
+            headers=auth("ncct-statistics-system"),
+        )
+
+    assert {cell["key"]["days_to_return"]: cell["count"] for cell in answer.json()["cells"]} == {
+        "0-30": 2,
+        "61-90": 2,
     }
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from spean_registry.domain.waits import placement_wait
+from spean_registry.domain.waits import PLACEMENT, RETURN
 
 IDENTIFIED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -24,9 +24,14 @@ IDENTIFIED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
         (-timedelta(minutes=5), "0-2"),
     ],
 )
-def test_a_wait_is_banded_by_its_whole_days(waited: timedelta, band: str) -> None:
-    assert placement_wait(IDENTIFIED, IDENTIFIED + waited) == band
+def test_a_wait_for_care_is_banded_by_its_whole_days(waited: timedelta, band: str) -> None:
+    assert PLACEMENT.of(IDENTIFIED, IDENTIFIED + waited) == band
+
+
+@pytest.mark.parametrize(("days", "band"), [(30, "0-30"), (31, "31-60"), (60, "31-60"), (90, "61-90"), (91, "over-90")])
+def test_a_wait_for_the_return_home_is_banded_by_its_whole_days(days: int, band: str) -> None:
+    assert RETURN.of(IDENTIFIED, IDENTIFIED + timedelta(days=days)) == band
 
 
 def test_a_wait_is_not_banded_until_both_ends_are_known() -> None:
-    assert (placement_wait(IDENTIFIED, None), placement_wait(None, IDENTIFIED)) == (None, None)
+    assert (PLACEMENT.of(IDENTIFIED, None), PLACEMENT.of(None, IDENTIFIED)) == (None, None)
