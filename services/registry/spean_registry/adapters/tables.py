@@ -80,7 +80,7 @@ class CaseFacts(SQLModel, table=True):
         description="When a provider first accepted the person.",
     )
     placement_wait: str | None = Field(
-        default=None, max_length=10, description="The band of whole days between the two (domain/waits.py)."
+        default=None, max_length=10, description="The band of days between the two (domain/waits.py)."
     )
     requested_at: datetime | None = Field(
         default=None,
@@ -93,7 +93,7 @@ class CaseFacts(SQLModel, table=True):
         description="When the person was first handed over (SOP step 8).",
     )
     return_wait: str | None = Field(
-        default=None, max_length=10, description="The band of whole days between the two (domain/waits.py)."
+        default=None, max_length=10, description="The band of days between the two (domain/waits.py)."
     )
     service_gaps: int = 0
     deadline_breaches: int = 0

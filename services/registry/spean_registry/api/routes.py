@@ -119,9 +119,9 @@ async def read_statistics(
     referral's `provider-response`, `follow-up` and `placement`, the SOP's `verification`, `handover-notice`,
     `receipt`, `handover` and `certificate`; `service_gaps` counts needs nobody in the directory could meet,
     and `by=need` says which (`shelter`, `legal`, ...); `referred` by `days_to_placement` says how long
-    persons waited between identification and the first provider's acceptance, in whole days: `0-2`, `3-7`,
-    `8-30` or `over-30`; `repatriated` by `days_to_return` how long from the first return request to the
-    handover: `0-30`, `31-60`, `61-90` or `over-90`. The court
+    persons waited between identification and the first provider's acceptance, in days, each band over its
+    lower bound and up to its upper one: `0-2`, `2-7`, `7-30` or `over-30`; `repatriated` by `days_to_return`
+    how long from the first return request to the handover: `0-30`, `30-60`, `60-90` or `over-90`. The court
     figures, `court_cases` (before a court that year) and `court_convictions`, count court cases by the
     year of the court's decision, by `year`, `court_province`, `charge_category` (the most serious
     charge) or `sentence`: `none` (no prison), `under-7-years` (below the least the 2008 law sets for

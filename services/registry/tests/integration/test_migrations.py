@@ -172,5 +172,5 @@ async def test_upgrading_counts_what_was_told_before_by_the_deadline_missed_the_
     missed, unmet, waited, returned = await scalar(settings, facts)
     assert missed == ["determination", "provider-response", "verification"], "in the order they were told"
     assert unmet == ["shelter"]
-    assert waited == "8-30", "ten days from identification to care"
-    assert returned == "31-60", "50 days from the request to the handover"
+    assert waited == "7-30", "ten days from identification to care"
+    assert returned == "30-60", "50 days from the request to the handover"

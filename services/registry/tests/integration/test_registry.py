@@ -642,7 +642,7 @@ async def test_referred_persons_are_counted_by_how_long_they_waited_for_care(
 
     assert {cell["key"]["days_to_placement"]: cell["count"] for cell in answer.json()["cells"]} == {
         "0-2": 2,
-        "8-30": 2,
+        "7-30": 2,
     }
 
 
@@ -674,7 +674,7 @@ async def test_repatriated_persons_are_counted_by_how_long_their_return_took(
 
     assert {cell["key"]["days_to_return"]: cell["count"] for cell in answer.json()["cells"]} == {
         "0-30": 2,
-        "61-90": 2,
+        "60-90": 2,
     }
 
 

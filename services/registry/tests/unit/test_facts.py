@@ -76,7 +76,7 @@ def test_a_persons_wait_for_care_is_known_whichever_of_its_ends_is_told_first() 
         facts,
         e.CaseIdentified.model_validate(EXAMPLES["case.identified"][0] | {"identified_at": "2026-03-02T03:00:00Z"}),
     )
-    assert facts.placement_wait == "8-30"
+    assert facts.placement_wait == "7-30"
 
 
 def test_a_person_is_counted_returned_in_the_year_of_the_first_handover() -> None:

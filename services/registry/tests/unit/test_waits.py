@@ -1,4 +1,5 @@
-"""A person's wait for care falls in the band of the whole days it lasted."""
+"""A person's wait falls in the band of days it lasted, each band up to its upper bound included, as a
+deadline of as many days is kept."""
 
 from __future__ import annotations
 
@@ -15,21 +16,21 @@ IDENTIFIED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     ("waited", "band"),
     [
         (timedelta(hours=1), "0-2"),
-        (timedelta(days=2, hours=23), "0-2"),
-        (timedelta(days=3), "3-7"),
-        (timedelta(days=7, hours=23), "3-7"),
-        (timedelta(days=8), "8-30"),
-        (timedelta(days=30, hours=23), "8-30"),
-        (timedelta(days=31), "over-30"),
+        (timedelta(days=2), "0-2"),
+        (timedelta(days=2, seconds=1), "2-7"),
+        (timedelta(days=7), "2-7"),
+        (timedelta(days=7, hours=12), "7-30"),
+        (timedelta(days=30), "7-30"),
+        (timedelta(days=30, seconds=1), "over-30"),
         (-timedelta(minutes=5), "0-2"),
     ],
 )
-def test_a_wait_for_care_is_banded_by_its_whole_days(waited: timedelta, band: str) -> None:
+def test_a_wait_for_care_is_banded_by_its_days(waited: timedelta, band: str) -> None:
     assert PLACEMENT.of(IDENTIFIED, IDENTIFIED + waited) == band
 
 
-@pytest.mark.parametrize(("days", "band"), [(30, "0-30"), (31, "31-60"), (60, "31-60"), (90, "61-90"), (91, "over-90")])
-def test_a_wait_for_the_return_home_is_banded_by_its_whole_days(days: int, band: str) -> None:
+@pytest.mark.parametrize(("days", "band"), [(30, "0-30"), (31, "30-60"), (60, "30-60"), (90, "60-90"), (91, "over-90")])
+def test_a_wait_for_the_return_home_is_banded_by_its_days(days: int, band: str) -> None:
     assert RETURN.of(IDENTIFIED, IDENTIFIED + timedelta(days=days)) == band
 
 

@@ -24,9 +24,9 @@ def upgrade() -> None:
     )
     op.execute(
         "UPDATE case_facts SET placement_wait = CASE"
-        "  WHEN referred_at - identified_at < interval '3 days' THEN '0-2'"
-        "  WHEN referred_at - identified_at < interval '8 days' THEN '3-7'"
-        "  WHEN referred_at - identified_at < interval '31 days' THEN '8-30'"
+        "  WHEN referred_at - identified_at <= interval '2 days' THEN '0-2'"
+        "  WHEN referred_at - identified_at <= interval '7 days' THEN '2-7'"
+        "  WHEN referred_at - identified_at <= interval '30 days' THEN '7-30'"
         "  ELSE 'over-30' END"
         " WHERE identified_at IS NOT NULL AND referred_at IS NOT NULL"
     )

@@ -24,9 +24,9 @@ def upgrade() -> None:
     )
     op.execute(
         "UPDATE case_facts SET return_wait = CASE"
-        "  WHEN repatriated_at - requested_at < interval '31 days' THEN '0-30'"
-        "  WHEN repatriated_at - requested_at < interval '61 days' THEN '31-60'"
-        "  WHEN repatriated_at - requested_at < interval '91 days' THEN '61-90'"
+        "  WHEN repatriated_at - requested_at <= interval '30 days' THEN '0-30'"
+        "  WHEN repatriated_at - requested_at <= interval '60 days' THEN '30-60'"
+        "  WHEN repatriated_at - requested_at <= interval '90 days' THEN '60-90'"
         "  ELSE 'over-90' END"
         " WHERE requested_at IS NOT NULL AND repatriated_at IS NOT NULL"
     )
