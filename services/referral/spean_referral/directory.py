@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from spean_contracts.vocabulary import AgeBand, Country, ExploitationType, Province, Service, Sex
+from spean_contracts.vocabulary import AgeBand, Country, ExploitationType, ProviderType, Province, Service, Sex
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem
 from spean_referral.adapters.tables import Provider
@@ -59,6 +59,7 @@ def profile(provider: Provider) -> ProviderProfile:
         sexes=frozenset(Sex(s) for s in provider.sexes),
         age_min=provider.age_min,
         age_max=provider.age_max,
+        provider_type=ProviderType(provider.provider_type),
         nationalities=frozenset(Country(c) for c in provider.nationalities),
         exploitation_types=frozenset(ExploitationType(e) for e in provider.exploitation_types),
         provinces=frozenset(Province(p) for p in provider.provinces),

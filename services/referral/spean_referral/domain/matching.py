@@ -1,11 +1,13 @@
 """Matching a case's needs to the directory: providers ranked with the reasons for each rank, and the
-needs nobody can meet, so a gap is counted instead of disappearing (adult men have no shelter)."""
+needs nobody can meet, so a gap is counted instead of disappearing (adult men have no shelter). A gap no
+count shows is named where it matters: a child placed in an NGO shelter stays in the custody of whoever
+held it, since custody is not formally transferred to NGO shelters."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from spean_contracts.vocabulary import AgeBand, Country, ExploitationType, Province, Service, Sex
+from spean_contracts.vocabulary import AgeBand, Country, ExploitationType, ProviderType, Province, Service, Sex
 
 AGE_RANGE = {
     AgeBand.UNDER_12: (0, 11),
@@ -17,6 +19,11 @@ AGE_RANGE = {
 }
 
 
+CHILDHOOD = (AgeBand.UNDER_12, AgeBand.TEEN)
+# A gap the directory shows rather than hides: an NGO shelter takes a child in, but not the child's custody.
+CUSTODY_STAYS = "takes the child in but not the child's custody, which is not transferred to NGO shelters"
+
+
 @dataclass(frozen=True)
 class ProviderProfile:
     provider_id: str
@@ -24,6 +31,7 @@ class ProviderProfile:
     sexes: frozenset[Sex]
     age_min: int
     age_max: int
+    provider_type: ProviderType
     nationalities: frozenset[Country] = frozenset()  # empty: any
     exploitation_types: frozenset[ExploitationType] = frozenset()  # empty: any
     provinces: frozenset[Province] = frozenset()  # empty: nationwide
@@ -99,6 +107,8 @@ def match(need: Service, case: CaseProfile, providers: list[ProviderProfile]) ->
             reasons.append(f"{provider.free} free bed(s)")
         score += len(provider.services)
         reasons.append(f"offers {len(provider.services)} service(s) in all, so fewer hand-overs")
+        if need == Service.SHELTER and case.age_band in CHILDHOOD and provider.provider_type == ProviderType.NGO:
+            reasons.append(CUSTODY_STAYS)
         scored.append((score, provider.provider_id, tuple(reasons)))
     scored.sort(key=lambda item: (-item[0], item[1]))
     ranked = []

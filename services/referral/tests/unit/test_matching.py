@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 
 import pytest
 
-from spean_contracts.vocabulary import AgeBand, Country, ExploitationType, Province, Service, Sex
+from spean_contracts.vocabulary import AgeBand, Country, ExploitationType, ProviderType, Province, Service, Sex
 from spean_referral.domain.lifecycle import Action, ReferralState, TransitionRefused, next_state
-from spean_referral.domain.matching import CaseProfile, ProviderProfile, match
+from spean_referral.domain.matching import CUSTODY_STAYS, CaseProfile, ProviderProfile, match
 
 ADULT_MAN_LABOUR = CaseProfile(
     province=Province.BANTEAY_MEANCHEY,
@@ -23,7 +24,13 @@ GIRL = CaseProfile(
 
 
 def _shelter(
-    provider_id: str, *, sexes: set[Sex], ages: tuple[int, int], free: int, provinces: Collection[Province] = ()
+    provider_id: str,
+    *,
+    sexes: set[Sex],
+    ages: tuple[int, int],
+    free: int,
+    provinces: Collection[Province] = (),
+    run_by: ProviderType = ProviderType.GOVERNMENT_SHELTER,
 ) -> ProviderProfile:
     return ProviderProfile(
         provider_id=provider_id,
@@ -31,6 +38,7 @@ def _shelter(
         sexes=frozenset(sexes),
         age_min=ages[0],
         age_max=ages[1],
+        provider_type=run_by,
         provinces=frozenset(provinces),
         capacity=10,
         occupancy=10 - free,
@@ -79,6 +87,16 @@ def test_ties_are_explained() -> None:
     result = match(Service.SHELTER, GIRL, twins)
     assert [r.provider_id for r in result.ranked] == ["shelter-a", "shelter-b"]
     assert result.ranked[0].reasons[-1] == "tied on score 106 with shelter-b: ordered by provider id"
+
+
+def test_a_child_offered_an_ngo_shelter_is_told_the_custody_stays_where_it_was() -> None:
+    ngo = _shelter("girls-shelter-ngo", sexes={Sex.FEMALE}, ages=(10, 17), free=3, run_by=ProviderType.NGO)
+    women = _shelter("women-shelter-ngo", sexes={Sex.FEMALE}, ages=(12, 60), free=3, run_by=ProviderType.NGO)
+    for_the_girl = {r.provider_id: r.reasons for r in match(Service.SHELTER, GIRL, [ngo, DIRECTORY[0]]).ranked}
+    for_a_woman = match(Service.SHELTER, replace(GIRL, age_band=AgeBand.ADULT), [women]).ranked[0].reasons
+    assert CUSTODY_STAYS in for_the_girl["girls-shelter-ngo"]
+    assert CUSTODY_STAYS not in for_the_girl["girls-shelter-pp"], "a government shelter's"
+    assert CUSTODY_STAYS not in for_a_woman
 
 
 @pytest.mark.parametrize(
