@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -59,6 +61,13 @@ def _key(text: str) -> str:
 
 def _case() -> str:
     return f"case-{uuid.uuid4().hex}"
+
+
+async def _figures(client: httpx.AsyncClient, headers: dict[str, str], measure: str, by: str) -> dict[str, int | None]:
+    """A measure's cells by one dimension, as an analyst reads them."""
+    answer = await client.get("/statistics", params={"measure": measure, "by": by}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return {cell["key"][by]: cell["count"] for cell in answer.json()["cells"]}
 
 
 async def _projected(settings: RegistrySettings, count: int) -> None:
@@ -518,10 +527,7 @@ async def test_court_figures_count_court_cases_by_the_year_of_the_courts_decisio
             assert (await client.post("/court-outcomes", json=decision, headers=clerk)).status_code == 201
         await _projected(settings, len(cases) + len(decisions) + len(cases))  # a verdict each: case.prosecuted
 
-        async def figures(measure: str, by: str) -> dict[str, int | None]:
-            answer = await client.get("/statistics", params={"measure": measure, "by": by}, headers=analyst)
-            return {cell["key"][by]: cell["count"] for cell in answer.json()["cells"]}
-
+        figures = functools.partial(_figures, client, analyst)
         before_court = await figures("court_cases", "year")
         convictions = await figures("court_convictions", "year")
         by_charge = await figures("court_cases", "charge_category")
@@ -595,7 +601,7 @@ async def test_breaches_are_counted_by_the_deadline_missed_and_gaps_by_the_need_
     analyst = auth("ncct-statistics-system")
     async with running(build(settings)) as client:
         await _projected(settings, len(late) + len(unmet))
-        by_need = await client.get("/statistics", params={"measure": "service_gaps", "by": "need"}, headers=analyst)
+        by_need = await _figures(client, analyst, "service_gaps", "need")
         by_deadline = await client.get(
             "/statistics", params={"measure": "deadline_breaches", "by": "deadline"}, headers=analyst
         )
@@ -608,7 +614,7 @@ async def test_breaches_are_counted_by_the_deadline_missed_and_gaps_by_the_need_
         "determination": 2,
     }
     assert by_deadline.json()["total"] == len(late)
-    assert {cell["key"]["need"]: cell["count"] for cell in by_need.json()["cells"]} == {"shelter": 3, "legal": 2}
+    assert by_need == {"shelter": 3, "legal": 2}
     assert broken(of_persons) == [("query.by", "dimension_of_measure")]
 
 
@@ -634,16 +640,9 @@ async def test_referred_persons_are_counted_by_how_long_they_waited_for_care(
     )
     async with running(build(settings)) as client:
         await _projected(settings, 2 * len(cases))
-        answer = await client.get(
-            "/statistics",
-            params={"measure": "referred", "by": "days_to_placement"},
-            headers=auth("ncct-statistics-system"),
-        )
+        waited = await _figures(client, auth("ncct-statistics-system"), "referred", "days_to_placement")
 
-    assert {cell["key"]["days_to_placement"]: cell["count"] for cell in answer.json()["cells"]} == {
-        "0-2": 2,
-        "7-30": 2,
-    }
+    assert waited == {"0-2": 2, "7-30": 2}
 
 
 async def test_repatriated_persons_are_counted_by_how_long_their_return_took(
@@ -666,16 +665,9 @@ async def test_repatriated_persons_are_counted_by_how_long_their_return_took(
     )
     async with running(build(settings)) as client:
         await _projected(settings, 2 * len(cases))
-        answer = await client.get(
-            "/statistics",
-            params={"measure": "repatriated", "by": "days_to_return"},
-            headers=auth("ncct-statistics-system"),
-        )
+        took = await _figures(client, auth("ncct-statistics-system"), "repatriated", "days_to_return")
 
-    assert {cell["key"]["days_to_return"]: cell["count"] for cell in answer.json()["cells"]} == {
-        "0-30": 2,
-        "60-90": 2,
-    }
+    assert took == {"0-30": 2, "60-90": 2}
 
 
 SENTENCED = {"sentence_months": 96, "restitution_ordered_khr": 8_000_000}
