@@ -72,7 +72,8 @@ _COLUMN = {
     Dimension.AGENCY: "f.agency",
     Dimension.RETURNED_TO: "f.returned_to",
 }
-# A year's screenings and returns are counted in it, whenever the persons were identified.
+# Dimensions of one measure: a year's screenings and returns are counted in it, whenever the persons were
+# identified; the waits are those of referred and of repatriated persons; each breach and gap is an item.
 _COLUMN_OF = {
     Measure.SCREENED: {Dimension.YEAR: "f.screened_year::text"},
     Measure.REPATRIATED: {Dimension.YEAR: "f.repatriated_year::text", Dimension.DAYS_TO_RETURN: "f.return_wait"},
