@@ -51,30 +51,43 @@ async def places_by(session: AsyncSession, cases: Sequence[ReferralCase], days: 
     return {case.case_id: waiting_since(case.opened_at, agreed.get(case.case_id)) + wait for case in cases}
 
 
+def _waiting_since() -> sa.ColumnElement[datetime]:
+    """`waiting_since` of each case, in SQL (greatest ignores a missing agreement)."""
+    agreed_at = select(ConsentState.recorded_at).where(*SERVICES, col(ConsentState.given).is_(True))
+    return sa.func.greatest(ReferralCase.opened_at, agreed_at.scalar_subquery())
+
+
+def overdue(now: datetime, days: float) -> tuple[sa.ColumnElement[bool], ...]:
+    """What makes a case late for its placement at `now`: active, nobody has taken the person in, the
+    person does not decline services, and their wait began more than `days` before."""
+    taken_in = select(Referral.referral_id).where(
+        Referral.case_id == ReferralCase.case_id, col(Referral.state).in_([state.value for state in TAKEN_IN])
+    )
+    declining = select(ConsentState.case_id).where(*SERVICES, col(ConsentState.given).is_(False))
+    return (
+        col(ReferralCase.status) == CaseStatus.ACTIVE.value,
+        _waiting_since() < now - timedelta(days=days),
+        ~taken_in.exists(),
+        ~declining.exists(),
+    )
+
+
 def placement_scan(days: float) -> Job:
     """A periodic job: cases still waiting for a placement `days` after they began to, one breach each."""
     wait = timedelta(days=days)
 
     async def placement_breach_scan(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
-        taken_in = select(Referral.referral_id).where(
-            Referral.case_id == ReferralCase.case_id, col(Referral.state).in_([state.value for state in TAKEN_IN])
-        )
-        agreed_at = select(ConsentState.recorded_at).where(*SERVICES, col(ConsentState.given).is_(True))
-        declining = select(ConsentState.case_id).where(*SERVICES, col(ConsentState.given).is_(False))
-        since = sa.func.greatest(ReferralCase.opened_at, agreed_at.scalar_subquery())
-        overdue = (
+        overdue_cases = (
             await session.exec(
-                select(ReferralCase, since)
-                .where(ReferralCase.status == CaseStatus.ACTIVE.value)
-                .where(since < now - wait)
+                select(ReferralCase, _waiting_since())
+                .where(*overdue(now, days))
                 .where(col(ReferralCase.placement_breached).is_(False))
-                .where(~taken_in.exists(), ~declining.exists())
                 .order_by(col(ReferralCase.opened_at))
                 .with_for_update(of=ReferralCase, skip_locked=True)
                 .limit(SCAN_BATCH)
             )
         ).all()
-        for case, _ in overdue:
+        for case, _ in overdue_cases:
             case.placement_breached = True
             session.add(case)
         await runtime.stage(
@@ -86,9 +99,9 @@ def placement_scan(days: float) -> Job:
                     due_at=began + wait,
                     breached_at=now,
                 )
-                for case, began in overdue
+                for case, began in overdue_cases
             ),
         )
-        return len(overdue)
+        return len(overdue_cases)
 
     return placement_breach_scan

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -31,7 +32,7 @@ from spean_referral.api.schemas import (
     TransferIn,
 )
 from spean_referral.domain.lifecycle import OPEN, ReferralState
-from spean_referral.placements import places_by
+from spean_referral.placements import overdue, places_by
 from spean_referral.settings import ReferralSettings
 
 router = APIRouter(tags=["referral"])
@@ -107,10 +108,21 @@ async def list_cases(
     unplaced: Annotated[
         bool, Query(description="Only cases with no referral offered or in care: those waiting to be placed.")
     ] = False,
+    late: Annotated[
+        bool,
+        Query(
+            description="Only active cases past their `place_by` whose person nobody has taken in and who does not "
+            "decline services: those late for their placement."
+        ),
+    ] = False,
 ) -> list[ReferralCaseOut]:
     """Referral cases in the order they were opened, longest waiting first, a page at a time (follow the
-    `Link` header): `?status=Active&unplaced=true` is the queue of people still to be placed."""
+    `Link` header): `?status=Active&unplaced=true` is the queue of people still to be placed, and
+    `?late=true` lists the people nobody has taken in by their `place_by`."""
     query = select(ReferralCase)
+    if late:
+        settings: ReferralSettings = request.app.state.settings
+        query = query.where(*overdue(datetime.now(UTC), settings.placement_days))
     if status is not None:
         query = query.where(ReferralCase.status == status.value)
     if unplaced:

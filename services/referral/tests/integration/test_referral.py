@@ -232,6 +232,7 @@ async def test_a_person_nobody_has_taken_in_by_the_placement_deadline_is_told_to
         await asyncio.sleep(1)  # five more scans, which must not tell them again
         late = (await client.get(f"/cases/{waiting}", headers=mosvy)).json()
         again = (await client.get(f"/cases/{agreeing_again}", headers=mosvy)).json()
+        listed_late = (await client.get("/cases", params={"late": "true"}, headers=mosvy)).json()
         events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
 
     breaches = {
@@ -239,6 +240,7 @@ async def test_a_person_nobody_has_taken_in_by_the_placement_deadline_is_told_to
         for c in (waiting, turned_away, placed, declining, agreeing_again)
     }
     assert [len(told) for told in breaches.values()] == [1, 1, 0, 0, 0]
+    assert {case["case_id"] for case in listed_late} == {waiting, turned_away}
     opened = datetime.fromisoformat(on_time["opened_at"])
     assert datetime.fromisoformat(on_time["place_by"]) == opened + timedelta(days=1)
     assert datetime.fromisoformat(late["place_by"]) == opened - timedelta(days=1) == breaches[waiting][0].due_at
