@@ -121,6 +121,7 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
     if isinstance(data, e.ScreeningRecorded):
         facts.province, facts.sex, facts.age_band = data.province, data.sex, data.age_band
         facts.nationality, facts.is_child, facts.agency = data.nationality, data.is_child, data.agency
+        facts.encounter, facts.continuum = data.encounter, data.continuum
         facts.year = year = local_day(data.screened_at).year
         # The first screening's: a year's screenings stay counted in it, whatever came later.
         facts.screened_year = _earliest(facts.screened_year, year)

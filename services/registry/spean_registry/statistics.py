@@ -26,6 +26,10 @@ class Dimension(StrEnum):
     NATIONALITY = "nationality"
     OUTCOME = "outcome"
     AGENCY = "agency"
+    ENCOUNTER = "encounter"
+    """How the latest screening met the person: where victims are found, and where by chance."""
+    CONTINUUM = "continuum"
+    """The latest screening's situation, A (forced) to F (voluntary): by `outcome`, where consent is misjudged."""
     RETURNED_TO = "returned_to"
     """Of repatriated persons: the country returned to (Cambodians home, or others home from Cambodia)."""
     DEADLINE = "deadline"
@@ -70,6 +74,8 @@ _COLUMN = {
     Dimension.NATIONALITY: "f.nationality",
     Dimension.OUTCOME: "f.outcome",
     Dimension.AGENCY: "f.agency",
+    Dimension.ENCOUNTER: "f.encounter",
+    Dimension.CONTINUUM: "f.continuum",
     Dimension.RETURNED_TO: "f.returned_to",
 }
 # Dimensions of one measure: a year's screenings and returns are counted in it, whenever the persons were

@@ -40,6 +40,10 @@ class CaseFacts(SQLModel, table=True):
     is_child: bool | None = None
     agency: str | None = Field(default=None, max_length=40)
     outcome: str | None = Field(default=None, max_length=30)
+    encounter: str | None = Field(default=None, max_length=30, description="How the latest screening met the person.")
+    continuum: str | None = Field(
+        default=None, max_length=1, description="The latest screening's situation, A (forced) to F (voluntary)."
+    )
     exploitation_types: list[str] = Field(default=[], sa_column=Column(JSONB, nullable=False))
     year: int | None = Field(
         default=None, description="The year, in Cambodia, the person was identified, or else screened."

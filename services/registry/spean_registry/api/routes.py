@@ -110,23 +110,25 @@ async def read_statistics(
     by: Annotated[list[Dimension], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Statistics | PlainTextResponse:
-    """Counts of persons (distinct national records), suppressed below k in every cell and total, and so
-    is a cell that the total and the cells shown would give away, or a row's total (by fewer dimensions)
-    and the row's cells shown; their `year` is the year, in Cambodia (UTC+07:00), the person was identified,
-    or else screened, but `screened` counts persons by the year of their first screening and `repatriated`
-    by the year they were first handed over. `deadline_breaches` counts breaches, and `by=deadline` says
-    which deadline each missed: identification's `screening`, `determination` and `co-signature`,
-    referral's `provider-response`, `follow-up` and `placement`, the SOP's `verification`, `handover-notice`,
-    `receipt`, `handover` and `certificate`; `service_gaps` counts needs nobody in the directory could meet,
-    and `by=need` says which (`shelter`, `legal`, ...); `referred` by `days_to_placement` says how long
-    persons waited between identification and the first provider's acceptance, in days, each band over its
-    lower bound and up to its upper one: `0-2`, `2-7`, `7-30` or `over-30`; `repatriated` by `days_to_return`
-    how long from the first return request to the handover: `0-30`, `30-60`, `60-90` or `over-90`. The court
-    figures, `court_cases` (before a court that year) and `court_convictions`, count court cases by the
-    year of the court's decision, by `year`, `court_province`, `charge_category` (the most serious
-    charge) or `sentence`: `none` (no prison), `under-7-years` (below the least the 2008 law sets for
-    trafficking), `7-to-15-years` (its range for an adult victim), `15-to-20-years` (for a child, 15 years
-    exactly included) or `over-20-years`."""
+    """Counts of persons (distinct national records), suppressed below k in every cell and total, and so is a
+    cell that the total and the cells shown would give away, or a row's total (by fewer dimensions) and the
+    row's cells shown; their `year` is the year, in Cambodia (UTC+07:00), the person was identified, or else
+    screened, but `screened` counts persons by the year of their first screening and `repatriated` by the year
+    they were first handed over. Persons are counted by `encounter`, how the latest screening met them, and
+    `continuum`, its situation from `A` (forced) to `F` (voluntary), which beside `outcome` shows where
+    officers judge consent otherwise than the competent authority. `deadline_breaches` counts breaches, and
+    `by=deadline` says which deadline each missed: identification's `screening`, `determination` and
+    `co-signature`, referral's `provider-response`, `follow-up` and `placement`, the SOP's `verification`,
+    `handover-notice`, `receipt`, `handover` and `certificate`; `service_gaps` counts needs nobody in the
+    directory could meet, and `by=need` says which (`shelter`, `legal`, ...); `referred` by
+    `days_to_placement` says how long persons waited between identification and the first provider's
+    acceptance, in days, each band over its lower bound and up to its upper one: `0-2`, `2-7`, `7-30` or
+    `over-30`; `repatriated` by `days_to_return` how long from the first return request to the handover:
+    `0-30`, `30-60`, `60-90` or `over-90`. The court figures, `court_cases` (before a court that year) and
+    `court_convictions`, count court cases by the year of the court's decision, by `year`, `court_province`,
+    `charge_category` (the most serious charge) or `sentence`: `none` (no prison), `under-7-years` (below the
+    least the 2008 law sets for trafficking), `7-to-15-years` (its range for an adult victim),
+    `15-to-20-years` (for a child, 15 years exactly included) or `over-20-years`."""
     settings: RegistrySettings = request.app.state.settings
     async with runtime_of(request).sessions() as session:
         published = await count(session, measure, by, settings.small_cell_threshold)

@@ -2,8 +2,8 @@
 decisions its timeline already holds, every one of them, not only each court case's latest; one deployed
 before cases were counted by their year in Cambodia, screenings by the year of the first and returns by
 the year of the first handover, counts them again so; and it counts the deadline breaches by the deadline
-missed, the service gaps by the need unmet, and the referred and repatriated persons by their waits for
-care and for the return."""
+missed, the service gaps by the need unmet, the referred and repatriated persons by their waits for care
+and for the return, and everyone by the latest screening's encounter and situation."""
 
 from __future__ import annotations
 
@@ -138,6 +138,10 @@ BREACHED = (
 )
 
 
+SCREENED_BEFORE = {"screened_at": "2025-12-29T00:00:00Z", "encounter": "police-operation", "continuum": "B"}
+SCREENED_AGAIN = {"screened_at": "2026-04-01T00:00:00Z", "encounter": "repatriation", "continuum": "D"}
+
+
 async def test_upgrading_counts_what_was_told_before_by_the_deadline_missed_the_need_unmet_and_the_waits(
     registry_settings: Callable[..., Awaitable[RegistrySettings]],
 ) -> None:
@@ -151,6 +155,8 @@ async def test_upgrading_counts_what_was_told_before_by_the_deadline_missed_the_
         ("kh.spean.case.referred.v1", "2026-01-09T00:00:00Z", {"referred_at": "2026-01-09T00:00:00Z"}),
         ("kh.spean.repatriation.requested.v1", "2026-01-10T00:00:00Z", {"at": "2026-01-10T00:00:00Z"}),
         ("kh.spean.case.repatriated.v1", "2026-03-01T00:00:00Z", {"repatriated_at": "2026-03-01T00:00:00Z"}),
+        ("kh.spean.identification.screening-recorded.v1", "2025-12-29T00:00:00Z", SCREENED_BEFORE),
+        ("kh.spean.identification.screening-recorded.v1", "2026-04-01T00:00:00Z", SCREENED_AGAIN),
     ]
     await written_at(
         settings,
@@ -166,11 +172,13 @@ async def test_upgrading_counts_what_was_told_before_by_the_deadline_missed_the_
     await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
 
     facts = (
-        "SELECT jsonb_build_array(breached_deadlines, gap_needs, placement_wait, return_wait) FROM case_facts"
+        "SELECT jsonb_build_array(breached_deadlines, gap_needs, placement_wait, return_wait, encounter, continuum)"
+        " FROM case_facts"
         " WHERE case_id = 'case-0003-breached'"
     )
-    missed, unmet, waited, returned = await scalar(settings, facts)
+    missed, unmet, waited, returned, met, situation = await scalar(settings, facts)
     assert missed == ["determination", "provider-response", "verification"], "in the order they were told"
     assert unmet == ["shelter"]
     assert waited == "7-30", "ten days from identification to care"
     assert returned == "30-60", "50 days from the request to the handover"
+    assert (met, situation) == ("repatriation", "D"), "the latest screening's, on arrival home"

@@ -21,6 +21,7 @@ from spean_contracts.events import (
     AgeAssessed,
     CaseReferred,
     CaseRepatriated,
+    DeterminationMade,
     IdentificationDeadlineBreached,
     PlacementDeadlineBreached,
     RepatriationRequested,
@@ -35,8 +36,10 @@ from spean_contracts.vocabulary import (
     AgeMethod,
     Agency,
     BorderGate,
+    Continuum,
     CorrectionReason,
     Country,
+    Encounter,
     Province,
     Sex,
 )
@@ -668,6 +671,43 @@ async def test_repatriated_persons_are_counted_by_how_long_their_return_took(
         took = await _figures(client, auth("ncct-statistics-system"), "repatriated", "days_to_return")
 
     assert took == {"0-30": 2, "60-90": 2}
+
+
+async def test_screened_persons_are_counted_by_their_situation_and_the_outcome_determined(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    """Four deportees screened at the transit centre in situation C (deceived about working conditions),
+    where officers most often misjudge consent: two determined trafficking victims, two not trafficked.
+    The continuum beside the outcome shows where the judgement turns, for training."""
+    settings = await registry_settings(small_cell_threshold=2)
+    screened, _ = events
+    cases = [_case() for _ in range(4)]
+    determined = EXAMPLES["identification.determination-made"][0]
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        *(
+            screened(case_id, [], "MOSVY-POIPET-TC").model_copy(
+                update={"continuum": Continuum.C, "encounter": Encounter.DEPORTEE_TRANSIT}
+            )
+            for case_id in cases
+        ),
+        *(
+            DeterminationMade.model_validate(determined | {"case_id": case_id, "outcome": outcome})
+            for case_id, outcome in zip(cases, ["trafficking-victim"] * 2 + ["not-trafficked"] * 2, strict=True)
+        ),
+    )
+    analyst = auth("ncct-statistics-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, 2 * len(cases))
+        judged = await client.get(
+            "/statistics", params={"measure": "screened", "by": ["continuum", "outcome"]}, headers=analyst
+        )
+        met = await _figures(client, analyst, "screened", "encounter")
+
+    cells = {(cell["key"]["continuum"], cell["key"]["outcome"]): cell["count"] for cell in judged.json()["cells"]}
+    assert cells == {("C", "trafficking-victim"): 2, ("C", "not-trafficked"): 2}
+    assert met == {"deportee-transit": 4}
 
 
 SENTENCED = {"sentence_months": 96, "restitution_ordered_khr": 8_000_000}
