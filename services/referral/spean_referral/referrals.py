@@ -111,33 +111,27 @@ def _move(referral: Referral, action: Action) -> None:
         raise Problem(409, "Conflict", str(refused), extra={"current": referral.state}) from None
 
 
-async def offer(
-    session: AsyncSession,
-    runtime: Runtime,
-    settings: ReferralSettings,
-    principal: Principal,
-    case_id: str,
-    body: OfferIn,
-    *,
-    replaces: str | None = None,
-) -> Referral:
+async def offerable(session: AsyncSession, case_id: str, provider_id: str, services: Sequence[Service]) -> None:
+    """Refuses an offer of the case to the provider that could not be made: a case unknown or over, a person
+    declining services, a provider unknown or not giving every service asked, a referral to it already open.
+    Locks the case first, as every change to its referrals does."""
     case = await session.get(ReferralCase, case_id, with_for_update=True)
     if case is None:
         raise Problem(404, "Not found", "no referral case for this case id")
     if case.status in CLOSED_CASE:
         raise Problem(409, "Conflict", f"the case is {case.status}", kind="case-closed", extra={"current": case.status})
-    services = await session.get(ConsentState, (case_id, ConsentPurpose.SERVICES))
-    if services is not None and not services.given:
+    consent = await session.get(ConsentState, (case_id, ConsentPurpose.SERVICES))
+    if consent is not None and not consent.given:
         raise Problem(
             409,
             "Conflict",
             "the person declined services; nothing is offered until they consent",
             kind="consent-required",
         )
-    provider = await session.get(Provider, body.provider_id)
+    provider = await session.get(Provider, provider_id)
     if provider is None:
         raise invalid_field("body.provider_id", "exists", "not in the directory", detail="no such provider")
-    missing = {str(s) for s in body.services} - set(provider.services)
+    missing = {str(s) for s in services} - set(provider.services)
     if missing:
         raise invalid_field(
             "body.services",
@@ -149,7 +143,7 @@ async def offer(
         await session.exec(
             select(Referral).where(
                 Referral.case_id == case_id,
-                Referral.provider_id == body.provider_id,
+                Referral.provider_id == provider_id,
                 col(Referral.state).in_([state.value for state in OPEN]),
             )
         )
@@ -162,6 +156,19 @@ async def offer(
             kind="referral-open",
             extra={"referral_id": open_already.referral_id, "current": open_already.state},
         )
+
+
+async def offer(
+    session: AsyncSession,
+    runtime: Runtime,
+    settings: ReferralSettings,
+    principal: Principal,
+    case_id: str,
+    body: OfferIn,
+    *,
+    replaces: str | None = None,
+) -> Referral:
+    await offerable(session, case_id, body.provider_id, body.services)
     now = datetime.now(UTC)
     referral = Referral(
         referral_id=f"ref-{uuid.uuid4().hex}",

@@ -72,6 +72,24 @@ class Referral(SQLModel, table=True):
     offered_at: datetime = Field(sa_column=_when())
 
 
+class PlacementProposal(SQLModel, table=True):
+    """A provider's proposal to take a registered person in, which MoSVY sanctions (as an offer to that
+    provider) or declines."""
+
+    __tablename__ = "placement_proposal"
+    proposal_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(max_length=64, index=True)
+    provider_id: str = Field(max_length=64)
+    services: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    state: str = Field(max_length=20)
+    proposed_by: str = Field(max_length=64)
+    proposed_at: datetime = Field(sa_column=_when())
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    referral_id: str | None = Field(default=None, max_length=64)
+    decline_reason: str | None = Field(default=None, max_length=30)
+
+
 class ConsentState(SQLModel, table=True):
     __tablename__ = "consent_state"
     case_id: str = Field(primary_key=True, max_length=64)

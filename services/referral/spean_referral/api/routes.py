@@ -16,18 +16,22 @@ from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem, invalid_field
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
-from spean_referral import directory, referrals
-from spean_referral.adapters.tables import Provider, Referral, ReferralCase
+from spean_referral import directory, proposals, referrals
+from spean_referral.adapters.tables import PlacementProposal, Provider, Referral, ReferralCase
 from spean_referral.api.schemas import (
     CapacityIn,
     DeclineIn,
     NeedMatchOut,
     OfferIn,
+    ProposalDeclineIn,
+    ProposalIn,
+    ProposalOut,
     ProviderIn,
     ProviderOut,
     RankedOut,
     ReferralCaseOut,
     ReferralOut,
+    SanctionIn,
     StageIn,
     TransferIn,
 )
@@ -181,6 +185,61 @@ async def make_offer(case_id: CaseId, body: OfferIn, request: Request, principal
     settings: ReferralSettings = request.app.state.settings
     async with runtime.sessions() as session, session.begin():
         return referrals.out(await referrals.offer(session, runtime, settings, principal, case_id, body))
+
+
+@router.post("/cases/{case_id}/proposals", status_code=201, response_model=ProposalOut)
+async def propose_placement(
+    case_id: CaseId, body: ProposalIn, request: Request, principal: ProviderStaff
+) -> ProposalOut:
+    """A provider proposes to take the person in, for MoSVY to sanction (an offer to the provider, which it
+    accepts as any) or decline. Refused where an offer would be, and while its earlier proposal of the case
+    waits (409 `proposal-waiting`, naming it)."""
+    async with runtime_of(request).sessions() as session, session.begin():
+        return proposals.out(await proposals.propose(session, principal, case_id, body))
+
+
+PROPOSED = Keyset((col(PlacementProposal.proposed_at), col(PlacementProposal.proposal_id)))
+
+
+@router.get("/proposals", response_model=list[ProposalOut], responses={200: {"headers": PAGED_HEADERS}})
+async def list_proposals(
+    request: Request,
+    response: Response,
+    principal: Anyone,
+    page: PageOf,
+    case_id: Annotated[CaseId | None, Query()] = None,
+    state: Annotated[str | None, Query(pattern="^(proposed|sanctioned|declined)$")] = None,
+) -> list[ProposalOut]:
+    """Proposals in the order they were made, a page at a time (follow the `Link` header): `?state=proposed`
+    is MoSVY's queue of proposals to decide. A provider sees only its own."""
+    query = select(PlacementProposal).where(*proposals.visible(principal))
+    if case_id is not None:
+        query = query.where(PlacementProposal.case_id == case_id)
+    if state is not None:
+        query = query.where(PlacementProposal.state == state)
+    async with runtime_of(request).sessions() as session:
+        shown = await PROPOSED.read(session, query, page, request, response)
+    return [proposals.out(p) for p in shown]
+
+
+@router.post("/proposals/{proposal_id}/sanction", response_model=ProposalOut)
+async def sanction_proposal(
+    proposal_id: LocalId, body: SanctionIn, request: Request, principal: CaseWorker
+) -> ProposalOut:
+    """MoSVY sanctions the placement proposed: the provider is offered the referral (`referral_id`), under
+    the rules of an offer."""
+    runtime = runtime_of(request)
+    settings: ReferralSettings = request.app.state.settings
+    async with runtime.sessions() as session, session.begin():
+        return proposals.out(await proposals.sanction(session, runtime, settings, principal, proposal_id, body))
+
+
+@router.post("/proposals/{proposal_id}/decline", response_model=ProposalOut)
+async def decline_proposal(
+    proposal_id: LocalId, body: ProposalDeclineIn, request: Request, principal: CaseWorker
+) -> ProposalOut:
+    async with runtime_of(request).sessions() as session, session.begin():
+        return proposals.out(await proposals.decline(session, principal, proposal_id, body.reason))
 
 
 LISTED = Keyset((col(Referral.offered_at), col(Referral.referral_id)))

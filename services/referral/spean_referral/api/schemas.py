@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -101,6 +102,47 @@ class OfferIn(BaseModel):
     consent_override_reason: Stripped | None = Field(
         default=None, min_length=20, max_length=2000, description="Only for the competent authority; audited."
     )
+
+
+class ProposalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    services: list[Service] = Field(min_length=1, description="What the proposing provider would give the person.")
+
+
+class ProposalDeclineReason(StrEnum):
+    PLACED_ELSEWHERE = "placed-elsewhere"
+    UNSUITABLE = "unsuitable"
+    RETURNING_HOME = "returning-home"
+
+
+class ProposalDeclineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: ProposalDeclineReason
+
+
+class SanctionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    share_personal_data: bool = Field(
+        default=False, description="As in an offer: open the person's screenings to the provider once it accepts."
+    )
+    consent_override_reason: Stripped | None = Field(
+        default=None, min_length=20, max_length=2000, description="Only for the competent authority; audited."
+    )
+
+
+class ProposalOut(BaseModel):
+    """A provider's proposal to take a person in: `proposed`, then `sanctioned` (MoSVY offered the provider
+    the referral named, which the provider accepts as any offer) or `declined` (with its reason)."""
+
+    proposal_id: str
+    case_id: str
+    provider_id: ProviderId
+    services: list[Service]
+    state: str
+    proposed_at: datetime
+    decided_at: datetime | None
+    referral_id: str | None
+    decline_reason: ProposalDeclineReason | None
 
 
 class DeclineIn(BaseModel):

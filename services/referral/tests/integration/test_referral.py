@@ -248,6 +248,40 @@ async def test_a_person_nobody_has_taken_in_by_the_placement_deadline_is_told_to
     assert datetime.fromisoformat(again["place_by"]) > datetime.now(UTC) + timedelta(hours=23), "a day from agreeing"
 
 
+async def test_a_provider_proposes_to_take_a_person_in_and_mosvy_sanctions_or_declines_it(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    mosvy, shelter, legal = auth("mosvy-case-system"), auth("ngo-shelter-system"), auth("ngo-legal-system")
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(SHELTER), provider_body(LEGAL, services=["legal"]))
+        sheltered, defended = [await identify(settings) for _ in range(2)]
+        for case_id in (sheltered, defended):
+            await _opened(client, auth, case_id)
+        bed = {"services": ["shelter"]}
+        proposed = await client.post(f"/cases/{sheltered}/proposals", json=bed, headers=shelter)
+        again = await client.post(f"/cases/{sheltered}/proposals", json=bed, headers=shelter)
+        not_given = await client.post(f"/cases/{sheltered}/proposals", json=bed, headers=legal)
+        counsel = await client.post(f"/cases/{defended}/proposals", json={"services": ["legal"]}, headers=legal)
+        queue = (await client.get("/proposals", params={"state": "proposed"}, headers=mosvy)).json()
+        legal_sees = (await client.get("/proposals", headers=legal)).json()
+        sanctioned = await client.post(f"/proposals/{proposed.json()['proposal_id']}/sanction", json={}, headers=mosvy)
+        accepted = await client.post(f"/referrals/{sanctioned.json()['referral_id']}/accept", headers=shelter)
+        counsel_path = f"/proposals/{counsel.json()['proposal_id']}"
+        declined = await client.post(f"{counsel_path}/decline", json={"reason": "placed-elsewhere"}, headers=mosvy)
+        late = await client.post(f"{counsel_path}/sanction", json={}, headers=mosvy)
+
+    assert (proposed.status_code, proposed.json()["state"]) == (201, "proposed"), proposed.text
+    assert (again.status_code, again.json()["proposal_id"]) == (409, proposed.json()["proposal_id"])
+    assert broken(not_given) == [("body.services", "offered")], "the legal-aid provider has no bed"
+    assert {p["proposal_id"] for p in queue} == {proposed.json()["proposal_id"], counsel.json()["proposal_id"]}
+    assert [p["proposal_id"] for p in legal_sees] == [counsel.json()["proposal_id"]], "its own alone"
+    assert sanctioned.json()["state"] == "sanctioned", sanctioned.text
+    assert (accepted.status_code, accepted.json()["state"]) == (200, "in-care")
+    assert (declined.json()["state"], declined.json()["decline_reason"]) == ("declined", "placed-elsewhere")
+    assert (late.status_code, late.json()["current"]) == (409, "declined")
+
+
 async def _in_care_of_both(
     client: httpx.AsyncClient, settings: ReferralSettings, auth: Auth, identify: Identify, provider_body: ProviderBody
 ) -> tuple[str, str, str]:
