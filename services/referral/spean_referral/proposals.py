@@ -20,10 +20,17 @@ from spean_kit.errors import Problem
 from spean_kit.service import Runtime
 from spean_referral import referrals
 from spean_referral.adapters.tables import PlacementProposal, Provider, ReferralCase
-from spean_referral.api.schemas import OfferIn, ProposalDeclineReason, ProposalIn, ProposalOut, SanctionIn
+from spean_referral.api.schemas import (
+    OfferIn,
+    ProposalDeclineReason,
+    ProposalIn,
+    ProposalOut,
+    ProposalState,
+    SanctionIn,
+)
 from spean_referral.settings import ReferralSettings
 
-PROPOSED, SANCTIONED, DECLINED = "proposed", "sanctioned", "declined"
+PROPOSED, SANCTIONED, DECLINED = (state.value for state in ProposalState)
 
 
 def out(proposal: PlacementProposal) -> ProposalOut:

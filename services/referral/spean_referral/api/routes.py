@@ -26,6 +26,7 @@ from spean_referral.api.schemas import (
     ProposalDeclineIn,
     ProposalIn,
     ProposalOut,
+    ProposalState,
     ProviderIn,
     ProviderOut,
     RankedOut,
@@ -208,7 +209,7 @@ async def list_proposals(
     principal: Anyone,
     page: PageOf,
     case_id: Annotated[CaseId | None, Query()] = None,
-    state: Annotated[str | None, Query(pattern="^(proposed|sanctioned|declined)$")] = None,
+    state: Annotated[ProposalState | None, Query()] = None,
 ) -> list[ProposalOut]:
     """Proposals in the order they were made, a page at a time (follow the `Link` header): `?state=proposed`
     is MoSVY's queue of proposals to decide. A provider sees only its own."""
@@ -216,7 +217,7 @@ async def list_proposals(
     if case_id is not None:
         query = query.where(PlacementProposal.case_id == case_id)
     if state is not None:
-        query = query.where(PlacementProposal.state == state)
+        query = query.where(PlacementProposal.state == state.value)
     async with runtime_of(request).sessions() as session:
         shown = await PROPOSED.read(session, query, page, request, response)
     return [proposals.out(p) for p in shown]

@@ -109,6 +109,12 @@ class ProposalIn(BaseModel):
     services: list[Service] = Field(min_length=1, description="What the proposing provider would give the person.")
 
 
+class ProposalState(StrEnum):
+    PROPOSED = "proposed"
+    SANCTIONED = "sanctioned"
+    DECLINED = "declined"
+
+
 class ProposalDeclineReason(StrEnum):
     PLACED_ELSEWHERE = "placed-elsewhere"
     UNSUITABLE = "unsuitable"
@@ -138,7 +144,7 @@ class ProposalOut(BaseModel):
     case_id: str
     provider_id: ProviderId
     services: list[Service]
-    state: str
+    state: ProposalState
     proposed_at: datetime
     decided_at: datetime | None
     referral_id: str | None
