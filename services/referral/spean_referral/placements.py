@@ -20,41 +20,27 @@ from spean_kit.service import Runtime
 from spean_kit.workers import Job
 from spean_referral.adapters.tables import ConsentState, Referral, ReferralCase
 from spean_referral.domain.lifecycle import ReferralState
+from spean_referral.referrals import SCAN_BATCH
 
-# Cases a scan tells in one transaction; the next scan takes the rest.
-SCAN_BATCH = 500
 # A referral in one of these states means a provider took the person in.
 TAKEN_IN = (ReferralState.IN_CARE, ReferralState.CLOSED)
 SERVICES = (ConsentState.case_id == ReferralCase.case_id, ConsentState.purpose == ConsentPurpose.SERVICES.value)
 
 
-def waiting_since(opened_at: datetime, agreed_at: datetime | None) -> datetime:
-    """When the person began to wait for a placement: the case's opening, or their agreement to services
-    recorded after it."""
-    return opened_at if agreed_at is None else max(opened_at, agreed_at)
+def _waiting_since() -> sa.ColumnElement[datetime]:
+    """When each case's person began to wait for a placement: the case's opening, or their agreement to
+    services recorded after it (greatest ignores a missing agreement)."""
+    agreed_at = select(ConsentState.recorded_at).where(*SERVICES, col(ConsentState.given).is_(True))
+    return sa.func.greatest(ReferralCase.opened_at, agreed_at.scalar_subquery())
 
 
 async def places_by(session: AsyncSession, cases: Sequence[ReferralCase], days: float) -> dict[str, datetime]:
     """When each case's person is due to be in a provider's care."""
-    agreed = dict(
-        (
-            await session.exec(
-                select(ConsentState.case_id, ConsentState.recorded_at).where(
-                    col(ConsentState.case_id).in_([case.case_id for case in cases]),
-                    ConsentState.purpose == ConsentPurpose.SERVICES.value,
-                    col(ConsentState.given).is_(True),
-                )
-            )
-        ).all()
+    began = await session.exec(
+        select(ReferralCase.case_id, _waiting_since()).where(col(ReferralCase.case_id).in_([c.case_id for c in cases]))
     )
     wait = timedelta(days=days)
-    return {case.case_id: waiting_since(case.opened_at, agreed.get(case.case_id)) + wait for case in cases}
-
-
-def _waiting_since() -> sa.ColumnElement[datetime]:
-    """`waiting_since` of each case, in SQL (greatest ignores a missing agreement)."""
-    agreed_at = select(ConsentState.recorded_at).where(*SERVICES, col(ConsentState.given).is_(True))
-    return sa.func.greatest(ReferralCase.opened_at, agreed_at.scalar_subquery())
+    return {case_id: since + wait for case_id, since in began.all()}
 
 
 def overdue(now: datetime, days: float) -> tuple[sa.ColumnElement[bool], ...]:

@@ -30,8 +30,6 @@ from spean_referral.api.schemas import (
 )
 from spean_referral.settings import ReferralSettings
 
-PROPOSED, SANCTIONED, DECLINED = (state.value for state in ProposalState)
-
 
 def out(proposal: PlacementProposal) -> ProposalOut:
     return ProposalOut.model_validate(proposal, from_attributes=True)
@@ -47,7 +45,7 @@ async def propose(session: AsyncSession, principal: Principal, case_id: str, bod
             select(PlacementProposal).where(
                 PlacementProposal.case_id == case_id,
                 PlacementProposal.provider_id == provider.provider_id,
-                PlacementProposal.state == PROPOSED,
+                PlacementProposal.state == ProposalState.PROPOSED,
             )
         )
     ).first()
@@ -64,7 +62,7 @@ async def propose(session: AsyncSession, principal: Principal, case_id: str, bod
         case_id=case_id,
         provider_id=provider.provider_id,
         services=[str(s) for s in body.services],
-        state=PROPOSED,
+        state=ProposalState.PROPOSED,
         proposed_by=principal.subject,
         proposed_at=datetime.now(UTC),
     )
@@ -80,7 +78,7 @@ async def _waiting(session: AsyncSession, proposal_id: str) -> PlacementProposal
     await session.get(ReferralCase, found.case_id, with_for_update=True)
     proposal = await session.get(PlacementProposal, proposal_id, with_for_update=True, populate_existing=True)
     assert proposal is not None  # a proposal is never deleted
-    if proposal.state != PROPOSED:
+    if proposal.state != ProposalState.PROPOSED:
         raise Problem(
             409,
             "Conflict",
@@ -113,7 +111,7 @@ async def sanction(
             consent_override_reason=body.consent_override_reason,
         ),
     )
-    proposal.state, proposal.referral_id = SANCTIONED, offered.referral_id
+    proposal.state, proposal.referral_id = ProposalState.SANCTIONED, offered.referral_id
     proposal.decided_by, proposal.decided_at = principal.subject, datetime.now(UTC)
     session.add(proposal)
     return proposal
@@ -123,7 +121,7 @@ async def decline(
     session: AsyncSession, principal: Principal, proposal_id: str, reason: ProposalDeclineReason
 ) -> PlacementProposal:
     proposal = await _waiting(session, proposal_id)
-    proposal.state, proposal.decline_reason = DECLINED, reason.value
+    proposal.state, proposal.decline_reason = ProposalState.DECLINED, reason.value
     proposal.decided_by, proposal.decided_at = principal.subject, datetime.now(UTC)
     session.add(proposal)
     return proposal
