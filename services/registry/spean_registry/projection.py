@@ -155,8 +155,8 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.breached_deadlines = [*facts.breached_deadlines, missed]
     elif isinstance(data, e.CaseRepatriated):
         facts.repatriated, facts.returned_to = True, data.to_country
-        facts.repatriated_year = _earliest(facts.repatriated_year, local_day(data.repatriated_at).year)
         facts.repatriated_at = min(facts.repatriated_at or data.repatriated_at, data.repatriated_at)
+        facts.repatriated_year = local_day(facts.repatriated_at).year
         facts.return_wait = RETURN.of(facts.requested_at, facts.repatriated_at)
     elif isinstance(data, e.RepatriationRequested):
         facts.requested_at = min(facts.requested_at or data.at, data.at)

@@ -78,19 +78,18 @@ _COLUMN = {
     Dimension.CONTINUUM: "f.continuum",
     Dimension.RETURNED_TO: "f.returned_to",
 }
+# Summed measures whose every unit is listed on the person's facts: by its dimension, each is a row.
+_LISTED = {
+    Measure.DEADLINE_BREACHES: (Dimension.DEADLINE, "f.breached_deadlines"),
+    Measure.SERVICE_GAPS: (Dimension.NEED, "f.gap_needs"),
+}
 # Dimensions of one measure: a year's screenings and returns are counted in it, whenever the persons were
 # identified; the waits are those of referred and of repatriated persons; each breach and gap is an item.
 _COLUMN_OF = {
     Measure.SCREENED: {Dimension.YEAR: "f.screened_year::text"},
     Measure.REPATRIATED: {Dimension.YEAR: "f.repatriated_year::text", Dimension.DAYS_TO_RETURN: "f.return_wait"},
     Measure.REFERRED: {Dimension.DAYS_TO_PLACEMENT: "f.placement_wait"},
-    Measure.DEADLINE_BREACHES: {Dimension.DEADLINE: "l.item"},
-    Measure.SERVICE_GAPS: {Dimension.NEED: "l.item"},
-}
-# Summed measures whose every unit is listed on the person's facts: by its dimension, each is a row.
-_LISTED = {
-    Measure.DEADLINE_BREACHES: (Dimension.DEADLINE, "f.breached_deadlines"),
-    Measure.SERVICE_GAPS: (Dimension.NEED, "f.gap_needs"),
+    **{measure: {dimension: "l.item"} for measure, (dimension, _) in _LISTED.items()},
 }
 _FILTER = {
     Measure.SCREENED: "f.screened",

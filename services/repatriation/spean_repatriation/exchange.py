@@ -41,7 +41,6 @@ from spean_contracts.sop import (
     ReturnRequest,
     Role,
     VerificationInformation,
-    VerificationRequest,
     Withdrawal,
     digest,
     open_message,
@@ -382,7 +381,7 @@ async def _check_asked(session: AsyncSession, exchange: Exchange, message: Messa
     for in the case's verification request. Both sides check it: D before signing, O before storing."""
     _check_person_held(row)
     requests = await stored_messages(session, exchange, row, Kind.VERIFICATION_REQUEST)
-    asked = {need for request in requests for need in VerificationRequest.model_validate(request.body).needs}
+    asked = {need for request in requests for need in request.typed_body.needs}
     information: VerificationInformation = message.typed_body
     unasked = information.provided() - asked
     if unasked:
