@@ -19,6 +19,7 @@ from spean_contracts.vocabulary import (
     BorderGate,
     CaseStatus,
     ChargeCategory,
+    ClosureOutcome,
     ConsentPurpose,
     Continuum,
     CorrectionReason,
@@ -257,11 +258,16 @@ class ServiceGapRecorded(EventData):
 
 
 class ReferralClosed(EventData):
-    """A referral ended: care completed, or the case was referred on."""
+    """A referral ended: care completed, with its outcome since 1.1, or the case was referred on."""
 
     referral_id: LocalId = none("The referral's id.")
     status: CaseStatus = none("Closed or ClosedReferred.")
     closed_at: datetime = none("When it closed.")
+    outcome: ClosureOutcome | None = none(
+        "Since 1.1: how care ended, recorded by the provider at its closure (Closed); absent where the case was "
+        "referred on (ClosedReferred).",
+        default=None,
+    )
 
 
 class CaseReferred(EventData):

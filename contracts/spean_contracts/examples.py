@@ -208,7 +208,15 @@ EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
             "recorded_at": T,
         },
     ),
-    "referral.closed": ({"case_id": CASE, "referral_id": "ref-0001-offer", "status": "Closed", "closed_at": T},),
+    "referral.closed": (
+        {
+            "case_id": CASE,
+            "referral_id": "ref-0001-offer",
+            "status": "Closed",
+            "closed_at": T,
+            "outcome": "reintegrated",
+        },
+    ),
     "case.referred": (
         {
             "case_id": CASE,

@@ -123,7 +123,7 @@ CATALOGUE: tuple[EventSpec, ...] = (
     _spec("referral.follow-up-deadline-breached", e.FollowUpDeadlineBreached, REFERRAL),
     _spec("referral.placement-deadline-breached", e.PlacementDeadlineBreached, REFERRAL),
     _spec("referral.service-gap-recorded", e.ServiceGapRecorded, REFERRAL),
-    _spec("referral.closed", e.ReferralClosed, REFERRAL),
+    replace(_spec("referral.closed", e.ReferralClosed, REFERRAL), minor=1),
     _spec("case.referred", e.CaseReferred, REFERRAL),
     _spec("case.closed", e.CaseClosed, REFERRAL),
     _spec("repatriation.requested", e.RepatriationRequested, REPATRIATION),

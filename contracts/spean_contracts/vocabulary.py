@@ -151,6 +151,21 @@ class ReintegrationStage(StrEnum):
     CLOSURE = "closure"
 
 
+class ClosureOutcome(StrEnum):
+    """How care ended, as the provider found the person at its closure (the closure form of MoSVY's
+    reintegration circular)."""
+
+    REINTEGRATED = "reintegrated"
+    """Living safely where the reintegration plan placed them."""
+    RE_TRAFFICKED = "re-trafficked"
+    LOST_CONTACT = "lost-contact"
+    DECLINED_SERVICES = "declined-services"
+    """The person chose to end care."""
+    MOVED_AWAY = "moved-away"
+    """Left the provider's reach without a referral on (another province or country)."""
+    DIED = "died"
+
+
 class DeclineReason(StrEnum):
     NO_CAPACITY = "no-capacity"
     NOT_ELIGIBLE = "not-eligible"

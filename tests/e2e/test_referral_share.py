@@ -75,7 +75,9 @@ async def test_a_shelter_reads_the_person_it_took_in_until_the_referral_ends(
         return (await read(legal)).status_code == 200 and (await read(shelter)).status_code == 403
 
     await eventually(moved_with_her, what="her data following her to the provider she was transferred to")
-    closed = await platform.referral.post(f"/referrals/{transferred}/stage", json={"stage": "closure"}, headers=legal)
+    closed = await platform.referral.post(
+        f"/referrals/{transferred}/stage", json={"stage": "closure", "outcome": "reintegrated"}, headers=legal
+    )
     assert closed.status_code == 200, closed.text
 
     async def ended() -> bool:

@@ -43,8 +43,16 @@ from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem, invalid_field
 from spean_kit.outbox import Stager
 from spean_kit.service import Runtime
-from spean_referral.adapters.tables import ConsentOverride, ConsentState, Provider, Referral, ReferralCase
-from spean_referral.api.schemas import OfferIn, ReferralOut
+from spean_referral.adapters.tables import (
+    ConsentOverride,
+    ConsentState,
+    FiledForm,
+    Provider,
+    Referral,
+    ReferralCase,
+)
+from spean_referral.api.schemas import OfferIn, ReferralOut, StageIn
+from spean_referral.domain.forms import FormKind, missing_for
 from spean_referral.domain.lifecycle import (
     CLOSED_CASE,
     OPEN,
@@ -356,27 +364,49 @@ async def change_stage(
     settings: ReferralSettings,
     principal: Principal,
     referral_id: str,
-    stage: ReintegrationStage,
+    body: StageIn,
 ) -> Referral:
+    stage, closing = body.stage, body.stage == ReintegrationStage.CLOSURE
+    if closing != (body.outcome is not None):
+        raise invalid_field(
+            "body.outcome",
+            "outcome_at_closure",
+            "required at closure (how care ended), and only there",
+        )
     referral = await visible_referral(session, principal, referral_id, lock=True)
     now = datetime.now(UTC)
     status = STATUS_OF_STAGE[stage]
-    _move(referral, Action.CLOSE if stage == ReintegrationStage.CLOSURE else Action.STAGE)
+    _move(referral, Action.CLOSE if closing else Action.STAGE)
+    kinds = await session.exec(select(FiledForm.kind).where(FiledForm.referral_id == referral_id))
+    missing = missing_for(stage, (FormKind(kind) for kind in kinds))
+    if missing:
+        raise Problem(
+            409,
+            "Conflict",
+            f"the {', '.join(missing)} form must be filed before the case moves into {stage}",
+            extra={"missing_forms": missing},
+        )
     if stage != referral.stage:
         # Follow-up runs from the day monitoring began; a case taken back to an earlier stage starts it again.
         following_up = stage == ReintegrationStage.MONITORING
         referral.follow_up_until = now + timedelta(days=settings.follow_up_days) if following_up else None
         referral.follow_up_breached = False
-    referral.stage, referral.status = stage, status
+    referral.stage, referral.status, referral.outcome = stage, status, body.outcome
     events: list[EventData] = [
         ReintegrationStageChanged(
             case_id=referral.case_id, referral_id=referral_id, stage=stage, status=status, changed_at=now
         )
     ]
-    if stage == ReintegrationStage.CLOSURE:
+    if closing:
         await _release_bed(session, referral)
         events.append(
-            ReferralClosed(case_id=referral.case_id, referral_id=referral_id, status=CaseStatus.CLOSED, closed_at=now)
+            ReferralClosed(
+                case_id=referral.case_id,
+                referral_id=referral_id,
+                status=CaseStatus.CLOSED,
+                closed_at=now,
+                outcome=body.outcome,
+            )
         )
     session.add(referral)
     events += await _settle_case(session, referral.case_id, now)

@@ -68,8 +68,21 @@ class Referral(SQLModel, table=True):
         description="While the case is followed up (monitoring): when MoSVY reviews it, if not closed by then.",
     )
     follow_up_breached: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+    outcome: str | None = Field(default=None, max_length=30)
     offered_by: str = Field(max_length=64)
     offered_at: datetime = Field(sa_column=_when())
+
+
+class FiledForm(SQLModel, table=True):
+    """A reintegration stage's form, as its provider filed it: coded answers only."""
+
+    __tablename__ = "reintegration_form"
+    form_id: str = Field(primary_key=True, max_length=64)
+    referral_id: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=30)
+    content: dict[str, object] = Field(sa_column=Column(JSONB, nullable=False))
+    filed_by: str = Field(max_length=64)
+    filed_at: datetime = Field(sa_column=_when())
 
 
 class PlacementProposal(SQLModel, table=True):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,11 +16,12 @@ from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import Problem, invalid_field
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
-from spean_referral import directory, proposals, referrals
+from spean_referral import directory, forms, proposals, referrals
 from spean_referral.adapters.tables import PlacementProposal, Provider, Referral, ReferralCase
 from spean_referral.api.schemas import (
     CapacityIn,
     DeclineIn,
+    FiledFormOut,
     NeedMatchOut,
     OfferIn,
     ProposalDeclineIn,
@@ -32,6 +33,7 @@ from spean_referral.api.schemas import (
     RankedOut,
     ReferralCaseOut,
     ReferralOut,
+    ReintegrationForm,
     SanctionIn,
     StageIn,
     TransferIn,
@@ -50,6 +52,12 @@ ProviderStaff = Annotated[Principal, Depends(require_roles("provider"))]
 CareGiver = Annotated[Principal, Depends(require_roles("provider", "case-worker"))]
 
 
+FORMS_MISSING: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The forms of the stages before the one asked for are not all filed (`missing_forms`)"}
+}
+FORM_REFUSED: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The person is not in care, or the form's stage is not reached yet (`stage`)"}
+}
 BELOW_OCCUPANCY: dict[int | str, dict[str, Any]] = {
     409: {"description": "`capacity-below-occupancy`: fewer beds than are in use (`occupancy`), at `body.capacity`"}
 }
@@ -293,7 +301,7 @@ async def decline_referral(
         return referrals.out(await referrals.decline(session, runtime, principal, referral_id, body.reason))
 
 
-@router.post("/referrals/{referral_id}/stage", response_model=ReferralOut)
+@router.post("/referrals/{referral_id}/stage", response_model=ReferralOut, responses=FORMS_MISSING)
 async def change_referral_stage(
     referral_id: LocalId, body: StageIn, request: Request, principal: CareGiver
 ) -> ReferralOut:
@@ -303,8 +311,30 @@ async def change_referral_stage(
     runtime = runtime_of(request)
     settings: ReferralSettings = request.app.state.settings
     async with runtime.sessions() as session, session.begin():
-        changed = await referrals.change_stage(session, runtime, settings, principal, referral_id, body.stage)
+        changed = await referrals.change_stage(session, runtime, settings, principal, referral_id, body)
         return referrals.out(changed)
+
+
+@router.post("/referrals/{referral_id}/forms", status_code=201, response_model=FiledFormOut, responses=FORM_REFUSED)
+async def file_form(
+    referral_id: LocalId,
+    body: Annotated[ReintegrationForm, Body()],
+    request: Request,
+    principal: CareGiver,
+) -> FiledFormOut:
+    """File a reintegration stage's form for a person in care: the `assessment` (pre-integration), the
+    `reintegration-plan` (integration) and each `monitoring-visit`. A form is filed in its stage or later; the
+    case moves into integration once its assessment is filed, and into monitoring once its plan is too."""
+    async with runtime_of(request).sessions() as session, session.begin():
+        return forms.out(await forms.file(session, principal, referral_id, body))
+
+
+@router.get("/referrals/{referral_id}/forms", response_model=list[FiledFormOut])
+async def list_forms(referral_id: LocalId, request: Request, principal: CareGiver) -> list[FiledFormOut]:
+    """A referral's forms in the order they were filed, for its provider and MoSVY."""
+    async with runtime_of(request).sessions() as session:
+        await referrals.visible_referral(session, principal, referral_id)
+        return [forms.out(row) for row in await forms.filed(session, referral_id)]
 
 
 @router.post("/referrals/{referral_id}/transfer", status_code=201, response_model=ReferralOut)

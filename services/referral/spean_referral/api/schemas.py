@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from spean_contracts.fields import ProviderId
 from spean_contracts.vocabulary import (
     CaseStatus,
+    ClosureOutcome,
     Country,
     DeclineReason,
     ExploitationType,
@@ -20,6 +22,7 @@ from spean_contracts.vocabulary import (
     Sex,
 )
 from spean_kit.inputs import Stripped
+from spean_referral.domain.forms import Concern, FamilyFinding, FormKind, Risk, Setting, Situation, VisitMode
 
 
 class ProviderIn(BaseModel):
@@ -159,6 +162,54 @@ class DeclineIn(BaseModel):
 class StageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     stage: ReintegrationStage
+    outcome: ClosureOutcome | None = Field(
+        default=None, description="Required at `closure`, and only there: how care ended (the closure form)."
+    )
+
+
+class AssessmentForm(BaseModel):
+    """Pre-integration: what the person needs, whether their family was traced and is safe, the risks, and
+    where the plan is to reintegrate them."""
+
+    model_config = ConfigDict(extra="forbid")
+    form: Literal[FormKind.ASSESSMENT]
+    assessed_on: date = Field(description="Not in the future, nor before the referral was offered.")
+    needs: list[Service] = Field(max_length=8, description="Services the person needs; empty: none beyond care.")
+    family: FamilyFinding
+    risk: Risk
+    planned_setting: Setting = Field(description="Not `family` where the family was found unsafe.")
+
+
+class ReintegrationPlanForm(BaseModel):
+    """Integration: where the person was reintegrated, and the services arranged there."""
+
+    model_config = ConfigDict(extra="forbid")
+    form: Literal[FormKind.REINTEGRATION_PLAN]
+    reintegrated_on: date = Field(description="Not in the future, nor before the referral was offered.")
+    setting: Setting = Field(description="Not `family` where the latest assessment found the family unsafe.")
+    province: Province
+    services: list[Service] = Field(max_length=8, description="Services arranged where the person lives.")
+
+
+class MonitoringVisitForm(BaseModel):
+    """Monitoring: one visit, how it found the person and what worries the provider."""
+
+    model_config = ConfigDict(extra="forbid")
+    form: Literal[FormKind.MONITORING_VISIT]
+    visited_on: date = Field(description="Not in the future, nor before the referral was offered.")
+    mode: VisitMode
+    situation: Situation
+    concerns: list[Concern] = Field(default=[], max_length=len(Concern))
+
+
+ReintegrationForm = Annotated[AssessmentForm | ReintegrationPlanForm | MonitoringVisitForm, Field(discriminator="form")]
+
+
+class FiledFormOut(BaseModel):
+    form_id: str
+    referral_id: str
+    filed_at: datetime
+    content: ReintegrationForm
 
 
 class TransferIn(BaseModel):
@@ -191,6 +242,7 @@ class ReferralOut(BaseModel):
         "(`referral.follow-up-deadline-breached`).",
     )
     shares_personal_data: bool
+    outcome: ClosureOutcome | None = Field(default=None, description="How care ended, once closed by its provider.")
     decline_reason: DeclineReason | None = Field(
         default=None, description="Why the offer was declined: the provider's reason, or victim-declined."
     )

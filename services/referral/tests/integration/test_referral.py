@@ -21,6 +21,7 @@ from spean_contracts.events import (
     ReferralPersonalDataShared,
     ScreeningCorrected,
 )
+from spean_contracts.fields import local_today
 from spean_contracts.registry import REFERRAL
 from spean_contracts.vocabulary import (
     AgeBand,
@@ -45,6 +46,39 @@ Identify = Callable[..., Awaitable[str]]
 ProviderBody = Callable[..., dict[str, Any]]
 SHELTER = "prov-ngo-shelter-01"
 LEGAL = "prov-legal-aid-01"
+CLOSURE = {"stage": "closure", "outcome": "reintegrated"}
+
+
+def _assessment(**changed: Any) -> dict[str, Any]:
+    today = local_today().isoformat()
+    form = {"form": "assessment", "assessed_on": today, "needs": ["shelter"], "family": "traced-safe"}
+    return form | {"risk": "low", "planned_setting": "family"} | changed
+
+
+def _plan(**changed: Any) -> dict[str, Any]:
+    today = local_today().isoformat()
+    form = {"form": "reintegration-plan", "reintegrated_on": today, "setting": "family", "province": "KH-12"}
+    return form | {"services": ["legal"]} | changed
+
+
+async def _moved(client: httpx.AsyncClient, referral: str, stage: str, headers: dict[str, str]) -> httpx.Response:
+    """The provider files the forms of the stages before `stage` (an assessment before integration, a plan
+    too before monitoring, filed in integration), then moves the case into it."""
+
+    async def filed(form: dict[str, Any]) -> None:
+        answer = await client.post(f"{referral}/forms", json=form, headers=headers)
+        assert answer.status_code == 201, answer.text
+
+    if stage in ("integration", "monitoring"):
+        await filed(_assessment())
+    if stage == "monitoring":
+        if (await client.get(referral, headers=headers)).json()["stage"] == "pre-integration":
+            through = await client.post(f"{referral}/stage", json={"stage": "integration"}, headers=headers)
+            assert through.status_code == 200, through.text
+        await filed(_plan())
+    return await client.post(
+        f"{referral}/stage", json=CLOSURE if stage == "closure" else {"stage": stage}, headers=headers
+    )
 
 
 async def _opened(client: httpx.AsyncClient, auth: Auth, case_id: str) -> dict[str, Any]:
@@ -105,7 +139,7 @@ async def test_an_identified_child_is_referred_and_followed_to_closure(
         accepted = await client.post(f"{referral}/accept", headers=auth("ngo-shelter-system"))
         assert accepted.status_code == 200, accepted.text
         for stage in ("integration", "monitoring", "closure"):
-            moved = await client.post(f"{referral}/stage", json={"stage": stage}, headers=auth("ngo-shelter-system"))
+            moved = await _moved(client, referral, stage, auth("ngo-shelter-system"))
             assert moved.status_code == 200, moved.text
         late = await client.post(f"{referral}/stage", json={"stage": "monitoring"}, headers=auth("ngo-shelter-system"))
         assert late.status_code == 409
@@ -130,6 +164,70 @@ async def test_an_identified_child_is_referred_and_followed_to_closure(
         e.data.model_dump()["status"] for e in events if e.type.endswith("stage-changed.v1") and e.subject == case_id
     ]
     assert [str(s) for s in statuses] == ["Active", "FollowUp", "Closed"]
+
+
+async def test_each_reintegration_stage_is_entered_with_its_forms_and_care_closes_with_its_outcome(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings()
+    shelter, mosvy, legal = auth("ngo-shelter-system"), auth("mosvy-case-system"), auth("ngo-legal-system")
+    tomorrow = (local_today() + timedelta(days=1)).isoformat()
+    visit = {"form": "monitoring-visit", "visited_on": local_today().isoformat(), "mode": "home-visit"}
+    async with running(build(settings)) as client:
+        case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
+        referral = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
+        assert (await client.post(f"{referral}/accept", headers=shelter)).status_code == 200
+
+        async def file(form: dict[str, Any]) -> httpx.Response:
+            return await client.post(f"{referral}/forms", json=form, headers=shelter)
+
+        async def move(body: dict[str, Any]) -> httpx.Response:
+            return await client.post(f"{referral}/stage", json=body, headers=shelter)
+
+        refused = {
+            "integration before its assessment": await move({"stage": "integration"}),
+            "a plan in pre-integration": await file(_plan()),
+            "home to an unsafe family": await file(_assessment(family="traced-unsafe")),
+            "assessed tomorrow": await file(_assessment(assessed_on=tomorrow)),
+        }
+        assert (await file(_assessment(family="traced-unsafe", planned_setting="relatives"))).status_code == 201
+        assert (await move({"stage": "integration"})).status_code == 200
+        refused["a plan home to the unsafe family"] = await file(_plan())
+        refused["monitoring before its plan"] = await move({"stage": "monitoring"})
+        assert (await file(_plan(setting="relatives"))).status_code == 201
+        assert (await move({"stage": "monitoring"})).status_code == 200
+        seen = await file(visit | {"situation": "at-risk", "concerns": ["debt", "re-recruitment"]})
+        refused["closure without its outcome"] = await move({"stage": "closure"})
+        refused["an outcome before closure"] = await move({"stage": "monitoring", "outcome": "reintegrated"})
+        closed = await move({"stage": "closure", "outcome": "re-trafficked"})
+        refused["a visit after closure"] = await file(visit | {"situation": "not-found"})
+        kept = (await client.get(f"{referral}/forms", headers=mosvy)).json()
+        others = await client.get(f"{referral}/forms", headers=legal)
+        events = [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
+
+    def broken(answer: httpx.Response) -> tuple[int, Any]:
+        problem = answer.json()
+        return answer.status_code, problem.get("missing_forms") or problem.get("stage") or [
+            (error["path"], error["rule"]) for error in problem.get("errors", [])
+        ] or problem.get("current")
+
+    assert {what: broken(answer) for what, answer in refused.items()} == {
+        "integration before its assessment": (409, ["assessment"]),
+        "a plan in pre-integration": (409, "pre-integration"),
+        "home to an unsafe family": (422, [("body.planned_setting", "family_unsafe")]),
+        "assessed tomorrow": (422, [("body.assessed_on", "not_in_future")]),
+        "a plan home to the unsafe family": (422, [("body.setting", "family_unsafe")]),
+        "monitoring before its plan": (409, ["reintegration-plan"]),
+        "closure without its outcome": (422, [("body.outcome", "outcome_at_closure")]),
+        "an outcome before closure": (422, [("body.outcome", "outcome_at_closure")]),
+        "a visit after closure": (409, "closed"),
+    }
+    assert seen.json()["content"]["concerns"] == ["debt", "re-recruitment"]
+    assert (closed.status_code, closed.json()["outcome"]) == (200, "re-trafficked")
+    assert [form["content"]["form"] for form in kept] == ["assessment", "reintegration-plan", "monitoring-visit"]
+    assert others.status_code == 404
+    ended = [e.data for e in events if e.subject == case_id and e.type == "kh.spean.referral.closed.v1"]
+    assert [(str(data.model_dump()["outcome"])) for data in ended] == ["re-trafficked"]
 
 
 async def _services_consent(servers: Endpoints, settings: ReferralSettings, case_id: str, *, given: bool) -> None:
@@ -187,15 +285,15 @@ async def test_a_case_followed_up_past_its_length_is_told_to_mosvy_once_and_clos
         case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
         referral = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
         assert (await client.post(f"{referral}/accept", headers=shelter)).status_code == 200
-        integration = (await client.post(f"{referral}/stage", json={"stage": "integration"}, headers=shelter)).json()
-        monitoring = (await client.post(f"{referral}/stage", json={"stage": "monitoring"}, headers=shelter)).json()
+        integration = (await _moved(client, referral, "integration", shelter)).json()
+        monitoring = (await _moved(client, referral, "monitoring", shelter)).json()
 
         async def told() -> bool:
             return "referral.follow-up-deadline-breached.v1" in await _published_of(settings, case_id)
 
         await eventually(told, what="the follow-up run past its length told")
         await asyncio.sleep(1)  # five more scans, which must not tell it again
-        closed = (await client.post(f"{referral}/stage", json={"stage": "closure"}, headers=shelter)).json()
+        closed = (await client.post(f"{referral}/stage", json=CLOSURE, headers=shelter)).json()
         breaches = [t for t in await _published_of(settings, case_id) if "deadline-breached" in t]
 
     assert integration["follow_up_until"] is None
@@ -304,11 +402,11 @@ async def test_a_case_closes_when_the_last_provider_caring_for_the_person_closes
     shelter, legal, mosvy = auth("ngo-shelter-system"), auth("ngo-legal-system"), auth("mosvy-case-system")
     async with running(build(settings)) as client:
         case_id, sheltered, defended = await _in_care_of_both(client, settings, auth, identify, provider_body)
-        closed = await client.post(f"{sheltered}/stage", json={"stage": "closure"}, headers=shelter)
+        closed = await client.post(f"{sheltered}/stage", json=CLOSURE, headers=shelter)
         after_the_shelter = (await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"]
         events_then = await _published_of(settings, case_id)
-        still_advised = await client.post(f"{defended}/stage", json={"stage": "integration"}, headers=legal)
-        assert (await client.post(f"{defended}/stage", json={"stage": "closure"}, headers=legal)).status_code == 200
+        still_advised = await _moved(client, defended, "integration", legal)
+        assert (await client.post(f"{defended}/stage", json=CLOSURE, headers=legal)).status_code == 200
         after_both = (await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"]
         events = await _published_of(settings, case_id)
 
@@ -334,7 +432,7 @@ async def test_a_transfer_is_taken_up_though_the_placement_it_replaces_closed_me
             f"{sheltered}/transfer", json={"provider_id": LEGAL, "services": ["legal"]}, headers=mosvy
         )
         assert moved.status_code == 201, moved.text
-        assert (await client.post(f"{sheltered}/stage", json={"stage": "closure"}, headers=shelter)).status_code == 200
+        assert (await client.post(f"{sheltered}/stage", json=CLOSURE, headers=shelter)).status_code == 200
         taken_up = await client.post(f"/referrals/{moved.json()['referral_id']}/accept", headers=legal)
         shelter_s = (await client.get(sheltered, headers=mosvy)).json()["state"]
         case = (await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"]
@@ -348,7 +446,6 @@ async def test_two_providers_closing_a_case_s_referrals_at_once_close_the_case_o
 ) -> None:
     settings = await referral_settings()
     shelter, legal, mosvy = auth("ngo-shelter-system"), auth("ngo-legal-system"), auth("mosvy-case-system")
-    closure = {"stage": "closure"}
     async with running(build(settings)) as client:
         pairs: dict[str, tuple[str, str]] = {}
         for _ in range(4):
@@ -356,7 +453,7 @@ async def test_two_providers_closing_a_case_s_referrals_at_once_close_the_case_o
             pairs[case_id] = (sheltered, defended)
         answers = await asyncio.gather(
             *(
-                client.post(f"{referral}/stage", json=closure, headers=provider)
+                client.post(f"{referral}/stage", json=CLOSURE, headers=provider)
                 for sheltered, defended in pairs.values()
                 for referral, provider in ((sheltered, shelter), (defended, legal))
             )
@@ -377,7 +474,7 @@ async def test_a_case_is_followed_up_while_every_provider_caring_for_the_person_
         case_id, sheltered, defended = await _in_care_of_both(client, settings, auth, identify, provider_body)
 
         async def status(referral: str, stage: str, provider: dict[str, str]) -> str:
-            moved = await client.post(f"{referral}/stage", json={"stage": stage}, headers=provider)
+            moved = await _moved(client, referral, stage, provider)
             assert moved.status_code == 200, moved.text
             return str((await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"])
 
@@ -404,7 +501,7 @@ async def test_a_case_whose_care_ended_while_an_offer_waited_closes_when_the_off
         sheltered = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
         assert (await client.post(f"{sheltered}/accept", headers=shelter)).status_code == 200
         unanswered = await _offer(client, auth, case_id, LEGAL, "legal")
-        assert (await client.post(f"{sheltered}/stage", json={"stage": "closure"}, headers=shelter)).status_code == 200
+        assert (await client.post(f"{sheltered}/stage", json=CLOSURE, headers=shelter)).status_code == 200
         while_offered = (await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"]
         # The provider lets its 48 hours pass.
         await tamper(
