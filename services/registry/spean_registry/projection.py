@@ -147,6 +147,9 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.referred, facts.provider_id = True, data.provider_id
         facts.referred_at = min(facts.referred_at or data.referred_at, data.referred_at)
         facts.placement_wait = PLACEMENT.of(facts.identified_at, facts.referred_at)
+    elif isinstance(data, e.ReferralClosed) and data.outcome is not None:
+        facts.care_closures += 1
+        facts.care_outcomes = [*facts.care_outcomes, data.outcome.value]
     elif isinstance(data, e.ServiceGapRecorded):
         facts.service_gaps += 1
         facts.gap_needs = [*facts.gap_needs, data.need.value]

@@ -36,6 +36,8 @@ class Dimension(StrEnum):
     """Of deadline breaches: the deadline missed (domain/deadlines.py)."""
     NEED = "need"
     """Of service gaps: the service nobody in the directory could provide."""
+    CARE_OUTCOME = "care_outcome"
+    """Of care closures: how care ended (reintegrated, re-trafficked, lost contact, ...)."""
     DAYS_TO_PLACEMENT = "days_to_placement"
     """Of referred persons: days from identification to the first placement, in bands (domain/waits.py)."""
     DAYS_TO_RETURN = "days_to_return"
@@ -57,6 +59,7 @@ class Measure(StrEnum):
     CONVICTED = "convicted"
     SERVICE_GAPS = "service_gaps"
     DEADLINE_BREACHES = "deadline_breaches"
+    CARE_CLOSURES = "care_closures"
     COURT_CASES = "court_cases"
     COURT_CONVICTIONS = "court_convictions"
     COURT_SETTLEMENTS = "court_settlements"
@@ -82,9 +85,11 @@ _COLUMN = {
 _LISTED = {
     Measure.DEADLINE_BREACHES: (Dimension.DEADLINE, "f.breached_deadlines"),
     Measure.SERVICE_GAPS: (Dimension.NEED, "f.gap_needs"),
+    Measure.CARE_CLOSURES: (Dimension.CARE_OUTCOME, "f.care_outcomes"),
 }
 # Dimensions of one measure: a year's screenings and returns are counted in it, whenever the persons were
-# identified; the waits are those of referred and of repatriated persons; each breach and gap is an item.
+# identified; the waits are those of referred and of repatriated persons; each breach, gap and closure of care
+# is an item.
 _COLUMN_OF = {
     Measure.SCREENED: {Dimension.YEAR: "f.screened_year::text"},
     Measure.REPATRIATED: {Dimension.YEAR: "f.repatriated_year::text", Dimension.DAYS_TO_RETURN: "f.return_wait"},
@@ -99,7 +104,11 @@ _FILTER = {
     Measure.PROSECUTED: "f.prosecuted",
     Measure.CONVICTED: "f.convicted",
 }
-_SUM = {Measure.SERVICE_GAPS: "f.service_gaps", Measure.DEADLINE_BREACHES: "f.deadline_breaches"}
+_SUM = {
+    Measure.SERVICE_GAPS: "f.service_gaps",
+    Measure.DEADLINE_BREACHES: "f.deadline_breaches",
+    Measure.CARE_CLOSURES: "f.care_closures",
+}
 _COURT_COLUMN = {
     Dimension.YEAR: "c.year::text",
     Dimension.COURT_PROVINCE: "c.court_province",

@@ -111,6 +111,12 @@ class CaseFacts(SQLModel, table=True):
         sa_column=Column(JSONB, nullable=False, server_default="[]"),
         description="The deadline each breach missed (domain/deadlines.py), in the order they were told.",
     )
+    care_closures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    care_outcomes: list[str] = Field(
+        default=[],
+        sa_column=Column(JSONB, nullable=False, server_default="[]"),
+        description="How each of the person's referrals closed by its provider ended, in the order they closed.",
+    )
 
 
 class MatchKey(SQLModel, table=True):

@@ -142,7 +142,7 @@ SCREENED_BEFORE = {"screened_at": "2025-12-29T00:00:00Z", "encounter": "police-o
 SCREENED_AGAIN = {"screened_at": "2026-04-01T00:00:00Z", "encounter": "repatriation", "continuum": "D"}
 
 
-async def test_upgrading_counts_what_was_told_before_by_the_deadline_missed_the_need_unmet_and_the_waits(
+async def test_upgrading_counts_what_was_told_before_by_deadline_need_wait_and_how_care_ended(
     registry_settings: Callable[..., Awaitable[RegistrySettings]],
 ) -> None:
     settings = await registry_settings()
@@ -157,6 +157,8 @@ async def test_upgrading_counts_what_was_told_before_by_the_deadline_missed_the_
         ("kh.spean.case.repatriated.v1", "2026-03-01T00:00:00Z", {"repatriated_at": "2026-03-01T00:00:00Z"}),
         ("kh.spean.identification.screening-recorded.v1", "2025-12-29T00:00:00Z", SCREENED_BEFORE),
         ("kh.spean.identification.screening-recorded.v1", "2026-04-01T00:00:00Z", SCREENED_AGAIN),
+        ("kh.spean.referral.closed.v1", "2026-05-01T00:00:00Z", {"status": "ClosedReferred"}),
+        ("kh.spean.referral.closed.v1", "2026-06-01T00:00:00Z", {"status": "Closed", "outcome": "lost-contact"}),
     ]
     await written_at(
         settings,
@@ -172,13 +174,15 @@ async def test_upgrading_counts_what_was_told_before_by_the_deadline_missed_the_
     await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
 
     facts = (
-        "SELECT jsonb_build_array(breached_deadlines, gap_needs, placement_wait, return_wait, encounter, continuum)"
+        "SELECT jsonb_build_array(breached_deadlines, gap_needs, placement_wait, return_wait, encounter, continuum,"
+        " care_outcomes, care_closures)"
         " FROM case_facts"
         " WHERE case_id = 'case-0003-breached'"
     )
-    missed, unmet, waited, returned, met, situation = await scalar(settings, facts)
+    missed, unmet, waited, returned, met, situation, ended, closures = await scalar(settings, facts)
     assert missed == ["determination", "provider-response", "verification"], "in the order they were told"
     assert unmet == ["shelter"]
     assert waited == "7-30", "ten days from identification to care"
     assert returned == "30-60", "50 days from the request to the handover"
     assert (met, situation) == ("repatriation", "D"), "the latest screening's, on arrival home"
+    assert (ended, closures) == (["lost-contact"], 1), "a referral referred on is no closure of care"

@@ -24,6 +24,7 @@ from spean_contracts.events import (
     DeterminationMade,
     IdentificationDeadlineBreached,
     PlacementDeadlineBreached,
+    ReferralClosed,
     RepatriationRequested,
     ScreeningCorrected,
     ServiceGapRecorded,
@@ -619,6 +620,29 @@ async def test_breaches_are_counted_by_the_deadline_missed_and_gaps_by_the_need_
     assert by_deadline.json()["total"] == len(late)
     assert by_need == {"shelter": 3, "legal": 2}
     assert broken(of_persons) == [("query.by", "dimension_of_measure")]
+
+
+async def test_closures_of_care_are_counted_by_how_care_ended(registry_settings: Settings, auth: Auth) -> None:
+    """Three closures of care with the person reintegrated, two with the person trafficked again: what
+    reintegration achieves, which the count of referred persons does not tell. A referral closed because the
+    person was referred on (no outcome) is not a closure of care."""
+    settings = await registry_settings(small_cell_threshold=2)
+    cases = [_case() for _ in range(4)]
+    closed = EXAMPLES["referral.closed"][0]
+    ended = [
+        *(ReferralClosed.model_validate(closed | {"case_id": c, "outcome": "reintegrated"}) for c in cases[:3]),
+        *(ReferralClosed.model_validate(closed | {"case_id": c, "outcome": "re-trafficked"}) for c in cases[2:]),
+        ReferralClosed.model_validate(closed | {"case_id": cases[0], "status": "ClosedReferred", "outcome": None}),
+    ]
+    await publish(settings.kafka_bootstrap, settings.topic_namespace, *ended)
+    analyst = auth("ncct-statistics-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, len(ended))
+        by_outcome = await _figures(client, analyst, "care_closures", "care_outcome")
+        total = await client.get("/statistics", params={"measure": "care_closures"}, headers=analyst)
+
+    assert by_outcome == {"reintegrated": 3, "re-trafficked": 2}
+    assert total.json()["total"] == 5
 
 
 async def test_referred_persons_are_counted_by_how_long_they_waited_for_care(
