@@ -227,6 +227,17 @@ class FollowUpDeadlineBreached(EventData):
     breached_at: datetime = none("When the breach was noticed.")
 
 
+class VisitDeadlineBreached(EventData):
+    """A person in follow-up (the monitoring stage) went longer than the configured interval without a
+    monitoring visit, counted from the stage's start or the latest visit: MoSVY is told once per interval
+    missed, so that nobody is followed up on paper only."""
+
+    referral_id: LocalId = none("The referral under which care is given.")
+    provider_id: LocalId = none("The provider following the case up.")
+    due_at: datetime = none("When the next visit was due.")
+    breached_at: datetime = none("When the breach was noticed.")
+
+
 class PlacementDeadlineBreached(EventData):
     """A person registered for referral was not in any provider's care by the configured deadline after
     the case opened, or after their latest agreement to services where it came later (nor declining

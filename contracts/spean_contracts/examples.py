@@ -180,6 +180,15 @@ EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
             "breached_at": "2027-11-04T08:16:00Z",
         },
     ),
+    "referral.visit-deadline-breached": (
+        {
+            "case_id": CASE,
+            "referral_id": "ref-0001-offer",
+            "provider_id": "prov-shelter-bb-02",
+            "due_at": "2027-02-02T17:00:00Z",
+            "breached_at": "2027-02-02T17:00:30Z",
+        },
+    ),
     "referral.placement-deadline-breached": (
         {
             "case_id": CASE,

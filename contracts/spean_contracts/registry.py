@@ -121,6 +121,7 @@ CATALOGUE: tuple[EventSpec, ...] = (
     _spec("referral.deadline-breached", e.ReferralDeadlineBreached, REFERRAL),
     _spec("referral.reintegration-stage-changed", e.ReintegrationStageChanged, REFERRAL),
     _spec("referral.follow-up-deadline-breached", e.FollowUpDeadlineBreached, REFERRAL),
+    _spec("referral.visit-deadline-breached", e.VisitDeadlineBreached, REFERRAL),
     _spec("referral.placement-deadline-breached", e.PlacementDeadlineBreached, REFERRAL),
     _spec("referral.service-gap-recorded", e.ServiceGapRecorded, REFERRAL),
     replace(_spec("referral.closed", e.ReferralClosed, REFERRAL), minor=1),

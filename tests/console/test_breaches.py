@@ -19,5 +19,6 @@ def test_each_breach_names_what_was_late() -> None:
         "referral.deadline-breached": "provider response",
         "referral.follow-up-deadline-breached": "follow-up",
         "referral.placement-deadline-breached": "placement",
+        "referral.visit-deadline-breached": "monitoring visit",
         "repatriation.deadline-breached": "verification",
     }

@@ -18,6 +18,7 @@ BREACHES = (
     e.IdentificationDeadlineBreached,
     e.ReferralDeadlineBreached,
     e.FollowUpDeadlineBreached,
+    e.VisitDeadlineBreached,
     e.PlacementDeadlineBreached,
     e.RepatriationDeadlineBreached,
 )

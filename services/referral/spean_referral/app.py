@@ -17,7 +17,7 @@ from spean_kit.workers import periodic
 from spean_referral.api.routes import router
 from spean_referral.cases import on_case_event
 from spean_referral.placements import placement_scan
-from spean_referral.referrals import expire_overdue, follow_up_overdue
+from spean_referral.referrals import expire_overdue, follow_up_overdue, visit_overdue
 from spean_referral.settings import ReferralSettings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -35,6 +35,7 @@ def build(settings: ReferralSettings, *, span_exporters: tuple[SpanExporter, ...
             workers=[
                 periodic(expire_overdue, settings.deadline_scan_seconds),
                 periodic(follow_up_overdue, settings.deadline_scan_seconds),
+                periodic(visit_overdue, settings.deadline_scan_seconds),
                 periodic(placement_scan(settings.placement_days), settings.deadline_scan_seconds),
             ],
             span_exporters=span_exporters,

@@ -1,16 +1,16 @@
 """Reintegration forms: filed by the provider caring for the person (or MoSVY's case workers) while the
 person is in its care, and read by them. A filing locks the case and the referral as a stage change does,
-so that a move into a stage sees every form filed before it."""
+so that a move into a stage sees every form filed before it. A monitoring visit sets when the next is due."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from spean_contracts.fields import local_day
+from spean_contracts.fields import INDOCHINA, local_day
 from spean_contracts.vocabulary import ReintegrationStage
 from spean_kit.auth import Principal
 from spean_kit.errors import Problem, invalid_field
@@ -33,7 +33,9 @@ def out(row: FiledForm) -> FiledFormOut:
     )
 
 
-async def file(session: AsyncSession, principal: Principal, referral_id: str, form: ReintegrationForm) -> FiledForm:
+async def file(
+    session: AsyncSession, principal: Principal, referral_id: str, form: ReintegrationForm, visit_interval: timedelta
+) -> FiledForm:
     referral = await visible_referral(session, principal, referral_id, lock=True)
     if referral.state != ReferralState.IN_CARE or referral.stage is None:
         raise Problem(409, "Conflict", "forms are filed while the person is in care", extra={"current": referral.state})
@@ -50,6 +52,12 @@ async def file(session: AsyncSession, principal: Principal, referral_id: str, fo
         raise _unsafe("body.planned_setting", "the assessment found the family unsafe")
     if isinstance(form, ReintegrationPlanForm) and unsafe(form.setting, await _family(session, referral_id)):
         raise _unsafe("body.setting", "the latest assessment found the family unsafe")
+    if isinstance(form, MonitoringVisitForm):
+        # The next visit is due an interval after the day of this one, however late it was filed.
+        due = datetime.combine(form.visited_on + timedelta(days=1), time(), INDOCHINA) + visit_interval
+        if referral.visit_due is None or due > referral.visit_due:
+            referral.visit_due, referral.visit_breached = due, False
+            session.add(referral)
     row = FiledForm(
         form_id=f"form-{uuid.uuid4().hex}",
         referral_id=referral_id,

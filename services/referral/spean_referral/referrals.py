@@ -28,6 +28,7 @@ from spean_contracts.events import (
     ReferralOffered,
     ReferralPersonalDataShared,
     ReintegrationStageChanged,
+    VisitDeadlineBreached,
 )
 from spean_contracts.fields import EventData
 from spean_contracts.vocabulary import (
@@ -391,6 +392,8 @@ async def change_stage(
         following_up = stage == ReintegrationStage.MONITORING
         referral.follow_up_until = now + timedelta(days=settings.follow_up_days) if following_up else None
         referral.follow_up_breached = False
+        referral.visit_due = now + timedelta(days=settings.visit_interval_days) if following_up else None
+        referral.visit_breached = False
     referral.stage, referral.status, referral.outcome = stage, status, body.outcome
     events: list[EventData] = [
         ReintegrationStageChanged(
@@ -480,6 +483,37 @@ async def follow_up_overdue(session: AsyncSession, runtime: Runtime, now: dateti
                 referral_id=referral.referral_id,
                 provider_id=referral.provider_id,
                 due_at=referral.follow_up_until,
+                breached_at=now,
+            )
+        )
+    await runtime.stage(session, *events)
+    return len(overdue)
+
+
+async def visit_overdue(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
+    """Cases followed up without a monitoring visit for longer than the interval, told once per visit
+    missed (a visit filed moves the due date and tells the next one). Up to a batch of referrals, locked as
+    the follow-up scan locks them. How many."""
+    passed = (
+        Referral.state == ReferralState.IN_CARE,
+        Referral.stage == ReintegrationStage.MONITORING,
+        col(Referral.visit_due) < now,
+        col(Referral.visit_breached).is_(False),
+    )
+    overdue = (
+        await session.exec(select(Referral).where(*passed).with_for_update(skip_locked=True).limit(SCAN_BATCH))
+    ).all()
+    events: list[EventData] = []
+    for referral in overdue:
+        assert referral.visit_due is not None
+        referral.visit_breached = True
+        session.add(referral)
+        events.append(
+            VisitDeadlineBreached(
+                case_id=referral.case_id,
+                referral_id=referral.referral_id,
+                provider_id=referral.provider_id,
+                due_at=referral.visit_due,
                 breached_at=now,
             )
         )

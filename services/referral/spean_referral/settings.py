@@ -15,6 +15,12 @@ class ReferralSettings(ServiceSettings):
         gt=0,
         description="How long a case is followed up (the monitoring stage) before MoSVY reviews it, if not closed.",
     )
+    visit_interval_days: float = Field(
+        default=90,
+        gt=0,
+        description="How long a case followed up (monitoring) may go without a monitoring visit, counted from the "
+        "stage's start or the day of the latest visit.",
+    )
     placement_days: float = Field(
         default=7,
         gt=0,

@@ -68,6 +68,12 @@ class Referral(SQLModel, table=True):
         description="While the case is followed up (monitoring): when MoSVY reviews it, if not closed by then.",
     )
     follow_up_breached: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+    visit_due: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=True),
+        description="While the case is followed up (monitoring): when its next monitoring visit is due.",
+    )
+    visit_breached: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
     outcome: str | None = Field(default=None, max_length=30)
     offered_by: str = Field(max_length=64)
     offered_at: datetime = Field(sa_column=_when())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -324,9 +324,12 @@ async def file_form(
 ) -> FiledFormOut:
     """File a reintegration stage's form for a person in care: the `assessment` (pre-integration), the
     `reintegration-plan` (integration) and each `monitoring-visit`. A form is filed in its stage or later; the
-    case moves into integration once its assessment is filed, and into monitoring once its plan is too."""
+    case moves into integration once its assessment is filed, and into monitoring once its plan is too. A visit
+    makes the next due `SPEAN_VISIT_INTERVAL_DAYS` after its day (`visit_due`)."""
+    settings: ReferralSettings = request.app.state.settings
+    interval = timedelta(days=settings.visit_interval_days)
     async with runtime_of(request).sessions() as session, session.begin():
-        return forms.out(await forms.file(session, principal, referral_id, body))
+        return forms.out(await forms.file(session, principal, referral_id, body, interval))
 
 
 @router.get("/referrals/{referral_id}/forms", response_model=list[FiledFormOut])

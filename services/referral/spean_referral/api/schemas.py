@@ -241,6 +241,11 @@ class ReferralOut(BaseModel):
         description="While the case is followed up (monitoring): when MoSVY reviews it, if it is not closed by then "
         "(`referral.follow-up-deadline-breached`).",
     )
+    visit_due: datetime | None = Field(
+        default=None,
+        description="While the case is followed up (monitoring): when its next monitoring visit is due, from the "
+        "stage's start or the day of the latest visit (`referral.visit-deadline-breached`).",
+    )
     shares_personal_data: bool
     outcome: ClosureOutcome | None = Field(default=None, description="How care ended, once closed by its provider.")
     decline_reason: DeclineReason | None = Field(

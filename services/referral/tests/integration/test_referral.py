@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
@@ -21,7 +21,7 @@ from spean_contracts.events import (
     ReferralPersonalDataShared,
     ScreeningCorrected,
 )
-from spean_contracts.fields import local_today
+from spean_contracts.fields import INDOCHINA, local_today
 from spean_contracts.registry import REFERRAL
 from spean_contracts.vocabulary import (
     AgeBand,
@@ -300,6 +300,37 @@ async def test_a_case_followed_up_past_its_length_is_told_to_mosvy_once_and_clos
     assert datetime.fromisoformat(monitoring["follow_up_until"]) <= datetime.now(UTC)
     assert closed["follow_up_until"] is None
     assert breaches == ["referral.follow-up-deadline-breached.v1"]
+
+
+async def test_a_case_followed_up_without_a_visit_is_told_to_mosvy_once_and_a_visit_sets_the_next_due(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    settings = await referral_settings(visit_interval_days=1 / 86400, deadline_scan_seconds=0.2)
+    shelter = auth("ngo-shelter-system")
+    today = local_today()
+    async with running(build(settings)) as client:
+        case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
+        referral = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
+        assert (await client.post(f"{referral}/accept", headers=shelter)).status_code == 200
+        integration = (await _moved(client, referral, "integration", shelter)).json()
+        monitoring = (await _moved(client, referral, "monitoring", shelter)).json()
+
+        async def told() -> bool:
+            return "referral.visit-deadline-breached.v1" in await _published_of(settings, case_id)
+
+        await eventually(told, what="the visit not made in time told")
+        await asyncio.sleep(1)  # five more scans, which must not tell it again
+        visit = {"form": "monitoring-visit", "visited_on": today.isoformat(), "mode": "phone", "situation": "stable"}
+        assert (await client.post(f"{referral}/forms", json=visit, headers=shelter)).status_code == 201
+        visited = (await client.get(referral, headers=shelter)).json()
+        await asyncio.sleep(1)
+        breaches = [t for t in await _published_of(settings, case_id) if "deadline-breached" in t]
+
+    assert integration["visit_due"] is None
+    assert datetime.fromisoformat(monitoring["visit_due"]) <= datetime.now(UTC)
+    next_day = datetime.combine(today + timedelta(days=1), time(), INDOCHINA)
+    assert datetime.fromisoformat(visited["visit_due"]) == next_day + timedelta(seconds=1)
+    assert breaches == ["referral.visit-deadline-breached.v1"]
 
 
 async def test_a_person_nobody_has_taken_in_by_the_placement_deadline_is_told_to_mosvy_once(

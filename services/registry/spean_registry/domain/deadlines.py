@@ -1,6 +1,7 @@
 """Which deadline of the referral mechanism a breach event says was missed, in one word per deadline, so
 that NCCT can count where the mechanism loses time: identification's stages, a provider's answer to an
-offer, a follow-up run past its length, a person not placed in care in time, and the SOP's deadlines."""
+offer, a follow-up run past its length or without a visit, a person not placed in care in time, and the
+SOP's deadlines."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from spean_contracts.fields import EventData
 REFERRAL = {
     e.ReferralDeadlineBreached: "provider-response",
     e.FollowUpDeadlineBreached: "follow-up",
+    e.VisitDeadlineBreached: "monitoring-visit",
     e.PlacementDeadlineBreached: "placement",
 }
 

@@ -53,10 +53,18 @@ def test_every_deadline_breach_the_services_publish_is_counted() -> None:
         "referral",
         "referral",
         "referral",
+        "referral",
         "repatriation",
     ]
     assert facts.deadline_breaches == len(breaches)
-    assert facts.breached_deadlines == ["determination", "provider-response", "follow-up", "placement", "verification"]
+    assert facts.breached_deadlines == [
+        "determination",
+        "provider-response",
+        "follow-up",
+        "monitoring-visit",
+        "placement",
+        "verification",
+    ]
 
 
 def test_every_service_gap_is_counted_under_the_need_unmet() -> None:
