@@ -325,7 +325,7 @@ async def _hand_over(session: AsyncSession, previous_id: str, now: datetime) -> 
 async def _refer_on(session: AsyncSession, referral: Referral, now: datetime) -> ReferralClosed:
     """The referral ends as ClosedReferred: others take the person's care over; a bed held is freed."""
     _move(referral, Action.HAND_OVER)
-    referral.status, referral.follow_up_until = CaseStatus.CLOSED_REFERRED, None
+    referral.status, referral.follow_up_until, referral.visit_due = CaseStatus.CLOSED_REFERRED, None, None
     await _release_bed(session, referral)
     session.add(referral)
     return ReferralClosed(

@@ -262,9 +262,14 @@ async def list_referrals(
     page: PageOf,
     case_id: Annotated[CaseId | None, Query()] = None,
     state: Annotated[ReferralState | None, Query()] = None,
+    visit_due_before: Annotated[
+        datetime | None,
+        Query(description="Only cases followed up whose next monitoring visit is due before this moment."),
+    ] = None,
 ) -> list[ReferralOut]:
     """Referrals in the order they were offered, a page at a time (follow the `Link` header), of one case
-    or in one state if asked. Case workers see every referral; a provider sees only those addressed to it."""
+    or in one state if asked, or the followed-up cases to visit soon. Case workers see every referral; a
+    provider sees only those addressed to it."""
     query = select(Referral)
     if not referrals.CASE_ROLES & principal.roles:
         query = query.where(Referral.provider_id == (principal.organisation or ""))
@@ -272,6 +277,8 @@ async def list_referrals(
         query = query.where(Referral.case_id == case_id)
     if state is not None:
         query = query.where(Referral.state == state.value)
+    if visit_due_before is not None:
+        query = query.where(col(Referral.visit_due) < visit_due_before)
     async with runtime_of(request).sessions() as session:
         shown = await LISTED.read(session, query, page, request, response)
     return [referrals.out(r) for r in shown]

@@ -318,18 +318,36 @@ async def test_a_case_followed_up_without_a_visit_is_told_to_mosvy_once_and_a_vi
         async def told() -> bool:
             return "referral.visit-deadline-breached.v1" in await _published_of(settings, case_id)
 
+        async def to_visit(before: datetime) -> list[str]:
+            """The provider's cases to visit before `before`."""
+            listed = await client.get("/referrals", params={"visit_due_before": before.isoformat()}, headers=shelter)
+            return [f"/referrals/{r['referral_id']}" for r in listed.json()]
+
         await eventually(told, what="the visit not made in time told")
         await asyncio.sleep(1)  # five more scans, which must not tell it again
+        unvisited = await to_visit(datetime.now(UTC))
         visit = {"form": "monitoring-visit", "visited_on": today.isoformat(), "mode": "phone", "situation": "stable"}
         assert (await client.post(f"{referral}/forms", json=visit, headers=shelter)).status_code == 201
         visited = (await client.get(referral, headers=shelter)).json()
+        visited_now = await to_visit(datetime.now(UTC))
         await asyncio.sleep(1)
         breaches = [t for t in await _published_of(settings, case_id) if "deadline-breached" in t]
+        await _directory(client, auth, provider_body(LEGAL, services=["legal"]))
+        moved = await client.post(
+            f"{referral}/transfer",
+            json={"provider_id": LEGAL, "services": ["legal"]},
+            headers=auth("mosvy-case-system"),
+        )
+        taken_up = f"/referrals/{moved.json()['referral_id']}/accept"
+        assert (await client.post(taken_up, headers=auth("ngo-legal-system"))).status_code == 200
+        handed_on = (await client.get(referral, headers=shelter)).json()
 
     assert integration["visit_due"] is None
     assert datetime.fromisoformat(monitoring["visit_due"]) <= datetime.now(UTC)
     next_day = datetime.combine(today + timedelta(days=1), time(), INDOCHINA)
     assert datetime.fromisoformat(visited["visit_due"]) == next_day + timedelta(seconds=1)
+    assert (unvisited, visited_now) == ([referral], [])
+    assert (handed_on["state"], handed_on["visit_due"]) == ("closed-referred", None), "no longer the shelter's to visit"
     assert breaches == ["referral.visit-deadline-breached.v1"]
 
 
