@@ -24,7 +24,7 @@ from spean_referral.api.schemas import (
 )
 from spean_referral.domain.forms import STAGE_OF, FamilyFinding, FormKind, too_early, unsafe
 from spean_referral.domain.lifecycle import ReferralState
-from spean_referral.referrals import visible_referral
+from spean_referral.referrals import lineage, visible_referral
 
 
 def out(row: FiledForm) -> FiledFormOut:
@@ -50,7 +50,7 @@ async def file(
     _check_day(referral, *_day(form))
     if isinstance(form, AssessmentForm) and unsafe(form.planned_setting, form.family):
         raise _unsafe("body.planned_setting", "the assessment found the family unsafe")
-    if isinstance(form, ReintegrationPlanForm) and unsafe(form.setting, await _family(session, referral_id)):
+    if isinstance(form, ReintegrationPlanForm) and unsafe(form.setting, await _family(session, referral)):
         raise _unsafe("body.setting", "the latest assessment found the family unsafe")
     if isinstance(form, MonitoringVisitForm):
         # The next visit is due an interval after the day of this one, however late it was filed.
@@ -70,21 +70,22 @@ async def file(
     return row
 
 
-async def filed(session: AsyncSession, referral_id: str) -> list[FiledForm]:
-    """A referral's forms, in the order they were filed."""
+async def filed(session: AsyncSession, referral: Referral) -> list[FiledForm]:
+    """The person's forms under the referral and those whose care it took over by transfer, in the order
+    they were filed: the provider taking over reads what was assessed and planned before it."""
     return list(
         (
             await session.exec(
                 select(FiledForm)
-                .where(FiledForm.referral_id == referral_id)
+                .where(col(FiledForm.referral_id).in_(await lineage(session, referral)))
                 .order_by(col(FiledForm.filed_at), col(FiledForm.form_id))
             )
         ).all()
     )
 
 
-async def _family(session: AsyncSession, referral_id: str) -> FamilyFinding | None:
-    assessments = [row for row in await filed(session, referral_id) if row.kind == FormKind.ASSESSMENT]
+async def _family(session: AsyncSession, referral: Referral) -> FamilyFinding | None:
+    assessments = [row for row in await filed(session, referral) if row.kind == FormKind.ASSESSMENT]
     return FamilyFinding(str(assessments[-1].content["family"])) if assessments else None
 
 

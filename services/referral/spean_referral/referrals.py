@@ -273,7 +273,7 @@ async def accept(session: AsyncSession, runtime: Runtime, principal: Principal, 
     if referral.shares_personal_data:
         events.append(await _share_with_provider(session, referral, principal, now))
     if referral.replaces:
-        events += await _hand_over(session, referral.replaces, now)
+        events += await _hand_over(session, referral, now)
     session.add(referral)
     events += await _settle_case(session, referral.case_id, now)
     await runtime.stage(session, *events)
@@ -312,14 +312,43 @@ async def _release_bed(session: AsyncSession, referral: Referral) -> None:
         referral.holds_bed = False
 
 
-async def _hand_over(session: AsyncSession, previous_id: str, now: datetime) -> list[EventData]:
-    """The receiving provider accepted a transfer: the previous placement ends as ClosedReferred, unless its
-    provider closed it meanwhile, its care completed."""
-    previous = await session.get(Referral, previous_id, with_for_update=True)
+async def _hand_over(session: AsyncSession, receiving: Referral, now: datetime) -> list[EventData]:
+    """The receiving provider accepted a transfer: the previous placement ends as ClosedReferred, and the
+    receiver carries the reintegration on from the stage it had reached, with its follow-up and visit dates,
+    instead of assessing the person again; unless its provider closed it meanwhile, its care completed."""
+    assert receiving.replaces is not None
+    previous = await session.get(Referral, receiving.replaces, with_for_update=True)
     assert previous is not None
     if previous.state != ReferralState.IN_CARE:
         return []
-    return [await _refer_on(session, previous, now)]
+    events: list[EventData] = []
+    if previous.stage is not None and previous.stage != receiving.stage:
+        stage = ReintegrationStage(previous.stage)
+        receiving.stage, receiving.status = stage, STATUS_OF_STAGE[stage]
+        receiving.follow_up_until, receiving.follow_up_breached = previous.follow_up_until, previous.follow_up_breached
+        receiving.visit_due, receiving.visit_breached = previous.visit_due, previous.visit_breached
+        events.append(
+            ReintegrationStageChanged(
+                case_id=receiving.case_id,
+                referral_id=receiving.referral_id,
+                stage=stage,
+                status=receiving.status,
+                changed_at=now,
+            )
+        )
+    return [*events, await _refer_on(session, previous, now)]
+
+
+async def lineage(session: AsyncSession, referral: Referral) -> list[str]:
+    """The referral and those whose care it took over by transfer, latest first: the forms filed under the
+    earlier ones are the person's, and count for it."""
+    ids = [referral.referral_id]
+    previous = referral.replaces
+    while previous is not None and previous not in ids:
+        ids.append(previous)
+        earlier = await session.get(Referral, previous)
+        previous = earlier.replaces if earlier is not None else None
+    return ids
 
 
 async def _refer_on(session: AsyncSession, referral: Referral, now: datetime) -> ReferralClosed:
@@ -378,7 +407,9 @@ async def change_stage(
     now = datetime.now(UTC)
     status = STATUS_OF_STAGE[stage]
     _move(referral, Action.CLOSE if closing else Action.STAGE)
-    kinds = await session.exec(select(FiledForm.kind).where(FiledForm.referral_id == referral_id))
+    kinds = await session.exec(
+        select(FiledForm.kind).where(col(FiledForm.referral_id).in_(await lineage(session, referral)))
+    )
     missing = missing_for(stage, (FormKind(kind) for kind in kinds))
     if missing:
         raise Problem(

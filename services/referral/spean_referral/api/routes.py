@@ -341,18 +341,20 @@ async def file_form(
 
 @router.get("/referrals/{referral_id}/forms", response_model=list[FiledFormOut])
 async def list_forms(referral_id: LocalId, request: Request, principal: CareGiver) -> list[FiledFormOut]:
-    """A referral's forms in the order they were filed, for its provider and MoSVY."""
+    """A referral's forms in the order they were filed, for its provider and MoSVY, with those filed under the
+    referrals whose care it took over by transfer (each names its `referral_id`)."""
     async with runtime_of(request).sessions() as session:
-        await referrals.visible_referral(session, principal, referral_id)
-        return [forms.out(row) for row in await forms.filed(session, referral_id)]
+        referral = await referrals.visible_referral(session, principal, referral_id)
+        return [forms.out(row) for row in await forms.filed(session, referral)]
 
 
 @router.post("/referrals/{referral_id}/transfer", status_code=201, response_model=ReferralOut)
 async def transfer_referral(
     referral_id: LocalId, body: TransferIn, request: Request, principal: CaseWorker
 ) -> ReferralOut:
-    """Offer the case to another provider; the current placement ends only when the receiver accepts. The
-    person's data goes with them if the current referral shared it, under the same consent rule as an offer."""
+    """Offer the case to another provider; the current placement ends only when the receiver accepts, which
+    then carries the reintegration on from the stage reached, with the forms filed before. The person's data
+    goes with them if the current referral shared it, under the same consent rule as an offer."""
     runtime = runtime_of(request)
     settings: ReferralSettings = request.app.state.settings
     async with runtime.sessions() as session, session.begin():

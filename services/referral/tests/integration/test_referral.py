@@ -351,6 +351,47 @@ async def test_a_case_followed_up_without_a_visit_is_told_to_mosvy_once_and_a_vi
     assert breaches == ["referral.visit-deadline-breached.v1"]
 
 
+async def test_a_provider_taking_a_case_over_carries_its_reintegration_on_with_the_forms_filed_before(
+    referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
+) -> None:
+    """A shelter assessed the person, reintegrated them and followed them up; MoSVY hands the follow-up to
+    a legal-aid NGO near the family. The NGO goes on at monitoring, reading what the shelter filed, instead
+    of assessing the person once more."""
+    settings = await referral_settings()
+    shelter, legal, mosvy = auth("ngo-shelter-system"), auth("ngo-legal-system"), auth("mosvy-case-system")
+    async with running(build(settings)) as client:
+        await _directory(client, auth, provider_body(LEGAL, services=["legal"]))
+        case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
+        sheltered = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
+        assert (await client.post(f"{sheltered}/accept", headers=shelter)).status_code == 200
+        followed = (await _moved(client, sheltered, "monitoring", shelter)).json()
+        moved = await client.post(
+            f"{sheltered}/transfer", json={"provider_id": LEGAL, "services": ["legal"]}, headers=mosvy
+        )
+        taken_over = f"/referrals/{moved.json()['referral_id']}"
+        carried = (await client.post(f"{taken_over}/accept", headers=legal)).json()
+        read = (await client.get(f"{taken_over}/forms", headers=legal)).json()
+        visit = {"form": "monitoring-visit", "visited_on": local_today().isoformat(), "mode": "home-visit"}
+        visited = await client.post(f"{taken_over}/forms", json=visit | {"situation": "stable"}, headers=legal)
+        status = (await client.get(f"/cases/{case_id}", headers=mosvy)).json()["status"]
+        stages = [
+            e.data.model_dump()
+            for e in [from_kafka_record(r.value, r.headers) for r in await published(settings, REFERRAL)]
+            if e.subject == case_id and e.type.endswith("stage-changed.v1")
+        ]
+
+    assert (carried["stage"], carried["status"]) == ("monitoring", "FollowUp")
+    assert (carried["follow_up_until"], carried["visit_due"]) == (followed["follow_up_until"], followed["visit_due"])
+    shelter_s = sheltered.removeprefix("/referrals/")
+    assert [(f["referral_id"], f["content"]["form"]) for f in read] == [
+        (shelter_s, "assessment"),
+        (shelter_s, "reintegration-plan"),
+    ]
+    assert visited.status_code == 201, visited.text
+    assert status == "FollowUp"
+    assert [(str(s["stage"]), s["referral_id"]) for s in stages][-1] == ("monitoring", carried["referral_id"])
+
+
 async def test_a_person_nobody_has_taken_in_by_the_placement_deadline_is_told_to_mosvy_once(
     servers: Endpoints, referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
 ) -> None:
