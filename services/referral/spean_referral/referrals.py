@@ -492,63 +492,52 @@ async def expire_overdue(session: AsyncSession, runtime: Runtime, now: datetime)
 
 
 async def follow_up_overdue(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
-    """Cases followed up past their length and not closed, told once each: MoSVY reviews them. Up to a batch
-    of referrals, locked (another replica's scan skips them; the next scan takes the rest). How many."""
-    passed = (
-        Referral.state == ReferralState.IN_CARE,
-        Referral.stage == ReintegrationStage.MONITORING,
-        col(Referral.follow_up_until) < now,
-        col(Referral.follow_up_breached).is_(False),
-    )
-    overdue = (
-        await session.exec(select(Referral).where(*passed).with_for_update(skip_locked=True).limit(SCAN_BATCH))
-    ).all()
-    events: list[EventData] = []
-    for referral in overdue:
-        assert referral.follow_up_until is not None
-        referral.follow_up_breached = True
-        session.add(referral)
-        events.append(
-            FollowUpDeadlineBreached(
-                case_id=referral.case_id,
-                referral_id=referral.referral_id,
-                provider_id=referral.provider_id,
-                due_at=referral.follow_up_until,
-                breached_at=now,
-            )
-        )
-    await runtime.stage(session, *events)
-    return len(overdue)
+    """Cases followed up past their length and not closed, told once each: MoSVY reviews them."""
+    return await _tell_late(session, runtime, now, "follow_up_until", "follow_up_breached", FollowUpDeadlineBreached)
 
 
 async def visit_overdue(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
     """Cases followed up without a monitoring visit for longer than the interval, told once per visit
-    missed (a visit filed moves the due date and tells the next one). Up to a batch of referrals, locked as
-    the follow-up scan locks them. How many."""
+    missed (a visit filed moves the due date and tells the next one)."""
+    return await _tell_late(session, runtime, now, "visit_due", "visit_breached", VisitDeadlineBreached)
+
+
+async def _tell_late(
+    session: AsyncSession,
+    runtime: Runtime,
+    now: datetime,
+    due: str,
+    told: str,
+    breach: type[FollowUpDeadlineBreached | VisitDeadlineBreached],
+) -> int:
+    """Referrals in follow-up whose date in column `due` passed and that were not told late yet (column
+    `told`), one breach each. Up to a batch of referrals, locked (another replica's scan skips them; the next
+    scan takes the rest). How many."""
     passed = (
         Referral.state == ReferralState.IN_CARE,
         Referral.stage == ReintegrationStage.MONITORING,
-        col(Referral.visit_due) < now,
-        col(Referral.visit_breached).is_(False),
+        col(getattr(Referral, due)) < now,
+        col(getattr(Referral, told)).is_(False),
     )
     overdue = (
         await session.exec(select(Referral).where(*passed).with_for_update(skip_locked=True).limit(SCAN_BATCH))
     ).all()
-    events: list[EventData] = []
     for referral in overdue:
-        assert referral.visit_due is not None
-        referral.visit_breached = True
+        setattr(referral, told, True)
         session.add(referral)
-        events.append(
-            VisitDeadlineBreached(
+    await runtime.stage(
+        session,
+        *(
+            breach(
                 case_id=referral.case_id,
                 referral_id=referral.referral_id,
                 provider_id=referral.provider_id,
-                due_at=referral.visit_due,
+                due_at=getattr(referral, due),
                 breached_at=now,
             )
-        )
-    await runtime.stage(session, *events)
+            for referral in overdue
+        ),
+    )
     return len(overdue)
 
 
