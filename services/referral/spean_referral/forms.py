@@ -53,11 +53,7 @@ async def file(
     if isinstance(form, ReintegrationPlanForm) and unsafe(form.setting, await _family(session, referral)):
         raise _unsafe("body.setting", "the latest assessment found the family unsafe")
     if isinstance(form, MonitoringVisitForm):
-        # The next visit is due an interval after the day of this one, however late it was filed.
-        due = datetime.combine(form.visited_on + timedelta(days=1), time(), INDOCHINA) + visit_interval
-        if referral.visit_due is None or due > referral.visit_due:
-            referral.visit_due, referral.visit_breached = due, False
-            session.add(referral)
+        _visited(referral, form, visit_interval)
     row = FiledForm(
         form_id=f"form-{uuid.uuid4().hex}",
         referral_id=referral_id,
@@ -87,6 +83,17 @@ async def filed(session: AsyncSession, referral: Referral) -> list[FiledForm]:
 async def _family(session: AsyncSession, referral: Referral) -> FamilyFinding | None:
     assessments = [row for row in await filed(session, referral) if row.kind == FormKind.ASSESSMENT]
     return FamilyFinding(str(assessments[-1].content["family"])) if assessments else None
+
+
+def _visited(referral: Referral, visit: MonitoringVisitForm, interval: timedelta) -> None:
+    """The person as the latest visit found them, and the next visit due an interval after its day, however
+    late it was filed; a visit filed after a later one changes neither."""
+    if referral.visited_on is not None and visit.visited_on < referral.visited_on:
+        return
+    referral.visited_on, referral.situation = visit.visited_on, visit.situation
+    due = datetime.combine(visit.visited_on + timedelta(days=1), time(), INDOCHINA) + interval
+    if referral.visit_due is None or due > referral.visit_due:
+        referral.visit_due, referral.visit_breached = due, False
 
 
 def _day(form: ReintegrationForm) -> tuple[str, date]:

@@ -327,6 +327,7 @@ async def _hand_over(session: AsyncSession, receiving: Referral, now: datetime) 
         receiving.stage, receiving.status = stage, STATUS_OF_STAGE[stage]
         receiving.follow_up_until, receiving.follow_up_breached = previous.follow_up_until, previous.follow_up_breached
         receiving.visit_due, receiving.visit_breached = previous.visit_due, previous.visit_breached
+        receiving.visited_on, receiving.situation = previous.visited_on, previous.situation
         events.append(
             ReintegrationStageChanged(
                 case_id=receiving.case_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Column, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
@@ -74,6 +74,8 @@ class Referral(SQLModel, table=True):
         description="While the case is followed up (monitoring): when its next monitoring visit is due.",
     )
     visit_breached: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+    visited_on: date | None = Field(default=None, description="The day of the latest monitoring visit.")
+    situation: str | None = Field(default=None, max_length=20, description="How the latest visit found the person.")
     outcome: str | None = Field(default=None, max_length=30)
     offered_by: str = Field(max_length=64)
     offered_at: datetime = Field(sa_column=_when())

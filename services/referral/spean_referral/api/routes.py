@@ -38,6 +38,7 @@ from spean_referral.api.schemas import (
     StageIn,
     TransferIn,
 )
+from spean_referral.domain.forms import Situation
 from spean_referral.domain.lifecycle import OPEN, ReferralState
 from spean_referral.placements import overdue, places_by
 from spean_referral.settings import ReferralSettings
@@ -266,10 +267,14 @@ async def list_referrals(
         datetime | None,
         Query(description="Only cases followed up whose next monitoring visit is due before this moment."),
     ] = None,
+    situation: Annotated[
+        list[Situation] | None,
+        Query(description="Only cases whose latest monitoring visit found the person so (repeat for several)."),
+    ] = None,
 ) -> list[ReferralOut]:
     """Referrals in the order they were offered, a page at a time (follow the `Link` header), of one case
-    or in one state if asked, or the followed-up cases to visit soon. Case workers see every referral; a
-    provider sees only those addressed to it."""
+    or in one state if asked, the followed-up cases to visit soon, or those the latest visit found at risk
+    or trafficked again. Case workers see every referral; a provider sees only those addressed to it."""
     query = select(Referral)
     if not referrals.CASE_ROLES & principal.roles:
         query = query.where(Referral.provider_id == (principal.organisation or ""))
@@ -279,6 +284,8 @@ async def list_referrals(
         query = query.where(Referral.state == state.value)
     if visit_due_before is not None:
         query = query.where(col(Referral.visit_due) < visit_due_before)
+    if situation:
+        query = query.where(col(Referral.situation).in_([s.value for s in situation]))
     async with runtime_of(request).sessions() as session:
         shown = await LISTED.read(session, query, page, request, response)
     return [referrals.out(r) for r in shown]

@@ -246,6 +246,8 @@ class ReferralOut(BaseModel):
         description="While the case is followed up (monitoring): when its next monitoring visit is due, from the "
         "stage's start or the day of the latest visit (`referral.visit-deadline-breached`).",
     )
+    visited_on: date | None = Field(default=None, description="The day of the latest monitoring visit.")
+    situation: Situation | None = Field(default=None, description="How the latest monitoring visit found the person.")
     shares_personal_data: bool
     outcome: ClosureOutcome | None = Field(default=None, description="How care ended, once closed by its provider.")
     decline_reason: DeclineReason | None = Field(

@@ -197,6 +197,9 @@ async def test_each_reintegration_stage_is_entered_with_its_forms_and_care_close
         assert (await file(_plan(setting="relatives"))).status_code == 201
         assert (await move({"stage": "monitoring"})).status_code == 200
         seen = await file(visit | {"situation": "at-risk", "concerns": ["debt", "re-recruitment"]})
+        worrying = {"situation": ["at-risk", "re-trafficked"]}
+        found_at_risk = (await client.get("/referrals", params=worrying, headers=mosvy)).json()
+        found_stable = (await client.get("/referrals", params={"situation": "stable"}, headers=mosvy)).json()
         refused["closure without its outcome"] = await move({"stage": "closure"})
         refused["an outcome before closure"] = await move({"stage": "monitoring", "outcome": "reintegrated"})
         closed = await move({"stage": "closure", "outcome": "re-trafficked"})
@@ -223,6 +226,8 @@ async def test_each_reintegration_stage_is_entered_with_its_forms_and_care_close
         "a visit after closure": (409, "closed"),
     }
     assert seen.json()["content"]["concerns"] == ["debt", "re-recruitment"]
+    assert [(r["referral_id"], r["situation"]) for r in found_at_risk] == [(referral.split("/")[-1], "at-risk")]
+    assert referral.split("/")[-1] not in [r["referral_id"] for r in found_stable]
     assert (closed.status_code, closed.json()["outcome"]) == (200, "re-trafficked")
     assert [form["content"]["form"] for form in kept] == ["assessment", "reintegration-plan", "monitoring-visit"]
     assert others.status_code == 404
