@@ -35,8 +35,17 @@ def out(row: FiledForm) -> FiledFormOut:
 
 async def file(
     session: AsyncSession, principal: Principal, referral_id: str, form: ReintegrationForm, visit_interval: timedelta
-) -> FiledForm:
+) -> tuple[FiledForm, bool]:
+    """The form as filed, and whether it is new: the same form sent again (a retry after an answer lost on
+    the way) is the one filed first, whatever happened since."""
     referral = await visible_referral(session, principal, referral_id, lock=True)
+    content = form.model_dump(mode="json")
+    first = await session.exec(
+        select(FiledForm).where(FiledForm.referral_id == referral_id, col(FiledForm.content) == content)
+    )
+    sent_before = first.first()
+    if sent_before is not None:
+        return sent_before, False
     if referral.state != ReferralState.IN_CARE or referral.stage is None:
         raise Problem(409, "Conflict", "forms are filed while the person is in care", extra={"current": referral.state})
     stage = ReintegrationStage(referral.stage)
@@ -58,12 +67,12 @@ async def file(
         form_id=f"form-{uuid.uuid4().hex}",
         referral_id=referral_id,
         kind=form.form,
-        content=form.model_dump(mode="json"),
+        content=content,
         filed_by=principal.subject,
         filed_at=datetime.now(UTC),
     )
     session.add(row)
-    return row
+    return row, True
 
 
 async def filed(session: AsyncSession, referral: Referral) -> list[FiledForm]:

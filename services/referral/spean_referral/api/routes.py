@@ -57,7 +57,8 @@ FORMS_MISSING: dict[int | str, dict[str, Any]] = {
     409: {"description": "The forms of the stages before the one asked for are not all filed (`missing_forms`)"}
 }
 FORM_REFUSED: dict[int | str, dict[str, Any]] = {
-    409: {"description": "The person is not in care, or the form's stage is not reached yet (`stage`)"}
+    200: {"description": "The same form was filed before: it answers, and nothing new is recorded"},
+    409: {"description": "The person is not in care, or the form's stage is not reached yet (`stage`)"},
 }
 BELOW_OCCUPANCY: dict[int | str, dict[str, Any]] = {
     409: {"description": "`capacity-below-occupancy`: fewer beds than are in use (`occupancy`), at `body.capacity`"}
@@ -334,16 +335,21 @@ async def file_form(
     referral_id: LocalId,
     body: Annotated[ReintegrationForm, Body()],
     request: Request,
+    response: Response,
     principal: CareGiver,
 ) -> FiledFormOut:
     """File a reintegration stage's form for a person in care: the `assessment` (pre-integration), the
     `reintegration-plan` (integration) and each `monitoring-visit`. A form is filed in its stage or later; the
     case moves into integration once its assessment is filed, and into monitoring once its plan is too. A visit
-    makes the next due `SPEAN_VISIT_INTERVAL_DAYS` after its day (`visit_due`)."""
+    makes the next due `SPEAN_VISIT_INTERVAL_DAYS` after its day (`visit_due`). The same form sent again is
+    recorded once: the first filing answers, with 200."""
     settings: ReferralSettings = request.app.state.settings
     interval = timedelta(days=settings.visit_interval_days)
     async with runtime_of(request).sessions() as session, session.begin():
-        return forms.out(await forms.file(session, principal, referral_id, body, interval))
+        row, new = await forms.file(session, principal, referral_id, body, interval)
+        if not new:
+            response.status_code = 200
+        return forms.out(row)
 
 
 @router.get("/referrals/{referral_id}/forms", response_model=list[FiledFormOut])
