@@ -56,7 +56,7 @@ CareGiver = Annotated[Principal, Depends(require_roles("provider", "case-worker"
 FORMS_MISSING: dict[int | str, dict[str, Any]] = {
     409: {"description": "The forms of the stages before the one asked for are not all filed (`missing_forms`)"}
 }
-FORM_REFUSED: dict[int | str, dict[str, Any]] = {
+FORM_ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {"description": "The same form was filed before: it answers, and nothing new is recorded"},
     409: {"description": "The person is not in care, or the form's stage is not reached yet (`stage`)"},
 }
@@ -330,7 +330,7 @@ async def change_referral_stage(
         return referrals.out(changed)
 
 
-@router.post("/referrals/{referral_id}/forms", status_code=201, response_model=FiledFormOut, responses=FORM_REFUSED)
+@router.post("/referrals/{referral_id}/forms", status_code=201, response_model=FiledFormOut, responses=FORM_ANSWERS)
 async def file_form(
     referral_id: LocalId,
     body: Annotated[ReintegrationForm, Body()],

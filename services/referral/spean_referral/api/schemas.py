@@ -206,6 +206,8 @@ ReintegrationForm = Annotated[AssessmentForm | ReintegrationPlanForm | Monitorin
 
 
 class FiledFormOut(BaseModel):
+    """A form as filed: under which referral (a transfer's receiver also reads those filed before it) and when."""
+
     form_id: str
     referral_id: str
     filed_at: datetime
