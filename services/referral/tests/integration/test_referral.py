@@ -285,17 +285,27 @@ async def test_an_offer_left_unanswered_past_its_deadline_expires_and_is_escalat
     assert breaches == ["referral.deadline-breached.v1"]
 
 
+async def _followed_up(
+    client: httpx.AsyncClient, settings: ReferralSettings, auth: Auth, identify: Identify, provider_body: ProviderBody
+) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+    """A case the shelter took in and moved to integration, then monitoring: its id, its referral's path,
+    and the referral as each move answered it."""
+    shelter = auth("ngo-shelter-system")
+    case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
+    referral = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
+    assert (await client.post(f"{referral}/accept", headers=shelter)).status_code == 200
+    integration = (await _moved(client, referral, "integration", shelter)).json()
+    monitoring = (await _moved(client, referral, "monitoring", shelter)).json()
+    return case_id, referral, integration, monitoring
+
+
 async def test_a_case_followed_up_past_its_length_is_told_to_mosvy_once_and_closure_ends_it(
     referral_settings: Settings, identify: Identify, auth: Auth, provider_body: ProviderBody
 ) -> None:
     settings = await referral_settings(follow_up_days=1 / 86400, deadline_scan_seconds=0.2)
     shelter = auth("ngo-shelter-system")
     async with running(build(settings)) as client:
-        case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
-        referral = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
-        assert (await client.post(f"{referral}/accept", headers=shelter)).status_code == 200
-        integration = (await _moved(client, referral, "integration", shelter)).json()
-        monitoring = (await _moved(client, referral, "monitoring", shelter)).json()
+        case_id, referral, integration, monitoring = await _followed_up(client, settings, auth, identify, provider_body)
 
         async def told() -> bool:
             return "referral.follow-up-deadline-breached.v1" in await _published_of(settings, case_id)
@@ -318,11 +328,7 @@ async def test_a_case_followed_up_without_a_visit_is_told_to_mosvy_once_and_a_vi
     shelter = auth("ngo-shelter-system")
     today = local_today()
     async with running(build(settings)) as client:
-        case_id = await _case_for_the_shelter(client, settings, auth, identify, provider_body)
-        referral = f"/referrals/{await _offer(client, auth, case_id, SHELTER, 'shelter')}"
-        assert (await client.post(f"{referral}/accept", headers=shelter)).status_code == 200
-        integration = (await _moved(client, referral, "integration", shelter)).json()
-        monitoring = (await _moved(client, referral, "monitoring", shelter)).json()
+        case_id, referral, integration, monitoring = await _followed_up(client, settings, auth, identify, provider_body)
 
         async def told() -> bool:
             return "referral.visit-deadline-breached.v1" in await _published_of(settings, case_id)
