@@ -24,7 +24,7 @@ from spean_referral.api.schemas import (
 )
 from spean_referral.domain.forms import STAGE_OF, FamilyFinding, FormKind, too_early, unsafe
 from spean_referral.domain.lifecycle import ReferralState
-from spean_referral.referrals import lineage, visible_referral
+from spean_referral.referrals import forms_of, visible_referral
 
 
 def out(row: FiledForm) -> FiledFormOut:
@@ -75,22 +75,8 @@ async def file(
     return row, True
 
 
-async def filed(session: AsyncSession, referral: Referral) -> list[FiledForm]:
-    """The person's forms under the referral and those whose care it took over by transfer, in the order
-    they were filed: the provider taking over reads what was assessed and planned before it."""
-    return list(
-        (
-            await session.exec(
-                select(FiledForm)
-                .where(col(FiledForm.referral_id).in_(await lineage(session, referral)))
-                .order_by(col(FiledForm.filed_at), col(FiledForm.form_id))
-            )
-        ).all()
-    )
-
-
 async def _family(session: AsyncSession, referral: Referral) -> FamilyFinding | None:
-    assessments = [row for row in await filed(session, referral) if row.kind == FormKind.ASSESSMENT]
+    assessments = [row for row in await forms_of(session, referral) if row.kind == FormKind.ASSESSMENT]
     return FamilyFinding(str(assessments[-1].content["family"])) if assessments else None
 
 

@@ -129,6 +129,5 @@ async def decline(
 
 def visible(principal: Principal) -> list[sa.ColumnElement[bool]]:
     """What a principal may list: case workers every proposal, a provider its own."""
-    if referrals.CASE_ROLES & principal.roles:
-        return []
-    return [col(PlacementProposal.provider_id) == (principal.organisation or "")]
+    scope = referrals.provider_scope(principal)
+    return [] if scope is None else [col(PlacementProposal.provider_id) == scope]

@@ -70,6 +70,12 @@ CASE_ROLES = frozenset({"case-worker", "determiner"})
 SCAN_BATCH = 500
 
 
+def provider_scope(principal: Principal) -> str | None:
+    """Need-to-know: the organisation whose referrals and proposals a principal sees, or None for MoSVY's
+    case workers, who see every one."""
+    return None if CASE_ROLES & principal.roles else principal.organisation or ""
+
+
 def out(referral: Referral) -> ReferralOut:
     return ReferralOut.model_validate(referral, from_attributes=True)
 
@@ -82,7 +88,8 @@ async def visible_referral(
     referral = await session.get(Referral, referral_id)
     if referral is None:
         raise Problem(404, "Not found", "no such referral")
-    if not CASE_ROLES & principal.roles and referral.provider_id != principal.organisation:
+    scope = provider_scope(principal)
+    if scope is not None and referral.provider_id != scope:
         raise Problem(404, "Not found", "no such referral")
     if lock:
         await session.get(ReferralCase, referral.case_id, with_for_update=True)
@@ -352,6 +359,20 @@ async def lineage(session: AsyncSession, referral: Referral) -> list[str]:
     return ids
 
 
+async def forms_of(session: AsyncSession, referral: Referral) -> list[FiledForm]:
+    """The person's forms under the referral and those whose care it took over by transfer, in the order
+    they were filed: the provider taking over reads what was assessed and planned before it."""
+    return list(
+        (
+            await session.exec(
+                select(FiledForm)
+                .where(col(FiledForm.referral_id).in_(await lineage(session, referral)))
+                .order_by(col(FiledForm.filed_at), col(FiledForm.form_id))
+            )
+        ).all()
+    )
+
+
 async def _refer_on(session: AsyncSession, referral: Referral, now: datetime) -> ReferralClosed:
     """The referral ends as ClosedReferred: others take the person's care over; a bed held is freed."""
     _move(referral, Action.HAND_OVER)
@@ -408,10 +429,7 @@ async def change_stage(
     now = datetime.now(UTC)
     status = STATUS_OF_STAGE[stage]
     _move(referral, Action.CLOSE if closing else Action.STAGE)
-    kinds = await session.exec(
-        select(FiledForm.kind).where(col(FiledForm.referral_id).in_(await lineage(session, referral)))
-    )
-    missing = missing_for(stage, (FormKind(kind) for kind in kinds))
+    missing = missing_for(stage, (FormKind(row.kind) for row in await forms_of(session, referral)))
     if missing:
         raise Problem(
             409,

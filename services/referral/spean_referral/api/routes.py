@@ -277,8 +277,8 @@ async def list_referrals(
     or in one state if asked, the followed-up cases to visit soon, or those the latest visit found at risk
     or trafficked again. Case workers see every referral; a provider sees only those addressed to it."""
     query = select(Referral)
-    if not referrals.CASE_ROLES & principal.roles:
-        query = query.where(Referral.provider_id == (principal.organisation or ""))
+    if (scope := referrals.provider_scope(principal)) is not None:
+        query = query.where(Referral.provider_id == scope)
     if case_id is not None:
         query = query.where(Referral.case_id == case_id)
     if state is not None:
@@ -358,7 +358,7 @@ async def list_forms(referral_id: LocalId, request: Request, principal: CareGive
     referrals whose care it took over by transfer (each names its `referral_id`)."""
     async with runtime_of(request).sessions() as session:
         referral = await referrals.visible_referral(session, principal, referral_id)
-        return [forms.out(row) for row in await forms.filed(session, referral)]
+        return [forms.out(row) for row in await referrals.forms_of(session, referral)]
 
 
 @router.post("/referrals/{referral_id}/transfer", status_code=201, response_model=ReferralOut)

@@ -118,9 +118,11 @@ async def read_statistics(
     `continuum`, its situation from `A` (forced) to `F` (voluntary), which beside `outcome` shows where
     officers judge consent otherwise than the competent authority. `deadline_breaches` counts breaches, and
     `by=deadline` says which deadline each missed: identification's `screening`, `determination` and
-    `co-signature`, referral's `provider-response`, `follow-up` and `placement`, the SOP's `verification`,
-    `handover-notice`, `receipt`, `handover` and `certificate`; `service_gaps` counts needs nobody in the
-    directory could meet, and `by=need` says which (`shelter`, `legal`, ...); `referred` by
+    `co-signature`, referral's `provider-response`, `follow-up`, `monitoring-visit` and `placement`, the
+    SOP's `verification`, `handover-notice`, `receipt`, `handover` and `certificate`; `service_gaps` counts
+    needs nobody in the directory could meet, and `by=need` says which (`shelter`, `legal`, ...);
+    `care_closures` counts closures of care by their providers, and `by=care_outcome` says how care ended
+    (`reintegrated`, `re-trafficked`, `lost-contact`, ...); `referred` by
     `days_to_placement` says how long persons waited between identification and the first provider's
     acceptance, in days, each band over its lower bound and up to its upper one: `0-2`, `2-7`, `7-30` or
     `over-30`; `repatriated` by `days_to_return` how long from the first return request to the handover:
