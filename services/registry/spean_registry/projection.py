@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spean_contracts import CloudEvent
 from spean_contracts import events as e
 from spean_contracts.fields import EventData, local_day
-from spean_contracts.vocabulary import Outcome, Verdict
+from spean_contracts.vocabulary import ConsentPurpose, Outcome, Verdict
 from spean_kit.outbox import Stager
 from spean_registry.adapters.sql import among
 from spean_registry.adapters.tables import CaseFacts, CourtYear, MatchKey, TimelineEntry
@@ -150,6 +150,12 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
     elif isinstance(data, e.ReferralClosed) and data.outcome is not None:
         facts.care_closures += 1
         facts.care_outcomes = [*facts.care_outcomes, data.outcome.value]
+    elif isinstance(data, e.ConsentRecorded) and data.purpose == ConsentPurpose.RESEARCH:
+        # The latest record is in force, whatever order they arrive in (a rebuild interleaves partitions
+        # otherwise); of two recorded at the same moment, the withdrawal.
+        known = facts.research_consent_at
+        if known is None or (data.recorded_at, not data.given) > (known, not facts.research_consent):
+            facts.research_consent, facts.research_consent_at = data.given, data.recorded_at
     elif isinstance(data, e.ServiceGapRecorded):
         facts.service_gaps += 1
         facts.gap_needs = [*facts.gap_needs, data.need.value]

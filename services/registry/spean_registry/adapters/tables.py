@@ -117,6 +117,14 @@ class CaseFacts(SQLModel, table=True):
         sa_column=Column(JSONB, nullable=False, server_default="[]"),
         description="How each of the person's referrals closed by its provider ended, in the order they closed.",
     )
+    research_consent: bool | None = Field(
+        default=None, description="The case's latest consent to research: given (true) or withdrawn (false)."
+    )
+    research_consent_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=True),
+        description="When that consent was recorded: across a person's cases, the latest is in force.",
+    )
 
 
 class MatchKey(SQLModel, table=True):

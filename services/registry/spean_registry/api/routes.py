@@ -16,13 +16,15 @@ from spean_kit import audit
 from spean_kit.auth import Principal, require_roles
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
-from spean_registry import courts, records
+from spean_registry import courts, records, research
 from spean_registry.adapters.tables import AuditEntry
 from spean_registry.api.schemas import (
     AuditEntryOut,
     CourtOutcomeIn,
     MergeIn,
     Record,
+    ResearchRecord,
+    ResearchRecords,
     SplitIn,
     Statistics,
     StatisticsCell,
@@ -158,6 +160,61 @@ async def read_statistics(
     return result
 
 
+@router.get(
+    "/research/records",
+    response_model=ResearchRecords,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "year,province,sex,...,convicted\n2025,KH-1,female,...,false\n",
+                }
+            },
+            "description": "As JSON, or with `format=csv` as CSV: a header, then a line per record; a list's "
+            "items are joined by `;`.",
+        },
+        422: {"description": "Without a purpose of five characters or more: rule `purpose_required`."},
+    },
+)
+async def read_research_records(
+    request: Request,
+    principal: Analyst,
+    purpose: Annotated[
+        str | None,
+        Query(max_length=200, description="The research the records are for, in five characters or more; audited."),
+    ] = None,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> ResearchRecords | PlainTextResponse:
+    """Records for research, one per person whose latest consent to research (`POST
+    /cases/{case_id}/consents` in identification, purpose `research`) is given: in the statistics' codes,
+    with no name, date, id or free text, in an order that follows their content alone. A record is
+    released only where at least k records share its `quasi_identifiers` (the year, province, sex, age
+    band and nationality), so that nobody who knows those of a person can tell which record is theirs;
+    `withheld` says how many consenting persons it keeps back. Each extract is in the audit trail with
+    its purpose."""
+    settings: RegistrySettings = request.app.state.settings
+    async with runtime_of(request).sessions() as session, session.begin():
+        extract = await research.records(session, principal, purpose, settings.small_cell_threshold)
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(ResearchRecord.model_fields)
+        for record in extract.records:
+            writer.writerow(_csv_cell(value) for value in record.model_dump().values())
+        return PlainTextResponse(out.getvalue(), media_type="text/csv")
+    return extract
+
+
+def _csv_cell(value: object) -> object:
+    """A list's items joined by `;`, a truth as `true` or `false`, nothing as an empty cell."""
+    if isinstance(value, list):
+        return ";".join(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "" if value is None else value
+
+
 AUDITED = Keyset((col(AuditEntry.id),))
 
 
@@ -171,7 +228,7 @@ async def read_audit(
     case_id: Annotated[CaseId | None, Query(description="Only the entries about this case.")] = None,
 ) -> list[AuditEntryOut]:
     """Every entry of the registry's audit trail (timelines read, national records merged or split,
-    court decisions recorded), oldest first, a page at a time (follow the `Link` header)."""
+    court decisions recorded, research records read), oldest first, a page at a time (follow the `Link` header)."""
     query = audit.narrowed(select(AuditEntry), AuditEntry, narrowing)
     if case_id is not None:
         query = query.where(sa.literal(case_id) == sa.any_(sa.func.string_to_array(col(AuditEntry.target), ",")))

@@ -101,6 +101,39 @@ class Statistics(BaseModel):
     cells: list[StatisticsCell]
 
 
+class ResearchRecord(BaseModel):
+    """One person, in the statistics' codes: nothing that names them, no id that leads back to them."""
+
+    year: int | None = Field(description="The year, in Cambodia, the person was first identified, or else screened.")
+    province: str | None = Field(description="Where the person was first reported.")
+    sex: str | None
+    age_band: str | None = Field(description="As first reported.")
+    nationality: str | None
+    encounter: str | None = Field(description="How the first report met the person.")
+    continuum: str | None = Field(description="The first report's situation, A (forced) to F (voluntary).")
+    outcome: str | None = Field(
+        description="The gravest determination of any report: trafficking-victim, vulnerable-person, not-trafficked."
+    )
+    exploitation_types: list[str]
+    referred: bool = Field(description="A provider took the person in.")
+    days_to_placement: str | None = Field(description="From identification to the first placement, in bands.")
+    care_outcomes: list[str] = Field(description="How each closure of care ended.")
+    unmet_needs: list[str] = Field(description="The need of each service gap met in the person's referral.")
+    breached_deadlines: list[str] = Field(description="The deadline each breach of the person's case missed.")
+    repatriated: bool
+    returned_to: str | None
+    days_to_return: str | None = Field(description="From the first return request to the handover, in bands.")
+    prosecuted: bool
+    convicted: bool
+
+
+class ResearchRecords(BaseModel):
+    k: int
+    quasi_identifiers: list[str] = Field(description="Each record shares these with k records or more.")
+    withheld: int = Field(description="Persons consenting to research whose record fewer than k records would share.")
+    records: list[ResearchRecord]
+
+
 class AuditEntryOut(EntryLinks):
     """One entry of the registry's audit trail: who read a case's timeline, merged or split national
     records, or recorded a court's decision, when, and why."""
@@ -108,6 +141,10 @@ class AuditEntryOut(EntryLinks):
     at: datetime
     subject: str
     agency: str
-    action: str = Field(description="timeline-read, record-merge, record-split or court-outcome-recorded.")
-    target: str = Field(description="The case id, the case ids merged or split (comma-separated), or the court case.")
+    action: str = Field(
+        description="timeline-read, record-merge, record-split, court-outcome-recorded or research-records-read."
+    )
+    target: str = Field(
+        description="The case id, the case ids merged or split (comma-separated), the court case, or research-records."
+    )
     purpose: str | None

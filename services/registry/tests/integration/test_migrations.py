@@ -3,7 +3,8 @@ decisions its timeline already holds, every one of them, not only each court cas
 before cases were counted by their year in Cambodia, screenings by the year of the first and returns by
 the year of the first handover, counts them again so; and it counts the deadline breaches by the deadline
 missed, the service gaps by the need unmet, the referred and repatriated persons by their waits for care
-and for the return, and everyone by the latest screening's encounter and situation."""
+and for the return, and everyone by the latest screening's encounter and situation; and it knows who
+consented to research from the consents its timeline holds."""
 
 from __future__ import annotations
 
@@ -140,6 +141,10 @@ BREACHED = (
 
 SCREENED_BEFORE = {"screened_at": "2025-12-29T00:00:00Z", "encounter": "police-operation", "continuum": "B"}
 SCREENED_AGAIN = {"screened_at": "2026-04-01T00:00:00Z", "encounter": "repatriation", "continuum": "D"}
+# A consent to research withdrawn, then one given a month before told late, and one for another purpose.
+WITHDRAWN = {"purpose": "research", "given": False, "recorded_at": "2026-02-01T00:00:00Z"}
+GIVEN_BEFORE = {"purpose": "research", "given": True, "recorded_at": "2026-01-01T00:00:00Z"}
+IMAGES = {"purpose": "images", "given": True, "recorded_at": "2026-03-01T00:00:00Z"}
 
 
 async def test_upgrading_counts_what_was_told_before_by_deadline_need_wait_and_how_care_ended(
@@ -159,6 +164,9 @@ async def test_upgrading_counts_what_was_told_before_by_deadline_need_wait_and_h
         ("kh.spean.identification.screening-recorded.v1", "2026-04-01T00:00:00Z", SCREENED_AGAIN),
         ("kh.spean.referral.closed.v1", "2026-05-01T00:00:00Z", {"status": "ClosedReferred"}),
         ("kh.spean.referral.closed.v1", "2026-06-01T00:00:00Z", {"status": "Closed", "outcome": "lost-contact"}),
+        ("kh.spean.identification.consent-recorded.v1", "2026-02-02T00:00:00Z", WITHDRAWN),
+        ("kh.spean.identification.consent-recorded.v1", "2026-02-03T00:00:00Z", GIVEN_BEFORE),
+        ("kh.spean.identification.consent-recorded.v1", "2026-03-01T00:00:00Z", IMAGES),
     ]
     await written_at(
         settings,
@@ -175,14 +183,17 @@ async def test_upgrading_counts_what_was_told_before_by_deadline_need_wait_and_h
 
     facts = (
         "SELECT jsonb_build_array(breached_deadlines, gap_needs, placement_wait, return_wait, encounter, continuum,"
-        " care_outcomes, care_closures)"
+        " care_outcomes, care_closures, research_consent, research_consent_at::text)"
         " FROM case_facts"
         " WHERE case_id = 'case-0003-breached'"
     )
-    missed, unmet, waited, returned, met, situation, ended, closures = await scalar(settings, facts)
+    missed, unmet, waited, returned, met, situation, ended, closures, consenting, consented_at = await scalar(
+        settings, facts
+    )
     assert missed == ["determination", "provider-response", "verification"], "in the order they were told"
     assert unmet == ["shelter"]
     assert waited == "7-30", "ten days from identification to care"
     assert returned == "30-60", "50 days from the request to the handover"
     assert (met, situation) == ("repatriation", "D"), "the latest screening's, on arrival home"
     assert (ended, closures) == (["lost-contact"], 1), "a referral referred on is no closure of care"
+    assert (consenting, consented_at) == (False, "2026-02-01 00:00:00+00"), "the latest consent, not the last told"
