@@ -148,7 +148,6 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.referred_at = min(facts.referred_at or data.referred_at, data.referred_at)
         facts.placement_wait = PLACEMENT.of(facts.identified_at, facts.referred_at)
     elif isinstance(data, e.ReferralClosed) and data.outcome is not None:
-        facts.care_closures += 1
         facts.care_outcomes = [*facts.care_outcomes, data.outcome.value]
     elif isinstance(data, e.ConsentRecorded) and data.purpose == ConsentPurpose.RESEARCH:
         # The latest record is in force, whatever order they arrive in (a rebuild interleaves partitions
@@ -157,10 +156,8 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         if known is None or (data.recorded_at, not data.given) > (known, not facts.research_consent):
             facts.research_consent, facts.research_consent_at = data.given, data.recorded_at
     elif isinstance(data, e.ServiceGapRecorded):
-        facts.service_gaps += 1
         facts.gap_needs = [*facts.gap_needs, data.need.value]
     elif (missed := missed_deadline(data)) is not None:
-        facts.deadline_breaches += 1
         facts.breached_deadlines = [*facts.breached_deadlines, missed]
     elif isinstance(data, e.CaseRepatriated):
         facts.repatriated, facts.returned_to = True, data.to_country

@@ -81,7 +81,8 @@ _COLUMN = {
     Dimension.CONTINUUM: "f.continuum",
     Dimension.RETURNED_TO: "f.returned_to",
 }
-# Summed measures whose every unit is listed on the person's facts: by its dimension, each is a row.
+# Measures that count items listed on the person's facts (each breach, gap, closure of care), not persons: by
+# its dimension, each item is a row; otherwise the lists' lengths are summed.
 _LISTED = {
     Measure.DEADLINE_BREACHES: (Dimension.DEADLINE, "f.breached_deadlines"),
     Measure.SERVICE_GAPS: (Dimension.NEED, "f.gap_needs"),
@@ -103,11 +104,6 @@ _FILTER = {
     Measure.REPATRIATED: "f.repatriated",
     Measure.PROSECUTED: "f.prosecuted",
     Measure.CONVICTED: "f.convicted",
-}
-_SUM = {
-    Measure.SERVICE_GAPS: "f.service_gaps",
-    Measure.DEADLINE_BREACHES: "f.deadline_breaches",
-    Measure.CARE_CLOSURES: "f.care_closures",
 }
 _COURT_COLUMN = {
     Dimension.YEAR: "c.year::text",
@@ -141,7 +137,7 @@ async def count(session: AsyncSession, measure: Measure, by: Sequence[Dimension]
             join += f" CROSS JOIN LATERAL jsonb_array_elements_text({listed}) AS l(item)"
         source = f"case_facts f{join}"
         value = "count(*)" if itemised else _persons_value(measure)
-        where = "true" if measure in _SUM else _FILTER[measure]
+        where = "true" if measure in _LISTED else _FILTER[measure]
         columns = [_dimension(_COLUMN | _COLUMN_OF.get(measure, {}), d, "of persons") for d in by]
     selected = ", ".join([*(f"coalesce({c}, 'unknown')" for c in columns), value])
     grouping = f" GROUP BY {', '.join(str(i) for i in range(1, len(columns) + 1))}" if columns else ""
@@ -153,7 +149,9 @@ async def count(session: AsyncSession, measure: Measure, by: Sequence[Dimension]
 
 
 def _persons_value(measure: Measure) -> str:
-    return f"sum({_SUM[measure]})" if measure in _SUM else "count(DISTINCT f.national_record_id)"
+    if measure in _LISTED:
+        return f"sum(jsonb_array_length({_LISTED[measure][1]}))"
+    return "count(DISTINCT f.national_record_id)"
 
 
 def _dimension(columns: dict[Dimension, str], dimension: Dimension, counted: str) -> str:

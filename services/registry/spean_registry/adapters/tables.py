@@ -99,8 +99,6 @@ class CaseFacts(SQLModel, table=True):
     return_wait: str | None = Field(
         default=None, max_length=10, description="The band of days between the two (domain/waits.py)."
     )
-    service_gaps: int = 0
-    deadline_breaches: int = 0
     gap_needs: list[str] = Field(
         default=[],
         sa_column=Column(JSONB, nullable=False, server_default="[]"),
@@ -111,7 +109,6 @@ class CaseFacts(SQLModel, table=True):
         sa_column=Column(JSONB, nullable=False, server_default="[]"),
         description="The deadline each breach missed (domain/deadlines.py), in the order they were told.",
     )
-    care_closures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     care_outcomes: list[str] = Field(
         default=[],
         sa_column=Column(JSONB, nullable=False, server_default="[]"),

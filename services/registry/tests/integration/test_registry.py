@@ -883,9 +883,9 @@ async def test_editing_one_audit_row_is_named_by_the_verification(
 
 EARLIER_REPORTS = """
 INSERT INTO case_facts (case_id, national_record_id, certainty, exploitation_types, identified, referred,
-                        repatriated, prosecuted, convicted, service_gaps, deadline_breaches)
+                        repatriated, prosecuted, convicted)
 SELECT 'case-old-' || k || '-' || n, 'nr-old-' || k || '-' || n, 'certain', '[]', false, false, false, false,
-       false, 0, 0
+       false
 FROM generate_series(1, 2000) AS k, generate_series(1, 16) AS n;
 INSERT INTO match_key (key, case_id)
 SELECT 'key-' || k, 'case-old-' || k || '-' || n FROM generate_series(1, 2000) AS k, generate_series(1, 16) AS n;
@@ -906,8 +906,8 @@ async def test_a_batch_of_screenings_each_linked_to_many_earlier_reports_is_link
         await session.execute(
             sa.text(
                 "INSERT INTO case_facts (case_id, national_record_id, certainty, exploitation_types, identified, "
-                "referred, repatriated, prosecuted, convicted, service_gaps, deadline_breaches) "
-                "SELECT c, 'nr-' || c, 'certain', '[]', false, false, false, false, false, 0, 0 FROM unnest(:c) c"
+                "referred, repatriated, prosecuted, convicted) "
+                "SELECT c, 'nr-' || c, 'certain', '[]', false, false, false, false, false FROM unnest(:c) c"
             ).bindparams(sa.bindparam("c", type_=sa.ARRAY(sa.String))),
             {"c": [case_id for case_id, _ in screened]},
         )
@@ -931,9 +931,9 @@ async def test_two_replicas_linking_reports_of_one_person_at_once_make_one_recor
             await session.execute(
                 sa.text(
                     "INSERT INTO case_facts (case_id, national_record_id, certainty, exploitation_types, "
-                    "identified, referred, repatriated, prosecuted, convicted, service_gaps, deadline_breaches) "
-                    "VALUES ('case-police', 'nr-police', 'certain', '[]', false, false, false, false, false, 0, 0), "
-                    "('case-ngo', 'nr-ngo', 'certain', '[]', false, false, false, false, false, 0, 0)"
+                    "identified, referred, repatriated, prosecuted, convicted) "
+                    "VALUES ('case-police', 'nr-police', 'certain', '[]', false, false, false, false, false), "
+                    "('case-ngo', 'nr-ngo', 'certain', '[]', false, false, false, false, false)"
                 )
             )
 
