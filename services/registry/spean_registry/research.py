@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import chain
+from typing import get_args
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,8 +22,8 @@ from spean_registry import audit
 from spean_registry.adapters.tables import CaseFacts
 from spean_registry.api.schemas import ResearchRecord, ResearchRecords
 from spean_registry.domain.anonymity import k_anonymous
+from spean_registry.settings import Describing
 
-QUASI_IDENTIFIERS = ("year", "province", "sex", "age_band", "nationality")
 # A person found a victim by one agency and a vulnerable person by another is in the records as a victim.
 _GRAVEST = (Outcome.TRAFFICKING_VICTIM, Outcome.VULNERABLE_PERSON, Outcome.NOT_TRAFFICKED)
 
@@ -73,11 +74,11 @@ def _earliest(cases: Sequence[CaseFacts], at: Callable[[CaseFacts], datetime | N
     return min(dated, key=lambda found: found[:2])[2] if dated else None
 
 
-def _known(record: ResearchRecord) -> tuple[object, ...]:
-    return tuple(getattr(record, name) for name in QUASI_IDENTIFIERS)
-
-
-async def records(session: AsyncSession, principal: Principal, purpose: str | None, k: int) -> ResearchRecords:
+async def records(
+    session: AsyncSession, principal: Principal, purpose: str | None, k: int, known: Sequence[Describing]
+) -> ResearchRecords:
+    """The records of the persons consenting to research. Of what describes who a person is and where, they
+    hold the `known` quasi-identifiers alone, each record's shared by k records or more."""
     if not purpose_stated(purpose):
         raise purpose_required("state what research the records are for (purpose)")
     consenting = select(CaseFacts.national_record_id).where(col(CaseFacts.research_consent_at).is_not(None))
@@ -85,13 +86,12 @@ async def records(session: AsyncSession, principal: Principal, purpose: str | No
     persons: defaultdict[str, list[CaseFacts]] = defaultdict(list)
     for case in cases:
         persons[case.national_record_id].append(case)
+    left_out = dict.fromkeys(set(get_args(Describing)) - set(known))
     # Sorted by what they hold: an order by id or by time would tie a row to the registry's records.
     candidates = sorted(
-        (record_of(reported) for reported in persons.values() if consents(reported)),
+        (record_of(reported).model_copy(update=left_out) for reported in persons.values() if consents(reported)),
         key=lambda record: record.model_dump_json(),
     )
-    released = k_anonymous(candidates, _known, k)
+    released = k_anonymous(candidates, lambda record: tuple(getattr(record, name) for name in known), k)
     await audit.record(session, principal, "research-records-read", "research-records", purpose)
-    return ResearchRecords(
-        k=k, quasi_identifiers=list(QUASI_IDENTIFIERS), withheld=released.withheld, records=released.records
-    )
+    return ResearchRecords(k=k, quasi_identifiers=list(known), withheld=released.withheld, records=released.records)

@@ -188,14 +188,17 @@ async def read_research_records(
 ) -> ResearchRecords | PlainTextResponse:
     """Records for research, one per person whose latest consent to research (`POST
     /cases/{case_id}/consents` in identification, purpose `research`) is given: in the statistics' codes,
-    with no name, date, id or free text, in an order that follows their content alone. A record is
-    released only where at least k records share its `quasi_identifiers` (the year, province, sex, age
-    band and nationality), so that nobody who knows those of a person can tell which record is theirs;
-    `withheld` says how many consenting persons it keeps back. Each extract is in the audit trail with
-    its purpose."""
+    with no name, date, id or free text, in an order that follows their content alone. Of when and where
+    the person was found and who they are, a record holds only its `quasi_identifiers` (the year, sex, age
+    band and nationality unless the registry is configured otherwise; no province), and is released only
+    where at least k records share them, so that nobody who knows those of a person can tell which record
+    is theirs; `withheld` says how many consenting persons that keeps back. Each extract is in the audit
+    trail with its purpose."""
     settings: RegistrySettings = request.app.state.settings
     async with runtime_of(request).sessions() as session, session.begin():
-        extract = await research.records(session, principal, purpose, settings.small_cell_threshold)
+        extract = await research.records(
+            session, principal, purpose, settings.small_cell_threshold, settings.research_quasi_identifiers
+        )
     if format == "csv":
         out = io.StringIO()
         writer = csv.writer(out)

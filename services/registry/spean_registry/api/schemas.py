@@ -105,7 +105,7 @@ class ResearchRecord(BaseModel):
     """One person, in the statistics' codes: nothing that names them, no id that leads back to them."""
 
     year: int | None = Field(description="The year, in Cambodia, the person was first identified, or else screened.")
-    province: str | None = Field(description="Where the person was first reported.")
+    province: str | None = Field(description="Where the person was first reported, if a quasi-identifier.")
     sex: str | None
     age_band: str | None = Field(description="As first reported.")
     nationality: str | None

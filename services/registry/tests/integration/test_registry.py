@@ -953,13 +953,13 @@ async def test_two_replicas_linking_reports_of_one_person_at_once_make_one_recor
 async def test_research_records_hold_each_consenting_person_and_none_anyone_could_single_out(
     registry_settings: Settings, auth: Auth, events: Events
 ) -> None:
-    """Three persons who consented to research, alike in what an outsider may know of them, are in the
-    research records; one who withdrew her consent, one who gave it for sharing only, and one alone of her
-    province (whom anyone who knows where she was found could tell) are not. The records name no case, and
-    each extract is audited with its purpose."""
+    """Four women who consented to research, alike in what an outsider may know of them (their province is
+    left out), are in the research records; one who withdrew her consent, one who gave it for sharing only,
+    and the one man (whom anyone who knows him could tell) are not. The records name no case, and each
+    extract is audited with its purpose."""
     settings = await registry_settings(small_cell_threshold=3)
     _, identified = events
-    alike, withdrew, sharing_only, alone = [_case() for _ in range(3)], _case(), _case(), _case()
+    alike, elsewhere, withdrew, sharing_only, alone = [_case() for _ in range(3)], _case(), _case(), _case(), _case()
     at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
     def consent(case_id: str, purpose: str = "research", given: bool = True, days: int = 0) -> ConsentRecorded:
@@ -970,8 +970,9 @@ async def test_research_records_hold_each_consenting_person_and_none_anyone_coul
 
     told: list[EventData] = [
         *(identified(case_id) for case_id in (*alike, withdrew, sharing_only)),
-        identified(alone, province="KH-12"),
-        *(consent(case_id) for case_id in (*alike, withdrew, alone)),
+        identified(elsewhere, province="KH-12"),
+        identified(alone, sex="male"),
+        *(consent(case_id) for case_id in (*alike, elsewhere, withdrew, alone)),
         consent(withdrew, given=False, days=1),
         consent(sharing_only, purpose="sharing-agencies"),
     ]
@@ -989,13 +990,13 @@ async def test_research_records_hold_each_consenting_person_and_none_anyone_coul
 
     assert extract.status_code == 200, extract.text
     records = extract.json()["records"]
-    assert (len(records), extract.json()["withheld"]) == (3, 1)
-    assert {(r["province"], r["outcome"], tuple(r["exploitation_types"])) for r in records} == {
-        ("KH-1", "trafficking-victim", ("sexual",))
+    assert (len(records), extract.json()["withheld"]) == (4, 1)
+    assert {(r["sex"], r["province"], r["outcome"], tuple(r["exploitation_types"])) for r in records} == {
+        ("female", None, "trafficking-victim", ("sexual",))
     }
-    assert not any(case_id in extract.text for case_id in (*alike, withdrew, sharing_only, alone))
+    assert not any(case_id in extract.text for case_id in (*alike, elsewhere, withdrew, sharing_only, alone))
     assert as_csv.text.splitlines()[0].startswith("year,province,sex,age_band,nationality")
-    assert len(as_csv.text.splitlines()) == 1 + 3
+    assert len(as_csv.text.splitlines()) == 1 + 4
     assert (unstated.status_code, broken(unstated)) == (422, [("query.purpose", "purpose_required")])
     assert by_provider.status_code == 403
     assert [(entry["action"], entry["purpose"]) for entry in trail] == [("research-records-read", study)] * 2
