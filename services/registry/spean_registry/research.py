@@ -22,6 +22,7 @@ from spean_registry import audit
 from spean_registry.adapters.tables import CaseFacts
 from spean_registry.api.schemas import ResearchRecord, ResearchRecords
 from spean_registry.domain.anonymity import k_anonymous
+from spean_registry.domain.retrafficking import identified_again
 from spean_registry.settings import Describing
 
 # A person found a victim by one agency and a vulnerable person by another is in the records as a victim.
@@ -54,6 +55,9 @@ def record_of(cases: Sequence[CaseFacts]) -> ResearchRecord:
         encounter=first.encounter,
         continuum=first.continuum,
         outcome=next((outcome for outcome in _GRAVEST if outcome in outcomes), None),
+        identified_again=identified_again(
+            case.identified_at for case in cases if case.identified and case.identified_at
+        ),
         exploitation_types=sorted(set(chain.from_iterable(case.exploitation_types for case in cases))),
         referred=any(case.referred for case in cases),
         days_to_placement=first_referred.placement_wait if first_referred else None,

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.errors import invalid_field
+from spean_registry.domain.retrafficking import AGAIN_AFTER
 from spean_registry.domain.suppression import Published, suppress
 
 
@@ -53,6 +54,8 @@ class Dimension(StrEnum):
 class Measure(StrEnum):
     SCREENED = "screened"
     IDENTIFIED = "identified"
+    IDENTIFIED_AGAIN = "identified_again"
+    """Persons identified as victims in a case who had been identified in another long enough before."""
     REFERRED = "referred"
     REPATRIATED = "repatriated"
     PROSECUTED = "prosecuted"
@@ -100,6 +103,11 @@ _COLUMN_OF = {
 _FILTER = {
     Measure.SCREENED: "f.screened",
     Measure.IDENTIFIED: "f.identified",
+    Measure.IDENTIFIED_AGAIN: (
+        "f.identified AND EXISTS (SELECT FROM case_facts earlier WHERE earlier.national_record_id ="
+        f" f.national_record_id AND earlier.identified AND earlier.identified_at <= f.identified_at - interval"
+        f" '{AGAIN_AFTER.days} days')"
+    ),
     Measure.REFERRED: "f.referred",
     Measure.REPATRIATED: "f.repatriated",
     Measure.PROSECUTED: "f.prosecuted",

@@ -118,7 +118,10 @@ async def read_statistics(
     screened, but `screened` counts persons by the year of their first screening and `repatriated` by the year
     they were first handed over. Persons are counted by `encounter`, how the latest screening met them, and
     `continuum`, its situation from `A` (forced) to `F` (voluntary), which beside `outcome` shows where
-    officers judge consent otherwise than the competent authority. `deadline_breaches` counts breaches, and
+    officers judge consent otherwise than the competent authority. `identified_again` counts the persons
+    identified as victims in a case, by its year, who had been identified in another case 90 days or more
+    before: trafficked again, where two reports of one exploitation come within weeks of each other.
+    `deadline_breaches` counts breaches, and
     `by=deadline` says which deadline each missed: identification's `screening`, `determination` and
     `co-signature`, referral's `provider-response`, `follow-up`, `monitoring-visit` and `placement`, the
     SOP's `verification`, `handover-notice`, `receipt`, `handover` and `certificate`; `service_gaps` counts

@@ -114,6 +114,7 @@ class ResearchRecord(BaseModel):
     outcome: str | None = Field(
         description="The gravest determination of any report: trafficking-victim, vulnerable-person, not-trafficked."
     )
+    identified_again: bool = Field(description="Identified as a victim again, 90 days or more after a first time.")
     exploitation_types: list[str]
     referred: bool = Field(description="A provider took the person in.")
     days_to_placement: str | None = Field(description="From identification to the first placement, in bands.")

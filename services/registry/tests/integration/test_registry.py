@@ -1000,3 +1000,30 @@ async def test_research_records_hold_each_consenting_person_and_none_anyone_coul
     assert (unstated.status_code, broken(unstated)) == (422, [("query.purpose", "purpose_required")])
     assert by_provider.status_code == 403
     assert [(entry["action"], entry["purpose"]) for entry in trail] == [("research-records-read", study)] * 2
+
+
+async def test_persons_identified_again_months_after_a_first_identification_are_counted_as_trafficked_again(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    """Two persons identified by the police, then again by an NGO eight months later, were trafficked
+    again; two whom the police and a shelter identified ten days apart were not: it was one exploitation,
+    reported twice. A person identified once is neither."""
+    settings = await registry_settings(small_cell_threshold=2)
+    screened, identified = events
+    first = datetime(2025, 3, 2, 2, 0, tzinfo=UTC)
+    told: list[EventData] = []
+    for person, later in (("again-1", 240), ("again-2", 240), ("twice-1", 10), ("twice-2", 10), ("once", None)):
+        keys = [_key(f"{person}|{uuid.uuid4()}")]
+        for agency, days in (("MOI-AHTJP", 0), *((("NGO", later),) if later is not None else ())):
+            case_id = _case()
+            told.append(screened(case_id, keys, agency, at=first + timedelta(days=days)))
+            told.append(identified(case_id).model_copy(update={"identified_at": first + timedelta(days=days)}))
+    await publish(settings.kafka_bootstrap, settings.topic_namespace, *told)
+    analyst = auth("ncct-statistics-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, len(told))
+        again = await _figures(client, analyst, "identified_again", "year")
+        identified_persons = await _figures(client, analyst, "identified", "year")
+
+    assert again == {"2025": 2}, "in the year of the later identification, 2025 in Cambodia"
+    assert identified_persons == {"2025": 5}

@@ -78,3 +78,12 @@ def test_a_persons_record_joins_what_every_agency_reported() -> None:
     assert (record.year, record.province, record.outcome) == (2025, "KH-1", "trafficking-victim")
     assert record.exploitation_types == ["forced-labour", "sexual"]
     assert (record.referred, record.days_to_placement, record.care_outcomes) == (True, "0-2", ["re-trafficked"])
+
+
+def test_a_person_identified_again_months_later_was_trafficked_again_not_one_reported_twice() -> None:
+    police = _case("case-0008-police", identified=True, identified_at=AT)
+    shelter = _case("case-0009-shelter", identified=True, identified_at=AT + timedelta(days=10))
+    months_later = _case("case-0010-again", identified=True, identified_at=AT + timedelta(days=90))
+    found_vulnerable = _case("case-0011-vulnerable", identified=False, identified_at=AT + timedelta(days=200))
+    assert not record_of([police, shelter, found_vulnerable]).identified_again
+    assert record_of([police, shelter, months_later]).identified_again
