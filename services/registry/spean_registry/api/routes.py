@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -38,6 +39,25 @@ Clerk = Annotated[Principal, Depends(require_roles("court-clerk"))]
 Analyst = Annotated[Principal, Depends(require_roles("analyst"))]
 Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 Authenticated = Annotated[Principal, Depends(require_roles(*records.TIMELINE_ROLES, "provider", "analyst"))]
+
+
+Format = Annotated[str, Query(pattern="^(json|csv)$", description="`csv` for a spreadsheet.")]
+
+
+def _or_csv(lines: str, example: str) -> dict[int | str, dict[str, Any]]:
+    """The documented answer of a route that answers in JSON, or in CSV with `format=csv`."""
+    return {
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": example}},
+            "description": f"As JSON, or with `format=csv` as CSV: {lines}",
+        }
+    }
+
+
+def _csv(rows: Iterable[Iterable[object]]) -> PlainTextResponse:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return PlainTextResponse(out.getvalue(), media_type="text/csv")
 
 
 @router.post("/court-outcomes", status_code=201)
@@ -93,24 +113,16 @@ async def split_records(body: SplitIn, request: Request, principal: Analyst) -> 
 @router.get(
     "/statistics",
     response_model=Statistics,
-    responses={
-        200: {
-            "content": {
-                "text/csv": {
-                    "schema": {"type": "string"},
-                    "example": "province,identified\nKH-1,14\nKH-12,suppressed\ntotal,31\n",
-                }
-            },
-            "description": "As JSON, or with `format=csv` as CSV: a header, one line per cell, then the total.",
-        }
-    },
+    responses=_or_csv(
+        "a header, one line per cell, then the total.", "province,identified\nKH-1,14\nKH-12,suppressed\ntotal,31\n"
+    ),
 )
 async def read_statistics(
     request: Request,
     principal: Authenticated,
     measure: Measure = Measure.IDENTIFIED,
     by: Annotated[list[Dimension], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    format: Format = "json",
 ) -> Statistics | PlainTextResponse:
     """Counts of persons (distinct national records), suppressed below k in every cell and total, and so is a
     cell that the total and the cells shown would give away, or a row's total (by fewer dimensions) and the
@@ -152,14 +164,14 @@ async def read_statistics(
         cells=cells,
     )
     if format == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([*result.by, measure])
-        for cell in cells:
-            writer.writerow([*cell.key.values(), "suppressed" if cell.count is None else cell.count])
         label = ["total", *[""] * (len(result.by) - 1)]
-        writer.writerow([*label, "suppressed" if result.total is None else result.total])
-        return PlainTextResponse(out.getvalue(), media_type="text/csv")
+        return _csv(
+            [
+                [*result.by, measure],
+                *([*cell.key.values(), "suppressed" if cell.count is None else cell.count] for cell in cells),
+                [*label, "suppressed" if result.total is None else result.total],
+            ]
+        )
     return result
 
 
@@ -167,16 +179,10 @@ async def read_statistics(
     "/research/records",
     response_model=ResearchRecords,
     responses={
-        200: {
-            "content": {
-                "text/csv": {
-                    "schema": {"type": "string"},
-                    "example": "year,province,sex,...,convicted\n2025,KH-1,female,...,false\n",
-                }
-            },
-            "description": "As JSON, or with `format=csv` as CSV: a header, then a line per record; a list's "
-            "items are joined by `;`.",
-        },
+        **_or_csv(
+            "a header, then a line per record; a list's items are joined by `;`.",
+            "year,province,sex,...,convicted\n2025,,female,...,false\n",
+        ),
         422: {"description": "Without a purpose of five characters or more: rule `purpose_required`."},
     },
 )
@@ -187,7 +193,7 @@ async def read_research_records(
         str | None,
         Query(max_length=200, description="The research the records are for, in five characters or more; audited."),
     ] = None,
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    format: Format = "json",
 ) -> ResearchRecords | PlainTextResponse:
     """Records for research, one per person whose latest consent to research (`POST
     /cases/{case_id}/consents` in identification, purpose `research`) is given: in the statistics' codes,
@@ -203,12 +209,8 @@ async def read_research_records(
             session, principal, purpose, settings.small_cell_threshold, settings.research_quasi_identifiers
         )
     if format == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(ResearchRecord.model_fields)
-        for record in extract.records:
-            writer.writerow(_csv_cell(value) for value in record.model_dump().values())
-        return PlainTextResponse(out.getvalue(), media_type="text/csv")
+        rows = ([_csv_cell(value) for value in record.model_dump().values()] for record in extract.records)
+        return _csv([list(ResearchRecord.model_fields), *rows])
     return extract
 
 
