@@ -5,11 +5,12 @@ recorded for any of their cases is given."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import chain
-from typing import get_args
+from typing import Any, NamedTuple, get_args
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,7 +22,7 @@ from spean_kit.errors import purpose_required
 from spean_registry import audit
 from spean_registry.adapters.tables import CaseFacts
 from spean_registry.api.schemas import ResearchRecord, ResearchRecords
-from spean_registry.domain.anonymity import k_anonymous
+from spean_registry.domain.anonymity import Released, k_anonymous
 from spean_registry.domain.retrafficking import identified_again
 from spean_registry.settings import Describing
 
@@ -29,7 +30,42 @@ from spean_registry.settings import Describing
 _GRAVEST = (Outcome.TRAFFICKING_VICTIM, Outcome.VULNERABLE_PERSON, Outcome.NOT_TRAFFICKED)
 
 
-def consents(cases: Sequence[CaseFacts]) -> bool:
+class Report(NamedTuple):
+    """One agency's report of a person: the facts of a case that research records are made of."""
+
+    case_id: str
+    year: int | None = None
+    province: str | None = None
+    sex: str | None = None
+    age_band: str | None = None
+    nationality: str | None = None
+    encounter: str | None = None
+    continuum: str | None = None
+    outcome: str | None = None
+    identified: bool = False
+    identified_at: datetime | None = None
+    exploitation_types: list[str] = []  # noqa: RUF012 - never changed in place
+    referred: bool = False
+    referred_at: datetime | None = None
+    placement_wait: str | None = None
+    care_outcomes: list[str] = []  # noqa: RUF012
+    gap_needs: list[str] = []  # noqa: RUF012
+    breached_deadlines: list[str] = []  # noqa: RUF012
+    repatriated: bool = False
+    repatriated_at: datetime | None = None
+    returned_to: str | None = None
+    return_wait: str | None = None
+    prosecuted: bool = False
+    convicted: bool = False
+    research_consent: bool | None = None
+    research_consent_at: datetime | None = None
+
+
+# A report's columns alone: reading whole rows as objects cost seconds of the event loop for a national extract.
+_REPORTED = [getattr(CaseFacts, name) for name in Report._fields]
+
+
+def consents(cases: Sequence[Report]) -> bool:
     """Whether the latest consent to research recorded for any of the person's cases is given; of two
     recorded at the same moment, the withdrawal is in force."""
     recorded = [case for case in cases if case.research_consent_at is not None]
@@ -39,7 +75,7 @@ def consents(cases: Sequence[CaseFacts]) -> bool:
     return bool(latest.research_consent)
 
 
-def record_of(cases: Sequence[CaseFacts]) -> ResearchRecord:
+def record_of(cases: Sequence[Report]) -> ResearchRecord:
     """One person's record from the reports linked into their national record: who they were as first
     reported, what any report found, and what befell them in every agency."""
     first = min(cases, key=lambda case: (case.year is None, case.year or 0, case.case_id))
@@ -72,7 +108,7 @@ def record_of(cases: Sequence[CaseFacts]) -> ResearchRecord:
     )
 
 
-def _earliest(cases: Sequence[CaseFacts], at: Callable[[CaseFacts], datetime | None]) -> CaseFacts | None:
+def _earliest(cases: Sequence[Report], at: Callable[[Report], datetime | None]) -> Report | None:
     """The case whose moment `at` came first, of those that have one."""
     dated = [(when, case.case_id, case) for case in cases if (when := at(case)) is not None]
     return min(dated, key=lambda found: found[:2])[2] if dated else None
@@ -86,16 +122,26 @@ async def records(
     if not purpose_stated(purpose):
         raise purpose_required("state what research the records are for (purpose)")
     consenting = select(CaseFacts.national_record_id).where(col(CaseFacts.research_consent_at).is_not(None))
-    cases = (await session.exec(select(CaseFacts).where(col(CaseFacts.national_record_id).in_(consenting)))).all()
-    persons: defaultdict[str, list[CaseFacts]] = defaultdict(list)
-    for case in cases:
-        persons[case.national_record_id].append(case)
+    # A national extract is seconds of work, which would hold back the registry's consumers and every other
+    # request meanwhile: its rows are read a few thousand at a time, and made records off the event loop.
+    reported = await session.stream(
+        select(CaseFacts.national_record_id, *_REPORTED).where(col(CaseFacts.national_record_id).in_(consenting))
+    )
+    rows = [row async for partition in reported.partitions(2000) for row in partition]
+    released = await asyncio.to_thread(_released, rows, k, known)
+    await audit.record(session, principal, "research-records-read", "research-records", purpose)
+    return ResearchRecords(k=k, quasi_identifiers=list(known), withheld=released.withheld, records=released.records)
+
+
+def _released(rows: Sequence[Sequence[Any]], k: int, known: Sequence[Describing]) -> Released[ResearchRecord]:
+    """The records of the persons the rows (each a national record id, then a report) tell of, as released."""
+    persons: defaultdict[str, list[Report]] = defaultdict(list)
+    for national_record_id, *report in rows:
+        persons[national_record_id].append(Report(*report))
     left_out = dict.fromkeys(set(get_args(Describing)) - set(known))
     # Sorted by what they hold: an order by id or by time would tie a row to the registry's records.
     candidates = sorted(
         (record_of(reported).model_copy(update=left_out) for reported in persons.values() if consents(reported)),
         key=lambda record: record.model_dump_json(),
     )
-    released = k_anonymous(candidates, lambda record: tuple(getattr(record, name) for name in known), k)
-    await audit.record(session, principal, "research-records-read", "research-records", purpose)
-    return ResearchRecords(k=k, quasi_identifiers=list(known), withheld=released.withheld, records=released.records)
+    return k_anonymous(candidates, lambda record: tuple(getattr(record, name) for name in known), k)

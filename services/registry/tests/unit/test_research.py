@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from spean_contracts import events as e
 from spean_contracts.examples import EXAMPLES
 from spean_registry.adapters.tables import CaseFacts
 from spean_registry.domain.anonymity import k_anonymous
 from spean_registry.projection import apply_facts
-from spean_registry.research import consents, record_of
+from spean_registry.research import Report, consents, record_of
 
 AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
-def _case(case_id: str, **facts: Any) -> CaseFacts:
-    return CaseFacts(case_id=case_id, national_record_id="nr-0001-research", certainty="certain", **facts)
+def _case(case_id: str) -> CaseFacts:
+    return CaseFacts(case_id=case_id, national_record_id="nr-0001-research", certainty="certain")
 
 
 def _consent(given: bool, hours: int = 0) -> e.ConsentRecorded:
@@ -42,18 +41,18 @@ def test_the_latest_consent_to_research_is_in_force_whatever_order_it_arrives_in
 
 
 def test_a_person_reported_by_two_agencies_is_in_while_their_latest_consent_is_given() -> None:
-    police = _case("case-0003-police", research_consent=True, research_consent_at=AT)
-    ngo = _case("case-0004-ngo")
+    police = Report("case-0003-police", research_consent=True, research_consent_at=AT)
+    ngo = Report("case-0004-ngo")
     assert consents([police, ngo])
-    ngo.research_consent, ngo.research_consent_at = False, AT + timedelta(days=1)
+    ngo = ngo._replace(research_consent=False, research_consent_at=AT + timedelta(days=1))
     assert not consents([police, ngo])
-    police.research_consent_at = AT + timedelta(days=2)
+    police = police._replace(research_consent_at=AT + timedelta(days=2))
     assert consents([police, ngo])
-    assert not consents([_case("case-0005-silent")])
+    assert not consents([Report("case-0005-silent")])
 
 
 def test_a_persons_record_joins_what_every_agency_reported() -> None:
-    first = _case(
+    first = Report(
         "case-0006-first",
         year=2025,
         province="KH-1",
@@ -63,7 +62,7 @@ def test_a_persons_record_joins_what_every_agency_reported() -> None:
         referred_at=AT + timedelta(days=40),
         placement_wait="over-30",
     )
-    later = _case(
+    later = Report(
         "case-0007-later",
         year=2026,
         province="KH-12",
@@ -81,9 +80,9 @@ def test_a_persons_record_joins_what_every_agency_reported() -> None:
 
 
 def test_a_person_identified_again_months_later_was_trafficked_again_not_one_reported_twice() -> None:
-    police = _case("case-0008-police", identified=True, identified_at=AT)
-    shelter = _case("case-0009-shelter", identified=True, identified_at=AT + timedelta(days=10))
-    months_later = _case("case-0010-again", identified=True, identified_at=AT + timedelta(days=90))
-    found_vulnerable = _case("case-0011-vulnerable", identified=False, identified_at=AT + timedelta(days=200))
+    police = Report("case-0008-police", identified=True, identified_at=AT)
+    shelter = Report("case-0009-shelter", identified=True, identified_at=AT + timedelta(days=10))
+    months_later = Report("case-0010-again", identified=True, identified_at=AT + timedelta(days=90))
+    found_vulnerable = Report("case-0011-vulnerable", identified=False, identified_at=AT + timedelta(days=200))
     assert not record_of([police, shelter, found_vulnerable]).identified_again
     assert record_of([police, shelter, months_later]).identified_again
