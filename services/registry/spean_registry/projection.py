@@ -4,6 +4,7 @@ statistics are made of, and the linkage of reports of the same person into one n
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -150,11 +151,10 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
     elif isinstance(data, e.ReferralClosed) and data.outcome is not None:
         facts.care_outcomes = [*facts.care_outcomes, data.outcome.value]
     elif isinstance(data, e.ConsentRecorded) and data.purpose == ConsentPurpose.RESEARCH:
-        # The latest record is in force, whatever order they arrive in (a rebuild interleaves partitions
-        # otherwise); of two recorded at the same moment, the withdrawal.
-        known = facts.research_consent_at
-        if known is None or (data.recorded_at, not data.given) > (known, not facts.research_consent):
-            facts.research_consent, facts.research_consent_at = data.given, data.recorded_at
+        _consented(facts, data.given, data.recorded_at)
+    elif isinstance(data, e.PersonalDataErased):
+        # A person who had their data erased is not studied from what is left of it: as a withdrawal.
+        _consented(facts, False, data.erased_at)
     elif isinstance(data, e.ServiceGapRecorded):
         facts.gap_needs = [*facts.gap_needs, data.need.value]
     elif (missed := missed_deadline(data)) is not None:
@@ -171,6 +171,14 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
         facts.prosecuted = True
         facts.verdicts = {**facts.verdicts, data.court_case_id: data.verdict.value}
         facts.convicted = Verdict.CONVICTED.value in facts.verdicts.values()
+
+
+def _consented(facts: CaseFacts, given: bool, at: datetime) -> None:
+    """The case's consent to research, recorded at `at`. The latest record is in force, whatever order they
+    arrive in (a rebuild interleaves partitions otherwise); of two recorded at the same moment, the withdrawal."""
+    known = facts.research_consent_at
+    if known is None or (at, not given) > (known, not facts.research_consent):
+        facts.research_consent, facts.research_consent_at = given, at
 
 
 def _earliest(known: int | None, year: int) -> int:

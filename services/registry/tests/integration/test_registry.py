@@ -24,6 +24,7 @@ from spean_contracts.events import (
     ConsentRecorded,
     DeterminationMade,
     IdentificationDeadlineBreached,
+    PersonalDataErased,
     PlacementDeadlineBreached,
     ReferralClosed,
     RepatriationRequested,
@@ -954,12 +955,12 @@ async def test_research_records_hold_each_consenting_person_and_none_anyone_coul
     registry_settings: Settings, auth: Auth, events: Events
 ) -> None:
     """Four women who consented to research, alike in what an outsider may know of them (their province is
-    left out), are in the research records; one who withdrew her consent, one who gave it for sharing only,
-    and the one man (whom anyone who knows him could tell) are not. The records name no case, and each
-    extract is audited with its purpose."""
+    left out), are in the research records; one who withdrew her consent, one whose data was lawfully
+    erased, one who gave it for sharing only, and the one man (whom anyone who knows him could tell) are
+    not. The records name no case, and each extract is audited with its purpose."""
     settings = await registry_settings(small_cell_threshold=3)
     _, identified = events
-    alike, elsewhere, withdrew, sharing_only, alone = [_case() for _ in range(3)], _case(), _case(), _case(), _case()
+    alike, elsewhere, withdrew, erased, sharing_only, alone = [_case() for _ in range(3)], *(_case() for _ in range(5))
     at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
     def consent(case_id: str, purpose: str = "research", given: bool = True, days: int = 0) -> ConsentRecorded:
@@ -969,11 +970,12 @@ async def test_research_records_hold_each_consenting_person_and_none_anyone_coul
         )
 
     told: list[EventData] = [
-        *(identified(case_id) for case_id in (*alike, withdrew, sharing_only)),
+        *(identified(case_id) for case_id in (*alike, withdrew, erased, sharing_only)),
         identified(elsewhere, province="KH-12"),
         identified(alone, sex="male"),
-        *(consent(case_id) for case_id in (*alike, elsewhere, withdrew, alone)),
+        *(consent(case_id) for case_id in (*alike, elsewhere, withdrew, erased, alone)),
         consent(withdrew, given=False, days=1),
+        PersonalDataErased.model_validate({"case_id": erased, "erased_at": (at + timedelta(days=1)).isoformat()}),
         consent(sharing_only, purpose="sharing-agencies"),
     ]
     await publish(settings.kafka_bootstrap, settings.topic_namespace, *told)
@@ -994,7 +996,7 @@ async def test_research_records_hold_each_consenting_person_and_none_anyone_coul
     assert {(r["sex"], r["province"], r["outcome"], tuple(r["exploitation_types"])) for r in records} == {
         ("female", None, "trafficking-victim", ("sexual",))
     }
-    assert not any(case_id in extract.text for case_id in (*alike, elsewhere, withdrew, sharing_only, alone))
+    assert not any(case_id in extract.text for case_id in (*alike, elsewhere, withdrew, erased, sharing_only, alone))
     assert as_csv.text.splitlines()[0].startswith("year,province,sex,age_band,nationality")
     assert len(as_csv.text.splitlines()) == 1 + 4
     assert (unstated.status_code, broken(unstated)) == (422, [("query.purpose", "purpose_required")])

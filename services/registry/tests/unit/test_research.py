@@ -40,6 +40,16 @@ def test_the_latest_consent_to_research_is_in_force_whatever_order_it_arrives_in
         assert (facts.research_consent, facts.research_consent_at) == (False, AT + timedelta(hours=2))
 
 
+def test_a_lawful_erasure_takes_the_person_out_of_research_as_a_withdrawal_would() -> None:
+    facts = _case("case-0012-erased")
+    apply_facts(facts, _consent(True))
+    apply_facts(
+        facts, e.PersonalDataErased.model_validate({"case_id": facts.case_id, "erased_at": AT + timedelta(days=1)})
+    )
+    apply_facts(facts, _consent(True, hours=1))
+    assert (facts.research_consent, facts.research_consent_at) == (False, AT + timedelta(days=1))
+
+
 def test_a_person_reported_by_two_agencies_is_in_while_their_latest_consent_is_given() -> None:
     police = Report("case-0003-police", research_consent=True, research_consent_at=AT)
     ngo = Report("case-0004-ngo")

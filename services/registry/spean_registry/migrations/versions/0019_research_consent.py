@@ -1,5 +1,6 @@
-"""Each case's latest consent to research, which decides who is in the research records. Consents
-projected before take it from the timeline, which holds every consent told."""
+"""Each case's latest consent to research, which decides who is in the research records (a lawful erasure
+counts as a withdrawal). Consents projected before take it from the timeline, which holds every consent
+and erasure told."""
 
 from alembic import op
 
@@ -14,11 +15,14 @@ def upgrade() -> None:
     op.execute(
         "UPDATE case_facts SET research_consent = latest.given, research_consent_at = latest.recorded_at"
         " FROM ("
-        "  SELECT DISTINCT ON (case_id) case_id, (data->>'given')::boolean AS given,"
-        "  (data->>'recorded_at')::timestamptz AS recorded_at"
-        "  FROM timeline_entry"
-        "  WHERE type LIKE 'kh.spean.identification.consent-recorded.v%' AND data->>'purpose' = 'research'"
-        "  ORDER BY case_id, (data->>'recorded_at')::timestamptz DESC, (data->>'given')::boolean"
+        "  SELECT DISTINCT ON (case_id) case_id, given, recorded_at FROM ("
+        "   SELECT case_id, (data->>'given')::boolean AS given, (data->>'recorded_at')::timestamptz AS recorded_at"
+        "   FROM timeline_entry"
+        "   WHERE type LIKE 'kh.spean.identification.consent-recorded.v%' AND data->>'purpose' = 'research'"
+        "   UNION ALL"
+        "   SELECT case_id, false, (data->>'erased_at')::timestamptz FROM timeline_entry"
+        "   WHERE type LIKE 'kh.spean.identification.personal-data-erased.v%'"
+        "  ) AS told ORDER BY case_id, recorded_at DESC, given"
         ") AS latest WHERE case_facts.case_id = latest.case_id"
     )
 
