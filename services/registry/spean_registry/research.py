@@ -44,13 +44,13 @@ class Report(NamedTuple):
     outcome: str | None = None
     identified: bool = False
     identified_at: datetime | None = None
-    exploitation_types: list[str] = []  # noqa: RUF012 - never changed in place
+    exploitation_types: Sequence[str] = ()
     referred: bool = False
     referred_at: datetime | None = None
     placement_wait: str | None = None
-    care_outcomes: list[str] = []  # noqa: RUF012
-    gap_needs: list[str] = []  # noqa: RUF012
-    breached_deadlines: list[str] = []  # noqa: RUF012
+    care_outcomes: Sequence[str] = ()
+    gap_needs: Sequence[str] = ()
+    breached_deadlines: Sequence[str] = ()
     repatriated: bool = False
     repatriated_at: datetime | None = None
     returned_to: str | None = None
