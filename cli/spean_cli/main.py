@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -330,6 +331,25 @@ def stats(
     total = "suppressed" if answer["total"] is None else str(answer["total"])
     table.add_row(*(["total"] + [""] * (len(answer["by"]) - 1) if answer["by"] else []), total)
     out.print(table)
+
+
+@app.command()
+@one_line_failures
+def research(
+    purpose: Annotated[str, typer.Option(help="The research the records are for; kept in the audit trail.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Records for research, one per person consenting to research, k-anonymous, as CSV for a spreadsheet
+    (with --json: also how many persons were withheld).
+
+    Example: spean research --purpose "reintegration outcomes study, RUPP 2026" > records.csv
+    """
+    params = {"purpose": purpose, "format": "json" if as_json else "csv"}
+    answer = _request("GET", "registry", "/research/records", params=params)
+    if as_json:
+        _print(answer, True)
+    else:
+        sys.stdout.write(answer)
 
 
 @photo_app.command("take")

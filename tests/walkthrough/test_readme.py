@@ -47,6 +47,7 @@ EXPECTED = {
     "spean case @case --purpose": "/zipkin/traces/",
     "spean events tail spean.repatriation.v1": "repatriation.requested",
     "spean stats": "identified",
+    "spean research": "identified_again",
     "spean audit verify": "audit chain intact",
     "spean dlq list": "dead-lettered events",
 }
@@ -155,7 +156,18 @@ def test_a_failing_command_exits_non_zero_with_one_line(made_up: Endpoints, tmp_
     assert result.returncode == 1
     assert result.stderr.startswith("spean: 403 Forbidden")
     assert len(result.stderr.strip().splitlines()) == 1
-    commands = ("login", "screen", "call", "wait", "case", "stats", "audit verify", "events tail", "dlq list")
+    commands = (
+        "login",
+        "screen",
+        "call",
+        "wait",
+        "case",
+        "stats",
+        "research",
+        "audit verify",
+        "events tail",
+        "dlq list",
+    )
     for command in (*commands, "photo take", "photo show"):
         helped = run(f"spean {command} --help", state)
         assert helped.returncode == 0, command
