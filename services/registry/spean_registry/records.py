@@ -1,19 +1,25 @@
-"""National records: reading a case's timeline under the access rule, and analysts' merges and splits."""
+"""National records: reading a case's timeline under the access rule, the analysts' list of records to
+review, and their merges and splits."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from fastapi import Request, Response
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_contracts.fields import purpose_stated
 from spean_kit.auth import Forbidden, Principal
 from spean_kit.errors import Problem, purpose_required
+from spean_kit.pages import Keyset, PageRequest
 from spean_registry import audit, decisions
 from spean_registry.adapters.tables import AnalystDecision, CaseFacts, TimelineEntry
-from spean_registry.api.schemas import Link, Record, Timeline, TimelineItem
+from spean_registry.api.schemas import Link, LinkedReport, Record, Timeline, TimelineItem
 from spean_registry.domain.decisions import Decision, Kind
+from spean_registry.domain.linkage import Certainty
 
 TIMELINE_ROLES = frozenset({"determiner", "case-worker", "court-clerk", "auditor", "repatriation-officer"})
 # Keyed hashes of a person's names and birth date serve the registry's linkage alone. Shown to every
@@ -23,12 +29,23 @@ FOR_LINKAGE_ONLY = frozenset({"match_keys"})
 
 
 async def _links(session: AsyncSession, national_record_id: str) -> list[Link]:
+    reported = (await _reports(session, [national_record_id]))[national_record_id]
+    return [Link(case_id=report.case_id, certainty=report.certainty) for report in reported]
+
+
+async def _reports(session: AsyncSession, national_record_ids: Sequence[str]) -> dict[str, list[LinkedReport]]:
+    """The cases linked into each record, each with what its report says of the person."""
     rows = (
         await session.exec(
-            select(CaseFacts).where(CaseFacts.national_record_id == national_record_id).order_by(col(CaseFacts.case_id))
+            select(CaseFacts)
+            .where(col(CaseFacts.national_record_id).in_(national_record_ids))
+            .order_by(col(CaseFacts.case_id))
         )
     ).all()
-    return [Link(case_id=row.case_id, certainty=row.certainty) for row in rows]
+    reports: dict[str, list[LinkedReport]] = {record_id: [] for record_id in national_record_ids}
+    for row in rows:
+        reports[row.national_record_id].append(LinkedReport.model_validate(row, from_attributes=True))
+    return reports
 
 
 async def timeline(session: AsyncSession, principal: Principal, case_id: str, purpose: str | None) -> Timeline:
@@ -67,10 +84,27 @@ async def timeline(session: AsyncSession, principal: Principal, case_id: str, pu
 
 
 async def record_of(session: AsyncSession, national_record_id: str) -> Record:
-    links = await _links(session, national_record_id)
+    links = (await _reports(session, [national_record_id]))[national_record_id]
     if not links:
         raise Problem(404, "Not found", "no such national record")
     return Record(national_record_id=national_record_id, links=links)
+
+
+# A page of national records, by id: one row of each record listed (DISTINCT ON), its cases read after.
+LISTED = Keyset((col(CaseFacts.national_record_id),))
+
+
+async def listed(
+    session: AsyncSession, probable: bool, page: PageRequest, request: Request, response: Response
+) -> list[Record]:
+    """National records by id, a page at a time; only those holding a probable link, where `probable`: the
+    analysts' queue of reports linked by a looser key, to confirm (merge) or take out (split)."""
+    query = select(CaseFacts).ext(distinct_on(col(CaseFacts.national_record_id)))
+    if probable:
+        query = query.where(CaseFacts.certainty == Certainty.PROBABLE.value)
+    shown = [row.national_record_id for row in await LISTED.read(session, query, page, request, response)]
+    reports = await _reports(session, shown)
+    return [Record(national_record_id=record_id, links=reports[record_id]) for record_id in shown]
 
 
 async def decide(session: AsyncSession, principal: Principal, kind: str, case_ids: list[str], reason: str) -> str:

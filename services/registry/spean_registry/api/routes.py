@@ -6,7 +6,7 @@ import asyncio
 import csv
 import io
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -88,6 +88,26 @@ async def read_timeline(
 ) -> Timeline:
     async with runtime_of(request).sessions() as session, session.begin():
         return await records.timeline(session, principal, case_id, purpose)
+
+
+@router.get("/records", response_model=list[Record], responses={200: {"headers": PAGED_HEADERS}})
+async def list_national_records(
+    request: Request,
+    response: Response,
+    principal: Analyst,
+    page: PageOf,
+    certainty: Annotated[
+        Literal["probable"] | None,
+        Query(description="`probable`: only the records holding a report linked by a looser key, to review."),
+    ] = None,
+) -> list[Record]:
+    """National records by id, a page at a time (follow the `Link` header), each with the cases linked into
+    it and what each report says of the person in codes (agency, year, province, sex, age band,
+    nationality). With `certainty=probable`, the analysts' queue: records where reports were linked by
+    names and birth year, or an estimated age, alone, for an analyst to confirm (`POST /records/merge`,
+    which makes the links certain) or take a report out (`POST /records/split`). No personal data."""
+    async with runtime_of(request).sessions() as session:
+        return await records.listed(session, certainty == "probable", page, request, response)
 
 
 @router.get("/records/{national_record_id}", response_model=Record)

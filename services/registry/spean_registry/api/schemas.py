@@ -82,9 +82,22 @@ class SplitIn(BaseModel):
     reason: Stripped = Field(min_length=10, max_length=2000)
 
 
+class LinkedReport(Link):
+    """A case linked into a national record, with what its report says of the person in codes: enough for
+    an analyst to judge whether two reports are one person (a woman of 18-24 and a man of 35-44 are not),
+    nothing that names them."""
+
+    agency: str | None = Field(description="The agency whose screening opened the case.")
+    year: int | None = Field(description="The year, in Cambodia, the person was identified, or else screened.")
+    province: str | None
+    sex: str | None
+    age_band: str | None
+    nationality: str | None
+
+
 class Record(BaseModel):
     national_record_id: str
-    links: list[Link]
+    links: list[LinkedReport]
 
 
 class StatisticsCell(BaseModel):

@@ -58,13 +58,14 @@ def decided(links: Mapping[str, tuple[str, Certainty]], decisions: Iterable[Deci
             (case,) = decision.case_ids
             left, record = after[case][0], own_record(case)
             members[left].discard(case)
-            if left == record and members[left]:
+            rest = members[left]
+            if left == record and rest:
                 # The record was named after the case split out: what stays is named after its own first case.
-                rest = members.pop(left)
-                renamed = own_record(min(rest))
-                members.setdefault(renamed, set()).update(rest)
-                for other in rest:
-                    after[other] = (renamed, after[other][1])
+                left = own_record(min(rest))
+                members.setdefault(left, set()).update(members.pop(record))
+            for other in rest:
+                # A case left alone is no longer linked by a looser key to anything: nothing is left to review.
+                after[other] = (left, Certainty.CERTAIN if len(rest) == 1 else after[other][1])
             members.setdefault(record, set()).add(case)
             after[case] = (record, Certainty.CERTAIN)
     return after

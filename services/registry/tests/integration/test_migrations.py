@@ -3,8 +3,9 @@ decisions its timeline already holds, every one of them, not only each court cas
 before cases were counted by their year in Cambodia, screenings by the year of the first and returns by
 the year of the first handover, counts them again so; and it counts the deadline breaches by the deadline
 missed, the service gaps by the need unmet, the referred and repatriated persons by their waits for care
-and for the return, and everyone by the latest screening's encounter and situation; and it knows who
-consented to research from the consents its timeline holds."""
+and for the return, and everyone by the latest screening's encounter and situation; it knows who
+consented to research from the consents its timeline holds; and no case a split left alone waits for
+review."""
 
 from __future__ import annotations
 
@@ -195,3 +196,30 @@ async def test_upgrading_counts_what_was_told_before_by_deadline_need_wait_and_h
     assert (met, situation) == ("repatriation", "D"), "the latest screening's, on arrival home"
     assert ended == ["lost-contact"], "a referral referred on is no closure of care"
     assert (consenting, consented_at) == (False, "2026-02-01 00:00:00+00"), "the latest consent, not the last told"
+
+
+LINKED_BEFORE = (
+    "INSERT INTO case_facts (case_id, national_record_id, certainty, exploitation_types, identified, referred,"
+    " repatriated, prosecuted, convicted) SELECT linked.case_id, linked.record, 'probable', '[]', false, false,"
+    " false, false, false FROM unnest($1::text[], $2::text[]) AS linked(case_id, record)"
+)
+
+
+async def test_upgrading_leaves_no_case_alone_in_its_record_for_analysts_to_review(
+    registry_settings: Callable[..., Awaitable[RegistrySettings]],
+) -> None:
+    """A split made before left the case it split from alone and still probable: it would sit in the
+    analysts' queue with nothing to review. Two cases still linked by a looser key stay in it."""
+    settings = await registry_settings()
+    cases = ["case-0001-left-alone", "case-0002-linked", "case-0003-linked"]
+    records = ["nr-0001-left-alone", "nr-0002-linked", "nr-0002-linked"]
+    await written_at(settings, MIGRATIONS, "0020", LINKED_BEFORE, cases, records)
+
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+
+    certainty = "SELECT jsonb_object_agg(case_id, certainty) FROM case_facts"
+    assert await scalar(settings, certainty) == {
+        "case-0001-left-alone": "certain",
+        "case-0002-linked": "probable",
+        "case-0003-linked": "probable",
+    }

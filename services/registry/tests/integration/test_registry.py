@@ -782,7 +782,7 @@ async def test_an_analysts_split_holds_when_the_same_person_is_screened_again(
         }
 
     assert split.status_code == 200, split.text
-    assert split.json()["links"] == [{"case_id": namesake, "certainty": "certain"}]
+    assert [(link["case_id"], link["certainty"]) for link in split.json()["links"]] == [(namesake, "certain")]
     assert records[namesake] != records[first] == records[later]
 
 
@@ -1029,3 +1029,59 @@ async def test_persons_identified_again_months_after_a_first_identification_are_
 
     assert again == {"2025": 2}, "in the year of the later identification, 2025 in Cambodia"
     assert identified_persons == {"2025": 5}
+
+
+async def test_analysts_review_the_records_holding_a_probable_link_until_they_decide_them(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    """Two persons each reported by the police and, with the birth year alone, by MoSVY: the registry
+    linked them as probable, which an analyst finds in the queue, a page at a time, with what each report
+    says of the person. Once merged (confirmed) or split, the record leaves the queue; a person linked
+    with certainty is never in it."""
+    settings = await registry_settings()
+    screened, _ = events
+    told: list[EventData] = []
+    pairs = []
+    for person in ("sok dara|1998", "chan sophea|2001"):
+        police, mosvy = _case(), _case()
+        told += [screened(police, [_key(f"{person}-04-01"), _key(person)], "MOI-AHTJP")]
+        told += [screened(mosvy, [_key(person)], "MOSVY", province="KH-12")]
+        pairs.append((police, mosvy))
+    certain = [_case(), _case()]
+    keys = [_key("keo mony|1990-01-01"), _key("keo mony|1990")]
+    told += [screened(certain[0], keys, "NGO"), screened(certain[1], keys, "MOSVY")]
+    await publish(settings.kafka_bootstrap, settings.topic_namespace, *told)
+    analyst = auth("ncct-statistics-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, len(told))
+        first = await client.get("/records", params={"certainty": "probable", "limit": 1}, headers=analyst)
+        second = await client.get(first.links["next"]["url"], headers=analyst)
+        everything = (await client.get("/records", headers=analyst)).json()
+        (confirmed, taken_out) = pairs
+        merged = await client.post(
+            "/records/merge",
+            json={"case_ids": list(confirmed), "reason": "same village and family, confirmed"},
+            headers=analyst,
+        )
+        split = await client.post(
+            "/records/split",
+            json={"case_id": taken_out[1], "reason": "another woman of the same name"},
+            headers=analyst,
+        )
+        after = (await client.get("/records", params={"certainty": "probable"}, headers=analyst)).json()
+        by_provider = await client.get("/records", params={"certainty": "probable"}, headers=auth("ngo-shelter-system"))
+
+    queued = [*first.json(), *second.json()]
+    assert "next" not in second.links
+    assert sorted(tuple(sorted(link["case_id"] for link in record["links"])) for record in queued) == sorted(
+        tuple(sorted(pair)) for pair in pairs
+    )
+    for record in queued:
+        assert {(link["agency"], link["province"], link["certainty"]) for link in record["links"]} == {
+            ("MOI-AHTJP", "KH-1", "probable"),
+            ("MOSVY", "KH-12", "probable"),
+        }
+    assert len(everything) == 3, "the two probable records and the certain one"
+    assert (merged.status_code, split.status_code) == (200, 200)
+    assert after == []
+    assert by_provider.status_code == 403

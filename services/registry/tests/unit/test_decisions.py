@@ -35,6 +35,18 @@ def test_splitting_out_the_case_a_record_is_named_after_leaves_the_others_under_
     assert after == {"case-a": ("nr-a", CERTAIN), "case-b": ("nr-b", PROBABLE), "case-c": ("nr-b", CERTAIN)}
 
 
+def test_a_case_a_split_leaves_alone_is_linked_to_nothing_and_so_left_to_review_no_more() -> None:
+    links: Links = {"case-a": ("nr-a", PROBABLE), "case-b": ("nr-a", PROBABLE)}
+    assert decided(links, [Decision(Kind.SPLIT, ("case-b",))]) == {
+        "case-a": ("nr-a", CERTAIN),
+        "case-b": ("nr-b", CERTAIN),
+    }
+    assert decided(links, [Decision(Kind.SPLIT, ("case-a",))]) == {
+        "case-a": ("nr-a", CERTAIN),
+        "case-b": ("nr-b", CERTAIN),
+    }
+
+
 def test_a_decision_about_a_case_not_yet_held_waits_and_the_others_apply() -> None:
     links: Links = {"case-a": ("nr-a", CERTAIN), "case-b": ("nr-b", CERTAIN)}
     after = decided(links, [Decision(Kind.MERGE, ("case-a", "case-z")), Decision(Kind.MERGE, ("case-b", "case-a"))])
