@@ -20,15 +20,12 @@ from datetime import UTC, datetime
 import asyncpg
 
 from bench.measuring import Measured, Stopwatch
-from bench.scratch import Scratch
+from bench.scratch import Scratch, servers
 from spean_kit import audit
 from spean_kit.service import Runtime
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
-from spean_local.paths import Layout, Ports
 from spean_local.scratch import scratch_namespace
-from spean_local.servers import all_servers
-from spean_local.starting import start_all
 from tests.kit.sample.app import SampleRead, build
 
 # The kit engine's pool: both sides write over as many connections.
@@ -104,9 +101,7 @@ async def raw(database: str, entries: int, concurrency: int) -> Measured:
 
 
 async def main(entries: int, concurrency: int) -> None:
-    layout, ports = Layout.from_env(), Ports()
-    await asyncio.to_thread(start_all, all_servers(layout, ports))
-    endpoints = Endpoints.local(layout, ports)
+    endpoints = await servers()
     async with Scratch(endpoints) as scratch:
         spean, verified = await through_the_service(
             endpoints, await scratch.database(), entries, concurrency, chain=True

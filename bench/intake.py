@@ -20,14 +20,10 @@ import time
 import asyncpg
 import httpx
 
-from bench.scratch import Scratch
+from bench.scratch import Scratch, servers
 from spean_identification.app import build
 from spean_identification.settings import IdentificationSettings
-from spean_local.endpoints import Endpoints
-from spean_local.paths import Layout, Ports
 from spean_local.scratch import scratch_namespace
-from spean_local.servers import all_servers
-from spean_local.starting import start_all
 
 
 def screenings_csv(rows: int) -> str:
@@ -68,9 +64,7 @@ def screenings_csv(rows: int) -> str:
 
 
 async def main(rows: int) -> None:
-    layout, ports = Layout.from_env(), Ports()
-    await asyncio.to_thread(start_all, all_servers(layout, ports))
-    endpoints = Endpoints.local(layout, ports)
+    endpoints = await servers()
     async with Scratch(endpoints) as scratch:
         settings = IdentificationSettings(
             database_url=await scratch.database(),

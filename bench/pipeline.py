@@ -33,16 +33,13 @@ from bench.raw import (
     raw_records,
     warm_up,
 )
-from bench.scratch import Scratch
+from bench.scratch import Scratch, servers
 from spean_contracts.events import CaseIdentified
 from spean_kit.database import migrate
 from spean_kit.service import Runtime
 from spean_kit.settings import ServiceSettings
 from spean_local.endpoints import Endpoints
-from spean_local.paths import Layout, Ports
 from spean_local.scratch import scratch_namespace
-from spean_local.servers import all_servers
-from spean_local.starting import start_all
 from tests.kit.sample.app import MIGRATIONS, build, case_identified
 
 STAGE_BATCH = 500
@@ -199,9 +196,7 @@ async def comparison(endpoints: Endpoints, scratch: Scratch, events: int) -> Rou
 
 
 async def main(events: int, rate: int, seconds: float, rounds: int) -> None:
-    layout, ports = Layout.from_env(), Ports()
-    await asyncio.to_thread(start_all, all_servers(layout, ports))
-    endpoints = Endpoints.local(layout, ports)
+    endpoints = await servers()
 
     async with Scratch(endpoints) as scratch:
         await warm_up(endpoints)

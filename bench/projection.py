@@ -21,14 +21,10 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.scratch import Scratch
+from bench.scratch import Scratch, servers
 from spean_contracts import source_of, to_kafka_record
 from spean_contracts.registry import CATALOGUE, TOPICS
-from spean_local.endpoints import Endpoints
-from spean_local.paths import Layout, Ports
 from spean_local.scratch import scratch_namespace
-from spean_local.servers import all_servers
-from spean_local.starting import start_all
 from spean_registry.rebuild import rebuild
 from spean_registry.settings import RegistrySettings
 
@@ -109,9 +105,7 @@ async def raw_limit(
 
 
 async def main(events: int) -> None:
-    layout, ports = Layout.from_env(), Ports()
-    await asyncio.to_thread(start_all, all_servers(layout, ports))
-    endpoints = Endpoints.local(layout, ports)
+    endpoints = await servers()
     namespace = scratch_namespace("bench-projection")
     async with Scratch(endpoints) as scratch:
         began = time.perf_counter()

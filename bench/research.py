@@ -18,13 +18,10 @@ import asyncpg
 import httpx
 
 from bench.measuring import Measured, Stopwatch
-from bench.scratch import Scratch
+from bench.scratch import Scratch, servers
 from spean_kit.database import migrate
 from spean_local.endpoints import Endpoints
-from spean_local.paths import Layout, Ports
 from spean_local.scratch import scratch_namespace
-from spean_local.servers import all_servers
-from spean_local.starting import start_all
 from spean_registry.app import MIGRATIONS, build
 from spean_registry.settings import RegistrySettings
 
@@ -92,9 +89,7 @@ async def raw(database: str) -> Measured:
 
 
 async def main(cases: int) -> None:
-    layout, ports = Layout.from_env(), Ports()
-    await asyncio.to_thread(start_all, all_servers(layout, ports))
-    endpoints = Endpoints.local(layout, ports)
+    endpoints = await servers()
     async with Scratch(endpoints) as scratch:
         database = await scratch.database()
         await migrate(database, "registry", MIGRATIONS)

@@ -1,10 +1,22 @@
-"""The databases and topics a benchmark run makes, removed when it ends: a run of bench/pipeline.py
-alone leaves three databases and hundreds of thousands of records behind otherwise."""
+"""The servers a benchmark runs on, and the databases and topics it makes, removed when it ends: a run of
+bench/pipeline.py alone leaves three databases and hundreds of thousands of records behind otherwise."""
 
 from __future__ import annotations
 
+import asyncio
+
 from spean_local.endpoints import Endpoints
+from spean_local.paths import Layout, Ports
 from spean_local.scratch import RUN_TOPICS, ScratchDatabases
+from spean_local.servers import all_servers
+from spean_local.starting import start_all
+
+
+async def servers() -> Endpoints:
+    """The servers of `make up`, started first where they are not running."""
+    layout, ports = Layout.from_env(), Ports()
+    await asyncio.to_thread(start_all, all_servers(layout, ports))
+    return Endpoints.local(layout, ports)
 
 
 class Scratch:
