@@ -20,6 +20,7 @@ from spean_registry.adapters.sql import among
 from spean_registry.adapters.tables import CaseFacts, CourtYear, MatchKey, TimelineEntry
 from spean_registry.decisions import hold_linkage, reapply_decisions, write_links
 from spean_registry.domain.charges import most_serious
+from spean_registry.domain.consents import precedence
 from spean_registry.domain.deadlines import missed_deadline
 from spean_registry.domain.linkage import Certainty, national_records, own_record
 from spean_registry.domain.sentences import sentence_band
@@ -174,11 +175,9 @@ def apply_facts(facts: CaseFacts, data: EventData) -> None:
 
 
 def _consented(facts: CaseFacts, given: bool, at: datetime) -> None:
-    """The case's consent to research, recorded at `at`. The latest record is in force, whatever order they
-    arrive in (a rebuild interleaves partitions otherwise); of two recorded at the same moment, the withdrawal."""
-    known = facts.research_consent_at
-    if known is None or (at, not given) > (known, not facts.research_consent):
-        facts.research_consent, facts.research_consent_at = given, at
+    """The case's consent to research, recorded at `at`, if it is the record in force (domain/consents.py)."""
+    known = [] if facts.research_consent_at is None else [(facts.research_consent_at, bool(facts.research_consent))]
+    facts.research_consent_at, facts.research_consent = max([*known, (at, given)], key=precedence)
 
 
 def _earliest(known: int | None, year: int) -> int:

@@ -23,6 +23,7 @@ from spean_registry import audit
 from spean_registry.adapters.tables import CaseFacts
 from spean_registry.api.schemas import ResearchRecord, ResearchRecords
 from spean_registry.domain.anonymity import Released, k_anonymous
+from spean_registry.domain.consents import precedence
 from spean_registry.domain.retrafficking import identified_again
 from spean_registry.settings import Describing
 
@@ -66,13 +67,15 @@ _REPORTED = [getattr(CaseFacts, name) for name in Report._fields]
 
 
 def consents(cases: Sequence[Report]) -> bool:
-    """Whether the latest consent to research recorded for any of the person's cases is given; of two
-    recorded at the same moment, the withdrawal is in force."""
-    recorded = [case for case in cases if case.research_consent_at is not None]
-    if not recorded:
-        return False
-    latest = max(recorded, key=lambda case: (case.research_consent_at, not case.research_consent))
-    return bool(latest.research_consent)
+    """Whether the consent to research in force, of those recorded for any of the person's cases, is given
+    (domain/consents.py)."""
+    recorded = [
+        (case.research_consent_at, bool(case.research_consent))
+        for case in cases
+        if case.research_consent_at is not None
+    ]
+    latest = max(recorded, key=precedence, default=None)
+    return latest is not None and latest[1]
 
 
 def record_of(cases: Sequence[Report]) -> ResearchRecord:
