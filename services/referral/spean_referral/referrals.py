@@ -335,16 +335,21 @@ async def _hand_over(session: AsyncSession, receiving: Referral, now: datetime) 
         receiving.follow_up_until, receiving.follow_up_breached = previous.follow_up_until, previous.follow_up_breached
         receiving.visit_due, receiving.visit_breached = previous.visit_due, previous.visit_breached
         receiving.visited_on, receiving.situation = previous.visited_on, previous.situation
-        events.append(
-            ReintegrationStageChanged(
-                case_id=receiving.case_id,
-                referral_id=receiving.referral_id,
-                stage=stage,
-                status=receiving.status,
-                changed_at=now,
-            )
-        )
+        events.append(_stage_changed(receiving, now))
     return [*events, await _refer_on(session, previous, now)]
+
+
+def _stage_changed(referral: Referral, now: datetime) -> ReintegrationStageChanged:
+    """The referral's move into the stage it is in now."""
+    return ReintegrationStageChanged.model_validate(
+        {
+            "case_id": referral.case_id,
+            "referral_id": referral.referral_id,
+            "stage": referral.stage,
+            "status": referral.status,
+            "changed_at": now,
+        }
+    )
 
 
 async def lineage(session: AsyncSession, referral: Referral) -> list[str]:
@@ -445,11 +450,7 @@ async def change_stage(
         referral.visit_due = now + timedelta(days=settings.visit_interval_days) if following_up else None
         referral.visit_breached = False
     referral.stage, referral.status, referral.outcome = stage, status, body.outcome
-    events: list[EventData] = [
-        ReintegrationStageChanged(
-            case_id=referral.case_id, referral_id=referral_id, stage=stage, status=status, changed_at=now
-        )
-    ]
+    events: list[EventData] = [_stage_changed(referral, now)]
     if closing:
         await _release_bed(session, referral)
         events.append(
