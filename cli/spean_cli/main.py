@@ -8,7 +8,7 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -284,13 +284,38 @@ def case(
     Example: spean case @case --purpose "court preparation"
     """
     answer = _request("GET", "registry", f"/cases/{case_id}/timeline", params={"purpose": purpose})
+    _timeline(answer, f"case {answer['case_id']} (national record {answer['national_record_id']})", as_json)
+
+
+@app.command()
+@one_line_failures
+def person(
+    national_record_id: Annotated[
+        str, typer.Argument(help="A national record id, or @record for the one the last case named.")
+    ] = "@record",
+    purpose: Annotated[str, typer.Option(help="Why you read it; recorded in the audit log.")] = "case follow-up",
+    as_json: JsonOption = False,
+) -> None:
+    """A person's whole timeline from the national registry: the events of every case linked into their
+    national record (each agency's report of them), in order, each with its case.
+
+    Example: spean case @case && spean person @record --purpose "care plan review"
+    """
+    answer = _request("GET", "registry", f"/records/{national_record_id}/timeline", params={"purpose": purpose})
+    _timeline(answer, f"national record {answer['national_record_id']}", as_json, links=answer["links"])
+
+
+def _timeline(answer: dict[str, Any], title: str, as_json: bool, *, links: Sequence[Mapping[str, str]] = ()) -> None:
+    """A timeline's entries as a table, and a link per trace behind them; with `links`, each entry's case
+    numbered, and the numbered cases after the table."""
     for entry in answer["entries"]:
         entry["trace_url"] = trace_url(entry["trace_id"]) if entry.get("trace_id") else None
     if as_json:
         _print(answer, True)
         return
-    table = Table(title=f"case {answer['case_id']} (national record {answer['national_record_id']})")
-    for column in ("when", "event", "from", "trace"):
+    cases = [link["case_id"] for link in links]
+    table = Table(title=title)
+    for column in ("when", *(("case",) if cases else ()), "event", "from", "trace"):
         table.add_column(column)
     traces: list[str] = []
     for entry in answer["entries"]:
@@ -298,8 +323,11 @@ def case(
         trace = entry.get("trace_id") or ""
         if trace and trace not in traces:
             traces.append(trace)
-        table.add_row(entry["at"], event, entry["source"], f"#{traces.index(trace) + 1}" if trace else "")
+        of_case = (f"{cases.index(entry['case_id']) + 1}",) if cases else ()
+        table.add_row(entry["at"], *of_case, event, entry["source"], f"#{traces.index(trace) + 1}" if trace else "")
     out.print(table)
+    for number, link in enumerate(links, start=1):
+        out.print(f"case {number}: {link['case_id']} ({link['certainty']})", highlight=False, soft_wrap=True)
     for number, trace in enumerate(traces, start=1):
         out.print(f"trace #{number}: {trace_url(trace)}", highlight=False, soft_wrap=True)
 

@@ -1,9 +1,9 @@
 """Where the command line keeps its sign-in and what it remembers between commands: the current
-token, and the ids the last answers named (`@case`, `@screening`, `@reference`, `@handover`, `@referral`), so a
-walkthrough can chain commands without copying ids by hand. `@today+3` is the date three days on at the border
-(UTC+07:00), and `@now` the moment the command runs. `@letter` is
-the code of the identification letter last issued from this command line: it is kept in this file, readable by
-its owner alone, as the token is."""
+token, and the ids the last answers named (`@case`, `@screening`, `@reference`, `@handover`, `@referral`,
+`@record`), so a walkthrough can chain commands without copying ids by hand. `@today+3` is the date three
+days on at the border (UTC+07:00), and `@now` the moment the command runs. `@letter` is the code of the
+identification letter last issued from this command line: it is kept in this file, readable by its owner
+alone, as the token is."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ REMEMBERED = {
     "handover_id": "handover",
     "referral_id": "referral",
     "code": "letter",
+    "national_record_id": "record",
 }
-PLACEHOLDER = re.compile(r"@(case|screening|reference|handover|referral|letter)\b|@today\+(\d+)|(@now)\b")
+PLACEHOLDER = re.compile(r"@(case|screening|reference|handover|referral|letter|record)\b|@today\+(\d+)|(@now)\b")
 
 
 @dataclass

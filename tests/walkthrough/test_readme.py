@@ -45,6 +45,7 @@ EXPECTED = {
     "spean login --as ngo-shelter/sreymom": "provider",
     "spean case @case": "case.identified",
     "spean case @case --purpose": "/zipkin/traces/",
+    "spean person @record": "case 1: case-",
     "spean events tail spean.repatriation.v1": "repatriation.requested",
     "spean stats": "identified",
     "spean research": "identified_again",

@@ -1,5 +1,5 @@
-"""National records: reading a case's timeline under the access rule, the analysts' list of records to
-review, and their merges and splits."""
+"""National records: reading a case's timeline, or a person's across their cases, under the access rule;
+the analysts' list of records to review, and their merges and splits."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from spean_kit.errors import Problem, purpose_required
 from spean_kit.pages import Keyset, PageRequest
 from spean_registry import audit, decisions
 from spean_registry.adapters.tables import AnalystDecision, CaseFacts, TimelineEntry
-from spean_registry.api.schemas import Link, LinkedReport, Record, Timeline, TimelineItem
+from spean_registry.api.schemas import Link, LinkedReport, PersonTimeline, Record, Timeline, TimelineItem
 from spean_registry.domain.decisions import Decision, Kind
 from spean_registry.domain.linkage import Certainty
 
@@ -69,17 +69,42 @@ async def timeline(session: AsyncSession, principal: Principal, case_id: str, pu
         case_id=case_id,
         national_record_id=facts.national_record_id,
         links=await _links(session, facts.national_record_id),
-        entries=[
-            TimelineItem(
-                event_id=e.event_id,
-                type=e.type,
-                source=e.source,
-                at=e.at,
-                data={name: value for name, value in e.data.items() if name not in FOR_LINKAGE_ONLY},
-                trace_id=e.trace_id,
-            )
-            for e in entries
-        ],
+        entries=[_item(e) for e in entries],
+    )
+
+
+async def person_timeline(
+    session: AsyncSession, principal: Principal, national_record_id: str, purpose: str | None
+) -> PersonTimeline:
+    """Every agency's events about one person, across the cases linked into their national record, in the
+    order they happened. Those of a report linked by a looser key (names and birth year, an estimated age)
+    are among them, as the registry counts that report as the person's; its link says `probable`."""
+    if not purpose_stated(purpose):
+        raise purpose_required("state why the person's timeline is read (purpose)")
+    links = await _links(session, national_record_id)
+    if not links:
+        raise Problem(404, "Not found", "no such national record")
+    case_ids = [link.case_id for link in links]
+    entries = (
+        await session.exec(
+            select(TimelineEntry)
+            .where(col(TimelineEntry.case_id).in_(case_ids))
+            .order_by(col(TimelineEntry.at), col(TimelineEntry.event_id))
+        )
+    ).all()
+    await audit.record(session, principal, "person-timeline-read", ",".join(case_ids), purpose)
+    return PersonTimeline(national_record_id=national_record_id, links=links, entries=[_item(e) for e in entries])
+
+
+def _item(entry: TimelineEntry) -> TimelineItem:
+    return TimelineItem(
+        case_id=entry.case_id,
+        event_id=entry.event_id,
+        type=entry.type,
+        source=entry.source,
+        at=entry.at,
+        data={name: value for name, value in entry.data.items() if name not in FOR_LINKAGE_ONLY},
+        trace_id=entry.trace_id,
     )
 
 

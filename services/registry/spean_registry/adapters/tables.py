@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Date, DateTime
+from sqlalchemy import Column, Date, DateTime, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -156,7 +156,9 @@ class AuditEntry(ChainedEntry, table=True):
     subject: str = Field(max_length=64)
     agency: str = Field(max_length=40)
     action: str = Field(max_length=40)
-    target: str = Field(max_length=200)
+    # The cases of a merge, or of a person's timeline read, are named together: a person screened at
+    # every deportation has dozens.
+    target: str = Field(sa_column=Column(Text, nullable=False))
     purpose: str | None = Field(default=None, max_length=200)
 
 

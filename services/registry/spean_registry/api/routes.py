@@ -24,6 +24,7 @@ from spean_registry.api.schemas import (
     AuditEntryOut,
     CourtOutcomeIn,
     MergeIn,
+    PersonTimeline,
     Record,
     ResearchRecord,
     ResearchRecords,
@@ -40,6 +41,7 @@ Clerk = Annotated[Principal, Depends(require_roles("court-clerk"))]
 Analyst = Annotated[Principal, Depends(require_roles("analyst"))]
 Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 Authenticated = Annotated[Principal, Depends(require_roles(*records.TIMELINE_ROLES, "provider", "analyst"))]
+CaseReader = Annotated[Principal, Depends(require_roles(*records.TIMELINE_ROLES))]
 
 
 Format = Annotated[str, Query(pattern="^(json|csv)$", description="`csv` for a spreadsheet.")]
@@ -115,6 +117,30 @@ async def read_national_record(national_record_id: LocalId, request: Request, pr
     """Which source cases make up a national record, and how certain each link is. No personal data."""
     async with runtime_of(request).sessions() as session:
         return await records.record_of(session, national_record_id)
+
+
+@router.get(
+    "/records/{national_record_id}/timeline",
+    response_model=PersonTimeline,
+    responses={422: {"description": "Without a purpose of five characters or more: rule `purpose_required`."}},
+)
+async def read_person_timeline(
+    national_record_id: LocalId,
+    request: Request,
+    principal: CaseReader,
+    purpose: Annotated[
+        str | None,
+        Query(max_length=200, description="Why the person's timeline is read, in five characters or more; audited."),
+    ] = None,
+) -> PersonTimeline:
+    """One person's history across agencies and cases, in the order it happened: each event of every case
+    linked into their national record (the `national_record_id` of a case's timeline), named with its case,
+    so that an earlier exploitation, care or return reported under another case is seen with this one. A
+    report linked by names and birth year, or an estimated age, alone is `probable` among the `links`: its
+    events may be another person's until an analyst confirms or splits it. For the roles that work on
+    cases; a provider reads the timeline of the case it cares for. One audit entry names every case read."""
+    async with runtime_of(request).sessions() as session, session.begin():
+        return await records.person_timeline(session, principal, national_record_id, purpose)
 
 
 @router.post("/records/merge", response_model=Record)

@@ -47,6 +47,7 @@ class CourtOutcomeIn(BaseModel):
 
 
 class TimelineItem(BaseModel):
+    case_id: str = Field(description="The case the event is about.")
     event_id: str
     type: str
     source: str
@@ -67,6 +68,14 @@ class Timeline(BaseModel):
     case_id: str
     national_record_id: str
     links: list[Link]
+    entries: list[TimelineItem]
+
+
+class PersonTimeline(BaseModel):
+    national_record_id: str
+    links: list[Link] = Field(
+        description="Every case linked into the record; the events of one linked `probable` may be another person's."
+    )
     entries: list[TimelineItem]
 
 
@@ -156,9 +165,15 @@ class AuditEntryOut(EntryLinks):
     subject: str
     agency: str
     action: str = Field(
-        description="timeline-read, record-merge, record-split, court-outcome-recorded or research-records-read."
+        description=(
+            "timeline-read, person-timeline-read, record-merge, record-split, court-outcome-recorded or"
+            " research-records-read."
+        )
     )
     target: str = Field(
-        description="The case id, the case ids merged or split (comma-separated), the court case, or research-records."
+        description=(
+            "The case id, the case ids merged, split or read in a person's timeline (comma-separated), the court"
+            " case, or research-records."
+        )
     )
     purpose: str | None

@@ -4,13 +4,14 @@ before cases were counted by their year in Cambodia, screenings by the year of t
 the year of the first handover, counts them again so; and it counts the deadline breaches by the deadline
 missed, the service gaps by the need unmet, the referred and repatriated persons by their waits for care
 and for the return, and everyone by the latest screening's encounter and situation; it knows who
-consented to research from the consents its timeline holds; and no case a split left alone waits for
-review."""
+consented to research from the consents its timeline holds; no case a split left alone waits for
+review; and an audit entry names every case of a merge."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 import orjson
 
 from spean_contracts.examples import EXAMPLES
@@ -223,3 +224,26 @@ async def test_upgrading_leaves_no_case_alone_in_its_record_for_analysts_to_revi
         "case-0002-linked": "probable",
         "case-0003-linked": "probable",
     }
+
+
+async def test_upgrading_lets_an_audit_entry_name_every_case_of_a_merge(
+    registry_settings: Callable[..., Awaitable[RegistrySettings]],
+) -> None:
+    """An audit entry held 200 characters, five case ids: a merge of more failed. After the upgrade an entry
+    names twenty."""
+    settings = await registry_settings()
+    await written_at(settings, MIGRATIONS, "0021", "ALTER TABLE audit_log ALTER COLUMN target TYPE varchar(200)")
+
+    await migrate(settings.database_url, settings.schema_name, MIGRATIONS)
+
+    twenty = ",".join(f"case-{n:032x}" for n in range(20))
+    connection = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name})
+    try:
+        await connection.execute(
+            "INSERT INTO audit_log (at, subject, agency, action, target, hash, previous_hash)"
+            " VALUES (now(), 'analyst', 'NCCT', 'record-merge', $1, 'h', 'p')",
+            twenty,
+        )
+    finally:
+        await connection.close()
+    assert await scalar(settings, "SELECT target FROM audit_log") == twenty

@@ -133,6 +133,101 @@ async def test_three_agencies_reporting_one_person_make_one_record_and_one_victi
     assert not any(key in timeline.text for key in person)
 
 
+async def test_a_person_s_timeline_holds_every_agency_s_cases_of_them_in_the_order_they_happened(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    """A woman identified by the police, screened again by an NGO months later and by MoSVY (by birth year
+    alone, so linked as probable): a case worker reads her whole history in one timeline, each event named
+    with its case, none of another woman's; one audit entry names the cases read."""
+    settings = await registry_settings()
+    screened, identified = events
+    person = [_key("sok dara|1998-04-01"), _key("sok dara|1998")]
+    police, ngo, mosvy, other = _case(), _case(), _case(), _case()
+    now = datetime.now(UTC)
+    # Told latest first, as a late report of an old event would be: the timeline follows when things happened.
+    told = [
+        (screened(mosvy, person[1:], "MOSVY"), 100),
+        (screened(ngo, person, "NGO"), 200),
+        (screened(other, [_key("chan sophea|2001-01-01"), _key("chan sophea|2001")], "MOI-AHTJP"), 250),
+        (identified(police, "MOI-AHTJP"), 290),
+        (screened(police, person, "MOI-AHTJP"), 300),
+    ]
+    for event, days_ago in told:
+        await publish(settings.kafka_bootstrap, settings.topic_namespace, event, time=now - timedelta(days=days_ago))
+    mosvy_worker = auth("mosvy-case-system")
+    async with running(build(settings)) as client:
+        await _projected(settings, len(told))
+        record_id = (
+            await client.get(f"/cases/{ngo}/timeline", params={"purpose": "care plan"}, headers=mosvy_worker)
+        ).json()["national_record_id"]
+        path = f"/records/{record_id}/timeline"
+        history = await client.get(path, params={"purpose": "care plan review"}, headers=mosvy_worker)
+        refused = [
+            await client.get(path, params={"purpose": "care plan review"}, headers=auth(client_id))
+            for client_id in ("ncct-statistics-system", "ngo-shelter-system")
+        ]
+        without_purpose = await client.get(path, headers=mosvy_worker)
+        unknown = await client.get(
+            "/records/nr-0123456789abcdef/timeline", params={"purpose": "care plan"}, headers=mosvy_worker
+        )
+        audited = (await client.get("/audit", params={"case_id": mosvy}, headers=auth("operations-console"))).json()
+
+    assert history.status_code == 200, history.text
+    assert [(e["case_id"], e["type"].removeprefix("kh.spean.")) for e in history.json()["entries"]] == [
+        (police, "identification.screening-recorded.v1"),
+        (police, "case.identified.v1"),
+        (ngo, "identification.screening-recorded.v1"),
+        (mosvy, "identification.screening-recorded.v1"),
+    ]
+    assert {(link["case_id"], link["certainty"]) for link in history.json()["links"]} == {
+        (police, "certain"),
+        (ngo, "certain"),
+        (mosvy, "probable"),
+    }
+    assert not any(key in history.text for key in person), "match keys serve linkage alone"
+    assert [answer.status_code for answer in refused] == [403, 403]
+    assert (without_purpose.status_code, broken(without_purpose)) == (422, [("query.purpose", "purpose_required")])
+    assert unknown.status_code == 404
+    assert [(e["action"], sorted(e["target"].split(",")), e["purpose"]) for e in audited] == [
+        ("person-timeline-read", sorted([police, ngo, mosvy]), "care plan review")
+    ]
+
+
+async def test_a_merge_of_six_reports_and_the_reading_of_their_timeline_are_audited_naming_every_case(
+    registry_settings: Settings, auth: Auth, events: Events
+) -> None:
+    """A man deported six times, screened each time under another spelling of his name: an analyst merges
+    the six reports, and a case worker reads his whole history. Each audit entry names all six cases."""
+    settings = await registry_settings()
+    screened, _ = events
+    cases = sorted(_case() for _ in range(6))
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic_namespace,
+        *(screened(case, [_key(f"spelling {n}|1990")], "MOSVY-POIPET-TC") for n, case in enumerate(cases)),
+    )
+    async with running(build(settings)) as client:
+        await _projected(settings, len(cases))
+        merged = await client.post(
+            "/records/merge",
+            json={"case_ids": cases, "reason": "one man: his thumbprint on all six forms"},
+            headers=auth("ncct-statistics-system"),
+        )
+        history = await client.get(
+            f"/records/{merged.json()['national_record_id']}/timeline",
+            params={"purpose": "needs assessment"},
+            headers=auth("mosvy-case-system"),
+        )
+        audited = (await client.get("/audit", headers=auth("operations-console"))).json()
+
+    assert (merged.status_code, history.status_code) == (200, 200), (merged.text, history.text)
+    assert sorted(entry["case_id"] for entry in history.json()["entries"]) == cases
+    assert [(entry["action"], sorted(entry["target"].split(","))) for entry in audited] == [
+        ("record-merge", cases),
+        ("person-timeline-read", cases),
+    ]
+
+
 async def test_small_cells_are_suppressed_and_differencing_two_queries_recovers_none(
     registry_settings: Settings, auth: Auth, events: Events
 ) -> None:
