@@ -30,6 +30,7 @@ from spean_contracts.sop import (
     STEP,
     CaseLink,
     ErrorDocument,
+    HandoverProposal,
     IdentityCorrection,
     Kind,
     Message,
@@ -643,12 +644,15 @@ async def send(
     *,
     now: datetime,
 ) -> Message:
-    """Sign `kind` for `rows`, apply it here, and queue it for the counterpart."""
+    """Sign `kind` for `rows`, apply it here, and queue it for the counterpart; a handover proposal the same as
+    the one in force is that one, and nothing is signed."""
     counterparts = {row.counterpart for row in rows}
     if len(counterparts) != 1:
         raise StepRefused(Reason.STEP_NOT_ALLOWED, "one message goes to one counterpart")
     if any(Role(row.role) is not SENDER[kind] for row in rows):
         raise StepRefused(Reason.STEP_NOT_ALLOWED, f"a {kind} is sent by the {SENDER[kind].name.lower()} country")
+    if isinstance(body, HandoverProposal) and (in_force := await _proposal_in_force(session, exchange, rows, body)):
+        return in_force
     message = Message(
         message_id=uuid.uuid4().hex,
         kind=kind,
@@ -668,6 +672,24 @@ async def send(
     )
     await session.flush()
     return message
+
+
+async def _proposal_in_force(
+    session: AsyncSession, exchange: Exchange, rows: Sequence[Repatriation], proposal: HandoverProposal
+) -> Message | None:
+    """The proposal these persons, and no others, are scheduled under, if it is `proposal` but for its id: the
+    same day, gate and escorts. Sent again (its answer lost on the way, an officer's second click), a proposal
+    is that one, not a postponement to the same day for the counterpart to schedule again."""
+    handovers = {row.handover_id for row in rows}
+    if len(handovers) != 1 or any(row.state != State.HANDOVER_SCHEDULED.value for row in rows):
+        return None
+    held = await session.exec(select(func.count()).where(Repatriation.handover_id == handovers.pop()))
+    if held.one() != len({row.reference for row in rows}):
+        return None
+    proposals = await stored_messages(session, exchange, rows[0], Kind.HANDOVER_PROPOSAL)
+    if not proposals or proposals[-1].typed_body.model_copy(update={"handover_id": proposal.handover_id}) != proposal:
+        return None
+    return proposals[-1]
 
 
 # Receiving --------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from spean_contracts.sop import (
     HandoverProposal,
     IdentityCorrection,
     Kind,
+    Message,
     Person,
     Photo,
     ProtocolFault,
@@ -97,7 +98,7 @@ async def _cases(session: AsyncSession, references: Sequence[str]) -> list[Repat
     return [found[reference] for reference in references]
 
 
-async def _act(request: Request, kind: Kind, references: Sequence[str], body: BaseModel) -> str:
+async def _act(request: Request, kind: Kind, references: Sequence[str], body: BaseModel) -> Message:
     runtime, exchange = runtime_of(request), _exchange(request)
     try:
         async with runtime.sessions() as session, session.begin():
@@ -105,7 +106,7 @@ async def _act(request: Request, kind: Kind, references: Sequence[str], body: Ba
             message = await sop.send(session, runtime.stage, exchange, kind, rows, body, now=datetime.now(UTC))
     except (StepRefused, ProtocolFault) as refused:
         raise _refused(refused) from None
-    return message.message_id
+    return message
 
 
 class CaseStep(Protocol):
@@ -450,13 +451,18 @@ async def withdraw_return(reference: LocalId, body: Withdrawal, request: Request
 async def propose_handover(body: HandoverIn, request: Request, officer: Officer) -> HandoverOut:
     """SOP step 7, destination country: one date, one gate, a batch of persons, signed once. Persons whose
     handover is already scheduled move to this one (a postponement, another gate), with the same notice;
-    their earlier handover goes on for the persons it still names."""
-    handover_id = f"handover-{uuid.uuid4().hex[:16]}"
+    their earlier handover goes on for the persons it still names. The same proposal sent again for the same
+    persons (its answer lost on the way) answers the handover in force, and nothing more crosses."""
     proposal = HandoverProposal(
-        handover_id=handover_id, border_gate=body.border_gate, handover_date=body.handover_date, escorts=body.escorts
+        handover_id=f"handover-{uuid.uuid4().hex[:16]}",
+        border_gate=body.border_gate,
+        handover_date=body.handover_date,
+        escorts=body.escorts,
     )
-    message_id = await _act(request, Kind.HANDOVER_PROPOSAL, body.references, proposal)
-    return HandoverOut(handover_id=handover_id, references=body.references, message_id=message_id)
+    message = await _act(request, Kind.HANDOVER_PROPOSAL, body.references, proposal)
+    return HandoverOut(
+        handover_id=message.typed_body.handover_id, references=body.references, message_id=message.message_id
+    )
 
 
 async def _handover(request: Request, handover_id: LocalId) -> tuple[list[str], str]:
@@ -474,8 +480,8 @@ async def sign_minutes(handover_id: LocalId, body: MinutesIn, request: Request, 
     minutes = HandoverMinutes.model_validate(
         {"handover_id": handover_id, "border_gate": gate, "handed_over_at": body.handed_over_at}
     )
-    message_id = await _act(request, Kind.HANDOVER_MINUTES, references, minutes)
-    return HandoverOut(handover_id=handover_id, references=references, message_id=message_id)
+    message = await _act(request, Kind.HANDOVER_MINUTES, references, minutes)
+    return HandoverOut(handover_id=handover_id, references=references, message_id=message.message_id)
 
 
 @router.post("/handovers/{handover_id}/certificate", response_model=HandoverOut)
@@ -485,8 +491,8 @@ async def issue_certificate(
     """SOP step 8, origin country: return certificates issued on the spot."""
     references, _ = await _handover(request, handover_id)
     certificate = ReturnCertificate(handover_id=handover_id, issued_on=body.issued_on)
-    message_id = await _act(request, Kind.RETURN_CERTIFICATE, references, certificate)
-    return HandoverOut(handover_id=handover_id, references=references, message_id=message_id)
+    message = await _act(request, Kind.RETURN_CERTIFICATE, references, certificate)
+    return HandoverOut(handover_id=handover_id, references=references, message_id=message.message_id)
 
 
 @router.post("/repatriations/{reference}/local-steps/{step}", response_model=RepatriationOut)

@@ -258,6 +258,47 @@ async def test_a_handover_postponed_for_one_person_goes_on_for_the_others_and_he
     )
 
 
+async def test_a_handover_proposed_again_for_the_same_persons_is_the_one_in_force_and_crosses_once(
+    countries: InstanceFactory,
+) -> None:
+    """An officer whose proposal's answer was lost sends it again, and clicks twice more at once: Viet Nam
+    receives one proposal. Proposed for one of the two persons alone, the same day is a new handover."""
+    kh, vn = await countries()
+    references = [(await asked_of_viet_nam(kh))[1] for _ in range(2)]
+    verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
+    for reference in references:
+        await vn.reached(reference, "requested")
+        for path, body in (("verification-result", verified), ("acceptance", {"travel_document_issued": True})):
+            assert (await vn.api.post(f"/repatriations/{reference}/{path}", json=body, headers=vn.officer)).is_success
+        await kh.reached(reference, "accepted")
+    day = (local_today() + timedelta(days=5)).isoformat()
+    proposal = {"references": references, "border_gate": "xa-mat", "handover_date": day, "escorts": 2}
+
+    first = await kh.api.post("/handovers", json=proposal, headers=kh.officer)
+    again = [
+        first,
+        *await asyncio.gather(*(kh.api.post("/handovers", json=proposal, headers=kh.officer) for _ in range(3))),
+    ]
+    more_escorts = await kh.api.post("/handovers", json={**proposal, "escorts": 3}, headers=kh.officer)
+
+    async def told() -> bool:
+        return bool((await vn.show(references[0]))["handover_id"] == more_escorts.json()["handover_id"])
+
+    await eventually(told, what="Viet Nam holds the proposal with three escorts")
+    alone = await kh.api.post("/handovers", json={**proposal, "references": references[1:]}, headers=kh.officer)
+    received = [m["kind"] for m in (await vn.show(references[0]))["messages"] if m["kind"] == "handover-proposal"]
+
+    assert [answer.status_code for answer in again] == [201] * 4, [answer.text for answer in again]
+    assert {(answer.json()["handover_id"], answer.json()["message_id"]) for answer in again} == {
+        (first.json()["handover_id"], first.json()["message_id"])
+    }
+    assert more_escorts.status_code == 201
+    assert more_escorts.json()["handover_id"] != first.json()["handover_id"], "another escort is a new proposal"
+    assert received == ["handover-proposal"] * 2, "the first proposal and the one with three escorts"
+    assert alone.status_code == 201
+    assert alone.json()["handover_id"] != more_escorts.json()["handover_id"]
+
+
 async def test_a_return_asked_twice_reaches_the_counterpart_once_and_may_be_asked_again_once_refused(
     countries: InstanceFactory,
 ) -> None:
