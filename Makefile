@@ -33,7 +33,7 @@ help:
 	@echo "make registry-rebuild   rebuild the national case index from Kafka offset 0"
 	@echo "make bench   the pipeline benchmark against raw aiokafka and asyncpg"
 	@echo "make contracts-check    released schemas unchanged, compatible, private; AsyncAPI up to date"
-	@echo "make contracts-release  release new event schema versions, regenerate asyncapi.yaml and the OpenAPI documents"
+	@echo "make contracts-release  release new event schema versions, regenerate asyncapi.yaml and the OpenAPI documents (refused where a change breaks an API client)"
 
 SPEAN_CACHE ?= $(HOME)/.cache/spean
 UV_WHEELS := $(SPEAN_CACHE)/wheels

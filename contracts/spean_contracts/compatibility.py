@@ -1,8 +1,15 @@
-"""Backward compatibility between two versions of one event within a major version.
+"""Backward compatibility between two versions of one event within a major version, and between two
+releases of a service's HTTP API.
 
 A consumer written for an earlier version must keep working on every later one. So a later version
 may add optional fields and widen enums; it may not remove a field, change a field's type, narrow an
 enum or add a required field. Anything else needs a new major version (a new `ce_type` and topic).
+
+A client written against an earlier release of an HTTP API must keep working on the later one: every
+operation it calls is still there, takes what it sends (no new required parameter or field, no type or
+enum narrowed, no field it may send removed) and answers what it reads (each success status it knew, no
+field it reads removed or left out at times, no type widened). Answers may gain fields and enum values: a
+client ignores what it does not know, as a consumer of events does.
 """
 
 from __future__ import annotations
@@ -74,30 +81,92 @@ def _items(node: Schema, root: Schema) -> Schema | None:
 def breaking_changes(old: Schema, new: Schema) -> list[str]:
     """Each way `new` breaks consumers of `old`, as `path: rule` lines; empty when compatible."""
     problems: list[str] = []
-    _compare(old, old, new, new, "$", problems)
+    _compare(_Pair(old, new, answer=False), old, new, "$", problems)
     return problems
 
 
-def _compare(old: Schema, old_root: Schema, new: Schema, new_root: Schema, path: str, out: list[str]) -> None:
-    old_types, new_types = _types(old, old_root), _types(new, new_root)
-    if not old_types <= new_types and "any" not in new_types:
+def breaking_api_changes(old: Schema, new: Schema) -> list[str]:
+    """Each way the OpenAPI document `new` breaks a client of `old`, as `METHOD path place: rule` lines."""
+    out: list[str] = []
+    sent, answered = _Pair(old, new, answer=False), _Pair(old, new, answer=True)
+    for path, operations in old.get("paths", {}).items():
+        for method, before in operations.items():
+            where = f"{method.upper()} {path}"
+            after = new.get("paths", {}).get(path, {}).get(method)
+            if after is None:
+                out.append(f"{where}: operation removed")
+                continue
+            known = {(p["in"], p["name"]): p for p in before.get("parameters", [])}
+            for parameter in after.get("parameters", []):
+                place = f"{where} {parameter['in']}.{parameter['name']}"
+                earlier = known.get((parameter["in"], parameter["name"]))
+                if parameter.get("required") and not (earlier or {}).get("required"):
+                    out.append(f"{place}: new required parameter")
+                if earlier is not None:
+                    _compare(sent, earlier.get("schema", {}), parameter.get("schema", {}), place, out)
+            _bodies(sent, where, before.get("requestBody"), after.get("requestBody"), out)
+            for status, answer in before.get("responses", {}).items():
+                if not status.startswith("2"):
+                    continue
+                later = after.get("responses", {}).get(status)
+                if later is None:
+                    out.append(f"{where} {status}: answer removed")
+                    continue
+                for media, content in answer.get("content", {}).items():
+                    now = later.get("content", {}).get(media)
+                    if now is None:
+                        out.append(f"{where} {status}: no longer answers {media}")
+                    else:
+                        _compare(answered, content.get("schema", {}), now.get("schema", {}), f"{where} {status}", out)
+    return out
+
+
+def _bodies(sent: _Pair, where: str, before: Schema | None, after: Schema | None, out: list[str]) -> None:
+    if after is not None and after.get("required") and not (before or {}).get("required"):
+        out.append(f"{where} body: new required body")
+    if before is None or after is None:
+        return
+    for media, content in before.get("content", {}).items():
+        now = after.get("content", {}).get(media)
+        if now is None:
+            out.append(f"{where} body: no longer takes {media}")
+        else:
+            _compare(sent, content.get("schema", {}), now.get("schema", {}), f"{where} body", out)
+
+
+class _Pair:
+    """The two documents compared, and which way data flows: sent (what the old side wrote, the new reads)
+    or answered (what the new side writes, the old reads)."""
+
+    def __init__(self, old_root: Schema, new_root: Schema, *, answer: bool) -> None:
+        self.old_root, self.new_root, self.answer = old_root, new_root, answer
+
+
+def _compare(pair: _Pair, old: Schema, new: Schema, path: str, out: list[str]) -> None:
+    old_types, new_types = _types(old, pair.old_root), _types(new, pair.new_root)
+    reader, writer = (old_types, new_types) if pair.answer else (new_types, old_types)
+    if not writer <= reader and "any" not in reader:
         out.append(f"{path}: type changed from {sorted(old_types)} to {sorted(new_types)}")
         return
-    old_enum, new_enum = _enum(old, old_root), _enum(new, new_root)
-    # A new version without an enum accepts any value: that widens, it does not narrow.
-    if old_enum is not None and new_enum is not None and not old_enum <= new_enum:
+    old_enum, new_enum = _enum(old, pair.old_root), _enum(new, pair.new_root)
+    # A new version without an enum accepts any value: that widens, it does not narrow. An answer's enum may
+    # widen: its readers ignore values they do not know.
+    if not pair.answer and old_enum is not None and new_enum is not None and not old_enum <= new_enum:
         lost = ", ".join(sorted(map(str, old_enum - new_enum)))
         out.append(f"{path}: enum narrowed (no longer allows {lost})")
-    old_object, new_object = _object(old, old_root), _object(new, new_root)
+    old_object, new_object = _object(old, pair.old_root), _object(new, pair.new_root)
     if old_object is not None and new_object is not None:
         old_properties, new_properties = old_object["properties"], new_object.get("properties", {})
         for name, old_property in old_properties.items():
             if name not in new_properties:
                 out.append(f"{path}.{name}: field removed")
             else:
-                _compare(old_property, old_root, new_properties[name], new_root, f"{path}.{name}", out)
-        for name in sorted(set(new_object.get("required", [])) - set(old_object.get("required", []))):
-            out.append(f"{path}.{name}: new required field")
-    old_items, new_items = _items(old, old_root), _items(new, new_root)
+                _compare(pair, old_property, new_properties[name], f"{path}.{name}", out)
+        old_required, new_required = set(old_object.get("required", [])), set(new_object.get("required", []))
+        if pair.answer:
+            out.extend(f"{path}.{name}: no longer always given" for name in sorted(old_required - new_required))
+        else:
+            out.extend(f"{path}.{name}: new required field" for name in sorted(new_required - old_required))
+    old_items, new_items = _items(old, pair.old_root), _items(new, pair.new_root)
     if old_items is not None and new_items is not None:
-        _compare(old_items, old_root, new_items, new_root, f"{path}[]", out)
+        _compare(pair, old_items, new_items, f"{path}[]", out)

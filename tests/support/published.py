@@ -1,14 +1,15 @@
 """The OpenAPI documents `contracts/` publishes, as each service builds them: what a ministry system or
-a foreign team writes its client against. `make contracts-release` writes them; a test holds the
-published files to what the services serve.
+a foreign team writes its client against. `make contracts-release` writes them, unless a change would break
+a client of the documents published before; a test holds the published files to what the services serve.
 
-    uv run python -m tests.support.published
+    uv run python -m tests.support.published [--breaking]
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 
+from spean_contracts.compatibility import breaking_api_changes
 from spean_identification.app import build as identification
 from spean_identification.settings import IdentificationSettings
 from spean_referral.app import build as referral
@@ -88,12 +90,37 @@ def text(openapi: dict[str, Any]) -> str:
     return json.dumps(openapi, indent=2, ensure_ascii=False) + "\n"
 
 
-def main() -> None:
-    for name in PUBLISHED:
-        path = CONTRACTS / name
+def release(contracts: Path, *, breaking: bool = False) -> list[str]:
+    """Writes each document under `contracts`, unless one breaks a client of the document published before
+    it (`spean_contracts.compatibility`): then nothing is written, and each breaking change is returned.
+    `breaking` writes them anyway, for a change agreed with the ministries and foreign teams concerned."""
+    documents = {name: document(name) for name in PUBLISHED}
+    problems = [
+        f"contracts/{name}: {problem}"
+        for name, served in documents.items()
+        if (contracts / name).exists()
+        for problem in breaking_api_changes(json.loads((contracts / name).read_text()), served)
+    ]
+    if problems and not breaking:
+        return problems
+    for name, served in documents.items():
+        path = contracts / name
         path.parent.mkdir(exist_ok=True)
-        path.write_text(text(document(name)))
-        print(f"wrote contracts/{name}")
+        path.write_text(text(served))
+    return problems
+
+
+def main() -> None:
+    breaking = "--breaking" in sys.argv[1:]
+    problems = release(CONTRACTS, breaking=breaking)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems and not breaking:
+        sys.exit(
+            "nothing written: these changes break clients written against the published documents; keep the old"
+            " operation or field beside the new, or agree the break with those who call the API and pass --breaking"
+        )
+    print(f"wrote {', '.join(f'contracts/{name}' for name in PUBLISHED)}")
 
 
 if __name__ == "__main__":
