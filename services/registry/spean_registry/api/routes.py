@@ -42,6 +42,12 @@ Analyst = Annotated[Principal, Depends(require_roles("analyst"))]
 Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 Authenticated = Annotated[Principal, Depends(require_roles(*records.TIMELINE_ROLES, "provider", "analyst"))]
 CaseReader = Annotated[Principal, Depends(require_roles(*records.TIMELINE_ROLES))]
+TimelinePurpose = Annotated[
+    str | None, Query(max_length=200, description="Why the timeline is read, in five characters or more; audited.")
+]
+PURPOSE_REQUIRED: dict[int | str, dict[str, Any]] = {
+    422: {"description": "Without a purpose of five characters or more: rule `purpose_required`."}
+}
 
 
 Format = Annotated[str, Query(pattern="^(json|csv)$", description="`csv` for a spreadsheet.")]
@@ -78,15 +84,10 @@ async def record_court_outcome(body: CourtOutcomeIn, request: Request, principal
 @router.get(
     "/cases/{case_id}/timeline",
     response_model=Timeline,
-    responses={422: {"description": "Without a purpose of five characters or more: rule `purpose_required`."}},
+    responses=PURPOSE_REQUIRED,
 )
 async def read_timeline(
-    case_id: CaseId,
-    request: Request,
-    principal: Authenticated,
-    purpose: Annotated[
-        str | None, Query(max_length=200, description="Why the timeline is read, in five characters or more; audited.")
-    ] = None,
+    case_id: CaseId, request: Request, principal: Authenticated, purpose: TimelinePurpose = None
 ) -> Timeline:
     async with runtime_of(request).sessions() as session, session.begin():
         return await records.timeline(session, principal, case_id, purpose)
@@ -122,16 +123,10 @@ async def read_national_record(national_record_id: LocalId, request: Request, pr
 @router.get(
     "/records/{national_record_id}/timeline",
     response_model=PersonTimeline,
-    responses={422: {"description": "Without a purpose of five characters or more: rule `purpose_required`."}},
+    responses=PURPOSE_REQUIRED,
 )
 async def read_person_timeline(
-    national_record_id: LocalId,
-    request: Request,
-    principal: CaseReader,
-    purpose: Annotated[
-        str | None,
-        Query(max_length=200, description="Why the person's timeline is read, in five characters or more; audited."),
-    ] = None,
+    national_record_id: LocalId, request: Request, principal: CaseReader, purpose: TimelinePurpose = None
 ) -> PersonTimeline:
     """One person's history across agencies and cases, in the order it happened: each event of every case
     linked into their national record (the `national_record_id` of a case's timeline), named with its case,
@@ -230,7 +225,7 @@ async def read_statistics(
             "a header, then a line per record; a list's items are joined by `;`.",
             "year,province,sex,...,convicted\n2025,,female,...,false\n",
         ),
-        422: {"description": "Without a purpose of five characters or more: rule `purpose_required`."},
+        **PURPOSE_REQUIRED,
     },
 )
 async def read_research_records(

@@ -211,17 +211,23 @@ async def test_cambodia_returns_two_vietnamese_in_one_signed_handover_and_a_chil
     assert {d["batch_size"] for d in scheduled} == {2}
 
 
-async def test_a_handover_postponed_for_one_person_goes_on_for_the_others_and_hers_follows_later(
-    countries: InstanceFactory, servers: Endpoints
-) -> None:
-    kh, vn = await countries()
-    references = [(await asked_of_viet_nam(kh))[1] for _ in range(2)]
+async def _accepted_by_viet_nam(kh: Instance, vn: Instance, persons: int) -> list[str]:
+    """The references of `persons` Vietnamese whose return Cambodia asked for and Viet Nam accepted."""
+    references = [(await asked_of_viet_nam(kh))[1] for _ in range(persons)]
     verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
     for reference in references:
         await vn.reached(reference, "requested")
         for path, body in (("verification-result", verified), ("acceptance", {"travel_document_issued": True})):
             assert (await vn.api.post(f"/repatriations/{reference}/{path}", json=body, headers=vn.officer)).is_success
         await kh.reached(reference, "accepted")
+    return references
+
+
+async def test_a_handover_postponed_for_one_person_goes_on_for_the_others_and_hers_follows_later(
+    countries: InstanceFactory, servers: Endpoints
+) -> None:
+    kh, vn = await countries()
+    references = await _accepted_by_viet_nam(kh, vn, 2)
 
     def handover(names: list[str], gate: str, days: int) -> dict[str, Any]:
         day = (local_today() + timedelta(days=days)).isoformat()
@@ -264,13 +270,7 @@ async def test_a_handover_proposed_again_for_the_same_persons_is_the_one_in_forc
     """An officer whose proposal's answer was lost sends it again, and clicks twice more at once: Viet Nam
     receives one proposal. Proposed for one of the two persons alone, the same day is a new handover."""
     kh, vn = await countries()
-    references = [(await asked_of_viet_nam(kh))[1] for _ in range(2)]
-    verified = {"verified": True, "nationality_confirmed": True, "victim_status_confirmed": True}
-    for reference in references:
-        await vn.reached(reference, "requested")
-        for path, body in (("verification-result", verified), ("acceptance", {"travel_document_issued": True})):
-            assert (await vn.api.post(f"/repatriations/{reference}/{path}", json=body, headers=vn.officer)).is_success
-        await kh.reached(reference, "accepted")
+    references = await _accepted_by_viet_nam(kh, vn, 2)
     day = (local_today() + timedelta(days=5)).isoformat()
     proposal = {"references": references, "border_gate": "xa-mat", "handover_date": day, "escorts": 2}
 
