@@ -644,15 +644,15 @@ async def send(
     *,
     now: datetime,
 ) -> Message:
-    """Sign `kind` for `rows`, apply it here, and queue it for the counterpart; a handover proposal the same as
-    the one in force is that one, and nothing is signed."""
+    """Sign `kind` for `rows`, apply it here, and queue it for the counterpart; a message that only repeats
+    one already sent (`_repeated`) is that one, and nothing is signed."""
     counterparts = {row.counterpart for row in rows}
     if len(counterparts) != 1:
         raise StepRefused(Reason.STEP_NOT_ALLOWED, "one message goes to one counterpart")
     if any(Role(row.role) is not SENDER[kind] for row in rows):
         raise StepRefused(Reason.STEP_NOT_ALLOWED, f"a {kind} is sent by the {SENDER[kind].name.lower()} country")
-    if isinstance(body, HandoverProposal) and (in_force := await _proposal_in_force(session, exchange, rows, body)):
-        return in_force
+    if (repeated := await _repeated(session, exchange, kind, rows, body)) is not None:
+        return repeated
     message = Message(
         message_id=uuid.uuid4().hex,
         kind=kind,
@@ -672,6 +672,24 @@ async def send(
     )
     await session.flush()
     return message
+
+
+async def _repeated(
+    session: AsyncSession, exchange: Exchange, kind: Kind, rows: Sequence[Repatriation], body: BaseModel
+) -> Message | None:
+    """The message sent before that `body` repeats (its answer lost on the way, an officer's second click), so
+    that the counterpart is not told twice: a handover proposal the same as the one in force, or the same
+    verification information as the case's latest message."""
+    if isinstance(body, HandoverProposal):
+        return await _proposal_in_force(session, exchange, rows, body)
+    if kind is not Kind.VERIFICATION_INFORMATION:
+        return None
+    (row,) = rows
+    answers = await stored_messages(session, exchange, row, kind)
+    if not answers or answers[-1].body != body.model_dump(mode="json"):
+        return None
+    (link,) = (case for case in answers[-1].cases if case.reference == row.reference)
+    return answers[-1] if link.sequence == row.head_sequence else None
 
 
 async def _proposal_in_force(

@@ -376,7 +376,7 @@ async def send_verification_information(
     child, or 409 `sop-safeguards-missing`), and nothing it did not ask for (409 `sop-not-asked`). It is the
     person's data: erased with it on a withdrawal or a lawful erasure. A photo crosses as its pixels alone:
     what the phone wrote into the file (where and when it was taken, the device) is dropped before the
-    message is signed."""
+    message is signed. The same answer sent again (its answer lost on the way) crosses once."""
     if body.photo is not None:
         body = body.model_copy(update={"photo": _pixels_only(body.photo)})
     await _act(request, Kind.VERIFICATION_INFORMATION, [reference], body)
