@@ -6,10 +6,11 @@ may add optional fields and widen enums; it may not remove a field, change a fie
 enum or add a required field. Anything else needs a new major version (a new `ce_type` and topic).
 
 A client written against an earlier release of an HTTP API must keep working on the later one: every
-operation it calls is still there, takes what it sends (no new required parameter or field, no type or
-enum narrowed, no field it may send removed) and answers what it reads (each success status it knew, no
-field it reads removed or left out at times, no type widened). Answers may gain fields and enum values: a
-client ignores what it does not know, as a consumer of events does.
+operation it calls is still there, takes what it sends (no new required parameter or field, no type,
+enum, length, count or range narrowed, no pattern changed, no field it may send removed) and answers what
+it reads (each success status it knew, no field it reads removed or left out at times, no type widened).
+Answers may gain fields and enum values: a client ignores what it does not know, as a consumer of events
+does.
 """
 
 from __future__ import annotations
@@ -66,6 +67,38 @@ def _object(node: Schema, root: Schema) -> Schema | None:
     return None
 
 
+# Bounds a value sent may not pass: a later release may raise an upper bound and lower a lower one, never
+# the reverse, and may not change a pattern (no check can tell a looser pattern from a stricter one).
+UPPER_BOUNDS = ("maxLength", "maxItems", "maximum")
+LOWER_BOUNDS = ("minLength", "minItems", "minimum")
+
+
+def _bound(node: Schema, root: Schema, name: str) -> Any:
+    node = _resolve(node, root)
+    if name in node:
+        return node[name]
+    for option in node.get("anyOf") or node.get("oneOf") or []:
+        found = _bound(option, root, name)
+        if found is not None:
+            return found
+    return None
+
+
+def _narrowed_bounds(pair: _Pair, old: Schema, new: Schema, path: str) -> list[str]:
+    """Each bound of what may be sent that `new` narrows from `old`."""
+    found = []
+    for name in (*UPPER_BOUNDS, *LOWER_BOUNDS):
+        before, after = _bound(old, pair.old_root, name), _bound(new, pair.new_root, name)
+        if after is None:
+            continue
+        if before is None or (after < before if name in UPPER_BOUNDS else after > before):
+            found.append(f"{path}: {name} narrowed from {before} to {after}")
+    before, after = _bound(old, pair.old_root, "pattern"), _bound(new, pair.new_root, "pattern")
+    if after is not None and after != before:
+        found.append(f"{path}: pattern changed from {before} to {after}")
+    return found
+
+
 def _items(node: Schema, root: Schema) -> Schema | None:
     node = _resolve(node, root)
     if "items" in node:
@@ -81,14 +114,14 @@ def _items(node: Schema, root: Schema) -> Schema | None:
 def breaking_changes(old: Schema, new: Schema) -> list[str]:
     """Each way `new` breaks consumers of `old`, as `path: rule` lines; empty when compatible."""
     problems: list[str] = []
-    _compare(_Pair(old, new, answer=False), old, new, "$", problems)
+    _compare(_Pair(old, new, answer=False, bounds=False), old, new, "$", problems)
     return problems
 
 
 def breaking_api_changes(old: Schema, new: Schema) -> list[str]:
     """Each way the OpenAPI document `new` breaks a client of `old`, as `METHOD path place: rule` lines."""
     out: list[str] = []
-    sent, answered = _Pair(old, new, answer=False), _Pair(old, new, answer=True)
+    sent, answered = _Pair(old, new, answer=False, bounds=True), _Pair(old, new, answer=True, bounds=False)
     for path, operations in old.get("paths", {}).items():
         for method, before in operations.items():
             where = f"{method.upper()} {path}"
@@ -135,11 +168,13 @@ def _bodies(sent: _Pair, where: str, before: Schema | None, after: Schema | None
 
 
 class _Pair:
-    """The two documents compared, and which way data flows: sent (what the old side wrote, the new reads)
-    or answered (what the new side writes, the old reads)."""
+    """The two documents compared, which way data flows: sent (what the old side wrote, the new reads) or
+    answered (what the new side writes, the old reads), and whether the bounds of what is sent are held too:
+    an API's are, where a changed pattern is agreed with its callers; an event's pattern may widen in a later
+    version, which no check can tell from one made stricter."""
 
-    def __init__(self, old_root: Schema, new_root: Schema, *, answer: bool) -> None:
-        self.old_root, self.new_root, self.answer = old_root, new_root, answer
+    def __init__(self, old_root: Schema, new_root: Schema, *, answer: bool, bounds: bool) -> None:
+        self.old_root, self.new_root, self.answer, self.bounds = old_root, new_root, answer, bounds
 
 
 def _compare(pair: _Pair, old: Schema, new: Schema, path: str, out: list[str]) -> None:
@@ -154,6 +189,8 @@ def _compare(pair: _Pair, old: Schema, new: Schema, path: str, out: list[str]) -
     if not pair.answer and old_enum is not None and new_enum is not None and not old_enum <= new_enum:
         lost = ", ".join(sorted(map(str, old_enum - new_enum)))
         out.append(f"{path}: enum narrowed (no longer allows {lost})")
+    if pair.bounds:
+        out.extend(_narrowed_bounds(pair, old, new, path))
     old_object, new_object = _object(old, pair.old_root), _object(new, pair.new_root)
     if old_object is not None and new_object is not None:
         old_properties, new_properties = old_object["properties"], new_object.get("properties", {})

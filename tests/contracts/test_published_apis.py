@@ -90,6 +90,14 @@ def _with_narrowed_parameter(doc: Document) -> None:
     _schema(doc, "Measure")["enum"].remove("screened")
 
 
+def _with_shorter_reason(doc: Document) -> None:
+    _schema(doc, "MergeIn")["properties"]["reason"]["maxLength"] = 1000
+
+
+def _with_other_case_ids(doc: Document) -> None:
+    _schema(doc, "MergeIn")["properties"]["case_ids"]["items"]["pattern"] = "^case-[0-9a-f]{32}$"
+
+
 def _with_other_status(doc: Document) -> None:
     responses = _operation(doc, "post", "/court-outcomes")["responses"]
     responses["200"] = responses.pop("201")
@@ -108,6 +116,12 @@ def _with_other_status(doc: Document) -> None:
         ),
         (_with_required_body_field, "POST /records/merge body.witness: new required field"),
         (_with_narrowed_parameter, "GET /statistics query.measure: enum narrowed (no longer allows screened)"),
+        (_with_shorter_reason, "POST /records/merge body.reason: maxLength narrowed from 2000 to 1000"),
+        (
+            _with_other_case_ids,
+            "POST /records/merge body.case_ids[]: pattern changed from ^[A-Za-z0-9][A-Za-z0-9-]{7,63}$ to"
+            " ^case-[0-9a-f]{32}$",
+        ),
         (_with_other_status, "POST /court-outcomes 201: answer removed"),
     ],
 )
@@ -126,6 +140,8 @@ def test_what_a_client_ignores_or_need_not_send_breaks_nothing() -> None:
     _schema(changed, "Timeline")["properties"]["closed"] = {"type": "boolean"}
     _schema(changed, "Timeline")["required"].append("closed")
     _schema(changed, "MergeIn")["properties"]["witness"] = {"type": "string"}
+    _schema(changed, "MergeIn")["properties"]["reason"]["maxLength"] = 4000
+    _schema(changed, "MergeIn")["properties"]["case_ids"]["minItems"] = 1
     _schema(changed, "StatisticsCell")["properties"]["count"] = {"type": "integer"}
     _schema(changed, "Measure")["enum"].append("sheltered")
     optional = {"name": "region", "in": "query", "required": False, "schema": {"type": "string"}}
