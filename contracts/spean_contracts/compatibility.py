@@ -15,6 +15,7 @@ does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 Schema = dict[str, Any]
@@ -144,37 +145,39 @@ def breaking_api_changes(old: Schema, new: Schema) -> list[str]:
                 later = after.get("responses", {}).get(status)
                 if later is None:
                     out.append(f"{where} {status}: answer removed")
-                    continue
-                for media, content in answer.get("content", {}).items():
-                    now = later.get("content", {}).get(media)
-                    if now is None:
-                        out.append(f"{where} {status}: no longer answers {media}")
-                    else:
-                        _compare(answered, content.get("schema", {}), now.get("schema", {}), f"{where} {status}", out)
+                else:
+                    _contents(answered, f"{where} {status}", "no longer answers", answer, later, out)
     return out
 
 
 def _bodies(sent: _Pair, where: str, before: Schema | None, after: Schema | None, out: list[str]) -> None:
     if after is not None and after.get("required") and not (before or {}).get("required"):
         out.append(f"{where} body: new required body")
-    if before is None or after is None:
-        return
+    if before is not None and after is not None:
+        _contents(sent, f"{where} body", "no longer takes", before, after, out)
+
+
+def _contents(pair: _Pair, place: str, missing: str, before: Schema, after: Schema, out: list[str]) -> None:
+    """A body's or an answer's schema in each media type it had, compared with the later one's."""
     for media, content in before.get("content", {}).items():
         now = after.get("content", {}).get(media)
         if now is None:
-            out.append(f"{where} body: no longer takes {media}")
+            out.append(f"{place}: {missing} {media}")
         else:
-            _compare(sent, content.get("schema", {}), now.get("schema", {}), f"{where} body", out)
+            _compare(pair, content.get("schema", {}), now.get("schema", {}), place, out)
 
 
+@dataclass(frozen=True)
 class _Pair:
     """The two documents compared, which way data flows: sent (what the old side wrote, the new reads) or
     answered (what the new side writes, the old reads), and whether the bounds of what is sent are held too:
     an API's are, where a changed pattern is agreed with its callers; an event's pattern may widen in a later
     version, which no check can tell from one made stricter."""
 
-    def __init__(self, old_root: Schema, new_root: Schema, *, answer: bool, bounds: bool) -> None:
-        self.old_root, self.new_root, self.answer, self.bounds = old_root, new_root, answer, bounds
+    old_root: Schema
+    new_root: Schema
+    answer: bool
+    bounds: bool
 
 
 def _compare(pair: _Pair, old: Schema, new: Schema, path: str, out: list[str]) -> None:

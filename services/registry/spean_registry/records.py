@@ -57,19 +57,13 @@ async def timeline(session: AsyncSession, principal: Principal, case_id: str, pu
         raise Forbidden("case timelines are for the roles that work on cases, and for the provider of the case")
     if not purpose_stated(purpose):
         raise purpose_required("state why the timeline is read (purpose)")
-    entries = (
-        await session.exec(
-            select(TimelineEntry)
-            .where(TimelineEntry.case_id == case_id)
-            .order_by(col(TimelineEntry.at), col(TimelineEntry.event_id))
-        )
-    ).all()
+    entries = await _entries(session, [case_id])
     await audit.record(session, principal, "timeline-read", case_id, purpose)
     return Timeline(
         case_id=case_id,
         national_record_id=facts.national_record_id,
         links=await _links(session, facts.national_record_id),
-        entries=[_item(e) for e in entries],
+        entries=entries,
     )
 
 
@@ -85,27 +79,32 @@ async def person_timeline(
     if not links:
         raise Problem(404, "Not found", "no such national record")
     case_ids = [link.case_id for link in links]
-    entries = (
+    entries = await _entries(session, case_ids)
+    await audit.record(session, principal, "person-timeline-read", ",".join(case_ids), purpose)
+    return PersonTimeline(national_record_id=national_record_id, links=links, entries=entries)
+
+
+async def _entries(session: AsyncSession, case_ids: Sequence[str]) -> list[TimelineItem]:
+    """The events about the cases, in the order they happened, as their readers see them."""
+    rows = (
         await session.exec(
             select(TimelineEntry)
             .where(col(TimelineEntry.case_id).in_(case_ids))
             .order_by(col(TimelineEntry.at), col(TimelineEntry.event_id))
         )
     ).all()
-    await audit.record(session, principal, "person-timeline-read", ",".join(case_ids), purpose)
-    return PersonTimeline(national_record_id=national_record_id, links=links, entries=[_item(e) for e in entries])
-
-
-def _item(entry: TimelineEntry) -> TimelineItem:
-    return TimelineItem(
-        case_id=entry.case_id,
-        event_id=entry.event_id,
-        type=entry.type,
-        source=entry.source,
-        at=entry.at,
-        data={name: value for name, value in entry.data.items() if name not in FOR_LINKAGE_ONLY},
-        trace_id=entry.trace_id,
-    )
+    return [
+        TimelineItem(
+            case_id=entry.case_id,
+            event_id=entry.event_id,
+            type=entry.type,
+            source=entry.source,
+            at=entry.at,
+            data={name: value for name, value in entry.data.items() if name not in FOR_LINKAGE_ONLY},
+            trace_id=entry.trace_id,
+        )
+        for entry in rows
+    ]
 
 
 async def record_of(session: AsyncSession, national_record_id: str) -> Record:
