@@ -100,20 +100,20 @@ def _request(method: str, service: str, path: str, **kwargs: Any) -> Any:
     return answer
 
 
-def _submit(path: str, **kwargs: Any) -> Any:
-    """Screenings POSTed under an Idempotency-Key and sent again with the same key when the answer is
-    lost on the way (a dropped connection, a timeout): the service records them once and gives its
-    first answer again, where a plain retry would record them twice. Sent again too, after the wait it
-    asks for (at most a minute), when the service cannot reach its database for a while (503)."""
+def _submit(service: str, path: str, **kwargs: Any) -> Any:
+    """A POST under an Idempotency-Key, sent again with the same key when the answer is lost on the way
+    (a dropped connection, a timeout): the service records it once and gives its first answer again, where
+    a plain retry would record it twice. Sent again too, after the wait it asks for (at most a minute), when
+    the service cannot reach its database for a while (503)."""
     headers = {"Idempotency-Key": f"spean-cli-{uuid.uuid4()}", **kwargs.pop("headers", {})}
     for attempt in range(1, ATTEMPTS):
         try:
-            return _request("POST", "identification", path, headers=headers, **kwargs)
+            return _request("POST", service, path, headers=headers, **kwargs)
         except httpx.TransportError:
             time.sleep(attempt)
         except Unavailable as unavailable:
             time.sleep(min(unavailable.retry_after, MAX_WAIT_SECONDS))
-    return _request("POST", "identification", path, headers=headers, **kwargs)
+    return _request("POST", service, path, headers=headers, **kwargs)
 
 
 def _print(document: Any, as_json: bool) -> None:
@@ -185,7 +185,9 @@ def screen(
         with Progress(console=err, disable=not err.is_terminal or as_json) as progress:
             task = progress.add_task("screening", total=total)
             for first_line, chunk in _csv_chunks(file):
-                answer = _submit("/screenings/bulk", content=chunk, headers={"Content-Type": "text/csv"})
+                answer = _submit(
+                    "identification", "/screenings/bulk", content=chunk, headers={"Content-Type": "text/csv"}
+                )
                 created += answer["created"]
                 problems += [
                     {"line": first_line + row["row"], "errors": row["errors"]}
@@ -206,9 +208,9 @@ def screen(
         return
     document = json.loads(file.read_text())
     if isinstance(document, list):
-        answer = _submit("/screenings/bulk", json=document)
+        answer = _submit("identification", "/screenings/bulk", json=document)
     else:
-        answer = _submit("/screenings", json=document)
+        answer = _submit("identification", "/screenings", json=document)
     if as_json:
         _print(answer, True)
     elif isinstance(answer, dict) and "case_id" in answer:
@@ -226,7 +228,8 @@ def call(
     data: Annotated[str | None, typer.Option("--data", "-d", help="A JSON body, or @file.json.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Call any endpoint of the APIs as the signed-in identity (the OpenAPI of each is at /docs).
+    """Call any endpoint of the APIs as the signed-in identity (the OpenAPI of each is at /docs). A POST goes
+    under an Idempotency-Key, and is sent again if its answer is lost: it is recorded once.
 
     Example: spean call POST identification /cases/@case/determination -d @examples/walkthrough/determination.json
     """
@@ -234,7 +237,10 @@ def call(
     if data is not None:
         text = Path(data[1:]).read_text() if data.startswith("@") else data
         body = json.loads(State.load().expand(text))
-    _print(_request(method.upper(), service, path, json=body), as_json)
+    if method.upper() == "POST":
+        _print(_submit(service, path, json=body), as_json)
+    else:
+        _print(_request(method.upper(), service, path, json=body), as_json)
 
 
 @app.command()

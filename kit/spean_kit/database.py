@@ -14,6 +14,7 @@ from alembic.config import Config
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.migrations import MIGRATION_LOCK_NAMESPACE
@@ -67,8 +68,12 @@ def create_engine(database_url: str, schema: str, *, pool_size: int = 10) -> Asy
     )
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def session_factory(
+    engine: AsyncEngine, *, sync_session_class: type[Session] = Session
+) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        engine, class_=AsyncSession, expire_on_commit=False, sync_session_class=sync_session_class
+    )
 
 
 async def hold_lock(session: AsyncSession, namespace: int, key: str | None = None, *, wait: bool = True) -> bool:

@@ -90,3 +90,39 @@ def outbox_headers_as_jsonb() -> None:
 def _outbox_headers_type() -> str:
     columns = sa.inspect(op.get_bind()).get_columns("outbox")
     return next(str(column["type"]) for column in columns if column["name"] == "headers").lower()
+
+
+def create_idempotency_table() -> None:
+    """The table of Idempotency-Keys (`spean_kit.retries`) in the service's schema. Identification kept
+    one of its own before, of JSON answers each with a status: it becomes the kit's, keeping the keys
+    of the last days, so that a retry sent across the upgrade is still answered once."""
+    bind = op.get_bind()
+    if not sa.inspect(bind).has_table("idempotent_request"):
+        tables.metadata.create_all(bind, tables=[tables.idempotent_request])
+        return
+    columns = {column["name"] for column in sa.inspect(bind).get_columns("idempotent_request")}
+    if "media_type" not in columns:
+        op.execute("ALTER TABLE idempotent_request ADD COLUMN media_type varchar(100)")
+        op.execute("UPDATE idempotent_request SET media_type = 'application/json'")
+        op.execute(
+            "ALTER TABLE idempotent_request ALTER COLUMN status DROP NOT NULL, ALTER COLUMN body DROP NOT NULL, "
+            "ALTER COLUMN body TYPE bytea USING convert_to(body::text, 'UTF8')"
+        )
+
+
+def idempotency_table_of_json_answers() -> None:
+    """The downgrade of `create_idempotency_table` for identification: its own table again, holding the
+    keys answered in JSON (the others are forgotten: a retry of them is a new request)."""
+    op.execute(
+        "DELETE FROM idempotent_request WHERE status IS NULL OR body IS NULL OR media_type IS DISTINCT FROM "
+        "'application/json'"
+    )
+    op.execute(
+        "ALTER TABLE idempotent_request ALTER COLUMN body TYPE jsonb USING convert_from(body, 'UTF8')::jsonb, "
+        "ALTER COLUMN body SET NOT NULL, ALTER COLUMN status SET NOT NULL, DROP COLUMN media_type"
+    )
+
+
+def drop_idempotency_table() -> None:
+    """The downgrade of `create_idempotency_table` where the service had no keys before."""
+    op.execute("DROP TABLE IF EXISTS idempotent_request")

@@ -78,16 +78,53 @@ KIT_REFUSALS = {
 }
 
 
-def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
-    """`document` with every operation's errors described as problem+json (changed in place)."""
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: the same request sent again with the same key within 30 days (by default) "
+    "is recorded once and given the first answer again (`Idempotent-Replayed: true`). Keys are the agency's; a "
+    "key sent with another request is refused (422 `idempotency_key_reused`). A request that recorded nothing "
+    "(refused) leaves its key free.",
+    "schema": {"anyOf": [{"type": "string", "maxLength": 200}, {"type": "null"}], "title": "Idempotency-Key"},
+}
+REPLAYED = {
+    "description": "`true` on the first answer given again to a repeated request.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+KEY_IN_USE = (
+    "`idempotency-key-in-use`: a request with this Idempotency-Key was recorded and its answer is not known yet; "
+    "send it again after `Retry-After` seconds."
+)
+
+
+def take_idempotency_key(operation: dict[str, Any]) -> None:
+    """An authenticated POST takes an Idempotency-Key (`spean_kit.retries`): said in its parameters, its
+    answers' headers and its 409."""
+    parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
+    if not any(parameter.get("name") == IDEMPOTENCY_KEY["name"] for parameter in parameters):
+        parameters.append(IDEMPOTENCY_KEY)
+    responses: dict[str, Any] = operation["responses"]
+    for status, response in responses.items():
+        if status.startswith("2"):
+            response.setdefault("headers", {})["Idempotent-Replayed"] = REPLAYED
+    conflict = responses.get("409", {}).get("description")
+    responses["409"] = problem_described(f"{conflict.rstrip('.')}. Or {KEY_IN_USE}" if conflict else KEY_IN_USE)
+
+
+def describe_problems(document: dict[str, Any], *, keyed: bool = False) -> dict[str, Any]:
+    """`document` with every operation's errors described as problem+json (changed in place); where `keyed`,
+    its authenticated POSTs take an Idempotency-Key."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name in FASTAPI_ERROR_SCHEMAS:
         schemas.pop(name, None)
     schemas["Problem"] = PROBLEM
     schemas["FieldError"] = FIELD_ERROR
     for operations in document.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses: dict[str, Any] = operation.setdefault("responses", {})
+            if keyed and method == "post" and operation.get("security"):
+                take_idempotency_key(operation)
             # Every operation can answer 422: a path or query value no database keeps is refused everywhere.
             refusals = ["422"]
             security = operation.get("security", [])
@@ -131,12 +168,14 @@ class ServiceAPI(FastAPI):
 
     _described: dict[str, Any] | None = None
 
-    def __init__(self, **settings: Any) -> None:
+    def __init__(self, *, keyed: bool = False, **settings: Any) -> None:
+        """`keyed`: its POSTs are answered through `spean_kit.retries`, and take an Idempotency-Key."""
         super().__init__(**{"generate_unique_id_function": operation_id, **settings})
+        self.keyed = keyed
 
     def openapi(self) -> dict[str, Any]:
         document = super().openapi()
         # FastAPI builds the document again when routes were added since; each build is described once.
         if document is not self._described:
-            self._described = describe_problems(document)
+            self._described = describe_problems(document, keyed=self.keyed)
         return document

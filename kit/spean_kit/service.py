@@ -32,14 +32,17 @@ from spean_kit.consumer import IdempotentConsumer, Subscription
 from spean_kit.database import create_engine, migrate, session_factory
 from spean_kit.deadletter import DeadLetters
 from spean_kit.errors import install_error_handlers
+from spean_kit.idempotency import ClaimingSession, forgetting
 from spean_kit.inputs import BodyLimit, refuse_unkeepable_text
 from spean_kit.openapi import ServiceAPI
 from spean_kit.outbox import OutboxRelay, Stager
 from spean_kit.redaction import redact_request_span
+from spean_kit.retries import SafeRetries
 from spean_kit.settings import ServiceSettings
 from spean_kit.stalls import watch_event_loop
 from spean_kit.telemetry import Telemetry, instrument_engine, setup_telemetry, use_stable_http_conventions
 from spean_kit.topics import ensure_topics
+from spean_kit.workers import periodic
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +124,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         )
         engine = create_engine(settings.database_url, settings.schema_name)
         instrument_engine(engine, telemetry)
-        sessions = session_factory(engine)
+        # Its sessions claim a keyed request's Idempotency-Key in the transaction of what it records.
+        sessions = session_factory(engine, sync_session_class=ClaimingSession)
         dead_letters = DeadLetters(settings.kafka)
         stage = Stager(source_of(settings.service_name, settings.agency), settings.topic_namespace)
         relay = OutboxRelay(
@@ -177,6 +181,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             ]
             workers += [(f"consumer-{c.inbox_name}", c.run) for c in consumers]
             runtime: Runtime = app.state.runtime
+            forget = periodic(forgetting(settings.idempotency_key_days), settings.idempotency_sweep_seconds)
+            workers.append(("idempotency-keys-forgotten", functools.partial(forget, runtime)))
             workers += [(getattr(w, "__name__", "worker"), functools.partial(w, runtime)) for w in definition.workers]
             tasks = [asyncio.create_task(supervise(name, work, stop), name=name) for name, work in workers]
         # What start-up built (modules, schemas, mappers, about 176,000 objects for identification)
@@ -198,7 +204,11 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     )
     use_stable_http_conventions()
     collect_garbage_less_often(settings.gc_young_threshold)
-    app = ServiceAPI(title=definition.title, lifespan=lifespan, dependencies=[Depends(refuse_unkeepable_text)])
+    app = ServiceAPI(
+        title=definition.title, lifespan=lifespan, dependencies=[Depends(refuse_unkeepable_text)], keyed=True
+    )
+    # Inside the body limit, which it reads the body through.
+    app.add_middleware(SafeRetries)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.state.telemetry = telemetry
     install_error_handlers(app)

@@ -47,6 +47,13 @@ class ServiceSettings(BaseSettings):
         default=3600,
         description="How often the service verifies its own audit trail, against the last round's receipt.",
     )
+    idempotency_key_days: int = Field(
+        default=30,
+        ge=1,
+        description="How long an Idempotency-Key's answer is remembered: a repeat within it is answered "
+        "again, a key sent again after it is a new request.",
+    )
+    idempotency_sweep_seconds: float = Field(default=3600, description="How often forgotten keys are deleted.")
     outbox_batch_size: int = 500
     outbox_poll_seconds: float = 0.2
     consumer_max_attempts: int = 5

@@ -32,3 +32,20 @@ inbox = sa.Table(
     sa.Column("topic", sa.String(200), nullable=False),
     sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+# One row per Idempotency-Key an agency sent with a request that recorded something (spean_kit.retries).
+# Written in the transaction of what the request recorded, without its answer (`status` null): the answer
+# is kept just after, when the handler has given it. A null `body` with a `status` is an answer shown
+# once and not kept (a letter's code).
+idempotent_request = sa.Table(
+    "idempotent_request",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("agency", sa.String(40), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=True),
+    sa.Column("status", sa.Integer, nullable=True),
+    sa.Column("media_type", sa.String(100), nullable=True),
+    sa.Column("body", sa.LargeBinary, nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("idempotent_request_recorded_at", "recorded_at"),
+)

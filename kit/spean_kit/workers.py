@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from spean_kit.service import Runtime
+if TYPE_CHECKING:  # the service runs the workers, and imports this module to do so
+    from spean_kit.service import Runtime
 
-Job = Callable[[AsyncSession, Runtime, datetime], Awaitable[int]]
+Job = Callable[[AsyncSession, "Runtime", datetime], Awaitable[int]]
 # What `ServiceDefinition.workers` holds: runs until the event is set.
-Worker = Callable[[Runtime, asyncio.Event], Awaitable[None]]
+Worker = Callable[["Runtime", asyncio.Event], Awaitable[None]]
 
 
 async def rounds(stop: asyncio.Event, every_seconds: float) -> AsyncIterator[None]:

@@ -207,6 +207,26 @@ def test_a_screening_whose_answer_is_lost_is_sent_again_and_recorded_once(made_u
     assert f"case {case_id}" in result.stdout
 
 
+def test_any_post_whose_answer_is_lost_is_sent_again_and_recorded_once(made_up: Endpoints, tmp_path: Path) -> None:
+    state = tmp_path / "cli.json"
+    assert run("spean login --client poipet-tc-system", state).returncode == 0
+    assert run("spean screen examples/walkthrough/screening.json", state).returncode == 0
+    consent = """'{"purpose": "images", "given": true}'"""
+    with LossyProxy(f"http://127.0.0.1:{Ports().identification}", lose=1) as proxy:
+        result = run(
+            f"spean call POST identification /cases/@case/consents -d {consent}",
+            state,
+            SPEAN_IDENTIFICATION_URL=proxy.url,
+        )
+    recorded = run("spean call GET identification /cases/@case/consents --json", state)
+
+    assert result.returncode == 0, result.stderr
+    lost, delivered = proxy.answers
+    assert delivered.headers["Idempotent-Replayed"] == "true"
+    assert delivered.json() == lost.json()
+    assert [c["recorded_at"] for c in json.loads(recorded.stdout)] == [lost.json()["recorded_at"]]
+
+
 def test_a_screening_refused_while_the_database_is_away_is_sent_again_and_recorded_once(
     made_up: Endpoints, tmp_path: Path
 ) -> None:

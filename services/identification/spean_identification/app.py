@@ -15,7 +15,6 @@ from spean_identification.adapters.tables import AccessAudit
 from spean_identification.api.routes import router
 from spean_identification.determinations import breach_scan, co_signature_scan, sealing_written_grounds
 from spean_identification.followed import on_case_event
-from spean_identification.idempotency import forgetting
 from spean_identification.match_key_renewal import Renewal
 from spean_identification.returns import reception_scan
 from spean_identification.settings import IdentificationSettings
@@ -47,7 +46,6 @@ def build(settings: IdentificationSettings, *, span_exporters: tuple[SpanExporte
                 periodic(breach_scan, settings.deadline_scan_seconds),
                 periodic(reception_scan(settings.reception_screening_hours), settings.deadline_scan_seconds),
                 periodic(co_signature_scan(settings.co_signature_deadline_hours), settings.deadline_scan_seconds),
-                periodic(forgetting(settings.idempotency_key_days), settings.idempotency_sweep_seconds),
                 resealing(master_keys, [WRAPPED_KEYS]),
                 sealing_written_grounds(case_keys),
                 audit.watch(AccessAudit, settings.audit_check_seconds),

@@ -42,13 +42,6 @@ class IdentificationSettings(ServiceSettings):
         default=48, description="From a returnee's handover to Cambodia to their screening on arrival."
     )
     deadline_scan_seconds: float = 30
-    idempotency_key_days: int = Field(
-        default=30,
-        ge=1,
-        description="How long an Idempotency-Key's answer is remembered: a repeat within it is answered "
-        "again, a key sent again after it is a new request.",
-    )
-    idempotency_sweep_seconds: float = Field(default=3600, description="How often forgotten keys are deleted.")
 
     @field_validator("match_key_secret", "previous_match_key_secrets")
     @classmethod

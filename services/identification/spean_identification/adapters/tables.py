@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import Column, DateTime, Index, LargeBinary, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -165,23 +164,6 @@ class AccessAudit(ChainedEntry, table=True):
     purpose: str | None = Field(default=None, max_length=200)
     granted: bool
     reason: str = Field(max_length=200)
-
-
-class IdempotentRequest(SQLModel, table=True):
-    __tablename__ = "idempotent_request"
-    key: str = Field(primary_key=True, max_length=200)
-    agency: str = Field(primary_key=True, max_length=40)
-    status: int
-    body: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    fingerprint: str | None = Field(
-        default=None,
-        max_length=64,
-        description="SHA-256 of the path and body answered: a key reused for another request is refused.",
-    )
-    recorded_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
-        description="When the answer was given: it is forgotten after the published retention.",
-    )
 
 
 class Returnee(SQLModel, table=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 
@@ -41,12 +41,12 @@ from spean_identification.api.schemas import (
     ScreeningRead,
     ShareIn,
 )
-from spean_identification.idempotency import REPLAY_HEADER, answered, fingerprint_of, remember
 from spean_identification.returns import NotReceivable
 from spean_identification.settings import IdentificationSettings
 from spean_kit import audit, images
 from spean_kit.auth import Principal, require_roles
 from spean_kit.errors import UNREADABLE_BODY, Problem
+from spean_kit.idempotency import shown_once
 from spean_kit.inputs import Stripped, holds_text
 from spean_kit.pages import PAGED_HEADERS, Keyset, PageOf
 from spean_kit.service import runtime_of
@@ -67,16 +67,6 @@ LetterChecker = Annotated[
     Principal,
     Depends(require_roles("screener", "co-signer", "determiner", "case-worker", "court-clerk", "provider")),
 ]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        description="Makes a retry safe: the same request sent again with the same key within 30 days (by "
-        "default) is answered with the first answer, and recorded once.",
-    ),
-]
-
 ReadPurpose = Annotated[
     str | None,
     Query(
@@ -97,41 +87,29 @@ def _keys(request: Request) -> CaseKeys:
     return keys
 
 
-@router.post("/screenings", status_code=201, response_model=ScreeningOut, responses={201: {"headers": REPLAY_HEADER}})
-async def record_screening(
-    body: ScreeningIn, request: Request, principal: Screener, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
-    """Record one screening. Sent twice with the same Idempotency-Key, it is recorded once and the first
-    answer is returned again; the same key with a different screening is refused (422). A returnee's
-    screening on arrival names the return (`repatriation_id`) and continues its case: 409 `return-unknown`
-    until the handover is known here, 409 `return-screened` once the person was screened on arrival."""
+@router.post("/screenings", status_code=201, response_model=ScreeningOut)
+async def record_screening(body: ScreeningIn, request: Request, principal: Screener) -> ScreeningOut:
+    """Record one screening. A returnee's screening on arrival names the return (`repatriation_id`) and
+    continues its case: 409 `return-unknown` until the handover is known here, 409 `return-screened` once the
+    person was screened on arrival."""
     runtime = runtime_of(request)
-    fingerprint = fingerprint_of(request, await request.body())
     async with runtime.sessions() as session, session.begin():
-        earlier = await answered(session, principal, idempotency_key, fingerprint)
-        if earlier is not None:
-            return earlier
         (answer,) = await screenings.record_screenings(
             session, runtime, _settings(request), _keys(request), principal, [body]
         )
         if isinstance(answer, NotReceivable):
             error = answer.error("body.repatriation_id")
             raise Problem(409, "Conflict", answer.detail, kind=answer.kind, errors=[error])
-        payload = answer.model_dump(mode="json")
-        remember(session, principal, idempotency_key, fingerprint, 201, payload)
-    return JSONResponse(payload, status_code=201)
+    return answer
 
 
 @router.post(
     "/screenings/bulk",
     response_model=BulkResult,
-    responses={200: {"headers": REPLAY_HEADER}},
     # Built from the columns the parser knows, so the published list cannot drift from what it takes.
     description=BULK_HELP,
 )
-async def record_screenings_in_bulk(
-    request: Request, principal: Screener, idempotency_key: IdempotencyKey = None
-) -> BulkResult | JSONResponse:
+async def record_screenings_in_bulk(request: Request, principal: Screener) -> BulkResult:
     content_type = request.headers.get("content-type", "")
     if not holds_text(content_type):
         # Bytes the kit let through unread for NUL characters, which a screening may not hold.
@@ -157,11 +135,7 @@ async def record_screenings_in_bulk(
         rows = parsed
     valid, invalid = validate_rows(rows)
     runtime = runtime_of(request)
-    fingerprint = fingerprint_of(request, raw)
     async with runtime.sessions() as session, session.begin():
-        earlier = await answered(session, principal, idempotency_key, fingerprint)
-        if earlier is not None:
-            return earlier
         answers = await screenings.record_screenings(
             session, runtime, _settings(request), _keys(request), principal, [s for _, s in valid]
         )
@@ -173,9 +147,7 @@ async def record_screenings_in_bulk(
         ]
         results += [BulkRowResult(row=index, status=422, errors=errors) for index, errors in invalid.items()]
         created = sum(1 for row in results if row.status == 201)
-        result = BulkResult(created=created, failed=len(results) - created, rows=sorted(results, key=lambda r: r.row))
-        remember(session, principal, idempotency_key, fingerprint, 200, result.model_dump(mode="json"))
-    return result
+    return BulkResult(created=created, failed=len(results) - created, rows=sorted(results, key=lambda r: r.row))
 
 
 QUEUED = Keyset((col(Screening.determination_due), col(Screening.screening_id)))
@@ -424,6 +396,8 @@ async def read_age_assessments(
     status_code=201,
     response_model=LetterIssued,
     responses={409: {"description": "`not-identified`: no final determination as a trafficking victim."}},
+    # The code is kept only as its digest: a retry under the same key is told so (409 `answer-not-kept`).
+    dependencies=[Depends(shown_once)],
 )
 async def issue_letter(case_id: CaseId, request: Request, principal: Determiner) -> JSONResponse:
     """The person's identification letter: a code they carry, printed with their name, that shows a police

@@ -123,3 +123,22 @@ async def test_a_person_presumed_a_child_is_treated_as_one_for_a_year_whatever_t
     # Taken as 17 on the day of the screening: a child still after forty days, of age after four hundred.
     assert [answer.status_code for answer in answers] == [422, 201, 201]
     assert answers[0].json()["errors"][0]["rule"] == "guardian_required"
+
+
+async def test_a_consent_sent_again_under_its_key_is_recorded_once(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    """A shelter's system whose answer was lost sends the consent again: the person consented once."""
+    settings = await identification_settings()
+    centre = auth("poipet-tc-system")
+    keyed = {**centre, "Idempotency-Key": "poipet-consent-0001"}
+    consent = {"purpose": "images", "given": True}
+    async with running(build(settings)) as client:
+        case_id = (await client.post("/screenings", json=screening(), headers=centre)).json()["case_id"]
+        first = await client.post(f"/cases/{case_id}/consents", json=consent, headers=keyed)
+        again = await client.post(f"/cases/{case_id}/consents", json=consent, headers=keyed)
+        recorded = await client.get(f"/cases/{case_id}/consents", headers=centre)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert [c["recorded_at"] for c in recorded.json()] == [first.json()["recorded_at"]]

@@ -13,7 +13,7 @@ import httpx
 from spean_identification.app import build
 from spean_identification.domain.letters import new_code
 from spean_identification.settings import IdentificationSettings
-from tests.support.app import broken, running
+from tests.support.app import broken, running, scalar
 from tests.support.telemetry import TelemetrySink, telemetry_sink
 
 __all__ = ["telemetry_sink"]
@@ -125,3 +125,24 @@ async def test_only_a_final_determination_as_a_victim_gets_a_letter_and_only_the
     assert co_signed.json()["replaces"] == []
     assert (not_a_victim.status_code, not_a_victim.json()["type"].rsplit(":", 1)[-1]) == (409, "not-identified")
     assert by_an_analyst.status_code == 403
+
+
+async def test_a_letter_issued_again_under_its_key_is_issued_once_and_its_code_is_not_kept(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    """The answer holding the code was lost: sent again under its key, the request issues no second letter,
+    and the code is not given again from a store of answers, as it is kept only as a digest."""
+    settings = await identification_settings()
+    keyed = {**auth("mosvy-case-system"), "Idempotency-Key": "mosvy-letter-0001"}
+    async with running(build(settings)) as client:
+        case_id, _ = await _determined(client, auth, screening(), DETERMINED)
+        first = await client.post(f"/cases/{case_id}/letters", headers=keyed)
+        again = await client.post(f"/cases/{case_id}/letters", headers=keyed)
+        listed = await client.get(f"/cases/{case_id}/letters", headers=auth("mosvy-case-system"))
+        kept = await scalar(settings, "SELECT count(*) FROM idempotent_request WHERE body IS NOT NULL")
+    assert first.status_code == 201
+    assert again.status_code == 409
+    assert again.json()["type"] == "urn:kh:spean:problem:answer-not-kept"
+    assert first.json()["code"] not in again.text
+    assert [letter["letter_id"] for letter in listed.json()] == [first.json()["letter_id"]]
+    assert kept == 0

@@ -3,7 +3,9 @@ share opens."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 
@@ -83,3 +85,38 @@ async def test_a_share_made_when_every_share_opened_the_photo_still_opens_it(
         "WHERE table_name = 'share' AND column_name = 'with_photo'"
     )
     assert await scalar(settings, default) == "false"
+
+
+async def test_a_screening_answered_before_every_post_took_a_key_is_still_answered_once(
+    identification_settings: SettingsFactory, auth: Callable[[str], dict[str, str]], screening: Callable[..., Any]
+) -> None:
+    """Identification kept its own keys before the kit kept every service's: a retry sent across the upgrade
+    is given the answer of before, and records nothing."""
+    settings = await identification_settings()
+    body = orjson.dumps(screening())
+    answer = {
+        "screening_id": "scr-before-0001",
+        "case_id": "case-before-0001",
+        "suggested_outcome": "trafficking-victim",
+        "reasons": [],
+        "determination_due": "2026-11-03T07:30:00Z",
+    }
+    fingerprint = hashlib.sha256(b"/screenings\n" + body).hexdigest()
+    await written_at(
+        settings,
+        MIGRATIONS,
+        "0020",
+        "INSERT INTO idempotent_request (key, agency, status, body, fingerprint) VALUES ($1, $2, 201, $3::jsonb, $4)",
+        "moi-before-0001",
+        "MOI-AHTJP",
+        orjson.dumps(answer).decode(),
+        fingerprint,
+    )
+    headers = {**auth("moi-case-system"), "Idempotency-Key": "moi-before-0001", "Content-Type": "application/json"}
+    async with running(build(settings)) as client:
+        again = await client.post("/screenings", content=body, headers=headers)
+
+    assert again.status_code == 201
+    assert again.json() == answer
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert await scalar(settings, "SELECT count(*) FROM screening") == 0

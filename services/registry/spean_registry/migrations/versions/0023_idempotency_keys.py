@@ -1,0 +1,14 @@
+"""Every POST takes an Idempotency-Key: a retry whose answer was lost is recorded once, and answered again."""
+
+from spean_kit.migrations import create_idempotency_table, drop_idempotency_table
+
+revision = "0023"
+down_revision = "0022"
+
+
+def upgrade() -> None:
+    create_idempotency_table()
+
+
+def downgrade() -> None:
+    drop_idempotency_table()
