@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session, select
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spean_kit.errors import Problem
@@ -33,6 +33,7 @@ class Slot:
 
     key: str
     agency: str
+    subject: str
     fingerprint: str
     claimed: bool = False
     kept: bool = True
@@ -46,6 +47,7 @@ class Earlier:
     """What an earlier request with the key left: its fingerprint and, once given, its answer."""
 
     fingerprint: str | None
+    subject: str | None
     status: int | None
     media_type: str | None
     body: bytes | None
@@ -80,7 +82,7 @@ def _claim(session: Session) -> None:
         return
     claim = (
         insert(idempotent_request)
-        .values(key=slot.key, agency=slot.agency, fingerprint=slot.fingerprint)
+        .values(key=slot.key, agency=slot.agency, subject=slot.subject, fingerprint=slot.fingerprint)
         .on_conflict_do_nothing()
         .returning(idempotent_request.c.key)
     )
@@ -99,11 +101,9 @@ def shown_once() -> None:
 
 async def earlier(session: AsyncSession, key: str, agency: str) -> Earlier | None:
     columns = idempotent_request.c
-    found = await session.exec(
-        select(columns.fingerprint, columns.status, columns.media_type, columns.body).where(
-            columns.key == key, columns.agency == agency
-        )
-    )
+    wanted = (columns.fingerprint, columns.subject, columns.status, columns.media_type, columns.body)
+    connection = await session.connection()
+    found = await connection.execute(sa.select(*wanted).where(columns.key == key, columns.agency == agency))
     row = found.first()
     return None if row is None else Earlier(*row)
 

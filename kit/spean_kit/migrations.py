@@ -102,6 +102,7 @@ def create_idempotency_table() -> None:
         return
     columns = {column["name"] for column in sa.inspect(bind).get_columns("idempotent_request")}
     if "media_type" not in columns:
+        op.execute("ALTER TABLE idempotent_request ADD COLUMN subject varchar(255)")
         op.execute("ALTER TABLE idempotent_request ADD COLUMN media_type varchar(100)")
         op.execute("UPDATE idempotent_request SET media_type = 'application/json'")
         op.execute(
@@ -119,7 +120,7 @@ def idempotency_table_of_json_answers() -> None:
     )
     op.execute(
         "ALTER TABLE idempotent_request ALTER COLUMN body TYPE jsonb USING convert_from(body, 'UTF8')::jsonb, "
-        "ALTER COLUMN body SET NOT NULL, ALTER COLUMN status SET NOT NULL, DROP COLUMN media_type"
+        "ALTER COLUMN body SET NOT NULL, ALTER COLUMN status SET NOT NULL, DROP COLUMN media_type, DROP COLUMN subject"
     )
 
 

@@ -83,8 +83,8 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
     "in": "header",
     "required": False,
     "description": "Makes a retry safe: the same request sent again with the same key within 30 days (by default) "
-    "is recorded once and given the first answer again (`Idempotent-Replayed: true`). Keys are the agency's; a "
-    "key sent with another request is refused (422 `idempotency_key_reused`). A request that recorded nothing "
+    "is recorded once and given the first answer again (`Idempotent-Replayed: true`). A key sent with another "
+    "request, or by another caller, is refused (422 `idempotency_key_reused`). A request that recorded nothing "
     "(refused) leaves its key free.",
     "schema": {"anyOf": [{"type": "string", "maxLength": 200}, {"type": "null"}], "title": "Idempotency-Key"},
 }

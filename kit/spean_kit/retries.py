@@ -3,10 +3,10 @@ given its first answer again (`Idempotent-Replayed: true`), as draft-ietf-httpap
 describes. A ministry system whose answer was lost (a dropped connection, a timeout) cannot tell whether
 its consent, offer or court outcome was recorded; with a key it sends the request again and learns.
 
-Keys belong to the caller's agency. The same key with another request (another address or body) is
+A key is the agency's and its sender's. The same key with another request (another address or body) is
 refused, 422 at `header.Idempotency-Key`, since answering it would tell the caller something was recorded
-that was not. A request that recorded nothing (refused, or failed before its commit) leaves no key: sent
-again, it is tried again."""
+that was not; so is a colleague's key, whose answer their roles may not let them read. A request that
+recorded nothing (refused, or failed before its commit) leaves no key: sent again, it is tried again."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from spean_kit.auth import TokenVerifier
+from spean_kit.auth import Principal, TokenVerifier
 from spean_kit.errors import HTTP_TITLES, Problem, invalid_field, problem_response
 from spean_kit.idempotency import KEY_IN_USE, KEYED, MAX_KEY_LENGTH, Earlier, Slot, earlier, fingerprint_of, keep
 from spean_kit.inputs import broken_rule
@@ -92,12 +92,13 @@ class SafeRetries:
             return
         if body is None:  # the client left before its request was whole: no one to answer
             return
-        agency = await _agency(request)
-        if agency is None:  # no valid token: the app refuses it as it refuses any request
+        caller = await _caller(request)
+        if caller is None:  # no valid token: the app refuses it as it refuses any request
             await self.app(scope, _again(body, receive), send)
             return
         sessions: async_sessionmaker[AsyncSession] = scope["app"].state.runtime.sessions
-        slot = Slot(key, agency, fingerprint_of(request.url.path, request.url.query, body))
+        fingerprint = fingerprint_of(request.url.path, request.url.query, body)
+        slot = Slot(key, caller.agency or "", caller.subject, fingerprint)
         found = await _earlier(sessions, slot)
         if found is not None:
             await _answer(found, slot, request)(scope, receive, send)
@@ -150,8 +151,8 @@ def _again(body: bytes, receive: Receive) -> Receive:
     return receiving
 
 
-async def _agency(request: Request) -> str | None:
-    """The agency whose keys the request's are, if it carries a token this service accepts."""
+async def _caller(request: Request) -> Principal | None:
+    """Whose key the request's is, if it carries a token this service accepts."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
@@ -160,7 +161,7 @@ async def _agency(request: Request) -> str | None:
         principal = await verifier.verify(token.strip())
     except (Problem, jwt.PyJWTError):
         return None
-    return principal.agency or ""
+    return principal
 
 
 async def _earlier(sessions: async_sessionmaker[AsyncSession], slot: Slot) -> Earlier | None:
@@ -177,12 +178,13 @@ async def _earlier(sessions: async_sessionmaker[AsyncSession], slot: Slot) -> Ea
 
 
 def _answer(found: Earlier, slot: Slot, request: Request) -> Response:
-    # Keys kept before requests were fingerprinted have none, and are answered as they always were.
-    if found.fingerprint not in (None, slot.fingerprint):
+    # Keys kept before requests were fingerprinted, or their senders kept, have none, and are answered as
+    # they always were.
+    if found.fingerprint not in (None, slot.fingerprint) or found.subject not in (None, slot.subject):
         refusal = Problem(
             422,
             "Idempotency key reused",
-            f"this {HEADER} came with a different request; send a new request with a new key",
+            f"this {HEADER} came with a different request, or from another caller; send a new request with a new key",
             kind="idempotency-key-reused",
             errors=[{"path": f"header.{HEADER}", "rule": "idempotency_key_reused", "message": "already used"}],
         )

@@ -43,6 +43,9 @@ idempotent_request = sa.Table(
     sa.Column("key", sa.String(200), primary_key=True),
     sa.Column("agency", sa.String(40), primary_key=True),
     sa.Column("fingerprint", sa.String(64), nullable=True),
+    # Who sent it: a colleague of the same agency sending the key is not given its answer, which their
+    # roles may not allow them to read. Null for keys identification kept before.
+    sa.Column("subject", sa.String(255), nullable=True),
     sa.Column("status", sa.Integer, nullable=True),
     sa.Column("media_type", sa.String(100), nullable=True),
     sa.Column("body", sa.LargeBinary, nullable=True),

@@ -291,7 +291,12 @@ async def test_while_postgresql_is_down_the_api_answers_503_and_events_wait_for_
             os.kill(pid, signal.SIGKILL)
             await asyncio.to_thread(os.waitpid, pid, 0)
 
-            during = [await client.post("/cases", json=new_case(2), headers=bearer) for _ in range(2)]
+            # A keyed request too: its key is not looked up, nor kept, while the database is away.
+            keyed = {**bearer, "Idempotency-Key": f"{prefix}-key"}
+            during = [
+                await client.post("/cases", json=new_case(2), headers=bearer),
+                await client.post("/cases", json=new_case(3), headers=keyed),
+            ]
             readiness = await client.get("/health/ready")
             # Events another service published meanwhile: far more time than their attempts would take.
             arriving = [case_identified(f"{prefix}-arrived-{i}") for i in range(3)]
@@ -299,7 +304,8 @@ async def test_while_postgresql_is_down_the_api_answers_503_and_events_wait_for_
             await asyncio.sleep(2)
 
             await asyncio.to_thread(postgres.ensure_running)
-            after = await client.post("/cases", json=new_case(3), headers=bearer)
+            # Sent again once the database is back, under its key: recorded, as nothing was before.
+            after = await client.post("/cases", json=new_case(3), headers=keyed)
             kept = await scalar(settings, "SELECT string_agg(case_id, ',' ORDER BY case_id) FROM sample_case")
 
             async def all_applied() -> bool:
@@ -312,6 +318,7 @@ async def test_while_postgresql_is_down_the_api_answers_503_and_events_wait_for_
         await asyncio.to_thread(postgres.stop)
 
     assert (before.status_code, after.status_code) == (201, 201)
+    assert after.headers.get("Idempotent-Replayed") is None
     for answer in during:
         assert answer.status_code == 503, answer.text
         assert answer.headers["content-type"] == "application/problem+json"

@@ -142,3 +142,24 @@ async def test_a_consent_sent_again_under_its_key_is_recorded_once(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     assert [c["recorded_at"] for c in recorded.json()] == [first.json()["recorded_at"]]
+
+
+async def test_a_colleagues_key_does_not_give_its_answer_to_one_whose_roles_would_not(
+    identification_settings: SettingsFactory, auth: Auth, screening: ScreeningFactory
+) -> None:
+    """Keys are the agency's, but an answer is given again only to whom it was given: the operations console,
+    of MoSVY too and holding no consent role, cannot read a case's consent through its case system's key."""
+    settings = await identification_settings()
+    consent = {"purpose": "images", "given": True}
+    async with running(build(settings)) as client:
+        case_id = (await client.post("/screenings", json=screening(), headers=auth("poipet-tc-system"))).json()[
+            "case_id"
+        ]
+        path = f"/cases/{case_id}/consents"
+        key = {"Idempotency-Key": "mosvy-consent-0001"}
+        first = await client.post(path, json=consent, headers={**auth("mosvy-case-system"), **key})
+        console = await client.post(path, json=consent, headers={**auth("operations-console"), **key})
+    assert first.status_code == 201
+    assert console.status_code == 422
+    assert broken(console) == [("header.Idempotency-Key", "idempotency_key_reused")]
+    assert first.json()["recorded_at"] not in console.text
