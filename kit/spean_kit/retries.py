@@ -27,6 +27,7 @@ from spean_kit.auth import Principal, TokenVerifier
 from spean_kit.errors import HTTP_TITLES, Problem, invalid_field, problem_response
 from spean_kit.idempotency import KEY_IN_USE, KEYED, MAX_KEY_LENGTH, Earlier, Slot, earlier, fingerprint_of, keep
 from spean_kit.inputs import broken_rule
+from spean_kit.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,14 @@ async def _earlier(sessions: async_sessionmaker[AsyncSession], slot: Slot) -> Ea
 
 
 def _answer(found: Earlier, slot: Slot, request: Request) -> Response:
+    """The answer to a request sent again under a key already used, counted by its kind."""
+    response, outcome = _given_again(found, slot, request)
+    telemetry: Telemetry = request.app.state.telemetry
+    telemetry.requests_repeated.add(1, {"outcome": outcome})
+    return response
+
+
+def _given_again(found: Earlier, slot: Slot, request: Request) -> tuple[Response, str]:
     # Keys kept before requests were fingerprinted, or their senders kept, have none, and are answered as
     # they always were.
     if found.fingerprint not in (None, slot.fingerprint) or found.subject not in (None, slot.subject):
@@ -188,7 +197,7 @@ def _answer(found: Earlier, slot: Slot, request: Request) -> Response:
             kind="idempotency-key-reused",
             errors=[{"path": f"header.{HEADER}", "rule": "idempotency_key_reused", "message": "already used"}],
         )
-        return problem_response(request, refusal)
+        return problem_response(request, refusal), "key-reused"
     if found.status is None:
         pending = Problem(
             409,
@@ -198,7 +207,7 @@ def _answer(found: Earlier, slot: Slot, request: Request) -> Response:
             kind=KEY_IN_USE,
             headers={"Retry-After": "1"},
         )
-        return problem_response(request, pending)
+        return problem_response(request, pending), "answer-pending"
     if found.body is None:
         not_kept = Problem(
             409,
@@ -206,5 +215,6 @@ def _answer(found: Earlier, slot: Slot, request: Request) -> Response:
             f"a request with this {HEADER} was recorded; its answer is shown once and not kept",
             kind="answer-not-kept",
         )
-        return problem_response(request, not_kept)
-    return Response(found.body, status_code=found.status, media_type=found.media_type, headers={REPLAYED: "true"})
+        return problem_response(request, not_kept), "answer-not-kept"
+    replayed = Response(found.body, status_code=found.status, media_type=found.media_type, headers={REPLAYED: "true"})
+    return replayed, "replayed"

@@ -137,6 +137,12 @@ class Telemetry:
         self.events_dead_lettered = meter.create_counter(
             "spean.events.dead_lettered", description="Events sent to a dead-letter topic"
         )
+        # Many of them say that callers' answers are being lost on the way (a network, a proxy's timeout).
+        self.requests_repeated = meter.create_counter(
+            "spean.http.repeated",
+            description="Requests sent again under an Idempotency-Key already used, by what they were answered: "
+            "replayed, key-reused, answer-pending or answer-not-kept",
+        )
         self.event_loop_stall = meter.create_histogram(
             "spean.event_loop.stall",
             unit="s",

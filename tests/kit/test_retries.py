@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from spean_kit import retries
 from spean_local.pytest_plugin import TokenFactory
@@ -111,3 +112,27 @@ async def test_a_request_whose_answer_was_not_kept_is_not_recorded_again(
     assert again.json()["type"] == "urn:kh:spean:problem:idempotency-key-in-use"
     assert again.headers["Retry-After"] == "1"
     assert await scalar(settings, "SELECT count(*) FROM outbox") == 1
+
+
+async def test_operators_count_requests_sent_again_by_how_they_were_answered(
+    make_settings: SettingsFactory, moi_token: Callable[[], str]
+) -> None:
+    """Many repeats say that callers' answers are lost on the way; the count names no case and no caller."""
+    settings = await make_settings()
+    metrics = InMemoryMetricReader()
+    headers = keyed(moi_token(), "moi-0005")
+    async with running(build(settings, background=False, metric_readers=(metrics,))) as client:
+        for body in (case("case-counted-0001"), case("case-counted-0001"), case("case-counted-0001"), case("x-0002")):
+            await client.post("/cases", json=body, headers=headers)
+    data = metrics.get_metrics_data()
+    assert data is not None
+    counted = {
+        str((point.attributes or {})["outcome"]): point.value
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "spean.http.repeated"
+        for point in metric.data.data_points
+        if isinstance(point, NumberDataPoint)
+    }
+    assert counted == {"replayed": 2, "key-reused": 1}
