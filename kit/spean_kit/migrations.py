@@ -97,10 +97,11 @@ def create_idempotency_table() -> None:
     one of its own before, of JSON answers each with a status: it becomes the kit's, keeping the keys
     of the last days, so that a retry sent across the upgrade is still answered once."""
     bind = op.get_bind()
-    if not sa.inspect(bind).has_table("idempotent_request"):
+    inspector = sa.inspect(bind)
+    if not inspector.has_table("idempotent_request"):
         tables.metadata.create_all(bind, tables=[tables.idempotent_request])
         return
-    columns = {column["name"] for column in sa.inspect(bind).get_columns("idempotent_request")}
+    columns = {column["name"] for column in inspector.get_columns("idempotent_request")}
     if "media_type" not in columns:
         op.execute("ALTER TABLE idempotent_request ADD COLUMN subject varchar(255)")
         op.execute("ALTER TABLE idempotent_request ADD COLUMN media_type varchar(100)")

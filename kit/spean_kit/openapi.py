@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from spean_kit.errors import MEDIA_TYPE, PROBLEM_BASE
+from spean_kit.idempotency import KEY_IN_USE, MAX_KEY_LENGTH
+from spean_kit.retries import HEADER, REPLAYED
 
 FIELD_ERROR: dict[str, Any] = {
     "type": "object",
@@ -78,22 +80,23 @@ KIT_REFUSALS = {
 }
 
 
+# Named from what `spean_kit.retries` checks, so that the document cannot drift from it.
 IDEMPOTENCY_KEY: dict[str, Any] = {
-    "name": "Idempotency-Key",
+    "name": HEADER,
     "in": "header",
     "required": False,
     "description": "Makes a retry safe: the same request sent again with the same key within 30 days (by default) "
-    "is recorded once and given the first answer again (`Idempotent-Replayed: true`). A key sent with another "
+    f"is recorded once and given the first answer again (`{REPLAYED}: true`). A key sent with another "
     "request, or by another caller, is refused (422 `idempotency_key_reused`). A request that recorded nothing "
     "(refused) leaves its key free.",
-    "schema": {"anyOf": [{"type": "string", "maxLength": 200}, {"type": "null"}], "title": "Idempotency-Key"},
+    "schema": {"anyOf": [{"type": "string", "maxLength": MAX_KEY_LENGTH}, {"type": "null"}], "title": HEADER},
 }
-REPLAYED = {
+REPLAYED_HEADER = {
     "description": "`true` on the first answer given again to a repeated request.",
     "schema": {"type": "string", "enum": ["true"]},
 }
-KEY_IN_USE = (
-    "`idempotency-key-in-use`: a request with this Idempotency-Key was recorded and its answer is not known yet; "
+KEY_IN_USE_DESCRIBED = (
+    f"`{KEY_IN_USE}`: a request with this {HEADER} was recorded and its answer is not known yet; "
     "send it again after `Retry-After` seconds."
 )
 
@@ -107,9 +110,10 @@ def take_idempotency_key(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation["responses"]
     for status, response in responses.items():
         if status.startswith("2"):
-            response.setdefault("headers", {})["Idempotent-Replayed"] = REPLAYED
+            response.setdefault("headers", {})[REPLAYED] = REPLAYED_HEADER
     conflict = responses.get("409", {}).get("description")
-    responses["409"] = problem_described(f"{conflict.rstrip('.')}. Or {KEY_IN_USE}" if conflict else KEY_IN_USE)
+    described = f"{conflict.rstrip('.')}. Or {KEY_IN_USE_DESCRIBED}" if conflict else KEY_IN_USE_DESCRIBED
+    responses["409"] = problem_described(described)
 
 
 def describe_problems(document: dict[str, Any], *, keyed: bool = False) -> dict[str, Any]:
